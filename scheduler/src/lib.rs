@@ -1,0 +1,21 @@
+//! `scheduler` owns videoreg's rules about time: the service calendar (opening windows in
+//! Europe/Madrid wall-clock time, Spain's national holidays, extra closed dates and special
+//! hours from configuration, the next opening) and, as the queue grows, the queue policy and
+//! wait-time estimation. It does no I/O and never reads the clock on its own behalf: every rule
+//! takes `now` as a parameter. The [`Clock`] it defines is what callers (the web server, the
+//! signaling hub) read to obtain that `now`, so that tests can set time for the whole server.
+
+mod calendar;
+mod clock;
+mod error;
+mod holidays;
+mod hours;
+
+pub use calendar::{Calendar, Window};
+pub use clock::Clock;
+pub use error::Error;
+pub use holidays::{easter_sunday, national_holidays};
+pub use hours::{DailyHours, SpecialHours};
+
+/// The time zone in which the service's hours are defined.
+pub const SERVICE_TZ: chrono_tz::Tz = chrono_tz::Europe::Madrid;
