@@ -1,0 +1,101 @@
+-- videoreg initial schema (SQLite). Instants are INTEGER milliseconds since the Unix epoch
+-- (UTC); dates are TEXT YYYY-MM-DD; flags are INTEGER 0/1. Keep in step with
+-- migrations/postgres/20261126000001_initial.sql.
+
+CREATE TABLE identities (
+    id_number      TEXT PRIMARY KEY CHECK (length(id_number) = 9),
+    kind           TEXT NOT NULL CHECK (kind IN ('dni', 'nie')),
+    full_name      TEXT NOT NULL CHECK (length(full_name) > 0),
+    valid_until    TEXT,
+    issued_on      TEXT,
+    support_number TEXT,
+    updated_at     INTEGER NOT NULL
+);
+
+CREATE TABLE applications (
+    id          TEXT PRIMARY KEY,
+    token_hash  TEXT NOT NULL UNIQUE,
+    id_number   TEXT NOT NULL REFERENCES identities (id_number),
+    client_addr TEXT NOT NULL,
+    test_call   TEXT,
+    created_at  INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL
+);
+CREATE INDEX applications_by_id_number ON applications (id_number);
+
+CREATE TABLE verification_failures (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    id_number   TEXT NOT NULL,
+    client_addr TEXT NOT NULL,
+    at          INTEGER NOT NULL
+);
+CREATE INDEX verification_failures_by_id ON verification_failures (id_number, at);
+CREATE INDEX verification_failures_by_addr ON verification_failures (client_addr, at);
+
+CREATE TABLE tickets (
+    id                 TEXT PRIMARY KEY,
+    application_id     TEXT NOT NULL REFERENCES applications (id),
+    id_number          TEXT NOT NULL,
+    status             TEXT NOT NULL CHECK (status IN ('waiting', 'claimed', 'in_call', 'done', 'left', 'expired')),
+    priority           INTEGER NOT NULL DEFAULT 0,
+    joined_at          INTEGER NOT NULL,
+    told_estimate_secs INTEGER,
+    claimed_by         TEXT,
+    claimed_at         INTEGER,
+    ended_at           INTEGER,
+    outcome            TEXT,
+    resume_token_hash  TEXT
+);
+CREATE UNIQUE INDEX tickets_one_live_per_id_number ON tickets (id_number)
+    WHERE status IN ('waiting', 'claimed', 'in_call');
+CREATE INDEX tickets_queue_order ON tickets (status, priority DESC, joined_at);
+
+CREATE TABLE staff_users (
+    id              TEXT PRIMARY KEY,
+    name            TEXT NOT NULL UNIQUE,
+    role            TEXT NOT NULL CHECK (role IN ('agent', 'supervisor', 'auditor')),
+    password_hash   TEXT NOT NULL,
+    totp_secret     TEXT,
+    disabled        INTEGER NOT NULL DEFAULT 0,
+    failed_attempts INTEGER NOT NULL DEFAULT 0,
+    locked_until    INTEGER,
+    created_at      INTEGER NOT NULL
+);
+
+CREATE TABLE staff_sessions (
+    id_hash      TEXT PRIMARY KEY,
+    user_id      TEXT NOT NULL REFERENCES staff_users (id),
+    csrf_token   TEXT NOT NULL,
+    created_at   INTEGER NOT NULL,
+    last_seen_at INTEGER NOT NULL,
+    expires_at   INTEGER NOT NULL
+);
+CREATE INDEX staff_sessions_by_user ON staff_sessions (user_id);
+
+CREATE TABLE registrations (
+    id             TEXT PRIMARY KEY,
+    id_number      TEXT NOT NULL REFERENCES identities (id_number),
+    application_id TEXT NOT NULL REFERENCES applications (id),
+    level          TEXT NOT NULL CHECK (level IN ('basic')),
+    agent_id       TEXT NOT NULL REFERENCES staff_users (id),
+    created_at     INTEGER NOT NULL
+);
+
+CREATE TABLE activation_codes (
+    id              TEXT PRIMARY KEY,
+    registration_id TEXT NOT NULL REFERENCES registrations (id),
+    code_hash       TEXT NOT NULL,
+    created_at      INTEGER NOT NULL,
+    expires_at      INTEGER NOT NULL,
+    used_at         INTEGER
+);
+
+CREATE TABLE audit_events (
+    id      INTEGER PRIMARY KEY AUTOINCREMENT,
+    at      INTEGER NOT NULL,
+    actor   TEXT NOT NULL,
+    action  TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    detail  TEXT NOT NULL
+);
+CREATE INDEX audit_events_by_subject ON audit_events (subject, at);

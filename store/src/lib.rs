@@ -1,0 +1,28 @@
+//! `store` owns videoreg's persistence: one sqlx pool that speaks SQLite (the embedded
+//! default, a file under `./data/`) or PostgreSQL (`postgres://…`, for many nodes), the
+//! embedded migrations for both, and the repository functions for identity records,
+//! applications, verification failures, queue tickets, staff users and sessions,
+//! registrations, activation codes and the audit trail. It holds no rules: it stores and
+//! fetches, atomically where asked; callers pass `now` in.
+//!
+//! Instants are stored as milliseconds since the Unix epoch (`BIGINT`) so that one SQL text
+//! serves both backends through sqlx's `Any` driver.
+
+mod applications;
+mod audit;
+mod db;
+mod error;
+mod identities;
+#[cfg(feature = "testing")]
+pub mod testing;
+mod verification;
+
+pub use applications::{Application, NewApplication};
+pub use audit::{AuditEvent, NewAuditEvent};
+pub use db::{Backend, Store};
+pub use error::Error;
+pub use identities::{IdentityKind, IdentityRecord};
+pub use verification::FailureWindow;
+
+/// Result type of every store function.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

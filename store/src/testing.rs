@@ -1,0 +1,97 @@
+//! Per-test databases for the workspace's tests: a fresh SQLite file, or a fresh schema in
+//! the PostgreSQL test database, so that tests run in parallel without sharing state.
+
+use std::path::PathBuf;
+
+use sqlx::Connection;
+
+use crate::{Result, Store};
+
+/// The PostgreSQL server tests use: `VIDEOREG_TEST_POSTGRES`, or the local one.
+pub fn postgres_base_url() -> String {
+    std::env::var("VIDEOREG_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+}
+
+/// A database that exists for one test and is removed when dropped.
+#[derive(Debug)]
+pub struct TestDatabase {
+    /// The URL to open it with.
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+#[derive(Debug)]
+enum Cleanup {
+    File(PathBuf),
+    Schema { base: String, schema: String },
+}
+
+impl TestDatabase {
+    /// A new, empty SQLite file in the system's temporary directory.
+    pub fn sqlite() -> Self {
+        let dir = std::env::temp_dir().join("videoreg-tests");
+        let path = dir.join(format!("{}.db", uuid::Uuid::new_v4().simple()));
+        Self {
+            url: format!("sqlite://{}", path.display()),
+            cleanup: Cleanup::File(path),
+        }
+    }
+
+    /// A new, empty schema in the PostgreSQL test database. Fails, never skips, when the
+    /// server cannot be reached: the PostgreSQL tests are part of the suite.
+    pub async fn postgres() -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let base = postgres_base_url();
+        let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = sqlx::AnyConnection::connect(&base).await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+            .execute(&mut conn)
+            .await?;
+        conn.close().await?;
+        let sep = if base.contains('?') { '&' } else { '?' };
+        Ok(Self {
+            url: format!("{base}{sep}options[search_path]={schema}"),
+            cleanup: Cleanup::Schema { base, schema },
+        })
+    }
+
+    /// Opens (and migrates) the database.
+    pub async fn open(&self) -> Result<Store> {
+        Store::open(&self.url).await
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        match &self.cleanup {
+            Cleanup::File(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let mut p = path.clone().into_os_string();
+                    p.push(suffix);
+                    let _ = std::fs::remove_file(p);
+                }
+            }
+            Cleanup::Schema { base, schema } => {
+                let (base, schema) = (base.clone(), schema.clone());
+                // Dropping may happen inside a runtime; use a thread with its own.
+                let _ = std::thread::spawn(move || {
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()?;
+                    rt.block_on(async move {
+                        let mut conn = sqlx::AnyConnection::connect(&base).await?;
+                        sqlx::query(sqlx::AssertSqlSafe(format!(
+                            "DROP SCHEMA IF EXISTS {schema} CASCADE"
+                        )))
+                        .execute(&mut conn)
+                        .await?;
+                        conn.close().await
+                    })
+                    .map_err(std::io::Error::other)
+                })
+                .join();
+            }
+        }
+    }
+}

@@ -1,0 +1,232 @@
+use chrono::TimeDelta;
+use store::{NewApplication, NewAuditEvent, Store};
+
+use crate::helpers::{dni, utc};
+
+pub async fn migrations_are_idempotent(store: Store) {
+    store
+        .migrate()
+        .await
+        .expect("a second migration run is a no-op");
+    store.ping().await.expect("still answers");
+    assert_eq!(store.count_identities().await.expect("count"), 0);
+}
+
+pub async fn identities_upsert_and_find(store: Store) {
+    let now = utc("2026-11-26T10:00:00Z");
+    let a = dni("12345678Z", "2031-02-03");
+    let n = store
+        .upsert_identities(&[a.clone(), dni("00000000T", "9999-01-01")], now)
+        .await
+        .expect("insert");
+    assert_eq!(n, 2);
+    assert_eq!(
+        store.find_identity("12345678Z").await.expect("find"),
+        Some(a.clone())
+    );
+    assert_eq!(store.find_identity("99999999R").await.expect("find"), None);
+
+    let renewed = dni("12345678Z", "2036-02-03");
+    store
+        .upsert_identities(std::slice::from_ref(&renewed), now)
+        .await
+        .expect("update");
+    assert_eq!(
+        store.find_identity("12345678Z").await.expect("find"),
+        Some(renewed)
+    );
+    assert_eq!(store.count_identities().await.expect("count"), 2);
+}
+
+pub async fn identity_import_is_all_or_nothing(store: Store) {
+    let now = utc("2026-11-26T10:00:00Z");
+    let good = dni("12345678Z", "2031-02-03");
+    let mut nameless = dni("00000000T", "2031-02-03");
+    nameless.full_name = String::new();
+    let result = store.upsert_identities(&[good, nameless], now).await;
+    assert!(result.is_err(), "the schema refuses an empty name");
+    assert_eq!(
+        store.count_identities().await.expect("count"),
+        0,
+        "nothing half imported"
+    );
+}
+
+pub async fn applications_are_found_by_token_hash_until_they_expire(store: Store) {
+    let now = utc("2026-11-26T10:00:00Z");
+    store
+        .upsert_identities(&[dni("12345678Z", "2031-02-03")], now)
+        .await
+        .expect("insert");
+    let new = NewApplication {
+        id: "app-1",
+        token_hash: "hash-1",
+        id_number: "12345678Z",
+        client_addr: "127.0.0.1",
+        created_at: now,
+        expires_at: now + TimeDelta::hours(2),
+    };
+    store.insert_application(&new).await.expect("insert");
+    let found = store
+        .find_application_by_token("hash-1", now)
+        .await
+        .expect("find")
+        .expect("present");
+    assert_eq!(
+        (found.id.as_str(), found.id_number.as_str()),
+        ("app-1", "12345678Z")
+    );
+    assert_eq!(found.created_at, now);
+    assert_eq!(found.expires_at, now + TimeDelta::hours(2));
+    assert!(
+        store
+            .find_application_by_token("other", now)
+            .await
+            .expect("find")
+            .is_none()
+    );
+    let later = now + TimeDelta::hours(2);
+    assert!(
+        store
+            .find_application_by_token("hash-1", later)
+            .await
+            .expect("find")
+            .is_none(),
+        "expired"
+    );
+}
+
+pub async fn application_tokens_are_unique(store: Store) {
+    let now = utc("2026-11-26T10:00:00Z");
+    store
+        .upsert_identities(&[dni("12345678Z", "2031-02-03")], now)
+        .await
+        .expect("insert");
+    let mut new = NewApplication {
+        id: "app-1",
+        token_hash: "same",
+        id_number: "12345678Z",
+        client_addr: "127.0.0.1",
+        created_at: now,
+        expires_at: now + TimeDelta::hours(2),
+    };
+    store.insert_application(&new).await.expect("insert");
+    new.id = "app-2";
+    let err = store
+        .insert_application(&new)
+        .await
+        .expect_err("duplicate hash");
+    assert!(err.is_unique_violation(), "{err}");
+    new.token_hash = "other";
+    new.id_number = "00000000T";
+    assert!(
+        store.insert_application(&new).await.is_err(),
+        "unknown identity is refused"
+    );
+}
+
+pub async fn verification_failures_are_counted_per_id_and_address_within_the_window(store: Store) {
+    let t0 = utc("2026-11-26T10:00:00Z");
+    for i in 0..3 {
+        store
+            .record_verification_failure("12345678Z", "10.0.0.1", t0 + TimeDelta::minutes(i))
+            .await
+            .expect("record");
+    }
+    store
+        .record_verification_failure("00000000T", "10.0.0.1", t0 + TimeDelta::minutes(10))
+        .await
+        .expect("record");
+    store
+        .record_verification_failure("12345678Z", "10.0.0.2", t0 + TimeDelta::minutes(11))
+        .await
+        .expect("record");
+
+    let w = store
+        .verification_failures_since("12345678Z", "10.0.0.1", t0, 10)
+        .await
+        .expect("count");
+    assert_eq!(w.by_id.len(), 4);
+    assert_eq!(w.by_address.len(), 4);
+    assert_eq!(w.by_id.first(), Some(&t0), "oldest first");
+
+    let w = store
+        .verification_failures_since("12345678Z", "10.0.0.9", t0 + TimeDelta::minutes(2), 10)
+        .await
+        .expect("count");
+    assert_eq!(
+        w.by_id,
+        vec![t0 + TimeDelta::minutes(2), t0 + TimeDelta::minutes(11)]
+    );
+    assert!(w.by_address.is_empty());
+
+    let capped = store
+        .verification_failures_since("12345678Z", "10.0.0.1", t0, 2)
+        .await
+        .expect("count");
+    assert_eq!(capped.by_id, vec![t0, t0 + TimeDelta::minutes(1)]);
+}
+
+pub async fn old_verification_failures_are_pruned(store: Store) {
+    let t0 = utc("2026-11-26T10:00:00Z");
+    store
+        .record_verification_failure("12345678Z", "a", t0)
+        .await
+        .expect("record");
+    store
+        .record_verification_failure("12345678Z", "a", t0 + TimeDelta::hours(2))
+        .await
+        .expect("record");
+    assert_eq!(
+        store
+            .prune_verification_failures(t0 + TimeDelta::hours(1))
+            .await
+            .expect("prune"),
+        1
+    );
+    let w = store
+        .verification_failures_since("12345678Z", "a", t0, 10)
+        .await
+        .expect("count");
+    assert_eq!(w.by_id, vec![t0 + TimeDelta::hours(2)]);
+}
+
+pub async fn audit_events_append_in_order(store: Store) {
+    let t0 = utc("2026-11-26T10:00:00Z");
+    let first = store
+        .append_audit(&NewAuditEvent {
+            at: t0,
+            actor: "citizen",
+            action: "application.created",
+            subject: "app-1",
+            detail: "{}",
+        })
+        .await
+        .expect("append");
+    let second = store
+        .append_audit(&NewAuditEvent {
+            at: t0,
+            actor: "system",
+            action: "application.expired",
+            subject: "app-1",
+            detail: r#"{"k":1}"#,
+        })
+        .await
+        .expect("append");
+    assert!(second > first);
+    store
+        .append_audit(&NewAuditEvent {
+            at: t0,
+            actor: "system",
+            action: "x",
+            subject: "app-2",
+            detail: "{}",
+        })
+        .await
+        .expect("append");
+    let events = store.audit_for_subject("app-1").await.expect("read");
+    let actions: Vec<_> = events.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["application.created", "application.expired"]);
+    assert_eq!(events[1].detail, r#"{"k":1}"#);
+    assert_eq!(events[0].at, t0);
+}
