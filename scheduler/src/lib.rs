@@ -11,7 +11,7 @@ mod error;
 mod holidays;
 mod hours;
 
-pub use calendar::{Calendar, Window};
+pub use calendar::{Calendar, Window, local_date};
 pub use clock::Clock;
 pub use error::Error;
 pub use holidays::{easter_sunday, national_holidays};

@@ -1,0 +1,50 @@
+//! The subcommands: `serve` (default), `demo` and `identities import`.
+
+use std::future::Future;
+
+use scheduler::Clock;
+use store::Store;
+use tokio::net::TcpListener;
+
+use crate::config::{Cli, Command, DEFAULT_DATABASE_URL, DEFAULT_DEMO_DATABASE_URL, IdentitiesCommand, ServeArgs, Settings};
+use crate::{AppState, Error, import};
+
+/// Runs what the command line asks for. `shutdown` stops a server.
+pub async fn execute(cli: Cli, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), Error> {
+    match cli.command {
+        None => serve(&cli.global, &cli.serve, false, shutdown).await,
+        Some(Command::Serve(args)) => serve(&cli.global, &args, false, shutdown).await,
+        Some(Command::Demo(args)) => serve(&cli.global, &args, true, shutdown).await,
+        Some(Command::Identities(IdentitiesCommand::Import { file })) => {
+            let url = Settings::database_url_only(&cli.global)?;
+            let store = Store::open(&url).await?;
+            let result = import::import_file(&store, &file, Clock::System.now()).await;
+            store.close().await;
+            let n = result?;
+            println!("imported {n} identity records from {}", file.display());
+            Ok(())
+        }
+    }
+}
+
+async fn serve(
+    global: &crate::config::GlobalArgs,
+    args: &ServeArgs,
+    demo: bool,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), Error> {
+    let default_url = if demo { DEFAULT_DEMO_DATABASE_URL } else { DEFAULT_DATABASE_URL };
+    let settings = Settings::resolve(global, args, default_url)?;
+    let store = Store::open(&settings.database_url).await?;
+    let clock = Clock::System;
+    if demo {
+        crate::import::seed_demo(&store, clock.now()).await?;
+    }
+    let listener = TcpListener::bind(settings.bind)
+        .await
+        .map_err(|e| Error::io(format!("binding {}", settings.bind), e))?;
+    let state = AppState::new(&settings, store.clone(), clock);
+    let result = crate::run(listener, state, shutdown).await;
+    store.close().await;
+    result
+}

@@ -1,0 +1,272 @@
+//! The one typed configuration: command-line flags, `VIDEOREG_*` environment variables and
+//! an optional TOML file, in that order of precedence, then built-in defaults.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use chrono::{NaiveDate, TimeDelta};
+use clap::{Args, Parser, Subcommand};
+use scheduler::{Calendar, DailyHours, SpecialHours};
+use serde::Deserialize;
+
+use crate::Error;
+use crate::identity::VerifyPolicy;
+
+/// Where the server listens unless told otherwise.
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+/// The database unless told otherwise.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://./data/videoreg.db";
+/// The demo's own database unless told otherwise, kept apart from real data.
+pub const DEFAULT_DEMO_DATABASE_URL: &str = "sqlite://./data/demo.db";
+
+/// videoreg: registration for Cl@ve by video call.
+#[derive(Debug, Parser)]
+#[command(name = "videoreg", version, about, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    /// Options every subcommand accepts.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// Server options when no subcommand is given (the same as `serve`).
+    #[command(flatten)]
+    pub serve: ServeArgs,
+    /// What to do; `serve` when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve citizens and staff (the default).
+    Serve(ServeArgs),
+    /// Serve with a seeded fictional identity registry, for trying videoreg out.
+    Demo(ServeArgs),
+    /// Manage the identity registry.
+    #[command(subcommand)]
+    Identities(IdentitiesCommand),
+}
+
+/// `videoreg identities …`
+#[derive(Debug, Subcommand)]
+pub enum IdentitiesCommand {
+    /// Import identity records from a CSV file (columns: id_number, full_name, valid_until,
+    /// issued_on, support_number; dates YYYY-MM-DD). Every line is checked first; if any is
+    /// bad, each bad line is reported and nothing is imported.
+    Import {
+        /// The CSV file, with a header row.
+        file: PathBuf,
+    },
+}
+
+/// Options every subcommand accepts, before or after its name.
+#[derive(Debug, Args, Default)]
+pub struct GlobalArgs {
+    /// TOML configuration file; its keys are the long option names with `_` for `-`.
+    #[arg(long, env = "VIDEOREG_CONFIG", global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Database: `sqlite://PATH` (created if missing) or `postgres://…`.
+    /// [default: sqlite://./data/videoreg.db; demo: sqlite://./data/demo.db]
+    #[arg(long, env = "DATABASE_URL", global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+}
+
+/// Options of the server (`serve` and `demo`).
+#[derive(Debug, Args, Default, Clone)]
+pub struct ServeArgs {
+    /// Address to listen on; port 0 picks a free port. [default: 127.0.0.1:8080]
+    #[arg(long, env = "VIDEOREG_BIND", value_name = "ADDR")]
+    pub bind: Option<SocketAddr>,
+    /// Ignore the calendar and stay open around the clock (for demonstrations; every page
+    /// says so while it is on).
+    #[arg(long, env = "VIDEOREG_ALWAYS_OPEN")]
+    pub always_open: bool,
+    /// Opening hours Monday to Friday, Madrid time. [default: 09:00-14:00]
+    #[arg(long, env = "VIDEOREG_HOURS", value_name = "HH:MM-HH:MM")]
+    pub hours: Option<DailyHours>,
+    /// Extra dates on which the service is closed (repeat, or separate with commas).
+    #[arg(long = "closed-date", env = "VIDEOREG_CLOSED_DATES", value_delimiter = ',', value_name = "YYYY-MM-DD")]
+    pub closed_dates: Vec<NaiveDate>,
+    /// Different hours on a date (repeat, or separate with commas).
+    #[arg(long = "special-hours", env = "VIDEOREG_SPECIAL_HOURS", value_delimiter = ',', value_name = "YYYY-MM-DD=HH:MM-HH:MM")]
+    pub special_hours: Vec<SpecialHours>,
+    /// Failed contrast checks allowed per ID number within the limit window. [default: 5]
+    #[arg(long, env = "VIDEOREG_VERIFY_LIMIT_PER_ID", value_name = "N")]
+    pub verify_limit_per_id: Option<u32>,
+    /// Failed contrast checks allowed per client address within the limit window. [default: 20]
+    #[arg(long, env = "VIDEOREG_VERIFY_LIMIT_PER_ADDRESS", value_name = "N")]
+    pub verify_limit_per_address: Option<u32>,
+    /// Length of the failed-check limit window, in minutes. [default: 60]
+    #[arg(long, env = "VIDEOREG_VERIFY_LIMIT_WINDOW_MINUTES", value_name = "MINUTES")]
+    pub verify_limit_window_minutes: Option<u32>,
+    /// How long an application token stays valid, in minutes. [default: 360]
+    #[arg(long, env = "VIDEOREG_APPLICATION_TTL_MINUTES", value_name = "MINUTES")]
+    pub application_ttl_minutes: Option<u32>,
+    /// Take the client address from the last `X-Forwarded-For` entry (only behind a proxy
+    /// that sets it).
+    #[arg(long, env = "VIDEOREG_TRUST_FORWARDED_FOR")]
+    pub trust_forwarded_for: bool,
+}
+
+/// The TOML file: the same settings, all optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    database_url: Option<String>,
+    bind: Option<SocketAddr>,
+    always_open: Option<bool>,
+    hours: Option<DailyHours>,
+    #[serde(default)]
+    closed_dates: Vec<NaiveDate>,
+    #[serde(default)]
+    special_hours: Vec<SpecialHours>,
+    verify_limit_per_id: Option<u32>,
+    verify_limit_per_address: Option<u32>,
+    verify_limit_window_minutes: Option<u32>,
+    application_ttl_minutes: Option<u32>,
+    trust_forwarded_for: Option<bool>,
+}
+
+/// The resolved configuration the server runs with.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Where to listen.
+    pub bind: SocketAddr,
+    /// The database URL.
+    pub database_url: String,
+    /// The service calendar (hours, extra dates, always-open).
+    pub calendar: Calendar,
+    /// Verification limits and token lifetime.
+    pub verify: VerifyPolicy,
+    /// Whether `X-Forwarded-For` is believed.
+    pub trust_forwarded_for: bool,
+}
+
+impl Settings {
+    /// Resolves flags and environment (already in `args`), then the file, then defaults.
+    pub fn resolve(global: &GlobalArgs, args: &ServeArgs, default_database_url: &str) -> Result<Self, Error> {
+        let file = match &global.config {
+            Some(path) => read_file(path)?,
+            None => FileConfig::default(),
+        };
+        let minutes = |flag: Option<u32>, file: Option<u32>, default: u32, name: &str| -> Result<TimeDelta, Error> {
+            let m = flag.or(file).unwrap_or(default);
+            if m == 0 {
+                return Err(Error::Config(format!("{name} must be at least 1 minute")));
+            }
+            Ok(TimeDelta::minutes(i64::from(m)))
+        };
+        let count = |flag: Option<u32>, file: Option<u32>, default: u32, name: &str| -> Result<u32, Error> {
+            match flag.or(file).unwrap_or(default) {
+                0 => Err(Error::Config(format!("{name} must be at least 1"))),
+                n => Ok(n),
+            }
+        };
+        let verify = VerifyPolicy {
+            per_id: count(args.verify_limit_per_id, file.verify_limit_per_id, 5, "verify-limit-per-id")?,
+            per_address: count(args.verify_limit_per_address, file.verify_limit_per_address, 20, "verify-limit-per-address")?,
+            window: minutes(args.verify_limit_window_minutes, file.verify_limit_window_minutes, 60, "verify-limit-window-minutes")?,
+            application_ttl: minutes(args.application_ttl_minutes, file.application_ttl_minutes, 360, "application-ttl-minutes")?,
+        };
+        let closed = if args.closed_dates.is_empty() { file.closed_dates } else { args.closed_dates.clone() };
+        let special = if args.special_hours.is_empty() { file.special_hours } else { args.special_hours.clone() };
+        let calendar = Calendar::new(args.hours.or(file.hours).unwrap_or_default())
+            .with_closed_dates(closed)
+            .with_special_hours(special)
+            .with_always_open(args.always_open || file.always_open.unwrap_or(false));
+        let bind = match args.bind.or(file.bind) {
+            Some(b) => b,
+            None => DEFAULT_BIND.parse().map_err(|e| Error::Config(format!("default bind: {e}")))?,
+        };
+        Ok(Self {
+            bind,
+            database_url: global
+                .database_url
+                .clone()
+                .or(file.database_url)
+                .unwrap_or_else(|| default_database_url.to_owned()),
+            calendar,
+            verify,
+            trust_forwarded_for: args.trust_forwarded_for || file.trust_forwarded_for.unwrap_or(false),
+        })
+    }
+
+    /// The database URL for commands that do not serve: flag or environment, then the file,
+    /// then the default.
+    pub fn database_url_only(global: &GlobalArgs) -> Result<String, Error> {
+        Ok(Self::resolve(global, &ServeArgs::default(), DEFAULT_DATABASE_URL)?.database_url)
+    }
+}
+
+fn read_file(path: &Path) -> Result<FileConfig, Error> {
+    const MAX: u64 = 1024 * 1024;
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+    if meta.len() > MAX {
+        return Err(Error::Config(format!("{} is larger than 1 MiB", path.display())));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+    toml::from_str(&text).map_err(|e| Error::Config(format!("{}: {e}", path.display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Cli {
+        Cli::try_parse_from(std::iter::once("videoreg").chain(args.iter().copied())).unwrap()
+    }
+
+    #[test]
+    fn defaults_apply_when_nothing_is_given() {
+        let cli = parse(&[]);
+        let s = Settings::resolve(&cli.global, &cli.serve, DEFAULT_DATABASE_URL).unwrap();
+        assert_eq!(s.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(s.verify.per_id, 5);
+        assert!(!s.calendar.is_always_open());
+    }
+
+    #[test]
+    fn global_options_are_accepted_after_the_subcommand() {
+        let cli = parse(&["identities", "import", "--database-url", "sqlite://x.db", "f.csv"]);
+        assert_eq!(cli.global.database_url.as_deref(), Some("sqlite://x.db"));
+        let cli = parse(&["serve", "--bind", "127.0.0.1:0", "--config", "c.toml"]);
+        assert!(matches!(cli.command, Some(Command::Serve(ServeArgs { bind: Some(_), .. }))));
+        assert_eq!(cli.global.config.as_deref(), Some(Path::new("c.toml")));
+    }
+
+    #[test]
+    fn flags_beat_the_file_and_the_file_beats_defaults() {
+        let dir = std::env::temp_dir().join(format!("videoreg-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("videoreg.toml");
+        std::fs::write(
+            &path,
+            "bind = \"127.0.0.1:9000\"\nhours = \"08:00-15:00\"\nverify_limit_per_id = 3\nclosed_dates = [\"2026-12-24\"]\n",
+        )
+        .unwrap();
+        let config = path.to_str().unwrap();
+        let cli = parse(&["--config", config, "--bind", "127.0.0.1:0", "--verify-limit-per-address", "7"]);
+        let s = Settings::resolve(&cli.global, &cli.serve, DEFAULT_DATABASE_URL).unwrap();
+        assert_eq!(s.bind.port(), 0, "the flag wins");
+        assert_eq!(s.verify.per_id, 3, "the file fills what flags leave out");
+        assert_eq!(s.verify.per_address, 7);
+        let eve = NaiveDate::from_ymd_opt(2026, 12, 24).unwrap();
+        assert_eq!(s.calendar.hours_on(eve), None);
+        let ordinary = NaiveDate::from_ymd_opt(2026, 12, 23).unwrap();
+        assert_eq!(s.calendar.hours_on(ordinary).map(|h| h.to_string()), Some("08:00-15:00".into()));
+    }
+
+    #[test]
+    fn bad_files_and_values_are_refused_with_a_reason() {
+        let dir = std::env::temp_dir().join(format!("videoreg-config-bad-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("bad.toml");
+        std::fs::write(&path, "bindd = \"x\"\n").unwrap();
+        let cli = parse(&["--config", path.to_str().unwrap()]);
+        let err = Settings::resolve(&cli.global, &cli.serve, DEFAULT_DATABASE_URL).unwrap_err();
+        assert!(err.to_string().contains("bindd"), "{err}");
+        let cli = parse(&["--verify-limit-per-id", "0"]);
+        assert!(Settings::resolve(&cli.global, &cli.serve, DEFAULT_DATABASE_URL).is_err());
+        assert!(Cli::try_parse_from(["videoreg", "--hours", "9-14"]).is_err());
+    }
+}

@@ -1,0 +1,106 @@
+//! The one place where errors become HTTP responses.
+//!
+//! Client errors carry a stable code and a message in the visitor's language. Everything
+//! else is internal: it is logged once here, with the request's span (and so its request
+//! id) as context, and the visitor sees a generic message with the request id, added by
+//! [`crate::middleware::render_internal_errors`].
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+/// Everything the web crate can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The request was wrong; the visitor is told why.
+    #[error("{code}: {message}")]
+    Client {
+        /// HTTP status.
+        status: StatusCode,
+        /// Stable machine-readable code, e.g. `invalid_id_number`.
+        code: &'static str,
+        /// Human-readable message in the visitor's language.
+        message: String,
+        /// Seconds after which to retry, for 429 answers.
+        retry_after: Option<u64>,
+    },
+    /// The database failed.
+    #[error("store: {0}")]
+    Store(#[from] store::Error),
+    /// A page could not be rendered.
+    #[error("template: {0}")]
+    Template(#[from] askama::Error),
+    /// The operating system's random source failed.
+    #[error("random source: {0}")]
+    Random(String),
+    /// The configuration is invalid.
+    #[error("configuration: {0}")]
+    Config(String),
+    /// An import file was refused; the message lists every bad line.
+    #[error("{0}")]
+    Import(String),
+    /// Reading a file or binding a socket failed.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    /// A client error with a code and a message.
+    pub fn client(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self::Client {
+            status,
+            code,
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    /// An I/O error with what was being done.
+    pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        Self::Io {
+            context: context.into(),
+            source,
+        }
+    }
+}
+
+/// Marks a response as an internal error so that the middleware can add the request id.
+#[derive(Debug, Clone, Copy)]
+pub struct InternalError;
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        match self {
+            Error::Client {
+                status,
+                code,
+                message,
+                retry_after,
+            } => {
+                let mut body = json!({ "error": { "code": code, "message": message } });
+                if let Some(secs) = retry_after {
+                    body["error"]["retry_after_seconds"] = json!(secs);
+                }
+                let mut response = (status, Json(body)).into_response();
+                if let Some(secs) = retry_after {
+                    response
+                        .headers_mut()
+                        .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+                }
+                response
+            }
+            internal => {
+                tracing::error!(error = %internal, "internal error");
+                let mut response = StatusCode::INTERNAL_SERVER_ERROR.into_response();
+                response.extensions_mut().insert(InternalError);
+                response
+            }
+        }
+    }
+}

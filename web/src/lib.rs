@@ -1,0 +1,45 @@
+//! `web` is the videoreg server: configuration, start-up and shutdown, the one `AppState`,
+//! the citizen pages, the JSON API, static assets and the command-line subcommands. It maps
+//! every error to a response and holds no rule that belongs to another crate: the calendar
+//! is `scheduler`'s, persistence is `store`'s. The citizen identity checks (DNI/NIE format,
+//! contrast data, verification limits) live here, in [`identity`], because the application
+//! API is their only user.
+
+pub mod client_addr;
+pub mod commands;
+pub mod config;
+mod error;
+pub mod i18n;
+pub mod identity;
+pub mod import;
+mod middleware;
+mod routes;
+pub mod secrets;
+pub mod state;
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+pub use error::Error;
+pub use state::AppState;
+use tokio::net::TcpListener;
+
+/// Serves videoreg on `listener` until `shutdown` completes, then finishes the requests in
+/// flight. Logs `listening on http://ADDR` once bound; tests call this on port 0.
+pub async fn run(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), Error> {
+    let addr = listener
+        .local_addr()
+        .map_err(|e| Error::io("reading the bound address", e))?;
+    tracing::info!("listening on http://{addr}");
+    let app = routes::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(|e| Error::io("serving", e))?;
+    tracing::info!("stopped");
+    Ok(())
+}

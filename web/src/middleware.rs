@@ -1,0 +1,83 @@
+//! Request-wide layers: request ids, tracing, security headers, and rendering internal
+//! errors with the request id.
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Json, Response};
+use serde_json::json;
+
+use crate::error::InternalError;
+use crate::i18n::Lang;
+
+/// The header that carries the request id, in and out.
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Replaces the body of an internal-error response with a generic message in the visitor's
+/// language and the request id, as JSON under `/api/` and as a page elsewhere.
+pub async fn render_internal_errors(request: Request, next: Next) -> Response {
+    let request_id = request
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-")
+        .to_owned();
+    let is_api = request.uri().path().starts_with("/api/");
+    let (parts, body) = request.into_parts();
+    let lang = Lang::from_parts(&parts);
+    let response = next.run(Request::from_parts(parts, body)).await;
+    if response.extensions().get::<InternalError>().is_none() {
+        return response;
+    }
+    let message = lang.pick(
+        "Algo ha fallado en nuestro lado. Inténtelo de nuevo en unos minutos; si vuelve a ocurrir, indique este código",
+        "Something went wrong on our side. Please try again in a few minutes; if it happens again, quote this code",
+    );
+    let mut out = if is_api {
+        let body = json!({ "error": { "code": "internal", "message": format!("{message}: {request_id}"), "request_id": request_id } });
+        (StatusCode::INTERNAL_SERVER_ERROR, Json(body)).into_response()
+    } else {
+        let page = format!(
+            "<!doctype html><html lang=\"{}\"><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><title>videoreg</title><link rel=\"stylesheet\" href=\"/static/app.css\"><main><h1>{}</h1><p>{}: <code>{}</code></p><p><a href=\"/\">{}</a></p></main></html>",
+            lang.code(),
+            lang.pick("Error", "Error"),
+            message,
+            html_escape(&request_id),
+            lang.pick("Volver al inicio", "Back to the start"),
+        );
+        (StatusCode::INTERNAL_SERVER_ERROR, Html(page)).into_response()
+    };
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        out.headers_mut().insert(REQUEST_ID, v);
+    }
+    out
+}
+
+/// Security headers on every response.
+pub async fn security_headers(request: Request<Body>, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let h = response.headers_mut();
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; media-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+        ),
+    );
+    response
+}
+
+fn html_escape(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '<' => "&lt;".to_owned(),
+            '>' => "&gt;".to_owned(),
+            '&' => "&amp;".to_owned(),
+            '"' => "&quot;".to_owned(),
+            c => c.to_string(),
+        })
+        .collect()
+}

@@ -1,0 +1,116 @@
+//! `POST /api/v1/applications`: ID number and contrast data in, application token out.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::post;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::Error;
+use crate::client_addr::ClientAddr;
+use crate::i18n::Lang;
+use crate::identity::{Contrast, ContrastError, DniNie, IdKind, IdNumberError, Outcome, verify_and_apply};
+use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/api/v1/applications", post(create))
+}
+
+#[derive(Debug, Deserialize)]
+struct ApplicationRequest {
+    id_number: String,
+    #[serde(default)]
+    contrast: String,
+}
+
+async fn create(
+    State(state): State<AppState>,
+    lang: Lang,
+    ClientAddr(client_addr): ClientAddr,
+    body: Result<Json<ApplicationRequest>, JsonRejection>,
+) -> Result<(StatusCode, Json<Value>), Error> {
+    let Json(body) = body.map_err(|_| {
+        Error::client(
+            StatusCode::BAD_REQUEST,
+            "invalid_body",
+            lang.pick(
+                "La solicitud debe ser JSON con los campos id_number y contrast.",
+                "The request must be JSON with the fields id_number and contrast.",
+            ),
+        )
+    })?;
+    let id = DniNie::parse(&body.id_number).map_err(|e| invalid_id(lang, e))?;
+    let contrast = Contrast::parse(id.kind(), &body.contrast).map_err(|e| invalid_contrast(lang, e))?;
+    let now = state.clock.now();
+    match verify_and_apply(&state.store, &state.verify, &id, &contrast, &client_addr, now).await? {
+        Outcome::Verified(issued) => Ok((
+            StatusCode::CREATED,
+            Json(json!({
+                "application": issued.token,
+                "expires_at": issued.expires_at.to_rfc3339(),
+                "id_number": id.masked(),
+                "kind": match id.kind() { IdKind::Dni => "dni", IdKind::Nie => "nie" },
+            })),
+        )),
+        Outcome::NotVerified => Err(Error::client(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "not_verified",
+            lang.pick(
+                "No hemos podido comprobar estos datos. Revise el número y el dato de contraste tal como aparecen en su documento.",
+                "We could not verify these details. Check the number and the contrast data exactly as they appear on your document.",
+            ),
+        )),
+        Outcome::DocumentExpired => Err(Error::client(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "document_expired",
+            lang.pick(
+                "Su DNI está caducado. Renuévelo antes de registrarse en Cl@ve.",
+                "Your DNI has expired. Renew it before registering for Cl@ve.",
+            ),
+        )),
+        Outcome::TooManyAttempts { retry_at } => {
+            let secs = (retry_at - now).num_seconds().max(1);
+            let minutes = (secs + 59) / 60;
+            Err(Error::Client {
+                status: StatusCode::TOO_MANY_REQUESTS,
+                code: "too_many_attempts",
+                message: match lang {
+                    Lang::Es => format!("Demasiados intentos fallidos. Vuelva a intentarlo dentro de {minutes} min."),
+                    Lang::En => format!("Too many failed attempts. Try again in {minutes} min."),
+                },
+                retry_after: u64::try_from(secs).ok(),
+            })
+        }
+    }
+}
+
+fn invalid_id(lang: Lang, e: IdNumberError) -> Error {
+    let message = match e {
+        IdNumberError::Empty => lang.pick("Escriba su número de DNI o NIE.", "Enter your DNI or NIE number."),
+        IdNumberError::Format => lang.pick(
+            "El número no tiene el formato de un DNI (8 cifras y una letra) ni de un NIE (X, Y o Z, 7 cifras y una letra).",
+            "The number is not shaped like a DNI (8 digits and a letter) or a NIE (X, Y or Z, 7 digits and a letter).",
+        ),
+        IdNumberError::CheckLetter => lang.pick(
+            "La letra no corresponde al número. Compruebe que lo ha escrito bien.",
+            "The letter does not match the number. Check that you typed it correctly.",
+        ),
+    };
+    Error::client(StatusCode::UNPROCESSABLE_ENTITY, "invalid_id_number", message)
+}
+
+fn invalid_contrast(lang: Lang, e: ContrastError) -> Error {
+    let message = match e {
+        ContrastError::Date => lang.pick(
+            "Para un DNI, escriba su fecha de validez como DD-MM-AAAA (si su DNI es permanente, la fecha de expedición).",
+            "For a DNI, enter its validity date as DD-MM-YYYY (if your DNI is permanent, its issue date).",
+        ),
+        ContrastError::SupportNumber => lang.pick(
+            "Para un NIE, escriba el número de soporte de su tarjeta o certificado: E o C seguida de 8 cifras.",
+            "For a NIE, enter the support number on your card or certificate: E or C followed by 8 digits.",
+        ),
+    };
+    Error::client(StatusCode::UNPROCESSABLE_ENTITY, "invalid_contrast", message)
+}

@@ -1,0 +1,27 @@
+//! Static assets, compiled into the binary so that one file is the whole server.
+
+use axum::Router;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+
+use crate::state::AppState;
+
+const APP_CSS: &str = include_str!("../../static/app.css");
+const LOCAL_TIME_JS: &str = include_str!("../../static/local-time.js");
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/static/app.css", get(|| async { asset("text/css; charset=utf-8", APP_CSS) }))
+        .route(
+            "/static/local-time.js",
+            get(|| async { asset("text/javascript; charset=utf-8", LOCAL_TIME_JS) }),
+        )
+}
+
+fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=3600")],
+        body,
+    )
+}

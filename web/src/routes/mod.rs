@@ -1,0 +1,51 @@
+//! The router: one file per route group.
+
+mod applications;
+mod assets;
+mod health;
+mod landing;
+mod service_hours;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::Request;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::middleware::{REQUEST_ID, render_internal_errors, security_headers};
+use crate::state::AppState;
+
+/// Request bodies larger than this are refused with 413 before any handler runs.
+const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// Every route of the server with its layers.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(landing::routes())
+        .merge(health::routes())
+        .merge(service_hours::routes())
+        .merge(applications::routes())
+        .merge(assets::routes())
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(security_headers))
+        .layer(axum::middleware::from_fn(render_internal_errors))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &Request<_>| {
+                    let id = request
+                        .headers()
+                        .get(&REQUEST_ID)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-");
+                    tracing::info_span!("request", request_id = %id, method = %request.method(), path = %request.uri().path())
+                })
+                .on_response(|response: &axum::http::Response<_>, latency: Duration, _span: &tracing::Span| {
+                    tracing::info!(status = response.status().as_u16(), latency_ms = latency.as_millis() as u64, "response");
+                }),
+        )
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}

@@ -1,0 +1,62 @@
+//! `GET /api/v1/service-hours?from=<RFC 3339>&days=<1..=366>`: the opening windows.
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::{DateTime, TimeDelta};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::Error;
+use crate::i18n::Lang;
+use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/api/v1/service-hours", get(service_hours))
+}
+
+#[derive(Debug, Deserialize)]
+struct Params {
+    from: Option<String>,
+    days: Option<String>,
+}
+
+async fn service_hours(
+    State(state): State<AppState>,
+    lang: Lang,
+    params: Result<Query<Params>, QueryRejection>,
+) -> Result<Json<Value>, Error> {
+    let bad = |message: &str| Error::client(StatusCode::BAD_REQUEST, "invalid_parameter", message);
+    let Query(params) = params.map_err(|_| bad(lang.pick("Parámetros no válidos.", "Invalid parameters.")))?;
+    let from = match params.from.as_deref() {
+        None => state.clock.now(),
+        Some(s) => DateTime::parse_from_rfc3339(s)
+            .map_err(|_| {
+                bad(lang.pick(
+                    "`from` debe ser una fecha y hora RFC 3339, por ejemplo 2026-11-26T09:00:00+01:00.",
+                    "`from` must be an RFC 3339 date-time, for example 2026-11-26T09:00:00+01:00.",
+                ))
+            })?
+            .to_utc(),
+    };
+    let days: i64 = match params.days.as_deref() {
+        None => 7,
+        Some(s) => s
+            .parse()
+            .ok()
+            .filter(|d| (1..=366).contains(d))
+            .ok_or_else(|| bad(lang.pick("`days` debe ser un número entre 1 y 366.", "`days` must be a number from 1 to 366.")))?,
+    };
+    let to = from
+        .checked_add_signed(TimeDelta::days(days))
+        .ok_or_else(|| bad(lang.pick("`from` está fuera de rango.", "`from` is out of range.")))?;
+    let windows: Vec<Value> = state
+        .calendar
+        .windows_between(from, to)
+        .iter()
+        .map(|w| json!({ "opens": w.opens_local().to_rfc3339(), "closes": w.closes_local().to_rfc3339() }))
+        .collect();
+    Ok(Json(json!({ "timezone": "Europe/Madrid", "windows": windows })))
+}

@@ -1,0 +1,38 @@
+//! The one `AppState`, built in one place.
+
+use std::sync::Arc;
+
+use scheduler::{Calendar, Clock};
+use store::Store;
+
+use crate::config::Settings;
+use crate::identity::VerifyPolicy;
+
+/// Everything a request handler may need. Cloned per request; every field is cheap to clone
+/// and none is behind a lock of ours.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The database. The pool does its own locking; no lock is held across a query.
+    pub store: Store,
+    /// The service calendar, fixed at start-up (read-only, shared).
+    pub calendar: Arc<Calendar>,
+    /// Where `now` comes from: the system clock, or a clock the tests set.
+    pub clock: Clock,
+    /// Verification limits and token lifetime, fixed at start-up (read-only, shared).
+    pub verify: Arc<VerifyPolicy>,
+    /// Whether the client address is taken from `X-Forwarded-For`.
+    pub trust_forwarded_for: bool,
+}
+
+impl AppState {
+    /// Builds the state from resolved settings, an opened store and a clock.
+    pub fn new(settings: &Settings, store: Store, clock: Clock) -> Self {
+        Self {
+            store,
+            calendar: Arc::new(settings.calendar.clone()),
+            clock,
+            verify: Arc::new(settings.verify.clone()),
+            trust_forwarded_for: settings.trust_forwarded_for,
+        }
+    }
+}
