@@ -34,7 +34,7 @@ impl Store {
         Ok(())
     }
 
-    /// The failures at or after `since` for `id_number` and for `client_addr`, at most
+    /// The failures strictly after `since` for `id_number` and for `client_addr`, at most
     /// `cap` of each (the oldest), which is all a limit of `cap` needs to see.
     pub async fn verification_failures_since(
         &self,
@@ -61,10 +61,10 @@ impl Store {
     ) -> Result<Vec<DateTime<Utc>>> {
         let sql = match column {
             Column::IdNumber => {
-                "SELECT at FROM verification_failures WHERE id_number = $1 AND at >= $2 ORDER BY at LIMIT $3"
+                "SELECT at FROM verification_failures WHERE id_number = $1 AND at > $2 ORDER BY at LIMIT $3"
             }
             Column::ClientAddr => {
-                "SELECT at FROM verification_failures WHERE client_addr = $1 AND at >= $2 ORDER BY at LIMIT $3"
+                "SELECT at FROM verification_failures WHERE client_addr = $1 AND at > $2 ORDER BY at LIMIT $3"
             }
         };
         let rows: Vec<i64> = sqlx::query_scalar(sql)

@@ -6,11 +6,17 @@ use scheduler::Clock;
 use store::Store;
 use tokio::net::TcpListener;
 
-use crate::config::{Cli, Command, DEFAULT_DATABASE_URL, DEFAULT_DEMO_DATABASE_URL, IdentitiesCommand, ServeArgs, Settings};
+use crate::config::{
+    Cli, Command, DEFAULT_DATABASE_URL, DEFAULT_DEMO_DATABASE_URL, IdentitiesCommand, ServeArgs,
+    Settings,
+};
 use crate::{AppState, Error, import};
 
 /// Runs what the command line asks for. `shutdown` stops a server.
-pub async fn execute(cli: Cli, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), Error> {
+pub async fn execute(
+    cli: Cli,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), Error> {
     match cli.command {
         None => serve(&cli.global, &cli.serve, false, shutdown).await,
         Some(Command::Serve(args)) => serve(&cli.global, &args, false, shutdown).await,
@@ -33,7 +39,11 @@ async fn serve(
     demo: bool,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), Error> {
-    let default_url = if demo { DEFAULT_DEMO_DATABASE_URL } else { DEFAULT_DATABASE_URL };
+    let default_url = if demo {
+        DEFAULT_DEMO_DATABASE_URL
+    } else {
+        DEFAULT_DATABASE_URL
+    };
     let settings = Settings::resolve(global, args, default_url)?;
     let store = Store::open(&settings.database_url).await?;
     let clock = Clock::System;

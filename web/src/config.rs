@@ -21,7 +21,12 @@ pub const DEFAULT_DEMO_DATABASE_URL: &str = "sqlite://./data/demo.db";
 
 /// videoreg: registration for Cl@ve by video call.
 #[derive(Debug, Parser)]
-#[command(name = "videoreg", version, about, args_conflicts_with_subcommands = true)]
+#[command(
+    name = "videoreg",
+    version,
+    about,
+    args_conflicts_with_subcommands = true
+)]
 pub struct Cli {
     /// Options every subcommand accepts.
     #[command(flatten)]
@@ -84,10 +89,20 @@ pub struct ServeArgs {
     #[arg(long, env = "VIDEOREG_HOURS", value_name = "HH:MM-HH:MM")]
     pub hours: Option<DailyHours>,
     /// Extra dates on which the service is closed (repeat, or separate with commas).
-    #[arg(long = "closed-date", env = "VIDEOREG_CLOSED_DATES", value_delimiter = ',', value_name = "YYYY-MM-DD")]
+    #[arg(
+        long = "closed-date",
+        env = "VIDEOREG_CLOSED_DATES",
+        value_delimiter = ',',
+        value_name = "YYYY-MM-DD"
+    )]
     pub closed_dates: Vec<NaiveDate>,
     /// Different hours on a date (repeat, or separate with commas).
-    #[arg(long = "special-hours", env = "VIDEOREG_SPECIAL_HOURS", value_delimiter = ',', value_name = "YYYY-MM-DD=HH:MM-HH:MM")]
+    #[arg(
+        long = "special-hours",
+        env = "VIDEOREG_SPECIAL_HOURS",
+        value_delimiter = ',',
+        value_name = "YYYY-MM-DD=HH:MM-HH:MM"
+    )]
     pub special_hours: Vec<SpecialHours>,
     /// Failed contrast checks allowed per ID number within the limit window. [default: 5]
     #[arg(long, env = "VIDEOREG_VERIFY_LIMIT_PER_ID", value_name = "N")]
@@ -96,7 +111,11 @@ pub struct ServeArgs {
     #[arg(long, env = "VIDEOREG_VERIFY_LIMIT_PER_ADDRESS", value_name = "N")]
     pub verify_limit_per_address: Option<u32>,
     /// Length of the failed-check limit window, in minutes. [default: 60]
-    #[arg(long, env = "VIDEOREG_VERIFY_LIMIT_WINDOW_MINUTES", value_name = "MINUTES")]
+    #[arg(
+        long,
+        env = "VIDEOREG_VERIFY_LIMIT_WINDOW_MINUTES",
+        value_name = "MINUTES"
+    )]
     pub verify_limit_window_minutes: Option<u32>,
     /// How long an application token stays valid, in minutes. [default: 360]
     #[arg(long, env = "VIDEOREG_APPLICATION_TTL_MINUTES", value_name = "MINUTES")]
@@ -143,39 +162,81 @@ pub struct Settings {
 
 impl Settings {
     /// Resolves flags and environment (already in `args`), then the file, then defaults.
-    pub fn resolve(global: &GlobalArgs, args: &ServeArgs, default_database_url: &str) -> Result<Self, Error> {
+    pub fn resolve(
+        global: &GlobalArgs,
+        args: &ServeArgs,
+        default_database_url: &str,
+    ) -> Result<Self, Error> {
         let file = match &global.config {
             Some(path) => read_file(path)?,
             None => FileConfig::default(),
         };
-        let minutes = |flag: Option<u32>, file: Option<u32>, default: u32, name: &str| -> Result<TimeDelta, Error> {
+        let minutes = |flag: Option<u32>,
+                       file: Option<u32>,
+                       default: u32,
+                       name: &str|
+         -> Result<TimeDelta, Error> {
             let m = flag.or(file).unwrap_or(default);
             if m == 0 {
                 return Err(Error::Config(format!("{name} must be at least 1 minute")));
             }
             Ok(TimeDelta::minutes(i64::from(m)))
         };
-        let count = |flag: Option<u32>, file: Option<u32>, default: u32, name: &str| -> Result<u32, Error> {
+        let count = |flag: Option<u32>,
+                     file: Option<u32>,
+                     default: u32,
+                     name: &str|
+         -> Result<u32, Error> {
             match flag.or(file).unwrap_or(default) {
                 0 => Err(Error::Config(format!("{name} must be at least 1"))),
                 n => Ok(n),
             }
         };
         let verify = VerifyPolicy {
-            per_id: count(args.verify_limit_per_id, file.verify_limit_per_id, 5, "verify-limit-per-id")?,
-            per_address: count(args.verify_limit_per_address, file.verify_limit_per_address, 20, "verify-limit-per-address")?,
-            window: minutes(args.verify_limit_window_minutes, file.verify_limit_window_minutes, 60, "verify-limit-window-minutes")?,
-            application_ttl: minutes(args.application_ttl_minutes, file.application_ttl_minutes, 360, "application-ttl-minutes")?,
+            per_id: count(
+                args.verify_limit_per_id,
+                file.verify_limit_per_id,
+                5,
+                "verify-limit-per-id",
+            )?,
+            per_address: count(
+                args.verify_limit_per_address,
+                file.verify_limit_per_address,
+                20,
+                "verify-limit-per-address",
+            )?,
+            window: minutes(
+                args.verify_limit_window_minutes,
+                file.verify_limit_window_minutes,
+                60,
+                "verify-limit-window-minutes",
+            )?,
+            application_ttl: minutes(
+                args.application_ttl_minutes,
+                file.application_ttl_minutes,
+                360,
+                "application-ttl-minutes",
+            )?,
         };
-        let closed = if args.closed_dates.is_empty() { file.closed_dates } else { args.closed_dates.clone() };
-        let special = if args.special_hours.is_empty() { file.special_hours } else { args.special_hours.clone() };
+        let closed = if args.closed_dates.is_empty() {
+            file.closed_dates
+        } else {
+            args.closed_dates.clone()
+        };
+        let special = if args.special_hours.is_empty() {
+            file.special_hours
+        } else {
+            args.special_hours.clone()
+        };
         let calendar = Calendar::new(args.hours.or(file.hours).unwrap_or_default())
             .with_closed_dates(closed)
             .with_special_hours(special)
             .with_always_open(args.always_open || file.always_open.unwrap_or(false));
         let bind = match args.bind.or(file.bind) {
             Some(b) => b,
-            None => DEFAULT_BIND.parse().map_err(|e| Error::Config(format!("default bind: {e}")))?,
+            None => DEFAULT_BIND
+                .parse()
+                .map_err(|e| Error::Config(format!("default bind: {e}")))?,
         };
         Ok(Self {
             bind,
@@ -186,7 +247,8 @@ impl Settings {
                 .unwrap_or_else(|| default_database_url.to_owned()),
             calendar,
             verify,
-            trust_forwarded_for: args.trust_forwarded_for || file.trust_forwarded_for.unwrap_or(false),
+            trust_forwarded_for: args.trust_forwarded_for
+                || file.trust_forwarded_for.unwrap_or(false),
         })
     }
 
@@ -199,11 +261,16 @@ impl Settings {
 
 fn read_file(path: &Path) -> Result<FileConfig, Error> {
     const MAX: u64 = 1024 * 1024;
-    let meta = std::fs::metadata(path).map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+    let meta =
+        std::fs::metadata(path).map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
     if meta.len() > MAX {
-        return Err(Error::Config(format!("{} is larger than 1 MiB", path.display())));
+        return Err(Error::Config(format!(
+            "{} is larger than 1 MiB",
+            path.display()
+        )));
     }
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
     toml::from_str(&text).map_err(|e| Error::Config(format!("{}: {e}", path.display())))
 }
 
@@ -227,10 +294,19 @@ mod tests {
 
     #[test]
     fn global_options_are_accepted_after_the_subcommand() {
-        let cli = parse(&["identities", "import", "--database-url", "sqlite://x.db", "f.csv"]);
+        let cli = parse(&[
+            "identities",
+            "import",
+            "--database-url",
+            "sqlite://x.db",
+            "f.csv",
+        ]);
         assert_eq!(cli.global.database_url.as_deref(), Some("sqlite://x.db"));
         let cli = parse(&["serve", "--bind", "127.0.0.1:0", "--config", "c.toml"]);
-        assert!(matches!(cli.command, Some(Command::Serve(ServeArgs { bind: Some(_), .. }))));
+        assert!(matches!(
+            cli.command,
+            Some(Command::Serve(ServeArgs { bind: Some(_), .. }))
+        ));
         assert_eq!(cli.global.config.as_deref(), Some(Path::new("c.toml")));
     }
 
@@ -245,7 +321,14 @@ mod tests {
         )
         .unwrap();
         let config = path.to_str().unwrap();
-        let cli = parse(&["--config", config, "--bind", "127.0.0.1:0", "--verify-limit-per-address", "7"]);
+        let cli = parse(&[
+            "--config",
+            config,
+            "--bind",
+            "127.0.0.1:0",
+            "--verify-limit-per-address",
+            "7",
+        ]);
         let s = Settings::resolve(&cli.global, &cli.serve, DEFAULT_DATABASE_URL).unwrap();
         assert_eq!(s.bind.port(), 0, "the flag wins");
         assert_eq!(s.verify.per_id, 3, "the file fills what flags leave out");
@@ -253,7 +336,10 @@ mod tests {
         let eve = NaiveDate::from_ymd_opt(2026, 12, 24).unwrap();
         assert_eq!(s.calendar.hours_on(eve), None);
         let ordinary = NaiveDate::from_ymd_opt(2026, 12, 23).unwrap();
-        assert_eq!(s.calendar.hours_on(ordinary).map(|h| h.to_string()), Some("08:00-15:00".into()));
+        assert_eq!(
+            s.calendar.hours_on(ordinary).map(|h| h.to_string()),
+            Some("08:00-15:00".into())
+        );
     }
 
     #[test]

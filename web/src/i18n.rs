@@ -39,7 +39,11 @@ impl Lang {
     }
 
     fn from_code(code: &str) -> Option<Lang> {
-        let primary = code.trim().split(['-', '_', ';']).next()?.to_ascii_lowercase();
+        let primary = code
+            .trim()
+            .split(['-', '_', ';'])
+            .next()?
+            .to_ascii_lowercase();
         match primary.as_str() {
             "es" => Some(Lang::Es),
             "en" => Some(Lang::En),
@@ -54,13 +58,22 @@ impl Lang {
             .split('&')
             .filter_map(|kv| kv.strip_prefix("lang="))
             .find_map(Lang::from_code);
-        let header = |name| parts.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let header = |name| {
+            parts
+                .headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+        };
         let from_cookie = header(COOKIE)
             .split(';')
             .filter_map(|c| c.trim().strip_prefix("lang="))
             .find_map(Lang::from_code);
         let from_accept = header(ACCEPT_LANGUAGE).split(',').find_map(Lang::from_code);
-        from_query.or(from_cookie).or(from_accept).unwrap_or_default()
+        from_query
+            .or(from_cookie)
+            .or(from_accept)
+            .unwrap_or_default()
     }
 
     /// A date spelled out: `jueves, 26 de noviembre de 2026` / `Thursday, 26 November 2026`.
@@ -68,8 +81,20 @@ impl Lang {
         let wd = t.weekday().num_days_from_monday() as usize;
         let m = t.month0() as usize;
         match self {
-            Lang::Es => format!("{}, {} de {} de {}", WEEKDAYS_ES[wd], t.day(), MONTHS_ES[m], t.year()),
-            Lang::En => format!("{}, {} {} {}", WEEKDAYS_EN[wd], t.day(), MONTHS_EN[m], t.year()),
+            Lang::Es => format!(
+                "{}, {} de {} de {}",
+                WEEKDAYS_ES[wd],
+                t.day(),
+                MONTHS_ES[m],
+                t.year()
+            ),
+            Lang::En => format!(
+                "{}, {} {} {}",
+                WEEKDAYS_EN[wd],
+                t.day(),
+                MONTHS_EN[m],
+                t.year()
+            ),
         }
     }
 }
@@ -82,14 +107,50 @@ impl<S: Send + Sync> FromRequestParts<S> for Lang {
     }
 }
 
-const WEEKDAYS_ES: [&str; 7] = ["lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"];
-const WEEKDAYS_EN: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+const WEEKDAYS_ES: [&str; 7] = [
+    "lunes",
+    "martes",
+    "miércoles",
+    "jueves",
+    "viernes",
+    "sábado",
+    "domingo",
+];
+const WEEKDAYS_EN: [&str; 7] = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
 const MONTHS_ES: [&str; 12] = [
-    "enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre",
+    "enero",
+    "febrero",
+    "marzo",
+    "abril",
+    "mayo",
+    "junio",
+    "julio",
+    "agosto",
+    "septiembre",
+    "octubre",
+    "noviembre",
     "diciembre",
 ];
 const MONTHS_EN: [&str; 12] = [
-    "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
     "December",
 ];
 
@@ -109,8 +170,14 @@ mod tests {
     #[test]
     fn query_beats_cookie_beats_accept_language() {
         assert_eq!(Lang::from_parts(&parts("/", &[])), Lang::Es);
-        assert_eq!(Lang::from_parts(&parts("/", &[("accept-language", "en-GB,en;q=0.9")])), Lang::En);
-        assert_eq!(Lang::from_parts(&parts("/", &[("accept-language", "fr-FR, es;q=0.5")])), Lang::Es);
+        assert_eq!(
+            Lang::from_parts(&parts("/", &[("accept-language", "en-GB,en;q=0.9")])),
+            Lang::En
+        );
+        assert_eq!(
+            Lang::from_parts(&parts("/", &[("accept-language", "fr-FR, es;q=0.5")])),
+            Lang::Es
+        );
         let both = [("accept-language", "en"), ("cookie", "a=b; lang=es")];
         assert_eq!(Lang::from_parts(&parts("/", &both)), Lang::Es);
         assert_eq!(Lang::from_parts(&parts("/?x=1&lang=en", &both)), Lang::En);

@@ -22,7 +22,13 @@ pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
 pub const MAX_RECORDS: usize = 2_000_000;
 /// At most this many bad lines are listed; the count of the rest follows.
 const MAX_REPORTED: usize = 50;
-const COLUMNS: [&str; 5] = ["id_number", "full_name", "valid_until", "issued_on", "support_number"];
+const COLUMNS: [&str; 5] = [
+    "id_number",
+    "full_name",
+    "valid_until",
+    "issued_on",
+    "support_number",
+];
 
 /// Reads, checks and imports a CSV file; returns how many records were written.
 pub async fn import_file(store: &Store, path: &Path, now: DateTime<Utc>) -> Result<u64, Error> {
@@ -30,24 +36,41 @@ pub async fn import_file(store: &Store, path: &Path, now: DateTime<Utc>) -> Resu
         .map_err(|e| Error::io(format!("reading {}", path.display()), e))?
         .len();
     if size > MAX_FILE_BYTES {
-        return Err(Error::Import(format!("{} is larger than 256 MiB; split it", path.display())));
+        return Err(Error::Import(format!(
+            "{} is larger than 256 MiB; split it",
+            path.display()
+        )));
     }
-    let bytes = std::fs::read(path).map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+    let bytes =
+        std::fs::read(path).map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
     let records = parse_csv(&bytes).map_err(|lines| {
-        Error::Import(format!("{}: nothing was imported.\n{}", path.display(), lines.join("\n")))
+        Error::Import(format!(
+            "{}: nothing was imported.\n{}",
+            path.display(),
+            lines.join("\n")
+        ))
     })?;
     Ok(store.upsert_identities(&records, now).await?)
 }
 
 /// Checks every line; returns the records, or one message per bad line.
 pub fn parse_csv(bytes: &[u8]) -> Result<Vec<IdentityRecord>, Vec<String>> {
-    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(false).from_reader(bytes);
-    let header = reader.headers().map_err(|e| vec![format!("line 1: {e}")])?.clone();
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .flexible(false)
+        .from_reader(bytes);
+    let header = reader
+        .headers()
+        .map_err(|e| vec![format!("line 1: {e}")])?
+        .clone();
     let mut index = HashMap::new();
     let mut errors = Vec::new();
     for (i, name) in header.iter().enumerate() {
         if !COLUMNS.contains(&name) {
-            errors.push(format!("line 1: unknown column {name:?} (expected {})", COLUMNS.join(", ")));
+            errors.push(format!(
+                "line 1: unknown column {name:?} (expected {})",
+                COLUMNS.join(", ")
+            ));
         } else if index.insert(name.to_owned(), i).is_some() {
             errors.push(format!("line 1: column {name:?} appears twice"));
         }
@@ -67,7 +90,13 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Vec<IdentityRecord>, Vec<String>> {
         let (line, result) = match row {
             Ok(r) => {
                 let line = r.position().map_or(0, |p| p.line());
-                let field = |name: &str| index.get(name).and_then(|&i| r.get(i)).unwrap_or("").to_owned();
+                let field = |name: &str| {
+                    index
+                        .get(name)
+                        .and_then(|&i| r.get(i))
+                        .unwrap_or("")
+                        .to_owned()
+                };
                 let row = Row {
                     id_number: field("id_number"),
                     full_name: field("full_name"),
@@ -83,9 +112,14 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Vec<IdentityRecord>, Vec<String>> {
             Ok(record) => {
                 if let Some(first) = first_seen.insert(record.id_number.clone(), line) {
                     bad += 1;
-                    errors.push(format!("line {line}: {} already appears on line {first}", record.id_number));
+                    errors.push(format!(
+                        "line {line}: {} already appears on line {first}",
+                        record.id_number
+                    ));
                 } else if records.len() >= MAX_RECORDS {
-                    return Err(vec![format!("more than {MAX_RECORDS} records; split the file")]);
+                    return Err(vec![format!(
+                        "more than {MAX_RECORDS} records; split the file"
+                    )]);
                 } else {
                     records.push(record);
                 }
@@ -101,7 +135,11 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Vec<IdentityRecord>, Vec<String>> {
     if bad > errors.len() {
         errors.push(format!("… and {} more bad lines", bad - errors.len()));
     }
-    if errors.is_empty() { Ok(records) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(records)
+    } else {
+        Err(errors)
+    }
 }
 
 /// One CSV line's fields; absent columns are empty.
@@ -114,10 +152,17 @@ struct Row {
 }
 
 fn check_row(row: Row) -> Result<IdentityRecord, String> {
-    let id = DniNie::parse(&row.id_number)
-        .map_err(|e| format!("id_number {:?} is not a valid DNI or NIE ({e:?})", row.id_number))?;
+    let id = DniNie::parse(&row.id_number).map_err(|e| {
+        format!(
+            "id_number {:?} is not a valid DNI or NIE ({e:?})",
+            row.id_number
+        )
+    })?;
     let full_name = row.full_name;
-    if full_name.is_empty() || full_name.chars().count() > 200 || full_name.chars().any(char::is_control) {
+    if full_name.is_empty()
+        || full_name.chars().count() > 200
+        || full_name.chars().any(char::is_control)
+    {
         return Err("full_name must be 1 to 200 printable characters".to_owned());
     }
     let date = |name: &str, value: &str| -> Result<Option<String>, String> {
@@ -145,8 +190,9 @@ fn check_row(row: Row) -> Result<IdentityRecord, String> {
             (IdentityKind::Dni, None)
         }
         IdKind::Nie => {
-            let s = parse_support_number(support)
-                .ok_or_else(|| format!("a NIE needs support_number, E or C and 8 digits (got {support:?})"))?;
+            let s = parse_support_number(support).ok_or_else(|| {
+                format!("a NIE needs support_number, E or C and 8 digits (got {support:?})")
+            })?;
             (IdentityKind::Nie, Some(s))
         }
     };
@@ -207,17 +253,32 @@ mod tests {
                    99999999R,,2031-01-01,,\n\
                    99999999R,Bad Date,31/01/2031,,\n";
         let errors = parse_csv(csv.as_bytes()).unwrap_err();
-        let lines: Vec<&str> = errors.iter().map(|e| e.split(':').next().unwrap()).collect();
-        assert_eq!(lines, ["line 3", "line 4", "line 5", "line 6", "line 7", "line 8"], "{errors:#?}");
-        assert!(errors[3].contains("already appears on line 2"), "{}", errors[3]);
+        let lines: Vec<&str> = errors
+            .iter()
+            .map(|e| e.split(':').next().unwrap())
+            .collect();
+        assert_eq!(
+            lines,
+            ["line 3", "line 4", "line 5", "line 6", "line 7", "line 8"],
+            "{errors:#?}"
+        );
+        assert!(
+            errors[3].contains("already appears on line 2"),
+            "{}",
+            errors[3]
+        );
     }
 
     #[test]
     fn unknown_or_missing_columns_are_refused() {
         assert!(parse_csv(b"id_number,name\n12345678Z,Ana\n").is_err());
         assert!(parse_csv(b"id_number,valid_until\n12345678Z,2031-01-01\n").is_err());
-        let ok = parse_csv(b"full_name,id_number,valid_until\nAna,12345678-z,2031-01-01\n").unwrap();
-        assert_eq!(ok[0].id_number, "12345678Z", "columns in any order, ids normalised");
+        let ok =
+            parse_csv(b"full_name,id_number,valid_until\nAna,12345678-z,2031-01-01\n").unwrap();
+        assert_eq!(
+            ok[0].id_number, "12345678Z",
+            "columns in any order, ids normalised"
+        );
     }
 
     #[test]

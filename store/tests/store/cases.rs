@@ -143,7 +143,7 @@ pub async fn verification_failures_are_counted_per_id_and_address_within_the_win
         .expect("record");
 
     let w = store
-        .verification_failures_since("12345678Z", "10.0.0.1", t0, 10)
+        .verification_failures_since("12345678Z", "10.0.0.1", t0 - TimeDelta::seconds(1), 10)
         .await
         .expect("count");
     assert_eq!(w.by_id.len(), 4);
@@ -151,7 +151,8 @@ pub async fn verification_failures_are_counted_per_id_and_address_within_the_win
     assert_eq!(w.by_id.first(), Some(&t0), "oldest first");
 
     let w = store
-        .verification_failures_since("12345678Z", "10.0.0.9", t0 + TimeDelta::minutes(2), 10)
+        // `since` itself is outside the window.
+        .verification_failures_since("12345678Z", "10.0.0.9", t0 + TimeDelta::minutes(1), 10)
         .await
         .expect("count");
     assert_eq!(
@@ -161,7 +162,7 @@ pub async fn verification_failures_are_counted_per_id_and_address_within_the_win
     assert!(w.by_address.is_empty());
 
     let capped = store
-        .verification_failures_since("12345678Z", "10.0.0.1", t0, 2)
+        .verification_failures_since("12345678Z", "10.0.0.1", t0 - TimeDelta::seconds(1), 2)
         .await
         .expect("count");
     assert_eq!(capped.by_id, vec![t0, t0 + TimeDelta::minutes(1)]);
@@ -185,7 +186,7 @@ pub async fn old_verification_failures_are_pruned(store: Store) {
         1
     );
     let w = store
-        .verification_failures_since("12345678Z", "a", t0, 10)
+        .verification_failures_since("12345678Z", "a", t0 - TimeDelta::hours(1), 10)
         .await
         .expect("count");
     assert_eq!(w.by_id, vec![t0 + TimeDelta::hours(2)]);

@@ -54,7 +54,9 @@ impl Contrast {
                     Some(Self::Date(valid))
                 }
             }
-            IdentityKind::Nie => parse_support_number(record.support_number.as_deref()?).map(Self::SupportNumber),
+            IdentityKind::Nie => {
+                parse_support_number(record.support_number.as_deref()?).map(Self::SupportNumber)
+            }
         }
     }
 
@@ -111,7 +113,12 @@ pub fn parse_support_number(input: &str) -> Option<String> {
 mod tests {
     use super::*;
 
-    fn record(kind: IdentityKind, valid: Option<&str>, issued: Option<&str>, support: Option<&str>) -> IdentityRecord {
+    fn record(
+        kind: IdentityKind,
+        valid: Option<&str>,
+        issued: Option<&str>,
+        support: Option<&str>,
+    ) -> IdentityRecord {
         IdentityRecord {
             id_number: "12345678Z".into(),
             kind,
@@ -128,10 +135,24 @@ mod tests {
 
     #[test]
     fn dates_are_read_in_spanish_and_iso_forms() {
-        for input in ["03-02-2031", "03/02/2031", "3/2/2031", "03.02.2031", " 03 02 2031 ", "2031-02-03"] {
+        for input in [
+            "03-02-2031",
+            "03/02/2031",
+            "3/2/2031",
+            "03.02.2031",
+            " 03 02 2031 ",
+            "2031-02-03",
+        ] {
             assert_eq!(parse_date(input), Some(date("2031-02-03")), "{input}");
         }
-        for bad in ["2031", "31-02-2031", "03-02-31", "tomorrow", "", "03-13-2031"] {
+        for bad in [
+            "2031",
+            "31-02-2031",
+            "03-02-31",
+            "tomorrow",
+            "",
+            "03-13-2031",
+        ] {
             assert_eq!(parse_date(bad), None, "{bad}");
         }
     }
@@ -139,7 +160,10 @@ mod tests {
     #[test]
     fn support_numbers_are_e_or_c_and_eight_digits() {
         assert_eq!(parse_support_number("e12345678"), Some("E12345678".into()));
-        assert_eq!(parse_support_number("C-1234 5678"), Some("C12345678".into()));
+        assert_eq!(
+            parse_support_number("C-1234 5678"),
+            Some("C12345678".into())
+        );
         for bad in ["E1234567", "X12345678", "E123456789", "12345678E", ""] {
             assert_eq!(parse_support_number(bad), None, "{bad}");
         }
@@ -147,14 +171,30 @@ mod tests {
 
     #[test]
     fn a_dni_expects_its_validity_date() {
-        let r = record(IdentityKind::Dni, Some("2031-02-03"), Some("2021-02-03"), None);
-        assert_eq!(Contrast::expected(&r), Some(Contrast::Date(date("2031-02-03"))));
+        let r = record(
+            IdentityKind::Dni,
+            Some("2031-02-03"),
+            Some("2021-02-03"),
+            None,
+        );
+        assert_eq!(
+            Contrast::expected(&r),
+            Some(Contrast::Date(date("2031-02-03")))
+        );
     }
 
     #[test]
     fn a_permanent_dni_expects_its_issue_date() {
-        let r = record(IdentityKind::Dni, Some("9999-01-01"), Some("2015-06-20"), None);
-        assert_eq!(Contrast::expected(&r), Some(Contrast::Date(date("2015-06-20"))));
+        let r = record(
+            IdentityKind::Dni,
+            Some("9999-01-01"),
+            Some("2015-06-20"),
+            None,
+        );
+        assert_eq!(
+            Contrast::expected(&r),
+            Some(Contrast::Date(date("2015-06-20")))
+        );
         let missing = record(IdentityKind::Dni, Some("9999-01-01"), None, None);
         assert_eq!(Contrast::expected(&missing), None);
     }
@@ -162,13 +202,25 @@ mod tests {
     #[test]
     fn a_nie_expects_its_support_number() {
         let r = record(IdentityKind::Nie, None, None, Some("E00012345"));
-        assert_eq!(Contrast::expected(&r), Some(Contrast::SupportNumber("E00012345".into())));
+        assert_eq!(
+            Contrast::expected(&r),
+            Some(Contrast::SupportNumber("E00012345".into()))
+        );
     }
 
     #[test]
     fn the_typed_value_is_read_by_the_kind_of_id() {
-        assert_eq!(Contrast::parse(IdKind::Dni, "03/02/2031"), Ok(Contrast::Date(date("2031-02-03"))));
-        assert_eq!(Contrast::parse(IdKind::Dni, "E12345678"), Err(ContrastError::Date));
-        assert_eq!(Contrast::parse(IdKind::Nie, "03/02/2031"), Err(ContrastError::SupportNumber));
+        assert_eq!(
+            Contrast::parse(IdKind::Dni, "03/02/2031"),
+            Ok(Contrast::Date(date("2031-02-03")))
+        );
+        assert_eq!(
+            Contrast::parse(IdKind::Dni, "E12345678"),
+            Err(ContrastError::Date)
+        );
+        assert_eq!(
+            Contrast::parse(IdKind::Nie, "03/02/2031"),
+            Err(ContrastError::SupportNumber)
+        );
     }
 }

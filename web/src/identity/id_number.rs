@@ -133,31 +133,59 @@ mod tests {
 
     #[test]
     fn input_is_normalised_the_way_people_type_it() {
-        for input in ["12345678z", " 12345678 Z ", "12345678-Z", "12.345.678-z", "x-1234567-l"] {
+        for input in [
+            "12345678z",
+            " 12345678 Z ",
+            "12345678-Z",
+            "12.345.678-z",
+            "x-1234567-l",
+        ] {
             assert!(DniNie::parse(input).is_ok(), "{input}");
         }
-        assert_eq!(DniNie::parse("x 1234567 l").map(|d| d.to_string()), Ok("X1234567L".into()));
+        assert_eq!(
+            DniNie::parse("x 1234567 l").map(|d| d.to_string()),
+            Ok("X1234567L".into())
+        );
     }
 
     #[test]
     fn wrong_check_letters_are_refused() {
         assert_eq!(DniNie::parse("12345678A"), Err(IdNumberError::CheckLetter));
         assert_eq!(DniNie::parse("X1234567A"), Err(IdNumberError::CheckLetter));
-        assert_eq!(DniNie::parse("Y1234567L"), Err(IdNumberError::CheckLetter), "prefix counts");
+        assert_eq!(
+            DniNie::parse("Y1234567L"),
+            Err(IdNumberError::CheckLetter),
+            "prefix counts"
+        );
     }
 
     #[test]
     fn malformed_numbers_are_refused() {
         assert_eq!(DniNie::parse(""), Err(IdNumberError::Empty));
         assert_eq!(DniNie::parse("  - "), Err(IdNumberError::Empty));
-        for bad in ["1234567Z", "123456789Z", "A1234567L", "X123456L", "12345678", "1234567ZZ", "12345678Ñ", "１２３４５６７８Z"] {
+        for bad in [
+            "1234567Z",
+            "123456789Z",
+            "A1234567L",
+            "X123456L",
+            "12345678",
+            "1234567ZZ",
+            "12345678Ñ",
+            "１２３４５６７８Z",
+        ] {
             assert_eq!(DniNie::parse(bad), Err(IdNumberError::Format), "{bad}");
         }
-        assert_eq!(DniNie::parse(&"1".repeat(10_000)), Err(IdNumberError::Format));
+        assert_eq!(
+            DniNie::parse(&"1".repeat(10_000)),
+            Err(IdNumberError::Format)
+        );
     }
 
     #[test]
     fn masked_shows_only_the_last_four() {
-        assert_eq!(DniNie::parse("12345678Z").map(|d| d.masked()), Ok("*****678Z".into()));
+        assert_eq!(
+            DniNie::parse("12345678Z").map(|d| d.masked()),
+            Ok("*****678Z".into())
+        );
     }
 }

@@ -133,7 +133,8 @@ pub async fn verify_and_apply(
             actor: "citizen",
             action: "application.created",
             subject: &application_id,
-            detail: &serde_json::json!({ "id_number": id.masked(), "client_addr": client_addr }).to_string(),
+            detail: &serde_json::json!({ "id_number": id.masked(), "client_addr": client_addr })
+                .to_string(),
         })
         .await?;
     Ok(Outcome::Verified(Issued { token, expires_at }))
@@ -143,7 +144,9 @@ pub async fn verify_and_apply(
 /// the count back under the limit.
 fn limit_reached(failures: &[DateTime<Utc>], limit: u32) -> Option<DateTime<Utc>> {
     let limit = usize::try_from(limit).ok()?;
-    (failures.len() >= limit).then(|| failures.len() - limit).and_then(|i| failures.get(i).copied())
+    (failures.len() >= limit)
+        .then(|| failures.len() - limit)
+        .and_then(|i| failures.get(i).copied())
 }
 
 #[cfg(test)]
@@ -156,6 +159,10 @@ mod tests {
         assert_eq!(limit_reached(&[t(1), t(2)], 3), None);
         assert_eq!(limit_reached(&[t(1), t(2), t(3)], 3), Some(t(1)));
         assert_eq!(limit_reached(&[t(1), t(2), t(3), t(4)], 3), Some(t(2)));
-        assert_eq!(limit_reached(&[], 0), None, "a limit of 0 with no failures blocks nothing");
+        assert_eq!(
+            limit_reached(&[], 0),
+            None,
+            "a limit of 0 with no failures blocks nothing"
+        );
     }
 }

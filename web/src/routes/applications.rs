@@ -1,17 +1,20 @@
 //! `POST /api/v1/applications`: ID number and contrast data in, application token out.
 
-use axum::extract::rejection::JsonRejection;
 use axum::extract::State;
+use axum::extract::rejection::JsonRejection;
 use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
+use chrono::SecondsFormat;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::Error;
 use crate::client_addr::ClientAddr;
 use crate::i18n::Lang;
-use crate::identity::{Contrast, ContrastError, DniNie, IdKind, IdNumberError, Outcome, verify_and_apply};
+use crate::identity::{
+    Contrast, ContrastError, DniNie, IdKind, IdNumberError, Outcome, verify_and_apply,
+};
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -31,7 +34,17 @@ async fn create(
     ClientAddr(client_addr): ClientAddr,
     body: Result<Json<ApplicationRequest>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Value>), Error> {
-    let Json(body) = body.map_err(|_| {
+    let Json(body) = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            return Error::client(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                lang.pick(
+                    "La solicitud es demasiado grande.",
+                    "The request is too large.",
+                ),
+            );
+        }
         Error::client(
             StatusCode::BAD_REQUEST,
             "invalid_body",
@@ -42,14 +55,15 @@ async fn create(
         )
     })?;
     let id = DniNie::parse(&body.id_number).map_err(|e| invalid_id(lang, e))?;
-    let contrast = Contrast::parse(id.kind(), &body.contrast).map_err(|e| invalid_contrast(lang, e))?;
+    let contrast =
+        Contrast::parse(id.kind(), &body.contrast).map_err(|e| invalid_contrast(lang, e))?;
     let now = state.clock.now();
     match verify_and_apply(&state.store, &state.verify, &id, &contrast, &client_addr, now).await? {
         Outcome::Verified(issued) => Ok((
             StatusCode::CREATED,
             Json(json!({
                 "application": issued.token,
-                "expires_at": issued.expires_at.to_rfc3339(),
+                "expires_at": issued.expires_at.to_rfc3339_opts(SecondsFormat::Secs, true),
                 "id_number": id.masked(),
                 "kind": match id.kind() { IdKind::Dni => "dni", IdKind::Nie => "nie" },
             })),
@@ -98,7 +112,11 @@ fn invalid_id(lang: Lang, e: IdNumberError) -> Error {
             "The letter does not match the number. Check that you typed it correctly.",
         ),
     };
-    Error::client(StatusCode::UNPROCESSABLE_ENTITY, "invalid_id_number", message)
+    Error::client(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_id_number",
+        message,
+    )
 }
 
 fn invalid_contrast(lang: Lang, e: ContrastError) -> Error {
@@ -112,5 +130,9 @@ fn invalid_contrast(lang: Lang, e: ContrastError) -> Error {
             "For a NIE, enter the support number on your card or certificate: E or C followed by 8 digits.",
         ),
     };
-    Error::client(StatusCode::UNPROCESSABLE_ENTITY, "invalid_contrast", message)
+    Error::client(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_contrast",
+        message,
+    )
 }

@@ -12,7 +12,10 @@ const LOCAL_TIME_JS: &str = include_str!("../../static/local-time.js");
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/static/app.css", get(|| async { asset("text/css; charset=utf-8", APP_CSS) }))
+        .route(
+            "/static/app.css",
+            get(|| async { asset("text/css; charset=utf-8", APP_CSS) }),
+        )
         .route(
             "/static/local-time.js",
             get(|| async { asset("text/javascript; charset=utf-8", LOCAL_TIME_JS) }),
@@ -21,7 +24,10 @@ pub fn routes() -> Router<AppState> {
 
 fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {
     (
-        [(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=3600")],
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
         body,
     )
 }

@@ -58,7 +58,9 @@ async fn landing(State(state): State<AppState>, lang: Lang) -> Result<Html<Strin
         always_open: cal.is_always_open(),
         open_now: cal.is_open(now),
         today: lang.long_date(&now.with_timezone(&SERVICE_TZ)),
-        today_window: cal.window_on(local_date(now)).map(|w| ShownWindow::new(lang, &w)),
+        today_window: cal
+            .window_on(local_date(now))
+            .map(|w| ShownWindow::new(lang, &w)),
         next: cal.next_window(now).map(|w| ShownWindow::new(lang, &w)),
     };
     Ok(Html(page.render()?))

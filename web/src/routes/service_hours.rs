@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, TimeDelta};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::Error;
@@ -15,6 +15,13 @@ use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/api/v1/service-hours", get(service_hours))
+}
+
+/// One window, opening first, as RFC 3339 with the Madrid offset.
+#[derive(Debug, Serialize)]
+struct WindowJson {
+    opens: String,
+    closes: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -29,7 +36,8 @@ async fn service_hours(
     params: Result<Query<Params>, QueryRejection>,
 ) -> Result<Json<Value>, Error> {
     let bad = |message: &str| Error::client(StatusCode::BAD_REQUEST, "invalid_parameter", message);
-    let Query(params) = params.map_err(|_| bad(lang.pick("Parámetros no válidos.", "Invalid parameters.")))?;
+    let Query(params) =
+        params.map_err(|_| bad(lang.pick("Parámetros no válidos.", "Invalid parameters.")))?;
     let from = match params.from.as_deref() {
         None => state.clock.now(),
         Some(s) => DateTime::parse_from_rfc3339(s)
@@ -47,16 +55,26 @@ async fn service_hours(
             .parse()
             .ok()
             .filter(|d| (1..=366).contains(d))
-            .ok_or_else(|| bad(lang.pick("`days` debe ser un número entre 1 y 366.", "`days` must be a number from 1 to 366.")))?,
+            .ok_or_else(|| {
+                bad(lang.pick(
+                    "`days` debe ser un número entre 1 y 366.",
+                    "`days` must be a number from 1 to 366.",
+                ))
+            })?,
     };
     let to = from
         .checked_add_signed(TimeDelta::days(days))
         .ok_or_else(|| bad(lang.pick("`from` está fuera de rango.", "`from` is out of range.")))?;
-    let windows: Vec<Value> = state
+    let windows: Vec<WindowJson> = state
         .calendar
         .windows_between(from, to)
         .iter()
-        .map(|w| json!({ "opens": w.opens_local().to_rfc3339(), "closes": w.closes_local().to_rfc3339() }))
+        .map(|w| WindowJson {
+            opens: w.opens_local().to_rfc3339(),
+            closes: w.closes_local().to_rfc3339(),
+        })
         .collect();
-    Ok(Json(json!({ "timezone": "Europe/Madrid", "windows": windows })))
+    Ok(Json(
+        json!({ "timezone": "Europe/Madrid", "windows": windows }),
+    ))
 }

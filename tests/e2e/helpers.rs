@@ -1,0 +1,118 @@
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+use tokio::sync::mpsc;
+
+/// How long the binary may take to start listening.
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The `videoreg` binary that `cargo test --workspace` / `cargo nextest run --workspace`
+/// builds next to this test binary.
+pub fn binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    let dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target directory");
+    let bin = dir.join(format!("videoreg{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        bin.exists(),
+        "{} is missing: run the suite for the whole workspace (cargo nextest run --workspace), which builds it",
+        bin.display()
+    );
+    bin
+}
+
+/// A running `videoreg` process, killed when dropped.
+pub struct Server {
+    pub child: Child,
+    pub base: String,
+    /// Every stdout line after the `listening on` line, as it arrives.
+    pub stdout: mpsc::UnboundedReceiver<String>,
+    /// The stdout lines before it (the demo prints its registry there).
+    pub banner: Vec<String>,
+}
+
+/// Starts `videoreg ARGS…` and waits for its `listening on http://ADDR` line.
+pub async fn start(args: &[&str], env: &[(&str, &str)]) -> Server {
+    let mut cmd = Command::new(binary());
+    cmd.args(args)
+        .env("RUST_LOG", "info")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("spawn videoreg");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let mut lines = BufReader::new(stdout).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut banner = Vec::new();
+    let base = tokio::time::timeout(START_TIMEOUT, async {
+        while let Some(line) = rx.recv().await {
+            if let Some(rest) = line.split("listening on ").nth(1) {
+                return rest.split_whitespace().next().map(str::to_owned);
+            }
+            banner.push(line);
+        }
+        None
+    })
+    .await
+    .expect("videoreg did not start listening in time")
+    .expect("videoreg exited before listening");
+    Server {
+        child,
+        base,
+        stdout: rx,
+        banner,
+    }
+}
+
+/// Runs `videoreg ARGS…` to completion: (success, stdout, stderr).
+pub async fn run(args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
+    let mut cmd = Command::new(binary());
+    cmd.args(args).stdin(Stdio::null()).kill_on_drop(true);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = tokio::time::timeout(Duration::from_secs(60), cmd.output())
+        .await
+        .expect("videoreg finished in time")
+        .expect("run videoreg");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A fresh directory for one test's files.
+pub fn scratch_dir() -> PathBuf {
+    let dir = std::env::temp_dir()
+        .join("videoreg-e2e")
+        .join(uuid::Uuid::new_v4().simple().to_string());
+    std::fs::create_dir_all(&dir).expect("create scratch directory");
+    dir
+}
+
+pub fn sqlite_url(dir: &std::path::Path) -> String {
+    format!("sqlite://{}", dir.join("videoreg.db").display())
+}
+
+impl Server {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+}

@@ -1,0 +1,5 @@
+//! End-to-end: the real `videoreg` binary, started as an operator would start it.
+
+mod cli;
+mod helpers;
+mod serve;

@@ -1,0 +1,119 @@
+use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use scheduler::{Clock, SERVICE_TZ};
+use store::Store;
+use store::testing::TestDatabase;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use web::AppState;
+use web::config::{DEFAULT_DATABASE_URL, GlobalArgs, ServeArgs, Settings};
+
+/// Which database a test app runs on.
+#[derive(Debug, Clone, Copy)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+/// A running server on a real port with its own database and a clock the test sets.
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub clock: Clock,
+    pub store: Store,
+    _db: TestDatabase,
+    _stop: oneshot::Sender<()>,
+}
+
+/// Madrid wall-clock time `YYYY-MM-DD HH:MM` as an instant.
+pub fn madrid(s: &str) -> DateTime<Utc> {
+    let naive = NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").expect("YYYY-MM-DD HH:MM");
+    SERVICE_TZ
+        .from_local_datetime(&naive)
+        .single()
+        .expect("unambiguous")
+        .to_utc()
+}
+
+/// A Thursday morning, when the service is open.
+pub fn thursday_morning() -> DateTime<Utc> {
+    madrid("2026-11-26 10:00")
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Db::Sqlite, ServeArgs::default()).await
+}
+
+pub async fn spawn_app_with(db: Db, args: ServeArgs) -> TestApp {
+    let test_db = match db {
+        Db::Sqlite => TestDatabase::sqlite(),
+        Db::Postgres => TestDatabase::postgres()
+            .await
+            .expect("PostgreSQL must be reachable at VIDEOREG_TEST_POSTGRES or 127.0.0.1:5432"),
+    };
+    let store = test_db.open().await.expect("open the test database");
+    let settings =
+        Settings::resolve(&GlobalArgs::default(), &args, DEFAULT_DATABASE_URL).expect("settings");
+    let clock = Clock::manual(thursday_morning());
+    web::import::seed_demo(&store, clock.now())
+        .await
+        .expect("seed the fictional registry");
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
+    let addr = listener.local_addr().expect("bound address");
+    let state = AppState::new(&settings, store.clone(), clock.clone());
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(web::run(listener, state, async move {
+        let _ = stopped.await;
+    }));
+    TestApp {
+        base: format!("http://{addr}"),
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client"),
+        clock,
+        store,
+        _db: test_db,
+        _stop: stop,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn apply(&self, id_number: &str, contrast: &str) -> (u16, serde_json::Value) {
+        let r = self
+            .client
+            .post(self.url("/api/v1/applications"))
+            .json(&serde_json::json!({ "id_number": id_number, "contrast": contrast }))
+            .send()
+            .await
+            .expect("request");
+        let status = r.status().as_u16();
+        (status, r.json().await.expect("JSON body"))
+    }
+
+    pub async fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
+        let r = self
+            .client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request");
+        let status = r.status().as_u16();
+        (status, r.json().await.expect("JSON body"))
+    }
+
+    pub async fn page(&self, path: &str, lang: &str) -> (u16, String) {
+        let r = self
+            .client
+            .get(self.url(path))
+            .header("accept-language", lang)
+            .send()
+            .await
+            .expect("request");
+        let status = r.status().as_u16();
+        (status, r.text().await.expect("body"))
+    }
+}

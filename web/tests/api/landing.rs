@@ -1,0 +1,76 @@
+use web::config::ServeArgs;
+
+use crate::helpers::{Db, madrid, spawn_app, spawn_app_with};
+
+#[tokio::test]
+async fn the_start_page_says_open_with_todays_hours_in_spanish() {
+    let app = spawn_app().await;
+    let (status, html) = app.page("/", "es-ES,es;q=0.9").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("<html lang=\"es\">"));
+    assert!(html.contains("Abierto ahora"), "{html}");
+    assert!(html.contains("jueves, 26 de noviembre de 2026"));
+    assert!(html.contains("09:00–14:00"));
+    // Instants for the visitor's own time zone, filled in by the script.
+    assert!(html.contains("data-local-from=\"2026-11-26T08:00:00+00:00\""));
+    assert!(
+        html.contains("viernes, 27 de noviembre de 2026"),
+        "next opening is tomorrow"
+    );
+    assert!(!html.contains("Modo demostración"));
+}
+
+#[tokio::test]
+async fn the_start_page_on_a_saturday_says_closed_and_gives_monday_in_english() {
+    let app = spawn_app().await;
+    app.clock.set(madrid("2026-11-28 11:00"));
+    let (status, html) = app.page("/", "en").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Closed now"), "{html}");
+    assert!(html.contains("No service today"));
+    assert!(html.contains("Monday, 30 November 2026"));
+    assert!(html.contains("data-local-from=\"2026-11-30T08:00:00+00:00\""));
+    let (_, es) = app.page("/?lang=es", "en").await;
+    assert!(es.contains("Cerrado ahora"), "?lang= beats Accept-Language");
+}
+
+#[tokio::test]
+async fn always_open_is_announced_on_the_page() {
+    let args = ServeArgs {
+        always_open: true,
+        ..ServeArgs::default()
+    };
+    let app = spawn_app_with(Db::Sqlite, args).await;
+    app.clock.set(madrid("2026-11-29 22:00"));
+    let (_, html) = app.page("/", "es").await;
+    assert!(html.contains("Abierto ahora"));
+    assert!(html.contains("Modo demostración"));
+    let (_, en) = app.page("/", "en").await;
+    assert!(en.contains("Demonstration mode"));
+}
+
+#[tokio::test]
+async fn pages_carry_security_headers_and_a_request_id() {
+    let app = spawn_app().await;
+    let r = app.client.get(app.url("/")).send().await.expect("request");
+    let h = r.headers();
+    assert_eq!(
+        h.get("x-content-type-options")
+            .and_then(|v| v.to_str().ok()),
+        Some("nosniff")
+    );
+    assert!(h.get("content-security-policy").is_some());
+    assert!(h.get("x-request-id").is_some_and(|v| v.len() >= 32));
+    let css = app
+        .client
+        .get(app.url("/static/app.css"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(css.status().as_u16(), 200);
+    assert!(
+        css.headers()
+            .get("content-type")
+            .is_some_and(|v| v.to_str().is_ok_and(|v| v.starts_with("text/css")))
+    );
+}
