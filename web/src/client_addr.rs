@@ -29,8 +29,7 @@ where
                 .filter_map(|v| v.to_str().ok())
                 .flat_map(|v| v.split(','))
                 .map(str::trim)
-                .filter(|s| !s.is_empty() && s.len() <= 64)
-                .last();
+                .rfind(|s| !s.is_empty() && s.len() <= 64);
             if let Some(addr) = forwarded {
                 return Ok(Self(addr.to_owned()));
             }

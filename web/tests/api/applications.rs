@@ -166,6 +166,38 @@ async fn failures_are_also_limited_per_client_address() {
 }
 
 #[tokio::test]
+async fn behind_a_trusted_proxy_failures_count_against_the_forwarded_address() {
+    let args = ServeArgs {
+        verify_limit_per_address: Some(2),
+        trust_forwarded_for: true,
+        ..ServeArgs::default()
+    };
+    let app = spawn_app_with(Db::Sqlite, args).await;
+    // The proxy appends the address it saw; what the client wrote before it is ignored.
+    for (id, spoof) in [("12345678Z", "1.1.1.1"), ("00000000T", "2.2.2.2")] {
+        let header = format!("{spoof}, 203.0.113.7");
+        assert_eq!(app.apply_via(id, "01/01/2030", Some(&header)).await.0, 422);
+    }
+    let (status, _) = app.apply_via("X1234567L", "E00012345", Some("9.9.9.9, 203.0.113.7")).await;
+    assert_eq!(status, 429, "both failures counted against 203.0.113.7");
+    let (status, _) = app.apply_via("X1234567L", "E00012345", Some("203.0.113.8")).await;
+    assert_eq!(status, 201, "another client is not affected");
+}
+
+#[tokio::test]
+async fn without_a_trusted_proxy_the_forwarded_header_is_ignored() {
+    let args = ServeArgs {
+        verify_limit_per_address: Some(2),
+        ..ServeArgs::default()
+    };
+    let app = spawn_app_with(Db::Sqlite, args).await;
+    assert_eq!(app.apply_via("12345678Z", "01/01/2030", Some("1.1.1.1")).await.0, 422);
+    assert_eq!(app.apply_via("00000000T", "01/01/2030", Some("2.2.2.2")).await.0, 422);
+    let (status, _) = app.apply_via("X1234567L", "E00012345", Some("3.3.3.3")).await;
+    assert_eq!(status, 429, "all three came from the same peer");
+}
+
+#[tokio::test]
 async fn a_body_that_is_not_the_expected_json_gets_a_json_error() {
     let app = spawn_app().await;
     for body in ["not json", "{\"contrast\": \"x\"}", "[]"] {

@@ -83,9 +83,16 @@ impl TestApp {
     }
 
     pub async fn apply(&self, id_number: &str, contrast: &str) -> (u16, serde_json::Value) {
-        let r = self
-            .client
-            .post(self.url("/api/v1/applications"))
+        self.apply_via(id_number, contrast, None).await
+    }
+
+    /// Applies as if through a proxy that reports the client as `forwarded_for`.
+    pub async fn apply_via(&self, id_number: &str, contrast: &str, forwarded_for: Option<&str>) -> (u16, serde_json::Value) {
+        let mut request = self.client.post(self.url("/api/v1/applications"));
+        if let Some(f) = forwarded_for {
+            request = request.header("x-forwarded-for", f);
+        }
+        let r = request
             .json(&serde_json::json!({ "id_number": id_number, "contrast": contrast }))
             .send()
             .await
