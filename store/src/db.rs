@@ -100,9 +100,14 @@ fn normalise_url(url: &str) -> Result<(Backend, String)> {
     }
     if path.contains(":memory:") || query.contains("mode=memory") {
         // Every pooled connection would get its own empty database.
-        return Err(Error::UnsupportedUrl(format!("{url} (in-memory SQLite: use a file)")));
+        return Err(Error::UnsupportedUrl(format!(
+            "{url} (in-memory SQLite: use a file)"
+        )));
     }
-    if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+    if let Some(dir) = Path::new(path)
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+    {
         std::fs::create_dir_all(dir).map_err(|source| Error::CreateDir {
             path: dir.display().to_string(),
             source,

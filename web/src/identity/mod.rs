@@ -6,5 +6,5 @@ mod id_number;
 mod verify;
 
 pub use contrast::{Contrast, ContrastError, PERMANENT, parse_iso, parse_support_number};
-pub use id_number::{DniNie, IdKind, IdNumberError};
+pub use id_number::{DniNie, IdKind, IdNumberError, check_letter};
 pub use verify::{Issued, Outcome, VerifyPolicy, verify_and_apply};

@@ -178,9 +178,13 @@ async fn behind_a_trusted_proxy_failures_count_against_the_forwarded_address() {
         let header = format!("{spoof}, 203.0.113.7");
         assert_eq!(app.apply_via(id, "01/01/2030", Some(&header)).await.0, 422);
     }
-    let (status, _) = app.apply_via("X1234567L", "E00012345", Some("9.9.9.9, 203.0.113.7")).await;
+    let (status, _) = app
+        .apply_via("X1234567L", "E00012345", Some("9.9.9.9, 203.0.113.7"))
+        .await;
     assert_eq!(status, 429, "both failures counted against 203.0.113.7");
-    let (status, _) = app.apply_via("X1234567L", "E00012345", Some("203.0.113.8")).await;
+    let (status, _) = app
+        .apply_via("X1234567L", "E00012345", Some("203.0.113.8"))
+        .await;
     assert_eq!(status, 201, "another client is not affected");
 }
 
@@ -191,9 +195,21 @@ async fn without_a_trusted_proxy_the_forwarded_header_is_ignored() {
         ..ServeArgs::default()
     };
     let app = spawn_app_with(Db::Sqlite, args).await;
-    assert_eq!(app.apply_via("12345678Z", "01/01/2030", Some("1.1.1.1")).await.0, 422);
-    assert_eq!(app.apply_via("00000000T", "01/01/2030", Some("2.2.2.2")).await.0, 422);
-    let (status, _) = app.apply_via("X1234567L", "E00012345", Some("3.3.3.3")).await;
+    assert_eq!(
+        app.apply_via("12345678Z", "01/01/2030", Some("1.1.1.1"))
+            .await
+            .0,
+        422
+    );
+    assert_eq!(
+        app.apply_via("00000000T", "01/01/2030", Some("2.2.2.2"))
+            .await
+            .0,
+        422
+    );
+    let (status, _) = app
+        .apply_via("X1234567L", "E00012345", Some("3.3.3.3"))
+        .await;
     assert_eq!(status, 429, "all three came from the same peer");
 }
 

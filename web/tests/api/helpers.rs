@@ -87,7 +87,12 @@ impl TestApp {
     }
 
     /// Applies as if through a proxy that reports the client as `forwarded_for`.
-    pub async fn apply_via(&self, id_number: &str, contrast: &str, forwarded_for: Option<&str>) -> (u16, serde_json::Value) {
+    pub async fn apply_via(
+        &self,
+        id_number: &str,
+        contrast: &str,
+        forwarded_for: Option<&str>,
+    ) -> (u16, serde_json::Value) {
         let mut request = self.client.post(self.url("/api/v1/applications"));
         if let Some(f) = forwarded_for {
             request = request.header("x-forwarded-for", f);
