@@ -142,13 +142,23 @@ mod tests {
 
     #[test]
     fn sqlite_urls_get_create_mode_and_postgres_urls_pass_through() {
-        let (b, u) = normalise_url("sqlite::memory:").unwrap();
+        let dir = std::env::temp_dir().join("videoreg-url-test");
+        let file = dir.join("x.db");
+        let (b, u) = normalise_url(&format!("sqlite:{}", file.display())).unwrap();
         assert_eq!(
-            (b, u.as_str()),
-            (Backend::Sqlite, "sqlite://:memory:?mode=rwc")
+            (b, u),
+            (
+                Backend::Sqlite,
+                format!("sqlite://{}?mode=rwc", file.display())
+            )
         );
-        let (_, u) = normalise_url("sqlite://:memory:?mode=memory").unwrap();
-        assert_eq!(u, "sqlite://:memory:?mode=memory");
+        assert!(dir.is_dir(), "the directory is created");
+        let (_, u) = normalise_url(&format!("sqlite://{}?mode=rw", file.display())).unwrap();
+        assert!(u.ends_with("?mode=rw"), "an explicit mode is kept");
+        assert!(matches!(
+            normalise_url("sqlite::memory:"),
+            Err(Error::UnsupportedUrl(_))
+        ));
         let (b, u) = normalise_url("postgres://u@h/db").unwrap();
         assert_eq!((b, u.as_str()), (Backend::Postgres, "postgres://u@h/db"));
         assert!(matches!(

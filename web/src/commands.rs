@@ -54,7 +54,9 @@ async fn serve(
         .await
         .map_err(|e| Error::io(format!("binding {}", settings.bind), e))?;
     let state = AppState::new(&settings, store.clone(), clock);
+    let upkeep = tokio::spawn(crate::housekeeping::run_forever(state.clone()));
     let result = crate::run(listener, state, shutdown).await;
+    upkeep.abort();
     store.close().await;
     result
 }

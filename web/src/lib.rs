@@ -9,6 +9,7 @@ pub mod client_addr;
 pub mod commands;
 pub mod config;
 mod error;
+pub mod housekeeping;
 pub mod i18n;
 pub mod identity;
 pub mod import;

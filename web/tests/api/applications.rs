@@ -275,3 +275,27 @@ async fn messages_follow_the_visitors_language() {
         "{es}"
     );
 }
+
+#[tokio::test]
+async fn housekeeping_forgets_failures_that_can_no_longer_count() {
+    let app = spawn_app().await;
+    for _ in 0..3 {
+        assert_eq!(app.apply("12345678Z", "01/01/2030").await.0, 422);
+    }
+    let state = app.state();
+    let now = app.clock.now();
+    assert_eq!(
+        web::housekeeping::run_once(&state, now)
+            .await
+            .expect("prune"),
+        0,
+        "still inside the window"
+    );
+    let later = now + TimeDelta::minutes(61);
+    assert_eq!(
+        web::housekeeping::run_once(&state, later)
+            .await
+            .expect("prune"),
+        3
+    );
+}

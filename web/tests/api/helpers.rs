@@ -20,6 +20,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub clock: Clock,
     pub store: Store,
+    settings: Settings,
     _db: TestDatabase,
     _stop: oneshot::Sender<()>,
 }
@@ -72,12 +73,18 @@ pub async fn spawn_app_with(db: Db, args: ServeArgs) -> TestApp {
             .expect("client"),
         clock,
         store,
+        settings,
         _db: test_db,
         _stop: stop,
     }
 }
 
 impl TestApp {
+    /// A state equal to the running server's (same store, clock and settings).
+    pub fn state(&self) -> AppState {
+        AppState::new(&self.settings, self.store.clone(), self.clock.clone())
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
