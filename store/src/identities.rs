@@ -7,6 +7,41 @@ use sqlx::any::AnyRow;
 use crate::db::to_millis;
 use crate::{Error, Result, Store};
 
+/// Rows per INSERT statement: 7 parameters each stays far below SQLite's 32,766 and
+/// PostgreSQL's 65,535 bound parameters.
+const UPSERT_BATCH: usize = 500;
+
+/// `INSERT … VALUES ($1, …, $7), ($8, …) ON CONFLICT … DO UPDATE` for `rows` rows. Built only
+/// from numbers, never from input.
+fn upsert_sql(rows: usize) -> String {
+    let mut sql = String::from(
+        "INSERT INTO identities (id_number, kind, full_name, valid_until, issued_on, support_number, updated_at) VALUES ",
+    );
+    for row in 0..rows {
+        let p = row * 7;
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&format!(
+            "(${}, ${}, ${}, ${}, ${}, ${}, ${})",
+            p + 1,
+            p + 2,
+            p + 3,
+            p + 4,
+            p + 5,
+            p + 6,
+            p + 7
+        ));
+    }
+    sql.push_str(
+        " ON CONFLICT (id_number) DO UPDATE SET
+            kind = excluded.kind, full_name = excluded.full_name,
+            valid_until = excluded.valid_until, issued_on = excluded.issued_on,
+            support_number = excluded.support_number, updated_at = excluded.updated_at",
+    );
+    sql
+}
+
 /// Which document an identity record belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IdentityKind {
@@ -56,7 +91,7 @@ pub struct IdentityRecord {
 
 impl Store {
     /// Inserts or replaces every record in one transaction: all are written or none is.
-    /// Returns how many were written.
+    /// Each ID number may appear once per call. Returns how many were written.
     pub async fn upsert_identities(
         &self,
         records: &[IdentityRecord],
@@ -64,25 +99,20 @@ impl Store {
     ) -> Result<u64> {
         let mut tx = self.pool.begin().await?;
         let mut written = 0;
-        for r in records {
-            written += sqlx::query(
-                "INSERT INTO identities (id_number, kind, full_name, valid_until, issued_on, support_number, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)
-                 ON CONFLICT (id_number) DO UPDATE SET
-                    kind = excluded.kind, full_name = excluded.full_name,
-                    valid_until = excluded.valid_until, issued_on = excluded.issued_on,
-                    support_number = excluded.support_number, updated_at = excluded.updated_at",
-            )
-            .bind(&r.id_number)
-            .bind(r.kind.as_str())
-            .bind(&r.full_name)
-            .bind(&r.valid_until)
-            .bind(&r.issued_on)
-            .bind(&r.support_number)
-            .bind(to_millis(now))
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+        for chunk in records.chunks(UPSERT_BATCH) {
+            let sql = upsert_sql(chunk.len());
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for r in chunk {
+                query = query
+                    .bind(&r.id_number)
+                    .bind(r.kind.as_str())
+                    .bind(&r.full_name)
+                    .bind(&r.valid_until)
+                    .bind(&r.issued_on)
+                    .bind(&r.support_number)
+                    .bind(to_millis(now));
+            }
+            written += query.execute(&mut *tx).await?.rows_affected();
         }
         tx.commit().await?;
         Ok(written)

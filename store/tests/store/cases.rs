@@ -52,6 +52,31 @@ pub async fn identity_import_is_all_or_nothing(store: Store) {
     );
 }
 
+pub async fn large_imports_cross_statement_batches(store: Store) {
+    let now = utc("2026-11-26T10:00:00Z");
+    let records: Vec<_> = (0..1203)
+        .map(|i| dni(&format!("{i:08}X"), "2031-02-03"))
+        .collect();
+    assert_eq!(
+        store
+            .upsert_identities(&records, now)
+            .await
+            .expect("import"),
+        1203
+    );
+    assert_eq!(store.count_identities().await.expect("count"), 1203);
+    assert_eq!(
+        store.find_identity("00001202X").await.expect("find"),
+        records.last().cloned()
+    );
+    // A second run replaces rather than duplicates.
+    store
+        .upsert_identities(&records, now)
+        .await
+        .expect("re-import");
+    assert_eq!(store.count_identities().await.expect("count"), 1203);
+}
+
 pub async fn applications_are_found_by_token_hash_until_they_expire(store: Store) {
     let now = utc("2026-11-26T10:00:00Z");
     store
