@@ -78,6 +78,11 @@ impl Calendar {
         self
     }
 
+    /// The hours that apply Monday to Friday unless a date says otherwise.
+    pub fn weekday_hours(&self) -> DailyHours {
+        self.weekday_hours
+    }
+
     /// Whether the calendar is overridden to be always open.
     pub fn is_always_open(&self) -> bool {
         self.always_open

@@ -48,6 +48,8 @@ struct LandingPage {
     today: String,
     today_window: Option<ShownWindow>,
     next: Option<ShownWindow>,
+    /// Monday-to-Friday hours, e.g. `09:00–14:00`.
+    weekday_hours: String,
 }
 
 async fn landing(State(state): State<AppState>, lang: Lang) -> Result<Html<String>, Error> {
@@ -62,6 +64,14 @@ async fn landing(State(state): State<AppState>, lang: Lang) -> Result<Html<Strin
             .window_on(local_date(now))
             .map(|w| ShownWindow::new(lang, &w)),
         next: cal.next_window(now).map(|w| ShownWindow::new(lang, &w)),
+        weekday_hours: {
+            let h = cal.weekday_hours();
+            format!(
+                "{}–{}",
+                h.opens().format("%H:%M"),
+                h.closes().format("%H:%M")
+            )
+        },
     };
     Ok(Html(page.render()?))
 }

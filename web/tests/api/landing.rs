@@ -28,7 +28,10 @@ async fn the_start_page_on_a_saturday_says_closed_and_gives_monday_in_english() 
     assert_eq!(status, 200);
     assert!(html.contains("Closed now"), "{html}");
     assert!(html.contains("No service today"));
-    assert!(html.contains("Monday, 30 November 2026"));
+    assert!(
+        html.contains("We open again on Monday, 30 November 2026, at <strong>09:00</strong>"),
+        "{html}"
+    );
     assert!(html.contains("data-local-from=\"2026-11-30T08:00:00+00:00\""));
     let (_, es) = app.page("/?lang=es", "en").await;
     assert!(es.contains("Cerrado ahora"), "?lang= beats Accept-Language");
