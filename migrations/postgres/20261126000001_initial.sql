@@ -51,24 +51,39 @@ CREATE UNIQUE INDEX tickets_one_live_per_id_number ON tickets (id_number)
 CREATE INDEX tickets_queue_order ON tickets (status, priority DESC, joined_at);
 
 CREATE TABLE staff_users (
-    id              TEXT PRIMARY KEY,
-    name            TEXT NOT NULL UNIQUE,
-    role            TEXT NOT NULL CHECK (role IN ('agent', 'supervisor', 'auditor')),
-    password_hash   TEXT NOT NULL,
-    totp_secret     TEXT,
-    disabled        BIGINT NOT NULL DEFAULT 0,
-    failed_attempts BIGINT NOT NULL DEFAULT 0,
-    locked_until    BIGINT,
-    created_at      BIGINT NOT NULL
+    id             TEXT PRIMARY KEY,
+    name           TEXT NOT NULL UNIQUE,
+    role           TEXT NOT NULL CHECK (role IN ('agent', 'supervisor', 'auditor')),
+    password_hash  TEXT NOT NULL,
+    totp_secret    TEXT,
+    totp_last_step BIGINT,
+    disabled       BIGINT NOT NULL DEFAULT 0,
+    created_at     BIGINT NOT NULL,
+    updated_at     BIGINT NOT NULL
 );
 
+-- Failed sign-ins by the name typed (whether or not it exists) and by client address.
+-- Rows for a name are deleted on its successful sign-in or an administrator's reset.
+CREATE TABLE staff_login_failures (
+    id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    user_name   TEXT NOT NULL,
+    client_addr TEXT NOT NULL,
+    at          BIGINT NOT NULL
+);
+CREATE INDEX staff_login_failures_by_name ON staff_login_failures (user_name, at);
+CREATE INDEX staff_login_failures_by_addr ON staff_login_failures (client_addr, at);
+
+-- stage: 'password' (second factor pending) or 'full'.
 CREATE TABLE staff_sessions (
-    id_hash      TEXT PRIMARY KEY,
-    user_id      TEXT NOT NULL REFERENCES staff_users (id),
-    csrf_token   TEXT NOT NULL,
-    created_at   BIGINT NOT NULL,
-    last_seen_at BIGINT NOT NULL,
-    expires_at   BIGINT NOT NULL
+    id_hash             TEXT PRIMARY KEY,
+    user_id             TEXT NOT NULL REFERENCES staff_users (id),
+    stage               TEXT NOT NULL CHECK (stage IN ('password', 'full')),
+    csrf_token          TEXT NOT NULL,
+    pending_totp_secret TEXT,
+    client_addr         TEXT NOT NULL,
+    created_at          BIGINT NOT NULL,
+    last_seen_at        BIGINT NOT NULL,
+    expires_at          BIGINT NOT NULL
 );
 CREATE INDEX staff_sessions_by_user ON staff_sessions (user_id);
 

@@ -171,3 +171,37 @@ mod tests {
         ));
     }
 }
+
+#[cfg(test)]
+mod schema_tests {
+    /// The two migration folders must describe the same schema: only the integer and
+    /// identity spellings (and the comment naming the other file) may differ.
+    #[test]
+    fn sqlite_and_postgres_migrations_are_in_step() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations");
+        let names = |backend: &str| -> Vec<String> {
+            let mut v: Vec<String> = std::fs::read_dir(dir.join(backend))
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(names("sqlite"), names("postgres"), "same migration files");
+        for name in names("sqlite") {
+            let norm = |backend: &str| -> Vec<String> {
+                std::fs::read_to_string(dir.join(backend).join(&name))
+                    .unwrap()
+                    .lines()
+                    .filter(|l| !l.starts_with("--"))
+                    .map(|l| {
+                        l.replace("BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", "AUTO")
+                            .replace("INTEGER PRIMARY KEY AUTOINCREMENT", "AUTO")
+                            .replace("BIGINT", "INTEGER")
+                    })
+                    .collect()
+            };
+            assert_eq!(norm("sqlite"), norm("postgres"), "{name}");
+        }
+    }
+}

@@ -13,6 +13,7 @@ mod audit;
 mod db;
 mod error;
 mod identities;
+mod staff;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod verification;
@@ -22,6 +23,7 @@ pub use audit::{AuditEvent, NewAuditEvent};
 pub use db::{Backend, Store};
 pub use error::Error;
 pub use identities::{IdentityKind, IdentityRecord};
+pub use staff::{NewStaffSession, SessionStage, StaffRole, StaffSession, StaffUser};
 pub use verification::FailureWindow;
 
 /// Result type of every store function.

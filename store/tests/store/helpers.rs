@@ -33,17 +33,17 @@ pub fn dni(id: &str, valid_until: &str) -> IdentityRecord {
     }
 }
 
-/// Runs each listed case (an `async fn(Store)` in `cases`) once on SQLite and once on
+/// Runs each listed case (`module::name`, an `async fn(Store)`) once on SQLite and once on
 /// PostgreSQL, as two tests named after the backend.
 #[macro_export]
 macro_rules! on_both_backends {
-    ($($case:ident),* $(,)?) => {
+    ($($module:ident :: $case:ident),* $(,)?) => {
         mod sqlite {
             $(
                 #[tokio::test]
                 async fn $case() {
                     let (_db, store) = $crate::helpers::sqlite().await;
-                    $crate::cases::$case(store).await;
+                    $crate::$module::$case(store).await;
                 }
             )*
         }
@@ -52,7 +52,7 @@ macro_rules! on_both_backends {
                 #[tokio::test]
                 async fn $case() {
                     let (_db, store) = $crate::helpers::postgres().await;
-                    $crate::cases::$case(store).await;
+                    $crate::$module::$case(store).await;
                 }
             )*
         }
