@@ -1,9 +1,23 @@
-//! `agent_console` owns the staff side of videoreg: sign-in at `/staff/login`, staff sessions
-//! and the role extractor, agent states, taking the next citizen, the verification checklist,
-//! document stills, decisions with reason codes, and issuing the registration and activation
-//! code. It never talks to citizens directly: that goes through `signaling`.
+//! `agent_console` owns the staff side of videoreg: accounts (argon2id passwords under a
+//! policy, TOTP second factor), sign-in at `/staff/login` with brute-force delays and
+//! lockout, server-side sessions with CSRF tokens, and the one role extractor
+//! ([`auth::Staff`]) that every staff route and staff WebSocket goes through. Later it
+//! grows the agent states, the verification checklist, stills and decisions. It never talks
+//! to citizens directly: that goes through `signaling`.
 //!
-//! Its routes arrive with the staff sign-in and agent console issues; the crate exists now so
-//! that the dependency direction is fixed from the start.
+//! Its router takes [`ConsoleState`] through `FromRef`, so it never names the server's
+//! `AppState`.
 
-pub use signaling;
+pub mod accounts;
+pub mod auth;
+pub mod client_addr;
+mod error;
+pub mod i18n;
+pub mod lockout;
+mod routes;
+pub mod state;
+pub mod totp;
+
+pub use error::{Error, InternalError};
+pub use routes::router;
+pub use state::{ConsoleState, StaffPolicy};

@@ -18,6 +18,9 @@ pub enum Error {
     /// The database reported an error.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// The operating system's random source failed.
+    #[error("random source: {0}")]
+    Random(String),
     /// A stored value could not be read back (a corrupt row).
     #[error("corrupt stored value in {what}: {value:?}")]
     Corrupt {

@@ -13,6 +13,7 @@ mod audit;
 mod db;
 mod error;
 mod identities;
+pub mod secrets;
 mod staff;
 #[cfg(feature = "testing")]
 pub mod testing;

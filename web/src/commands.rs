@@ -30,6 +30,13 @@ pub async fn execute(
             println!("imported {n} identity records from {}", file.display());
             Ok(())
         }
+        Some(Command::User(command)) => {
+            let url = Settings::database_url_only(&cli.global)?;
+            let store = Store::open(&url).await?;
+            let result = crate::user_commands::run(&store, command, Clock::System.now()).await;
+            store.close().await;
+            result
+        }
     }
 }
 
@@ -49,6 +56,7 @@ async fn serve(
     let clock = Clock::System;
     if demo {
         crate::import::seed_demo(&store, clock.now()).await?;
+        crate::user_commands::seed_demo_accounts(&store, clock.now()).await?;
     }
     let listener = TcpListener::bind(settings.bind)
         .await

@@ -9,6 +9,8 @@ use clap::{Args, Parser, Subcommand};
 use scheduler::{Calendar, DailyHours, SpecialHours};
 use serde::Deserialize;
 
+use agent_console::StaffPolicy;
+
 use crate::Error;
 use crate::identity::VerifyPolicy;
 
@@ -49,6 +51,86 @@ pub enum Command {
     /// Manage the identity registry.
     #[command(subcommand)]
     Identities(IdentitiesCommand),
+    /// Manage staff accounts (agents, supervisors, auditors).
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+/// `videoreg user …`
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account. The password is typed twice at a prompt unless `--generate` or
+    /// `--password-stdin` is given.
+    Add {
+        /// The account's role.
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// Sign-in name: 2 to 64 lower-case letters, digits, '.', '_' or '-'.
+        name: String,
+        #[command(flatten)]
+        password: PasswordSource,
+    },
+    /// Disable an account and end its sessions.
+    Disable {
+        /// Sign-in name.
+        name: String,
+    },
+    /// Set a new password; also re-enables the account and lifts a lockout.
+    ResetPassword {
+        /// Sign-in name.
+        name: String,
+        #[command(flatten)]
+        password: PasswordSource,
+    },
+    /// Forget the account's second factor; it enrols again at the next sign-in.
+    ResetMfa {
+        /// Sign-in name.
+        name: String,
+    },
+    /// List accounts with their role and state.
+    List,
+}
+
+/// Where a new password comes from.
+#[derive(Debug, Args, Clone, Copy)]
+pub struct PasswordSource {
+    /// Generate a strong password and print it once.
+    #[arg(long, conflicts_with = "password_stdin")]
+    pub generate: bool,
+    /// Read the password from the first line of standard input (for scripts).
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+/// A staff role as typed on the command line.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum RoleArg {
+    /// Verifies citizens in the console.
+    Agent,
+    /// Watches the queue and the agents.
+    Supervisor,
+    /// Reads decisions and evidence.
+    Auditor,
+}
+
+impl From<RoleArg> for store::StaffRole {
+    fn from(r: RoleArg) -> Self {
+        match r {
+            RoleArg::Agent => Self::Agent,
+            RoleArg::Supervisor => Self::Supervisor,
+            RoleArg::Auditor => Self::Auditor,
+        }
+    }
+}
+
+/// On or off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Toggle {
+    /// Enabled.
+    On,
+    /// Disabled.
+    Off,
 }
 
 /// `videoreg identities …`
@@ -124,6 +206,23 @@ pub struct ServeArgs {
     /// that sets it).
     #[arg(long, env = "VIDEOREG_TRUST_FORWARDED_FOR")]
     pub trust_forwarded_for: bool,
+    /// Second factor (TOTP) for staff sign-in; `off` is for demonstrations only and every
+    /// staff page says so. [default: on]
+    #[arg(long, env = "VIDEOREG_STAFF_MFA", value_enum, value_name = "on|off")]
+    pub staff_mfa: Option<Toggle>,
+    /// A staff session unused this long ends, in minutes. [default: 30]
+    #[arg(
+        long,
+        env = "VIDEOREG_STAFF_SESSION_IDLE_MINUTES",
+        value_name = "MINUTES"
+    )]
+    pub staff_session_idle_minutes: Option<u32>,
+    /// A staff session ends this long after sign-in, in hours. [default: 10]
+    #[arg(long, env = "VIDEOREG_STAFF_SESSION_MAX_HOURS", value_name = "HOURS")]
+    pub staff_session_max_hours: Option<u32>,
+    /// Mark cookies `Secure` (set this when users reach videoreg over HTTPS, as they should).
+    #[arg(long, env = "VIDEOREG_SECURE_COOKIES")]
+    pub secure_cookies: bool,
 }
 
 /// The TOML file: the same settings, all optional.
@@ -143,6 +242,10 @@ struct FileConfig {
     verify_limit_window_minutes: Option<u32>,
     application_ttl_minutes: Option<u32>,
     trust_forwarded_for: Option<bool>,
+    staff_mfa: Option<Toggle>,
+    staff_session_idle_minutes: Option<u32>,
+    staff_session_max_hours: Option<u32>,
+    secure_cookies: Option<bool>,
 }
 
 /// The resolved configuration the server runs with.
@@ -158,6 +261,8 @@ pub struct Settings {
     pub verify: VerifyPolicy,
     /// Whether `X-Forwarded-For` is believed.
     pub trust_forwarded_for: bool,
+    /// Staff sign-in and session rules.
+    pub staff: StaffPolicy,
 }
 
 impl Settings {
@@ -232,6 +337,23 @@ impl Settings {
             .with_closed_dates(closed)
             .with_special_hours(special)
             .with_always_open(args.always_open || file.always_open.unwrap_or(false));
+        let staff = StaffPolicy {
+            mfa_required: args.staff_mfa.or(file.staff_mfa).unwrap_or(Toggle::On) == Toggle::On,
+            idle_timeout: minutes(
+                args.staff_session_idle_minutes,
+                file.staff_session_idle_minutes,
+                30,
+                "staff-session-idle-minutes",
+            )?,
+            absolute_lifetime: minutes(
+                args.staff_session_max_hours.map(|h| h.saturating_mul(60)),
+                file.staff_session_max_hours.map(|h| h.saturating_mul(60)),
+                600,
+                "staff-session-max-hours",
+            )?,
+            secure_cookies: args.secure_cookies || file.secure_cookies.unwrap_or(false),
+            ..StaffPolicy::default()
+        };
         let bind = match args.bind.or(file.bind) {
             Some(b) => b,
             None => DEFAULT_BIND
@@ -249,6 +371,7 @@ impl Settings {
             verify,
             trust_forwarded_for: args.trust_forwarded_for
                 || file.trust_forwarded_for.unwrap_or(false),
+            staff,
         })
     }
 

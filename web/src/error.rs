@@ -5,6 +5,7 @@
 //! id) as context, and the visitor sees a generic message with the request id, added by
 //! [`crate::middleware::render_internal_errors`].
 
+use agent_console::InternalError;
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -25,15 +26,15 @@ pub enum Error {
         /// Seconds after which to retry, for 429 answers.
         retry_after: Option<u64>,
     },
+    /// A staff operation failed.
+    #[error("{0}")]
+    Console(#[from] agent_console::Error),
     /// The database failed.
     #[error("store: {0}")]
     Store(#[from] store::Error),
     /// A page could not be rendered.
     #[error("template: {0}")]
     Template(#[from] askama::Error),
-    /// The operating system's random source failed.
-    #[error("random source: {0}")]
-    Random(String),
     /// The configuration is invalid.
     #[error("configuration: {0}")]
     Config(String),
@@ -69,10 +70,6 @@ impl Error {
         }
     }
 }
-
-/// Marks a response as an internal error so that the middleware can add the request id.
-#[derive(Debug, Clone, Copy)]
-pub struct InternalError;
 
 impl IntoResponse for Error {
     fn into_response(self) -> Response {

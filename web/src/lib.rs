@@ -5,24 +5,24 @@
 //! contrast data, verification limits) live here, in [`identity`], because the application
 //! API is their only user.
 
-pub mod client_addr;
 pub mod commands;
 pub mod config;
 mod error;
 pub mod housekeeping;
-pub mod i18n;
 pub mod identity;
 pub mod import;
 mod middleware;
 mod routes;
-pub mod secrets;
 pub mod state;
+pub mod user_commands;
 
 use std::future::Future;
 use std::net::SocketAddr;
 
+pub use agent_console::{client_addr, i18n};
 pub use error::Error;
 pub use state::AppState;
+pub use store::secrets;
 use tokio::net::TcpListener;
 
 /// Serves videoreg on `listener` until `shutdown` completes, then finishes the requests in

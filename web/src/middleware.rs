@@ -8,8 +8,8 @@ use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Json, Response};
 use serde_json::json;
 
-use crate::error::InternalError;
 use crate::i18n::Lang;
+use agent_console::InternalError;
 
 /// The header that carries the request id, in and out.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");

@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use agent_console::ConsoleState;
+use axum::extract::FromRef;
 use scheduler::{Calendar, Clock};
 use store::Store;
 
@@ -20,19 +22,31 @@ pub struct AppState {
     pub clock: Clock,
     /// Verification limits and token lifetime, fixed at start-up (read-only, shared).
     pub verify: Arc<VerifyPolicy>,
-    /// Whether the client address is taken from `X-Forwarded-For`.
-    pub trust_forwarded_for: bool,
+    /// What the staff routes see (the same store and clock, the staff policy).
+    pub console: ConsoleState,
 }
 
 impl AppState {
     /// Builds the state from resolved settings, an opened store and a clock.
     pub fn new(settings: &Settings, store: Store, clock: Clock) -> Self {
         Self {
+            console: ConsoleState {
+                store: store.clone(),
+                clock: clock.clone(),
+                policy: Arc::new(settings.staff.clone()),
+                always_open: settings.calendar.is_always_open(),
+                trust_forwarded_for: settings.trust_forwarded_for,
+            },
             store,
             calendar: Arc::new(settings.calendar.clone()),
             clock,
             verify: Arc::new(settings.verify.clone()),
-            trust_forwarded_for: settings.trust_forwarded_for,
         }
+    }
+}
+
+impl FromRef<AppState> for ConsoleState {
+    fn from_ref(state: &AppState) -> Self {
+        state.console.clone()
     }
 }

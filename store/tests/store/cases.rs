@@ -256,3 +256,27 @@ pub async fn audit_events_append_in_order(store: Store) {
     assert_eq!(events[1].detail, r#"{"k":1}"#);
     assert_eq!(events[0].at, t0);
 }
+
+pub async fn recent_audit_lists_newest_first(store: Store) {
+    let t0 = utc("2026-11-26T10:00:00Z");
+    for action in ["a", "b", "c"] {
+        store
+            .append_audit(&NewAuditEvent {
+                at: t0,
+                actor: "system",
+                action,
+                subject: "s",
+                detail: "{}",
+            })
+            .await
+            .expect("append");
+    }
+    let recent: Vec<String> = store
+        .recent_audit(2)
+        .await
+        .expect("read")
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(recent, ["c", "b"]);
+}

@@ -18,4 +18,5 @@ on_both_backends!(
     cases::verification_failures_are_counted_per_id_and_address_within_the_window,
     cases::old_verification_failures_are_pruned,
     cases::audit_events_append_in_order,
+    cases::recent_audit_lists_newest_first,
 );

@@ -8,7 +8,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use store::{NewApplication, NewAuditEvent, Store};
 
 use super::{Contrast, DniNie, IdKind, PERMANENT, parse_iso};
-use crate::secrets;
+use store::secrets;
 
 /// Limits and lifetimes for verification, from configuration.
 #[derive(Debug, Clone)]

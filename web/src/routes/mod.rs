@@ -28,6 +28,7 @@ pub fn router(state: AppState) -> Router {
         .merge(service_hours::routes())
         .merge(applications::routes())
         .merge(assets::routes())
+        .merge(agent_console::router())
         .with_state(state)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(security_headers))

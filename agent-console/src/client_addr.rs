@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use axum::extract::{ConnectInfo, FromRef, FromRequestParts};
 use axum::http::request::Parts;
 
-use crate::state::AppState;
+use crate::ConsoleState;
 
 /// The client's IP address: the peer's, or the last `X-Forwarded-For` entry when the
 /// configuration says a proxy sets it.
@@ -15,12 +15,12 @@ pub struct ClientAddr(pub String);
 impl<S> FromRequestParts<S> for ClientAddr
 where
     S: Send + Sync,
-    AppState: FromRef<S>,
+    ConsoleState: FromRef<S>,
 {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let state = AppState::from_ref(state);
+        let state = ConsoleState::from_ref(state);
         if state.trust_forwarded_for {
             let forwarded = parts
                 .headers

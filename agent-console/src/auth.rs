@@ -1,0 +1,232 @@
+//! Staff sessions and the one role extractor.
+//!
+//! A session is a random 256-bit cookie value; the store keeps only its SHA-256. It ends
+//! after `idle_timeout` without a request or `absolute_lifetime` after sign-in. Every staff
+//! route takes a [`Staff<P>`], where the policy `P` says which roles may use it and how:
+//! a member of staff without the role gets 403 (logged, and written to the audit trail), a
+//! visitor without a session is sent to the sign-in page (pages) or gets 401 (other
+//! requests).
+
+use std::marker::PhantomData;
+
+use axum::extract::{FromRef, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{DateTime, Utc};
+use store::{NewAuditEvent, SessionStage, StaffRole, StaffSession, StaffUser, secrets};
+
+use crate::{ConsoleState, Error};
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "videoreg_staff";
+/// The pre-sign-in CSRF cookie's name (double submit on the sign-in form).
+pub const LOGIN_CSRF_COOKIE: &str = "videoreg_login_csrf";
+
+/// Which roles may use a route, and whether read-only access is enough.
+pub trait Policy: Send + Sync + 'static {
+    /// Whether `role` may make a request with `method`.
+    fn allows(role: StaffRole, method: &Method) -> bool;
+}
+
+/// Any signed-in member of staff.
+pub struct AnyStaff;
+impl Policy for AnyStaff {
+    fn allows(_: StaffRole, _: &Method) -> bool {
+        true
+    }
+}
+
+/// Supervisors (the staff list, the dashboard); auditors may read.
+pub struct SupervisorsAndAuditorsRead;
+impl Policy for SupervisorsAndAuditorsRead {
+    fn allows(role: StaffRole, method: &Method) -> bool {
+        match role {
+            StaffRole::Supervisor => true,
+            StaffRole::Auditor => is_read(method),
+            StaffRole::Agent => false,
+        }
+    }
+}
+
+/// The audit trail: auditors and supervisors read it; nobody changes it.
+pub struct AuditRead;
+impl Policy for AuditRead {
+    fn allows(role: StaffRole, method: &Method) -> bool {
+        matches!(role, StaffRole::Auditor | StaffRole::Supervisor) && is_read(method)
+    }
+}
+
+/// Agent pages: agents fully, supervisors read-only.
+pub struct AgentPages;
+impl Policy for AgentPages {
+    fn allows(role: StaffRole, method: &Method) -> bool {
+        match role {
+            StaffRole::Agent => true,
+            StaffRole::Supervisor => is_read(method),
+            StaffRole::Auditor => false,
+        }
+    }
+}
+
+fn is_read(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD)
+}
+
+/// A fully signed-in member of staff allowed by policy `P`. Extracting it also refreshes
+/// the session's idle timer.
+pub struct Staff<P: Policy> {
+    /// The account.
+    pub user: StaffUser,
+    /// The session.
+    pub session: StaffSession,
+    _policy: PhantomData<P>,
+}
+
+/// Why a request did not get a [`Staff`].
+#[derive(Debug)]
+pub enum Rejection {
+    /// No valid session: sign in (a redirect for pages, 401 otherwise).
+    SignIn {
+        /// Whether the client wants a page.
+        page: bool,
+    },
+    /// Password accepted, second factor pending.
+    SecondFactor,
+    /// Signed in without the role for this route.
+    Forbidden,
+    /// The store failed.
+    Internal(Error),
+}
+
+impl IntoResponse for Rejection {
+    fn into_response(self) -> Response {
+        match self {
+            Rejection::SignIn { page: true } => Redirect::to("/staff/login").into_response(),
+            Rejection::SignIn { page: false } => {
+                (StatusCode::UNAUTHORIZED, "sign in at /staff/login").into_response()
+            }
+            Rejection::SecondFactor => Redirect::to("/staff/mfa").into_response(),
+            Rejection::Forbidden => {
+                (StatusCode::FORBIDDEN, crate::routes::forbidden_page()).into_response()
+            }
+            Rejection::Internal(e) => e.into_response(),
+        }
+    }
+}
+
+impl<S, P> FromRequestParts<S> for Staff<P>
+where
+    S: Send + Sync,
+    ConsoleState: FromRef<S>,
+    P: Policy,
+{
+    type Rejection = Rejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Rejection> {
+        let state = ConsoleState::from_ref(state);
+        let page = wants_page(&parts.headers);
+        let now = state.clock.now();
+        let Some((session, user)) = current_session(&state, &parts.headers, now)
+            .await
+            .map_err(Rejection::Internal)?
+        else {
+            return Err(Rejection::SignIn { page });
+        };
+        if session.stage != SessionStage::Full {
+            return Err(if page {
+                Rejection::SecondFactor
+            } else {
+                Rejection::SignIn { page }
+            });
+        }
+        if !P::allows(user.role, &parts.method) {
+            tracing::warn!(user = %user.name, role = user.role.as_str(), method = %parts.method, path = %parts.uri.path(), "role violation");
+            let detail = serde_json::json!({ "method": parts.method.as_str(), "path": parts.uri.path(), "role": user.role.as_str() });
+            state
+                .store
+                .append_audit(&NewAuditEvent {
+                    at: now,
+                    actor: &user.id,
+                    action: "staff.access_denied",
+                    subject: &user.name,
+                    detail: &detail.to_string(),
+                })
+                .await
+                .map_err(|e| Rejection::Internal(e.into()))?;
+            return Err(Rejection::Forbidden);
+        }
+        Ok(Staff {
+            user,
+            session,
+            _policy: PhantomData,
+        })
+    }
+}
+
+/// The session named by the request's cookie, if it is alive at `now` and its account is
+/// enabled; refreshes its idle timer. Expired sessions are deleted on sight.
+pub async fn current_session(
+    state: &ConsoleState,
+    headers: &HeaderMap,
+    now: DateTime<Utc>,
+) -> Result<Option<(StaffSession, StaffUser)>, Error> {
+    let Some(value) = cookie(headers, SESSION_COOKIE) else {
+        return Ok(None);
+    };
+    let id_hash = secrets::hash_token(value);
+    let Some(session) = state.store.find_staff_session(&id_hash).await? else {
+        return Ok(None);
+    };
+    let idle_limit = match session.stage {
+        SessionStage::Full => state.policy.idle_timeout,
+        // A half-finished sign-in does not linger.
+        SessionStage::Password => chrono::TimeDelta::minutes(5).min(state.policy.idle_timeout),
+    };
+    if now >= session.expires_at || now >= session.last_seen_at + idle_limit {
+        state.store.delete_staff_session(&id_hash).await?;
+        return Ok(None);
+    }
+    let Some(user) = state.store.find_staff_by_id(&session.user_id).await? else {
+        return Ok(None);
+    };
+    if user.disabled {
+        state.store.delete_staff_session(&id_hash).await?;
+        return Ok(None);
+    }
+    state.store.touch_staff_session(&id_hash, now).await?;
+    Ok(Some((session, user)))
+}
+
+/// A cookie's value from the request headers.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// A `Set-Cookie` value: HttpOnly, SameSite=Strict, Path=/, Secure when configured.
+pub fn set_cookie(name: &str, value: &str, max_age_secs: i64, secure: bool) -> String {
+    format!(
+        "{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}{}",
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+/// Whether the client is a browser asking for a page.
+fn wants_page(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"))
+}
+
+/// Compares a submitted CSRF token with the expected one.
+pub fn csrf_ok(expected: &str, submitted: &str) -> bool {
+    !expected.is_empty() && secrets::constant_time_eq(expected.as_bytes(), submitted.as_bytes())
+}

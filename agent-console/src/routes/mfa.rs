@@ -1,0 +1,283 @@
+//! `/staff/mfa` (the TOTP code at each sign-in) and `/staff/mfa/enroll` (first sign-in).
+
+use askama::Template;
+use axum::Form;
+use axum::extract::State;
+use axum::extract::rejection::FormRejection;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use store::{NewAuditEvent, SessionStage, StaffSession, StaffUser};
+
+use super::login::{failed, gate_response};
+use super::{Chrome, SignedIn};
+use crate::auth::{csrf_ok, current_session};
+use crate::client_addr::ClientAddr;
+use crate::i18n::Lang;
+use crate::{ConsoleState, Error, totp};
+
+/// The secret and QR code being enrolled.
+pub struct Enrolment {
+    secret: String,
+    qr_svg: String,
+}
+
+#[derive(Template)]
+#[template(path = "mfa.html")]
+struct MfaPage {
+    lang: Lang,
+    chrome: Chrome,
+    action: &'static str,
+    csrf: String,
+    enrolment: Option<Enrolment>,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct CodeForm {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+/// The half-finished sign-in of this request, or where to send the visitor instead (the
+/// sign-in page without one, home when already fully signed in).
+async fn awaiting(
+    state: &ConsoleState,
+    headers: &HeaderMap,
+) -> Result<Result<(StaffSession, StaffUser), Response>, Error> {
+    let now = state.clock.now();
+    Ok(match current_session(state, headers, now).await? {
+        None => Err(Redirect::to("/staff/login").into_response()),
+        Some((s, _)) if s.stage == SessionStage::Full => {
+            Err(Redirect::to("/staff").into_response())
+        }
+        Some(pair) => Ok(pair),
+    })
+}
+
+fn render(
+    state: &ConsoleState,
+    lang: Lang,
+    status: StatusCode,
+    session: &StaffSession,
+    user: &StaffUser,
+    enrolment: Option<Enrolment>,
+    error: Option<String>,
+) -> Result<Response, Error> {
+    let chrome = Chrome::new(
+        state,
+        Some(SignedIn {
+            name: user.name.clone(),
+            role: user.role.as_str(),
+            csrf: session.csrf_token.clone(),
+        }),
+    );
+    let page = MfaPage {
+        lang,
+        chrome,
+        action: if enrolment.is_some() {
+            "/staff/mfa/enroll"
+        } else {
+            "/staff/mfa"
+        },
+        csrf: session.csrf_token.clone(),
+        enrolment,
+        error,
+    };
+    Ok((status, Html(page.render()?)).into_response())
+}
+
+pub async fn page(
+    State(state): State<ConsoleState>,
+    lang: Lang,
+    headers: HeaderMap,
+) -> Result<Response, Error> {
+    let (session, user) = match awaiting(&state, &headers).await? {
+        Ok(pair) => pair,
+        Err(elsewhere) => return Ok(elsewhere),
+    };
+    if user.totp_secret.is_none() {
+        return Ok(Redirect::to("/staff/mfa/enroll").into_response());
+    }
+    render(&state, lang, StatusCode::OK, &session, &user, None, None)
+}
+
+pub async fn enrol_page(
+    State(state): State<ConsoleState>,
+    lang: Lang,
+    headers: HeaderMap,
+) -> Result<Response, Error> {
+    let (session, user) = match awaiting(&state, &headers).await? {
+        Ok(pair) => pair,
+        Err(elsewhere) => return Ok(elsewhere),
+    };
+    if user.totp_secret.is_some() {
+        return Ok(Redirect::to("/staff/mfa").into_response());
+    }
+    let enrolment = enrolment_for(&state, &session, &user).await?;
+    render(
+        &state,
+        lang,
+        StatusCode::OK,
+        &session,
+        &user,
+        Some(enrolment),
+        None,
+    )
+}
+
+async fn enrolment_for(
+    state: &ConsoleState,
+    session: &StaffSession,
+    user: &StaffUser,
+) -> Result<Enrolment, Error> {
+    let secret = match &session.pending_totp_secret {
+        Some(s) => s.clone(),
+        None => {
+            let s = totp::new_secret()?;
+            state
+                .store
+                .set_pending_totp_secret(&session.id_hash, &s)
+                .await?;
+            s
+        }
+    };
+    let qr_svg = totp::qr_svg(&totp::otpauth_url(&secret, &user.name)?)?;
+    Ok(Enrolment { secret, qr_svg })
+}
+
+pub async fn submit(
+    State(state): State<ConsoleState>,
+    lang: Lang,
+    ClientAddr(addr): ClientAddr,
+    headers: HeaderMap,
+    form: Result<Form<CodeForm>, FormRejection>,
+) -> Result<Response, Error> {
+    let (session, user) = match awaiting(&state, &headers).await? {
+        Ok(pair) => pair,
+        Err(elsewhere) => return Ok(elsewhere),
+    };
+    let Some(secret) = user.totp_secret.clone() else {
+        return Ok(Redirect::to("/staff/mfa/enroll").into_response());
+    };
+    let form = form.map(|Form(f)| f).unwrap_or(CodeForm {
+        code: String::new(),
+        csrf: String::new(),
+    });
+    if !csrf_ok(&session.csrf_token, &form.csrf) {
+        return Ok((StatusCode::FORBIDDEN, super::forbidden_page()).into_response());
+    }
+    let now = state.clock.now();
+    if let Some(r) = gate_response(&state, lang, &user.name, now).await? {
+        return Ok(r);
+    }
+    let accepted = match totp::check(&secret, &form.code, now)? {
+        Some(step) => state.store.advance_staff_totp_step(&user.id, step).await?,
+        None => false,
+    };
+    if !accepted {
+        failed(&state, lang, &user.name, &addr, now).await?;
+        let msg = lang.pick(
+            "Código incorrecto o ya usado. Espere al siguiente código y vuelva a intentarlo.",
+            "Wrong or already used code. Wait for the next code and try again.",
+        );
+        return render(
+            &state,
+            lang,
+            StatusCode::UNAUTHORIZED,
+            &session,
+            &user,
+            None,
+            Some(msg.into()),
+        );
+    }
+    finish(&state, &session, &user, &addr, "staff.signed_in").await
+}
+
+pub async fn enrol_submit(
+    State(state): State<ConsoleState>,
+    lang: Lang,
+    ClientAddr(addr): ClientAddr,
+    headers: HeaderMap,
+    form: Result<Form<CodeForm>, FormRejection>,
+) -> Result<Response, Error> {
+    let (session, user) = match awaiting(&state, &headers).await? {
+        Ok(pair) => pair,
+        Err(elsewhere) => return Ok(elsewhere),
+    };
+    if user.totp_secret.is_some() {
+        return Ok(Redirect::to("/staff/mfa").into_response());
+    }
+    let form = form.map(|Form(f)| f).unwrap_or(CodeForm {
+        code: String::new(),
+        csrf: String::new(),
+    });
+    if !csrf_ok(&session.csrf_token, &form.csrf) {
+        return Ok((StatusCode::FORBIDDEN, super::forbidden_page()).into_response());
+    }
+    let now = state.clock.now();
+    if let Some(r) = gate_response(&state, lang, &user.name, now).await? {
+        return Ok(r);
+    }
+    let enrolment = enrolment_for(&state, &session, &user).await?;
+    let Some(step) = totp::check(&enrolment.secret, &form.code, now)? else {
+        failed(&state, lang, &user.name, &addr, now).await?;
+        let msg = lang.pick(
+            "El código no coincide. Compruebe la hora de su teléfono y escriba el código actual.",
+            "The code does not match. Check your phone's clock and type the current code.",
+        );
+        return render(
+            &state,
+            lang,
+            StatusCode::UNAUTHORIZED,
+            &session,
+            &user,
+            Some(enrolment),
+            Some(msg.into()),
+        );
+    };
+    state
+        .store
+        .set_staff_totp(&user.id, Some(&enrolment.secret), Some(step), now)
+        .await?;
+    state
+        .store
+        .append_audit(&NewAuditEvent {
+            at: now,
+            actor: &user.id,
+            action: "staff.mfa_enrolled",
+            subject: &user.name,
+            detail: "{}",
+        })
+        .await?;
+    finish(&state, &session, &user, &addr, "staff.signed_in").await
+}
+
+async fn finish(
+    state: &ConsoleState,
+    session: &StaffSession,
+    user: &StaffUser,
+    addr: &str,
+    action: &str,
+) -> Result<Response, Error> {
+    let now = state.clock.now();
+    state
+        .store
+        .complete_staff_session(&session.id_hash, now)
+        .await?;
+    state.store.clear_staff_login_failures(&user.name).await?;
+    let detail = serde_json::json!({ "client_addr": addr }).to_string();
+    state
+        .store
+        .append_audit(&NewAuditEvent {
+            at: now,
+            actor: &user.id,
+            action,
+            subject: &user.name,
+            detail: &detail,
+        })
+        .await?;
+    Ok(Redirect::to("/staff").into_response())
+}

@@ -1,0 +1,98 @@
+//! The staff routes: sign-in, second factor, sign-out, and the pages each role may read.
+
+mod login;
+mod mfa;
+mod pages;
+
+use axum::Router;
+use axum::extract::FromRef;
+use axum::routing::{get, post};
+
+use crate::ConsoleState;
+use crate::i18n::Lang;
+
+/// Every staff route. `S` is the server's state; it only has to yield a [`ConsoleState`].
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    ConsoleState: FromRef<S>,
+{
+    Router::new()
+        .route("/staff/login", get(login::page).post(login::submit))
+        .route("/staff/logout", post(login::logout))
+        .route("/staff/mfa", get(mfa::page).post(mfa::submit))
+        .route(
+            "/staff/mfa/enroll",
+            get(mfa::enrol_page).post(mfa::enrol_submit),
+        )
+        .route("/staff", get(pages::home))
+        .route("/staff/users", get(pages::users))
+        .route("/staff/audit", get(pages::audit))
+}
+
+/// What every staff page shows around its content.
+pub struct Chrome {
+    /// Who is signed in, with the CSRF token for the sign-out form.
+    pub signed_in: Option<SignedIn>,
+    /// Whether the second factor is required (a banner says when it is not).
+    pub mfa_required: bool,
+    /// Whether the calendar is overridden.
+    pub always_open: bool,
+}
+
+/// The signed-in member of staff, as the page header shows them.
+pub struct SignedIn {
+    /// Sign-in name.
+    pub name: String,
+    /// Role name.
+    pub role: &'static str,
+    /// CSRF token for forms.
+    pub csrf: String,
+}
+
+impl Chrome {
+    fn new(state: &ConsoleState, signed_in: Option<SignedIn>) -> Self {
+        Self {
+            signed_in,
+            mfa_required: state.policy.mfa_required,
+            always_open: state.always_open,
+        }
+    }
+}
+
+/// The body of a 403 answer.
+pub fn forbidden_page() -> axum::response::Html<&'static str> {
+    axum::response::Html(
+        "<!doctype html><html lang=\"es\"><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><title>403</title><link rel=\"stylesheet\" href=\"/static/app.css\"><main><h1>403</h1><p>Su perfil no permite esta acción. / Your role does not allow this.</p><p><a href=\"/staff\">Volver / Back</a></p></main></html>",
+    )
+}
+
+/// Minutes, rounded up, until `until`.
+fn minutes_until(now: chrono::DateTime<chrono::Utc>, until: chrono::DateTime<chrono::Utc>) -> i64 {
+    ((until - now).num_seconds().max(1) + 59) / 60
+}
+
+/// Seconds, rounded up, until `until`.
+fn seconds_until(now: chrono::DateTime<chrono::Utc>, until: chrono::DateTime<chrono::Utc>) -> i64 {
+    (until - now).num_seconds().max(1)
+}
+
+/// The wait message in the visitor's language.
+fn wait_message(
+    lang: Lang,
+    now: chrono::DateTime<chrono::Utc>,
+    until: chrono::DateTime<chrono::Utc>,
+) -> String {
+    let secs = seconds_until(now, until);
+    let (n, unit_es, unit_en) = if secs < 120 {
+        (secs, "s", "s")
+    } else {
+        (minutes_until(now, until), "min", "min")
+    };
+    match lang {
+        Lang::Es => format!(
+            "Demasiados intentos fallidos. Espere {n} {unit_es} antes de volver a intentarlo."
+        ),
+        Lang::En => format!("Too many failed attempts. Wait {n} {unit_en} before trying again."),
+    }
+}

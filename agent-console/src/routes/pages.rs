@@ -1,0 +1,155 @@
+//! The staff home page, the staff account list and the audit trail.
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::Html;
+use scheduler::SERVICE_TZ;
+
+use super::{Chrome, SignedIn};
+use crate::auth::{AnyStaff, AuditRead, Policy, Staff, SupervisorsAndAuditorsRead};
+use crate::i18n::Lang;
+use crate::lockout::LOCK_AFTER;
+use crate::{ConsoleState, Error};
+
+/// How many audit events the page shows.
+const AUDIT_PAGE: u32 = 200;
+
+fn chrome<P: Policy>(state: &ConsoleState, staff: &Staff<P>) -> Chrome {
+    Chrome::new(
+        state,
+        Some(SignedIn {
+            name: staff.user.name.clone(),
+            role: staff.user.role.as_str(),
+            csrf: staff.session.csrf_token.clone(),
+        }),
+    )
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    lang: Lang,
+    chrome: Chrome,
+    name: String,
+    role: &'static str,
+    show_users: bool,
+    show_audit: bool,
+}
+
+pub async fn home(
+    State(state): State<ConsoleState>,
+    lang: Lang,
+    staff: Staff<AnyStaff>,
+) -> Result<Html<String>, Error> {
+    let get = axum::http::Method::GET;
+    let role = staff.user.role;
+    let page = HomePage {
+        lang,
+        chrome: chrome(&state, &staff),
+        name: staff.user.name.clone(),
+        role: role.as_str(),
+        show_users: SupervisorsAndAuditorsRead::allows(role, &get),
+        show_audit: AuditRead::allows(role, &get),
+    };
+    Ok(Html(page.render()?))
+}
+
+/// One row of the account list.
+pub struct UserRow {
+    name: String,
+    role: &'static str,
+    mfa: bool,
+    state: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "users.html")]
+struct UsersPage {
+    lang: Lang,
+    chrome: Chrome,
+    users: Vec<UserRow>,
+}
+
+pub async fn users(
+    State(state): State<ConsoleState>,
+    lang: Lang,
+    staff: Staff<SupervisorsAndAuditorsRead>,
+) -> Result<Html<String>, Error> {
+    let mut rows = Vec::new();
+    for u in state.store.list_staff().await? {
+        let (failures, _) = state.store.staff_login_failures_for_name(&u.name).await?;
+        let account_state = if u.disabled {
+            lang.pick("desactivada", "disabled")
+        } else if failures >= LOCK_AFTER {
+            lang.pick("bloqueada", "locked")
+        } else {
+            lang.pick("activa", "active")
+        };
+        rows.push(UserRow {
+            name: u.name,
+            role: u.role.as_str(),
+            mfa: u.totp_secret.is_some(),
+            state: account_state,
+        });
+    }
+    let page = UsersPage {
+        lang,
+        chrome: chrome(&state, &staff),
+        users: rows,
+    };
+    Ok(Html(page.render()?))
+}
+
+/// One row of the audit page.
+pub struct EventRow {
+    id: i64,
+    at: String,
+    actor: String,
+    action: String,
+    subject: String,
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct AuditPage {
+    lang: Lang,
+    chrome: Chrome,
+    events: Vec<EventRow>,
+}
+
+pub async fn audit(
+    State(state): State<ConsoleState>,
+    lang: Lang,
+    staff: Staff<AuditRead>,
+) -> Result<Html<String>, Error> {
+    let names: std::collections::HashMap<String, String> = state
+        .store
+        .list_staff()
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.name))
+        .collect();
+    let events = state
+        .store
+        .recent_audit(AUDIT_PAGE)
+        .await?
+        .into_iter()
+        .map(|e| EventRow {
+            id: e.id,
+            at: e
+                .at
+                .with_timezone(&SERVICE_TZ)
+                .format("%Y-%m-%d %H:%M:%S")
+                .to_string(),
+            actor: names.get(&e.actor).cloned().unwrap_or(e.actor),
+            action: e.action,
+            subject: e.subject,
+        })
+        .collect();
+    let page = AuditPage {
+        lang,
+        chrome: chrome(&state, &staff),
+        events,
+    };
+    Ok(Html(page.render()?))
+}

@@ -1,0 +1,52 @@
+//! What the staff routes need from the server, taken through `FromRef`.
+
+use std::sync::Arc;
+
+use chrono::TimeDelta;
+use scheduler::Clock;
+use store::Store;
+
+/// Sign-in and session rules, fixed at start-up.
+#[derive(Debug, Clone)]
+pub struct StaffPolicy {
+    /// Whether a TOTP code is required after the password (off only for demonstrations).
+    pub mfa_required: bool,
+    /// A session unused this long ends.
+    pub idle_timeout: TimeDelta,
+    /// A session ends this long after sign-in, however active.
+    pub absolute_lifetime: TimeDelta,
+    /// Whether cookies carry `Secure` (served over TLS, directly or behind a proxy).
+    pub secure_cookies: bool,
+    /// Failed sign-ins allowed per client address within `address_window`.
+    pub address_limit: i64,
+    /// The window of `address_limit`.
+    pub address_window: TimeDelta,
+}
+
+impl Default for StaffPolicy {
+    fn default() -> Self {
+        Self {
+            mfa_required: true,
+            idle_timeout: TimeDelta::minutes(30),
+            absolute_lifetime: TimeDelta::hours(10),
+            secure_cookies: false,
+            address_limit: 30,
+            address_window: TimeDelta::minutes(15),
+        }
+    }
+}
+
+/// The staff side's view of the server state. Cheap to clone; nothing in it is locked.
+#[derive(Debug, Clone)]
+pub struct ConsoleState {
+    /// The database (its pool does its own locking).
+    pub store: Store,
+    /// Where `now` comes from.
+    pub clock: Clock,
+    /// Sign-in and session rules (read-only, shared).
+    pub policy: Arc<StaffPolicy>,
+    /// Whether the service calendar is overridden (shown on staff pages too).
+    pub always_open: bool,
+    /// Whether the client address is taken from `X-Forwarded-For`.
+    pub trust_forwarded_for: bool,
+}

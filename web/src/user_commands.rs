@@ -1,0 +1,122 @@
+//! `videoreg user …`: staff accounts from the command line, and the demo's accounts.
+
+use std::io::BufRead;
+
+use agent_console::accounts;
+use chrono::{DateTime, Utc};
+use store::{StaffRole, Store};
+
+use crate::Error;
+use crate::config::{PasswordSource, UserCommand};
+
+/// Who the audit trail names for changes made on the command line.
+const CLI_ACTOR: &str = "cli";
+
+/// Runs one `user` subcommand.
+pub async fn run(store: &Store, command: UserCommand, now: DateTime<Utc>) -> Result<(), Error> {
+    match command {
+        UserCommand::Add {
+            role,
+            name,
+            password,
+        } => {
+            let (pw, generated) = new_password(&name, password)?;
+            let role = StaffRole::from(role);
+            accounts::add_user(store, CLI_ACTOR, &name, role, &pw, now).await?;
+            println!("created {} account {name}", role.as_str());
+            if generated {
+                println!("password for {name} (shown once): {pw}");
+            }
+        }
+        UserCommand::Disable { name } => {
+            accounts::disable_user(store, CLI_ACTOR, &name, now).await?;
+            println!("disabled {name}; their sessions have ended");
+        }
+        UserCommand::ResetPassword { name, password } => {
+            let (pw, generated) = new_password(&name, password)?;
+            accounts::reset_password(store, CLI_ACTOR, &name, &pw, now).await?;
+            println!("reset the password of {name}; the account is enabled and unlocked");
+            if generated {
+                println!("password for {name} (shown once): {pw}");
+            }
+        }
+        UserCommand::ResetMfa { name } => {
+            accounts::reset_mfa(store, CLI_ACTOR, &name, now).await?;
+            println!("reset the second factor of {name}; they enrol again at their next sign-in");
+        }
+        UserCommand::List => {
+            println!("{:<24} {:<11} {:<8} state", "name", "role", "2FA");
+            for u in store.list_staff().await? {
+                let (failures, _) = store.staff_login_failures_for_name(&u.name).await?;
+                let state = if u.disabled {
+                    "disabled"
+                } else if failures >= agent_console::lockout::LOCK_AFTER {
+                    "locked"
+                } else {
+                    "active"
+                };
+                let mfa = if u.totp_secret.is_some() {
+                    "enrolled"
+                } else {
+                    "pending"
+                };
+                println!("{:<24} {:<11} {:<8} {state}", u.name, u.role.as_str(), mfa);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A new password from the chosen source, checked against the policy; and whether it was
+/// generated (and so must be shown).
+fn new_password(name: &str, source: PasswordSource) -> Result<(String, bool), Error> {
+    if source.generate {
+        return Ok((accounts::generate_password()?, true));
+    }
+    let password = if source.password_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(|e| Error::io("reading the password from standard input", e))?;
+        line.trim_end_matches(['\r', '\n']).to_owned()
+    } else {
+        let first =
+            rpassword::prompt_password(format!("New password for {name}: ")).map_err(|e| {
+                Error::io(
+                    "reading the password (use --generate or --password-stdin without a terminal)",
+                    e,
+                )
+            })?;
+        let second = rpassword::prompt_password("Type it again: ")
+            .map_err(|e| Error::io("reading the password", e))?;
+        if first != second {
+            return Err(Error::Config(
+                "the two passwords differ; nothing was changed".into(),
+            ));
+        }
+        first
+    };
+    accounts::check_password(name, &password)
+        .map_err(|e| Error::Config(format!("{e}; nothing was changed")))?;
+    Ok((password, false))
+}
+
+/// The demo's accounts, one per role, with fresh passwords printed once.
+pub async fn seed_demo_accounts(store: &Store, now: DateTime<Utc>) -> Result<(), Error> {
+    println!("Demo staff accounts (sign in at /staff/login; passwords shown once):");
+    for (name, role) in [
+        ("agente", StaffRole::Agent),
+        ("supervisora", StaffRole::Supervisor),
+        ("auditora", StaffRole::Auditor),
+    ] {
+        let password = accounts::generate_password()?;
+        if store.find_staff_by_name(name).await?.is_some() {
+            accounts::reset_password(store, "demo", name, &password, now).await?;
+        } else {
+            accounts::add_user(store, "demo", name, role, &password, now).await?;
+        }
+        println!("  {name:<12} {:<11} {password}", role.as_str());
+    }
+    Ok(())
+}
