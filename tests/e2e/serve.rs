@@ -94,6 +94,13 @@ async fn the_demo_prints_its_fictional_registry_and_accepts_it() {
         "{:#?}",
         server.banner
     );
+    for account in ["agente", "supervisora", "auditora"] {
+        let printed = server
+            .banner
+            .iter()
+            .any(|l| l.trim_start().starts_with(account));
+        assert!(printed, "{account} in {:#?}", server.banner);
+    }
     let client = reqwest::Client::new();
     let r = client
         .post(server.url("/api/v1/applications"))

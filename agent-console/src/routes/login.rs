@@ -5,7 +5,7 @@ use axum::Form;
 use axum::extract::State;
 use axum::extract::rejection::FormRejection;
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{AppendHeaders, Html, IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use store::{NewAuditEvent, NewStaffSession, SessionStage, secrets};
@@ -214,10 +214,10 @@ pub async fn submit(
     let session_cookie = set_cookie(SESSION_COOKIE, &token, max_age, state.policy.secure_cookies);
     let clear_login_csrf = set_cookie(LOGIN_CSRF_COOKIE, "", 0, state.policy.secure_cookies);
     Ok((
-        [
+        AppendHeaders([
             (header::SET_COOKIE, session_cookie),
             (header::SET_COOKIE, clear_login_csrf),
-        ],
+        ]),
         Redirect::to(next),
     )
         .into_response())

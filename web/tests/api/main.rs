@@ -5,3 +5,6 @@ mod errors;
 mod helpers;
 mod hours;
 mod landing;
+mod staff_helpers;
+mod staff_roles;
+mod staff_signin;

@@ -1,0 +1,68 @@
+//! Every staff route × every role (and no session) → the expected status. Later issues add
+//! their routes to `ROUTES`.
+
+use store::StaffRole;
+
+use crate::helpers::spawn_app;
+
+/// (method, path, none, agent, supervisor, auditor). 303 without a session means "sent to
+/// the sign-in page".
+const ROUTES: &[(&str, &str, u16, u16, u16, u16)] = &[
+    ("GET", "/staff", 303, 200, 200, 200),
+    ("GET", "/staff/users", 303, 403, 200, 200),
+    ("GET", "/staff/audit", 303, 403, 200, 200),
+    ("POST", "/staff/logout", 303, 303, 303, 303),
+    ("GET", "/staff/mfa", 303, 303, 303, 303),
+    ("GET", "/staff/mfa/enroll", 303, 303, 303, 303),
+];
+
+#[tokio::test]
+async fn every_staff_route_answers_each_role_as_the_table_says() {
+    let app = spawn_app().await;
+    let roles = [
+        ("agente", StaffRole::Agent),
+        ("supervisora", StaffRole::Supervisor),
+        ("auditora", StaffRole::Auditor),
+    ];
+    let mut secrets = std::collections::HashMap::new();
+    for (name, role) in roles {
+        app.add_staff(name, role).await;
+    }
+    for &(method, path, none, agent, supervisor, auditor) in ROUTES {
+        let mut anonymous = app.browser();
+        let page = match method {
+            "GET" => anonymous.get(path).await,
+            _ => anonymous.post(path, &[]).await,
+        };
+        assert_eq!(page.status, none, "{method} {path} without a session");
+        for ((name, _), expected) in roles.iter().zip([agent, supervisor, auditor]) {
+            let mut b = app.browser();
+            b.totp_secret = secrets.get(name).cloned();
+            b.sign_in(name).await;
+            secrets.insert(*name, b.totp_secret.clone().expect("enrolled"));
+            let csrf = b.session_csrf().await;
+            let page = match method {
+                "GET" => b.get(path).await,
+                _ => b.post(path, &[("csrf", &csrf)]).await,
+            };
+            assert_eq!(page.status, expected, "{method} {path} as {name}");
+        }
+    }
+    let denied = app.store.audit_for_subject("agente").await.expect("audit");
+    assert!(
+        denied.iter().any(|e| e.action == "staff.access_denied"),
+        "role violations are audited"
+    );
+}
+
+#[tokio::test]
+async fn requests_that_are_not_pages_get_401_without_a_session() {
+    let app = spawn_app().await;
+    let r = app
+        .client
+        .get(app.url("/staff/users"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(r.status().as_u16(), 401);
+}
