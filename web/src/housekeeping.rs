@@ -1,5 +1,5 @@
 //! Background upkeep while the server runs: forgetting verification failures once they can
-//! no longer count toward a limit.
+//! no longer count toward a limit, and deleting staff sessions that have ended.
 
 use std::time::Duration;
 
@@ -10,12 +10,17 @@ use crate::state::AppState;
 /// How often upkeep runs.
 const EVERY: Duration = Duration::from_secs(600);
 
-/// One round of upkeep at `now`; returns how many failure records were deleted.
+/// One round of upkeep at `now`; returns how many rows were deleted.
 pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> Result<u64, crate::Error> {
-    Ok(state
+    let failures = state
         .store
         .prune_verification_failures(now - state.verify.window)
-        .await?)
+        .await?;
+    let sessions = state
+        .store
+        .prune_staff_sessions(now - state.console.policy.idle_timeout, now)
+        .await?;
+    Ok(failures + sessions)
 }
 
 /// Runs upkeep every ten minutes until the task is dropped. Failures are logged and retried
@@ -26,7 +31,10 @@ pub async fn run_forever(state: AppState) {
         ticks.tick().await;
         match run_once(&state, state.clock.now()).await {
             Ok(0) => {}
-            Ok(n) => tracing::info!(deleted = n, "pruned old verification failures"),
+            Ok(n) => tracing::info!(
+                deleted = n,
+                "pruned old verification failures and ended sessions"
+            ),
             Err(e) => tracing::warn!(error = %e, "housekeeping failed; retrying next round"),
         }
     }

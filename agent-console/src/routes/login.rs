@@ -13,7 +13,7 @@ use store::{NewAuditEvent, NewStaffSession, SessionStage, secrets};
 use super::{Chrome, wait_message};
 use crate::accounts::{MAX_PASSWORD_BYTES, hash_password, verify_password};
 use crate::auth::{
-    AnyStaff, LOGIN_CSRF_COOKIE, SESSION_COOKIE, Staff, cookie, csrf_ok, set_cookie,
+    LOGIN_CSRF_COOKIE, SESSION_COOKIE, cookie, csrf_ok, current_session, set_cookie,
 };
 use crate::client_addr::ClientAddr;
 use crate::i18n::Lang;
@@ -296,30 +296,23 @@ pub struct CsrfForm {
     csrf: String,
 }
 
+/// Ends the session, at whatever stage (a half-finished sign-in can be abandoned too).
 pub async fn logout(
     State(state): State<ConsoleState>,
-    staff: Staff<AnyStaff>,
     ClientAddr(addr): ClientAddr,
+    headers: HeaderMap,
     form: Result<Form<CsrfForm>, FormRejection>,
 ) -> Result<Response, Error> {
+    let now = state.clock.now();
+    let Some((session, user)) = current_session(&state, &headers, now).await? else {
+        return Ok(Redirect::to("/staff/login").into_response());
+    };
     let submitted = form.map(|Form(f)| f.csrf).unwrap_or_default();
-    if !csrf_ok(&staff.session.csrf_token, &submitted) {
+    if !csrf_ok(&session.csrf_token, &submitted) {
         return Ok((StatusCode::FORBIDDEN, super::forbidden_page()).into_response());
     }
-    let now = state.clock.now();
-    state
-        .store
-        .delete_staff_session(&staff.session.id_hash)
-        .await?;
-    audit(
-        &state,
-        now,
-        &staff.user.id,
-        "staff.signed_out",
-        &staff.user.name,
-        &addr,
-    )
-    .await?;
+    state.store.delete_staff_session(&session.id_hash).await?;
+    audit(&state, now, &user.id, "staff.signed_out", &user.name, &addr).await?;
     let clear = set_cookie(SESSION_COOKIE, "", 0, state.policy.secure_cookies);
     Ok(([(header::SET_COOKIE, clear)], Redirect::to("/staff/login")).into_response())
 }

@@ -352,3 +352,18 @@ async fn staff_sign_in_works_on_postgres() {
     assert_eq!(b.sign_in("marta").await.location.as_deref(), Some("/staff"));
     assert_eq!(b.get("/staff/audit").await.status, 200);
 }
+
+#[tokio::test]
+async fn a_half_finished_sign_in_can_be_abandoned() {
+    let app = spawn_app().await;
+    app.add_staff("marta", StaffRole::Agent).await;
+    let mut b = app.browser();
+    b.submit_password("marta", PASSWORD).await;
+    let enrol = b.get("/staff/mfa/enroll").await;
+    let out = b.post("/staff/logout", &[("csrf", &enrol.csrf())]).await;
+    assert_eq!(out.location.as_deref(), Some("/staff/login"));
+    assert_eq!(
+        b.get("/staff/mfa/enroll").await.location.as_deref(),
+        Some("/staff/login")
+    );
+}
