@@ -32,22 +32,27 @@ CREATE TABLE verification_failures (
 CREATE INDEX verification_failures_by_id ON verification_failures (id_number, at);
 CREATE INDEX verification_failures_by_addr ON verification_failures (client_addr, at);
 
+-- A citizen's place in the queue. status: waiting -> offered (claimed by an agent) -> in_call
+-- -> done; or waiting -> left / expired. An offered or in-call ticket put back returns to
+-- waiting with a higher priority.
 CREATE TABLE tickets (
     id                 TEXT PRIMARY KEY,
     application_id     TEXT NOT NULL REFERENCES applications (id),
     id_number          TEXT NOT NULL,
-    status             TEXT NOT NULL CHECK (status IN ('waiting', 'claimed', 'in_call', 'done', 'left', 'expired')),
+    status             TEXT NOT NULL CHECK (status IN ('waiting', 'offered', 'in_call', 'done', 'left', 'expired')),
     priority           BIGINT NOT NULL DEFAULT 0,
     joined_at          BIGINT NOT NULL,
     told_estimate_secs BIGINT,
-    claimed_by         TEXT,
-    claimed_at         BIGINT,
+    resume_token_hash  TEXT NOT NULL UNIQUE,
+    disconnected_at    BIGINT,
+    agent_id           TEXT,
+    offered_at         BIGINT,
+    answered_at        BIGINT,
     ended_at           BIGINT,
-    outcome            TEXT,
-    resume_token_hash  TEXT
+    outcome            TEXT
 );
 CREATE UNIQUE INDEX tickets_one_live_per_id_number ON tickets (id_number)
-    WHERE status IN ('waiting', 'claimed', 'in_call');
+    WHERE status IN ('waiting', 'offered', 'in_call');
 CREATE INDEX tickets_queue_order ON tickets (status, priority DESC, joined_at);
 
 CREATE TABLE staff_users (
@@ -86,6 +91,14 @@ CREATE TABLE staff_sessions (
     expires_at          BIGINT NOT NULL
 );
 CREATE INDEX staff_sessions_by_user ON staff_sessions (user_id);
+
+-- Each agent's current state: available, in_call, wrap_up, break (with a reason), offline.
+CREATE TABLE agent_states (
+    user_id TEXT PRIMARY KEY REFERENCES staff_users (id),
+    state   TEXT NOT NULL CHECK (state IN ('available', 'in_call', 'wrap_up', 'break', 'offline')),
+    reason  TEXT,
+    since   BIGINT NOT NULL
+);
 
 CREATE TABLE registrations (
     id             TEXT PRIMARY KEY,

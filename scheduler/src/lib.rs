@@ -10,12 +10,17 @@ mod clock;
 mod error;
 mod holidays;
 mod hours;
+mod queue;
 
 pub use calendar::{Calendar, Window, local_date};
 pub use clock::Clock;
 pub use error::Error;
 pub use holidays::{easter_sunday, national_holidays};
 pub use hours::{DailyHours, SpecialHours};
+pub use queue::{
+    AtClosing, NORMAL_PRIORITY, QueueFacts, QueuePolicy, REQUEUE_PRIORITY, Refusal, admit,
+    estimate_wait, mean_handle_time,
+};
 
 /// The time zone in which the service's hours are defined.
 pub const SERVICE_TZ: chrono_tz::Tz = chrono_tz::Europe::Madrid;

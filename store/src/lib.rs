@@ -8,6 +8,7 @@
 //! Instants are stored as milliseconds since the Unix epoch (`BIGINT`) so that one SQL text
 //! serves both backends through sqlx's `Any` driver.
 
+mod agents;
 mod applications;
 mod audit;
 mod db;
@@ -17,14 +18,17 @@ pub mod secrets;
 mod staff;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod tickets;
 mod verification;
 
+pub use agents::{AgentState, AgentStatus};
 pub use applications::{Application, NewApplication};
 pub use audit::{AuditEvent, NewAuditEvent};
 pub use db::{Backend, Store};
 pub use error::Error;
 pub use identities::{IdentityKind, IdentityRecord};
 pub use staff::{NewStaffSession, SessionStage, StaffRole, StaffSession, StaffUser};
+pub use tickets::{NewTicket, Ticket, TicketStatus};
 pub use verification::FailureWindow;
 
 /// Result type of every store function.

@@ -2,9 +2,16 @@
 
 mod cases;
 mod helpers;
+mod queue;
 mod staff;
 
 on_both_backends!(
+    queue::one_live_ticket_per_id_number_and_a_second_tab_gets_the_same_place,
+    queue::the_queue_is_fifo_and_requeued_tickets_go_to_the_head,
+    queue::concurrent_claims_never_give_two_agents_the_same_citizen,
+    queue::calls_record_every_instant_and_handle_times_come_from_them,
+    queue::disconnected_citizens_are_abandoned_after_the_grace_period,
+    queue::agent_states_are_kept_and_counted,
     staff::staff_accounts_are_created_found_listed_and_changed,
     staff::totp_steps_are_accepted_once_and_in_order,
     staff::login_failures_are_counted_by_name_and_by_address,

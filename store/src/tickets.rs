@@ -1,0 +1,344 @@
+//! Queue tickets: joining, the order of the queue, atomic claims by agents, requeues,
+//! leaving, resume after a dropped connection, and the instants every figure is made from.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::db::{from_millis, to_millis};
+use crate::{Backend, Error, Result, Store};
+
+/// Where a ticket stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TicketStatus {
+    /// In the queue.
+    Waiting,
+    /// Claimed by an agent, call being set up.
+    Offered,
+    /// In a call with the agent.
+    InCall,
+    /// The call ended.
+    Done,
+    /// The citizen left (or was gone past the grace period).
+    Left,
+    /// Still waiting at closing, under the expire policy.
+    Expired,
+}
+
+impl TicketStatus {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Waiting => "waiting",
+            Self::Offered => "offered",
+            Self::InCall => "in_call",
+            Self::Done => "done",
+            Self::Left => "left",
+            Self::Expired => "expired",
+        }
+    }
+
+    fn parse(s: &str) -> Result<Self> {
+        Ok(match s {
+            "waiting" => Self::Waiting,
+            "offered" => Self::Offered,
+            "in_call" => Self::InCall,
+            "done" => Self::Done,
+            "left" => Self::Left,
+            "expired" => Self::Expired,
+            other => {
+                return Err(Error::Corrupt {
+                    what: "tickets.status",
+                    value: other.to_owned(),
+                });
+            }
+        })
+    }
+
+    /// Whether the ticket still holds a place (waiting, offered or in a call).
+    pub fn is_live(self) -> bool {
+        matches!(self, Self::Waiting | Self::Offered | Self::InCall)
+    }
+}
+
+/// A stored ticket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ticket {
+    /// Random id.
+    pub id: String,
+    /// The application it was joined with.
+    pub application_id: String,
+    /// The citizen's ID number.
+    pub id_number: String,
+    /// Where it stands.
+    pub status: TicketStatus,
+    /// Higher is served first.
+    pub priority: i64,
+    /// When the citizen joined.
+    pub joined_at: DateTime<Utc>,
+    /// The wait the citizen was told at joining, in seconds.
+    pub told_estimate_secs: Option<i64>,
+    /// When the citizen's connection dropped, while they hold the place.
+    pub disconnected_at: Option<DateTime<Utc>>,
+    /// The agent who claimed it.
+    pub agent_id: Option<String>,
+    /// When an agent claimed it.
+    pub offered_at: Option<DateTime<Utc>>,
+    /// When the call started.
+    pub answered_at: Option<DateTime<Utc>>,
+    /// When it ended (done, left or expired).
+    pub ended_at: Option<DateTime<Utc>>,
+    /// How it ended, e.g. `approved`, `rejected:…`, `left`, `abandoned`.
+    pub outcome: Option<String>,
+}
+
+/// A ticket to create.
+#[derive(Debug, Clone)]
+pub struct NewTicket<'a> {
+    /// Random id.
+    pub id: &'a str,
+    /// The application.
+    pub application_id: &'a str,
+    /// The citizen's ID number.
+    pub id_number: &'a str,
+    /// Priority (normal).
+    pub priority: i64,
+    /// Now.
+    pub joined_at: DateTime<Utc>,
+    /// The wait told, in seconds.
+    pub told_estimate_secs: Option<i64>,
+    /// Hash of the resume token handed to the citizen.
+    pub resume_token_hash: &'a str,
+}
+
+impl Store {
+    /// Joins the queue, or returns the live ticket this ID number already holds (a second
+    /// tab gets the same place). Either way the ticket's resume token becomes
+    /// `resume_token_hash`. Returns the ticket and whether it is new.
+    pub async fn join_queue(&self, t: &NewTicket<'_>) -> Result<(Ticket, bool)> {
+        for _ in 0..2 {
+            if let Some(existing) = self.live_ticket_for(t.id_number).await? {
+                sqlx::query("UPDATE tickets SET resume_token_hash = $1, disconnected_at = NULL WHERE id = $2")
+                    .bind(t.resume_token_hash)
+                    .bind(&existing.id)
+                    .execute(&self.pool)
+                    .await?;
+                return Ok((existing, false));
+            }
+            let inserted = sqlx::query(
+                "INSERT INTO tickets (id, application_id, id_number, status, priority, joined_at, told_estimate_secs, resume_token_hash)
+                 VALUES ($1, $2, $3, 'waiting', $4, $5, $6, $7)",
+            )
+            .bind(t.id)
+            .bind(t.application_id)
+            .bind(t.id_number)
+            .bind(t.priority)
+            .bind(to_millis(t.joined_at))
+            .bind(t.told_estimate_secs)
+            .bind(t.resume_token_hash)
+            .execute(&self.pool)
+            .await;
+            match inserted.map_err(Error::from) {
+                Ok(_) => {
+                    let ticket = self.ticket(t.id).await?.ok_or(Error::Corrupt {
+                        what: "tickets",
+                        value: t.id.to_owned(),
+                    })?;
+                    return Ok((ticket, true));
+                }
+                // Another tab joined at the same instant: take its ticket.
+                Err(e) if e.is_unique_violation() => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(Error::Corrupt {
+            what: "tickets (join raced twice)",
+            value: t.id_number.to_owned(),
+        })
+    }
+
+    /// A ticket by id.
+    pub async fn ticket(&self, id: &str) -> Result<Option<Ticket>> {
+        self.one_ticket("SELECT id, application_id, id_number, status, priority, joined_at, told_estimate_secs, disconnected_at, agent_id, offered_at, answered_at, ended_at, outcome FROM tickets WHERE id = $1", id).await
+    }
+
+    /// The live ticket for an ID number, if any.
+    pub async fn live_ticket_for(&self, id_number: &str) -> Result<Option<Ticket>> {
+        self.one_ticket("SELECT id, application_id, id_number, status, priority, joined_at, told_estimate_secs, disconnected_at, agent_id, offered_at, answered_at, ended_at, outcome FROM tickets WHERE id_number = $1 AND status IN ('waiting', 'offered', 'in_call')", id_number).await
+    }
+
+    /// The live ticket whose resume token hashes to `hash`.
+    pub async fn ticket_by_resume_token(&self, hash: &str) -> Result<Option<Ticket>> {
+        self.one_ticket("SELECT id, application_id, id_number, status, priority, joined_at, told_estimate_secs, disconnected_at, agent_id, offered_at, answered_at, ended_at, outcome FROM tickets WHERE resume_token_hash = $1 AND status IN ('waiting', 'offered', 'in_call')", hash).await
+    }
+
+    async fn one_ticket(&self, sql: &'static str, key: &str) -> Result<Option<Ticket>> {
+        let row = sqlx::query(sql)
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| ticket_from_row(&r)).transpose()
+    }
+
+    /// The waiting tickets in service order: priority first, then arrival.
+    pub async fn waiting_queue(&self) -> Result<Vec<Ticket>> {
+        let rows = sqlx::query(
+            "SELECT id, application_id, id_number, status, priority, joined_at, told_estimate_secs, disconnected_at, agent_id, offered_at, answered_at, ended_at, outcome
+             FROM tickets WHERE status = 'waiting' ORDER BY priority DESC, joined_at, id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(ticket_from_row).collect()
+    }
+
+    /// Claims the head of the queue for `agent_id`, atomically: two agents never get the same
+    /// ticket. PostgreSQL skips rows another transaction is claiming; SQLite runs the one
+    /// statement under its single writer lock.
+    pub async fn claim_next(&self, agent_id: &str, now: DateTime<Utc>) -> Result<Option<Ticket>> {
+        let sql = match self.backend() {
+            Backend::Postgres => {
+                "UPDATE tickets SET status = 'offered', agent_id = $1, offered_at = $2
+                 WHERE id = (SELECT id FROM tickets WHERE status = 'waiting' ORDER BY priority DESC, joined_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
+                 RETURNING id"
+            }
+            Backend::Sqlite => {
+                "UPDATE tickets SET status = 'offered', agent_id = $1, offered_at = $2
+                 WHERE id = (SELECT id FROM tickets WHERE status = 'waiting' ORDER BY priority DESC, joined_at, id LIMIT 1)
+                 RETURNING id"
+            }
+        };
+        let id: Option<String> = sqlx::query_scalar(sql)
+            .bind(agent_id)
+            .bind(to_millis(now))
+            .fetch_optional(&self.pool)
+            .await?;
+        match id {
+            Some(id) => self.ticket(&id).await,
+            None => Ok(None),
+        }
+    }
+
+    /// The agent's browser connected: offered → in call.
+    pub async fn answer_ticket(&self, id: &str, now: DateTime<Utc>) -> Result<bool> {
+        let done = sqlx::query("UPDATE tickets SET status = 'in_call', answered_at = $2 WHERE id = $1 AND status = 'offered'")
+            .bind(id)
+            .bind(to_millis(now))
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Puts an offered or in-call ticket back in the queue with `priority` (the head).
+    pub async fn requeue_ticket(&self, id: &str, priority: i64) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE tickets SET status = 'waiting', priority = $2, agent_id = NULL, offered_at = NULL, answered_at = NULL
+             WHERE id = $1 AND status IN ('offered', 'in_call')",
+        )
+        .bind(id)
+        .bind(priority)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Ends a call: in call → done, with its outcome.
+    pub async fn end_ticket(&self, id: &str, now: DateTime<Utc>, outcome: &str) -> Result<bool> {
+        let done = sqlx::query("UPDATE tickets SET status = 'done', ended_at = $2, outcome = $3 WHERE id = $1 AND status = 'in_call'")
+            .bind(id)
+            .bind(to_millis(now))
+            .bind(outcome)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// The citizen leaves (or is gone past the grace period): waiting → left.
+    pub async fn leave_ticket(&self, id: &str, now: DateTime<Utc>, outcome: &str) -> Result<bool> {
+        let done = sqlx::query("UPDATE tickets SET status = 'left', ended_at = $2, outcome = $3 WHERE id = $1 AND status = 'waiting'")
+            .bind(id)
+            .bind(to_millis(now))
+            .bind(outcome)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Records that the citizen's connection dropped (`Some`) or came back (`None`).
+    pub async fn set_ticket_disconnected(&self, id: &str, at: Option<DateTime<Utc>>) -> Result<()> {
+        sqlx::query("UPDATE tickets SET disconnected_at = $2 WHERE id = $1")
+            .bind(id)
+            .bind(at.map(to_millis))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Waiting tickets whose citizen has been disconnected since before `cutoff` leave the
+    /// queue as `abandoned`; returns their ids.
+    pub async fn abandon_disconnected(
+        &self,
+        cutoff: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<String>> {
+        let ids: Vec<String> = sqlx::query_scalar(
+            "UPDATE tickets SET status = 'left', ended_at = $2, outcome = 'abandoned'
+             WHERE status = 'waiting' AND disconnected_at IS NOT NULL AND disconnected_at < $1 RETURNING id",
+        )
+        .bind(to_millis(cutoff))
+        .bind(to_millis(now))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(ids)
+    }
+
+    /// Every waiting ticket expires (closing, under the expire policy); returns their ids.
+    pub async fn expire_waiting(&self, now: DateTime<Utc>) -> Result<Vec<String>> {
+        let ids: Vec<String> = sqlx::query_scalar(
+            "UPDATE tickets SET status = 'expired', ended_at = $1, outcome = 'expired' WHERE status = 'waiting' RETURNING id",
+        )
+        .bind(to_millis(now))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(ids)
+    }
+
+    /// Handle times (answered → ended) of the most recent `limit` finished calls, newest first.
+    pub async fn recent_handle_times(&self, limit: u32) -> Result<Vec<TimeDelta>> {
+        let rows: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT answered_at, ended_at FROM tickets
+             WHERE status = 'done' AND answered_at IS NOT NULL AND ended_at IS NOT NULL
+             ORDER BY ended_at DESC LIMIT $1",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(a, e)| TimeDelta::milliseconds(e - a))
+            .collect())
+    }
+}
+
+fn opt_instant(r: &AnyRow, col: &'static str) -> Result<Option<DateTime<Utc>>> {
+    r.try_get::<Option<i64>, _>(col)?
+        .map(|ms| from_millis(col, ms))
+        .transpose()
+}
+
+fn ticket_from_row(r: &AnyRow) -> Result<Ticket> {
+    Ok(Ticket {
+        id: r.try_get("id")?,
+        application_id: r.try_get("application_id")?,
+        id_number: r.try_get("id_number")?,
+        status: TicketStatus::parse(&r.try_get::<String, _>("status")?)?,
+        priority: r.try_get("priority")?,
+        joined_at: from_millis("tickets.joined_at", r.try_get("joined_at")?)?,
+        told_estimate_secs: r.try_get("told_estimate_secs")?,
+        disconnected_at: opt_instant(r, "disconnected_at")?,
+        agent_id: r.try_get("agent_id")?,
+        offered_at: opt_instant(r, "offered_at")?,
+        answered_at: opt_instant(r, "answered_at")?,
+        ended_at: opt_instant(r, "ended_at")?,
+        outcome: r.try_get("outcome")?,
+    })
+}
