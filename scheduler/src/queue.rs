@@ -107,13 +107,13 @@ pub fn admit(
             next_opening: calendar.next_opening(now),
         });
     };
-    if let Some(wait) = expected_wait {
-        if now + wait >= window.closes {
-            return Err(Refusal::TooLateToday {
-                closes: window.closes,
-                next_opening: calendar.next_opening(now),
-            });
-        }
+    if let Some(wait) = expected_wait
+        && now + wait >= window.closes
+    {
+        return Err(Refusal::TooLateToday {
+            closes: window.closes,
+            next_opening: calendar.next_opening(now),
+        });
     }
     Ok(window)
 }
