@@ -32,11 +32,12 @@ CREATE TABLE verification_failures (
 CREATE INDEX verification_failures_by_id ON verification_failures (id_number, at);
 CREATE INDEX verification_failures_by_addr ON verification_failures (client_addr, at);
 
--- A citizen's place in the queue. status: waiting -> offered (claimed by an agent) -> in_call
+-- A citizen's place in the queue; `seq` orders arrivals (joined_at may tie). status: waiting -> offered (claimed by an agent) -> in_call
 -- -> done; or waiting -> left / expired. An offered or in-call ticket put back returns to
 -- waiting with a higher priority.
 CREATE TABLE tickets (
     id                 TEXT PRIMARY KEY,
+    seq                INTEGER NOT NULL UNIQUE,
     application_id     TEXT NOT NULL REFERENCES applications (id),
     id_number          TEXT NOT NULL,
     status             TEXT NOT NULL CHECK (status IN ('waiting', 'offered', 'in_call', 'done', 'left', 'expired')),
@@ -53,7 +54,7 @@ CREATE TABLE tickets (
 );
 CREATE UNIQUE INDEX tickets_one_live_per_id_number ON tickets (id_number)
     WHERE status IN ('waiting', 'offered', 'in_call');
-CREATE INDEX tickets_queue_order ON tickets (status, priority DESC, joined_at);
+CREATE INDEX tickets_queue_order ON tickets (status, priority DESC, seq);
 
 CREATE TABLE staff_users (
     id             TEXT PRIMARY KEY,

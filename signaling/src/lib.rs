@@ -1,10 +1,22 @@
-//! `signaling` owns the WebSocket protocol between browsers and videoreg (typed messages), the
-//! connection hub, the pairing of a citizen and an agent into a call, resume after reconnect,
-//! and the media forwarder (webrtc-rs) that carries the test call and the call. It knows no
-//! HTML and no SQL: persistence goes through `store`, time rules through `scheduler`.
-//!
-//! The protocol arrives with the signaling issue; the crate exists now so that the dependency
-//! direction `web → agent_console → signaling → (store, scheduler)` is fixed from the start.
+//! `signaling` owns the WebSocket protocol between browsers and videoreg (typed messages in
+//! [`protocol`]), the connection [`hub`], the live queue as citizens are told it (positions
+//! and estimates, pushed by the [`publisher`]), the agent's side (take next, accept, requeue,
+//! hang up), pairing of a citizen and an agent, and resume after reconnect. It knows no HTML
+//! and no SQL: tickets live in the database through `store`, time rules come from
+//! `scheduler`. The citizen endpoint is served from here; the agent endpoint is
+//! authenticated by `agent_console`, which hands the socket to [`agent::serve`].
 
+pub mod agent;
+pub mod citizen;
+mod error;
+pub mod hub;
+pub mod protocol;
+pub mod publisher;
+pub mod queue_view;
+pub mod socket;
+mod state;
+
+pub use error::Error;
 pub use scheduler;
+pub use state::SignalingState;
 pub use store;

@@ -92,6 +92,9 @@ pub struct Ticket {
     pub outcome: Option<String>,
 }
 
+/// How many times a join retries after colliding with a simultaneous one.
+const JOIN_ATTEMPTS: usize = 3;
+
 /// A ticket to create.
 #[derive(Debug, Clone)]
 pub struct NewTicket<'a> {
@@ -116,7 +119,7 @@ impl Store {
     /// tab gets the same place). Either way the ticket's resume token becomes
     /// `resume_token_hash`. Returns the ticket and whether it is new.
     pub async fn join_queue(&self, t: &NewTicket<'_>) -> Result<(Ticket, bool)> {
-        for _ in 0..2 {
+        for _ in 0..JOIN_ATTEMPTS {
             if let Some(existing) = self.live_ticket_for(t.id_number).await? {
                 sqlx::query("UPDATE tickets SET resume_token_hash = $1, disconnected_at = NULL WHERE id = $2")
                     .bind(t.resume_token_hash)
@@ -125,19 +128,28 @@ impl Store {
                     .await?;
                 return Ok((existing, false));
             }
-            let inserted = sqlx::query(
-                "INSERT INTO tickets (id, application_id, id_number, status, priority, joined_at, told_estimate_secs, resume_token_hash)
-                 VALUES ($1, $2, $3, 'waiting', $4, $5, $6, $7)",
-            )
-            .bind(t.id)
-            .bind(t.application_id)
-            .bind(t.id_number)
-            .bind(t.priority)
-            .bind(to_millis(t.joined_at))
-            .bind(t.told_estimate_secs)
-            .bind(t.resume_token_hash)
-            .execute(&self.pool)
-            .await;
+            // The arrival number: an identity column on PostgreSQL; on SQLite the highest so far
+            // plus one, safe because SQLite runs one writing statement at a time.
+            let sql = match self.backend() {
+                Backend::Postgres => {
+                    "INSERT INTO tickets (id, application_id, id_number, status, priority, joined_at, told_estimate_secs, resume_token_hash)
+                     VALUES ($1, $2, $3, 'waiting', $4, $5, $6, $7)"
+                }
+                Backend::Sqlite => {
+                    "INSERT INTO tickets (id, seq, application_id, id_number, status, priority, joined_at, told_estimate_secs, resume_token_hash)
+                     VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM tickets), $2, $3, 'waiting', $4, $5, $6, $7)"
+                }
+            };
+            let inserted = sqlx::query(sql)
+                .bind(t.id)
+                .bind(t.application_id)
+                .bind(t.id_number)
+                .bind(t.priority)
+                .bind(to_millis(t.joined_at))
+                .bind(t.told_estimate_secs)
+                .bind(t.resume_token_hash)
+                .execute(&self.pool)
+                .await;
             match inserted.map_err(Error::from) {
                 Ok(_) => {
                     let ticket = self.ticket(t.id).await?.ok_or(Error::Corrupt {
@@ -146,7 +158,7 @@ impl Store {
                     })?;
                     return Ok((ticket, true));
                 }
-                // Another tab joined at the same instant: take its ticket.
+                // Another tab of the same citizen joined at the same instant: take its ticket.
                 Err(e) if e.is_unique_violation() => continue,
                 Err(e) => return Err(e),
             }
@@ -184,7 +196,7 @@ impl Store {
     pub async fn waiting_queue(&self) -> Result<Vec<Ticket>> {
         let rows = sqlx::query(
             "SELECT id, application_id, id_number, status, priority, joined_at, told_estimate_secs, disconnected_at, agent_id, offered_at, answered_at, ended_at, outcome
-             FROM tickets WHERE status = 'waiting' ORDER BY priority DESC, joined_at, id",
+             FROM tickets WHERE status = 'waiting' ORDER BY priority DESC, seq",
         )
         .fetch_all(&self.pool)
         .await?;
@@ -198,12 +210,12 @@ impl Store {
         let sql = match self.backend() {
             Backend::Postgres => {
                 "UPDATE tickets SET status = 'offered', agent_id = $1, offered_at = $2
-                 WHERE id = (SELECT id FROM tickets WHERE status = 'waiting' ORDER BY priority DESC, joined_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
+                 WHERE id = (SELECT id FROM tickets WHERE status = 'waiting' ORDER BY priority DESC, seq LIMIT 1 FOR UPDATE SKIP LOCKED)
                  RETURNING id"
             }
             Backend::Sqlite => {
                 "UPDATE tickets SET status = 'offered', agent_id = $1, offered_at = $2
-                 WHERE id = (SELECT id FROM tickets WHERE status = 'waiting' ORDER BY priority DESC, joined_at, id LIMIT 1)
+                 WHERE id = (SELECT id FROM tickets WHERE status = 'waiting' ORDER BY priority DESC, seq LIMIT 1)
                  RETURNING id"
             }
         };

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{NaiveDate, TimeDelta};
 use clap::{Args, Parser, Subcommand};
-use scheduler::{Calendar, DailyHours, SpecialHours};
+use scheduler::{AtClosing, Calendar, DailyHours, QueuePolicy, SpecialHours};
 use serde::Deserialize;
 
 use agent_console::StaffPolicy;
@@ -223,6 +223,41 @@ pub struct ServeArgs {
     /// Mark cookies `Secure` (set this when users reach videoreg over HTTPS, as they should).
     #[arg(long, env = "VIDEOREG_SECURE_COOKIES")]
     pub secure_cookies: bool,
+    /// A browser origin allowed to open the WebSockets besides the server's own (repeat, or
+    /// separate with commas), e.g. `https://cita.example.es` behind a proxy.
+    #[arg(
+        long = "allowed-origin",
+        env = "VIDEOREG_ALLOWED_ORIGINS",
+        value_delimiter = ',',
+        value_name = "ORIGIN"
+    )]
+    pub allowed_origins: Vec<String>,
+    /// How long a waiting citizen keeps the place after the connection drops, in seconds.
+    /// [default: 60]
+    #[arg(long, env = "VIDEOREG_QUEUE_GRACE_SECONDS", value_name = "SECONDS")]
+    pub queue_grace_seconds: Option<u32>,
+    /// What happens to citizens still waiting at closing: `serve` (agents serve everyone
+    /// admitted) or `expire` (they are told to come back at the next opening). [default: serve]
+    #[arg(
+        long,
+        env = "VIDEOREG_AT_CLOSING",
+        value_enum,
+        value_name = "serve|expire"
+    )]
+    pub at_closing: Option<AtClosingArg>,
+    /// Handle time assumed before any call has been measured, in minutes. [default: 6]
+    #[arg(long, env = "VIDEOREG_DEFAULT_HANDLE_MINUTES", value_name = "MINUTES")]
+    pub default_handle_minutes: Option<u32>,
+}
+
+/// What happens at closing, as typed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AtClosingArg {
+    /// Serve everyone admitted.
+    Serve,
+    /// End the waiting tickets.
+    Expire,
 }
 
 /// The TOML file: the same settings, all optional.
@@ -246,6 +281,11 @@ struct FileConfig {
     staff_session_idle_minutes: Option<u32>,
     staff_session_max_hours: Option<u32>,
     secure_cookies: Option<bool>,
+    #[serde(default)]
+    allowed_origins: Vec<String>,
+    queue_grace_seconds: Option<u32>,
+    at_closing: Option<AtClosingArg>,
+    default_handle_minutes: Option<u32>,
 }
 
 /// The resolved configuration the server runs with.
@@ -263,6 +303,12 @@ pub struct Settings {
     pub trust_forwarded_for: bool,
     /// Staff sign-in and session rules.
     pub staff: StaffPolicy,
+    /// Queue rules.
+    pub queue: QueuePolicy,
+    /// Extra WebSocket origins.
+    pub allowed_origins: Vec<String>,
+    /// How long a disconnected waiting citizen keeps the place.
+    pub grace: TimeDelta,
 }
 
 impl Settings {
@@ -354,6 +400,29 @@ impl Settings {
             secure_cookies: args.secure_cookies || file.secure_cookies.unwrap_or(false),
             ..StaffPolicy::default()
         };
+        let queue = QueuePolicy {
+            default_handle_time: minutes(
+                args.default_handle_minutes,
+                file.default_handle_minutes,
+                6,
+                "default-handle-minutes",
+            )?,
+            at_closing: match args.at_closing.or(file.at_closing) {
+                Some(AtClosingArg::Expire) => AtClosing::Expire,
+                _ => AtClosing::ServeAdmitted,
+            },
+            ..QueuePolicy::default()
+        };
+        let grace = TimeDelta::seconds(i64::from(
+            args.queue_grace_seconds
+                .or(file.queue_grace_seconds)
+                .unwrap_or(60),
+        ));
+        let allowed_origins = if args.allowed_origins.is_empty() {
+            file.allowed_origins
+        } else {
+            args.allowed_origins.clone()
+        };
         let bind = match args.bind.or(file.bind) {
             Some(b) => b,
             None => DEFAULT_BIND
@@ -372,6 +441,9 @@ impl Settings {
             trust_forwarded_for: args.trust_forwarded_for
                 || file.trust_forwarded_for.unwrap_or(false),
             staff,
+            queue,
+            allowed_origins,
+            grace,
         })
     }
 

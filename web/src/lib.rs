@@ -36,11 +36,14 @@ pub async fn run(
         .local_addr()
         .map_err(|e| Error::io("reading the bound address", e))?;
     tracing::info!("listening on http://{addr}");
+    let publisher = tokio::spawn(signaling::publisher::run(state.signaling.clone()));
     let app = routes::router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
-        .map_err(|e| Error::io("serving", e))?;
+        .map_err(|e| Error::io("serving", e));
+    publisher.abort();
+    served?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -5,6 +5,9 @@ use std::sync::Arc;
 use agent_console::ConsoleState;
 use axum::extract::FromRef;
 use scheduler::{Calendar, Clock};
+use signaling::SignalingState;
+use signaling::hub::Hub;
+use signaling::socket::SocketLimits;
 use store::Store;
 
 use crate::config::Settings;
@@ -24,6 +27,8 @@ pub struct AppState {
     pub verify: Arc<VerifyPolicy>,
     /// What the staff routes see (the same store and clock, the staff policy).
     pub console: ConsoleState,
+    /// What the WebSocket endpoints see (the same store, clock and calendar, this node's hub).
+    pub signaling: SignalingState,
 }
 
 impl AppState {
@@ -37,11 +42,27 @@ impl AppState {
                 always_open: settings.calendar.is_always_open(),
                 trust_forwarded_for: settings.trust_forwarded_for,
             },
+            signaling: SignalingState {
+                store: store.clone(),
+                clock: clock.clone(),
+                calendar: Arc::new(settings.calendar.clone()),
+                queue: Arc::new(settings.queue.clone()),
+                hub: Hub::default(),
+                limits: Arc::new(SocketLimits::default()),
+                allowed_origins: Arc::new(settings.allowed_origins.clone()),
+                grace: settings.grace,
+            },
             store,
             calendar: Arc::new(settings.calendar.clone()),
             clock,
             verify: Arc::new(settings.verify.clone()),
         }
+    }
+}
+
+impl FromRef<AppState> for SignalingState {
+    fn from_ref(state: &AppState) -> Self {
+        state.signaling.clone()
     }
 }
 

@@ -1,5 +1,6 @@
 //! The staff routes: sign-in, second factor, sign-out, and the pages each role may read.
 
+mod agent_socket;
 mod login;
 mod mfa;
 mod pages;
@@ -16,6 +17,7 @@ pub fn router<S>() -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
     ConsoleState: FromRef<S>,
+    signaling::SignalingState: FromRef<S>,
 {
     Router::new()
         .route("/staff/login", get(login::page).post(login::submit))
@@ -28,6 +30,7 @@ where
         .route("/staff", get(pages::home))
         .route("/staff/users", get(pages::users))
         .route("/staff/audit", get(pages::audit))
+        .route("/ws/agent", get(agent_socket::upgrade))
 }
 
 /// What every staff page shows around its content.

@@ -284,3 +284,23 @@ pub async fn agent_states_are_kept_and_counted(store: Store) {
     );
     assert_eq!(states[2].since, t0 + TimeDelta::hours(1));
 }
+
+pub async fn simultaneous_joins_all_get_a_place_in_arrival_order(store: Store) {
+    let t0 = utc(T0);
+    let ids = citizens(&store, 20, t0).await;
+    let mut tasks = Vec::new();
+    for id in ids.clone() {
+        let store = store.clone();
+        tasks.push(tokio::spawn(
+            async move { join(&store, &id, t0, "r").await.0 },
+        ));
+    }
+    let mut joined = Vec::new();
+    for t in tasks {
+        joined.push(t.await.expect("task"));
+    }
+    let queue = store.waiting_queue().await.expect("queue");
+    assert_eq!(queue.len(), 20, "every citizen has a place");
+    let distinct: HashSet<&str> = queue.iter().map(|t| t.id.as_str()).collect();
+    assert_eq!(distinct.len(), 20);
+}

@@ -29,6 +29,7 @@ pub fn router(state: AppState) -> Router {
         .merge(applications::routes())
         .merge(assets::routes())
         .merge(agent_console::router())
+        .merge(signaling::citizen::router())
         .with_state(state)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(security_headers))

@@ -20,7 +20,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub clock: Clock,
     pub store: Store,
-    settings: Settings,
+    /// The state the running server was started with (same hub, store and clock).
+    pub state: AppState,
     _db: TestDatabase,
     _stop: oneshot::Sender<()>,
 }
@@ -61,6 +62,7 @@ pub async fn spawn_app_with(db: Db, args: ServeArgs) -> TestApp {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
     let addr = listener.local_addr().expect("bound address");
     let state = AppState::new(&settings, store.clone(), clock.clone());
+    let state_for_test = state.clone();
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(web::run(listener, state, async move {
         let _ = stopped.await;
@@ -73,16 +75,16 @@ pub async fn spawn_app_with(db: Db, args: ServeArgs) -> TestApp {
             .expect("client"),
         clock,
         store,
-        settings,
+        state: state_for_test,
         _db: test_db,
         _stop: stop,
     }
 }
 
 impl TestApp {
-    /// A state equal to the running server's (same store, clock and settings).
+    /// The running server's state.
     pub fn state(&self) -> AppState {
-        AppState::new(&self.settings, self.store.clone(), self.clock.clone())
+        self.state.clone()
     }
 
     pub fn url(&self, path: &str) -> String {

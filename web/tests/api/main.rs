@@ -8,3 +8,6 @@ mod landing;
 mod staff_helpers;
 mod staff_roles;
 mod staff_signin;
+mod ws_agent;
+mod ws_citizen;
+mod ws_helpers;

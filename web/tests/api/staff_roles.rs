@@ -14,6 +14,9 @@ const ROUTES: &[(&str, &str, u16, u16, u16, u16)] = &[
     ("POST", "/staff/logout", 303, 303, 303, 303),
     ("GET", "/staff/mfa", 303, 303, 303, 303),
     ("GET", "/staff/mfa/enroll", 303, 303, 303, 303),
+    // A plain GET passes the role check and then fails the WebSocket handshake (400);
+    // the handshake itself is tested in ws_agent.rs.
+    ("GET", "/ws/agent", 303, 400, 400, 403),
 ];
 
 #[tokio::test]

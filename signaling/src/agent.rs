@@ -1,0 +1,302 @@
+//! The agent's side of the protocol: states, taking the next citizen, accepting, requeueing
+//! and hanging up. The staff crate authenticates the connection and hands it here.
+
+use axum::extract::ws::WebSocket;
+use scheduler::REQUEUE_PRIORITY;
+use store::{AgentStatus, TicketStatus};
+use tokio::sync::mpsc;
+
+use crate::protocol::{AgentMessage, AgentSettableState, ToAgent, ToCitizen};
+use crate::queue_view::QueueView;
+use crate::socket::{self, Flow, Session};
+use crate::{Error, SignalingState};
+
+/// Who is on the other end, as the staff crate established.
+#[derive(Debug, Clone)]
+pub struct AgentIdentity {
+    /// Staff user id.
+    pub user_id: String,
+    /// Whether the connection may only watch (supervisors).
+    pub read_only: bool,
+}
+
+/// Serves an authenticated agent (or watching supervisor) connection until it closes.
+pub async fn serve(socket: WebSocket, state: SignalingState, who: AgentIdentity) {
+    let (tx, rx) = mpsc::channel(64);
+    let id = state.hub.connection_id();
+    state.hub.add_agent(&who.user_id, id, tx.clone());
+    let limits = (*state.limits).clone();
+    let mut session = AgentSession {
+        state,
+        id,
+        who,
+        tx: tx.clone(),
+        ticket: None,
+    };
+    if let Err(e) = session.greet().await {
+        tracing::error!(error = %e, "agent socket greeting");
+    }
+    socket::run(socket, limits, session, tx, rx).await;
+}
+
+struct AgentSession {
+    state: SignalingState,
+    id: u64,
+    who: AgentIdentity,
+    tx: mpsc::Sender<ToAgent>,
+    /// The ticket this agent has claimed, if any.
+    ticket: Option<String>,
+}
+
+fn error(code: &str, message: &str) -> ToAgent {
+    ToAgent::Error {
+        code: code.to_owned(),
+        message: message.to_owned(),
+    }
+}
+
+impl AgentSession {
+    async fn send(&self, m: ToAgent) {
+        let _ = self.tx.send(m).await;
+    }
+
+    async fn current_status(&self) -> Result<(AgentStatus, Option<String>), Error> {
+        Ok(self
+            .state
+            .store
+            .agent_states()
+            .await?
+            .into_iter()
+            .find(|s| s.user_id == self.who.user_id)
+            .map(|s| (s.status, s.reason))
+            .unwrap_or((AgentStatus::Offline, None)))
+    }
+
+    async fn send_state(&self) -> Result<(), Error> {
+        let (status, reason) = self.current_status().await?;
+        self.send(ToAgent::State {
+            state: status.as_str().to_owned(),
+            reason,
+            read_only: self.who.read_only,
+        })
+        .await;
+        Ok(())
+    }
+
+    async fn greet(&mut self) -> Result<(), Error> {
+        self.send_state().await?;
+        let view = QueueView::load(&self.state).await?;
+        let waiting = u32::try_from(view.waiting.len()).unwrap_or(u32::MAX);
+        self.send(ToAgent::Queue {
+            waiting,
+            longest_wait_secs: view.longest_wait_secs(self.state.clock.now()),
+        })
+        .await;
+        Ok(())
+    }
+
+    async fn set_status(&self, status: AgentStatus, reason: Option<&str>) -> Result<(), Error> {
+        let now = self.state.clock.now();
+        self.state
+            .store
+            .set_agent_state(&self.who.user_id, status, reason, now)
+            .await?;
+        self.send_state().await?;
+        self.state.hub.queue_changed();
+        Ok(())
+    }
+
+    async fn handle(&mut self, message: AgentMessage) -> Result<(), Error> {
+        if self.who.read_only {
+            self.send(error(
+                "read_only",
+                "Esta conexión solo puede observar. / This connection may only watch.",
+            ))
+            .await;
+            return Ok(());
+        }
+        let now = self.state.clock.now();
+        match message {
+            AgentMessage::SetState { state, reason } => {
+                if self.ticket.is_some() {
+                    self.send(error(
+                        "busy",
+                        "Termine la llamada primero. / Finish the call first.",
+                    ))
+                    .await;
+                    return Ok(());
+                }
+                let reason = reason.map(|r| r.chars().take(100).collect::<String>());
+                let status = match state {
+                    AgentSettableState::Available => AgentStatus::Available,
+                    AgentSettableState::Break => AgentStatus::Break,
+                    AgentSettableState::Offline => AgentStatus::Offline,
+                };
+                self.set_status(
+                    status,
+                    reason.as_deref().filter(|_| status == AgentStatus::Break),
+                )
+                .await?;
+            }
+            AgentMessage::TakeNext => {
+                if self.ticket.is_some() {
+                    self.send(error(
+                        "busy",
+                        "Ya tiene un ciudadano. / You already have a citizen.",
+                    ))
+                    .await;
+                    return Ok(());
+                }
+                match self.state.store.claim_next(&self.who.user_id, now).await? {
+                    None => self.send(ToAgent::QueueEmpty).await,
+                    Some(t) => {
+                        self.ticket = Some(t.id.clone());
+                        self.set_status(AgentStatus::InCall, None).await?;
+                        let masked = format!(
+                            "*****{}",
+                            t.id_number
+                                .get(t.id_number.len().saturating_sub(4)..)
+                                .unwrap_or("")
+                        );
+                        self.send(ToAgent::Offered {
+                            ticket: t.id.clone(),
+                            id_number: masked,
+                            waited_secs: (now - t.joined_at).num_seconds(),
+                        })
+                        .await;
+                        self.state.hub.to_citizen(&t.id, &ToCitizen::AgentFound);
+                    }
+                }
+            }
+            AgentMessage::Accept => {
+                let Some(ticket) = self.ticket.clone() else {
+                    self.send(error(
+                        "no_citizen",
+                        "No tiene ningún ciudadano. / You have no citizen.",
+                    ))
+                    .await;
+                    return Ok(());
+                };
+                if self.state.store.answer_ticket(&ticket, now).await? {
+                    self.send(ToAgent::CallStarted).await;
+                    self.state.hub.to_citizen(&ticket, &ToCitizen::CallStarted);
+                } else {
+                    self.send(error("not_offered", "La llamada ya ha empezado o terminado. / The call already started or ended.")).await;
+                }
+            }
+            AgentMessage::Requeue => {
+                let Some(ticket) = self.ticket.take() else {
+                    self.send(error(
+                        "no_citizen",
+                        "No tiene ningún ciudadano. / You have no citizen.",
+                    ))
+                    .await;
+                    return Ok(());
+                };
+                self.requeue(&ticket).await?;
+                self.send(ToAgent::CallEnded {
+                    reason: "requeued".into(),
+                })
+                .await;
+                self.set_status(AgentStatus::Available, None).await?;
+            }
+            AgentMessage::HangUp => {
+                let Some(ticket) = self.ticket.take() else {
+                    self.send(error(
+                        "no_citizen",
+                        "No tiene ningún ciudadano. / You have no citizen.",
+                    ))
+                    .await;
+                    return Ok(());
+                };
+                let ended = match self.state.store.ticket(&ticket).await?.map(|t| t.status) {
+                    Some(TicketStatus::InCall) => {
+                        self.state.store.end_ticket(&ticket, now, "hung_up").await?
+                    }
+                    // Hanging up before accepting puts the citizen back rather than losing them.
+                    Some(TicketStatus::Offered) => {
+                        self.requeue(&ticket).await?;
+                        false
+                    }
+                    _ => false,
+                };
+                if ended {
+                    self.state.hub.to_citizen(
+                        &ticket,
+                        &ToCitizen::CallEnded {
+                            reason: "hang_up".into(),
+                        },
+                    );
+                }
+                self.send(ToAgent::CallEnded {
+                    reason: "hang_up".into(),
+                })
+                .await;
+                self.set_status(AgentStatus::Available, None).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Puts a ticket back at the head of the queue and tells the citizen.
+    async fn requeue(&self, ticket: &str) -> Result<(), Error> {
+        if self
+            .state
+            .store
+            .requeue_ticket(ticket, REQUEUE_PRIORITY)
+            .await?
+        {
+            let view = QueueView::load(&self.state).await?;
+            let position = view.position_of(ticket).map_or(1, |(p, _)| p);
+            self.state
+                .hub
+                .to_citizen(ticket, &ToCitizen::Requeued { position });
+            self.state.hub.queue_changed();
+        }
+        Ok(())
+    }
+}
+
+impl Session for AgentSession {
+    type In = AgentMessage;
+    type Out = ToAgent;
+
+    async fn on_message(&mut self, message: AgentMessage) -> Flow {
+        if let Err(e) = self.handle(message).await {
+            tracing::error!(error = %e, "agent socket");
+            let _ = self.tx.try_send(error(
+                "internal",
+                "Error interno; inténtelo de nuevo. / Internal error; please try again.",
+            ));
+        }
+        Flow::Continue
+    }
+
+    fn error(code: &str, message: &str) -> ToAgent {
+        error(code, message)
+    }
+
+    async fn on_close(&mut self) {
+        self.state.hub.remove_agent(&self.who.user_id, self.id);
+        if self.who.read_only {
+            return;
+        }
+        let result = async {
+            // The agent is lost: the citizen goes back to the head of the queue.
+            if let Some(ticket) = self.ticket.take() {
+                self.requeue(&ticket).await?;
+            }
+            let now = self.state.clock.now();
+            self.state
+                .store
+                .set_agent_state(&self.who.user_id, AgentStatus::Offline, None, now)
+                .await?;
+            self.state.hub.queue_changed();
+            Ok::<(), Error>(())
+        }
+        .await;
+        if let Err(e) = result {
+            tracing::error!(error = %e, "closing an agent connection");
+        }
+    }
+}

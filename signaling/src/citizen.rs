@@ -1,0 +1,268 @@
+//! `/ws/citizen`: joining, waiting, resuming and leaving, as the citizen's browser sees it.
+
+use axum::Router;
+use axum::extract::ws::{WebSocket, WebSocketUpgrade};
+use axum::extract::{FromRef, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use chrono::SecondsFormat;
+use scheduler::{NORMAL_PRIORITY, Refusal, admit};
+use store::{NewTicket, Ticket, TicketStatus, secrets};
+use tokio::sync::mpsc;
+
+use crate::protocol::{CitizenMessage, RefusalReason, ToCitizen};
+use crate::queue_view::QueueView;
+use crate::socket::{self, Flow, Session, origin_allowed};
+use crate::{Error, SignalingState};
+
+/// The citizen routes.
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    SignalingState: FromRef<S>,
+{
+    Router::new().route("/ws/citizen", get(upgrade))
+}
+
+async fn upgrade(
+    State(state): State<SignalingState>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    if !origin_allowed(&headers, &state.allowed_origins) {
+        tracing::warn!(origin = ?headers.get("origin"), "citizen socket refused: foreign origin");
+        return (StatusCode::FORBIDDEN, "origin not allowed").into_response();
+    }
+    let max = state.limits.max_message_bytes;
+    ws.max_message_size(max)
+        .max_frame_size(max)
+        .on_upgrade(move |socket| serve(socket, state))
+}
+
+async fn serve(socket: WebSocket, state: SignalingState) {
+    let (tx, rx) = mpsc::channel(64);
+    let limits = (*state.limits).clone();
+    let session = CitizenSession {
+        id: state.hub.connection_id(),
+        state,
+        tx: tx.clone(),
+        ticket: None,
+    };
+    socket::run(socket, limits, session, tx, rx).await;
+}
+
+struct CitizenSession {
+    state: SignalingState,
+    id: u64,
+    tx: mpsc::Sender<ToCitizen>,
+    /// The ticket this connection follows, once joined or resumed.
+    ticket: Option<String>,
+}
+
+fn error(code: &str, message: &str) -> ToCitizen {
+    ToCitizen::Error {
+        code: code.to_owned(),
+        message: message.to_owned(),
+    }
+}
+
+fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+impl CitizenSession {
+    async fn send(&self, m: ToCitizen) {
+        let _ = self.tx.send(m).await;
+    }
+
+    async fn join(&mut self, application: &str) -> Result<Flow, Error> {
+        let s = &self.state;
+        let now = s.clock.now();
+        let Some(app) = s
+            .store
+            .find_application_by_token(&secrets::hash_token(application), now)
+            .await?
+        else {
+            self.send(error(
+                "not_verified",
+                "Solicitud no válida o caducada. / Application not valid or expired.",
+            ))
+            .await;
+            return Ok(Flow::Continue);
+        };
+        let view = QueueView::load(s).await?;
+        let already = s.store.live_ticket_for(&app.id_number).await?;
+        if already.is_none() {
+            let expected = view
+                .estimate_secs(view.waiting.len())
+                .map(chrono::TimeDelta::seconds);
+            if let Err(refusal) = admit(&s.calendar, now, expected) {
+                self.send(refused(refusal)).await;
+                return Ok(Flow::Close);
+            }
+        }
+        let (resume_token, resume_hash) = secrets::new_token()?;
+        let ticket_id = secrets::new_id()?;
+        let told = view.estimate_secs(view.waiting.len());
+        let (ticket, _new) = s
+            .store
+            .join_queue(&NewTicket {
+                id: &ticket_id,
+                application_id: &app.id,
+                id_number: &app.id_number,
+                priority: NORMAL_PRIORITY,
+                joined_at: now,
+                told_estimate_secs: told,
+                resume_token_hash: &resume_hash,
+            })
+            .await?;
+        self.follow(ticket, resume_token).await?;
+        Ok(Flow::Continue)
+    }
+
+    async fn resume(&mut self, resume_token: &str) -> Result<Flow, Error> {
+        let s = &self.state;
+        let Some(ticket) = s
+            .store
+            .ticket_by_resume_token(&secrets::hash_token(resume_token))
+            .await?
+        else {
+            self.send(error(
+                "resume_expired",
+                "Su turno ya no está reservado; vuelva a entrar en la cola. / Your place is no longer held; join the queue again.",
+            ))
+            .await;
+            return Ok(Flow::Continue);
+        };
+        s.store.set_ticket_disconnected(&ticket.id, None).await?;
+        self.follow(ticket, resume_token.to_owned()).await?;
+        Ok(Flow::Continue)
+    }
+
+    /// Attaches this connection to a ticket and tells the citizen where they stand.
+    async fn follow(&mut self, ticket: Ticket, resume_token: String) -> Result<(), Error> {
+        if let Some(old) = self.ticket.take() {
+            self.state.hub.remove_citizen(&old, self.id);
+        }
+        self.state
+            .hub
+            .add_citizen(&ticket.id, self.id, self.tx.clone());
+        self.ticket = Some(ticket.id.clone());
+        match ticket.status {
+            TicketStatus::Offered => self.send(ToCitizen::AgentFound).await,
+            TicketStatus::InCall => self.send(ToCitizen::CallStarted).await,
+            _ => {
+                let view = QueueView::load(&self.state).await?;
+                let (position, estimate_secs) = view.position_of(&ticket.id).unwrap_or((1, None));
+                self.send(ToCitizen::Queued {
+                    ticket: ticket.id.clone(),
+                    resume_token,
+                    position,
+                    estimate_secs,
+                    grace_secs: self.state.grace.num_seconds(),
+                })
+                .await;
+            }
+        }
+        self.state.hub.queue_changed();
+        Ok(())
+    }
+
+    async fn leave(&mut self) -> Result<Flow, Error> {
+        let Some(ticket) = self.ticket.clone() else {
+            self.send(error(
+                "not_joined",
+                "No está en la cola. / You are not in the queue.",
+            ))
+            .await;
+            return Ok(Flow::Continue);
+        };
+        let now = self.state.clock.now();
+        if self.state.store.leave_ticket(&ticket, now, "left").await? {
+            self.state.hub.to_citizen(&ticket, &ToCitizen::Left);
+            self.state.hub.queue_changed();
+            return Ok(Flow::Close);
+        }
+        self.send(error(
+            "not_waiting",
+            "Ya no está esperando. / You are no longer waiting.",
+        ))
+        .await;
+        Ok(Flow::Continue)
+    }
+}
+
+fn refused(r: Refusal) -> ToCitizen {
+    match r {
+        Refusal::Closed { next_opening } => ToCitizen::Refused {
+            reason: RefusalReason::Closed,
+            closes: None,
+            next_opening: next_opening.map(rfc3339),
+        },
+        Refusal::TooLateToday {
+            closes,
+            next_opening,
+        } => ToCitizen::Refused {
+            reason: RefusalReason::TooLateToday,
+            closes: Some(rfc3339(closes)),
+            next_opening: next_opening.map(rfc3339),
+        },
+    }
+}
+
+impl Session for CitizenSession {
+    type In = CitizenMessage;
+    type Out = ToCitizen;
+
+    async fn on_message(&mut self, message: CitizenMessage) -> Flow {
+        let result = match message {
+            CitizenMessage::Join { application } if self.ticket.is_none() => {
+                self.join(&application).await
+            }
+            CitizenMessage::Resume { resume_token } if self.ticket.is_none() => {
+                self.resume(&resume_token).await
+            }
+            CitizenMessage::Join { .. } | CitizenMessage::Resume { .. } => {
+                self.send(error(
+                    "already_joined",
+                    "Ya está en la cola. / You are already in the queue.",
+                ))
+                .await;
+                Ok(Flow::Continue)
+            }
+            CitizenMessage::Leave => self.leave().await,
+        };
+        result.unwrap_or_else(|e| {
+            tracing::error!(error = %e, "citizen socket");
+            let _ = self.tx.try_send(error(
+                "internal",
+                "Error interno; inténtelo de nuevo. / Internal error; please try again.",
+            ));
+            Flow::Continue
+        })
+    }
+
+    fn error(code: &str, message: &str) -> ToCitizen {
+        error(code, message)
+    }
+
+    async fn on_close(&mut self) {
+        let Some(ticket) = self.ticket.take() else {
+            return;
+        };
+        self.state.hub.remove_citizen(&ticket, self.id);
+        let now = self.state.clock.now();
+        // Keep the place for the grace period; the publisher lets it go afterwards.
+        let still_connected = self.state.hub.connected_tickets().contains(&ticket);
+        if !still_connected
+            && let Err(e) = self
+                .state
+                .store
+                .set_ticket_disconnected(&ticket, Some(now))
+                .await
+        {
+            tracing::error!(error = %e, "marking a ticket disconnected");
+        }
+    }
+}

@@ -1,0 +1,294 @@
+//! The messages on `/ws/citizen` and `/ws/agent`: JSON text frames, one object each, tagged
+//! by `"type"`. `docs/protocol.md` documents every message; keep the two in step.
+
+use serde::{Deserialize, Serialize};
+
+/// What a citizen's browser sends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum CitizenMessage {
+    /// Join the queue with the application token from `POST /api/v1/applications`.
+    Join {
+        /// The application token.
+        application: String,
+    },
+    /// Take back a place after a dropped connection.
+    Resume {
+        /// The resume token from `queued`.
+        resume_token: String,
+    },
+    /// Leave the queue.
+    Leave,
+}
+
+/// What videoreg sends a citizen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ToCitizen {
+    /// In the queue (after `join` or `resume`).
+    Queued {
+        /// The ticket id.
+        ticket: String,
+        /// Keep it: it takes the place back after a dropped connection.
+        resume_token: String,
+        /// 1 is next.
+        position: u32,
+        /// Expected wait in seconds; absent when no agent is working.
+        estimate_secs: Option<i64>,
+        /// How long the place is kept after the connection drops, in seconds.
+        grace_secs: i64,
+    },
+    /// The position or the estimate changed (also sent at least every 15 s).
+    Position {
+        /// 1 is next.
+        position: u32,
+        /// Expected wait in seconds; absent when no agent is working.
+        estimate_secs: Option<i64>,
+    },
+    /// Joining was refused.
+    Refused {
+        /// `closed` or `too_late_today`.
+        reason: RefusalReason,
+        /// Today's closing time (RFC 3339), for `too_late_today`.
+        closes: Option<String>,
+        /// The next opening (RFC 3339).
+        next_opening: Option<String>,
+    },
+    /// An agent has taken the citizen; the call is being set up.
+    AgentFound,
+    /// The agent accepted: the call has started.
+    CallStarted,
+    /// Put back at the head of the queue (the agent's connection was lost, or the agent
+    /// asked to try again).
+    Requeued {
+        /// 1 is next.
+        position: u32,
+    },
+    /// The call ended.
+    CallEnded {
+        /// Why: `hang_up`, `agent_left`, `citizen_left`.
+        reason: String,
+    },
+    /// Left the queue.
+    Left,
+    /// The request could not be done; the connection stays open unless said otherwise.
+    Error {
+        /// Stable code, e.g. `malformed`, `rate_limited`, `not_verified`.
+        code: String,
+        /// For people, in Spanish and English.
+        message: String,
+    },
+}
+
+/// Why joining was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefusalReason {
+    /// The service is closed.
+    Closed,
+    /// The citizen would probably not be served before closing.
+    TooLateToday,
+}
+
+/// What an agent's console sends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum AgentMessage {
+    /// Change state: `available`, `break` (with a reason) or `offline`.
+    SetState {
+        /// The new state.
+        state: AgentSettableState,
+        /// Why, for a break.
+        #[serde(default)]
+        reason: Option<String>,
+    },
+    /// Claim the citizen at the head of the queue.
+    TakeNext,
+    /// Accept the offered citizen: the call starts.
+    Accept,
+    /// Put the current citizen back at the head of the queue.
+    Requeue,
+    /// End the call.
+    HangUp,
+}
+
+/// The states an agent may choose; `in_call` and `wrap_up` follow from calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AgentSettableState {
+    /// Ready for citizens.
+    Available,
+    /// On a break.
+    Break,
+    /// Not working.
+    Offline,
+}
+
+/// What videoreg sends an agent's console.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ToAgent {
+    /// The agent's current state.
+    State {
+        /// `available`, `in_call`, `wrap_up`, `break`, `offline`.
+        state: String,
+        /// Why, for a break.
+        reason: Option<String>,
+        /// Whether this connection may change anything (supervisors watch read-only).
+        read_only: bool,
+    },
+    /// The queue at a glance (sent on change and every 15 s).
+    Queue {
+        /// Citizens waiting.
+        waiting: u32,
+        /// The longest current wait in seconds.
+        longest_wait_secs: i64,
+    },
+    /// A citizen has been claimed for this agent.
+    Offered {
+        /// The ticket id.
+        ticket: String,
+        /// The citizen's ID number, partly hidden.
+        id_number: String,
+        /// How long they waited, in seconds.
+        waited_secs: i64,
+    },
+    /// Nobody is waiting.
+    QueueEmpty,
+    /// The call has started.
+    CallStarted,
+    /// The call ended.
+    CallEnded {
+        /// Why: `hang_up`, `citizen_left`, `requeued`.
+        reason: String,
+    },
+    /// The request could not be done.
+    Error {
+        /// Stable code.
+        code: String,
+        /// For people.
+        message: String,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip<T: Serialize + for<'de> Deserialize<'de> + PartialEq + std::fmt::Debug>(
+        m: T,
+    ) -> String {
+        let json = serde_json::to_string(&m).unwrap();
+        let back: T = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, m, "{json}");
+        json
+    }
+
+    #[test]
+    fn every_citizen_message_round_trips() {
+        assert_eq!(
+            round_trip(CitizenMessage::Join {
+                application: "t".into()
+            }),
+            r#"{"type":"join","application":"t"}"#
+        );
+        round_trip(CitizenMessage::Resume {
+            resume_token: "r".into(),
+        });
+        assert_eq!(round_trip(CitizenMessage::Leave), r#"{"type":"leave"}"#);
+        for m in [
+            ToCitizen::Queued {
+                ticket: "t".into(),
+                resume_token: "r".into(),
+                position: 1,
+                estimate_secs: Some(60),
+                grace_secs: 60,
+            },
+            ToCitizen::Position {
+                position: 2,
+                estimate_secs: None,
+            },
+            ToCitizen::Refused {
+                reason: RefusalReason::TooLateToday,
+                closes: Some("x".into()),
+                next_opening: None,
+            },
+            ToCitizen::AgentFound,
+            ToCitizen::CallStarted,
+            ToCitizen::Requeued { position: 1 },
+            ToCitizen::CallEnded {
+                reason: "hang_up".into(),
+            },
+            ToCitizen::Left,
+            ToCitizen::Error {
+                code: "c".into(),
+                message: "m".into(),
+            },
+        ] {
+            round_trip(m);
+        }
+    }
+
+    #[test]
+    fn every_agent_message_round_trips() {
+        assert_eq!(
+            round_trip(AgentMessage::SetState {
+                state: AgentSettableState::Break,
+                reason: Some("café".into())
+            }),
+            r#"{"type":"set_state","state":"break","reason":"café"}"#
+        );
+        for m in [
+            AgentMessage::TakeNext,
+            AgentMessage::Accept,
+            AgentMessage::Requeue,
+            AgentMessage::HangUp,
+        ] {
+            round_trip(m);
+        }
+        for m in [
+            ToAgent::State {
+                state: "available".into(),
+                reason: None,
+                read_only: false,
+            },
+            ToAgent::Queue {
+                waiting: 3,
+                longest_wait_secs: 120,
+            },
+            ToAgent::Offered {
+                ticket: "t".into(),
+                id_number: "*****678Z".into(),
+                waited_secs: 30,
+            },
+            ToAgent::QueueEmpty,
+            ToAgent::CallStarted,
+            ToAgent::CallEnded {
+                reason: "hang_up".into(),
+            },
+            ToAgent::Error {
+                code: "c".into(),
+                message: "m".into(),
+            },
+        ] {
+            round_trip(m);
+        }
+    }
+
+    #[test]
+    fn unknown_types_and_fields_are_refused() {
+        assert!(serde_json::from_str::<CitizenMessage>(r#"{"type":"teleport"}"#).is_err());
+        assert!(
+            serde_json::from_str::<CitizenMessage>(r#"{"type":"join","application":"t","x":1}"#)
+                .is_err()
+        );
+        assert!(
+            serde_json::from_str::<CitizenMessage>(r#"{"type":"join"}"#).is_err(),
+            "missing field"
+        );
+        assert!(
+            serde_json::from_str::<AgentMessage>(r#"{"type":"set_state","state":"in_call"}"#)
+                .is_err()
+        );
+    }
+}

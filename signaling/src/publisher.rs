@@ -1,0 +1,96 @@
+//! Keeps every waiting citizen told: recomputes the queue when it changes (and at least every
+//! 15 s), sends each connected citizen their position and estimate when either changed or
+//! when 15 s have passed, sends agents the queue at a glance, and lets go of places whose
+//! citizen stayed disconnected past the grace period.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use scheduler::AtClosing;
+use tokio::time::Instant;
+
+use crate::protocol::{RefusalReason, ToAgent, ToCitizen};
+use crate::queue_view::QueueView;
+use crate::{Error, SignalingState};
+
+/// The longest a waiting citizen goes without an update.
+pub const REFRESH: Duration = Duration::from_secs(15);
+/// Changes arriving this close together are published once.
+const DEBOUNCE: Duration = Duration::from_millis(50);
+
+/// Runs until the task is dropped.
+pub async fn run(state: SignalingState) {
+    let mut told: HashMap<String, ((u32, Option<i64>), Instant)> = HashMap::new();
+    loop {
+        tokio::select! {
+            () = state.hub.changed() => tokio::time::sleep(DEBOUNCE).await,
+            () = tokio::time::sleep(REFRESH) => {}
+        }
+        if let Err(e) = publish_once(&state, &mut told).await {
+            tracing::warn!(error = %e, "queue publisher; retrying");
+        }
+    }
+}
+
+/// One round: upkeep, then updates. `told` remembers what each ticket was last told.
+pub async fn publish_once(
+    state: &SignalingState,
+    told: &mut HashMap<String, ((u32, Option<i64>), Instant)>,
+) -> Result<(), Error> {
+    let now = state.clock.now();
+    let abandoned = state
+        .store
+        .abandon_disconnected(now - state.grace, now)
+        .await?;
+    if !abandoned.is_empty() {
+        tracing::info!(
+            count = abandoned.len(),
+            "places released after the grace period"
+        );
+    }
+    if state.queue.at_closing == AtClosing::Expire && !state.calendar.is_open(now) {
+        let next_opening = state
+            .calendar
+            .next_opening(now)
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+        for ticket in state.store.expire_waiting(now).await? {
+            state.hub.to_citizen(
+                &ticket,
+                &ToCitizen::Refused {
+                    reason: RefusalReason::Closed,
+                    closes: None,
+                    next_opening: next_opening.clone(),
+                },
+            );
+        }
+    }
+    let view = QueueView::load(state).await?;
+    let connected = state.hub.connected_tickets();
+    told.retain(|t, _| connected.contains(t));
+    let instant = Instant::now();
+    for ticket in connected {
+        let Some(now_told) = view.position_of(&ticket) else {
+            continue;
+        };
+        let stale = told
+            .get(&ticket)
+            .is_none_or(|(last, at)| *last != now_told || instant.duration_since(*at) >= REFRESH);
+        if stale {
+            let (position, estimate_secs) = now_told;
+            state.hub.to_citizen(
+                &ticket,
+                &ToCitizen::Position {
+                    position,
+                    estimate_secs,
+                },
+            );
+            told.insert(ticket, (now_told, instant));
+        }
+    }
+    let waiting = u32::try_from(view.waiting.len()).unwrap_or(u32::MAX);
+    state.hub.to_all_agents(&ToAgent::Queue {
+        waiting,
+        longest_wait_secs: view.longest_wait_secs(now),
+    });
+    Ok(())
+}

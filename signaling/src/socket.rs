@@ -1,0 +1,285 @@
+//! What both WebSocket endpoints share: the Origin check, limits on frame size and message
+//! rate, pings that find dead peers, and the connection loop with separate send and receive
+//! tasks.
+
+use std::future::Future;
+use std::time::Duration;
+
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
+use axum::http::HeaderMap;
+use axum::http::header::{HOST, ORIGIN};
+use futures_util::{SinkExt, StreamExt};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+/// Limits every connection lives under.
+#[derive(Debug, Clone)]
+pub struct SocketLimits {
+    /// Largest message accepted, in bytes (larger frames close the connection).
+    pub max_message_bytes: usize,
+    /// Sustained messages per second allowed from one connection.
+    pub messages_per_second: f64,
+    /// Messages allowed in a burst.
+    pub burst: f64,
+    /// Messages over the limit in a row after which the connection is closed.
+    pub flood_close_after: u32,
+    /// How often videoreg pings.
+    pub ping_every: Duration,
+    /// A connection silent this long (no frame, not even a pong) is dead.
+    pub dead_after: Duration,
+    /// The first message must arrive within this.
+    pub first_message_within: Duration,
+}
+
+impl Default for SocketLimits {
+    fn default() -> Self {
+        Self {
+            max_message_bytes: 16 * 1024,
+            messages_per_second: 10.0,
+            burst: 40.0,
+            flood_close_after: 200,
+            ping_every: Duration::from_secs(20),
+            dead_after: Duration::from_secs(60),
+            first_message_within: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Whether a WebSocket handshake's `Origin` is allowed: absent (not a browser), the
+/// server's own origin (same host), or one of `extra`.
+pub fn origin_allowed(headers: &HeaderMap, extra: &[String]) -> bool {
+    let Some(origin) = headers.get(ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return true;
+    };
+    let host = headers
+        .get(HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let own = ["http://", "https://"]
+        .iter()
+        .any(|scheme| origin.strip_prefix(scheme) == Some(host));
+    own || extra.iter().any(|o| o == origin)
+}
+
+/// A token bucket per connection.
+struct RateLimit {
+    tokens: f64,
+    last: Instant,
+    rate: f64,
+    burst: f64,
+}
+
+impl RateLimit {
+    fn new(limits: &SocketLimits) -> Self {
+        Self {
+            tokens: limits.burst,
+            last: Instant::now(),
+            rate: limits.messages_per_second,
+            burst: limits.burst,
+        }
+    }
+
+    fn allow(&mut self) -> bool {
+        let now = Instant::now();
+        self.tokens =
+            (self.tokens + now.duration_since(self.last).as_secs_f64() * self.rate).min(self.burst);
+        self.last = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// Whether a connection goes on after a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    /// Keep reading.
+    Continue,
+    /// Close the connection (after sending what is queued).
+    Close,
+}
+
+/// One side's conversation: what it does with each message, and on close.
+pub trait Session: Send + 'static {
+    /// Messages from the browser.
+    type In: DeserializeOwned + Send;
+    /// Messages to the browser.
+    type Out: Serialize + Send + 'static;
+    /// Handles one well-formed message.
+    fn on_message(&mut self, message: Self::In) -> impl Future<Output = Flow> + Send;
+    /// The error message for `code` (e.g. `malformed`, `rate_limited`).
+    fn error(code: &str, message: &str) -> Self::Out;
+    /// Cleans up once the connection is over.
+    fn on_close(&mut self) -> impl Future<Output = ()> + Send;
+}
+
+/// Runs a connection: a send task (queued messages and pings) and this receive loop, joined
+/// by `select!`. `tx` is the session's sending side (also held by the hub); `rx` its queue.
+pub async fn run<S: Session>(
+    socket: WebSocket,
+    limits: SocketLimits,
+    mut session: S,
+    tx: mpsc::Sender<S::Out>,
+    rx: mpsc::Receiver<S::Out>,
+) {
+    let (sink, mut stream) = socket.split();
+    let mut send = tokio::spawn(send_loop(sink, rx, limits.ping_every));
+    let receive = async {
+        let mut rate = RateLimit::new(&limits);
+        let mut over_limit = 0u32;
+        let mut wait = limits.first_message_within;
+        loop {
+            let frame = match tokio::time::timeout(wait, stream.next()).await {
+                Ok(Some(Ok(frame))) => frame,
+                // Timed out, closed, or a protocol error (including an oversized frame).
+                _ => break,
+            };
+            wait = limits.dead_after;
+            let text = match frame {
+                Message::Text(t) => t,
+                Message::Binary(_) => {
+                    let _ = tx.try_send(S::error(
+                        "malformed",
+                        "binary frames are not accepted / no se aceptan tramas binarias",
+                    ));
+                    continue;
+                }
+                Message::Close(_) => break,
+                Message::Ping(_) | Message::Pong(_) => continue,
+            };
+            if !rate.allow() {
+                over_limit += 1;
+                if over_limit == 1 || over_limit.is_power_of_two() {
+                    let _ = tx.try_send(S::error(
+                        "rate_limited",
+                        "too many messages; slow down / demasiados mensajes",
+                    ));
+                }
+                if over_limit >= limits.flood_close_after {
+                    tracing::warn!("closing a flooding connection");
+                    break;
+                }
+                continue;
+            }
+            over_limit = 0;
+            let message = match serde_json::from_str::<S::In>(text.as_str()) {
+                Ok(m) => m,
+                Err(e) => {
+                    let _ = tx.try_send(S::error(
+                        "malformed",
+                        &format!("not a valid message / mensaje no válido: {e}"),
+                    ));
+                    continue;
+                }
+            };
+            if session.on_message(message).await == Flow::Close {
+                break;
+            }
+        }
+    };
+    tokio::select! {
+        () = receive => {}
+        _ = &mut send => {}
+    }
+    session.on_close().await;
+    // Every sender must go for the send task to see the end of its queue: the session's,
+    // this one, and the hub's (removed in `on_close`).
+    drop(session);
+    drop(tx);
+    // Let the send task flush what is queued (the hub has dropped its sender in on_close).
+    if tokio::time::timeout(Duration::from_secs(2), &mut send)
+        .await
+        .is_err()
+    {
+        send.abort();
+    }
+}
+
+async fn send_loop<T: Serialize>(
+    mut sink: futures_util::stream::SplitSink<WebSocket, Message>,
+    mut rx: mpsc::Receiver<T>,
+    ping_every: Duration,
+) {
+    let mut ping = tokio::time::interval_at(Instant::now() + ping_every, ping_every);
+    loop {
+        tokio::select! {
+            next = rx.recv() => {
+                let Some(message) = next else { break };
+                let Ok(json) = serde_json::to_string(&message) else { continue };
+                if sink.send(Message::Text(Utf8Bytes::from(json))).await.is_err() {
+                    return;
+                }
+            }
+            _ = ping.tick() => {
+                if sink.send(Message::Ping(Default::default())).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+    let _ = sink.send(Message::Close(None)).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn headers(origin: Option<&str>, host: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(HOST, HeaderValue::from_str(host).unwrap());
+        if let Some(o) = origin {
+            h.insert(ORIGIN, HeaderValue::from_str(o).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn only_the_servers_own_origin_and_configured_ones_are_allowed() {
+        assert!(origin_allowed(
+            &headers(Some("http://127.0.0.1:8080"), "127.0.0.1:8080"),
+            &[]
+        ));
+        assert!(origin_allowed(
+            &headers(Some("https://cita.example"), "cita.example"),
+            &[]
+        ));
+        assert!(
+            origin_allowed(&headers(None, "127.0.0.1:8080"), &[]),
+            "not a browser"
+        );
+        assert!(!origin_allowed(
+            &headers(Some("http://evil.example"), "127.0.0.1:8080"),
+            &[]
+        ));
+        assert!(!origin_allowed(
+            &headers(Some("http://127.0.0.1:8081"), "127.0.0.1:8080"),
+            &[]
+        ));
+        let extra = vec!["https://front.example".to_owned()];
+        assert!(origin_allowed(
+            &headers(Some("https://front.example"), "10.0.0.5:8080"),
+            &extra
+        ));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_rate_limit_allows_a_burst_then_the_sustained_rate() {
+        let limits = SocketLimits {
+            messages_per_second: 2.0,
+            burst: 3.0,
+            ..SocketLimits::default()
+        };
+        let mut r = RateLimit::new(&limits);
+        assert!(r.allow() && r.allow() && r.allow());
+        assert!(!r.allow(), "burst spent");
+        tokio::time::advance(Duration::from_millis(500)).await;
+        assert!(r.allow(), "one token back after 0.5 s at 2/s");
+        assert!(!r.allow());
+    }
+}

@@ -1,0 +1,31 @@
+//! What the signaling side needs from the server, taken through `FromRef`.
+
+use std::sync::Arc;
+
+use chrono::TimeDelta;
+use scheduler::{Calendar, Clock, QueuePolicy};
+use store::Store;
+
+use crate::hub::Hub;
+use crate::socket::SocketLimits;
+
+/// Cheap to clone; nothing in it is locked except inside the hub (see [`Hub`]).
+#[derive(Debug, Clone)]
+pub struct SignalingState {
+    /// The database (tickets live there, not in memory).
+    pub store: Store,
+    /// Where `now` comes from.
+    pub clock: Clock,
+    /// The service calendar (read-only, shared).
+    pub calendar: Arc<Calendar>,
+    /// Queue rules (read-only, shared).
+    pub queue: Arc<QueuePolicy>,
+    /// This node's connections.
+    pub hub: Hub,
+    /// Per-connection limits (read-only, shared).
+    pub limits: Arc<SocketLimits>,
+    /// Origins allowed besides the server's own (read-only, shared).
+    pub allowed_origins: Arc<Vec<String>>,
+    /// How long a waiting citizen keeps the place after the connection drops.
+    pub grace: TimeDelta,
+}

@@ -1,0 +1,113 @@
+//! WebSocket clients for the tests (tokio-tungstenite), with every wait bounded.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::Value;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::{self, Message};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use crate::helpers::TestApp;
+
+/// How long a test waits for any one message.
+const WAIT: Duration = Duration::from_secs(10);
+
+pub struct Ws {
+    stream: WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>,
+}
+
+impl TestApp {
+    fn ws_url(&self, path: &str) -> String {
+        format!("{}{path}", self.base.replacen("http://", "ws://", 1))
+    }
+
+    /// Opens a socket with optional Origin and Cookie headers; the handshake's error if refused.
+    pub async fn try_ws(
+        &self,
+        path: &str,
+        origin: Option<&str>,
+        cookie: Option<&str>,
+    ) -> Result<Ws, tungstenite::Error> {
+        let mut request = self.ws_url(path).into_client_request()?;
+        if let Some(o) = origin {
+            request
+                .headers_mut()
+                .insert("origin", HeaderValue::from_str(o).expect("origin header"));
+        }
+        if let Some(c) = cookie {
+            request
+                .headers_mut()
+                .insert("cookie", HeaderValue::from_str(c).expect("cookie header"));
+        }
+        let (stream, _) = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(request))
+            .await
+            .expect("handshake in time")?;
+        Ok(Ws { stream })
+    }
+
+    /// A citizen socket from the server's own origin.
+    pub async fn citizen(&self) -> Ws {
+        self.try_ws("/ws/citizen", Some(&self.base.clone()), None)
+            .await
+            .expect("citizen socket")
+    }
+
+    /// Applies with a demo identity and returns the application token.
+    pub async fn application(&self, id: &str, contrast: &str) -> String {
+        let (status, body) = self.apply(id, contrast).await;
+        assert_eq!(status, 201, "{body}");
+        body["application"].as_str().expect("token").to_owned()
+    }
+}
+
+impl Ws {
+    pub async fn send(&mut self, v: Value) {
+        self.stream
+            .send(Message::Text(v.to_string().into()))
+            .await
+            .expect("send");
+    }
+
+    pub async fn send_raw(&mut self, m: Message) -> Result<(), tungstenite::Error> {
+        self.stream.send(m).await
+    }
+
+    /// The next JSON message (pings are answered by the library and skipped).
+    pub async fn recv(&mut self) -> Value {
+        self.try_recv()
+            .await
+            .expect("a message before the socket closed")
+    }
+
+    /// The next JSON message, or `None` once the socket is closed.
+    pub async fn try_recv(&mut self) -> Option<Value> {
+        loop {
+            let next = tokio::time::timeout(WAIT, self.stream.next())
+                .await
+                .expect("a message in time");
+            match next {
+                Some(Ok(Message::Text(t))) => {
+                    return Some(serde_json::from_str(t.as_str()).expect("JSON"));
+                }
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return None,
+                Some(Ok(_)) => continue,
+            }
+        }
+    }
+
+    /// Reads until a message of type `kind` arrives, skipping others (e.g. `position`).
+    pub async fn until(&mut self, kind: &str) -> Value {
+        loop {
+            let m = self.recv().await;
+            if m["type"] == kind {
+                return m;
+            }
+        }
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.stream.close(None).await;
+    }
+}
