@@ -128,3 +128,10 @@ CREATE TABLE audit_events (
     detail  TEXT NOT NULL
 );
 CREATE INDEX audit_events_by_subject ON audit_events (subject, at);
+
+-- Cross-node messages too large for a PostgreSQL notification: the notification carries the id.
+CREATE TABLE bus_payloads (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    body       TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);

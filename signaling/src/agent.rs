@@ -6,6 +6,7 @@ use scheduler::REQUEUE_PRIORITY;
 use store::{AgentStatus, TicketStatus};
 use tokio::sync::mpsc;
 
+use crate::deliver;
 use crate::protocol::{AgentMessage, AgentSettableState, ToAgent, ToCitizen};
 use crate::queue_view::QueueView;
 use crate::socket::{self, Flow, Session};
@@ -102,7 +103,7 @@ impl AgentSession {
             .set_agent_state(&self.who.user_id, status, reason, now)
             .await?;
         self.send_state().await?;
-        self.state.hub.queue_changed();
+        deliver::queue_changed(&self.state).await?;
         Ok(())
     }
 
@@ -164,7 +165,7 @@ impl AgentSession {
                             waited_secs: (now - t.joined_at).num_seconds(),
                         })
                         .await;
-                        self.state.hub.to_citizen(&t.id, &ToCitizen::AgentFound);
+                        deliver::to_citizen(&self.state, &t.id, &ToCitizen::AgentFound).await?;
                     }
                 }
             }
@@ -179,7 +180,7 @@ impl AgentSession {
                 };
                 if self.state.store.answer_ticket(&ticket, now).await? {
                     self.send(ToAgent::CallStarted).await;
-                    self.state.hub.to_citizen(&ticket, &ToCitizen::CallStarted);
+                    deliver::to_citizen(&self.state, &ticket, &ToCitizen::CallStarted).await?;
                 } else {
                     self.send(error("not_offered", "La llamada ya ha empezado o terminado. / The call already started or ended.")).await;
                 }
@@ -221,12 +222,10 @@ impl AgentSession {
                     _ => false,
                 };
                 if ended {
-                    self.state.hub.to_citizen(
-                        &ticket,
-                        &ToCitizen::CallEnded {
-                            reason: "hang_up".into(),
-                        },
-                    );
+                    let m = ToCitizen::CallEnded {
+                        reason: "hang_up".into(),
+                    };
+                    deliver::to_citizen(&self.state, &ticket, &m).await?;
                 }
                 self.send(ToAgent::CallEnded {
                     reason: "hang_up".into(),
@@ -251,7 +250,7 @@ impl AgentSession {
             self.state
                 .hub
                 .to_citizen(ticket, &ToCitizen::Requeued { position });
-            self.state.hub.queue_changed();
+            deliver::queue_changed(&self.state).await?;
         }
         Ok(())
     }
@@ -291,7 +290,7 @@ impl Session for AgentSession {
                 .store
                 .set_agent_state(&self.who.user_id, AgentStatus::Offline, None, now)
                 .await?;
-            self.state.hub.queue_changed();
+            deliver::queue_changed(&self.state).await?;
             Ok::<(), Error>(())
         }
         .await;

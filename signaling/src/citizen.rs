@@ -11,6 +11,7 @@ use scheduler::{NORMAL_PRIORITY, Refusal, admit};
 use store::{NewTicket, Ticket, TicketStatus, secrets};
 use tokio::sync::mpsc;
 
+use crate::deliver;
 use crate::protocol::{CitizenMessage, RefusalReason, ToCitizen};
 use crate::queue_view::QueueView;
 use crate::socket::{self, Flow, Session, origin_allowed};
@@ -165,7 +166,7 @@ impl CitizenSession {
                 .await;
             }
         }
-        self.state.hub.queue_changed();
+        deliver::queue_changed(&self.state).await?;
         Ok(())
     }
 
@@ -181,7 +182,7 @@ impl CitizenSession {
         let now = self.state.clock.now();
         if self.state.store.leave_ticket(&ticket, now, "left").await? {
             self.state.hub.to_citizen(&ticket, &ToCitizen::Left);
-            self.state.hub.queue_changed();
+            deliver::queue_changed(&self.state).await?;
             return Ok(Flow::Close);
         }
         self.send(error(

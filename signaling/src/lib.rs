@@ -8,6 +8,7 @@
 
 pub mod agent;
 pub mod citizen;
+pub mod deliver;
 mod error;
 pub mod hub;
 pub mod protocol;

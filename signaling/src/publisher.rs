@@ -54,14 +54,16 @@ pub async fn publish_once(
             .next_opening(now)
             .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
         for ticket in state.store.expire_waiting(now).await? {
-            state.hub.to_citizen(
+            crate::deliver::to_citizen(
+                state,
                 &ticket,
                 &ToCitizen::Refused {
                     reason: RefusalReason::Closed,
                     closes: None,
                     next_opening: next_opening.clone(),
                 },
-            );
+            )
+            .await?;
         }
     }
     let view = QueueView::load(state).await?;

@@ -28,4 +28,6 @@ pub struct SignalingState {
     pub allowed_origins: Arc<Vec<String>>,
     /// How long a waiting citizen keeps the place after the connection drops.
     pub grace: TimeDelta,
+    /// This node's name on the bus (random per process).
+    pub node_id: Arc<str>,
 }

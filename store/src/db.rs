@@ -27,6 +27,11 @@ pub enum Backend {
 pub struct Store {
     pub(crate) pool: AnyPool,
     backend: Backend,
+    /// The URL it was opened with (the bus listener opens its own connection).
+    pub(crate) url: String,
+    /// The bus channel on PostgreSQL: one per schema, so that separate deployments (and
+    /// tests) sharing a database do not hear each other.
+    bus_channel: Option<String>,
 }
 
 impl Store {
@@ -53,7 +58,13 @@ impl Store {
             }
             Backend::Postgres => options.max_connections(16).connect(&url).await?,
         };
-        let store = Self { pool, backend };
+        let bus_channel = (backend == Backend::Postgres).then(|| bus_channel_for(&url));
+        let store = Self {
+            pool,
+            backend,
+            url,
+            bus_channel,
+        };
         store.migrate().await?;
         Ok(store)
     }
@@ -73,6 +84,11 @@ impl Store {
         self.backend
     }
 
+    /// The PostgreSQL notification channel, if any.
+    pub(crate) fn bus_channel(&self) -> Option<&str> {
+        self.bus_channel.as_deref()
+    }
+
     /// Checks that the database answers.
     pub async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
@@ -82,6 +98,24 @@ impl Store {
     /// Closes every connection, waiting for queries in flight.
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// `videoreg_bus` plus the schema named in the URL's `search_path`, if any.
+fn bus_channel_for(url: &str) -> String {
+    let schema = url
+        .split(['?', '&'])
+        .find_map(|kv| kv.strip_prefix("options[search_path]="))
+        .map(|s| {
+            s.chars()
+                .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect::<String>()
+        })
+        .unwrap_or_default();
+    if schema.is_empty() {
+        "videoreg_bus".to_owned()
+    } else {
+        format!("videoreg_bus_{schema}")
     }
 }
 

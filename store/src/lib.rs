@@ -11,6 +11,7 @@
 mod agents;
 mod applications;
 mod audit;
+mod bus;
 mod db;
 mod error;
 mod identities;
@@ -24,6 +25,7 @@ mod verification;
 pub use agents::{AgentState, AgentStatus};
 pub use applications::{Application, NewApplication};
 pub use audit::{AuditEvent, NewAuditEvent};
+pub use bus::{BusListener, BusMessage};
 pub use db::{Backend, Store};
 pub use error::Error;
 pub use identities::{IdentityKind, IdentityRecord};

@@ -20,7 +20,11 @@ pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> Result<u64, crate
         .store
         .prune_staff_sessions(now - state.console.policy.idle_timeout, now)
         .await?;
-    Ok(failures + sessions)
+    let payloads = state
+        .store
+        .prune_bus_payloads(now - chrono::TimeDelta::hours(1))
+        .await?;
+    Ok(failures + sessions + payloads)
 }
 
 /// Runs upkeep every ten minutes until the task is dropped. Failures are logged and retried

@@ -37,12 +37,14 @@ pub async fn run(
         .map_err(|e| Error::io("reading the bound address", e))?;
     tracing::info!("listening on http://{addr}");
     let publisher = tokio::spawn(signaling::publisher::run(state.signaling.clone()));
+    let bus = tokio::spawn(signaling::deliver::run_bus(state.signaling.clone()));
     let app = routes::router(state).into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
         .map_err(|e| Error::io("serving", e));
     publisher.abort();
+    bus.abort();
     served?;
     tracing::info!("stopped");
     Ok(())

@@ -51,6 +51,7 @@ impl AppState {
                 limits: Arc::new(SocketLimits::default()),
                 allowed_origins: Arc::new(settings.allowed_origins.clone()),
                 grace: settings.grace,
+                node_id: node_id(),
             },
             store,
             calendar: Arc::new(settings.calendar.clone()),
@@ -58,6 +59,13 @@ impl AppState {
             verify: Arc::new(settings.verify.clone()),
         }
     }
+}
+
+/// A random name for this process on the bus.
+fn node_id() -> Arc<str> {
+    store::secrets::new_id()
+        .unwrap_or_else(|_| format!("node-{}", std::process::id()))
+        .into()
 }
 
 impl FromRef<AppState> for SignalingState {

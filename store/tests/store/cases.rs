@@ -280,3 +280,50 @@ pub async fn recent_audit_lists_newest_first(store: Store) {
         .collect();
     assert_eq!(recent, ["c", "b"]);
 }
+
+pub async fn the_bus_carries_small_and_large_messages_between_nodes(store: Store) {
+    let now = utc("2026-11-26T10:00:00Z");
+    let small = store::BusMessage {
+        node: "a".into(),
+        topic: "queue".into(),
+        body: "{}".into(),
+    };
+    let large = store::BusMessage {
+        node: "a".into(),
+        topic: "citizen:t1".into(),
+        body: "x\n".repeat(10_000),
+    };
+    let Some(mut listener) = store.subscribe().await.expect("subscribe") else {
+        // SQLite: one node, nothing to listen to, and publishing is harmless.
+        assert_eq!(store.backend(), store::Backend::Sqlite);
+        store
+            .publish(&small, now)
+            .await
+            .expect("publish is a no-op");
+        return;
+    };
+    store.publish(&small, now).await.expect("publish");
+    store.publish(&large, now).await.expect("publish");
+    let wait = std::time::Duration::from_secs(10);
+    let first = tokio::time::timeout(wait, listener.recv())
+        .await
+        .expect("in time")
+        .expect("recv");
+    let second = tokio::time::timeout(wait, listener.recv())
+        .await
+        .expect("in time")
+        .expect("recv");
+    assert_eq!(first, Some(small));
+    assert_eq!(
+        second,
+        Some(large),
+        "stored in bus_payloads and fetched by id"
+    );
+    assert_eq!(
+        store
+            .prune_bus_payloads(now + chrono::TimeDelta::minutes(1))
+            .await
+            .expect("prune"),
+        1
+    );
+}

@@ -22,7 +22,10 @@ pub struct TestApp {
     pub store: Store,
     /// The state the running server was started with (same hub, store and clock).
     pub state: AppState,
-    _db: TestDatabase,
+    /// The database, owned by the first node (dropped with it); `None` on a second node.
+    _db: Option<TestDatabase>,
+    /// Its URL, for starting a second node.
+    pub database_url: String,
     _stop: oneshot::Sender<()>,
 }
 
@@ -53,6 +56,23 @@ pub async fn spawn_app_with(db: Db, args: ServeArgs) -> TestApp {
             .expect("PostgreSQL must be reachable at VIDEOREG_TEST_POSTGRES or 127.0.0.1:5432"),
     };
     let store = test_db.open().await.expect("open the test database");
+    let mut app = start(store, args).await;
+    app.database_url = test_db.url.clone();
+    app._db = Some(test_db);
+    app
+}
+
+/// A second server on the same database, as another node of a PostgreSQL deployment.
+pub async fn second_node(first: &TestApp) -> TestApp {
+    let store = Store::open(&first.database_url)
+        .await
+        .expect("open the shared database");
+    let node = start(store, ServeArgs::default()).await;
+    node.clock.set(first.clock.now());
+    node
+}
+
+async fn start(store: Store, args: ServeArgs) -> TestApp {
     let settings =
         Settings::resolve(&GlobalArgs::default(), &args, DEFAULT_DATABASE_URL).expect("settings");
     let clock = Clock::manual(thursday_morning());
@@ -76,7 +96,8 @@ pub async fn spawn_app_with(db: Db, args: ServeArgs) -> TestApp {
         clock,
         store,
         state: state_for_test,
-        _db: test_db,
+        database_url: String::new(),
+        _db: None,
         _stop: stop,
     }
 }

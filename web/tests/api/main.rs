@@ -11,3 +11,4 @@ mod staff_signin;
 mod ws_agent;
 mod ws_citizen;
 mod ws_helpers;
+mod ws_nodes;
