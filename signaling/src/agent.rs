@@ -6,11 +6,12 @@ use scheduler::REQUEUE_PRIORITY;
 use store::{AgentStatus, TicketStatus};
 use tokio::sync::mpsc;
 
-use crate::deliver;
+use crate::media::Side;
 use crate::protocol::{AgentMessage, AgentSettableState, ToAgent, ToCitizen};
 use crate::queue_view::QueueView;
 use crate::socket::{self, Flow, Session};
 use crate::{Error, SignalingState};
+use crate::{calls, deliver};
 
 /// Who is on the other end, as the staff crate established.
 #[derive(Debug, Clone)]
@@ -179,8 +180,18 @@ impl AgentSession {
                     return Ok(());
                 };
                 if self.state.store.answer_ticket(&ticket, now).await? {
-                    self.send(ToAgent::CallStarted).await;
-                    deliver::to_citizen(&self.state, &ticket, &ToCitizen::CallStarted).await?;
+                    calls::start(&self.state, &ticket, &self.who.user_id).await?;
+                    let ice_servers = self.state.media.ice_servers.clone();
+                    self.send(ToAgent::CallStarted {
+                        ice_servers: ice_servers.clone(),
+                    })
+                    .await;
+                    deliver::to_citizen(
+                        &self.state,
+                        &ticket,
+                        &ToCitizen::CallStarted { ice_servers },
+                    )
+                    .await?;
                 } else {
                     self.send(error("not_offered", "La llamada ya ha empezado o terminado. / The call already started or ended.")).await;
                 }
@@ -201,6 +212,27 @@ impl AgentSession {
                 .await;
                 self.set_status(AgentStatus::Available, None).await?;
             }
+            AgentMessage::Offer { description } => {
+                let Some(ticket) = self.ticket.clone() else {
+                    self.send(error(
+                        "no_citizen",
+                        "No tiene ningún ciudadano. / You have no citizen.",
+                    ))
+                    .await;
+                    return Ok(());
+                };
+                let answer = calls::offer(&self.state, &ticket, Side::Agent, description).await?;
+                self.send(ToAgent::Answer {
+                    description: answer,
+                })
+                .await;
+            }
+            AgentMessage::Ice { candidate } => {
+                let Some(ticket) = self.ticket.clone() else {
+                    return Ok(());
+                };
+                calls::ice(&self.state, &ticket, Side::Agent, candidate).await?;
+            }
             AgentMessage::HangUp => {
                 let Some(ticket) = self.ticket.take() else {
                     self.send(error(
@@ -210,6 +242,7 @@ impl AgentSession {
                     .await;
                     return Ok(());
                 };
+                calls::end(&self.state, &ticket).await;
                 let ended = match self.state.store.ticket(&ticket).await?.map(|t| t.status) {
                     Some(TicketStatus::InCall) => {
                         self.state.store.end_ticket(&ticket, now, "hung_up").await?
@@ -245,11 +278,10 @@ impl AgentSession {
             .requeue_ticket(ticket, REQUEUE_PRIORITY)
             .await?
         {
+            calls::end(&self.state, ticket).await;
             let view = QueueView::load(&self.state).await?;
             let position = view.position_of(ticket).map_or(1, |(p, _)| p);
-            self.state
-                .hub
-                .to_citizen(ticket, &ToCitizen::Requeued { position });
+            deliver::to_citizen(&self.state, ticket, &ToCitizen::Requeued { position }).await?;
             deliver::queue_changed(&self.state).await?;
         }
         Ok(())
@@ -262,11 +294,18 @@ impl Session for AgentSession {
 
     async fn on_message(&mut self, message: AgentMessage) -> Flow {
         if let Err(e) = self.handle(message).await {
-            tracing::error!(error = %e, "agent socket");
-            let _ = self.tx.try_send(error(
-                "internal",
-                "Error interno; inténtelo de nuevo. / Internal error; please try again.",
-            ));
+            match e.for_peer() {
+                Some((code, message)) => {
+                    let _ = self.tx.try_send(error(code, message));
+                }
+                None => {
+                    tracing::error!(error = %e, "agent socket");
+                    let _ = self.tx.try_send(error(
+                        "internal",
+                        "Error interno; inténtelo de nuevo. / Internal error; please try again.",
+                    ));
+                }
+            }
         }
         Flow::Continue
     }

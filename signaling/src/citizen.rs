@@ -11,11 +11,13 @@ use scheduler::{NORMAL_PRIORITY, Refusal, admit};
 use store::{NewTicket, Ticket, TicketStatus, secrets};
 use tokio::sync::mpsc;
 
-use crate::deliver;
+use crate::media::Side;
 use crate::protocol::{CitizenMessage, RefusalReason, ToCitizen};
+use crate::protocol::{IceCandidate, SessionDescription};
 use crate::queue_view::QueueView;
 use crate::socket::{self, Flow, Session, origin_allowed};
 use crate::{Error, SignalingState};
+use crate::{calls, deliver};
 
 /// The citizen routes.
 pub fn router<S>() -> Router<S>
@@ -152,7 +154,10 @@ impl CitizenSession {
         self.ticket = Some(ticket.id.clone());
         match ticket.status {
             TicketStatus::Offered => self.send(ToCitizen::AgentFound).await,
-            TicketStatus::InCall => self.send(ToCitizen::CallStarted).await,
+            TicketStatus::InCall => {
+                let ice_servers = self.state.media.ice_servers.clone();
+                self.send(ToCitizen::CallStarted { ice_servers }).await;
+            }
             _ => {
                 let view = QueueView::load(&self.state).await?;
                 let (position, estimate_secs) = view.position_of(&ticket.id).unwrap_or((1, None));
@@ -168,6 +173,22 @@ impl CitizenSession {
         }
         deliver::queue_changed(&self.state).await?;
         Ok(())
+    }
+
+    async fn offer(&mut self, description: SessionDescription) -> Result<Flow, Error> {
+        let ticket = self.ticket.clone().ok_or(Error::NoCall)?;
+        let answer = calls::offer(&self.state, &ticket, Side::Citizen, description).await?;
+        self.send(ToCitizen::Answer {
+            description: answer,
+        })
+        .await;
+        Ok(Flow::Continue)
+    }
+
+    async fn ice(&mut self, candidate: IceCandidate) -> Result<Flow, Error> {
+        let ticket = self.ticket.clone().ok_or(Error::NoCall)?;
+        calls::ice(&self.state, &ticket, Side::Citizen, candidate).await?;
+        Ok(Flow::Continue)
     }
 
     async fn leave(&mut self) -> Result<Flow, Error> {
@@ -233,13 +254,22 @@ impl Session for CitizenSession {
                 Ok(Flow::Continue)
             }
             CitizenMessage::Leave => self.leave().await,
+            CitizenMessage::Offer { description } => self.offer(description).await,
+            CitizenMessage::Ice { candidate } => self.ice(candidate).await,
         };
         result.unwrap_or_else(|e| {
-            tracing::error!(error = %e, "citizen socket");
-            let _ = self.tx.try_send(error(
-                "internal",
-                "Error interno; inténtelo de nuevo. / Internal error; please try again.",
-            ));
+            match e.for_peer() {
+                Some((code, message)) => {
+                    let _ = self.tx.try_send(error(code, message));
+                }
+                None => {
+                    tracing::error!(error = %e, "citizen socket");
+                    let _ = self.tx.try_send(error(
+                        "internal",
+                        "Error interno; inténtelo de nuevo. / Internal error; please try again.",
+                    ));
+                }
+            }
             Flow::Continue
         })
     }

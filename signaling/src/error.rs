@@ -1,8 +1,36 @@
-/// Everything signaling can fail with. Socket handlers report these to the peer as a generic
-/// `error` message and log them once.
+/// Everything signaling can fail with. Socket handlers report these to the peer as an
+/// `error` message and log internal ones once.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The database failed.
     #[error("store: {0}")]
     Store(#[from] store::Error),
+    /// The media forwarder failed.
+    #[error("media: {0}")]
+    Media(#[from] crate::media::MediaError),
+    /// A media message arrived but no call runs for it here.
+    #[error("no call in progress")]
+    NoCall,
+    /// A media message could not be read.
+    #[error("bad media message: {0}")]
+    BadMedia(String),
+}
+
+impl Error {
+    /// The code and message a peer is told, or `None` for internal errors.
+    pub fn for_peer(&self) -> Option<(&'static str, &'static str)> {
+        match self {
+            Error::NoCall => Some((
+                "no_call",
+                "No hay ninguna llamada en curso. / No call is in progress.",
+            )),
+            Error::BadMedia(_) | Error::Media(crate::media::MediaError::BadDescription(_)) => {
+                Some((
+                    "bad_media",
+                    "Descripción de medios no válida. / Invalid media description.",
+                ))
+            }
+            _ => None,
+        }
+    }
 }

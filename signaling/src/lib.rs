@@ -7,10 +7,12 @@
 //! authenticated by `agent_console`, which hands the socket to [`agent::serve`].
 
 pub mod agent;
+pub mod calls;
 pub mod citizen;
 pub mod deliver;
 mod error;
 pub mod hub;
+pub mod media;
 pub mod protocol;
 pub mod publisher;
 pub mod queue_view;

@@ -3,6 +3,35 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::media::IceServer;
+
+/// An SDP offer or answer, as browsers' `RTCSessionDescription` serialises it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionDescription {
+    /// `offer` or `answer`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The SDP text.
+    pub sdp: String,
+}
+
+/// An ICE candidate, as browsers' `RTCIceCandidate.toJSON()` has it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IceCandidate {
+    /// The `candidate:` attribute.
+    pub candidate: String,
+    /// The media section's id.
+    #[serde(default)]
+    pub sdp_mid: Option<String>,
+    /// The media section's index.
+    #[serde(default, rename = "sdpMLineIndex")]
+    pub sdp_m_line_index: Option<u16>,
+    /// The ICE user fragment.
+    #[serde(default)]
+    pub username_fragment: Option<String>,
+}
+
 /// What a citizen's browser sends.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
@@ -19,6 +48,16 @@ pub enum CitizenMessage {
     },
     /// Leave the queue.
     Leave,
+    /// The browser's SDP offer for its connection with videoreg (after `call_started`).
+    Offer {
+        /// The offer.
+        description: SessionDescription,
+    },
+    /// One of the browser's ICE candidates.
+    Ice {
+        /// The candidate.
+        candidate: IceCandidate,
+    },
 }
 
 /// What videoreg sends a citizen.
@@ -56,8 +95,21 @@ pub enum ToCitizen {
     },
     /// An agent has taken the citizen; the call is being set up.
     AgentFound,
-    /// The agent accepted: the call has started.
-    CallStarted,
+    /// The agent accepted: the call has started; send an `offer` now.
+    CallStarted {
+        /// STUN/TURN servers for the browser's peer connection.
+        ice_servers: Vec<IceServer>,
+    },
+    /// videoreg's SDP answer to the browser's offer.
+    Answer {
+        /// The answer.
+        description: SessionDescription,
+    },
+    /// One of videoreg's ICE candidates.
+    Ice {
+        /// The candidate.
+        candidate: IceCandidate,
+    },
     /// Put back at the head of the queue (the agent's connection was lost, or the agent
     /// asked to try again).
     Requeued {
@@ -110,6 +162,16 @@ pub enum AgentMessage {
     Requeue,
     /// End the call.
     HangUp,
+    /// The console's SDP offer for its connection with videoreg (after `call_started`).
+    Offer {
+        /// The offer.
+        description: SessionDescription,
+    },
+    /// One of the console's ICE candidates.
+    Ice {
+        /// The candidate.
+        candidate: IceCandidate,
+    },
 }
 
 /// The states an agent may choose; `in_call` and `wrap_up` follow from calls.
@@ -155,8 +217,21 @@ pub enum ToAgent {
     },
     /// Nobody is waiting.
     QueueEmpty,
-    /// The call has started.
-    CallStarted,
+    /// The call has started; send an `offer` now.
+    CallStarted {
+        /// STUN/TURN servers for the console's peer connection.
+        ice_servers: Vec<IceServer>,
+    },
+    /// videoreg's SDP answer to the console's offer.
+    Answer {
+        /// The answer.
+        description: SessionDescription,
+    },
+    /// One of videoreg's ICE candidates.
+    Ice {
+        /// The candidate.
+        candidate: IceCandidate,
+    },
     /// The call ended.
     CallEnded {
         /// Why: `hang_up`, `citizen_left`, `requeued`.
@@ -196,6 +271,25 @@ mod tests {
             resume_token: "r".into(),
         });
         assert_eq!(round_trip(CitizenMessage::Leave), r#"{"type":"leave"}"#);
+        let offer = CitizenMessage::Offer {
+            description: SessionDescription {
+                kind: "offer".into(),
+                sdp: "v=0".into(),
+            },
+        };
+        assert_eq!(
+            round_trip(offer),
+            r#"{"type":"offer","description":{"type":"offer","sdp":"v=0"}}"#
+        );
+        let ice = CitizenMessage::Ice {
+            candidate: IceCandidate {
+                candidate: "candidate:1".into(),
+                sdp_mid: Some("0".into()),
+                sdp_m_line_index: Some(0),
+                username_fragment: None,
+            },
+        };
+        assert!(round_trip(ice).contains(r#""sdpMid":"0","sdpMLineIndex":0"#));
         for m in [
             ToCitizen::Queued {
                 ticket: "t".into(),
@@ -214,7 +308,27 @@ mod tests {
                 next_opening: None,
             },
             ToCitizen::AgentFound,
-            ToCitizen::CallStarted,
+            ToCitizen::CallStarted {
+                ice_servers: vec![IceServer {
+                    urls: vec!["stun:x".into()],
+                    username: None,
+                    credential: None,
+                }],
+            },
+            ToCitizen::Answer {
+                description: SessionDescription {
+                    kind: "answer".into(),
+                    sdp: "v=0".into(),
+                },
+            },
+            ToCitizen::Ice {
+                candidate: IceCandidate {
+                    candidate: "candidate:1".into(),
+                    sdp_mid: Some("0".into()),
+                    sdp_m_line_index: Some(0),
+                    username_fragment: None,
+                },
+            },
             ToCitizen::Requeued { position: 1 },
             ToCitizen::CallEnded {
                 reason: "hang_up".into(),
@@ -262,7 +376,23 @@ mod tests {
                 waited_secs: 30,
             },
             ToAgent::QueueEmpty,
-            ToAgent::CallStarted,
+            ToAgent::CallStarted {
+                ice_servers: vec![],
+            },
+            ToAgent::Answer {
+                description: SessionDescription {
+                    kind: "answer".into(),
+                    sdp: "v=0".into(),
+                },
+            },
+            ToAgent::Ice {
+                candidate: IceCandidate {
+                    candidate: "candidate:1".into(),
+                    sdp_mid: None,
+                    sdp_m_line_index: Some(0),
+                    username_fragment: None,
+                },
+            },
             ToAgent::CallEnded {
                 reason: "hang_up".into(),
             },

@@ -48,6 +48,19 @@ pub async fn publish_once(
             "places released after the grace period"
         );
     }
+    for (ticket, agent) in state
+        .store
+        .end_disconnected_calls(now - state.grace, now)
+        .await?
+    {
+        crate::calls::end(state, &ticket).await;
+        if let Some(agent) = agent {
+            let ended = ToAgent::CallEnded {
+                reason: "citizen_left".into(),
+            };
+            crate::deliver::to_agent(state, &agent, &ended).await?;
+        }
+    }
     if state.queue.at_closing == AtClosing::Expire && !state.calendar.is_open(now) {
         let next_opening = state
             .calendar

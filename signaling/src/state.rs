@@ -6,7 +6,9 @@ use chrono::TimeDelta;
 use scheduler::{Calendar, Clock, QueuePolicy};
 use store::Store;
 
+use crate::calls::Calls;
 use crate::hub::Hub;
+use crate::media::MediaConfig;
 use crate::socket::SocketLimits;
 
 /// Cheap to clone; nothing in it is locked except inside the hub (see [`Hub`]).
@@ -30,4 +32,8 @@ pub struct SignalingState {
     pub grace: TimeDelta,
     /// This node's name on the bus (random per process).
     pub node_id: Arc<str>,
+    /// Where the media forwarder listens (read-only, shared).
+    pub media: Arc<MediaConfig>,
+    /// The calls this node forwards.
+    pub calls: Calls,
 }

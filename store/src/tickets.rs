@@ -303,6 +303,25 @@ impl Store {
         Ok(ids)
     }
 
+    /// Calls (offered or in progress) whose citizen has been disconnected since before `cutoff`
+    /// end as `citizen_left`; returns (ticket id, agent id) of each.
+    pub async fn end_disconnected_calls(
+        &self,
+        cutoff: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(String, Option<String>)>> {
+        let rows: Vec<(String, Option<String>)> = sqlx::query_as(
+            "UPDATE tickets SET status = 'done', ended_at = $2, outcome = 'citizen_left'
+             WHERE status IN ('offered', 'in_call') AND disconnected_at IS NOT NULL AND disconnected_at < $1
+             RETURNING id, agent_id",
+        )
+        .bind(to_millis(cutoff))
+        .bind(to_millis(now))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows)
+    }
+
     /// Every waiting ticket expires (closing, under the expire policy); returns their ids.
     pub async fn expire_waiting(&self, now: DateTime<Utc>) -> Result<Vec<String>> {
         let ids: Vec<String> = sqlx::query_scalar(

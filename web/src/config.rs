@@ -10,6 +10,7 @@ use scheduler::{AtClosing, Calendar, DailyHours, QueuePolicy, SpecialHours};
 use serde::Deserialize;
 
 use agent_console::StaffPolicy;
+use signaling::media::{IceServer, MediaConfig};
 
 use crate::Error;
 use crate::identity::VerifyPolicy;
@@ -248,6 +249,57 @@ pub struct ServeArgs {
     /// Handle time assumed before any call has been measured, in minutes. [default: 6]
     #[arg(long, env = "VIDEOREG_DEFAULT_HANDLE_MINUTES", value_name = "MINUTES")]
     pub default_handle_minutes: Option<u32>,
+    /// Address the media forwarder's UDP sockets bind to. [default: the --bind address's IP]
+    #[arg(long, env = "VIDEOREG_MEDIA_IP", value_name = "IP")]
+    pub media_ip: Option<std::net::IpAddr>,
+    /// UDP ports for media, one per browser connection (two per call). [default: 40000-40999]
+    #[arg(long, env = "VIDEOREG_MEDIA_PORTS", value_name = "FIRST-LAST")]
+    pub media_ports: Option<PortRange>,
+    /// Address announced to browsers instead of --media-ip (behind 1:1 NAT).
+    #[arg(long, env = "VIDEOREG_MEDIA_ANNOUNCE_IP", value_name = "IP")]
+    pub media_announce_ip: Option<std::net::IpAddr>,
+    /// A STUN or TURN URL handed to browsers and used by the forwarder (repeat, or separate
+    /// with commas), e.g. `stun:stun.example.es:3478`.
+    #[arg(
+        long = "ice-server",
+        env = "VIDEOREG_ICE_SERVERS",
+        value_delimiter = ',',
+        value_name = "URL"
+    )]
+    pub ice_servers: Vec<String>,
+}
+
+/// A range of UDP ports, `FIRST-LAST`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct PortRange {
+    /// First port.
+    pub first: u16,
+    /// Last port (inclusive).
+    pub last: u16,
+}
+
+impl std::str::FromStr for PortRange {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("invalid port range {s:?}: expected FIRST-LAST, e.g. 40000-40999");
+        let (a, b) = s.split_once('-').ok_or_else(bad)?;
+        let (first, last): (u16, u16) = (
+            a.trim().parse().map_err(|_| bad())?,
+            b.trim().parse().map_err(|_| bad())?,
+        );
+        if first == 0 || last < first {
+            return Err(bad());
+        }
+        Ok(Self { first, last })
+    }
+}
+
+impl TryFrom<String> for PortRange {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse()
+    }
 }
 
 /// What happens at closing, as typed.
@@ -286,6 +338,11 @@ struct FileConfig {
     queue_grace_seconds: Option<u32>,
     at_closing: Option<AtClosingArg>,
     default_handle_minutes: Option<u32>,
+    media_ip: Option<std::net::IpAddr>,
+    media_ports: Option<PortRange>,
+    media_announce_ip: Option<std::net::IpAddr>,
+    #[serde(default)]
+    ice_servers: Vec<String>,
 }
 
 /// The resolved configuration the server runs with.
@@ -309,6 +366,8 @@ pub struct Settings {
     pub allowed_origins: Vec<String>,
     /// How long a disconnected waiting citizen keeps the place.
     pub grace: TimeDelta,
+    /// The media forwarder's sockets and ICE servers.
+    pub media: MediaConfig,
 }
 
 impl Settings {
@@ -429,6 +488,36 @@ impl Settings {
                 .parse()
                 .map_err(|e| Error::Config(format!("default bind: {e}")))?,
         };
+        let ports = args.media_ports.or(file.media_ports).unwrap_or(PortRange {
+            first: 40_000,
+            last: 40_999,
+        });
+        let ice_urls = if args.ice_servers.is_empty() {
+            file.ice_servers
+        } else {
+            args.ice_servers.clone()
+        };
+        for url in &ice_urls {
+            if !(url.starts_with("stun:") || url.starts_with("turn:") || url.starts_with("turns:"))
+            {
+                return Err(Error::Config(format!(
+                    "ice-server {url:?} must start with stun:, turn: or turns:"
+                )));
+            }
+        }
+        let media = MediaConfig {
+            bind_ip: args.media_ip.or(file.media_ip).unwrap_or(bind.ip()),
+            ports: ports.first..=ports.last,
+            announce_ip: args.media_announce_ip.or(file.media_announce_ip),
+            ice_servers: ice_urls
+                .into_iter()
+                .map(|u| IceServer {
+                    urls: vec![u],
+                    username: None,
+                    credential: None,
+                })
+                .collect(),
+        };
         Ok(Self {
             bind,
             database_url: global
@@ -444,6 +533,7 @@ impl Settings {
             queue,
             allowed_origins,
             grace,
+            media,
         })
     }
 

@@ -52,6 +52,8 @@ impl AppState {
                 allowed_origins: Arc::new(settings.allowed_origins.clone()),
                 grace: settings.grace,
                 node_id: node_id(),
+                media: Arc::new(settings.media.clone()),
+                calls: Default::default(),
             },
             store,
             calendar: Arc::new(settings.calendar.clone()),

@@ -304,3 +304,33 @@ pub async fn simultaneous_joins_all_get_a_place_in_arrival_order(store: Store) {
     let distinct: HashSet<&str> = queue.iter().map(|t| t.id.as_str()).collect();
     assert_eq!(distinct.len(), 20);
 }
+
+pub async fn calls_whose_citizen_stays_away_end(store: Store) {
+    let t0 = utc(T0);
+    let ids = citizens(&store, 1, t0).await;
+    let (t, _) = join(&store, &ids[0], t0, "r").await;
+    store.claim_next("agent-1", t0).await.expect("claim");
+    store.answer_ticket(&t.id, t0).await.expect("answer");
+    store
+        .set_ticket_disconnected(&t.id, Some(t0))
+        .await
+        .expect("drop");
+    assert!(
+        store
+            .end_disconnected_calls(t0 - TimeDelta::seconds(1), t0)
+            .await
+            .expect("end")
+            .is_empty(),
+        "still in grace"
+    );
+    let ended = store
+        .end_disconnected_calls(t0 + TimeDelta::seconds(1), t0 + TimeDelta::seconds(61))
+        .await
+        .expect("end");
+    assert_eq!(ended, vec![(t.id.clone(), Some("agent-1".to_owned()))]);
+    let t = store.ticket(&t.id).await.expect("find").expect("stored");
+    assert_eq!(
+        (t.status, t.outcome.as_deref()),
+        (TicketStatus::Done, Some("citizen_left"))
+    );
+}

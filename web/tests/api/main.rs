@@ -5,6 +5,8 @@ mod errors;
 mod helpers;
 mod hours;
 mod landing;
+mod media;
+mod media_helpers;
 mod staff_helpers;
 mod staff_roles;
 mod staff_signin;

@@ -1,0 +1,142 @@
+//! The media sessions this node runs, by ticket, and the steps that start, feed and end them.
+//! A call is pinned to the node where the agent accepted it (design: "Media path").
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use webrtc::peer_connection::{RTCIceCandidateInit, RTCSessionDescription};
+
+use crate::media::{MediaCall, Side};
+use crate::protocol::{IceCandidate, SessionDescription, ToAgent, ToCitizen};
+use crate::{Error, SignalingState, deliver};
+
+/// Running calls by ticket id. Cheap to clone; clones share the map, which is locked only to
+/// insert, look up or remove, never across an `.await`.
+#[derive(Clone, Default)]
+pub struct Calls {
+    inner: Arc<Mutex<HashMap<String, Arc<MediaCall>>>>,
+}
+
+impl std::fmt::Debug for Calls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self
+            .inner
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len();
+        write!(f, "Calls({n})")
+    }
+}
+
+impl Calls {
+    /// The call of a ticket, if it runs here.
+    pub fn get(&self, ticket: &str) -> Option<Arc<MediaCall>> {
+        self.inner
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(ticket)
+            .cloned()
+    }
+
+    fn insert(&self, ticket: &str, call: Arc<MediaCall>) -> Option<Arc<MediaCall>> {
+        self.inner
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(ticket.to_owned(), call)
+    }
+
+    fn remove(&self, ticket: &str) -> Option<Arc<MediaCall>> {
+        self.inner
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(ticket)
+    }
+
+    /// How many calls run here.
+    pub fn len(&self) -> usize {
+        self.inner
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+
+    /// Whether no call runs here.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Starts the forwarder for a ticket's call and a task that sends each browser the
+/// forwarder's ICE candidates.
+pub async fn start(state: &SignalingState, ticket: &str, agent_user: &str) -> Result<(), Error> {
+    let (call, mut feed) = MediaCall::cross(&state.media).await?;
+    if let Some(old) = state.calls.insert(ticket, call) {
+        old.close().await;
+    }
+    let state = state.clone();
+    let (ticket, agent) = (ticket.to_owned(), agent_user.to_owned());
+    tokio::spawn(async move {
+        while let Some((side, c)) = feed.recv().await {
+            let candidate = to_protocol(c);
+            let sent = match side {
+                Side::Citizen => {
+                    deliver::to_citizen(&state, &ticket, &ToCitizen::Ice { candidate }).await
+                }
+                Side::Agent => deliver::to_agent(&state, &agent, &ToAgent::Ice { candidate }).await,
+            };
+            if let Err(e) = sent {
+                tracing::warn!(error = %e, "sending a media candidate");
+            }
+        }
+    });
+    Ok(())
+}
+
+/// Stops a ticket's call here, if it runs here: both peer connections close and every task
+/// and UDP socket of the call goes.
+pub async fn end(state: &SignalingState, ticket: &str) {
+    if let Some(call) = state.calls.remove(ticket) {
+        call.close().await;
+    }
+}
+
+/// Answers a browser's offer for its side of a ticket's call.
+pub async fn offer(
+    state: &SignalingState,
+    ticket: &str,
+    side: Side,
+    description: SessionDescription,
+) -> Result<SessionDescription, Error> {
+    let call = state.calls.get(ticket).ok_or(Error::NoCall)?;
+    let offer: RTCSessionDescription = serde_json::to_value(&description)
+        .and_then(serde_json::from_value)
+        .map_err(|e| Error::BadMedia(e.to_string()))?;
+    let answer = call.offer(side, offer).await?;
+    serde_json::to_value(&answer)
+        .and_then(serde_json::from_value)
+        .map_err(|e| Error::BadMedia(e.to_string()))
+}
+
+/// Adds a browser's ICE candidate to its side of a ticket's call.
+pub async fn ice(
+    state: &SignalingState,
+    ticket: &str,
+    side: Side,
+    candidate: IceCandidate,
+) -> Result<(), Error> {
+    let call = state.calls.get(ticket).ok_or(Error::NoCall)?;
+    let init: RTCIceCandidateInit = serde_json::to_value(&candidate)
+        .and_then(serde_json::from_value)
+        .map_err(|e| Error::BadMedia(e.to_string()))?;
+    call.add_ice(side, init).await?;
+    Ok(())
+}
+
+fn to_protocol(c: RTCIceCandidateInit) -> IceCandidate {
+    IceCandidate {
+        candidate: c.candidate,
+        sdp_mid: c.sdp_mid,
+        sdp_m_line_index: c.sdp_mline_index,
+        username_fragment: c.username_fragment,
+    }
+}

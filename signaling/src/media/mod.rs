@@ -1,0 +1,59 @@
+//! The media forwarder: videoreg terminates every browser's peer connection and forwards RTP
+//! between them (citizen ↔ agent in a call; citizen ↔ citizen for the test call's echo), with
+//! keyframe requests passed back to the sender. Built on webrtc-rs (`webrtc` over `rtc`).
+
+mod call;
+mod leg;
+mod tap;
+
+use std::net::IpAddr;
+use std::ops::RangeInclusive;
+
+pub use call::{CandidateFeed, MediaCall, Side, SideCounters};
+use serde::{Deserialize, Serialize};
+
+/// Where the forwarder listens and what browsers are told.
+#[derive(Debug, Clone)]
+pub struct MediaConfig {
+    /// The address the forwarder's UDP sockets bind to.
+    pub bind_ip: IpAddr,
+    /// The UDP ports it may use (one per peer connection: two per call, one per test call).
+    pub ports: RangeInclusive<u16>,
+    /// The address written into candidates instead of `bind_ip` (behind 1:1 NAT).
+    pub announce_ip: Option<IpAddr>,
+    /// STUN/TURN servers for both the forwarder and the browsers.
+    pub ice_servers: Vec<IceServer>,
+}
+
+/// One STUN or TURN server, as browsers' `RTCIceServer` has it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IceServer {
+    /// `stun:host:port` or `turn:host:port`.
+    pub urls: Vec<String>,
+    /// TURN user name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// TURN password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential: Option<String>,
+}
+
+/// Why the forwarder could not do something.
+#[derive(Debug, thiserror::Error)]
+pub enum MediaError {
+    /// webrtc-rs refused.
+    #[error("webrtc: {0}")]
+    Webrtc(String),
+    /// No free UDP port in the configured range.
+    #[error("no free UDP port in {0:?}")]
+    NoPort(RangeInclusive<u16>),
+    /// The offer was not usable.
+    #[error("bad session description: {0}")]
+    BadDescription(String),
+}
+
+impl MediaError {
+    fn webrtc(e: impl std::fmt::Display) -> Self {
+        Self::Webrtc(e.to_string())
+    }
+}

@@ -1,0 +1,112 @@
+//! Real WebRTC through the real server: a webrtc-rs citizen and a webrtc-rs agent, each
+//! negotiating with videoreg's forwarder over their sockets; RTP each sends arrives at the
+//! other, audio and video, payloads compared.
+
+use std::time::Duration;
+
+use rtc::rtp_transceiver::rtp_sender::RtpCodecKind;
+use serde_json::json;
+use store::StaffRole;
+
+use crate::helpers::spawn_app;
+use crate::media_helpers::TestPeer;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn citizen_and_agent_media_cross_through_the_forwarder_both_ways() {
+    let app = spawn_app().await;
+    let token = app.application("12345678Z", "15/03/2031").await;
+    let mut citizen = app.citizen().await;
+    citizen
+        .send(json!({ "type": "join", "application": token }))
+        .await;
+    citizen.until("queued").await;
+
+    app.add_staff("ana", StaffRole::Agent).await;
+    let mut browser = app.browser();
+    browser.sign_in("ana").await;
+    let mut agent = app
+        .try_ws("/ws/agent", Some(&app.base), Some(&browser.cookie_header()))
+        .await
+        .expect("console");
+    agent.send(json!({ "type": "take_next" })).await;
+    agent.until("offered").await;
+    agent.send(json!({ "type": "accept" })).await;
+    let started = agent.until("call_started").await;
+    assert!(started["ice_servers"].is_array());
+    citizen.until("call_started").await;
+
+    let mut citizen_peer = TestPeer::new(0x0C00_0000, "citizen").await;
+    let mut agent_peer = TestPeer::new(0x0A00_0000, "agent").await;
+    citizen_peer.connect(&mut citizen).await;
+    agent_peer.connect(&mut agent).await;
+
+    let from_citizen = citizen_peer.send("C", 60);
+    let from_agent = agent_peer.send("G", 60);
+    from_citizen.await.expect("citizen sender");
+    from_agent.await.expect("agent sender");
+    // Let the last packets land (bounded: at most 3 s).
+    for _ in 0..30 {
+        if citizen_peer.payloads(RtpCodecKind::Video).len() >= 50
+            && agent_peer.payloads(RtpCodecKind::Video).len() >= 50
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    for (peer, from, who) in [(&agent_peer, "C", "agent"), (&citizen_peer, "G", "citizen")] {
+        for (kind, k) in [(RtpCodecKind::Video, 'V'), (RtpCodecKind::Audio, 'A')] {
+            let got = peer.payloads(kind);
+            assert!(
+                got.len() >= 50,
+                "{who} received {} {kind} packets of 60",
+                got.len()
+            );
+            for p in &got {
+                assert!(
+                    p.starts_with(&format!("{from}{k}")),
+                    "{who} got a foreign {kind} payload {p:?}"
+                );
+            }
+            let first: u32 = got[0][2..].parse().expect("numbered");
+            let last: u32 = got[got.len() - 1][2..].parse().expect("numbered");
+            assert!(last > first, "{who}'s {kind} arrived in order");
+        }
+    }
+    let call = app.state().signaling.calls.get(
+        app.store
+            .waiting_queue()
+            .await
+            .expect("queue")
+            .first()
+            .map(|t| t.id.clone())
+            .as_deref()
+            .unwrap_or(""),
+    );
+    assert!(call.is_none(), "nobody is waiting any more");
+    assert_eq!(app.state().signaling.calls.len(), 1, "one call forwarded");
+
+    agent.send(json!({ "type": "hang_up" })).await;
+    citizen.until("call_ended").await;
+    assert!(
+        app.state().signaling.calls.is_empty(),
+        "the call and its peers are gone"
+    );
+    citizen_peer.close().await;
+    agent_peer.close().await;
+}
+
+#[tokio::test]
+async fn media_messages_without_a_call_are_refused() {
+    let app = spawn_app().await;
+    let token = app.application("12345678Z", "15/03/2031").await;
+    let mut citizen = app.citizen().await;
+    citizen
+        .send(json!({ "type": "join", "application": token }))
+        .await;
+    citizen.until("queued").await;
+    citizen
+        .send(json!({ "type": "offer", "description": { "type": "offer", "sdp": "v=0" } }))
+        .await;
+    assert_eq!(citizen.until("error").await["code"], "no_call");
+}

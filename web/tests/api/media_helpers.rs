@@ -1,0 +1,274 @@
+//! A webrtc-rs peer standing in for a browser: it offers, trickles ICE over the signaling
+//! socket, sends numbered audio and video RTP, and records what it receives.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rtc::ice::mdns::MulticastDnsMode;
+use rtc::ice::network_type::NetworkType;
+use rtc::media_stream::MediaStreamTrack;
+use rtc::peer_connection::configuration::media_engine::{MIME_TYPE_OPUS, MIME_TYPE_VP8};
+use rtc::rtp;
+use rtc::rtp_transceiver::rtp_sender::{
+    RTCRtpCodec, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
+};
+use serde_json::json;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use webrtc::media_stream::Track;
+use webrtc::media_stream::track_local::TrackLocal;
+use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
+use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
+use webrtc::peer_connection::{
+    MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler,
+    RTCConfigurationBuilder, RTCIceCandidateInit, RTCPeerConnectionIceEvent,
+    RTCPeerConnectionState, RTCSessionDescription, Registry, SettingEngineBuilder,
+    register_default_interceptors,
+};
+use webrtc::rtp_transceiver::RtpSender;
+
+use crate::ws_helpers::Ws;
+
+struct Events {
+    candidates: mpsc::UnboundedSender<RTCIceCandidateInit>,
+    tracks: mpsc::UnboundedSender<Arc<dyn TrackRemote>>,
+    state: watch::Sender<RTCPeerConnectionState>,
+}
+
+#[async_trait::async_trait]
+impl PeerConnectionEventHandler for Events {
+    async fn on_ice_candidate(&self, e: RTCPeerConnectionIceEvent) {
+        if let Ok(c) = e.candidate.to_json() {
+            let _ = self.candidates.send(c);
+        }
+    }
+    async fn on_track(&self, t: Arc<dyn TrackRemote>) {
+        let _ = self.tracks.send(t);
+    }
+    async fn on_connection_state_change(&self, s: RTCPeerConnectionState) {
+        let _ = self.state.send(s);
+    }
+}
+
+/// What a peer received: (kind, payload) in arrival order.
+pub type Received = Arc<Mutex<Vec<(RtpCodecKind, Vec<u8>)>>>;
+
+pub struct TestPeer {
+    pub pc: Arc<dyn PeerConnection>,
+    video: Arc<TrackLocalStaticRTP>,
+    audio: Arc<TrackLocalStaticRTP>,
+    video_sender: Arc<dyn RtpSender>,
+    audio_sender: Arc<dyn RtpSender>,
+    candidates: mpsc::UnboundedReceiver<RTCIceCandidateInit>,
+    tracks: Option<mpsc::UnboundedReceiver<Arc<dyn TrackRemote>>>,
+    state: watch::Receiver<RTCPeerConnectionState>,
+    pub received: Received,
+}
+
+fn codec(kind: RtpCodecKind) -> RTCRtpCodec {
+    match kind {
+        RtpCodecKind::Video => RTCRtpCodec {
+            mime_type: MIME_TYPE_VP8.into(),
+            clock_rate: 90_000,
+            ..Default::default()
+        },
+        _ => RTCRtpCodec {
+            mime_type: MIME_TYPE_OPUS.into(),
+            clock_rate: 48_000,
+            channels: 2,
+            ..Default::default()
+        },
+    }
+}
+
+fn track(kind: RtpCodecKind, ssrc: u32, id: &str) -> Arc<TrackLocalStaticRTP> {
+    Arc::new(TrackLocalStaticRTP::new(MediaStreamTrack::new(
+        format!("{id}-stream"),
+        format!("{id}-{kind}"),
+        format!("{id}-{kind}"),
+        kind,
+        vec![RTCRtpEncodingParameters {
+            rtp_coding_parameters: RTCRtpCodingParameters {
+                ssrc: Some(ssrc),
+                ..Default::default()
+            },
+            codec: codec(kind),
+            active: true,
+            ..Default::default()
+        }],
+    )))
+}
+
+impl TestPeer {
+    pub async fn new(ssrc_base: u32, id: &str) -> Self {
+        let mut engine = MediaEngine::default();
+        engine.register_default_codecs().expect("codecs");
+        let registry =
+            register_default_interceptors(Registry::new(), &mut engine).expect("interceptors");
+        let settings = SettingEngineBuilder::new()
+            .with_multicast_dns_mode(MulticastDnsMode::Disabled)
+            .with_network_types(vec![NetworkType::Udp4])
+            .build();
+        let (candidates_tx, candidates) = mpsc::unbounded_channel();
+        let (tracks_tx, tracks) = mpsc::unbounded_channel();
+        let (state_tx, state) = watch::channel(RTCPeerConnectionState::New);
+        let pc: Arc<dyn PeerConnection> = Arc::new(
+            PeerConnectionBuilder::new()
+                .with_configuration(RTCConfigurationBuilder::new().build())
+                .with_media_engine(engine)
+                .with_setting_engine(settings)
+                .with_interceptor_registry(registry)
+                .with_handler(Arc::new(Events {
+                    candidates: candidates_tx,
+                    tracks: tracks_tx,
+                    state: state_tx,
+                }))
+                .with_udp_addrs(vec!["127.0.0.1:0".to_owned()])
+                .build()
+                .await
+                .expect("test peer"),
+        );
+        let video = track(RtpCodecKind::Video, ssrc_base, id);
+        let audio = track(RtpCodecKind::Audio, ssrc_base + 1, id);
+        let video_sender = pc.add_track(video.clone()).await.expect("video track");
+        let audio_sender = pc.add_track(audio.clone()).await.expect("audio track");
+        Self {
+            pc,
+            video,
+            audio,
+            video_sender,
+            audio_sender,
+            candidates,
+            tracks: Some(tracks),
+            state,
+            received: Default::default(),
+        }
+    }
+
+    /// Offers over the socket, answers ICE both ways, and waits until connected.
+    pub async fn connect(&mut self, ws: &mut Ws) {
+        let offer = self.pc.create_offer(None).await.expect("offer");
+        self.pc
+            .set_local_description(offer.clone())
+            .await
+            .expect("local offer");
+        ws.send(json!({ "type": "offer", "description": offer }))
+            .await;
+        let mut answered = false;
+        let mut pending: Vec<RTCIceCandidateInit> = Vec::new();
+        let mut state = self.state.clone();
+        let deadline = tokio::time::sleep(Duration::from_secs(20));
+        tokio::pin!(deadline);
+        loop {
+            tokio::select! {
+                m = ws.recv() => match m["type"].as_str() {
+                    Some("answer") => {
+                        let answer: RTCSessionDescription = serde_json::from_value(m["description"].clone()).expect("answer");
+                        self.pc.set_remote_description(answer).await.expect("remote answer");
+                        answered = true;
+                        for c in pending.drain(..) {
+                            self.pc.add_ice_candidate(c).await.expect("remote candidate");
+                        }
+                    }
+                    Some("ice") => {
+                        let c: RTCIceCandidateInit = serde_json::from_value(m["candidate"].clone()).expect("candidate");
+                        if answered { self.pc.add_ice_candidate(c).await.expect("remote candidate") } else { pending.push(c) }
+                    }
+                    Some("error") => panic!("signaling error during negotiation: {m}"),
+                    _ => {}
+                },
+                Some(c) = self.candidates.recv() => {
+                    ws.send(json!({ "type": "ice", "candidate": c })).await;
+                }
+                r = state.changed() => {
+                    r.expect("state");
+                    if *state.borrow() == RTCPeerConnectionState::Connected { break; }
+                }
+                () = &mut deadline => panic!("media did not connect within 20 s"),
+            }
+        }
+        self.spawn_receivers();
+    }
+
+    fn spawn_receivers(&mut self) {
+        let Some(mut tracks) = self.tracks.take() else {
+            return;
+        };
+        let received = self.received.clone();
+        tokio::spawn(async move {
+            while let Some(t) = tracks.recv().await {
+                let received = received.clone();
+                tokio::spawn(async move {
+                    let kind = t.kind().await;
+                    while let Some(e) = t.poll().await {
+                        if let TrackRemoteEvent::OnRtpPacket(p) = e {
+                            received
+                                .lock()
+                                .expect("lock")
+                                .push((kind, p.payload.to_vec()));
+                        }
+                    }
+                });
+            }
+        });
+    }
+
+    /// Sends `count` numbered packets on each track, 20 ms apart: payloads `<tag>V<n>` and
+    /// `<tag>A<n>`.
+    pub fn send(&self, tag: &'static str, count: u16) -> JoinHandle<()> {
+        let (video, audio) = (self.video.clone(), self.audio.clone());
+        let (vs, as_) = (self.video_sender.clone(), self.audio_sender.clone());
+        tokio::spawn(async move {
+            let pt = |s: Arc<dyn RtpSender>, mime: &'static str| async move {
+                s.get_parameters().await.ok().and_then(|p| {
+                    p.rtp_parameters
+                        .codecs
+                        .iter()
+                        .find(|c| c.rtp_codec.mime_type.eq_ignore_ascii_case(mime))
+                        .map(|c| c.payload_type)
+                })
+            };
+            let (vpt, apt) = (
+                pt(vs, MIME_TYPE_VP8).await.unwrap_or(96),
+                pt(as_, MIME_TYPE_OPUS).await.unwrap_or(111),
+            );
+            let (vssrc, assrc) = (video.ssrcs().await[0], audio.ssrcs().await[0]);
+            let mut tick = tokio::time::interval(Duration::from_millis(20));
+            for n in 0..count {
+                tick.tick().await;
+                for (t, payload_type, ssrc, kind) in
+                    [(&video, vpt, vssrc, 'V'), (&audio, apt, assrc, 'A')]
+                {
+                    let packet = rtp::Packet {
+                        header: rtp::header::Header {
+                            version: 2,
+                            marker: true,
+                            payload_type,
+                            sequence_number: n,
+                            timestamp: u32::from(n) * 960,
+                            ssrc,
+                            ..Default::default()
+                        },
+                        payload: bytes::Bytes::from(format!("{tag}{kind}{n}")),
+                    };
+                    let _ = t.write_rtp(packet).await;
+                }
+            }
+        })
+    }
+
+    /// The payloads received of one kind, as text.
+    pub fn payloads(&self, kind: RtpCodecKind) -> Vec<String> {
+        self.received
+            .lock()
+            .expect("lock")
+            .iter()
+            .filter(|(k, _)| *k == kind)
+            .map(|(_, p)| String::from_utf8_lossy(p).into_owned())
+            .collect()
+    }
+
+    pub async fn close(&self) {
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.pc.close()).await;
+    }
+}
