@@ -181,7 +181,7 @@ impl AgentSession {
                 };
                 if self.state.store.answer_ticket(&ticket, now).await? {
                     calls::start(&self.state, &ticket, &self.who.user_id).await?;
-                    let ice_servers = self.state.media.ice_servers.clone();
+                    let ice_servers = self.state.media.ice_servers_for(&ticket, now);
                     self.send(ToAgent::CallStarted {
                         ice_servers: ice_servers.clone(),
                     })

@@ -155,7 +155,10 @@ impl CitizenSession {
         match ticket.status {
             TicketStatus::Offered => self.send(ToCitizen::AgentFound).await,
             TicketStatus::InCall => {
-                let ice_servers = self.state.media.ice_servers.clone();
+                let ice_servers = self
+                    .state
+                    .media
+                    .ice_servers_for(&ticket.id, self.state.clock.now());
                 self.send(ToCitizen::CallStarted { ice_servers }).await;
             }
             _ => {

@@ -10,6 +10,7 @@ use scheduler::{AtClosing, Calendar, DailyHours, QueuePolicy, SpecialHours};
 use serde::Deserialize;
 
 use agent_console::StaffPolicy;
+use signaling::media::turn::TurnSecret;
 use signaling::media::{IceServer, MediaConfig};
 
 use crate::Error;
@@ -267,6 +268,18 @@ pub struct ServeArgs {
         value_name = "URL"
     )]
     pub ice_servers: Vec<String>,
+    /// Secret shared with the TURN server (coturn `static-auth-secret`): browsers get
+    /// per-call credentials for the `turn:` URLs.
+    #[arg(
+        long,
+        env = "VIDEOREG_TURN_SECRET",
+        value_name = "SECRET",
+        hide_env_values = true
+    )]
+    pub turn_secret: Option<String>,
+    /// How long handed-out TURN credentials last, in minutes. [default: 240]
+    #[arg(long, env = "VIDEOREG_TURN_TTL_MINUTES", value_name = "MINUTES")]
+    pub turn_ttl_minutes: Option<u32>,
 }
 
 /// A range of UDP ports, `FIRST-LAST`.
@@ -343,6 +356,8 @@ struct FileConfig {
     media_announce_ip: Option<std::net::IpAddr>,
     #[serde(default)]
     ice_servers: Vec<String>,
+    turn_secret: Option<String>,
+    turn_ttl_minutes: Option<u32>,
 }
 
 /// The resolved configuration the server runs with.
@@ -517,6 +532,18 @@ impl Settings {
                     credential: None,
                 })
                 .collect(),
+            turn: match args.turn_secret.clone().or(file.turn_secret) {
+                Some(secret) if !secret.is_empty() => Some(TurnSecret::new(
+                    secret,
+                    minutes(
+                        args.turn_ttl_minutes,
+                        file.turn_ttl_minutes,
+                        240,
+                        "turn-ttl-minutes",
+                    )?,
+                )),
+                _ => None,
+            },
         };
         Ok(Self {
             bind,

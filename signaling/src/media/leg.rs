@@ -153,9 +153,11 @@ impl Leg {
                 .with_multicast_dns_mode(MulticastDnsMode::Disabled)
                 .with_network_types(vec![NetworkType::Udp4])
                 .build();
+            // The forwarder has a reachable address; it needs STUN at most, never a relay.
             let servers = config
                 .ice_servers
                 .iter()
+                .filter(|s| s.urls.iter().all(|u| u.starts_with("stun:")))
                 .map(|s| RTCIceServer {
                     urls: s.urls.clone(),
                     username: s.username.clone().unwrap_or_default(),

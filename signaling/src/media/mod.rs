@@ -5,6 +5,7 @@
 mod call;
 mod leg;
 mod tap;
+pub mod turn;
 
 use std::net::IpAddr;
 use std::ops::RangeInclusive;
@@ -21,8 +22,17 @@ pub struct MediaConfig {
     pub ports: RangeInclusive<u16>,
     /// The address written into candidates instead of `bind_ip` (behind 1:1 NAT).
     pub announce_ip: Option<IpAddr>,
-    /// STUN/TURN servers for both the forwarder and the browsers.
+    /// STUN/TURN servers for the browsers (the forwarder itself uses only the STUN ones).
     pub ice_servers: Vec<IceServer>,
+    /// The secret shared with the TURN server, for per-call credentials.
+    pub turn: Option<turn::TurnSecret>,
+}
+
+impl MediaConfig {
+    /// The ICE servers to hand a browser for `tag` (a ticket), with fresh TURN credentials.
+    pub fn ice_servers_for(&self, tag: &str, now: chrono::DateTime<chrono::Utc>) -> Vec<IceServer> {
+        turn::for_browser(&self.ice_servers, self.turn.as_ref(), tag, now)
+    }
 }
 
 /// One STUN or TURN server, as browsers' `RTCIceServer` has it.

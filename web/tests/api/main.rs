@@ -10,6 +10,7 @@ mod media_helpers;
 mod staff_helpers;
 mod staff_roles;
 mod staff_signin;
+mod turn;
 mod ws_agent;
 mod ws_citizen;
 mod ws_helpers;

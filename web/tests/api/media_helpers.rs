@@ -21,9 +21,9 @@ use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
 use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
 use webrtc::peer_connection::{
     MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler,
-    RTCConfigurationBuilder, RTCIceCandidateInit, RTCPeerConnectionIceEvent,
-    RTCPeerConnectionState, RTCSessionDescription, Registry, SettingEngineBuilder,
-    register_default_interceptors,
+    RTCConfigurationBuilder, RTCIceCandidateInit, RTCIceServer, RTCIceTransportPolicy,
+    RTCPeerConnectionIceEvent, RTCPeerConnectionState, RTCSessionDescription, Registry,
+    SettingEngineBuilder, register_default_interceptors,
 };
 use webrtc::rtp_transceiver::RtpSender;
 
@@ -63,6 +63,7 @@ pub struct TestPeer {
     tracks: Option<mpsc::UnboundedReceiver<Arc<dyn TrackRemote>>>,
     state: watch::Receiver<RTCPeerConnectionState>,
     pub received: Received,
+    sent: Arc<Mutex<Vec<String>>>,
 }
 
 fn codec(kind: RtpCodecKind) -> RTCRtpCodec {
@@ -101,6 +102,16 @@ fn track(kind: RtpCodecKind, ssrc: u32, id: &str) -> Arc<TrackLocalStaticRTP> {
 
 impl TestPeer {
     pub async fn new(ssrc_base: u32, id: &str) -> Self {
+        Self::with_ice(ssrc_base, id, Vec::new(), false).await
+    }
+
+    /// A peer that uses the given STUN/TURN servers, and only relay candidates if asked.
+    pub async fn with_ice(
+        ssrc_base: u32,
+        id: &str,
+        servers: Vec<RTCIceServer>,
+        relay_only: bool,
+    ) -> Self {
         let mut engine = MediaEngine::default();
         engine.register_default_codecs().expect("codecs");
         let registry =
@@ -114,7 +125,15 @@ impl TestPeer {
         let (state_tx, state) = watch::channel(RTCPeerConnectionState::New);
         let pc: Arc<dyn PeerConnection> = Arc::new(
             PeerConnectionBuilder::new()
-                .with_configuration(RTCConfigurationBuilder::new().build())
+                .with_configuration({
+                    let b = RTCConfigurationBuilder::new().with_ice_servers(servers);
+                    if relay_only {
+                        b.with_ice_transport_policy(RTCIceTransportPolicy::Relay)
+                            .build()
+                    } else {
+                        b.build()
+                    }
+                })
                 .with_media_engine(engine)
                 .with_setting_engine(settings)
                 .with_interceptor_registry(registry)
@@ -142,11 +161,20 @@ impl TestPeer {
             tracks: Some(tracks),
             state,
             received: Default::default(),
+            sent: Default::default(),
         }
     }
 
     /// Offers over the socket, answers ICE both ways, and waits until connected.
     pub async fn connect(&mut self, ws: &mut Ws) {
+        assert!(
+            self.try_connect(ws, Duration::from_secs(20)).await,
+            "media did not connect within 20 s"
+        );
+    }
+
+    /// Like `connect`, but says whether it connected within `limit` instead of failing.
+    pub async fn try_connect(&mut self, ws: &mut Ws, limit: Duration) -> bool {
         let offer = self.pc.create_offer(None).await.expect("offer");
         self.pc
             .set_local_description(offer.clone())
@@ -157,7 +185,7 @@ impl TestPeer {
         let mut answered = false;
         let mut pending: Vec<RTCIceCandidateInit> = Vec::new();
         let mut state = self.state.clone();
-        let deadline = tokio::time::sleep(Duration::from_secs(20));
+        let deadline = tokio::time::sleep(limit);
         tokio::pin!(deadline);
         loop {
             tokio::select! {
@@ -178,16 +206,23 @@ impl TestPeer {
                     _ => {}
                 },
                 Some(c) = self.candidates.recv() => {
+                    self.sent.lock().expect("lock").push(c.candidate.clone());
                     ws.send(json!({ "type": "ice", "candidate": c })).await;
                 }
                 r = state.changed() => {
                     r.expect("state");
                     if *state.borrow() == RTCPeerConnectionState::Connected { break; }
                 }
-                () = &mut deadline => panic!("media did not connect within 20 s"),
+                () = &mut deadline => return false,
             }
         }
         self.spawn_receivers();
+        true
+    }
+
+    /// The candidates this peer has sent so far (for checking their type).
+    pub fn sent_candidates(&self) -> Vec<String> {
+        self.sent.lock().expect("lock").clone()
     }
 
     fn spawn_receivers(&mut self) {
