@@ -73,6 +73,11 @@ pub async fn start(state: &SignalingState, ticket: &str, agent_user: &str) -> Re
     if let Some(old) = state.calls.insert(ticket, call) {
         old.close().await;
     }
+    tokio::spawn(report_quality(
+        state.clone(),
+        ticket.to_owned(),
+        agent_user.to_owned(),
+    ));
     let state = state.clone();
     let (ticket, agent) = (ticket.to_owned(), agent_user.to_owned());
     tokio::spawn(async move {
@@ -90,6 +95,40 @@ pub async fn start(state: &SignalingState, ticket: &str, agent_user: &str) -> Re
         }
     });
     Ok(())
+}
+
+/// How often the agent is told the call's quality.
+const QUALITY_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Tells the agent both sides' quality every 2 s while the call runs here.
+async fn report_quality(state: SignalingState, ticket: String, agent: String) {
+    let mut every = tokio::time::interval(QUALITY_EVERY);
+    every.tick().await;
+    loop {
+        every.tick().await;
+        let Some(call) = state.calls.get(&ticket) else {
+            return;
+        };
+        let (Some(citizen), Some(own)) = (
+            call.quality(Side::Citizen).await,
+            call.quality(Side::Agent).await,
+        ) else {
+            return;
+        };
+        drop(call);
+        if let Err(e) = deliver::to_agent(
+            &state,
+            &agent,
+            &ToAgent::Quality {
+                citizen,
+                agent: own,
+            },
+        )
+        .await
+        {
+            tracing::warn!(error = %e, "sending call quality");
+        }
+    }
 }
 
 /// Stops a ticket's call here, if it runs here: both peer connections close and every task

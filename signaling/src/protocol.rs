@@ -5,6 +5,21 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::media::IceServer;
 
+/// One side's connection quality, as the forwarder sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Quality {
+    /// RTP packets received from this side so far.
+    pub packets: u64,
+    /// RTP payload bytes received from this side so far.
+    pub bytes: u64,
+    /// Packets lost on the way from this side, from RTP sequence numbers.
+    pub lost: u64,
+    /// Round-trip time between this side and videoreg, in milliseconds (once measured).
+    pub rtt_ms: Option<f64>,
+    /// Keyframe requests passed back to this side.
+    pub keyframe_requests: u64,
+}
+
 /// An SDP offer or answer, as browsers' `RTCSessionDescription` serialises it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionDescription {
@@ -237,6 +252,13 @@ pub enum ToAgent {
         /// Why: `hang_up`, `citizen_left`, `requeued`.
         reason: String,
     },
+    /// Connection quality of both sides of the call (every 2 s during a call).
+    Quality {
+        /// The citizen's side.
+        citizen: Quality,
+        /// The agent's own side.
+        agent: Quality,
+    },
     /// The request could not be done.
     Error {
         /// Stable code.
@@ -376,6 +398,22 @@ mod tests {
                 waited_secs: 30,
             },
             ToAgent::QueueEmpty,
+            ToAgent::Quality {
+                citizen: Quality {
+                    packets: 10,
+                    bytes: 1000,
+                    lost: 1,
+                    rtt_ms: Some(12.5),
+                    keyframe_requests: 0,
+                },
+                agent: Quality {
+                    packets: 9,
+                    bytes: 900,
+                    lost: 0,
+                    rtt_ms: None,
+                    keyframe_requests: 2,
+                },
+            },
             ToAgent::CallStarted {
                 ice_servers: vec![],
             },

@@ -11,7 +11,11 @@ use tokio::task::JoinHandle;
 use webrtc::media_stream::Track;
 use webrtc::media_stream::track_local::{TrackLocal, TrackLocalEvent};
 use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
-use webrtc::peer_connection::{RTCIceCandidateInit, RTCPeerConnectionState, RTCSessionDescription};
+use webrtc::peer_connection::{
+    RTCIceCandidateInit, RTCPeerConnectionState, RTCSessionDescription, StatsSelector,
+};
+
+pub use crate::protocol::Quality;
 
 use super::leg::{Leg, LegEvents};
 use super::{MediaConfig, MediaError};
@@ -222,6 +226,33 @@ impl MediaCall {
     /// A side's connection state, as webrtc-rs reports it.
     pub fn connection_state(&self, side: Side) -> Option<RTCPeerConnectionState> {
         self.legs.get(side.index()).map(|l| *l.state.borrow())
+    }
+
+    /// A side's connection quality now: what the forwarder received from it, what RTP
+    /// reports say was lost on the way, and the round-trip time of its ICE pair.
+    pub async fn quality(&self, side: Side) -> Option<Quality> {
+        let leg = self.legs.get(side.index())?;
+        let counters = &self.counters[side.index()];
+        let report = leg
+            .pc
+            .get_stats(std::time::Instant::now(), StatsSelector::None)
+            .await;
+        let lost = report
+            .inbound_rtp_streams()
+            .map(|s| s.received_rtp_stream_stats.packets_lost.max(0))
+            .sum::<i64>();
+        let rtt = report
+            .candidate_pairs()
+            .filter(|p| p.nominated)
+            .map(|p| p.current_round_trip_time)
+            .find(|rtt| *rtt > 0.0);
+        Some(Quality {
+            packets: counters.packets.load(Ordering::Relaxed),
+            bytes: counters.bytes.load(Ordering::Relaxed),
+            lost: u64::try_from(lost).unwrap_or(0),
+            rtt_ms: rtt.map(|s| (s * 1000.0 * 10.0).round() / 10.0),
+            keyframe_requests: counters.keyframe_requests.load(Ordering::Relaxed),
+        })
     }
 
     /// What has been carried from a side.

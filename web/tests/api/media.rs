@@ -40,6 +40,9 @@ async fn citizen_and_agent_media_cross_through_the_forwarder_both_ways() {
     citizen_peer.connect(&mut citizen).await;
     agent_peer.connect(&mut agent).await;
 
+    // Renegotiation on a live call is answered too.
+    citizen_peer.renegotiate(&mut citizen).await;
+
     let from_citizen = citizen_peer.send("C", 60);
     let from_agent = agent_peer.send("G", 60);
     from_citizen.await.expect("citizen sender");
@@ -85,6 +88,19 @@ async fn citizen_and_agent_media_cross_through_the_forwarder_both_ways() {
     );
     assert!(call.is_none(), "nobody is waiting any more");
     assert_eq!(app.state().signaling.calls.len(), 1, "one call forwarded");
+
+    // The agent's quality indicator: both sides' figures, every 2 s.
+    let quality = agent.until("quality").await;
+    assert!(
+        quality["citizen"]["packets"]
+            .as_u64()
+            .is_some_and(|n| n >= 100),
+        "{quality}"
+    );
+    assert!(
+        quality["agent"]["bytes"].as_u64().is_some_and(|n| n > 0),
+        "{quality}"
+    );
 
     agent.send(json!({ "type": "hang_up" })).await;
     citizen.until("call_ended").await;

@@ -220,6 +220,24 @@ impl TestPeer {
         true
     }
 
+    /// Offers again on the live connection and applies the answer (renegotiation).
+    pub async fn renegotiate(&self, ws: &mut Ws) {
+        let offer = self.pc.create_offer(None).await.expect("offer");
+        self.pc
+            .set_local_description(offer.clone())
+            .await
+            .expect("local offer");
+        ws.send(json!({ "type": "offer", "description": offer }))
+            .await;
+        let answer = ws.until("answer").await;
+        let answer: RTCSessionDescription =
+            serde_json::from_value(answer["description"].clone()).expect("answer");
+        self.pc
+            .set_remote_description(answer)
+            .await
+            .expect("remote answer");
+    }
+
     /// The candidates this peer has sent so far (for checking their type).
     pub fn sent_candidates(&self) -> Vec<String> {
         self.sent.lock().expect("lock").clone()
