@@ -37,10 +37,7 @@ async fn upgrade(
         tracing::warn!(origin = ?headers.get("origin"), "citizen socket refused: foreign origin");
         return (StatusCode::FORBIDDEN, "origin not allowed").into_response();
     }
-    let max = state.limits.max_message_bytes;
-    ws.max_message_size(max)
-        .max_frame_size(max)
-        .on_upgrade(move |socket| serve(socket, state))
+    socket::configure(ws, &state.limits).on_upgrade(move |socket| serve(socket, state))
 }
 
 async fn serve(socket: WebSocket, state: SignalingState) {

@@ -31,6 +31,11 @@ pub struct SocketLimits {
     pub dead_after: Duration,
     /// The first message must arrive within this.
     pub first_message_within: Duration,
+    /// Initial read buffer per connection (it grows up to `max_message_bytes` when needed);
+    /// the library default of 128 KiB would cost that much per idle citizen.
+    pub read_buffer_bytes: usize,
+    /// Outgoing bytes a connection may have queued before it is considered stuck and closed.
+    pub max_unsent_bytes: usize,
 }
 
 impl Default for SocketLimits {
@@ -43,8 +48,22 @@ impl Default for SocketLimits {
             ping_every: Duration::from_secs(20),
             dead_after: Duration::from_secs(60),
             first_message_within: Duration::from_secs(10),
+            read_buffer_bytes: 4 * 1024,
+            max_unsent_bytes: 1024 * 1024,
         }
     }
+}
+
+/// Applies the limits to a handshake before upgrading.
+pub fn configure(
+    ws: axum::extract::ws::WebSocketUpgrade,
+    limits: &SocketLimits,
+) -> axum::extract::ws::WebSocketUpgrade {
+    ws.max_message_size(limits.max_message_bytes)
+        .max_frame_size(limits.max_message_bytes)
+        .read_buffer_size(limits.read_buffer_bytes)
+        .write_buffer_size(limits.read_buffer_bytes)
+        .max_write_buffer_size(limits.max_unsent_bytes)
 }
 
 /// Whether a WebSocket handshake's `Origin` is allowed: absent (not a browser), the

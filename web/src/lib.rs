@@ -23,6 +23,7 @@ pub use agent_console::{client_addr, i18n};
 pub use error::Error;
 pub use state::AppState;
 pub use store::secrets;
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 
 /// Serves videoreg on `listener` until `shutdown` completes, then finishes the requests in
@@ -39,6 +40,12 @@ pub async fn run(
     let publisher = tokio::spawn(signaling::publisher::run(state.signaling.clone()));
     let bus = tokio::spawn(signaling::deliver::run_bus(state.signaling.clone()));
     let app = routes::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    // Signaling messages are small and latency-bound: send them without Nagle's delay.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "TCP_NODELAY");
+        }
+    });
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await

@@ -26,8 +26,6 @@ pub async fn upgrade(
         user_id: staff.user.id.clone(),
         read_only: staff.user.role != StaffRole::Agent,
     };
-    let max = state.limits.max_message_bytes;
-    ws.max_message_size(max)
-        .max_frame_size(max)
+    signaling::socket::configure(ws, &state.limits)
         .on_upgrade(move |socket| serve(socket, state, who))
 }

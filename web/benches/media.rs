@@ -1,0 +1,410 @@
+//! Media forwarder benchmark: N concurrent calls of webrtc-rs peers sending real-rate audio
+//! (50 packets/s of 160 B) and video (90 packets/s of 1,000 B, about 720 kbit/s) both ways
+//! through `MediaCall`, for 10 s; the same peers paired directly (no forwarder) are the
+//! baseline for CPU and latency.
+//!
+//! `cargo bench -p web --bench media` (add `-- 1 10 50` to choose N)
+//!
+//! Reports, per N: packets forwarded per second, process CPU (cores) with and without the
+//! forwarder, the forwarder's share per call, packets per second per forwarder core, and the
+//! one-way latency p50/p99 with and without the forwarder (same process clock).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rtc::ice::mdns::MulticastDnsMode;
+use rtc::ice::network_type::NetworkType;
+use rtc::media_stream::MediaStreamTrack;
+use rtc::peer_connection::configuration::media_engine::{MIME_TYPE_OPUS, MIME_TYPE_VP8};
+use rtc::rtp;
+use rtc::rtp_transceiver::rtp_sender::{
+    RTCRtpCodec, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
+};
+use signaling::media::{MediaCall, MediaConfig, Side};
+use tokio::sync::{mpsc, watch};
+use webrtc::media_stream::Track;
+use webrtc::media_stream::track_local::TrackLocal;
+use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
+use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
+use webrtc::peer_connection::{
+    MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler,
+    RTCConfigurationBuilder, RTCIceCandidateInit, RTCPeerConnectionIceEvent,
+    RTCPeerConnectionState, Registry, SettingEngineBuilder, register_default_interceptors,
+};
+
+const SECONDS: u64 = 10;
+
+struct Events {
+    candidates: mpsc::UnboundedSender<RTCIceCandidateInit>,
+    tracks: mpsc::UnboundedSender<Arc<dyn TrackRemote>>,
+    state: watch::Sender<RTCPeerConnectionState>,
+}
+
+#[async_trait::async_trait]
+impl PeerConnectionEventHandler for Events {
+    async fn on_ice_candidate(&self, e: RTCPeerConnectionIceEvent) {
+        if let Ok(c) = e.candidate.to_json() {
+            let _ = self.candidates.send(c);
+        }
+    }
+    async fn on_track(&self, t: Arc<dyn TrackRemote>) {
+        let _ = self.tracks.send(t);
+    }
+    async fn on_connection_state_change(&self, s: RTCPeerConnectionState) {
+        let _ = self.state.send(s);
+    }
+}
+
+struct Peer {
+    pc: Arc<dyn PeerConnection>,
+    video: Arc<TrackLocalStaticRTP>,
+    audio: Arc<TrackLocalStaticRTP>,
+    candidates: mpsc::UnboundedReceiver<RTCIceCandidateInit>,
+    tracks: mpsc::UnboundedReceiver<Arc<dyn TrackRemote>>,
+    state: watch::Receiver<RTCPeerConnectionState>,
+}
+
+fn codec(kind: RtpCodecKind) -> RTCRtpCodec {
+    match kind {
+        RtpCodecKind::Video => RTCRtpCodec {
+            mime_type: MIME_TYPE_VP8.into(),
+            clock_rate: 90_000,
+            ..Default::default()
+        },
+        _ => RTCRtpCodec {
+            mime_type: MIME_TYPE_OPUS.into(),
+            clock_rate: 48_000,
+            channels: 2,
+            ..Default::default()
+        },
+    }
+}
+
+fn track(kind: RtpCodecKind, ssrc: u32) -> Arc<TrackLocalStaticRTP> {
+    Arc::new(TrackLocalStaticRTP::new(MediaStreamTrack::new(
+        format!("s{ssrc}"),
+        format!("t{ssrc}"),
+        format!("t{ssrc}"),
+        kind,
+        vec![RTCRtpEncodingParameters {
+            rtp_coding_parameters: RTCRtpCodingParameters {
+                ssrc: Some(ssrc),
+                ..Default::default()
+            },
+            codec: codec(kind),
+            active: true,
+            ..Default::default()
+        }],
+    )))
+}
+
+async fn peer(ssrc: u32) -> Peer {
+    let mut engine = MediaEngine::default();
+    engine.register_default_codecs().expect("codecs");
+    let registry =
+        register_default_interceptors(Registry::new(), &mut engine).expect("interceptors");
+    let settings = SettingEngineBuilder::new()
+        .with_multicast_dns_mode(MulticastDnsMode::Disabled)
+        .with_network_types(vec![NetworkType::Udp4])
+        .build();
+    let (c_tx, candidates) = mpsc::unbounded_channel();
+    let (t_tx, tracks) = mpsc::unbounded_channel();
+    let (s_tx, state) = watch::channel(RTCPeerConnectionState::New);
+    let pc: Arc<dyn PeerConnection> = Arc::new(
+        PeerConnectionBuilder::new()
+            .with_configuration(RTCConfigurationBuilder::new().build())
+            .with_media_engine(engine)
+            .with_setting_engine(settings)
+            .with_interceptor_registry(registry)
+            .with_handler(Arc::new(Events {
+                candidates: c_tx,
+                tracks: t_tx,
+                state: s_tx,
+            }))
+            .with_udp_addrs(vec!["127.0.0.1:0".to_owned()])
+            .build()
+            .await
+            .expect("peer"),
+    );
+    let video = track(RtpCodecKind::Video, ssrc);
+    let audio = track(RtpCodecKind::Audio, ssrc + 1);
+    pc.add_track(video.clone()).await.expect("video");
+    pc.add_track(audio.clone()).await.expect("audio");
+    Peer {
+        pc,
+        video,
+        audio,
+        candidates,
+        tracks,
+        state,
+    }
+}
+
+/// Connects a peer to one side of a forwarded call.
+async fn connect_to_call(
+    p: &mut Peer,
+    call: &MediaCall,
+    side: Side,
+    feed: &mut mpsc::UnboundedReceiver<RTCIceCandidateInit>,
+) {
+    let offer = p.pc.create_offer(None).await.expect("offer");
+    p.pc.set_local_description(offer.clone())
+        .await
+        .expect("local");
+    let answer = call.offer(side, offer).await.expect("answer");
+    p.pc.set_remote_description(answer).await.expect("remote");
+    let mut state = p.state.clone();
+    let deadline = tokio::time::sleep(Duration::from_secs(20));
+    tokio::pin!(deadline);
+    loop {
+        tokio::select! {
+            Some(c) = p.candidates.recv() => call.add_ice(side, c).await.expect("ice to call"),
+            Some(c) = feed.recv() => p.pc.add_ice_candidate(c).await.expect("ice from call"),
+            r = state.changed() => { r.expect("state"); if *state.borrow() == RTCPeerConnectionState::Connected { break } }
+            () = &mut deadline => panic!("no connection in 20 s"),
+        }
+    }
+}
+
+/// Connects two peers directly (the baseline).
+async fn connect_direct(a: &mut Peer, b: &mut Peer) {
+    let offer = a.pc.create_offer(None).await.expect("offer");
+    a.pc.set_local_description(offer.clone())
+        .await
+        .expect("local");
+    b.pc.set_remote_description(offer).await.expect("remote");
+    let answer = b.pc.create_answer(None).await.expect("answer");
+    b.pc.set_local_description(answer.clone())
+        .await
+        .expect("local");
+    a.pc.set_remote_description(answer).await.expect("remote");
+    let (mut sa, mut sb) = (a.state.clone(), b.state.clone());
+    let deadline = tokio::time::sleep(Duration::from_secs(20));
+    tokio::pin!(deadline);
+    loop {
+        tokio::select! {
+            Some(c) = a.candidates.recv() => b.pc.add_ice_candidate(c).await.expect("ice"),
+            Some(c) = b.candidates.recv() => a.pc.add_ice_candidate(c).await.expect("ice"),
+            _ = sa.changed() => {}
+            _ = sb.changed() => {}
+            () = &mut deadline => panic!("no direct connection in 20 s"),
+        }
+        if *sa.borrow() == RTCPeerConnectionState::Connected
+            && *sb.borrow() == RTCPeerConnectionState::Connected
+        {
+            break;
+        }
+    }
+}
+
+/// Latencies (µs) and packet counts shared by all receivers.
+#[derive(Default)]
+struct Sink {
+    latencies: Mutex<Vec<u32>>,
+    packets: AtomicU64,
+}
+
+fn receive(
+    mut tracks: mpsc::UnboundedReceiver<Arc<dyn TrackRemote>>,
+    base: Instant,
+    sink: Arc<Sink>,
+) {
+    tokio::spawn(async move {
+        while let Some(t) = tracks.recv().await {
+            let sink = sink.clone();
+            tokio::spawn(async move {
+                while let Some(e) = t.poll().await {
+                    if let TrackRemoteEvent::OnRtpPacket(p) = e {
+                        sink.packets.fetch_add(1, Ordering::Relaxed);
+                        if p.payload.len() >= 8 {
+                            let mut b = [0u8; 8];
+                            b.copy_from_slice(&p.payload[..8]);
+                            let sent = u64::from_be_bytes(b);
+                            let now = base.elapsed().as_micros() as u64;
+                            let mut l = sink.latencies.lock().expect("lock");
+                            l.push(now.saturating_sub(sent).min(u64::from(u32::MAX)) as u32);
+                        }
+                    }
+                }
+            });
+        }
+    });
+}
+
+/// Sends real-rate media until `stop`: audio every 20 ms, 3 video packets every 33 ms.
+fn send(p: &Peer, base: Instant, stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+    let (video, audio) = (p.video.clone(), p.audio.clone());
+    tokio::spawn(async move {
+        let (vssrc, assrc) = (video.ssrcs().await[0], audio.ssrcs().await[0]);
+        let mut audio_tick = tokio::time::interval(Duration::from_millis(20));
+        let mut video_tick = tokio::time::interval(Duration::from_millis(33));
+        let (mut aseq, mut vseq) = (0u16, 0u16);
+        let mut stop = stop;
+        let stamp = |size: usize| {
+            let mut payload = vec![0u8; size];
+            payload[..8].copy_from_slice(&(base.elapsed().as_micros() as u64).to_be_bytes());
+            bytes::Bytes::from(payload)
+        };
+        loop {
+            tokio::select! {
+                _ = stop.changed() => break,
+                _ = audio_tick.tick() => {
+                    aseq = aseq.wrapping_add(1);
+                    let h = rtp::header::Header { version: 2, payload_type: 111, sequence_number: aseq, timestamp: u32::from(aseq) * 960, ssrc: assrc, ..Default::default() };
+                    let _ = audio.write_rtp(rtp::Packet { header: h, payload: stamp(160) }).await;
+                }
+                _ = video_tick.tick() => {
+                    for i in 0..3u16 {
+                        vseq = vseq.wrapping_add(1);
+                        let h = rtp::header::Header { version: 2, marker: i == 2, payload_type: 96, sequence_number: vseq, timestamp: u32::from(vseq / 3) * 3000, ssrc: vssrc, ..Default::default() };
+                        let _ = video.write_rtp(rtp::Packet { header: h, payload: stamp(1000) }).await;
+                    }
+                }
+            }
+        }
+    })
+}
+
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+fn pct(v: &mut [u32], p: f64) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_unstable();
+    f64::from(v[((v.len() as f64 - 1.0) * p) as usize]) / 1000.0
+}
+
+struct Run {
+    cores: f64,
+    received_pps: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+}
+
+async fn run(n: usize, forwarded: bool, config: &MediaConfig) -> Run {
+    let base = Instant::now();
+    let sink = Arc::new(Sink::default());
+    let mut peers = Vec::new();
+    let mut calls = Vec::new();
+    for i in 0..n {
+        let ssrc = 0x0100_0000 + (i as u32) * 16;
+        let (mut a, mut b) = (peer(ssrc).await, peer(ssrc + 4).await);
+        if forwarded {
+            let (call, mut feed) = MediaCall::cross(config).await.expect("call");
+            let (ftx_a, mut frx_a) = mpsc::unbounded_channel();
+            let (ftx_b, mut frx_b) = mpsc::unbounded_channel();
+            tokio::spawn(async move {
+                while let Some((side, c)) = feed.recv().await {
+                    let _ = if side == Side::Citizen {
+                        ftx_a.send(c)
+                    } else {
+                        ftx_b.send(c)
+                    };
+                }
+            });
+            connect_to_call(&mut a, &call, Side::Citizen, &mut frx_a).await;
+            connect_to_call(&mut b, &call, Side::Agent, &mut frx_b).await;
+            calls.push(call);
+        } else {
+            connect_direct(&mut a, &mut b).await;
+        }
+        let (ta, tb) = (
+            std::mem::replace(&mut a.tracks, mpsc::unbounded_channel().1),
+            std::mem::replace(&mut b.tracks, mpsc::unbounded_channel().1),
+        );
+        receive(ta, base, sink.clone());
+        receive(tb, base, sink.clone());
+        peers.push(a);
+        peers.push(b);
+    }
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let senders: Vec<_> = peers
+        .iter()
+        .map(|p| send(p, base, stop_rx.clone()))
+        .collect();
+    // Settle for a second, then measure.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    sink.latencies.lock().expect("lock").clear();
+    let packets_before = sink.packets.load(Ordering::Relaxed);
+    let (cpu0, t0) = (cpu_seconds(), Instant::now());
+    tokio::time::sleep(Duration::from_secs(SECONDS)).await;
+    let (cpu1, elapsed) = (cpu_seconds(), t0.elapsed().as_secs_f64());
+    let received = sink.packets.load(Ordering::Relaxed) - packets_before;
+    let _ = stop_tx.send(true);
+    for s in senders {
+        let _ = s.await;
+    }
+    let mut lat = std::mem::take(&mut *sink.latencies.lock().expect("lock"));
+    for c in &calls {
+        c.close().await;
+    }
+    for p in &peers {
+        let _ = p.pc.close().await;
+    }
+    Run {
+        cores: (cpu1 - cpu0) / elapsed,
+        received_pps: received as f64 / elapsed,
+        p50_ms: pct(&mut lat, 0.5),
+        p99_ms: pct(&mut lat, 0.99),
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let ns: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let ns = if ns.is_empty() { vec![1, 10, 50] } else { ns };
+    let config = MediaConfig {
+        bind_ip: "127.0.0.1".parse().expect("ip"),
+        ports: 41_000..=41_999,
+        announce_ip: None,
+        ice_servers: Vec::new(),
+        turn: None,
+    };
+    println!(
+        "| calls | packets forwarded/s | CPU cores, forwarded | CPU cores, direct | forwarder CPU per call | packets/s per forwarder core | latency p50 / p99 forwarded | latency p50 / p99 direct | added p50 / p99 |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|");
+    for n in ns {
+        let direct = run(n, false, &config).await;
+        let fwd = run(n, true, &config).await;
+        let forwarder_cores = (fwd.cores - direct.cores).max(0.0);
+        println!(
+            "| {n} | {:.0} | {:.3} | {:.3} | {:.4} | {:.0} | {:.2} / {:.2} ms | {:.2} / {:.2} ms | {:.2} / {:.2} ms |",
+            fwd.received_pps,
+            fwd.cores,
+            direct.cores,
+            forwarder_cores / n as f64,
+            if forwarder_cores > 0.0 {
+                fwd.received_pps / forwarder_cores
+            } else {
+                f64::NAN
+            },
+            fwd.p50_ms,
+            fwd.p99_ms,
+            direct.p50_ms,
+            direct.p99_ms,
+            fwd.p50_ms - direct.p50_ms,
+            fwd.p99_ms - direct.p99_ms,
+        );
+    }
+}
