@@ -20,10 +20,10 @@ use std::future::Future;
 use std::net::SocketAddr;
 
 pub use agent_console::{client_addr, i18n};
+use axum::serve::ListenerExt;
 pub use error::Error;
 pub use state::AppState;
 pub use store::secrets;
-use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 
 /// Serves videoreg on `listener` until `shutdown` completes, then finishes the requests in

@@ -284,23 +284,40 @@ async fn relay_keyframe_requests(
     upstream: Arc<dyn TrackRemote>,
     counters: Arc<SideCounters>,
 ) {
-    // The outgoing track yields nothing until the receiving browser has answered.
-    let mut types = to.payload_types.subscribe();
-    if types.wait_for(Option::is_some).await.is_err() {
+    // The outgoing track's events flow only once its connection is up; a poll started
+    // earlier waits on a stream that binding replaces.
+    let mut state = to.state.clone();
+    if state
+        .wait_for(|s| *s == RTCPeerConnectionState::Connected)
+        .await
+        .is_err()
+    {
         return;
     }
     let media_ssrc = upstream.ssrcs().await.first().copied().unwrap_or(0);
-    while let Some(event) = to.video_out.poll().await {
-        let TrackLocalEvent::OnRtcpPacket(_) = event else {
-            continue;
-        };
-        counters.keyframe_requests.fetch_add(1, Ordering::Relaxed);
-        let pli = PictureLossIndication {
-            sender_ssrc: 0,
-            media_ssrc,
-        };
-        if upstream.write_rtcp(vec![Box::new(pli)]).await.is_err() {
-            break;
+    loop {
+        while let Some(event) = to.video_out.poll().await {
+            let TrackLocalEvent::OnRtcpPacket(_) = event else {
+                continue;
+            };
+            counters.keyframe_requests.fetch_add(1, Ordering::Relaxed);
+            let pli = PictureLossIndication {
+                sender_ssrc: 0,
+                media_ssrc,
+            };
+            if upstream.write_rtcp(vec![Box::new(pli)]).await.is_err() {
+                return;
+            }
         }
+        // The stream also ends while the track is still being bound after the answer; it
+        // ends for good when the connection closes.
+        if matches!(
+            *to.state.borrow(),
+            RTCPeerConnectionState::Closed | RTCPeerConnectionState::Failed
+        ) || to.pc_closed()
+        {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }

@@ -9,8 +9,8 @@ use rtc::interceptor::Slot;
 use rtc::media_stream::MediaStreamTrack;
 use rtc::peer_connection::configuration::media_engine::{MIME_TYPE_OPUS, MIME_TYPE_VP8};
 use rtc::rtp_transceiver::rtp_sender::{
-    RTCRtpCodec, RTCRtpCodecParameters, RTCRtpCodingParameters, RTCRtpEncodingParameters,
-    RtpCodecKind,
+    RTCPFeedback, RTCRtpCodec, RTCRtpCodecParameters, RTCRtpCodingParameters,
+    RTCRtpEncodingParameters, RtpCodecKind,
 };
 use tokio::sync::{mpsc, watch};
 use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
@@ -73,6 +73,8 @@ pub struct Leg {
     pub(super) payload_types: watch::Sender<Option<PayloadTypes>>,
     /// Connection state.
     pub(super) state: watch::Receiver<RTCPeerConnectionState>,
+    /// Set by `close` (webrtc-rs does not report its own close as a state change).
+    closed: std::sync::atomic::AtomicBool,
 }
 
 fn codec(kind: RtpCodecKind) -> RTCRtpCodec {
@@ -80,6 +82,17 @@ fn codec(kind: RtpCodecKind) -> RTCRtpCodec {
         RtpCodecKind::Video => RTCRtpCodec {
             mime_type: MIME_TYPE_VP8.into(),
             clock_rate: 90_000,
+            // Browsers send keyframe requests and NACKs only for feedback the SDP declares.
+            rtcp_feedback: ["nack", "nack pli", "ccm fir"]
+                .iter()
+                .map(|f| {
+                    let (typ, parameter) = f.split_once(' ').unwrap_or((f, ""));
+                    RTCPFeedback {
+                        typ: typ.to_owned(),
+                        parameter: parameter.to_owned(),
+                    }
+                })
+                .collect(),
             ..Default::default()
         },
         _ => RTCRtpCodec {
@@ -211,6 +224,7 @@ impl Leg {
                 audio_sender,
                 payload_types,
                 state,
+                closed: Default::default(),
             };
             return Ok((leg, LegEvents { candidates, tracks }));
         }
@@ -251,8 +265,15 @@ impl Leg {
             .map_err(MediaError::webrtc)
     }
 
+    /// Whether `close` has been called.
+    pub fn pc_closed(&self) -> bool {
+        self.closed.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Closes the connection; every task reading its tracks ends.
     pub async fn close(&self) {
+        self.closed
+            .store(true, std::sync::atomic::Ordering::Relaxed);
         if let Err(e) = self.pc.close().await {
             tracing::debug!(error = %e, "closing a media leg");
         }
