@@ -52,6 +52,16 @@ impl Calls {
             .remove(ticket)
     }
 
+    /// The call, when exactly one runs here (for tests and diagnostics).
+    pub fn only(&self) -> Option<Arc<MediaCall>> {
+        let map = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        if map.len() == 1 {
+            map.values().next().cloned()
+        } else {
+            None
+        }
+    }
+
     /// How many calls run here.
     pub fn len(&self) -> usize {
         self.inner

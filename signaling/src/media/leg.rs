@@ -133,9 +133,11 @@ fn out_track(kind: RtpCodecKind, ssrc: u32, label: &str) -> Arc<TrackLocalStatic
         _ => "audio",
     };
     Arc::new(TrackLocalStaticRTP::new(MediaStreamTrack::new(
-        format!("videoreg-{label}"),
-        format!("{label}-{id}"),
-        format!("{label}-{id}"),
+        // webrtc-rs routes RTCP by track id, looking at received tracks first: ids that a
+        // browser could also use would send its keyframe requests to the wrong track.
+        format!("videoreg-{label}-{ssrc:08x}"),
+        format!("videoreg-{label}-{id}-{ssrc:08x}"),
+        format!("videoreg-{label}-{id}-{ssrc:08x}"),
         kind,
         vec![RTCRtpEncodingParameters {
             rtp_coding_parameters: RTCRtpCodingParameters {

@@ -2,7 +2,10 @@
 //! negotiating with videoreg's forwarder over their sockets; RTP each sends arrives at the
 //! other, audio and video, payloads compared.
 
+use std::sync::atomic::Ordering;
 use std::time::Duration;
+
+use signaling::media::Side;
 
 use rtc::rtp_transceiver::rtp_sender::RtpCodecKind;
 use serde_json::json;
@@ -88,6 +91,30 @@ async fn citizen_and_agent_media_cross_through_the_forwarder_both_ways() {
     );
     assert!(call.is_none(), "nobody is waiting any more");
     assert_eq!(app.state().signaling.calls.len(), 1, "one call forwarded");
+
+    // A keyframe request from the agent's decoder is passed back to the citizen.
+    assert!(
+        agent_peer.request_keyframe().await,
+        "the agent has received video"
+    );
+    let mut relayed = false;
+    for _ in 0..100 {
+        let call = app.state().signaling.calls.only().expect("one call");
+        if call
+            .counters(Side::Citizen)
+            .keyframe_requests
+            .load(Ordering::Relaxed)
+            >= 1
+        {
+            relayed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        relayed,
+        "the forwarder passed the PLI back towards the citizen"
+    );
 
     // The agent's quality indicator: both sides' figures, every 2 s.
     let quality = agent.until("quality").await;

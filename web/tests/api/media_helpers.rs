@@ -8,6 +8,7 @@ use rtc::ice::mdns::MulticastDnsMode;
 use rtc::ice::network_type::NetworkType;
 use rtc::media_stream::MediaStreamTrack;
 use rtc::peer_connection::configuration::media_engine::{MIME_TYPE_OPUS, MIME_TYPE_VP8};
+use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
 use rtc::rtp;
 use rtc::rtp_transceiver::rtp_sender::{
     RTCRtpCodec, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
@@ -64,6 +65,8 @@ pub struct TestPeer {
     state: watch::Receiver<RTCPeerConnectionState>,
     pub received: Received,
     sent: Arc<Mutex<Vec<String>>>,
+    /// The video track received, once it has arrived (for sending keyframe requests).
+    remote_video: Arc<Mutex<Option<Arc<dyn TrackRemote>>>>,
 }
 
 fn codec(kind: RtpCodecKind) -> RTCRtpCodec {
@@ -162,6 +165,7 @@ impl TestPeer {
             state,
             received: Default::default(),
             sent: Default::default(),
+            remote_video: Default::default(),
         }
     }
 
@@ -238,6 +242,18 @@ impl TestPeer {
             .expect("remote answer");
     }
 
+    /// Asks the sender of the received video for a keyframe (RTCP PLI), as a decoder would.
+    pub async fn request_keyframe(&self) -> bool {
+        let track = self.remote_video.lock().expect("lock").clone();
+        let Some(track) = track else { return false };
+        let media_ssrc = track.ssrcs().await.first().copied().unwrap_or(0);
+        let pli = PictureLossIndication {
+            sender_ssrc: 0,
+            media_ssrc,
+        };
+        track.write_rtcp(vec![Box::new(pli)]).await.is_ok()
+    }
+
     /// The candidates this peer has sent so far (for checking their type).
     pub fn sent_candidates(&self) -> Vec<String> {
         self.sent.lock().expect("lock").clone()
@@ -248,11 +264,16 @@ impl TestPeer {
             return;
         };
         let received = self.received.clone();
+        let remote_video = self.remote_video.clone();
         tokio::spawn(async move {
             while let Some(t) = tracks.recv().await {
                 let received = received.clone();
+                let remote_video = remote_video.clone();
                 tokio::spawn(async move {
                     let kind = t.kind().await;
+                    if kind == RtpCodecKind::Video {
+                        *remote_video.lock().expect("lock") = Some(t.clone());
+                    }
                     while let Some(e) = t.poll().await {
                         if let TrackRemoteEvent::OnRtpPacket(p) = e {
                             received
