@@ -135,6 +135,24 @@ async fn citizen_and_agent_media_cross_through_the_forwarder_both_ways() {
         app.state().signaling.calls.is_empty(),
         "the call and its peers are gone"
     );
+    // The forwarder's UDP sockets are closed: their ports can be bound again.
+    let ports: Vec<u16> = citizen_peer
+        .forwarder_ports()
+        .into_iter()
+        .chain(agent_peer.forwarder_ports())
+        .collect();
+    assert_eq!(ports.len(), 2, "one socket per leg: {ports:?}");
+    for port in ports {
+        let mut free = false;
+        for _ in 0..100 {
+            if std::net::UdpSocket::bind(("127.0.0.1", port)).is_ok() {
+                free = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(free, "port {port} was released");
+    }
     citizen_peer.close().await;
     agent_peer.close().await;
 }

@@ -65,6 +65,8 @@ pub struct TestPeer {
     state: watch::Receiver<RTCPeerConnectionState>,
     pub received: Received,
     sent: Arc<Mutex<Vec<String>>>,
+    /// videoreg's candidates, as received.
+    remote_candidates: Arc<Mutex<Vec<String>>>,
     /// The video track received, once it has arrived (for sending keyframe requests).
     remote_video: Arc<Mutex<Option<Arc<dyn TrackRemote>>>>,
 }
@@ -166,6 +168,7 @@ impl TestPeer {
             received: Default::default(),
             sent: Default::default(),
             remote_video: Default::default(),
+            remote_candidates: Default::default(),
         }
     }
 
@@ -204,6 +207,7 @@ impl TestPeer {
                     }
                     Some("ice") => {
                         let c: RTCIceCandidateInit = serde_json::from_value(m["candidate"].clone()).expect("candidate");
+                        self.remote_candidates.lock().expect("lock").push(c.candidate.clone());
                         if answered { self.pc.add_ice_candidate(c).await.expect("remote candidate") } else { pending.push(c) }
                     }
                     Some("error") => panic!("signaling error during negotiation: {m}"),
@@ -252,6 +256,17 @@ impl TestPeer {
             media_ssrc,
         };
         track.write_rtcp(vec![Box::new(pli)]).await.is_ok()
+    }
+
+    /// The UDP ports in videoreg's candidates (the forwarder's sockets for this peer).
+    pub fn forwarder_ports(&self) -> Vec<u16> {
+        // candidate:<foundation> <component> <transport> <priority> <address> <port> typ …
+        self.remote_candidates
+            .lock()
+            .expect("lock")
+            .iter()
+            .filter_map(|c| c.split_whitespace().nth(5).and_then(|p| p.parse().ok()))
+            .collect()
     }
 
     /// The candidates this peer has sent so far (for checking their type).
