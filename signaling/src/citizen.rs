@@ -11,7 +11,6 @@ use scheduler::{NORMAL_PRIORITY, Refusal, admit};
 use store::{NewTicket, Ticket, TicketStatus, secrets};
 use tokio::sync::mpsc;
 
-use crate::media::Side;
 use crate::protocol::{CitizenMessage, RefusalReason, ToCitizen};
 use crate::protocol::{IceCandidate, SessionDescription};
 use crate::queue_view::QueueView;
@@ -177,17 +176,20 @@ impl CitizenSession {
 
     async fn offer(&mut self, description: SessionDescription) -> Result<Flow, Error> {
         let ticket = self.ticket.clone().ok_or(Error::NoCall)?;
-        let answer = calls::offer(&self.state, &ticket, Side::Citizen, description).await?;
-        self.send(ToCitizen::Answer {
-            description: answer,
-        })
-        .await;
+        // The call may run on another node (where the agent accepted): then the answer
+        // comes back through the bus.
+        if let Some(answer) =
+            calls::citizen_media(&self.state, &ticket, CitizenMessage::Offer { description })
+                .await?
+        {
+            self.send(answer).await;
+        }
         Ok(Flow::Continue)
     }
 
     async fn ice(&mut self, candidate: IceCandidate) -> Result<Flow, Error> {
         let ticket = self.ticket.clone().ok_or(Error::NoCall)?;
-        calls::ice(&self.state, &ticket, Side::Citizen, candidate).await?;
+        calls::citizen_media(&self.state, &ticket, CitizenMessage::Ice { candidate }).await?;
         Ok(Flow::Continue)
     }
 

@@ -12,6 +12,8 @@ const CITIZEN: &str = "citizen:";
 const AGENT: &str = "agent:";
 /// Bus topic saying the queue changed.
 const QUEUE: &str = "queue";
+/// Bus topic prefix for a citizen's media message, for the node that runs the call.
+const MEDIA: &str = "media:";
 
 async fn publish(state: &SignalingState, topic: String, body: String) -> Result<(), Error> {
     let m = BusMessage {
@@ -47,6 +49,16 @@ pub async fn to_agent(
         publish(state, format!("{AGENT}{user_id}"), body).await?;
     }
     Ok(())
+}
+
+/// Hands a citizen's media message to whichever node runs the ticket's call.
+pub async fn to_call_node(
+    state: &SignalingState,
+    ticket: &str,
+    message: &crate::protocol::CitizenMessage,
+) -> Result<(), Error> {
+    let body = serde_json::to_string(message).unwrap_or_default();
+    publish(state, format!("{MEDIA}{ticket}"), body).await
 }
 
 /// Says the queue changed, here and on every other node.
@@ -88,6 +100,28 @@ fn dispatch(state: &SignalingState, m: &BusMessage) {
         if let Ok(message) = serde_json::from_str::<ToCitizen>(&m.body) {
             state.hub.to_citizen(ticket, &message);
         }
+    } else if let Some(ticket) = m.topic.strip_prefix(MEDIA) {
+        if state.calls.get(ticket).is_none() {
+            return;
+        }
+        let Ok(message) = serde_json::from_str::<crate::protocol::CitizenMessage>(&m.body) else {
+            return;
+        };
+        let (state, ticket) = (state.clone(), ticket.to_owned());
+        tokio::spawn(async move {
+            let reply = match crate::calls::handle_citizen_media(&state, &ticket, message).await {
+                Ok(reply) => reply,
+                Err(e) => e.for_peer().map(|(code, message)| ToCitizen::Error {
+                    code: code.into(),
+                    message: message.into(),
+                }),
+            };
+            if let Some(reply) = reply
+                && let Err(e) = to_citizen(&state, &ticket, &reply).await
+            {
+                tracing::warn!(error = %e, "answering a media message from another node");
+            }
+        });
     } else if let Some(user) = m.topic.strip_prefix(AGENT)
         && let Ok(message) = serde_json::from_str::<ToAgent>(&m.body)
     {

@@ -1,13 +1,15 @@
 //! Two servers on one PostgreSQL database, as two nodes: a citizen on one, an agent on the
 //! other; messages cross over the bus (LISTEN/NOTIFY).
 
+use rtc::rtp_transceiver::rtp_sender::RtpCodecKind;
 use serde_json::json;
 use store::StaffRole;
 use web::config::ServeArgs;
 
 use crate::helpers::{Db, second_node, spawn_app_with};
+use crate::media_helpers::TestPeer;
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_citizen_on_one_node_is_served_by_an_agent_on_another() {
     let a = spawn_app_with(Db::Postgres, ServeArgs::default()).await;
     let b = second_node(&a).await;
@@ -40,6 +42,43 @@ async fn a_citizen_on_one_node_is_served_by_an_agent_on_another() {
     citizen.until("agent_found").await;
     agent.send(json!({ "type": "accept" })).await;
     citizen.until("call_started").await;
+
+    // The call runs on the agent's node; the citizen's offer and candidates reach it over
+    // the bus, and media flows both ways.
+    let mut citizen_peer = TestPeer::new(0x0C00_0000, "c").await;
+    let mut agent_peer = TestPeer::new(0x0A00_0000, "a").await;
+    citizen_peer.connect(&mut citizen).await;
+    agent_peer.connect(&mut agent).await;
+    let (c, g) = (citizen_peer.send("C", 40), agent_peer.send("G", 40));
+    c.await.expect("citizen sender");
+    g.await.expect("agent sender");
+    for _ in 0..30 {
+        if agent_peer.payloads(RtpCodecKind::Audio).len() >= 30
+            && citizen_peer.payloads(RtpCodecKind::Audio).len() >= 30
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        agent_peer.payloads(RtpCodecKind::Audio).len() >= 30,
+        "citizen → agent across nodes"
+    );
+    assert!(
+        citizen_peer.payloads(RtpCodecKind::Audio).len() >= 30,
+        "agent → citizen across nodes"
+    );
+    assert_eq!(
+        a.state().signaling.calls.len(),
+        0,
+        "the citizen's node runs no call"
+    );
+    assert_eq!(
+        b.state().signaling.calls.len(),
+        1,
+        "the agent's node runs it"
+    );
+
     agent.send(json!({ "type": "hang_up" })).await;
     assert_eq!(citizen.until("call_ended").await["reason"], "hang_up");
 }
