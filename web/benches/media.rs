@@ -15,46 +15,21 @@ use std::time::{Duration, Instant};
 
 use rtc::ice::mdns::MulticastDnsMode;
 use rtc::ice::network_type::NetworkType;
-use rtc::media_stream::MediaStreamTrack;
-use rtc::peer_connection::configuration::media_engine::{MIME_TYPE_OPUS, MIME_TYPE_VP8};
 use rtc::rtp;
-use rtc::rtp_transceiver::rtp_sender::{
-    RTCRtpCodec, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
-};
-use signaling::media::{MediaCall, MediaConfig, Side};
+use rtc::rtp_transceiver::rtp_sender::RtpCodecKind;
+use signaling::media::{EventStreams, MediaCall, MediaConfig, Side, channel_events, out_track};
 use tokio::sync::{mpsc, watch};
 use webrtc::media_stream::Track;
 use webrtc::media_stream::track_local::TrackLocal;
 use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
 use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
 use webrtc::peer_connection::{
-    MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler,
-    RTCConfigurationBuilder, RTCIceCandidateInit, RTCPeerConnectionIceEvent,
-    RTCPeerConnectionState, Registry, SettingEngineBuilder, register_default_interceptors,
+    MediaEngine, PeerConnection, PeerConnectionBuilder, RTCConfigurationBuilder,
+    RTCIceCandidateInit, RTCPeerConnectionState, Registry, SettingEngineBuilder,
+    register_default_interceptors,
 };
 
 const SECONDS: u64 = 10;
-
-struct Events {
-    candidates: mpsc::UnboundedSender<RTCIceCandidateInit>,
-    tracks: mpsc::UnboundedSender<Arc<dyn TrackRemote>>,
-    state: watch::Sender<RTCPeerConnectionState>,
-}
-
-#[async_trait::async_trait]
-impl PeerConnectionEventHandler for Events {
-    async fn on_ice_candidate(&self, e: RTCPeerConnectionIceEvent) {
-        if let Ok(c) = e.candidate.to_json() {
-            let _ = self.candidates.send(c);
-        }
-    }
-    async fn on_track(&self, t: Arc<dyn TrackRemote>) {
-        let _ = self.tracks.send(t);
-    }
-    async fn on_connection_state_change(&self, s: RTCPeerConnectionState) {
-        let _ = self.state.send(s);
-    }
-}
 
 struct Peer {
     pc: Arc<dyn PeerConnection>,
@@ -63,40 +38,6 @@ struct Peer {
     candidates: mpsc::UnboundedReceiver<RTCIceCandidateInit>,
     tracks: mpsc::UnboundedReceiver<Arc<dyn TrackRemote>>,
     state: watch::Receiver<RTCPeerConnectionState>,
-}
-
-fn codec(kind: RtpCodecKind) -> RTCRtpCodec {
-    match kind {
-        RtpCodecKind::Video => RTCRtpCodec {
-            mime_type: MIME_TYPE_VP8.into(),
-            clock_rate: 90_000,
-            ..Default::default()
-        },
-        _ => RTCRtpCodec {
-            mime_type: MIME_TYPE_OPUS.into(),
-            clock_rate: 48_000,
-            channels: 2,
-            ..Default::default()
-        },
-    }
-}
-
-fn track(kind: RtpCodecKind, ssrc: u32) -> Arc<TrackLocalStaticRTP> {
-    Arc::new(TrackLocalStaticRTP::new(MediaStreamTrack::new(
-        format!("s{ssrc}"),
-        format!("t{ssrc}"),
-        format!("t{ssrc}"),
-        kind,
-        vec![RTCRtpEncodingParameters {
-            rtp_coding_parameters: RTCRtpCodingParameters {
-                ssrc: Some(ssrc),
-                ..Default::default()
-            },
-            codec: codec(kind),
-            active: true,
-            ..Default::default()
-        }],
-    )))
 }
 
 async fn peer(ssrc: u32) -> Peer {
@@ -108,27 +49,28 @@ async fn peer(ssrc: u32) -> Peer {
         .with_multicast_dns_mode(MulticastDnsMode::Disabled)
         .with_network_types(vec![NetworkType::Udp4])
         .build();
-    let (c_tx, candidates) = mpsc::unbounded_channel();
-    let (t_tx, tracks) = mpsc::unbounded_channel();
-    let (s_tx, state) = watch::channel(RTCPeerConnectionState::New);
+    let (
+        handler,
+        EventStreams {
+            candidates,
+            tracks,
+            state,
+        },
+    ) = channel_events();
     let pc: Arc<dyn PeerConnection> = Arc::new(
         PeerConnectionBuilder::new()
             .with_configuration(RTCConfigurationBuilder::new().build())
             .with_media_engine(engine)
             .with_setting_engine(settings)
             .with_interceptor_registry(registry)
-            .with_handler(Arc::new(Events {
-                candidates: c_tx,
-                tracks: t_tx,
-                state: s_tx,
-            }))
+            .with_handler(handler)
             .with_udp_addrs(vec!["127.0.0.1:0".to_owned()])
             .build()
             .await
             .expect("peer"),
     );
-    let video = track(RtpCodecKind::Video, ssrc);
-    let audio = track(RtpCodecKind::Audio, ssrc + 1);
+    let video = out_track(RtpCodecKind::Video, ssrc, "bench");
+    let audio = out_track(RtpCodecKind::Audio, ssrc + 1, "bench");
     pc.add_track(video.clone()).await.expect("video");
     pc.add_track(audio.clone()).await.expect("audio");
     Peer {

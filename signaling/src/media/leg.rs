@@ -16,43 +16,18 @@ use tokio::sync::{mpsc, watch};
 use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
 use webrtc::media_stream::track_remote::TrackRemote;
 use webrtc::peer_connection::{
-    MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler,
-    RTCConfigurationBuilder, RTCIceCandidateInit, RTCIceServer, RTCPeerConnectionIceEvent,
-    RTCPeerConnectionState, RTCSessionDescription, Registry, SettingEngineBuilder,
-    register_default_interceptors,
+    MediaEngine, PeerConnection, PeerConnectionBuilder, RTCConfigurationBuilder,
+    RTCIceCandidateInit, RTCIceServer, RTCPeerConnectionState, RTCSessionDescription, Registry,
+    SettingEngineBuilder, register_default_interceptors,
 };
 use webrtc::rtp_transceiver::RtpSender;
 
+use super::events::{EventStreams, channel_events};
 use super::tap::KeyframeRequestTap;
 use super::{MediaConfig, MediaError};
 
 /// Negotiated payload types of a leg's outgoing tracks: (video, audio).
 pub type PayloadTypes = (u8, u8);
-
-/// The events of one peer connection, pushed into channels (the handler runs on webrtc-rs's
-/// driver task and must not block or hold the connection).
-struct Events {
-    candidates: mpsc::UnboundedSender<RTCIceCandidateInit>,
-    tracks: mpsc::UnboundedSender<Arc<dyn TrackRemote>>,
-    state: watch::Sender<RTCPeerConnectionState>,
-}
-
-#[async_trait::async_trait]
-impl PeerConnectionEventHandler for Events {
-    async fn on_ice_candidate(&self, event: RTCPeerConnectionIceEvent) {
-        if let Ok(init) = event.candidate.to_json() {
-            let _ = self.candidates.send(init);
-        }
-    }
-
-    async fn on_track(&self, track: Arc<dyn TrackRemote>) {
-        let _ = self.tracks.send(track);
-    }
-
-    async fn on_connection_state_change(&self, state: RTCPeerConnectionState) {
-        let _ = self.state.send(state);
-    }
-}
 
 /// What the owner of a leg reads from it.
 pub struct LegEvents {
@@ -77,7 +52,9 @@ pub struct Leg {
     closed: std::sync::atomic::AtomicBool,
 }
 
-fn codec(kind: RtpCodecKind) -> RTCRtpCodec {
+/// The codec of a kind as the forwarder offers it: VP8 (with NACK, PLI and FIR feedback) or
+/// Opus.
+pub fn codec(kind: RtpCodecKind) -> RTCRtpCodec {
     match kind {
         RtpCodecKind::Video => RTCRtpCodec {
             mime_type: MIME_TYPE_VP8.into(),
@@ -127,7 +104,8 @@ fn media_engine() -> Result<MediaEngine, MediaError> {
     Ok(m)
 }
 
-fn out_track(kind: RtpCodecKind, ssrc: u32, label: &str) -> Arc<TrackLocalStaticRTP> {
+/// An outgoing track of a kind with one SSRC, its ids unique to the SSRC.
+pub fn out_track(kind: RtpCodecKind, ssrc: u32, label: &str) -> Arc<TrackLocalStaticRTP> {
     let id = match kind {
         RtpCodecKind::Video => "video",
         _ => "audio",
@@ -179,14 +157,14 @@ impl Leg {
                     credential: s.credential.clone().unwrap_or_default(),
                 })
                 .collect();
-            let (candidates_tx, candidates) = mpsc::unbounded_channel();
-            let (tracks_tx, tracks) = mpsc::unbounded_channel();
-            let (state_tx, state) = watch::channel(RTCPeerConnectionState::New);
-            let handler = Arc::new(Events {
-                candidates: candidates_tx,
-                tracks: tracks_tx,
-                state: state_tx,
-            });
+            let (
+                handler,
+                EventStreams {
+                    candidates,
+                    tracks,
+                    state,
+                },
+            ) = channel_events();
             let built = PeerConnectionBuilder::new()
                 .with_configuration(
                     RTCConfigurationBuilder::new()

@@ -3,6 +3,7 @@
 //! keyframe requests passed back to the sender. Built on webrtc-rs (`webrtc` over `rtc`).
 
 mod call;
+mod events;
 mod leg;
 mod tap;
 pub mod turn;
@@ -11,6 +12,8 @@ use std::net::IpAddr;
 use std::ops::RangeInclusive;
 
 pub use call::{CandidateFeed, MediaCall, Side, SideCounters};
+pub use events::{ChannelEvents, EventStreams, channel_events};
+pub use leg::{codec, out_track};
 use serde::{Deserialize, Serialize};
 
 /// Where the forwarder listens and what browsers are told.

@@ -6,13 +6,10 @@ use std::time::Duration;
 
 use rtc::ice::mdns::MulticastDnsMode;
 use rtc::ice::network_type::NetworkType;
-use rtc::media_stream::MediaStreamTrack;
 use rtc::peer_connection::configuration::media_engine::{MIME_TYPE_OPUS, MIME_TYPE_VP8};
 use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
 use rtc::rtp;
-use rtc::rtp_transceiver::rtp_sender::{
-    RTCRtpCodec, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
-};
+use rtc::rtp_transceiver::rtp_sender::RtpCodecKind;
 use serde_json::json;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
@@ -21,35 +18,15 @@ use webrtc::media_stream::track_local::TrackLocal;
 use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
 use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
 use webrtc::peer_connection::{
-    MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler,
-    RTCConfigurationBuilder, RTCIceCandidateInit, RTCIceServer, RTCIceTransportPolicy,
-    RTCPeerConnectionIceEvent, RTCPeerConnectionState, RTCSessionDescription, Registry,
-    SettingEngineBuilder, register_default_interceptors,
+    MediaEngine, PeerConnection, PeerConnectionBuilder, RTCConfigurationBuilder,
+    RTCIceCandidateInit, RTCIceServer, RTCIceTransportPolicy, RTCPeerConnectionState,
+    RTCSessionDescription, Registry, SettingEngineBuilder, register_default_interceptors,
 };
 use webrtc::rtp_transceiver::RtpSender;
 
+use signaling::media::{EventStreams, channel_events, out_track};
+
 use crate::ws_helpers::Ws;
-
-struct Events {
-    candidates: mpsc::UnboundedSender<RTCIceCandidateInit>,
-    tracks: mpsc::UnboundedSender<Arc<dyn TrackRemote>>,
-    state: watch::Sender<RTCPeerConnectionState>,
-}
-
-#[async_trait::async_trait]
-impl PeerConnectionEventHandler for Events {
-    async fn on_ice_candidate(&self, e: RTCPeerConnectionIceEvent) {
-        if let Ok(c) = e.candidate.to_json() {
-            let _ = self.candidates.send(c);
-        }
-    }
-    async fn on_track(&self, t: Arc<dyn TrackRemote>) {
-        let _ = self.tracks.send(t);
-    }
-    async fn on_connection_state_change(&self, s: RTCPeerConnectionState) {
-        let _ = self.state.send(s);
-    }
-}
 
 /// What a peer received: (kind, payload) in arrival order.
 pub type Received = Arc<Mutex<Vec<(RtpCodecKind, Vec<u8>)>>>;
@@ -69,40 +46,6 @@ pub struct TestPeer {
     remote_candidates: Arc<Mutex<Vec<String>>>,
     /// The video track received, once it has arrived (for sending keyframe requests).
     remote_video: Arc<Mutex<Option<Arc<dyn TrackRemote>>>>,
-}
-
-fn codec(kind: RtpCodecKind) -> RTCRtpCodec {
-    match kind {
-        RtpCodecKind::Video => RTCRtpCodec {
-            mime_type: MIME_TYPE_VP8.into(),
-            clock_rate: 90_000,
-            ..Default::default()
-        },
-        _ => RTCRtpCodec {
-            mime_type: MIME_TYPE_OPUS.into(),
-            clock_rate: 48_000,
-            channels: 2,
-            ..Default::default()
-        },
-    }
-}
-
-fn track(kind: RtpCodecKind, ssrc: u32, id: &str) -> Arc<TrackLocalStaticRTP> {
-    Arc::new(TrackLocalStaticRTP::new(MediaStreamTrack::new(
-        format!("{id}-stream"),
-        format!("{id}-{kind}"),
-        format!("{id}-{kind}"),
-        kind,
-        vec![RTCRtpEncodingParameters {
-            rtp_coding_parameters: RTCRtpCodingParameters {
-                ssrc: Some(ssrc),
-                ..Default::default()
-            },
-            codec: codec(kind),
-            active: true,
-            ..Default::default()
-        }],
-    )))
 }
 
 impl TestPeer {
@@ -125,9 +68,14 @@ impl TestPeer {
             .with_multicast_dns_mode(MulticastDnsMode::Disabled)
             .with_network_types(vec![NetworkType::Udp4])
             .build();
-        let (candidates_tx, candidates) = mpsc::unbounded_channel();
-        let (tracks_tx, tracks) = mpsc::unbounded_channel();
-        let (state_tx, state) = watch::channel(RTCPeerConnectionState::New);
+        let (
+            handler,
+            EventStreams {
+                candidates,
+                tracks,
+                state,
+            },
+        ) = channel_events();
         let pc: Arc<dyn PeerConnection> = Arc::new(
             PeerConnectionBuilder::new()
                 .with_configuration({
@@ -142,18 +90,14 @@ impl TestPeer {
                 .with_media_engine(engine)
                 .with_setting_engine(settings)
                 .with_interceptor_registry(registry)
-                .with_handler(Arc::new(Events {
-                    candidates: candidates_tx,
-                    tracks: tracks_tx,
-                    state: state_tx,
-                }))
+                .with_handler(handler)
                 .with_udp_addrs(vec!["127.0.0.1:0".to_owned()])
                 .build()
                 .await
                 .expect("test peer"),
         );
-        let video = track(RtpCodecKind::Video, ssrc_base, id);
-        let audio = track(RtpCodecKind::Audio, ssrc_base + 1, id);
+        let video = out_track(RtpCodecKind::Video, ssrc_base, id);
+        let audio = out_track(RtpCodecKind::Audio, ssrc_base + 1, id);
         let video_sender = pc.add_track(video.clone()).await.expect("video track");
         let audio_sender = pc.add_track(audio.clone()).await.expect("audio track");
         Self {
