@@ -21,24 +21,14 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let state = ConsoleState::from_ref(state);
-        if state.trust_forwarded_for {
-            let forwarded = parts
-                .headers
-                .get_all("x-forwarded-for")
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .flat_map(|v| v.split(','))
-                .map(str::trim)
-                .rfind(|s| !s.is_empty() && s.len() <= 64);
-            if let Some(addr) = forwarded {
-                return Ok(Self(addr.to_owned()));
-            }
-        }
         let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(a)| a.ip().to_string())
-            .unwrap_or_else(|| "unknown".to_owned());
-        Ok(Self(peer))
+            .map(|ConnectInfo(a)| *a);
+        Ok(Self(signaling::socket::client_ip(
+            &parts.headers,
+            peer,
+            state.trust_forwarded_for,
+        )))
     }
 }

@@ -157,13 +157,7 @@ pub async fn offer(
     description: SessionDescription,
 ) -> Result<SessionDescription, Error> {
     let call = state.calls.get(ticket).ok_or(Error::NoCall)?;
-    let offer: RTCSessionDescription = serde_json::to_value(&description)
-        .and_then(serde_json::from_value)
-        .map_err(|e| Error::BadMedia(e.to_string()))?;
-    let answer = call.offer(side, offer).await?;
-    serde_json::to_value(&answer)
-        .and_then(serde_json::from_value)
-        .map_err(|e| Error::BadMedia(e.to_string()))
+    answer(&call, side, description).await
 }
 
 /// Adds a browser's ICE candidate to its side of a ticket's call.
@@ -174,6 +168,26 @@ pub async fn ice(
     candidate: IceCandidate,
 ) -> Result<(), Error> {
     let call = state.calls.get(ticket).ok_or(Error::NoCall)?;
+    add_ice(&call, side, candidate).await
+}
+
+/// Answers an offer on one side of a media session.
+pub async fn answer(
+    call: &MediaCall,
+    side: Side,
+    description: SessionDescription,
+) -> Result<SessionDescription, Error> {
+    let offer: RTCSessionDescription = serde_json::to_value(&description)
+        .and_then(serde_json::from_value)
+        .map_err(|e| Error::BadMedia(e.to_string()))?;
+    let answer = call.offer(side, offer).await?;
+    serde_json::to_value(&answer)
+        .and_then(serde_json::from_value)
+        .map_err(|e| Error::BadMedia(e.to_string()))
+}
+
+/// Adds a candidate to one side of a media session.
+pub async fn add_ice(call: &MediaCall, side: Side, candidate: IceCandidate) -> Result<(), Error> {
     let init: RTCIceCandidateInit = serde_json::to_value(&candidate)
         .and_then(serde_json::from_value)
         .map_err(|e| Error::BadMedia(e.to_string()))?;

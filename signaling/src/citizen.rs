@@ -2,7 +2,9 @@
 
 use axum::Router;
 use axum::extract::ws::{WebSocket, WebSocketUpgrade};
-use axum::extract::{FromRef, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRef, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -11,6 +13,8 @@ use scheduler::{NORMAL_PRIORITY, Refusal, admit};
 use store::{NewTicket, Ticket, TicketStatus, secrets};
 use tokio::sync::mpsc;
 
+use crate::echo::{self, Busy, RunningEcho};
+use crate::media::Side;
 use crate::protocol::{CitizenMessage, RefusalReason, ToCitizen};
 use crate::protocol::{IceCandidate, SessionDescription};
 use crate::queue_view::QueueView;
@@ -29,17 +33,19 @@ where
 
 async fn upgrade(
     State(state): State<SignalingState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
+    let addr = socket::client_ip(&headers, Some(peer), state.trust_forwarded_for);
     if !origin_allowed(&headers, &state.allowed_origins) {
         tracing::warn!(origin = ?headers.get("origin"), "citizen socket refused: foreign origin");
         return (StatusCode::FORBIDDEN, "origin not allowed").into_response();
     }
-    socket::configure(ws, &state.limits).on_upgrade(move |socket| serve(socket, state))
+    socket::configure(ws, &state.limits).on_upgrade(move |socket| serve(socket, state, addr))
 }
 
-async fn serve(socket: WebSocket, state: SignalingState) {
+async fn serve(socket: WebSocket, state: SignalingState, addr: String) {
     let (tx, rx) = mpsc::channel(64);
     let limits = (*state.limits).clone();
     let session = CitizenSession {
@@ -47,6 +53,8 @@ async fn serve(socket: WebSocket, state: SignalingState) {
         state,
         tx: tx.clone(),
         ticket: None,
+        addr,
+        echo: None,
     };
     socket::run(socket, limits, session, tx, rx).await;
 }
@@ -57,6 +65,10 @@ struct CitizenSession {
     tx: mpsc::Sender<ToCitizen>,
     /// The ticket this connection follows, once joined or resumed.
     ticket: Option<String>,
+    /// The client's address, for the test-call limit.
+    addr: String,
+    /// The test call running on this connection, if any.
+    echo: Option<RunningEcho>,
 }
 
 fn error(code: &str, message: &str) -> ToCitizen {
@@ -174,7 +186,64 @@ impl CitizenSession {
         Ok(())
     }
 
+    async fn echo_start(&mut self) -> Result<Flow, Error> {
+        if self.ticket.is_some() {
+            self.send(error(
+                "already_joined",
+                "Ya está en la cola. / You are already in the queue.",
+            ))
+            .await;
+            return Ok(Flow::Continue);
+        }
+        if let Some(old) = self.echo.take() {
+            old.stop().await;
+        }
+        let limits = self.state.echo_limits.clone();
+        let permit = match self.state.echoes.try_start(&self.addr, &limits) {
+            Ok(p) => p,
+            Err(busy) => {
+                let retry_after_secs = match busy {
+                    Busy::Full => 5,
+                    Busy::TooMany(wait) => wait.as_secs().max(1),
+                };
+                self.send(ToCitizen::EchoBusy { retry_after_secs }).await;
+                return Ok(Flow::Continue);
+            }
+        };
+        let running = echo::start(&self.state.media, &limits, permit, self.tx.clone()).await?;
+        self.echo = Some(running);
+        let ice_servers = self
+            .state
+            .media
+            .ice_servers_for("test-call", self.state.clock.now());
+        self.send(ToCitizen::EchoReady {
+            ice_servers,
+            max_secs: limits.max_duration.as_secs(),
+        })
+        .await;
+        Ok(Flow::Continue)
+    }
+
+    async fn echo_stop(&mut self) -> Result<Flow, Error> {
+        let running = self.echo.take().ok_or(Error::NoCall)?;
+        let report = running.stop().await;
+        self.send(ToCitizen::EchoEnded {
+            reason: "stopped".into(),
+            report,
+        })
+        .await;
+        Ok(Flow::Continue)
+    }
+
     async fn offer(&mut self, description: SessionDescription) -> Result<Flow, Error> {
+        if let Some(echo) = &self.echo {
+            let answer = calls::answer(&echo.call, Side::Citizen, description).await?;
+            self.send(ToCitizen::Answer {
+                description: answer,
+            })
+            .await;
+            return Ok(Flow::Continue);
+        }
         let ticket = self.ticket.clone().ok_or(Error::NoCall)?;
         // The call may run on another node (where the agent accepted): then the answer
         // comes back through the bus.
@@ -188,6 +257,10 @@ impl CitizenSession {
     }
 
     async fn ice(&mut self, candidate: IceCandidate) -> Result<Flow, Error> {
+        if let Some(echo) = &self.echo {
+            calls::add_ice(&echo.call, Side::Citizen, candidate).await?;
+            return Ok(Flow::Continue);
+        }
         let ticket = self.ticket.clone().ok_or(Error::NoCall)?;
         calls::citizen_media(&self.state, &ticket, CitizenMessage::Ice { candidate }).await?;
         Ok(Flow::Continue)
@@ -256,6 +329,8 @@ impl Session for CitizenSession {
                 Ok(Flow::Continue)
             }
             CitizenMessage::Leave => self.leave().await,
+            CitizenMessage::EchoStart => self.echo_start().await,
+            CitizenMessage::EchoStop => self.echo_stop().await,
             CitizenMessage::Offer { description } => self.offer(description).await,
             CitizenMessage::Ice { candidate } => self.ice(candidate).await,
         };
@@ -281,6 +356,9 @@ impl Session for CitizenSession {
     }
 
     async fn on_close(&mut self) {
+        if let Some(echo) = self.echo.take() {
+            echo.stop().await;
+        }
         let Some(ticket) = self.ticket.take() else {
             return;
         };

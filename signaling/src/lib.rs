@@ -10,6 +10,7 @@ pub mod agent;
 pub mod calls;
 pub mod citizen;
 pub mod deliver;
+pub mod echo;
 mod error;
 pub mod hub;
 pub mod media;

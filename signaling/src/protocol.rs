@@ -63,7 +63,12 @@ pub enum CitizenMessage {
     },
     /// Leave the queue.
     Leave,
-    /// The browser's SDP offer for its connection with videoreg (after `call_started`).
+    /// Start a test call (before applying): videoreg sends the browser's media back.
+    EchoStart,
+    /// End the test call.
+    EchoStop,
+    /// The browser's SDP offer for its connection with videoreg (after `call_started` or
+    /// `echo_ready`).
     Offer {
         /// The offer.
         description: SessionDescription,
@@ -98,6 +103,25 @@ pub enum ToCitizen {
         position: u32,
         /// Expected wait in seconds; absent when no agent is working.
         estimate_secs: Option<i64>,
+    },
+    /// The test call may start: create the peer connection and send `offer`.
+    EchoReady {
+        /// STUN/TURN servers for the browser's peer connection.
+        ice_servers: Vec<IceServer>,
+        /// The test call ends by itself after this many seconds.
+        max_secs: u64,
+    },
+    /// Too many test calls right now: try again after the given seconds.
+    EchoBusy {
+        /// Seconds to wait.
+        retry_after_secs: u64,
+    },
+    /// The test call ended.
+    EchoEnded {
+        /// `stopped`, `time_limit`.
+        reason: String,
+        /// What videoreg received from the browser (and sent back).
+        report: Quality,
     },
     /// Joining was refused.
     Refused {
@@ -293,6 +317,14 @@ mod tests {
             resume_token: "r".into(),
         });
         assert_eq!(round_trip(CitizenMessage::Leave), r#"{"type":"leave"}"#);
+        assert_eq!(
+            round_trip(CitizenMessage::EchoStart),
+            r#"{"type":"echo_start"}"#
+        );
+        assert_eq!(
+            round_trip(CitizenMessage::EchoStop),
+            r#"{"type":"echo_stop"}"#
+        );
         let offer = CitizenMessage::Offer {
             description: SessionDescription {
                 kind: "offer".into(),
@@ -330,6 +362,23 @@ mod tests {
                 next_opening: None,
             },
             ToCitizen::AgentFound,
+            ToCitizen::EchoReady {
+                ice_servers: vec![],
+                max_secs: 120,
+            },
+            ToCitizen::EchoBusy {
+                retry_after_secs: 5,
+            },
+            ToCitizen::EchoEnded {
+                reason: "stopped".into(),
+                report: Quality {
+                    packets: 1,
+                    bytes: 2,
+                    lost: 0,
+                    rtt_ms: None,
+                    keyframe_requests: 0,
+                },
+            },
             ToCitizen::CallStarted {
                 ice_servers: vec![IceServer {
                     urls: vec!["stun:x".into()],

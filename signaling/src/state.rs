@@ -7,6 +7,7 @@ use scheduler::{Calendar, Clock, QueuePolicy};
 use store::Store;
 
 use crate::calls::Calls;
+use crate::echo::{EchoLimits, EchoRegistry};
 use crate::hub::Hub;
 use crate::media::MediaConfig;
 use crate::socket::SocketLimits;
@@ -36,4 +37,10 @@ pub struct SignalingState {
     pub media: Arc<MediaConfig>,
     /// The calls this node forwards.
     pub calls: Calls,
+    /// The test calls this node runs.
+    pub echoes: EchoRegistry,
+    /// Test-call limits (read-only, shared).
+    pub echo_limits: Arc<EchoLimits>,
+    /// Whether the client address is taken from `X-Forwarded-For`.
+    pub trust_forwarded_for: bool,
 }

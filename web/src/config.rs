@@ -10,6 +10,7 @@ use scheduler::{AtClosing, Calendar, DailyHours, QueuePolicy, SpecialHours};
 use serde::Deserialize;
 
 use agent_console::StaffPolicy;
+use signaling::echo::EchoLimits;
 use signaling::media::turn::TurnSecret;
 use signaling::media::{IceServer, MediaConfig};
 
@@ -280,6 +281,15 @@ pub struct ServeArgs {
     /// How long handed-out TURN credentials last, in minutes. [default: 240]
     #[arg(long, env = "VIDEOREG_TURN_TTL_MINUTES", value_name = "MINUTES")]
     pub turn_ttl_minutes: Option<u32>,
+    /// Test calls running at once on this node; more are told to retry. [default: 20]
+    #[arg(long, env = "VIDEOREG_TEST_CALL_MAX_CONCURRENT", value_name = "N")]
+    pub test_call_max_concurrent: Option<u32>,
+    /// The longest a test call may last, in seconds. [default: 120]
+    #[arg(long, env = "VIDEOREG_TEST_CALL_MAX_SECONDS", value_name = "SECONDS")]
+    pub test_call_max_seconds: Option<u32>,
+    /// Test calls one client address may start per 10 minutes. [default: 20]
+    #[arg(long, env = "VIDEOREG_TEST_CALL_PER_ADDRESS", value_name = "N")]
+    pub test_call_per_address: Option<u32>,
 }
 
 /// A range of UDP ports, `FIRST-LAST`.
@@ -358,6 +368,9 @@ struct FileConfig {
     ice_servers: Vec<String>,
     turn_secret: Option<String>,
     turn_ttl_minutes: Option<u32>,
+    test_call_max_concurrent: Option<u32>,
+    test_call_max_seconds: Option<u32>,
+    test_call_per_address: Option<u32>,
 }
 
 /// The resolved configuration the server runs with.
@@ -381,6 +394,8 @@ pub struct Settings {
     pub allowed_origins: Vec<String>,
     /// How long a disconnected waiting citizen keeps the place.
     pub grace: TimeDelta,
+    /// Test-call limits.
+    pub echo: EchoLimits,
     /// The media forwarder's sockets and ICE servers.
     pub media: MediaConfig,
 }
@@ -520,6 +535,27 @@ impl Settings {
                 )));
             }
         }
+        let echo = EchoLimits {
+            max_concurrent: count(
+                args.test_call_max_concurrent,
+                file.test_call_max_concurrent,
+                20,
+                "test-call-max-concurrent",
+            )? as usize,
+            max_duration: std::time::Duration::from_secs(u64::from(count(
+                args.test_call_max_seconds,
+                file.test_call_max_seconds,
+                120,
+                "test-call-max-seconds",
+            )?)),
+            per_address: count(
+                args.test_call_per_address,
+                file.test_call_per_address,
+                20,
+                "test-call-per-address",
+            )? as usize,
+            per_address_window: std::time::Duration::from_secs(600),
+        };
         let media = MediaConfig {
             bind_ip: args.media_ip.or(file.media_ip).unwrap_or(bind.ip()),
             ports: ports.first..=ports.last,
@@ -561,6 +597,7 @@ impl Settings {
             allowed_origins,
             grace,
             media,
+            echo,
         })
     }
 

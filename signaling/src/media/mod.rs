@@ -11,7 +11,7 @@ pub mod turn;
 use std::net::IpAddr;
 use std::ops::RangeInclusive;
 
-pub use call::{CandidateFeed, MediaCall, Side, SideCounters};
+pub use call::{CandidateFeed, MediaCall, Quality, Side, SideCounters};
 pub use events::{ChannelEvents, EventStreams, channel_events};
 pub use leg::{codec, out_track};
 use serde::{Deserialize, Serialize};

@@ -1,0 +1,230 @@
+//! The test call: before applying, a citizen's browser sends its media to videoreg and gets it
+//! straight back (the forwarder's loopback case), under limits: so many at once per node, so
+//! long each, so many per client address in a window.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use crate::Error;
+use crate::media::{MediaCall, MediaConfig, Quality, Side};
+use crate::protocol::{IceCandidate, ToCitizen};
+
+/// Test-call limits from configuration.
+#[derive(Debug, Clone)]
+pub struct EchoLimits {
+    /// Test calls running at once on this node.
+    pub max_concurrent: usize,
+    /// The longest a test call may last.
+    pub max_duration: Duration,
+    /// Test calls one client address may start within `per_address_window`.
+    pub per_address: usize,
+    /// The window of `per_address`.
+    pub per_address_window: Duration,
+}
+
+impl Default for EchoLimits {
+    fn default() -> Self {
+        Self {
+            max_concurrent: 20,
+            max_duration: Duration::from_secs(120),
+            per_address: 20,
+            per_address_window: Duration::from_secs(600),
+        }
+    }
+}
+
+/// The test calls running on this node. Cheap to clone; the state is locked only to count.
+#[derive(Debug, Clone, Default)]
+pub struct EchoRegistry {
+    inner: Arc<Mutex<Inner>>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    running: usize,
+    starts: HashMap<String, VecDeque<Instant>>,
+}
+
+/// A place among the running test calls; given back when dropped.
+#[derive(Debug)]
+pub struct EchoPermit {
+    registry: EchoRegistry,
+}
+
+impl Drop for EchoPermit {
+    fn drop(&mut self) {
+        let mut inner = self
+            .registry
+            .inner
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        inner.running = inner.running.saturating_sub(1);
+    }
+}
+
+/// Why a test call cannot start now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Busy {
+    /// Too many running on this node: retry in a few seconds.
+    Full,
+    /// Too many from this address recently: retry after the given time.
+    TooMany(Duration),
+}
+
+impl EchoRegistry {
+    /// Takes a place for a test call from `addr`, or says why not.
+    pub fn try_start(&self, addr: &str, limits: &EchoLimits) -> Result<EchoPermit, Busy> {
+        let now = Instant::now();
+        let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        let starts = inner.starts.entry(addr.to_owned()).or_default();
+        while starts
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= limits.per_address_window)
+        {
+            starts.pop_front();
+        }
+        if starts.len() >= limits.per_address {
+            let oldest = starts.front().copied().unwrap_or(now);
+            return Err(Busy::TooMany(
+                limits
+                    .per_address_window
+                    .saturating_sub(now.duration_since(oldest)),
+            ));
+        }
+        if inner.running >= limits.max_concurrent {
+            return Err(Busy::Full);
+        }
+        inner.running += 1;
+        inner
+            .starts
+            .entry(addr.to_owned())
+            .or_default()
+            .push_back(now);
+        inner.starts.retain(|_, v| !v.is_empty());
+        Ok(EchoPermit {
+            registry: self.clone(),
+        })
+    }
+
+    /// How many test calls run on this node.
+    pub fn running(&self) -> usize {
+        self.inner
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .running
+    }
+}
+
+/// A running test call, owned by the citizen's connection.
+pub struct RunningEcho {
+    /// The loopback media session.
+    pub call: Arc<MediaCall>,
+    /// Ends the test at its time limit; holds the permit, so aborting it frees the place.
+    watchdog: JoinHandle<()>,
+    /// Sends the forwarder's candidates to the browser.
+    pump: JoinHandle<()>,
+}
+
+/// Starts a test call and tells the browser where to send media. `tx` is the connection.
+pub async fn start(
+    media: &MediaConfig,
+    limits: &EchoLimits,
+    permit: EchoPermit,
+    tx: mpsc::Sender<ToCitizen>,
+) -> Result<RunningEcho, Error> {
+    let (call, mut feed) = MediaCall::echo(media).await?;
+    let pump_tx = tx.clone();
+    let pump = tokio::spawn(async move {
+        while let Some((_, c)) = feed.recv().await {
+            let candidate = IceCandidate {
+                candidate: c.candidate,
+                sdp_mid: c.sdp_mid,
+                sdp_m_line_index: c.sdp_mline_index,
+                username_fragment: c.username_fragment,
+            };
+            if pump_tx.send(ToCitizen::Ice { candidate }).await.is_err() {
+                break;
+            }
+        }
+    });
+    let limit = limits.max_duration;
+    let timed = call.clone();
+    let watchdog = tokio::spawn(async move {
+        let _permit = permit;
+        tokio::time::sleep(limit).await;
+        let report = report(&timed).await;
+        timed.close().await;
+        let _ = tx
+            .send(ToCitizen::EchoEnded {
+                reason: "time_limit".into(),
+                report,
+            })
+            .await;
+    });
+    Ok(RunningEcho {
+        call,
+        watchdog,
+        pump,
+    })
+}
+
+/// What the server measured of a test call.
+pub async fn report(call: &MediaCall) -> Quality {
+    call.quality(Side::Citizen).await.unwrap_or(Quality {
+        packets: 0,
+        bytes: 0,
+        lost: 0,
+        rtt_ms: None,
+        keyframe_requests: 0,
+    })
+}
+
+impl RunningEcho {
+    /// Ends the test call now; returns what was measured.
+    pub async fn stop(self) -> Quality {
+        self.watchdog.abort();
+        self.pump.abort();
+        let measured = report(&self.call).await;
+        self.call.close().await;
+        measured
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn places_are_limited_at_once_and_per_address() {
+        let reg = EchoRegistry::default();
+        let limits = EchoLimits {
+            max_concurrent: 2,
+            per_address: 3,
+            per_address_window: Duration::from_secs(60),
+            ..EchoLimits::default()
+        };
+        let a = reg.try_start("1.1.1.1", &limits).expect("first");
+        let _b = reg.try_start("2.2.2.2", &limits).expect("second");
+        assert_eq!(reg.try_start("3.3.3.3", &limits).err(), Some(Busy::Full));
+        drop(a);
+        assert_eq!(reg.running(), 1, "a dropped permit frees its place");
+        let c = reg.try_start("1.1.1.1", &limits).expect("third");
+        drop(c);
+        let d = reg.try_start("1.1.1.1", &limits).expect("fourth");
+        drop(d);
+        assert!(
+            matches!(reg.try_start("1.1.1.1", &limits), Err(Busy::TooMany(_))),
+            "3 starts per minute"
+        );
+        tokio::time::advance(Duration::from_secs(61)).await;
+        assert!(
+            reg.try_start("1.1.1.1", &limits).is_ok(),
+            "the window has passed"
+        );
+    }
+}

@@ -1,0 +1,124 @@
+//! The test call through the real server: a webrtc-rs peer gets its own media back, and the
+//! limits (at once, per address, duration) and teardown hold.
+
+use std::time::Duration;
+
+use rtc::rtp_transceiver::rtp_sender::RtpCodecKind;
+use serde_json::json;
+use web::config::ServeArgs;
+
+use crate::helpers::{Db, TestApp, spawn_app, spawn_app_with};
+use crate::media_helpers::TestPeer;
+
+/// Waits (bounded) until no test call runs on the server.
+async fn no_test_calls(app: &TestApp) {
+    for _ in 0..250 {
+        if app.state().signaling.echoes.running() == 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("a test call is still running");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_gets_its_own_audio_and_video_back() {
+    let app = spawn_app().await;
+    let mut ws = app.citizen().await;
+    ws.send(json!({ "type": "echo_start" })).await;
+    let ready = ws.until("echo_ready").await;
+    assert_eq!(ready["max_secs"], 120);
+    let mut peer = TestPeer::new(0x0E00_0000, "echo").await;
+    peer.connect(&mut ws).await;
+    peer.send("E", 60).await.expect("sender");
+    for _ in 0..30 {
+        if peer.payloads(RtpCodecKind::Audio).len() >= 50
+            && peer.payloads(RtpCodecKind::Video).len() >= 50
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for (kind, k) in [(RtpCodecKind::Video, 'V'), (RtpCodecKind::Audio, 'A')] {
+        let back = peer.payloads(kind);
+        assert!(
+            back.len() >= 50,
+            "{} {kind} packets came back of 60",
+            back.len()
+        );
+        assert!(
+            back.iter().all(|p| p.starts_with(&format!("E{k}"))),
+            "its own payloads: {back:?}"
+        );
+    }
+    ws.send(json!({ "type": "echo_stop" })).await;
+    let ended = ws.until("echo_ended").await;
+    assert_eq!(ended["reason"], "stopped");
+    assert!(
+        ended["report"]["packets"]
+            .as_u64()
+            .is_some_and(|n| n >= 100),
+        "{ended}"
+    );
+    assert!(ended["report"]["bytes"].as_u64().is_some_and(|n| n > 0));
+    no_test_calls(&app).await;
+    let ports = peer.forwarder_ports();
+    assert_eq!(ports.len(), 1, "one socket for the echo: {ports:?}");
+    assert!(
+        std::net::UdpSocket::bind(("127.0.0.1", ports[0])).is_ok(),
+        "its port was released"
+    );
+    peer.close().await;
+}
+
+#[tokio::test]
+async fn over_the_limit_a_citizen_is_told_to_retry_not_left_waiting() {
+    let args = ServeArgs {
+        test_call_max_concurrent: Some(1),
+        test_call_per_address: Some(2),
+        ..ServeArgs::default()
+    };
+    let app = spawn_app_with(Db::Sqlite, args).await;
+    let mut first = app.citizen().await;
+    first.send(json!({ "type": "echo_start" })).await;
+    first.until("echo_ready").await;
+    let mut second = app.citizen().await;
+    second.send(json!({ "type": "echo_start" })).await;
+    let busy = second.until("echo_busy").await;
+    assert_eq!(busy["retry_after_secs"], 5);
+    first.send(json!({ "type": "echo_stop" })).await;
+    first.until("echo_ended").await;
+    second.send(json!({ "type": "echo_start" })).await;
+    second.until("echo_ready").await;
+    second.send(json!({ "type": "echo_stop" })).await;
+    second.until("echo_ended").await;
+    // Two starts from this address in ten minutes is the limit here.
+    second.send(json!({ "type": "echo_start" })).await;
+    let busy = second.until("echo_busy").await;
+    assert!(
+        busy["retry_after_secs"].as_u64().is_some_and(|s| s > 500),
+        "{busy}"
+    );
+}
+
+#[tokio::test]
+async fn a_test_call_ends_at_its_time_limit_and_when_the_socket_goes() {
+    let args = ServeArgs {
+        test_call_max_seconds: Some(1),
+        ..ServeArgs::default()
+    };
+    let app = spawn_app_with(Db::Sqlite, args).await;
+    let mut ws = app.citizen().await;
+    ws.send(json!({ "type": "echo_start" })).await;
+    ws.until("echo_ready").await;
+    let ended = ws.until("echo_ended").await;
+    assert_eq!(ended["reason"], "time_limit");
+    no_test_calls(&app).await;
+
+    let mut gone = app.citizen().await;
+    gone.send(json!({ "type": "echo_start" })).await;
+    gone.until("echo_ready").await;
+    assert_eq!(app.state().signaling.echoes.running(), 1);
+    gone.close().await;
+    no_test_calls(&app).await;
+}
