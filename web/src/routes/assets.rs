@@ -9,12 +9,17 @@ use crate::state::AppState;
 
 const APP_CSS: &str = include_str!("../../static/app.css");
 const LOCAL_TIME_JS: &str = include_str!("../../static/local-time.js");
+const TEST_CALL_JS: &str = include_str!("../../static/test-call.js");
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route(
             "/static/app.css",
             get(|| async { asset("text/css; charset=utf-8", APP_CSS) }),
+        )
+        .route(
+            "/static/test-call.js",
+            get(|| async { asset("text/javascript; charset=utf-8", TEST_CALL_JS) }),
         )
         .route(
             "/static/local-time.js",

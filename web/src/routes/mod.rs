@@ -5,6 +5,7 @@ mod assets;
 mod health;
 mod landing;
 mod service_hours;
+mod test_call;
 
 use std::time::Duration;
 
@@ -27,6 +28,7 @@ pub fn router(state: AppState) -> Router {
         .merge(health::routes())
         .merge(service_hours::routes())
         .merge(applications::routes())
+        .merge(test_call::routes())
         .merge(assets::routes())
         .merge(agent_console::router())
         .merge(signaling::citizen::router())

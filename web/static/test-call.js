@@ -1,0 +1,185 @@
+// The test call: camera and microphone preview, then an echo through videoreg's server,
+// measured with getStats() and judged good / fair / poor. The thresholds live here, in one
+// place, and are documented in docs/test-call.md.
+export const THRESHOLDS = {
+  good: { rttMs: 150, lossPct: 2, jitterMs: 30, kbps: 300 },
+  fair: { rttMs: 400, lossPct: 8, jitterMs: 80, kbps: 100 },
+};
+const MEASURE_SECONDS = 10;
+const NO_MEDIA_SECONDS = 15;
+
+const texts = JSON.parse(document.getElementById("texts").textContent);
+const $ = (id) => document.getElementById(id);
+const say = (key, vars = {}) => {
+  let text = texts[key] || key;
+  for (const [k, v] of Object.entries(vars)) text = text.replace(`{${k}}`, v);
+  $("message").textContent = text;
+  $("message").dataset.key = key;
+};
+
+export function verdict({ rttMs, lossPct, jitterMs, kbps }) {
+  const within = (t) => rttMs <= t.rttMs && lossPct <= t.lossPct && jitterMs <= t.jitterMs && kbps >= t.kbps;
+  if (within(THRESHOLDS.good)) return "good";
+  if (within(THRESHOLDS.fair)) return "fair";
+  return "poor";
+}
+
+let stream = null;
+
+async function openDevices() {
+  const camera = $("camera").value, microphone = $("microphone").value;
+  if (stream) stream.getTracks().forEach((t) => t.stop());
+  stream = await navigator.mediaDevices.getUserMedia({
+    video: camera ? { deviceId: { exact: camera } } : true,
+    audio: microphone ? { deviceId: { exact: microphone } } : true,
+  });
+  $("preview").srcObject = stream;
+  meter(stream);
+}
+
+function meter(s) {
+  const Ctx = window.AudioContext || window.webkitAudioContext;
+  if (!Ctx || !s.getAudioTracks().length) return;
+  const ctx = new Ctx();
+  const analyser = ctx.createAnalyser();
+  analyser.fftSize = 512;
+  ctx.createMediaStreamSource(s).connect(analyser);
+  const data = new Uint8Array(analyser.fftSize);
+  const draw = () => {
+    analyser.getByteTimeDomainData(data);
+    let peak = 0;
+    for (const v of data) peak = Math.max(peak, Math.abs(v - 128));
+    $("level").style.width = `${Math.min(100, (peak / 128) * 200)}%`;
+    requestAnimationFrame(draw);
+  };
+  draw();
+}
+
+async function listDevices() {
+  const devices = await navigator.mediaDevices.enumerateDevices();
+  for (const [select, kind] of [[$("camera"), "videoinput"], [$("microphone"), "audioinput"]]) {
+    select.replaceChildren();
+    devices.filter((d) => d.kind === kind).forEach((d, i) => {
+      const o = document.createElement("option");
+      o.value = d.deviceId;
+      o.textContent = d.label || `${kind === "videoinput" ? "📷" : "🎤"} ${i + 1}`;
+      select.append(o);
+    });
+  }
+}
+
+function errorKey(e) {
+  switch (e && e.name) {
+    case "NotAllowedError": case "SecurityError": return "denied";
+    case "NotFoundError": case "OverconstrainedError": return "no_device";
+    case "NotReadableError": case "AbortError": return "busy_device";
+    default: return "no_device";
+  }
+}
+
+function runTest() {
+  $("start").disabled = true;
+  say("connecting");
+  const ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/citizen`);
+  const send = (m) => ws.readyState === WebSocket.OPEN && ws.send(JSON.stringify(m));
+  let pc = null, finished = false, started = 0, lastBytes = 0, lastAt = 0;
+  let timer = null;
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    clearInterval(timer);
+    send({ type: "echo_stop" });
+    if (pc) pc.close();
+  };
+  ws.onopen = () => send({ type: "echo_start" });
+  window.addEventListener("pagehide", finish);
+  ws.onclose = () => { if (!finished) { say("socket"); finish(); $("start").disabled = false; } };
+  ws.onmessage = async (event) => {
+    const m = JSON.parse(event.data);
+    if (m.type === "echo_busy") {
+      say("server_busy", { s: m.retry_after_secs });
+      setTimeout(() => send({ type: "echo_start" }), m.retry_after_secs * 1000);
+    } else if (m.type === "echo_ready") {
+      pc = new RTCPeerConnection({ iceServers: m.ice_servers });
+      stream.getTracks().forEach((t) => pc.addTrack(t, stream));
+      pc.onicecandidate = (e) => e.candidate && send({ type: "ice", candidate: e.candidate.toJSON() });
+      pc.ontrack = (e) => { $("returned").srcObject = e.streams[0] || new MediaStream([e.track]); };
+      const offer = await pc.createOffer();
+      await pc.setLocalDescription(offer);
+      send({ type: "offer", description: { type: offer.type, sdp: offer.sdp } });
+      started = Date.now();
+      timer = setInterval(measure, 1000);
+    } else if (m.type === "answer") {
+      await pc.setRemoteDescription(m.description);
+    } else if (m.type === "ice") {
+      await pc.addIceCandidate(m.candidate).catch(() => {});
+    } else if (m.type === "echo_ended") {
+      if (!finished) finish();
+      ws.close();
+    }
+  };
+
+  async function measure() {
+    const stats = await pc.getStats();
+    let rtt = null, bytes = 0, lost = 0, received = 0, jitter = 0;
+    stats.forEach((s) => {
+      if (s.type === "candidate-pair" && s.nominated && s.currentRoundTripTime !== undefined) rtt = s.currentRoundTripTime * 1000;
+      if (s.type === "inbound-rtp") {
+        bytes += s.bytesReceived || 0;
+        lost += Math.max(0, s.packetsLost || 0);
+        received += s.packetsReceived || 0;
+        jitter = Math.max(jitter, (s.jitter || 0) * 1000);
+      }
+    });
+    const now = Date.now();
+    const kbps = lastAt ? ((bytes - lastBytes) * 8) / (now - lastAt) : 0;
+    lastBytes = bytes; lastAt = now;
+    const lossPct = received + lost ? (lost * 100) / (received + lost) : 0;
+    $("results").hidden = false;
+    $("bytes").textContent = String(bytes);
+    $("rtt").textContent = rtt === null ? "—" : `${Math.round(rtt)} ms`;
+    $("loss").textContent = `${lossPct.toFixed(1)} %`;
+    $("jitter").textContent = `${Math.round(jitter)} ms`;
+    $("bitrate").textContent = `${Math.round(kbps)} kbit/s`;
+    const elapsed = (now - started) / 1000;
+    if (bytes > 0) {
+      say("measuring");
+      $("continue").hidden = false;
+      $("continue").removeAttribute("aria-disabled");
+    } else if (elapsed > NO_MEDIA_SECONDS) {
+      say("no_media");
+      finish();
+      $("start").disabled = false;
+      return;
+    }
+    if (bytes > 0 && elapsed >= MEASURE_SECONDS) {
+      const v = verdict({ rttMs: rtt ?? 0, lossPct, jitterMs: jitter, kbps });
+      // The verdict is shown once; the picture keeps coming back (and the numbers keep
+      // updating) until the citizen moves on or the server's time limit ends the test.
+      if (!$("verdict").dataset.verdict) {
+        $("verdict").dataset.verdict = v;
+        $("verdict").textContent = texts[v];
+        say("done");
+      }
+    }
+  }
+}
+
+async function main() {
+  if (!window.RTCPeerConnection || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+    say("unsupported");
+    return;
+  }
+  try {
+    await openDevices();
+    await listDevices();
+    say("ready");
+    $("start").disabled = false;
+  } catch (e) {
+    say(errorKey(e));
+  }
+  $("camera").onchange = $("microphone").onchange = () => openDevices().catch((e) => say(errorKey(e)));
+  $("start").onclick = runTest;
+}
+
+main();
