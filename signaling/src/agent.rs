@@ -117,6 +117,21 @@ impl AgentSession {
             .await;
             return Ok(());
         }
+        let needs_citizen = matches!(
+            message,
+            AgentMessage::Accept
+                | AgentMessage::Requeue
+                | AgentMessage::HangUp
+                | AgentMessage::Offer { .. }
+        );
+        if needs_citizen && self.ticket.is_none() {
+            self.send(error(
+                "no_citizen",
+                "No tiene ningún ciudadano. / You have no citizen.",
+            ))
+            .await;
+            return Ok(());
+        }
         let now = self.state.clock.now();
         match message {
             AgentMessage::SetState { state, reason } => {
@@ -172,11 +187,6 @@ impl AgentSession {
             }
             AgentMessage::Accept => {
                 let Some(ticket) = self.ticket.clone() else {
-                    self.send(error(
-                        "no_citizen",
-                        "No tiene ningún ciudadano. / You have no citizen.",
-                    ))
-                    .await;
                     return Ok(());
                 };
                 if self.state.store.answer_ticket(&ticket, now).await? {
@@ -198,11 +208,6 @@ impl AgentSession {
             }
             AgentMessage::Requeue => {
                 let Some(ticket) = self.ticket.take() else {
-                    self.send(error(
-                        "no_citizen",
-                        "No tiene ningún ciudadano. / You have no citizen.",
-                    ))
-                    .await;
                     return Ok(());
                 };
                 self.requeue(&ticket).await?;
@@ -214,11 +219,6 @@ impl AgentSession {
             }
             AgentMessage::Offer { description } => {
                 let Some(ticket) = self.ticket.clone() else {
-                    self.send(error(
-                        "no_citizen",
-                        "No tiene ningún ciudadano. / You have no citizen.",
-                    ))
-                    .await;
                     return Ok(());
                 };
                 let answer = calls::offer(&self.state, &ticket, Side::Agent, description).await?;
@@ -235,11 +235,6 @@ impl AgentSession {
             }
             AgentMessage::HangUp => {
                 let Some(ticket) = self.ticket.take() else {
-                    self.send(error(
-                        "no_citizen",
-                        "No tiene ningún ciudadano. / You have no citizen.",
-                    ))
-                    .await;
                     return Ok(());
                 };
                 calls::end(&self.state, &ticket).await;

@@ -148,6 +148,56 @@ async fn enrolment_for(
     Ok(Enrolment { secret, qr_svg })
 }
 
+/// A code submission that passed the checks both forms share.
+struct Submission {
+    session: StaffSession,
+    user: StaffUser,
+    code: String,
+    now: chrono::DateTime<chrono::Utc>,
+}
+
+/// The checks both code forms share: a half-finished sign-in, an account that is (or is not
+/// yet) enrolled, the CSRF token, and the brute-force gate. `Err` is where to send the visitor.
+async fn checked(
+    state: &ConsoleState,
+    lang: Lang,
+    headers: &HeaderMap,
+    form: Result<Form<CodeForm>, FormRejection>,
+    enrolled: bool,
+) -> Result<Result<Submission, Response>, Error> {
+    let (session, user) = match awaiting(state, headers).await? {
+        Ok(pair) => pair,
+        Err(elsewhere) => return Ok(Err(elsewhere)),
+    };
+    if user.totp_secret.is_some() != enrolled {
+        let to = if enrolled {
+            "/staff/mfa/enroll"
+        } else {
+            "/staff/mfa"
+        };
+        return Ok(Err(Redirect::to(to).into_response()));
+    }
+    let form = form.map(|Form(f)| f).unwrap_or(CodeForm {
+        code: String::new(),
+        csrf: String::new(),
+    });
+    if !csrf_ok(&session.csrf_token, &form.csrf) {
+        return Ok(Err(
+            (StatusCode::FORBIDDEN, super::forbidden_page()).into_response()
+        ));
+    }
+    let now = state.clock.now();
+    if let Some(r) = gate_response(state, lang, &user.name, now).await? {
+        return Ok(Err(r));
+    }
+    Ok(Ok(Submission {
+        session,
+        user,
+        code: form.code,
+        now,
+    }))
+}
+
 pub async fn submit(
     State(state): State<ConsoleState>,
     lang: Lang,
@@ -155,25 +205,19 @@ pub async fn submit(
     headers: HeaderMap,
     form: Result<Form<CodeForm>, FormRejection>,
 ) -> Result<Response, Error> {
-    let (session, user) = match awaiting(&state, &headers).await? {
-        Ok(pair) => pair,
+    let Submission {
+        session,
+        user,
+        code,
+        now,
+    } = match checked(&state, lang, &headers, form, true).await? {
+        Ok(submission) => submission,
         Err(elsewhere) => return Ok(elsewhere),
     };
     let Some(secret) = user.totp_secret.clone() else {
         return Ok(Redirect::to("/staff/mfa/enroll").into_response());
     };
-    let form = form.map(|Form(f)| f).unwrap_or(CodeForm {
-        code: String::new(),
-        csrf: String::new(),
-    });
-    if !csrf_ok(&session.csrf_token, &form.csrf) {
-        return Ok((StatusCode::FORBIDDEN, super::forbidden_page()).into_response());
-    }
-    let now = state.clock.now();
-    if let Some(r) = gate_response(&state, lang, &user.name, now).await? {
-        return Ok(r);
-    }
-    let accepted = match totp::check(&secret, &form.code, now)? {
+    let accepted = match totp::check(&secret, &code, now)? {
         Some(step) => state.store.advance_staff_totp_step(&user.id, step).await?,
         None => false,
     };
@@ -203,26 +247,17 @@ pub async fn enrol_submit(
     headers: HeaderMap,
     form: Result<Form<CodeForm>, FormRejection>,
 ) -> Result<Response, Error> {
-    let (session, user) = match awaiting(&state, &headers).await? {
-        Ok(pair) => pair,
+    let Submission {
+        session,
+        user,
+        code,
+        now,
+    } = match checked(&state, lang, &headers, form, false).await? {
+        Ok(submission) => submission,
         Err(elsewhere) => return Ok(elsewhere),
     };
-    if user.totp_secret.is_some() {
-        return Ok(Redirect::to("/staff/mfa").into_response());
-    }
-    let form = form.map(|Form(f)| f).unwrap_or(CodeForm {
-        code: String::new(),
-        csrf: String::new(),
-    });
-    if !csrf_ok(&session.csrf_token, &form.csrf) {
-        return Ok((StatusCode::FORBIDDEN, super::forbidden_page()).into_response());
-    }
-    let now = state.clock.now();
-    if let Some(r) = gate_response(&state, lang, &user.name, now).await? {
-        return Ok(r);
-    }
     let enrolment = enrolment_for(&state, &session, &user).await?;
-    let Some(step) = totp::check(&enrolment.secret, &form.code, now)? else {
+    let Some(step) = totp::check(&enrolment.secret, &code, now)? else {
         failed(&state, lang, &user.name, &addr, now).await?;
         let msg = lang.pick(
             "El código no coincide. Compruebe la hora de su teléfono y escriba el código actual.",

@@ -9,7 +9,6 @@ use signaling::media::Side;
 
 use rtc::rtp_transceiver::rtp_sender::RtpCodecKind;
 use serde_json::json;
-use store::StaffRole;
 
 use crate::helpers::spawn_app;
 use crate::media_helpers::TestPeer;
@@ -17,26 +16,7 @@ use crate::media_helpers::TestPeer;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn citizen_and_agent_media_cross_through_the_forwarder_both_ways() {
     let app = spawn_app().await;
-    let token = app.application("12345678Z", "15/03/2031").await;
-    let mut citizen = app.citizen().await;
-    citizen
-        .send(json!({ "type": "join", "application": token }))
-        .await;
-    citizen.until("queued").await;
-
-    app.add_staff("ana", StaffRole::Agent).await;
-    let mut browser = app.browser();
-    browser.sign_in("ana").await;
-    let mut agent = app
-        .try_ws("/ws/agent", Some(&app.base), Some(&browser.cookie_header()))
-        .await
-        .expect("console");
-    agent.send(json!({ "type": "take_next" })).await;
-    agent.until("offered").await;
-    agent.send(json!({ "type": "accept" })).await;
-    let started = agent.until("call_started").await;
-    assert!(started["ice_servers"].is_array());
-    citizen.until("call_started").await;
+    let (mut citizen, _, mut agent) = app.accepted_call().await;
 
     let mut citizen_peer = TestPeer::new(0x0C00_0000, "citizen").await;
     let mut agent_peer = TestPeer::new(0x0A00_0000, "agent").await;

@@ -6,8 +6,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use chrono::TimeDelta;
-use serde_json::{Value, json};
-use store::StaffRole;
+use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 use web::config::ServeArgs;
@@ -15,7 +14,6 @@ use webrtc::peer_connection::RTCIceServer;
 
 use crate::helpers::{Db, TestApp, spawn_app_with};
 use crate::media_helpers::TestPeer;
-use crate::ws_helpers::Ws;
 
 const SECRET: &str = "turn-secret-for-tests";
 
@@ -96,29 +94,6 @@ async fn coturn() -> (Child, u16) {
     (child, port)
 }
 
-/// A call accepted by an agent; returns the citizen socket and the ICE servers it was given.
-async fn accepted_call(app: &TestApp) -> (Ws, Value, Ws) {
-    let token = app.application("12345678Z", "15/03/2031").await;
-    let mut citizen = app.citizen().await;
-    citizen
-        .send(json!({ "type": "join", "application": token }))
-        .await;
-    citizen.until("queued").await;
-    app.add_staff("ana", StaffRole::Agent).await;
-    let mut b = app.browser();
-    b.sign_in("ana").await;
-    let mut agent = app
-        .try_ws("/ws/agent", Some(&app.base), Some(&b.cookie_header()))
-        .await
-        .expect("console");
-    agent.send(json!({ "type": "take_next" })).await;
-    agent.until("offered").await;
-    agent.send(json!({ "type": "accept" })).await;
-    agent.until("call_started").await;
-    let started = citizen.until("call_started").await;
-    (citizen, started["ice_servers"].clone(), agent)
-}
-
 fn servers(v: &Value) -> Vec<RTCIceServer> {
     v.as_array()
         .expect("ice servers")
@@ -150,7 +125,7 @@ async fn app_with_turn(port: u16) -> TestApp {
 async fn a_relay_only_citizen_connects_through_coturn_with_the_credentials_handed_out() {
     let (_coturn, port) = coturn().await;
     let app = app_with_turn(port).await;
-    let (mut citizen, ice, _agent) = accepted_call(&app).await;
+    let (mut citizen, ice, _agent) = app.accepted_call().await;
     let given = servers(&ice);
     assert_eq!(given[0].urls, [format!("turn:127.0.0.1:{port}")]);
     assert!(
@@ -176,7 +151,7 @@ async fn a_relay_only_citizen_connects_through_coturn_with_the_credentials_hande
 async fn wrong_or_expired_turn_credentials_do_not_connect() {
     let (_coturn, port) = coturn().await;
     let app = app_with_turn(port).await;
-    let (mut citizen, ice, _agent) = accepted_call(&app).await;
+    let (mut citizen, ice, _agent) = app.accepted_call().await;
     let mut wrong = servers(&ice);
     wrong[0].credential = "not-the-password".to_owned();
     let mut peer = TestPeer::with_ice(0x0C00_0000, "citizen", wrong, true).await;

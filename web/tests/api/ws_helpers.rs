@@ -54,6 +54,31 @@ impl TestApp {
             .expect("citizen socket")
     }
 
+    /// A citizen in a call accepted by a new agent `ana`: the citizen's socket, the ICE
+    /// servers the citizen was given, and the agent's socket.
+    pub async fn accepted_call(&self) -> (Ws, serde_json::Value, Ws) {
+        let token = self.application("12345678Z", "15/03/2031").await;
+        let mut citizen = self.citizen().await;
+        citizen
+            .send(serde_json::json!({ "type": "join", "application": token }))
+            .await;
+        citizen.until("queued").await;
+        self.add_staff("ana", store::StaffRole::Agent).await;
+        let mut b = self.browser();
+        b.sign_in("ana").await;
+        let mut agent = self
+            .try_ws("/ws/agent", Some(&self.base), Some(&b.cookie_header()))
+            .await
+            .expect("console");
+        agent.send(serde_json::json!({ "type": "take_next" })).await;
+        agent.until("offered").await;
+        agent.send(serde_json::json!({ "type": "accept" })).await;
+        let started = agent.until("call_started").await;
+        assert!(started["ice_servers"].is_array());
+        let started = citizen.until("call_started").await;
+        (citizen, started["ice_servers"].clone(), agent)
+    }
+
     /// Applies with a demo identity and returns the application token.
     pub async fn application(&self, id: &str, contrast: &str) -> String {
         let (status, body) = self.apply(id, contrast).await;
