@@ -23,6 +23,16 @@ CREATE TABLE applications (
 );
 CREATE INDEX applications_by_id_number ON applications (id_number);
 
+-- A finished test call: its result (JSON, measured by the browser and by the server), kept
+-- under a token the application must present; single use, short-lived.
+CREATE TABLE test_calls (
+    token_hash TEXT PRIMARY KEY,
+    result     TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    used_at    BIGINT
+);
+
 CREATE TABLE verification_failures (
     id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     id_number   TEXT NOT NULL,

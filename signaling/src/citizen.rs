@@ -59,6 +59,9 @@ async fn serve(socket: WebSocket, state: SignalingState, addr: String) {
     socket::run(socket, limits, session, tx, rx).await;
 }
 
+/// How long a passed test call may be presented with an application.
+const TEST_CALL_VALID: chrono::TimeDelta = chrono::TimeDelta::minutes(30);
+
 struct CitizenSession {
     state: SignalingState,
     id: u64,
@@ -224,6 +227,56 @@ impl CitizenSession {
         Ok(Flow::Continue)
     }
 
+    /// Keeps a passed test call under a token: the browser's verdict and numbers and what the
+    /// server measured. Passed means media reached videoreg and came back.
+    async fn echo_result(
+        &mut self,
+        verdict: &str,
+        rtt_ms: Option<f64>,
+        loss_pct: f64,
+        jitter_ms: f64,
+        kbps: f64,
+    ) -> Result<Flow, Error> {
+        let Some(echo) = &self.echo else {
+            return Err(Error::NoCall);
+        };
+        let numbers_ok = [rtt_ms.unwrap_or(0.0), loss_pct, jitter_ms, kbps]
+            .iter()
+            .all(|n| n.is_finite() && (0.0..1e7).contains(n));
+        if !matches!(verdict, "good" | "fair" | "poor") || !numbers_ok {
+            return Err(Error::BadMedia(
+                "echo_result: verdict good|fair|poor and non-negative numbers".into(),
+            ));
+        }
+        let server = echo::report(&echo.call).await;
+        if server.packets == 0 {
+            self.send(error(
+                "no_media",
+                "Aún no nos llega su imagen. / Your media has not reached us yet.",
+            ))
+            .await;
+            return Ok(Flow::Continue);
+        }
+        let result = serde_json::json!({
+            "verdict": verdict,
+            "browser": { "rtt_ms": rtt_ms, "loss_pct": loss_pct, "jitter_ms": jitter_ms, "kbps": kbps },
+            "server": server,
+        })
+        .to_string();
+        let (token, hash) = store::secrets::new_token()?;
+        let now = self.state.clock.now();
+        self.state
+            .store
+            .insert_test_call(&hash, &result, now, now + TEST_CALL_VALID)
+            .await?;
+        self.send(ToCitizen::TestPassed {
+            test_token: token,
+            expires_secs: TEST_CALL_VALID.num_seconds(),
+        })
+        .await;
+        Ok(Flow::Continue)
+    }
+
     async fn echo_stop(&mut self) -> Result<Flow, Error> {
         let running = self.echo.take().ok_or(Error::NoCall)?;
         let report = running.stop().await;
@@ -331,6 +384,16 @@ impl Session for CitizenSession {
             CitizenMessage::Leave => self.leave().await,
             CitizenMessage::EchoStart => self.echo_start().await,
             CitizenMessage::EchoStop => self.echo_stop().await,
+            CitizenMessage::EchoResult {
+                verdict,
+                rtt_ms,
+                loss_pct,
+                jitter_ms,
+                kbps,
+            } => {
+                self.echo_result(&verdict, rtt_ms, loss_pct, jitter_ms, kbps)
+                    .await
+            }
             CitizenMessage::Offer { description } => self.offer(description).await,
             CitizenMessage::Ice { candidate } => self.ice(candidate).await,
         };

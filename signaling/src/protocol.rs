@@ -67,6 +67,21 @@ pub enum CitizenMessage {
     EchoStart,
     /// End the test call.
     EchoStop,
+    /// What the browser measured during the test call, and its verdict; answered with
+    /// `test_passed` once videoreg has received media.
+    EchoResult {
+        /// `good`, `fair` or `poor`.
+        verdict: String,
+        /// Round-trip time in milliseconds, if measured.
+        #[serde(default)]
+        rtt_ms: Option<f64>,
+        /// Packets lost, in percent.
+        loss_pct: f64,
+        /// Jitter in milliseconds.
+        jitter_ms: f64,
+        /// Received bitrate in kbit/s.
+        kbps: f64,
+    },
     /// The browser's SDP offer for its connection with videoreg (after `call_started` or
     /// `echo_ready`).
     Offer {
@@ -115,6 +130,13 @@ pub enum ToCitizen {
     EchoBusy {
         /// Seconds to wait.
         retry_after_secs: u64,
+    },
+    /// The test call passed: present this token with the application (single use).
+    TestPassed {
+        /// The token.
+        test_token: String,
+        /// How long it stays valid, in seconds.
+        expires_secs: i64,
     },
     /// The test call ended.
     EchoEnded {

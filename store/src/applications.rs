@@ -21,6 +21,8 @@ pub struct NewApplication<'a> {
     pub created_at: DateTime<Utc>,
     /// When the token stops being accepted.
     pub expires_at: DateTime<Utc>,
+    /// The test call's result (JSON) the application was made with.
+    pub test_call: Option<&'a str>,
 }
 
 /// A stored application.
@@ -40,8 +42,8 @@ impl Store {
     /// Stores a new application.
     pub async fn insert_application(&self, a: &NewApplication<'_>) -> Result<()> {
         sqlx::query(
-            "INSERT INTO applications (id, token_hash, id_number, client_addr, created_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO applications (id, token_hash, id_number, client_addr, created_at, expires_at, test_call)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(a.id)
         .bind(a.token_hash)
@@ -49,6 +51,7 @@ impl Store {
         .bind(a.client_addr)
         .bind(to_millis(a.created_at))
         .bind(to_millis(a.expires_at))
+        .bind(a.test_call)
         .execute(&self.pool)
         .await?;
         Ok(())

@@ -17,6 +17,7 @@ mod error;
 mod identities;
 pub mod secrets;
 mod staff;
+mod test_calls;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod tickets;

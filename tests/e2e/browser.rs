@@ -194,6 +194,15 @@ async fn the_test_call_page_gets_the_fake_camera_back_and_gives_a_verdict() {
         cont.is_displayed().await.expect("visibility"),
         "Continue is visible"
     );
+    eventually("the test call's token kept for the application", || async {
+        c.execute(
+            "return sessionStorage.getItem('videoreg.test_call')",
+            vec![],
+        )
+        .await
+        .is_ok_and(|v| v.as_str().is_some_and(|t| t.len() >= 43))
+    })
+    .await;
     c.execute(
         "document.getElementById('results').scrollIntoView()",
         vec![],

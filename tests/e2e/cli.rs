@@ -1,4 +1,4 @@
-use crate::helpers::{run, scratch_dir, sqlite_url, start};
+use crate::helpers::{passed_test_call, run, scratch_dir, sqlite_url, start};
 
 #[tokio::test]
 async fn help_lists_every_option() {
@@ -120,7 +120,7 @@ async fn import_reports_every_bad_line_and_imports_nothing() {
     ] {
         let r = client
             .post(server.url("/api/v1/applications"))
-            .json(&serde_json::json!({ "id_number": id, "contrast": contrast }))
+            .json(&serde_json::json!({ "id_number": id, "contrast": contrast, "test_call": passed_test_call(&db).await }))
             .send()
             .await
             .expect("apply");

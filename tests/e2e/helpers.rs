@@ -116,3 +116,24 @@ impl Server {
         format!("{}{path}", self.base)
     }
 }
+
+/// A passed test call's token, written straight into the server's database (the real test
+/// call is tested in web's echo tests and in the browser test).
+pub async fn passed_test_call(database_url: &str) -> String {
+    let store = store::Store::open(database_url)
+        .await
+        .expect("open the server's database");
+    let (token, hash) = store::secrets::new_token().expect("token");
+    let now = chrono::Utc::now();
+    store
+        .insert_test_call(
+            &hash,
+            r#"{"verdict":"good"}"#,
+            now,
+            now + chrono::TimeDelta::minutes(30),
+        )
+        .await
+        .expect("store a test call");
+    store.close().await;
+    token
+}

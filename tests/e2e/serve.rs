@@ -2,7 +2,7 @@ use std::time::Duration;
 
 use store::testing::TestDatabase;
 
-use crate::helpers::{scratch_dir, sqlite_url, start};
+use crate::helpers::{passed_test_call, scratch_dir, sqlite_url, start};
 
 #[tokio::test]
 async fn the_binary_serves_on_port_0_and_creates_its_sqlite_file() {
@@ -104,7 +104,7 @@ async fn the_demo_prints_its_fictional_registry_and_accepts_it() {
     let client = reqwest::Client::new();
     let r = client
         .post(server.url("/api/v1/applications"))
-        .json(&serde_json::json!({ "id_number": "12345678Z", "contrast": "15-03-2031" }))
+        .json(&serde_json::json!({ "id_number": "12345678Z", "contrast": "15-03-2031", "test_call": passed_test_call(&sqlite_url(&dir)).await }))
         .send()
         .await
         .expect("apply");

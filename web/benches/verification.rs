@@ -88,14 +88,25 @@ async fn main() {
         std::future::pending(),
     ));
     let client = reqwest::Client::new();
-    let post = |id: String, contrast: &'static str| {
+    // Every request carries a passed test call (stored directly; failed attempts do not use
+    // it up, so a fresh one is minted before each request, outside the timed part).
+    let mint = |store: store::Store| async move {
+        let (token, hash) = store::secrets::new_token().expect("token");
+        let now = Clock::System.now();
+        store
+            .insert_test_call(&hash, "{}", now, now + chrono::TimeDelta::minutes(30))
+            .await
+            .expect("test call");
+        token
+    };
+    let post = |id: String, contrast: &'static str, test_call: String| {
         let client = client.clone();
         let url = format!("{base}/api/v1/applications");
         async move {
             let t = Instant::now();
             let r = client
                 .post(url)
-                .json(&serde_json::json!({ "id_number": id, "contrast": contrast }))
+                .json(&serde_json::json!({ "id_number": id, "contrast": contrast, "test_call": test_call }))
                 .send()
                 .await
                 .expect("request");
@@ -106,17 +117,17 @@ async fn main() {
     };
     // Warm up connections and caches.
     for i in 0..20 {
-        post(dni(10_000_000 + i), "01/01/2030").await;
+        post(dni(10_000_000 + i), "01/01/2030", mint(store.clone()).await).await;
     }
     let (mut unknown, mut wrong, mut right) = (Vec::new(), Vec::new(), Vec::new());
     for i in 0..ROUNDS as u32 {
-        let (t, s) = post(dni(50_000_000 + i), "15/03/2031").await;
+        let (t, s) = post(dni(50_000_000 + i), "15/03/2031", mint(store.clone()).await).await;
         assert_eq!(s, 422);
         unknown.push(t);
-        let (t, s) = post(dni(10_000_100 + i), "16/03/2031").await;
+        let (t, s) = post(dni(10_000_100 + i), "16/03/2031", mint(store.clone()).await).await;
         assert_eq!(s, 422);
         wrong.push(t);
-        let (t, s) = post(dni(10_001_000 + i), "15/03/2031").await;
+        let (t, s) = post(dni(10_001_000 + i), "15/03/2031", mint(store.clone()).await).await;
         assert_eq!(s, 201);
         right.push(t);
     }

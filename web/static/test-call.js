@@ -113,6 +113,8 @@ function runTest() {
       await pc.setRemoteDescription(m.description);
     } else if (m.type === "ice") {
       await pc.addIceCandidate(m.candidate).catch(() => {});
+    } else if (m.type === "test_passed") {
+      sessionStorage.setItem("videoreg.test_call", m.test_token);
     } else if (m.type === "echo_ended") {
       if (!finished) finish();
       ws.close();
@@ -160,6 +162,9 @@ function runTest() {
         $("verdict").dataset.verdict = v;
         $("verdict").textContent = texts[v];
         say("done");
+        // The server keeps the result (with its own measurements) under a token that the
+        // application presents.
+        send({ type: "echo_result", verdict: v, rtt_ms: rtt, loss_pct: lossPct, jitter_ms: jitter, kbps });
       }
     }
   }

@@ -90,6 +90,7 @@ pub async fn applications_are_found_by_token_hash_until_they_expire(store: Store
         client_addr: "127.0.0.1",
         created_at: now,
         expires_at: now + TimeDelta::hours(2),
+        test_call: None,
     };
     store.insert_application(&new).await.expect("insert");
     let found = store
@@ -134,6 +135,7 @@ pub async fn application_tokens_are_unique(store: Store) {
         client_addr: "127.0.0.1",
         created_at: now,
         expires_at: now + TimeDelta::hours(2),
+        test_call: None,
     };
     store.insert_application(&new).await.expect("insert");
     new.id = "app-2";
@@ -326,4 +328,32 @@ pub async fn the_bus_carries_small_and_large_messages_between_nodes(store: Store
             .expect("prune"),
         1
     );
+}
+
+pub async fn a_test_call_result_is_taken_once_before_it_expires(store: Store) {
+    let now = utc("2026-11-26T10:00:00Z");
+    let later = now + TimeDelta::minutes(30);
+    store
+        .insert_test_call("h1", r#"{"verdict":"good"}"#, now, later)
+        .await
+        .expect("insert");
+    store
+        .insert_test_call("h2", "{}", now, later)
+        .await
+        .expect("insert");
+    assert_eq!(
+        store.take_test_call("h1", now).await.expect("take"),
+        Some(r#"{"verdict":"good"}"#.to_owned())
+    );
+    assert_eq!(
+        store.take_test_call("h1", now).await.expect("take"),
+        None,
+        "single use"
+    );
+    assert_eq!(
+        store.take_test_call("h2", later).await.expect("take"),
+        None,
+        "expired"
+    );
+    assert_eq!(store.take_test_call("nope", now).await.expect("take"), None);
 }

@@ -28,5 +28,6 @@ on_both_backends!(
     cases::old_verification_failures_are_pruned,
     cases::audit_events_append_in_order,
     cases::recent_audit_lists_newest_first,
+    cases::a_test_call_result_is_taken_once_before_it_expires,
     cases::the_bus_carries_small_and_large_messages_between_nodes,
 );

@@ -24,6 +24,7 @@ async fn citizens(store: &Store, n: usize, now: DateTime<Utc>) -> Vec<String> {
                 client_addr: "127.0.0.1",
                 created_at: now,
                 expires_at: now + TimeDelta::hours(6),
+                test_call: None,
             })
             .await
             .expect("application");

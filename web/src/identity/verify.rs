@@ -23,6 +23,15 @@ pub struct VerifyPolicy {
     pub application_ttl: TimeDelta,
 }
 
+/// A passed test call, presented with the application: its token's hash and its result.
+#[derive(Debug, Clone)]
+pub struct TestCall {
+    /// SHA-256 of the token.
+    pub token_hash: String,
+    /// The result as stored (JSON).
+    pub result: String,
+}
+
 /// What a verified citizen receives.
 #[derive(Debug, Clone)]
 pub struct Issued {
@@ -55,6 +64,7 @@ pub async fn verify_and_apply(
     policy: &VerifyPolicy,
     id: &DniNie,
     contrast: &Contrast,
+    test_call: &TestCall,
     client_addr: &str,
     now: DateTime<Utc>,
 ) -> Result<Outcome, crate::Error> {
@@ -125,8 +135,11 @@ pub async fn verify_and_apply(
             client_addr,
             created_at: now,
             expires_at,
+            test_call: Some(&test_call.result),
         })
         .await?;
+    // The test call is used up by this application (it was only looked at until now).
+    store.take_test_call(&test_call.token_hash, now).await?;
     store
         .append_audit(&NewAuditEvent {
             at: now,

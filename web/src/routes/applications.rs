@@ -13,7 +13,7 @@ use crate::Error;
 use crate::client_addr::ClientAddr;
 use crate::i18n::Lang;
 use crate::identity::{
-    Contrast, ContrastError, DniNie, IdKind, IdNumberError, Outcome, verify_and_apply,
+    Contrast, ContrastError, DniNie, IdKind, IdNumberError, Outcome, TestCall, verify_and_apply,
 };
 use crate::state::AppState;
 
@@ -26,6 +26,9 @@ struct ApplicationRequest {
     id_number: String,
     #[serde(default)]
     contrast: String,
+    /// The token from a passed test call.
+    #[serde(default)]
+    test_call: String,
 }
 
 async fn create(
@@ -58,7 +61,8 @@ async fn create(
     let contrast =
         Contrast::parse(id.kind(), &body.contrast).map_err(|e| invalid_contrast(lang, e))?;
     let now = state.clock.now();
-    match verify_and_apply(&state.store, &state.verify, &id, &contrast, &client_addr, now).await? {
+    let test_call = passed_test_call(&state, lang, &body.test_call, now).await?;
+    match verify_and_apply(&state.store, &state.verify, &id, &contrast, &test_call, &client_addr, now).await? {
         Outcome::Verified(issued) => Ok((
             StatusCode::CREATED,
             Json(json!({
@@ -98,6 +102,31 @@ async fn create(
             })
         }
     }
+}
+
+/// The passed test call named by `token`, or the error telling the citizen to do one.
+async fn passed_test_call(
+    state: &AppState,
+    lang: Lang,
+    token: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<TestCall, Error> {
+    let token_hash = store::secrets::hash_token(token);
+    let found = if token.is_empty() || token.len() > 128 {
+        None
+    } else {
+        state.store.peek_test_call(&token_hash, now).await?
+    };
+    found.map(|result| TestCall { token_hash, result }).ok_or_else(|| {
+        Error::client(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "test_call_required",
+            lang.pick(
+                "Antes de solicitar el registro, haga la prueba de cámara y conexión en /test-call (o repítala: vale 30 minutos y una sola solicitud).",
+                "Before applying, do the camera and connection test at /test-call (or repeat it: it is valid for 30 minutes and one application).",
+            ),
+        )
+    })
 }
 
 fn invalid_id(lang: Lang, e: IdNumberError) -> Error {

@@ -117,7 +117,7 @@ async fn five_failures_for_one_id_lock_it_for_an_hour_with_retry_after() {
     let response = app
         .client
         .post(app.url("/api/v1/applications"))
-        .json(&serde_json::json!({ "id_number": "12345678Z", "contrast": "15/03/2031" }))
+        .json(&serde_json::json!({ "id_number": "12345678Z", "contrast": "15/03/2031", "test_call": app.passed_test_call().await }))
         .send()
         .await
         .expect("request");
@@ -298,4 +298,39 @@ async fn housekeeping_forgets_failures_that_can_no_longer_count() {
             .expect("prune"),
         3
     );
+}
+
+#[tokio::test]
+async fn an_application_needs_a_passed_test_call_used_once_within_its_time() {
+    let app = spawn_app().await;
+    let post = |body: serde_json::Value| {
+        let request = app.client.post(app.url("/api/v1/applications")).json(&body);
+        async move {
+            let r = request.send().await.expect("request");
+            let status = r.status().as_u16();
+            (status, r.json::<serde_json::Value>().await.expect("JSON"))
+        }
+    };
+    let (status, body) =
+        post(serde_json::json!({ "id_number": "12345678Z", "contrast": "15/03/2031" })).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (422, Some("test_call_required"))
+    );
+    let (_, body) = post(serde_json::json!({ "id_number": "12345678Z", "contrast": "15/03/2031", "test_call": "forged" })).await;
+    assert_eq!(body["error"]["code"], "test_call_required");
+
+    let token = app.passed_test_call().await;
+    // A failed attempt does not use the test up.
+    let (status, _) = post(serde_json::json!({ "id_number": "12345678Z", "contrast": "16/03/2031", "test_call": token })).await;
+    assert_eq!(status, 422);
+    let (status, _) = post(serde_json::json!({ "id_number": "12345678Z", "contrast": "15/03/2031", "test_call": token })).await;
+    assert_eq!(status, 201);
+    let (_, body) = post(serde_json::json!({ "id_number": "00000000T", "contrast": "20/06/2019", "test_call": token })).await;
+    assert_eq!(body["error"]["code"], "test_call_required", "single use");
+
+    let late = app.passed_test_call().await;
+    app.clock.advance(TimeDelta::minutes(31));
+    let (_, body) = post(serde_json::json!({ "id_number": "00000000T", "contrast": "20/06/2019", "test_call": late })).await;
+    assert_eq!(body["error"]["code"], "test_call_required", "expired");
 }

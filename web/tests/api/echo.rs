@@ -51,6 +51,24 @@ async fn a_browser_gets_its_own_audio_and_video_back() {
             "its own payloads: {back:?}"
         );
     }
+    // The browser's verdict and numbers: the server keeps the result under a token that one
+    // application can use.
+    ws.send(json!({ "type": "echo_result", "verdict": "good", "rtt_ms": 1.0, "loss_pct": 0.0, "jitter_ms": 2.0, "kbps": 400.0 }))
+        .await;
+    let passed = ws.until("test_passed").await;
+    let test_token = passed["test_token"].as_str().expect("token").to_owned();
+    assert_eq!(passed["expires_secs"], 1800);
+    let r = app
+        .client
+        .post(app.url("/api/v1/applications"))
+        .json(
+            &json!({ "id_number": "12345678Z", "contrast": "15/03/2031", "test_call": test_token }),
+        )
+        .send()
+        .await
+        .expect("apply");
+    assert_eq!(r.status().as_u16(), 201);
+
     ws.send(json!({ "type": "echo_stop" })).await;
     let ended = ws.until("echo_ended").await;
     assert_eq!(ended["reason"], "stopped");

@@ -3,12 +3,13 @@ use crate::helpers::spawn_app;
 #[tokio::test]
 async fn an_internal_error_shows_a_generic_message_with_the_request_id() {
     let app = spawn_app().await;
+    let test_call = app.passed_test_call().await;
     // Break the database under the running server.
     app.store.close().await;
     let r = app
         .client
         .post(app.url("/api/v1/applications"))
-        .json(&serde_json::json!({ "id_number": "12345678Z", "contrast": "15/03/2031" }))
+        .json(&serde_json::json!({ "id_number": "12345678Z", "contrast": "15/03/2031", "test_call": test_call }))
         .send()
         .await
         .expect("request");

@@ -127,13 +127,30 @@ impl TestApp {
         if let Some(f) = forwarded_for {
             request = request.header("x-forwarded-for", f);
         }
+        let test_call = self.passed_test_call().await;
         let r = request
-            .json(&serde_json::json!({ "id_number": id_number, "contrast": contrast }))
+            .json(&serde_json::json!({ "id_number": id_number, "contrast": contrast, "test_call": test_call }))
             .send()
             .await
             .expect("request");
         let status = r.status().as_u16();
         (status, r.json().await.expect("JSON body"))
+    }
+
+    /// A passed test call's token, stored directly (the real test call is tested in echo.rs).
+    pub async fn passed_test_call(&self) -> String {
+        let (token, hash) = store::secrets::new_token().expect("token");
+        let now = self.clock.now();
+        self.store
+            .insert_test_call(
+                &hash,
+                r#"{"verdict":"good"}"#,
+                now,
+                now + chrono::TimeDelta::minutes(30),
+            )
+            .await
+            .expect("store a test call");
+        token
     }
 
     pub async fn get_json(&self, path: &str) -> (u16, serde_json::Value) {

@@ -1,0 +1,58 @@
+//! Finished test calls, kept under a token until an application uses it.
+
+use chrono::{DateTime, Utc};
+
+use crate::db::to_millis;
+use crate::{Result, Store};
+
+impl Store {
+    /// Stores a test call's result (JSON) under the hash of its token.
+    pub async fn insert_test_call(
+        &self,
+        token_hash: &str,
+        result: &str,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<()> {
+        sqlx::query("INSERT INTO test_calls (token_hash, result, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+            .bind(token_hash)
+            .bind(result)
+            .bind(to_millis(now))
+            .bind(to_millis(expires_at))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// A test call's result if it is unexpired and unused at `now`, without taking it.
+    pub async fn peek_test_call(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<String>> {
+        let result: Option<String> =
+            sqlx::query_scalar("SELECT result FROM test_calls WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2")
+                .bind(token_hash)
+                .bind(to_millis(now))
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(result)
+    }
+
+    /// Takes a test call's result once: unexpired and unused at `now`, it is marked used and
+    /// returned; otherwise `None`. Atomic, so two applications cannot share one test.
+    pub async fn take_test_call(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<String>> {
+        let result: Option<String> = sqlx::query_scalar(
+            "UPDATE test_calls SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 RETURNING result",
+        )
+        .bind(token_hash)
+        .bind(to_millis(now))
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(result)
+    }
+}
