@@ -3,7 +3,8 @@
 //! through `MediaCall`, for 10 s; the same peers paired directly (no forwarder) are the
 //! baseline for CPU and latency.
 //!
-//! `cargo bench -p web --bench media` (add `-- 1 10 50` to choose N)
+//! `cargo bench -p web --bench media` (add `-- 1 10 50` to choose N); `-- echo` runs the test
+//! call benchmark instead (see `echo.rs`).
 //!
 //! Reports, per N: packets forwarded per second, process CPU (cores) with and without the
 //! forwarder, the forwarder's share per call, packets per second per forwarder core, and the
@@ -30,6 +31,8 @@ use webrtc::peer_connection::{
 };
 
 const SECONDS: u64 = 10;
+
+mod echo;
 
 struct Peer {
     pc: Arc<dyn PeerConnection>,
@@ -310,6 +313,14 @@ async fn run(n: usize, forwarded: bool, config: &MediaConfig) -> Run {
 
 #[tokio::main]
 async fn main() {
+    if std::env::args().any(|a| a == "echo") {
+        let ns: Vec<usize> = std::env::args()
+            .skip(1)
+            .filter_map(|a| a.parse().ok())
+            .collect();
+        echo::compare(if ns.is_empty() { &[1, 10, 50] } else { &ns }).await;
+        return;
+    }
     let ns: Vec<usize> = std::env::args()
         .skip(1)
         .filter_map(|a| a.parse().ok())

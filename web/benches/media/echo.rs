@@ -1,0 +1,221 @@
+//! Test calls: N concurrent echo tests through videoreg's echo (the `videoreg` binary,
+//! `/ws/citizen`), webrtc-rs clients sending real-rate audio and video. The server runs as its
+//! own process, so its CPU and memory are read from `/proc/<pid>`.
+//!
+//! The side-by-side run against Janus's EchoTest is not here yet: libnice (under Janus)
+//! gathers no loopback candidates, and this machine's rules allow test traffic to loopback
+//! only, so Janus needs its own network namespace first.
+
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+use tokio::sync::watch;
+use tokio_tungstenite::tungstenite::Message;
+use webrtc::peer_connection::{RTCIceCandidateInit, RTCPeerConnectionState, RTCSessionDescription};
+
+use super::{Peer, Sink, pct, peer, receive, send};
+
+const SECONDS: u64 = 10;
+
+fn proc_cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+async fn start_videoreg(dir: &std::path::Path) -> (Child, String) {
+    let db = format!("sqlite://{}", dir.join("echo-bench.db").display());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_videoreg"))
+        .args([
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--media-ports",
+            "44000-44999",
+            "--database-url",
+            &db,
+        ])
+        .args([
+            "--test-call-max-concurrent",
+            "200",
+            "--test-call-per-address",
+            "10000",
+        ])
+        .env("RUST_LOG", "warn,web=info")
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("videoreg binary");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let base = loop {
+        let line = lines
+            .next_line()
+            .await
+            .expect("log")
+            .expect("listening line");
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            break rest.split_whitespace().next().expect("addr").to_owned();
+        }
+    };
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (child, format!("ws://{base}/ws/citizen"))
+}
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// One echo test through videoreg; the socket must stay open while it runs.
+async fn videoreg_echo(p: &mut Peer, url: &str) -> Socket {
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.expect("socket");
+    ws.send(Message::Text(
+        json!({ "type": "echo_start" }).to_string().into(),
+    ))
+    .await
+    .expect("send");
+    loop {
+        let Some(Ok(Message::Text(t))) = ws.next().await else {
+            continue;
+        };
+        if serde_json::from_str::<Value>(t.as_str()).expect("json")["type"] == "echo_ready" {
+            break;
+        }
+    }
+    let offer = p.pc.create_offer(None).await.expect("offer");
+    p.pc.set_local_description(offer.clone())
+        .await
+        .expect("local");
+    ws.send(Message::Text(
+        json!({ "type": "offer", "description": offer })
+            .to_string()
+            .into(),
+    ))
+    .await
+    .expect("send");
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<RTCIceCandidateInit>();
+    let mut state = p.state.clone();
+    let deadline = tokio::time::sleep(Duration::from_secs(30));
+    tokio::pin!(deadline);
+    loop {
+        tokio::select! {
+            Some(c) = p.candidates.recv() => { let _ = tx.send(c); }
+            Some(c) = rx.recv() => {
+                ws.send(Message::Text(json!({ "type": "ice", "candidate": c }).to_string().into())).await.expect("send");
+            }
+            Some(Ok(Message::Text(t))) = ws.next() => {
+                let m: Value = serde_json::from_str(t.as_str()).expect("json");
+                match m["type"].as_str() {
+                    Some("answer") => {
+                        let a: RTCSessionDescription = serde_json::from_value(m["description"].clone()).expect("answer");
+                        p.pc.set_remote_description(a).await.expect("remote");
+                    }
+                    Some("ice") => {
+                        let c: RTCIceCandidateInit = serde_json::from_value(m["candidate"].clone()).expect("candidate");
+                        let _ = p.pc.add_ice_candidate(c).await;
+                    }
+                    _ => {}
+                }
+            }
+            r = state.changed() => { r.expect("state"); if *state.borrow() == RTCPeerConnectionState::Connected { return ws } }
+            () = &mut deadline => panic!("videoreg echo did not connect in 30 s"),
+        }
+    }
+}
+
+struct Measured {
+    cpu_per_test: f64,
+    rss_per_test_kib: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    received_pps: f64,
+}
+
+async fn run(n: usize, pid: u32, target: &str) -> Measured {
+    let base = Instant::now();
+    let sink = Arc::new(Sink::default());
+    let rss0 = rss_kib(pid);
+    let mut peers = Vec::new();
+    let mut sockets = Vec::new();
+    for i in 0..n {
+        let mut p = peer(0x0200_0000 + (i as u32) * 8).await;
+        sockets.push(videoreg_echo(&mut p, target).await);
+        let tracks = std::mem::replace(&mut p.tracks, tokio::sync::mpsc::unbounded_channel().1);
+        receive(tracks, base, sink.clone());
+        peers.push(p);
+    }
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let senders: Vec<_> = peers
+        .iter()
+        .map(|p| send(p, base, stop_rx.clone()))
+        .collect();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    sink.latencies.lock().expect("lock").clear();
+    let before = sink.packets.load(std::sync::atomic::Ordering::Relaxed);
+    let (cpu0, t0) = (proc_cpu_seconds(pid), Instant::now());
+    tokio::time::sleep(Duration::from_secs(SECONDS)).await;
+    let (cpu1, elapsed) = (proc_cpu_seconds(pid), t0.elapsed().as_secs_f64());
+    let rss1 = rss_kib(pid);
+    let received = sink.packets.load(std::sync::atomic::Ordering::Relaxed) - before;
+    let _ = stop_tx.send(true);
+    for s in senders {
+        let _ = s.await;
+    }
+    let mut lat = std::mem::take(&mut *sink.latencies.lock().expect("lock"));
+    for p in &peers {
+        let _ = p.pc.close().await;
+    }
+    drop(sockets);
+    Measured {
+        cpu_per_test: (cpu1 - cpu0) / elapsed / n as f64,
+        rss_per_test_kib: rss1.saturating_sub(rss0) as f64 / n as f64,
+        p50_ms: pct(&mut lat, 0.5),
+        p99_ms: pct(&mut lat, 0.99),
+        received_pps: received as f64 / elapsed,
+    }
+}
+
+/// Runs the echo tests for each N and prints a table.
+pub async fn compare(ns: &[usize]) {
+    let dir = std::env::temp_dir().join(format!("videoreg-echo-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch");
+    let (videoreg, ws_url) = start_videoreg(&dir).await;
+    let pid = videoreg.id().expect("pid");
+    println!(
+        "| tests | packets echoed/s | server CPU per test (cores) | server memory per test | echo round trip p50 / p99 |"
+    );
+    println!("|---|---|---|---|---|");
+    for &n in ns {
+        let m = run(n, pid, &ws_url).await;
+        println!(
+            "| {n} | {:.0} | {:.4} | {:.0} KiB | {:.2} / {:.2} ms |",
+            m.received_pps, m.cpu_per_test, m.rss_per_test_kib, m.p50_ms, m.p99_ms
+        );
+        // Let the server tear the tests down before the next run.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+}
