@@ -66,10 +66,8 @@ impl AgentSession {
         Ok(self
             .state
             .store
-            .agent_states()
+            .agent_state(&self.who.user_id)
             .await?
-            .into_iter()
-            .find(|s| s.user_id == self.who.user_id)
             .map(|s| (s.status, s.reason))
             .unwrap_or((AgentStatus::Offline, None)))
     }

@@ -428,7 +428,7 @@ impl Session for CitizenSession {
         self.state.hub.remove_citizen(&ticket, self.id);
         let now = self.state.clock.now();
         // Keep the place for the grace period; the publisher lets it go afterwards.
-        let still_connected = self.state.hub.connected_tickets().contains(&ticket);
+        let still_connected = self.state.hub.has_citizen(&ticket);
         if !still_connected
             && let Err(e) = self
                 .state

@@ -81,6 +81,15 @@ impl Hub {
             .count()
     }
 
+    /// Whether a ticket has a connection on this node.
+    pub fn has_citizen(&self, ticket: &str) -> bool {
+        self.inner
+            .citizens
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains_key(ticket)
+    }
+
     /// The tickets with a connection on this node.
     pub fn connected_tickets(&self) -> Vec<String> {
         self.inner

@@ -81,7 +81,8 @@ pub async fn publish_once(
     }
     let view = QueueView::load(state).await?;
     let connected = state.hub.connected_tickets();
-    told.retain(|t, _| connected.contains(t));
+    let here: std::collections::HashSet<&String> = connected.iter().collect();
+    told.retain(|t, _| here.contains(t));
     let instant = Instant::now();
     for ticket in connected {
         let Some(now_told) = view.position_of(&ticket) else {

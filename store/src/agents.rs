@@ -93,20 +93,18 @@ impl Store {
             sqlx::query("SELECT user_id, state, reason, since FROM agent_states ORDER BY user_id")
                 .fetch_all(&self.pool)
                 .await?;
-        rows.iter()
-            .map(|r| {
-                let state: String = r.try_get("state")?;
-                Ok(AgentState {
-                    user_id: r.try_get("user_id")?,
-                    status: AgentStatus::parse(&state).ok_or(Error::Corrupt {
-                        what: "agent_states.state",
-                        value: state,
-                    })?,
-                    reason: r.try_get("reason")?,
-                    since: from_millis("agent_states.since", r.try_get("since")?)?,
-                })
-            })
-            .collect()
+        rows.iter().map(state_from_row).collect()
+    }
+
+    /// One agent's state, if it has ever been set.
+    pub async fn agent_state(&self, user_id: &str) -> Result<Option<AgentState>> {
+        let row = sqlx::query(
+            "SELECT user_id, state, reason, since FROM agent_states WHERE user_id = $1",
+        )
+        .bind(user_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| state_from_row(&r)).transpose()
     }
 
     /// How many agents are working (available, in a call or in wrap-up).
@@ -118,4 +116,17 @@ impl Store {
         .await?;
         Ok(u32::try_from(n).unwrap_or(u32::MAX))
     }
+}
+
+fn state_from_row(r: &sqlx::any::AnyRow) -> Result<AgentState> {
+    let state: String = r.try_get("state")?;
+    Ok(AgentState {
+        user_id: r.try_get("user_id")?,
+        status: AgentStatus::parse(&state).ok_or(Error::Corrupt {
+            what: "agent_states.state",
+            value: state,
+        })?,
+        reason: r.try_get("reason")?,
+        since: from_millis("agent_states.since", r.try_get("since")?)?,
+    })
 }

@@ -21,6 +21,15 @@ use tokio_tungstenite::tungstenite::Message;
 use web::AppState;
 use web::config::{DEFAULT_DATABASE_URL, GlobalArgs, ServeArgs, Settings};
 
+#[path = "common/proc_stats.rs"]
+#[allow(
+    dead_code,
+    reason = "shared with the media benchmark, which reads CPU time too"
+)]
+mod proc_stats;
+
+use proc_stats::rss_kib;
+
 const MESSAGE: &str = r#"{"type":"leave"}"#;
 
 async fn bare_echo_server() -> String {
@@ -105,16 +114,6 @@ async fn throughput(url: &str, conns: usize, per_conn: usize) -> f64 {
         total += task.await.expect("task");
     }
     total as f64 / t.elapsed().as_secs_f64()
-}
-
-fn rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
 }
 
 async fn idle_memory(counts: &[usize]) {

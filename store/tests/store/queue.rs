@@ -284,6 +284,12 @@ pub async fn agent_states_are_kept_and_counted(store: Store) {
         (AgentStatus::Break, Some("comida"))
     );
     assert_eq!(states[2].since, t0 + TimeDelta::hours(1));
+    let one = store.agent_state("u2").await.expect("state").expect("set");
+    assert_eq!(
+        (one.status, one.reason.as_deref()),
+        (AgentStatus::Break, Some("comida"))
+    );
+    assert!(store.agent_state("nobody").await.expect("state").is_none());
 }
 
 pub async fn simultaneous_joins_all_get_a_place_in_arrival_order(store: Store) {

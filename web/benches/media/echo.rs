@@ -18,36 +18,10 @@ use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::Message;
 use webrtc::peer_connection::{RTCIceCandidateInit, RTCPeerConnectionState, RTCSessionDescription};
 
+use super::proc_stats::{cpu_seconds, rss_kib};
 use super::{Peer, Sink, pct, peer, receive, send};
 
 const SECONDS: u64 = 10;
-
-fn proc_cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let fields: Vec<&str> = stat
-        .rsplit(')')
-        .next()
-        .unwrap_or("")
-        .split_whitespace()
-        .collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    (ticks(11) + ticks(12)) / 100.0
-}
-
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
 
 async fn start_videoreg(dir: &std::path::Path) -> (Child, String) {
     let db = format!("sqlite://{}", dir.join("echo-bench.db").display());
@@ -176,9 +150,9 @@ async fn run(n: usize, pid: u32, target: &str) -> Measured {
     tokio::time::sleep(Duration::from_secs(1)).await;
     sink.latencies.lock().expect("lock").clear();
     let before = sink.packets.load(std::sync::atomic::Ordering::Relaxed);
-    let (cpu0, t0) = (proc_cpu_seconds(pid), Instant::now());
+    let (cpu0, t0) = (cpu_seconds(Some(pid)), Instant::now());
     tokio::time::sleep(Duration::from_secs(SECONDS)).await;
-    let (cpu1, elapsed) = (proc_cpu_seconds(pid), t0.elapsed().as_secs_f64());
+    let (cpu1, elapsed) = (cpu_seconds(Some(pid)), t0.elapsed().as_secs_f64());
     let rss1 = rss_kib(pid);
     let received = sink.packets.load(std::sync::atomic::Ordering::Relaxed) - before;
     let _ = stop_tx.send(true);

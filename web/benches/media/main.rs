@@ -33,6 +33,10 @@ use webrtc::peer_connection::{
 const SECONDS: u64 = 10;
 
 mod echo;
+#[path = "../common/proc_stats.rs"]
+mod proc_stats;
+
+use proc_stats::cpu_seconds;
 
 struct Peer {
     pc: Arc<dyn PeerConnection>,
@@ -211,23 +215,6 @@ fn send(p: &Peer, base: Instant, stop: watch::Receiver<bool>) -> tokio::task::Jo
     })
 }
 
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let fields: Vec<&str> = stat
-        .rsplit(')')
-        .next()
-        .unwrap_or("")
-        .split_whitespace()
-        .collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    (ticks(11) + ticks(12)) / 100.0
-}
-
 fn pct(v: &mut [u32], p: f64) -> f64 {
     if v.is_empty() {
         return f64::NAN;
@@ -288,9 +275,9 @@ async fn run(n: usize, forwarded: bool, config: &MediaConfig) -> Run {
     tokio::time::sleep(Duration::from_secs(1)).await;
     sink.latencies.lock().expect("lock").clear();
     let packets_before = sink.packets.load(Ordering::Relaxed);
-    let (cpu0, t0) = (cpu_seconds(), Instant::now());
+    let (cpu0, t0) = (cpu_seconds(None), Instant::now());
     tokio::time::sleep(Duration::from_secs(SECONDS)).await;
-    let (cpu1, elapsed) = (cpu_seconds(), t0.elapsed().as_secs_f64());
+    let (cpu1, elapsed) = (cpu_seconds(None), t0.elapsed().as_secs_f64());
     let received = sink.packets.load(Ordering::Relaxed) - packets_before;
     let _ = stop_tx.send(true);
     for s in senders {
