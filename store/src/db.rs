@@ -234,6 +234,7 @@ mod schema_tests {
                             .replace(" GENERATED ALWAYS AS IDENTITY", "")
                             .replace("INTEGER PRIMARY KEY AUTOINCREMENT", "AUTO")
                             .replace("BIGINT", "INTEGER")
+                            .replace("BYTEA", "BLOB")
                     })
                     .collect()
             };

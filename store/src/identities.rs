@@ -7,7 +7,7 @@ use sqlx::any::AnyRow;
 use crate::db::to_millis;
 use crate::{Error, Result, Store};
 
-/// Rows per INSERT statement: 7 parameters each stays far below SQLite's 32,766 and
+/// Rows per INSERT statement: 8 parameters each stays far below SQLite's 32,766 and
 /// PostgreSQL's 65,535 bound parameters.
 const UPSERT_BATCH: usize = 500;
 
@@ -15,29 +15,31 @@ const UPSERT_BATCH: usize = 500;
 /// from numbers, never from input.
 fn upsert_sql(rows: usize) -> String {
     let mut sql = String::from(
-        "INSERT INTO identities (id_number, kind, full_name, valid_until, issued_on, support_number, updated_at) VALUES ",
+        "INSERT INTO identities (id_number, kind, full_name, valid_until, issued_on, support_number, birth_date, updated_at) VALUES ",
     );
     for row in 0..rows {
-        let p = row * 7;
+        let p = row * 8;
         if row > 0 {
             sql.push_str(", ");
         }
         sql.push_str(&format!(
-            "(${}, ${}, ${}, ${}, ${}, ${}, ${})",
+            "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
             p + 1,
             p + 2,
             p + 3,
             p + 4,
             p + 5,
             p + 6,
-            p + 7
+            p + 7,
+            p + 8
         ));
     }
     sql.push_str(
         " ON CONFLICT (id_number) DO UPDATE SET
             kind = excluded.kind, full_name = excluded.full_name,
             valid_until = excluded.valid_until, issued_on = excluded.issued_on,
-            support_number = excluded.support_number, updated_at = excluded.updated_at",
+            support_number = excluded.support_number, birth_date = excluded.birth_date,
+            updated_at = excluded.updated_at",
     );
     sql
 }
@@ -87,6 +89,8 @@ pub struct IdentityRecord {
     pub issued_on: Option<String>,
     /// The support number printed on a NIE card or certificate.
     pub support_number: Option<String>,
+    /// The holder's birth date, when the registry gives it.
+    pub birth_date: Option<String>,
 }
 
 impl Store {
@@ -110,6 +114,7 @@ impl Store {
                     .bind(&r.valid_until)
                     .bind(&r.issued_on)
                     .bind(&r.support_number)
+                    .bind(&r.birth_date)
                     .bind(to_millis(now));
             }
             written += query.execute(&mut *tx).await?.rows_affected();
@@ -121,7 +126,7 @@ impl Store {
     /// The record for a normalised ID number, if the registry has one.
     pub async fn find_identity(&self, id_number: &str) -> Result<Option<IdentityRecord>> {
         let row = sqlx::query(
-            "SELECT id_number, kind, full_name, valid_until, issued_on, support_number
+            "SELECT id_number, kind, full_name, valid_until, issued_on, support_number, birth_date
              FROM identities WHERE id_number = $1",
         )
         .bind(id_number)
@@ -147,5 +152,6 @@ fn identity_from_row(r: &AnyRow) -> Result<IdentityRecord> {
         valid_until: r.try_get("valid_until")?,
         issued_on: r.try_get("issued_on")?,
         support_number: r.try_get("support_number")?,
+        birth_date: r.try_get("birth_date")?,
     })
 }

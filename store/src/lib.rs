@@ -2,21 +2,25 @@
 //! default, a file under `./data/`) or PostgreSQL (`postgres://…`, for many nodes), the
 //! embedded migrations for both, and the repository functions for identity records,
 //! applications, verification failures, queue tickets, staff users and sessions,
-//! registrations, activation codes and the audit trail. It holds no rules: it stores and
+//! registrations, activation codes, document stills, decisions and the hash-chained audit
+//! trail. It holds no rules: it stores and
 //! fetches, atomically where asked; callers pass `now` in.
 //!
 //! Instants are stored as milliseconds since the Unix epoch (`BIGINT`) so that one SQL text
 //! serves both backends through sqlx's `Any` driver.
 
+mod agent_calls;
 mod agents;
 mod applications;
 mod audit;
 mod bus;
 mod db;
+mod decisions;
 mod error;
 mod identities;
 pub mod secrets;
 mod staff;
+mod stills;
 mod test_calls;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -25,12 +29,14 @@ mod verification;
 
 pub use agents::{AgentState, AgentStatus};
 pub use applications::{Application, NewApplication};
-pub use audit::{AuditEvent, NewAuditEvent};
+pub use audit::{AuditEvent, BrokenLink, ChainReport, GENESIS_HASH, NewAuditEvent, link_hash};
 pub use bus::{BusListener, BusMessage};
 pub use db::{Backend, Store};
+pub use decisions::{Decision, NewDecision, NewRegistration, Outcome, Recorded};
 pub use error::Error;
 pub use identities::{IdentityKind, IdentityRecord};
 pub use staff::{NewStaffSession, SessionStage, StaffRole, StaffSession, StaffUser};
+pub use stills::{NewStill, Still, StillKind};
 pub use tickets::{NewTicket, Ticket, TicketStatus};
 pub use verification::FailureWindow;
 

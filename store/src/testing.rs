@@ -95,3 +95,12 @@ impl Drop for TestDatabase {
         }
     }
 }
+
+/// Runs a statement directly, bypassing the repository functions: tests use it to tamper
+/// with rows (an edited or deleted audit event) and check that the tampering is found.
+pub async fn execute_raw(store: &Store, sql: &str) -> Result<u64> {
+    Ok(sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+        .execute(&store.pool)
+        .await?
+        .rows_affected())
+}

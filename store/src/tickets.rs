@@ -184,7 +184,7 @@ impl Store {
         self.one_ticket("SELECT id, application_id, id_number, status, priority, joined_at, told_estimate_secs, disconnected_at, agent_id, offered_at, answered_at, ended_at, outcome FROM tickets WHERE resume_token_hash = $1 AND status IN ('waiting', 'offered', 'in_call')", hash).await
     }
 
-    async fn one_ticket(&self, sql: &'static str, key: &str) -> Result<Option<Ticket>> {
+    pub(crate) async fn one_ticket(&self, sql: &'static str, key: &str) -> Result<Option<Ticket>> {
         let row = sqlx::query(sql)
             .bind(key)
             .fetch_optional(&self.pool)
@@ -356,7 +356,7 @@ fn opt_instant(r: &AnyRow, col: &'static str) -> Result<Option<DateTime<Utc>>> {
         .transpose()
 }
 
-fn ticket_from_row(r: &AnyRow) -> Result<Ticket> {
+pub(crate) fn ticket_from_row(r: &AnyRow) -> Result<Ticket> {
     Ok(Ticket {
         id: r.try_get("id")?,
         application_id: r.try_get("application_id")?,

@@ -2,7 +2,7 @@
 //! records the demo seeds.
 //!
 //! CSV columns (header row required, any order): `id_number`, `full_name`, `valid_until`,
-//! `issued_on`, `support_number`. Dates are `YYYY-MM-DD`. A DNI needs `valid_until`
+//! `issued_on`, `support_number`, and optionally `birth_date`. Dates are `YYYY-MM-DD`. A DNI needs `valid_until`
 //! (`9999-01-01` for a permanent DNI, which then needs `issued_on`); a NIE needs
 //! `support_number` (E or C and 8 digits). Every line is checked before anything is written;
 //! one bad line and nothing is imported.
@@ -22,12 +22,13 @@ pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
 pub const MAX_RECORDS: usize = 2_000_000;
 /// At most this many bad lines are listed; the count of the rest follows.
 const MAX_REPORTED: usize = 50;
-const COLUMNS: [&str; 5] = [
+const COLUMNS: [&str; 6] = [
     "id_number",
     "full_name",
     "valid_until",
     "issued_on",
     "support_number",
+    "birth_date",
 ];
 
 /// Reads, checks and imports a CSV file; returns how many records were written.
@@ -103,6 +104,7 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Vec<IdentityRecord>, Vec<String>> {
                     valid_until: field("valid_until"),
                     issued_on: field("issued_on"),
                     support_number: field("support_number"),
+                    birth_date: field("birth_date"),
                 };
                 (line, check_row(row))
             }
@@ -149,6 +151,7 @@ struct Row {
     valid_until: String,
     issued_on: String,
     support_number: String,
+    birth_date: String,
 }
 
 fn check_row(row: Row) -> Result<IdentityRecord, String> {
@@ -175,6 +178,7 @@ fn check_row(row: Row) -> Result<IdentityRecord, String> {
     };
     let valid_until = date("valid_until", &row.valid_until)?;
     let issued_on = date("issued_on", &row.issued_on)?;
+    let birth_date = date("birth_date", &row.birth_date)?;
     let support = row.support_number.as_str();
     let (kind, support_number) = match id.kind() {
         IdKind::Dni => {
@@ -203,17 +207,18 @@ fn check_row(row: Row) -> Result<IdentityRecord, String> {
         valid_until,
         issued_on,
         support_number,
+        birth_date,
     })
 }
 
 /// The demo's fictional registry, as CSV: valid check letters, invented names.
 pub const DEMO_IDENTITIES: &str = "\
-id_number,full_name,valid_until,issued_on,support_number
-12345678Z,Lucía Martín Ficticia,2031-03-15,2021-03-15,
-00000000T,Antonio Pérez Inventado,9999-01-01,2019-06-20,
-11111111H,Carmen Ruiz Ejemplo,2024-01-10,2014-01-10,
-X1234567L,Amina Haddad Demo,,,E00012345
-Y7654321G,John Smith Example,,,C00098765
+id_number,full_name,valid_until,issued_on,support_number,birth_date
+12345678Z,Lucía Martín Ficticia,2031-03-15,2021-03-15,,1985-07-02
+00000000T,Antonio Pérez Inventado,9999-01-01,2019-06-20,,1948-11-23
+11111111H,Carmen Ruiz Ejemplo,2024-01-10,2014-01-10,,1990-02-14
+X1234567L,Amina Haddad Demo,,,E00012345,1993-09-30
+Y7654321G,John Smith Example,,,C00098765,1979-04-08
 ";
 
 /// Writes the demo registry and prints how to use it.

@@ -30,6 +30,7 @@ pub fn dni(id: &str, valid_until: &str) -> IdentityRecord {
         valid_until: Some(valid_until.to_owned()),
         issued_on: Some("2021-05-04".to_owned()),
         support_number: None,
+        birth_date: Some("1985-07-02".to_owned()),
     }
 }
 

@@ -4,6 +4,7 @@ mod cases;
 mod helpers;
 mod queue;
 mod staff;
+mod verification;
 
 on_both_backends!(
     queue::one_live_ticket_per_id_number_and_a_second_tab_gets_the_same_place,
@@ -30,4 +31,12 @@ on_both_backends!(
     cases::recent_audit_lists_newest_first,
     cases::a_test_call_result_is_taken_once_before_it_expires,
     cases::the_bus_carries_small_and_large_messages_between_nodes,
+    verification::stills_are_stored_with_their_audit_event_and_read_back,
+    verification::an_approval_writes_ticket_registration_code_decision_and_audit_at_once,
+    verification::an_id_number_is_registered_once_and_a_refused_approval_writes_nothing,
+    verification::an_abort_puts_the_citizen_back_at_the_head,
+    verification::unaccepted_offers_lapse_and_wrap_ups_end,
+    verification::the_audit_chain_verifies_and_finds_an_edited_row,
+    verification::the_audit_chain_finds_a_deleted_row_and_a_deleted_newest_row,
+    verification::concurrent_appends_keep_one_chain,
 );

@@ -8,7 +8,7 @@ use crate::helpers::{dni, utc};
 const T0: &str = "2026-11-26T09:00:00Z";
 
 /// Registers `n` citizens with an application each; returns their ID numbers.
-async fn citizens(store: &Store, n: usize, now: DateTime<Utc>) -> Vec<String> {
+pub async fn citizens(store: &Store, n: usize, now: DateTime<Utc>) -> Vec<String> {
     let ids: Vec<String> = (0..n).map(|i| format!("{i:08}Q")).collect();
     let records: Vec<_> = ids.iter().map(|id| dni(id, "2031-01-01")).collect();
     store
@@ -32,7 +32,12 @@ async fn citizens(store: &Store, n: usize, now: DateTime<Utc>) -> Vec<String> {
     ids
 }
 
-async fn join(store: &Store, id: &str, at: DateTime<Utc>, resume: &str) -> (store::Ticket, bool) {
+pub async fn join(
+    store: &Store,
+    id: &str,
+    at: DateTime<Utc>,
+    resume: &str,
+) -> (store::Ticket, bool) {
     store
         .join_queue(&NewTicket {
             id: &format!("t-{id}-{resume}"),

@@ -126,6 +126,7 @@ mod tests {
             valid_until: valid.map(Into::into),
             issued_on: issued.map(Into::into),
             support_number: support.map(Into::into),
+            birth_date: None,
         }
     }
 

@@ -1,0 +1,297 @@
+//! Agents' decisions on calls, and what an approval writes: the registration (level basic)
+//! and its activation code (only the code's hash). A decision, the ticket's end (or its
+//! return to the head of the queue), the registration, the code and the audit event are one
+//! transaction: all are written or none is.
+
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::audit::{NewAuditEvent, append_in};
+use crate::db::{from_millis, to_millis};
+use crate::{Error, Result, Store};
+
+/// What the agent decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Identity verified: a registration and an activation code are issued.
+    Approved,
+    /// Identity not verified, for a reason code.
+    Rejected,
+    /// The call was not good enough to decide: the citizen goes back to the head of the queue.
+    Aborted,
+}
+
+impl Outcome {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Approved => "approved",
+            Self::Rejected => "rejected",
+            Self::Aborted => "aborted",
+        }
+    }
+
+    fn parse(s: &str) -> Result<Self> {
+        match s {
+            "approved" => Ok(Self::Approved),
+            "rejected" => Ok(Self::Rejected),
+            "aborted" => Ok(Self::Aborted),
+            other => Err(Error::Corrupt {
+                what: "decisions.outcome",
+                value: other.to_owned(),
+            }),
+        }
+    }
+}
+
+/// What an approval issues.
+#[derive(Debug, Clone)]
+pub struct NewRegistration<'a> {
+    /// The registration's id (its reference number).
+    pub id: &'a str,
+    /// The activation code's row id.
+    pub code_id: &'a str,
+    /// Hex SHA-256 of the activation code.
+    pub code_hash: &'a str,
+    /// When the code stops working.
+    pub code_expires_at: DateTime<Utc>,
+}
+
+/// A decision to record.
+#[derive(Debug, Clone)]
+pub struct NewDecision<'a> {
+    /// Random id.
+    pub id: &'a str,
+    /// The call's ticket, which must be in a call with `agent_id`.
+    pub ticket_id: &'a str,
+    /// The deciding agent.
+    pub agent_id: &'a str,
+    /// What was decided.
+    pub outcome: Outcome,
+    /// The reason code (rejections, aborts).
+    pub reason: Option<&'a str>,
+    /// The agent's free note.
+    pub note: &'a str,
+    /// The ticked checklist items, as a JSON array.
+    pub checklist: &'a str,
+    /// For approvals: what to issue.
+    pub registration: Option<NewRegistration<'a>>,
+    /// For aborts: the ticket's priority back in the queue.
+    pub requeue_priority: i64,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// How recording a decision went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recorded {
+    /// Written. For approvals, the citizen's ID number is returned with it.
+    Done {
+        /// The citizen's ID number.
+        id_number: String,
+    },
+    /// The ticket is not in a call with this agent (any more): nothing was written.
+    NotInCall,
+    /// The ID number already has a registration: nothing was written.
+    AlreadyRegistered,
+}
+
+/// A stored decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    /// Its id.
+    pub id: String,
+    /// The call's ticket.
+    pub ticket_id: String,
+    /// The deciding agent.
+    pub agent_id: String,
+    /// What was decided.
+    pub outcome: Outcome,
+    /// The reason code.
+    pub reason: Option<String>,
+    /// The agent's note.
+    pub note: String,
+    /// The ticked checklist items, as a JSON array.
+    pub checklist: String,
+    /// The registration an approval issued.
+    pub registration_id: Option<String>,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+const DECISION_COLUMNS: &str =
+    "id, ticket_id, agent_id, outcome, reason, note, checklist, registration_id, created_at";
+
+impl Store {
+    /// Records a decision with everything it implies, atomically (see the module).
+    pub async fn record_decision(
+        &self,
+        d: &NewDecision<'_>,
+        audit: &NewAuditEvent<'_>,
+    ) -> Result<Recorded> {
+        let mut tx = self.pool.begin().await?;
+        let ended = match d.outcome {
+            Outcome::Aborted => {
+                sqlx::query(
+                    "UPDATE tickets SET status = 'waiting', priority = $3, agent_id = NULL, offered_at = NULL, answered_at = NULL
+                     WHERE id = $1 AND status = 'in_call' AND agent_id = $2 RETURNING id_number, application_id",
+                )
+                .bind(d.ticket_id)
+                .bind(d.agent_id)
+                .bind(d.requeue_priority)
+                .fetch_optional(&mut *tx)
+                .await?
+            }
+            Outcome::Approved | Outcome::Rejected => {
+                let outcome = match d.reason {
+                    Some(r) if d.outcome == Outcome::Rejected => format!("rejected:{r}"),
+                    _ => d.outcome.as_str().to_owned(),
+                };
+                sqlx::query(
+                    "UPDATE tickets SET status = 'done', ended_at = $3, outcome = $4
+                     WHERE id = $1 AND status = 'in_call' AND agent_id = $2 RETURNING id_number, application_id",
+                )
+                .bind(d.ticket_id)
+                .bind(d.agent_id)
+                .bind(to_millis(d.at))
+                .bind(outcome)
+                .fetch_optional(&mut *tx)
+                .await?
+            }
+        };
+        let Some(row) = ended else {
+            // Roll back explicitly: a dropped transaction would hold its locks until the
+            // connection is next used.
+            tx.rollback().await?;
+            return Ok(Recorded::NotInCall);
+        };
+        let id_number: String = row.try_get("id_number")?;
+        let application_id: String = row.try_get("application_id")?;
+        let registration_id = match &d.registration {
+            Some(r) if d.outcome == Outcome::Approved => {
+                let exists: Option<String> =
+                    sqlx::query_scalar("SELECT id FROM registrations WHERE id_number = $1")
+                        .bind(&id_number)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                if exists.is_some() {
+                    tx.rollback().await?;
+                    return Ok(Recorded::AlreadyRegistered);
+                }
+                let inserted = sqlx::query(
+                    "INSERT INTO registrations (id, id_number, application_id, level, agent_id, created_at)
+                     VALUES ($1, $2, $3, 'basic', $4, $5)",
+                )
+                .bind(r.id)
+                .bind(&id_number)
+                .bind(&application_id)
+                .bind(d.agent_id)
+                .bind(to_millis(d.at))
+                .execute(&mut *tx)
+                .await
+                .map_err(Error::from);
+                match inserted {
+                    // Approved at the same instant by another agent's transaction.
+                    Err(e) if e.is_unique_violation() => {
+                        tx.rollback().await?;
+                        return Ok(Recorded::AlreadyRegistered);
+                    }
+                    other => other?,
+                };
+                sqlx::query(
+                    "INSERT INTO activation_codes (id, registration_id, code_hash, created_at, expires_at)
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(r.code_id)
+                .bind(r.id)
+                .bind(r.code_hash)
+                .bind(to_millis(d.at))
+                .bind(to_millis(r.code_expires_at))
+                .execute(&mut *tx)
+                .await?;
+                Some(r.id)
+            }
+            _ => None,
+        };
+        sqlx::query(
+            "INSERT INTO decisions (id, ticket_id, agent_id, outcome, reason, note, checklist, registration_id, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(d.id)
+        .bind(d.ticket_id)
+        .bind(d.agent_id)
+        .bind(d.outcome.as_str())
+        .bind(d.reason)
+        .bind(d.note)
+        .bind(d.checklist)
+        .bind(registration_id)
+        .bind(to_millis(d.at))
+        .execute(&mut *tx)
+        .await?;
+        append_in(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(Recorded::Done { id_number })
+    }
+
+    /// The decisions on a ticket, oldest first (aborts may precede the final one).
+    pub async fn decisions_for_ticket(&self, ticket_id: &str) -> Result<Vec<Decision>> {
+        let sql = format!(
+            "SELECT {DECISION_COLUMNS} FROM decisions WHERE ticket_id = $1 ORDER BY created_at, id"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(ticket_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(decision_from_row).collect()
+    }
+
+    /// The latest `limit` decisions, newest first.
+    pub async fn recent_decisions(&self, limit: u32) -> Result<Vec<Decision>> {
+        let sql = format!(
+            "SELECT {DECISION_COLUMNS} FROM decisions ORDER BY created_at DESC, id DESC LIMIT $1"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(decision_from_row).collect()
+    }
+
+    /// The hash stored for a registration's activation code, with its expiry and use.
+    pub async fn activation_code_for(
+        &self,
+        registration_id: &str,
+    ) -> Result<Option<(String, DateTime<Utc>, Option<DateTime<Utc>>)>> {
+        let row = sqlx::query(
+            "SELECT code_hash, expires_at, used_at FROM activation_codes WHERE registration_id = $1",
+        )
+        .bind(registration_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            let used: Option<i64> = r.try_get("used_at")?;
+            Ok((
+                r.try_get("code_hash")?,
+                from_millis("activation_codes.expires_at", r.try_get("expires_at")?)?,
+                used.map(|ms| from_millis("activation_codes.used_at", ms))
+                    .transpose()?,
+            ))
+        })
+        .transpose()
+    }
+}
+
+fn decision_from_row(r: &AnyRow) -> Result<Decision> {
+    Ok(Decision {
+        id: r.try_get("id")?,
+        ticket_id: r.try_get("ticket_id")?,
+        agent_id: r.try_get("agent_id")?,
+        outcome: Outcome::parse(&r.try_get::<String, _>("outcome")?)?,
+        reason: r.try_get("reason")?,
+        note: r.try_get("note")?,
+        checklist: r.try_get("checklist")?,
+        registration_id: r.try_get("registration_id")?,
+        at: from_millis("decisions.created_at", r.try_get("created_at")?)?,
+    })
+}
