@@ -69,6 +69,43 @@ impl Policy for AgentPages {
     }
 }
 
+/// A call's working routes (details, stills, decisions): agents only; the handler also
+/// checks that the call is the agent's own.
+pub struct AgentsOnly;
+impl Policy for AgentsOnly {
+    fn allows(role: StaffRole, _: &Method) -> bool {
+        role == StaffRole::Agent
+    }
+}
+
+/// Decisions and stills after the fact: auditors read them; nobody changes them.
+pub struct AuditorsRead;
+impl Policy for AuditorsRead {
+    fn allows(role: StaffRole, method: &Method) -> bool {
+        role == StaffRole::Auditor && is_read(method)
+    }
+}
+
+/// A still's image: the agent whose call it is (checked by the handler) and auditors.
+pub struct StillRead;
+impl Policy for StillRead {
+    fn allows(role: StaffRole, method: &Method) -> bool {
+        match role {
+            StaffRole::Agent => true,
+            StaffRole::Auditor => is_read(method),
+            StaffRole::Supervisor => false,
+        }
+    }
+}
+
+/// Whether a `fetch` request carries the session's CSRF token in `X-CSRF-Token`.
+pub fn csrf_header_ok(headers: &HeaderMap, session: &StaffSession) -> bool {
+    headers
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| csrf_ok(&session.csrf_token, v))
+}
+
 fn is_read(method: &Method) -> bool {
     matches!(*method, Method::GET | Method::HEAD)
 }

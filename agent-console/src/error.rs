@@ -24,6 +24,12 @@ pub enum Error {
     /// TOTP set-up failed.
     #[error("totp: {0}")]
     Totp(String),
+    /// Signaling failed while telling the citizen or the agent.
+    #[error("signaling: {0}")]
+    Signaling(#[from] signaling::Error),
+    /// Something that should not fail did (a task panicked, an encoder failed).
+    #[error("internal: {0}")]
+    Internal(String),
     /// A command-line account operation was refused; the message says why.
     #[error("{0}")]
     Account(String),

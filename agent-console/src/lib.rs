@@ -1,23 +1,28 @@
 //! `agent_console` owns the staff side of videoreg: accounts (argon2id passwords under a
 //! policy, TOTP second factor), sign-in at `/staff/login` with brute-force delays and
 //! lockout, server-side sessions with CSRF tokens, and the one role extractor
-//! ([`auth::Staff`]) that every staff route and staff WebSocket goes through. Later it
-//! grows the agent states, the verification checklist, stills and decisions. It never talks
-//! to citizens directly: that goes through `signaling`.
+//! ([`auth::Staff`]) that every staff route and staff WebSocket goes through; and the agent
+//! console: the page agents work in, the call's details, document stills (checked and
+//! re-encoded under limits), the checklist and reason codes, decisions, the activation code
+//! issued on approval, and the auditors' read-only view of decisions and stills. It never
+//! talks to citizens directly: that goes through `signaling`.
 //!
 //! Its router takes [`ConsoleState`] through `FromRef`, so it never names the server's
 //! `AppState`.
 
 pub mod accounts;
+pub mod activation;
 pub mod auth;
+pub mod checklist;
 pub mod client_addr;
 mod error;
 pub mod i18n;
 pub mod lockout;
 mod routes;
 pub mod state;
+pub mod stills;
 pub mod totp;
 
 pub use error::{Error, InternalError};
 pub use routes::router;
-pub use state::{ConsoleState, StaffPolicy};
+pub use state::{ConsoleState, StaffPolicy, VerificationPolicy};

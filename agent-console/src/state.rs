@@ -6,6 +6,9 @@ use chrono::TimeDelta;
 use scheduler::Clock;
 use store::Store;
 
+use crate::checklist::VerificationRules;
+use crate::stills::StillLimits;
+
 /// Sign-in and session rules, fixed at start-up.
 #[derive(Debug, Clone)]
 pub struct StaffPolicy {
@@ -36,6 +39,17 @@ impl Default for StaffPolicy {
     }
 }
 
+/// How verifications are done, fixed at start-up.
+#[derive(Debug, Clone, Default)]
+pub struct VerificationPolicy {
+    /// The checklist, the required stills and the reason codes.
+    pub rules: VerificationRules,
+    /// Limits on uploaded stills.
+    pub stills: StillLimits,
+    /// How long an activation code stays valid.
+    pub activation_ttl: TimeDelta,
+}
+
 /// The staff side's view of the server state. Cheap to clone; nothing in it is locked.
 #[derive(Debug, Clone)]
 pub struct ConsoleState {
@@ -49,4 +63,6 @@ pub struct ConsoleState {
     pub always_open: bool,
     /// Whether the client address is taken from `X-Forwarded-For`.
     pub trust_forwarded_for: bool,
+    /// Checklist, stills and activation rules (read-only, shared).
+    pub verification: Arc<VerificationPolicy>,
 }

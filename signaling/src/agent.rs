@@ -3,7 +3,7 @@
 
 use axum::extract::ws::WebSocket;
 use scheduler::REQUEUE_PRIORITY;
-use store::{AgentStatus, TicketStatus};
+use store::{AgentStatus, Ticket, TicketStatus};
 use tokio::sync::mpsc;
 
 use crate::media::Side;
@@ -11,7 +11,7 @@ use crate::protocol::{AgentMessage, AgentSettableState, ToAgent, ToCitizen};
 use crate::queue_view::QueueView;
 use crate::socket::{self, Flow, Session};
 use crate::{Error, SignalingState};
-use crate::{calls, deliver};
+use crate::{agent_state, calls, deliver};
 
 /// Who is on the other end, as the staff crate established.
 #[derive(Debug, Clone)]
@@ -33,7 +33,6 @@ pub async fn serve(socket: WebSocket, state: SignalingState, who: AgentIdentity)
         id,
         who,
         tx: tx.clone(),
-        ticket: None,
     };
     if let Err(e) = session.greet().await {
         tracing::error!(error = %e, "agent socket greeting");
@@ -46,8 +45,6 @@ struct AgentSession {
     id: u64,
     who: AgentIdentity,
     tx: mpsc::Sender<ToAgent>,
-    /// The ticket this agent has claimed, if any.
-    ticket: Option<String>,
 }
 
 fn error(code: &str, message: &str) -> ToAgent {
@@ -96,14 +93,24 @@ impl AgentSession {
     }
 
     async fn set_status(&self, status: AgentStatus, reason: Option<&str>) -> Result<(), Error> {
-        let now = self.state.clock.now();
-        self.state
+        let me = &self.who.user_id;
+        agent_state::set(&self.state, me, status, reason, me).await
+    }
+
+    /// The ticket this agent holds (offered or in a call), from the database: a decision
+    /// made over HTTP, a lapsed offer or another node may have changed it.
+    async fn held(&self) -> Result<Option<Ticket>, Error> {
+        Ok(self
+            .state
             .store
-            .set_agent_state(&self.who.user_id, status, reason, now)
-            .await?;
-        self.send_state().await?;
-        deliver::queue_changed(&self.state).await?;
-        Ok(())
+            .current_ticket_for_agent(&self.who.user_id)
+            .await?)
+    }
+
+    async fn audit(&self, action: &str, ticket: &str) -> Result<(), Error> {
+        let now = self.state.clock.now();
+        let detail = serde_json::json!({});
+        agent_state::audit(&self.state, &self.who.user_id, action, ticket, detail, now).await
     }
 
     async fn handle(&mut self, message: AgentMessage) -> Result<(), Error> {
@@ -121,8 +128,10 @@ impl AgentSession {
                 | AgentMessage::Requeue
                 | AgentMessage::HangUp
                 | AgentMessage::Offer { .. }
+                | AgentMessage::Ice { .. }
         );
-        if needs_citizen && self.ticket.is_none() {
+        let held = self.held().await?;
+        if needs_citizen && held.is_none() {
             self.send(error(
                 "no_citizen",
                 "No tiene ningún ciudadano. / You have no citizen.",
@@ -133,7 +142,7 @@ impl AgentSession {
         let now = self.state.clock.now();
         match message {
             AgentMessage::SetState { state, reason } => {
-                if self.ticket.is_some() {
+                if held.is_some() {
                     self.send(error(
                         "busy",
                         "Termine la llamada primero. / Finish the call first.",
@@ -154,7 +163,7 @@ impl AgentSession {
                 .await?;
             }
             AgentMessage::TakeNext => {
-                if self.ticket.is_some() {
+                if held.is_some() {
                     self.send(error(
                         "busy",
                         "Ya tiene un ciudadano. / You already have a citizen.",
@@ -165,8 +174,9 @@ impl AgentSession {
                 match self.state.store.claim_next(&self.who.user_id, now).await? {
                     None => self.send(ToAgent::QueueEmpty).await,
                     Some(t) => {
-                        self.ticket = Some(t.id.clone());
+                        self.audit("ticket.offered", &t.id).await?;
                         self.set_status(AgentStatus::InCall, None).await?;
+                        agent_state::wake_after(&self.state, self.state.agent_policy.offer_timeout);
                         let masked = format!(
                             "*****{}",
                             t.id_number
@@ -184,10 +194,11 @@ impl AgentSession {
                 }
             }
             AgentMessage::Accept => {
-                let Some(ticket) = self.ticket.clone() else {
+                let Some(ticket) = held.map(|t| t.id) else {
                     return Ok(());
                 };
                 if self.state.store.answer_ticket(&ticket, now).await? {
+                    self.audit("ticket.answered", &ticket).await?;
                     calls::start(&self.state, &ticket, &self.who.user_id).await?;
                     let ice_servers = self.state.media.ice_servers_for(&ticket, now);
                     self.send(ToAgent::CallStarted {
@@ -205,9 +216,10 @@ impl AgentSession {
                 }
             }
             AgentMessage::Requeue => {
-                let Some(ticket) = self.ticket.take() else {
+                let Some(ticket) = held.map(|t| t.id) else {
                     return Ok(());
                 };
+                self.audit("ticket.requeued", &ticket).await?;
                 self.requeue(&ticket).await?;
                 self.send(ToAgent::CallEnded {
                     reason: "requeued".into(),
@@ -216,7 +228,7 @@ impl AgentSession {
                 self.set_status(AgentStatus::Available, None).await?;
             }
             AgentMessage::Offer { description } => {
-                let Some(ticket) = self.ticket.clone() else {
+                let Some(ticket) = held.map(|t| t.id) else {
                     return Ok(());
                 };
                 let answer = calls::offer(&self.state, &ticket, Side::Agent, description).await?;
@@ -226,22 +238,24 @@ impl AgentSession {
                 .await;
             }
             AgentMessage::Ice { candidate } => {
-                let Some(ticket) = self.ticket.clone() else {
+                let Some(ticket) = held.map(|t| t.id) else {
                     return Ok(());
                 };
                 calls::ice(&self.state, &ticket, Side::Agent, candidate).await?;
             }
             AgentMessage::HangUp => {
-                let Some(ticket) = self.ticket.take() else {
+                let Some(held) = held else {
                     return Ok(());
                 };
+                let ticket = held.id;
                 calls::end(&self.state, &ticket).await;
-                let ended = match self.state.store.ticket(&ticket).await?.map(|t| t.status) {
-                    Some(TicketStatus::InCall) => {
+                self.audit("ticket.hung_up", &ticket).await?;
+                let ended = match held.status {
+                    TicketStatus::InCall => {
                         self.state.store.end_ticket(&ticket, now, "hung_up").await?
                     }
                     // Hanging up before accepting puts the citizen back rather than losing them.
-                    Some(TicketStatus::Offered) => {
+                    TicketStatus::Offered => {
                         self.requeue(&ticket).await?;
                         false
                     }
@@ -257,7 +271,12 @@ impl AgentSession {
                     reason: "hang_up".into(),
                 })
                 .await;
-                self.set_status(AgentStatus::Available, None).await?;
+                let next = if ended {
+                    AgentStatus::WrapUp
+                } else {
+                    AgentStatus::Available
+                };
+                self.set_status(next, None).await?;
             }
         }
         Ok(())
@@ -272,10 +291,7 @@ impl AgentSession {
             .await?
         {
             calls::end(&self.state, ticket).await;
-            let view = QueueView::load(&self.state).await?;
-            let position = view.position_of(ticket).map_or(1, |(p, _)| p);
-            deliver::to_citizen(&self.state, ticket, &ToCitizen::Requeued { position }).await?;
-            deliver::queue_changed(&self.state).await?;
+            agent_state::tell_requeued(&self.state, ticket, None).await?;
         }
         Ok(())
     }
@@ -313,17 +329,17 @@ impl Session for AgentSession {
             return;
         }
         let result = async {
-            // The agent is lost: the citizen goes back to the head of the queue.
-            if let Some(ticket) = self.ticket.take() {
-                self.requeue(&ticket).await?;
+            // The last console of this agent is gone: a citizen it held goes back to the
+            // head of the queue and the agent goes offline. (Another open console of the
+            // same agent keeps both.)
+            if self.state.hub.has_agent(&self.who.user_id) {
+                return Ok::<(), Error>(());
             }
-            let now = self.state.clock.now();
-            self.state
-                .store
-                .set_agent_state(&self.who.user_id, AgentStatus::Offline, None, now)
-                .await?;
-            deliver::queue_changed(&self.state).await?;
-            Ok::<(), Error>(())
+            if let Some(t) = self.held().await? {
+                self.requeue(&t.id).await?;
+            }
+            let me = &self.who.user_id;
+            agent_state::set(&self.state, me, AgentStatus::Offline, None, "system").await
         }
         .await;
         if let Err(e) = result {

@@ -111,6 +111,15 @@ impl Hub {
         remove(&self.inner.agents, user_id, id);
     }
 
+    /// Whether an agent has a connection on this node.
+    pub fn has_agent(&self, user_id: &str) -> bool {
+        self.inner
+            .agents
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains_key(user_id)
+    }
+
     /// Sends to every connection of one agent on this node.
     pub fn to_agent(&self, user_id: &str, message: &ToAgent) -> usize {
         senders(&self.inner.agents, user_id)

@@ -7,6 +7,7 @@
 //! authenticated by `agent_console`, which hands the socket to [`agent::serve`].
 
 pub mod agent;
+pub mod agent_state;
 pub mod calls;
 pub mod citizen;
 pub mod deliver;
@@ -14,6 +15,7 @@ pub mod echo;
 mod error;
 pub mod hub;
 pub mod media;
+pub mod outcome;
 pub mod protocol;
 pub mod publisher;
 pub mod queue_view;

@@ -176,6 +176,28 @@ pub enum ToCitizen {
     Requeued {
         /// 1 is next.
         position: u32,
+        /// The agent's abort reason code (e.g. `video_quality`), when the agent asked.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// The agent verified the identity: the registration is made. The code is shown once
+    /// and stored only as a hash.
+    Approved {
+        /// The registration's reference number.
+        registration: String,
+        /// The activation code, grouped (`ABCD-EFGH-JKLM-NPQR`).
+        activation_code: String,
+        /// When the code stops working (RFC 3339).
+        code_expires_at: String,
+    },
+    /// The agent could not verify the identity.
+    Rejected {
+        /// The reason code, e.g. `document_expired`.
+        reason: String,
+        /// What happened and what to do next, in Spanish.
+        message_es: String,
+        /// The same in English.
+        message_en: String,
     },
     /// The call ended.
     CallEnded {
@@ -422,7 +444,24 @@ mod tests {
                     username_fragment: None,
                 },
             },
-            ToCitizen::Requeued { position: 1 },
+            ToCitizen::Requeued {
+                position: 1,
+                reason: None,
+            },
+            ToCitizen::Requeued {
+                position: 1,
+                reason: Some("video_quality".into()),
+            },
+            ToCitizen::Approved {
+                registration: "r".into(),
+                activation_code: "ABCD-EFGH-JKLM-NPQR".into(),
+                code_expires_at: "2026-12-26T10:00:00Z".into(),
+            },
+            ToCitizen::Rejected {
+                reason: "document_expired".into(),
+                message_es: "m".into(),
+                message_en: "m".into(),
+            },
             ToCitizen::CallEnded {
                 reason: "hang_up".into(),
             },

@@ -61,6 +61,7 @@ pub async fn publish_once(
             crate::deliver::to_agent(state, &agent, &ended).await?;
         }
     }
+    crate::agent_state::sweep(state, now).await?;
     if state.queue.at_closing == AtClosing::Expire && !state.calendar.is_open(now) {
         let next_opening = state
             .calendar

@@ -6,6 +6,7 @@ use chrono::TimeDelta;
 use scheduler::{Calendar, Clock, QueuePolicy};
 use store::Store;
 
+use crate::agent_state::AgentPolicy;
 use crate::calls::Calls;
 use crate::echo::{EchoLimits, EchoRegistry};
 use crate::hub::Hub;
@@ -41,6 +42,8 @@ pub struct SignalingState {
     pub echoes: EchoRegistry,
     /// Test-call limits (read-only, shared).
     pub echo_limits: Arc<EchoLimits>,
+    /// Wrap-up and offer timers (read-only, shared).
+    pub agent_policy: Arc<AgentPolicy>,
     /// Whether the client address is taken from `X-Forwarded-For`.
     pub trust_forwarded_for: bool,
 }

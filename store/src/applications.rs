@@ -36,6 +36,8 @@ pub struct Application {
     pub created_at: DateTime<Utc>,
     /// When the token stops being accepted.
     pub expires_at: DateTime<Utc>,
+    /// The test call's result (JSON), as the application carried it.
+    pub test_call: Option<String>,
 }
 
 impl Store {
@@ -64,21 +66,34 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Option<Application>> {
         let row = sqlx::query(
-            "SELECT id, id_number, created_at, expires_at FROM applications
+            "SELECT id, id_number, created_at, expires_at, test_call FROM applications
              WHERE token_hash = $1 AND expires_at > $2",
         )
         .bind(token_hash)
         .bind(to_millis(now))
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|r| {
-            Ok(Application {
-                id: r.try_get("id")?,
-                id_number: r.try_get("id_number")?,
-                created_at: from_millis("applications.created_at", r.try_get("created_at")?)?,
-                expires_at: from_millis("applications.expires_at", r.try_get("expires_at")?)?,
-            })
-        })
-        .transpose()
+        row.map(|r| application_from_row(&r)).transpose()
     }
+
+    /// An application by id, expired or not (the console shows what a ticket was joined with).
+    pub async fn application(&self, id: &str) -> Result<Option<Application>> {
+        let row = sqlx::query(
+            "SELECT id, id_number, created_at, expires_at, test_call FROM applications WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| application_from_row(&r)).transpose()
+    }
+}
+
+fn application_from_row(r: &sqlx::any::AnyRow) -> Result<Application> {
+    Ok(Application {
+        id: r.try_get("id")?,
+        id_number: r.try_get("id_number")?,
+        created_at: from_millis("applications.created_at", r.try_get("created_at")?)?,
+        expires_at: from_millis("applications.expires_at", r.try_get("expires_at")?)?,
+        test_call: r.try_get("test_call")?,
+    })
 }

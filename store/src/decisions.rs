@@ -258,6 +258,21 @@ impl Store {
         rows.iter().map(decision_from_row).collect()
     }
 
+    /// The registration an ID number holds, if any: its id and when it was made.
+    pub async fn registration_for(&self, id_number: &str) -> Result<Option<(String, DateTime<Utc>)>> {
+        let row = sqlx::query("SELECT id, created_at FROM registrations WHERE id_number = $1")
+            .bind(id_number)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            Ok((
+                r.try_get("id")?,
+                from_millis("registrations.created_at", r.try_get("created_at")?)?,
+            ))
+        })
+        .transpose()
+    }
+
     /// The hash stored for a registration's activation code, with its expiry and use.
     pub async fn activation_code_for(
         &self,

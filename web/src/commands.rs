@@ -1,4 +1,5 @@
-//! The subcommands: `serve` (default), `demo` and `identities import`.
+//! The subcommands: `serve` (default), `demo`, `identities import`, `user …` and
+//! `audit verify`.
 
 use std::future::Future;
 
@@ -7,7 +8,7 @@ use store::Store;
 use tokio::net::TcpListener;
 
 use crate::config::{
-    Cli, Command, DEFAULT_DATABASE_URL, DEFAULT_DEMO_DATABASE_URL, IdentitiesCommand, ServeArgs,
+    AuditCommand, Cli, Command, DEFAULT_DATABASE_URL, DEFAULT_DEMO_DATABASE_URL, IdentitiesCommand, ServeArgs,
     Settings,
 };
 use crate::{AppState, Error, import};
@@ -36,6 +37,29 @@ pub async fn execute(
             let result = crate::user_commands::run(&store, command, Clock::System.now()).await;
             store.close().await;
             result
+        }
+        Some(Command::Audit(AuditCommand::Verify)) => {
+            let url = Settings::database_url_only(&cli.global)?;
+            let store = Store::open(&url).await?;
+            let report = store.verify_audit_chain().await;
+            store.close().await;
+            let report = report?;
+            if report.unchained > 0 {
+                println!(
+                    "{} events written before the chain began (not covered)",
+                    report.unchained
+                );
+            }
+            match report.broken {
+                None => {
+                    println!("audit trail intact: {} events verified", report.checked);
+                    Ok(())
+                }
+                Some(link) => Err(Error::AuditBroken(format!(
+                    "audit trail BROKEN at event {}: {} ({} events verified before it)",
+                    link.id, link.problem, report.checked
+                ))),
+            }
         }
     }
 }

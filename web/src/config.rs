@@ -9,12 +9,14 @@ use clap::{Args, Parser, Subcommand};
 use scheduler::{AtClosing, Calendar, DailyHours, QueuePolicy, SpecialHours};
 use serde::Deserialize;
 
-use agent_console::StaffPolicy;
+use agent_console::{StaffPolicy, VerificationPolicy};
+use signaling::agent_state::AgentPolicy;
 use signaling::echo::EchoLimits;
 use signaling::media::turn::TurnSecret;
 use signaling::media::{IceServer, MediaConfig};
 
 use crate::Error;
+use crate::console_config::{self, ConsoleArgs, ConsoleFile};
 use crate::identity::VerifyPolicy;
 
 /// Where the server listens unless told otherwise.
@@ -57,6 +59,17 @@ pub enum Command {
     /// Manage staff accounts (agents, supervisors, auditors).
     #[command(subcommand)]
     User(UserCommand),
+    /// Check the audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+/// `videoreg audit …`
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute the audit trail's hash chain and name the first broken link, if any
+    /// (exit status 1 when broken).
+    Verify,
 }
 
 /// `videoreg user …`
@@ -290,6 +303,9 @@ pub struct ServeArgs {
     /// Test calls one client address may start per 10 minutes. [default: 20]
     #[arg(long, env = "VIDEOREG_TEST_CALL_PER_ADDRESS", value_name = "N")]
     pub test_call_per_address: Option<u32>,
+    /// The agent console's options.
+    #[command(flatten)]
+    pub console: ConsoleArgs,
 }
 
 /// A range of UDP ports, `FIRST-LAST`.
@@ -371,6 +387,8 @@ struct FileConfig {
     test_call_max_concurrent: Option<u32>,
     test_call_max_seconds: Option<u32>,
     test_call_per_address: Option<u32>,
+    #[serde(default)]
+    console: ConsoleFile,
 }
 
 /// The resolved configuration the server runs with.
@@ -398,6 +416,10 @@ pub struct Settings {
     pub echo: EchoLimits,
     /// The media forwarder's sockets and ICE servers.
     pub media: MediaConfig,
+    /// Wrap-up and offer timers.
+    pub agents: AgentPolicy,
+    /// Checklist, stills and activation codes.
+    pub verification: VerificationPolicy,
 }
 
 impl Settings {
@@ -581,6 +603,7 @@ impl Settings {
                 _ => None,
             },
         };
+        let (agents, verification) = console_config::resolve(&args.console, file.console)?;
         Ok(Self {
             bind,
             database_url: global
@@ -598,6 +621,8 @@ impl Settings {
             grace,
             media,
             echo,
+            agents,
+            verification,
         })
     }
 

@@ -38,6 +38,9 @@ pub enum Error {
     /// The configuration is invalid.
     #[error("configuration: {0}")]
     Config(String),
+    /// `audit verify` found a broken link; the message names it.
+    #[error("{0}")]
+    AuditBroken(String),
     /// An import file was refused; the message lists every bad line.
     #[error("{0}")]
     Import(String),

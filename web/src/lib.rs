@@ -7,6 +7,7 @@
 
 pub mod commands;
 pub mod config;
+pub mod console_config;
 mod error;
 pub mod housekeeping;
 pub mod identity;

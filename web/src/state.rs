@@ -41,6 +41,7 @@ impl AppState {
                 policy: Arc::new(settings.staff.clone()),
                 always_open: settings.calendar.is_always_open(),
                 trust_forwarded_for: settings.trust_forwarded_for,
+                verification: Arc::new(settings.verification.clone()),
             },
             signaling: SignalingState {
                 store: store.clone(),
@@ -56,6 +57,7 @@ impl AppState {
                 calls: Default::default(),
                 echoes: Default::default(),
                 echo_limits: Arc::new(settings.echo.clone()),
+                agent_policy: Arc::new(settings.agents.clone()),
                 trust_forwarded_for: settings.trust_forwarded_for,
             },
             store,

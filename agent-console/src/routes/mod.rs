@@ -1,19 +1,28 @@
 //! The staff routes: sign-in, second factor, sign-out, and the pages each role may read.
 
 mod agent_socket;
+mod call;
+mod console;
+mod decision;
 mod login;
 mod mfa;
 mod pages;
+mod review;
 
 use axum::Router;
-use axum::extract::FromRef;
+use axum::extract::{DefaultBodyLimit, FromRef};
 use axum::routing::{get, post};
 
 use crate::ConsoleState;
 use crate::i18n::Lang;
 
-/// Every staff route. `S` is the server's state; it only has to yield a [`ConsoleState`].
-pub fn router<S>() -> Router<S>
+/// Largest decision request body.
+const DECISION_BODY_LIMIT: usize = 16 * 1024;
+
+/// Every staff route. `S` is the server's state; it only has to yield a [`ConsoleState`]
+/// and a [`signaling::SignalingState`]. `still_max_bytes` bounds still uploads before they
+/// are read into memory.
+pub fn router<S>(still_max_bytes: usize) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
     ConsoleState: FromRef<S>,
@@ -31,6 +40,21 @@ where
         .route("/staff/users", get(pages::users))
         .route("/staff/audit", get(pages::audit))
         .route("/ws/agent", get(agent_socket::upgrade))
+        .route("/staff/console", get(console::page))
+        .route("/staff/static/console.js", get(console::script))
+        .route("/staff/console/call", get(call::details))
+        .route(
+            "/staff/calls/{ticket}/stills/{kind}",
+            post(call::upload).layer(DefaultBodyLimit::max(still_max_bytes)),
+        )
+        .route(
+            "/staff/calls/{ticket}/decision",
+            post(decision::decide).layer(DefaultBodyLimit::max(DECISION_BODY_LIMIT)),
+        )
+        .route("/staff/stills/{id}", get(call::image))
+        .route("/staff/stills/{id}/thumbnail", get(call::thumbnail))
+        .route("/staff/decisions", get(review::list))
+        .route("/staff/decisions/{ticket}", get(review::show))
 }
 
 /// What every staff page shows around its content.

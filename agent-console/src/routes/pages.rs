@@ -14,7 +14,7 @@ use crate::{ConsoleState, Error};
 /// How many audit events the page shows.
 const AUDIT_PAGE: u32 = 200;
 
-fn chrome<P: Policy>(state: &ConsoleState, staff: &Staff<P>) -> Chrome {
+pub(super) fn chrome<P: Policy>(state: &ConsoleState, staff: &Staff<P>) -> Chrome {
     Chrome::new(
         state,
         Some(SignedIn {

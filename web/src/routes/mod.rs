@@ -30,7 +30,9 @@ pub fn router(state: AppState) -> Router {
         .merge(applications::routes())
         .merge(test_call::routes())
         .merge(assets::routes())
-        .merge(agent_console::router())
+        .merge(agent_console::router(
+            state.console.verification.stills.max_bytes,
+        ))
         .merge(signaling::citizen::router())
         .with_state(state)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -1,0 +1,251 @@
+//! The agent's current call: its details as JSON for the console, document stills uploaded
+//! from the console (checked and re-encoded off the runtime), and still images for the agent
+//! whose call it is and for auditors.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use store::{NewAuditEvent, NewStill, StaffRole, StillKind, Ticket, TicketStatus, secrets};
+
+use crate::auth::{AgentsOnly, Staff, StillRead, csrf_header_ok};
+use crate::stills::{StillError, process};
+use crate::{ConsoleState, Error};
+
+/// A JSON refusal: `{"error": code, "message": "es / en"}`.
+pub fn refuse(status: StatusCode, code: &str, message: &str) -> Response {
+    let body = serde_json::json!({ "error": code, "message": message });
+    (status, Json(body)).into_response()
+}
+
+/// The ticket `staff` holds in a call (or offered, when `offered_too`), or a refusal.
+pub async fn own_call(
+    state: &ConsoleState,
+    agent_id: &str,
+    ticket_id: Option<&str>,
+    offered_too: bool,
+) -> Result<Result<Ticket, Response>, Error> {
+    let held = state.store.current_ticket_for_agent(agent_id).await?;
+    Ok(match held {
+        Some(t)
+            if ticket_id.is_none_or(|id| id == t.id)
+                && (t.status == TicketStatus::InCall || offered_too) =>
+        {
+            Ok(t)
+        }
+        _ => Err(refuse(
+            StatusCode::CONFLICT,
+            "not_in_call",
+            "No está en llamada con este ciudadano. / You are not in a call with this citizen.",
+        )),
+    })
+}
+
+#[derive(Serialize)]
+struct StillInfo {
+    id: String,
+    kind: &'static str,
+    width: u32,
+    height: u32,
+    sha256: String,
+}
+
+#[derive(Serialize)]
+struct Registry {
+    full_name: String,
+    kind: &'static str,
+    birth_date: Option<String>,
+    valid_until: Option<String>,
+    issued_on: Option<String>,
+    support_number: Option<String>,
+}
+
+#[derive(Serialize)]
+struct CallDetails {
+    ticket: String,
+    status: &'static str,
+    id_number: String,
+    joined_at: String,
+    waited_secs: i64,
+    registry: Option<Registry>,
+    test_call: Option<serde_json::Value>,
+    already_registered: bool,
+    stills: Vec<StillInfo>,
+}
+
+/// `GET /staff/console/call`: what the agent needs to verify the citizen they hold.
+pub async fn details(
+    State(state): State<ConsoleState>,
+    staff: Staff<AgentsOnly>,
+) -> Result<Response, Error> {
+    let t = match own_call(&state, &staff.user.id, None, true).await? {
+        Ok(t) => t,
+        Err(refusal) => return Ok(refusal),
+    };
+    let now = state.clock.now();
+    let registry = state.store.find_identity(&t.id_number).await?.map(|r| Registry {
+        full_name: r.full_name,
+        kind: match r.kind {
+            store::IdentityKind::Dni => "dni",
+            store::IdentityKind::Nie => "nie",
+        },
+        birth_date: r.birth_date,
+        valid_until: r.valid_until,
+        issued_on: r.issued_on,
+        support_number: r.support_number,
+    });
+    let test_call = state
+        .store
+        .application(&t.application_id)
+        .await?
+        .and_then(|a| a.test_call)
+        .and_then(|json| serde_json::from_str(&json).ok());
+    let stills = state
+        .store
+        .stills_for_ticket(&t.id)
+        .await?
+        .into_iter()
+        .map(|s| StillInfo {
+            id: s.id,
+            kind: s.kind.as_str(),
+            width: s.width,
+            height: s.height,
+            sha256: s.sha256,
+        })
+        .collect();
+    let details = CallDetails {
+        status: t.status.as_str(),
+        id_number: t.id_number.clone(),
+        joined_at: t.joined_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        waited_secs: (t.answered_at.or(t.offered_at).unwrap_or(now) - t.joined_at)
+            .num_seconds()
+            .max(0),
+        registry,
+        test_call,
+        already_registered: state.store.registration_for(&t.id_number).await?.is_some(),
+        stills,
+        ticket: t.id,
+    };
+    Ok(Json(details).into_response())
+}
+
+/// `POST /staff/calls/{ticket}/stills/{kind}`: the body is the PNG or JPEG the console
+/// captured from the citizen's video.
+pub async fn upload(
+    State(state): State<ConsoleState>,
+    staff: Staff<AgentsOnly>,
+    Path((ticket, kind)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Error> {
+    if !csrf_header_ok(&headers, &staff.session) {
+        return Ok(refuse(StatusCode::FORBIDDEN, "csrf", "Sesión no válida; recargue la página. / Invalid session; reload the page."));
+    }
+    let Some(kind) = StillKind::parse(&kind) else {
+        return Ok(refuse(StatusCode::NOT_FOUND, "unknown_kind", "Tipo de imagen desconocido. / Unknown still kind."));
+    };
+    let t = match own_call(&state, &staff.user.id, Some(&ticket), false).await? {
+        Ok(t) => t,
+        Err(refusal) => return Ok(refusal),
+    };
+    let limits = state.verification.stills.clone();
+    let processed = tokio::task::spawn_blocking(move || process(&body, &limits))
+        .await
+        .map_err(|e| Error::Internal(format!("still processing task failed: {e}")))?;
+    let p = match processed {
+        Ok(p) => p,
+        Err(e) => {
+            let status = match e {
+                StillError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+                StillError::Encode(_) => return Err(Error::Internal(e.to_string())),
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
+            };
+            tracing::info!(agent = %staff.user.name, error = %e, "still refused");
+            return Ok(refuse(status, "bad_image", &format!("Imagen rechazada / Image refused: {e}")));
+        }
+    };
+    let id = secrets::new_id()?;
+    let sha256 = secrets::sha256_hex(&p.image);
+    let now = state.clock.now();
+    let detail = serde_json::json!({ "still": id, "kind": kind.as_str(), "sha256": sha256, "width": p.width, "height": p.height });
+    state
+        .store
+        .insert_still(
+            &NewStill {
+                id: &id,
+                ticket_id: &t.id,
+                kind,
+                agent_id: &staff.user.id,
+                width: p.width,
+                height: p.height,
+                sha256: &sha256,
+                image: &p.image,
+                thumbnail: &p.thumbnail,
+                at: now,
+            },
+            &NewAuditEvent {
+                at: now,
+                actor: &staff.user.id,
+                action: "still.captured",
+                subject: &t.id,
+                detail: &detail.to_string(),
+            },
+        )
+        .await?;
+    let info = StillInfo {
+        id,
+        kind: kind.as_str(),
+        width: p.width,
+        height: p.height,
+        sha256,
+    };
+    Ok((StatusCode::CREATED, Json(info)).into_response())
+}
+
+/// `GET /staff/stills/{id}` and `/staff/stills/{id}/thumbnail`.
+pub async fn image(
+    state: State<ConsoleState>,
+    staff: Staff<StillRead>,
+    Path(id): Path<String>,
+) -> Result<Response, Error> {
+    serve_still(state, staff, id, false).await
+}
+
+/// The thumbnail.
+pub async fn thumbnail(
+    state: State<ConsoleState>,
+    staff: Staff<StillRead>,
+    Path(id): Path<String>,
+) -> Result<Response, Error> {
+    serve_still(state, staff, id, true).await
+}
+
+async fn serve_still(
+    State(state): State<ConsoleState>,
+    staff: Staff<StillRead>,
+    id: String,
+    thumbnail: bool,
+) -> Result<Response, Error> {
+    let not_found = || refuse(StatusCode::NOT_FOUND, "not_found", "No existe. / Not found.");
+    let Some((still, bytes)) = state.store.still_bytes(&id, thumbnail).await? else {
+        return Ok(not_found());
+    };
+    if staff.user.role == StaffRole::Agent {
+        // Agents see the stills of the call they are in, nothing else.
+        let held = state.store.current_ticket_for_agent(&staff.user.id).await?;
+        if held.is_none_or(|t| t.id != still.ticket_id) {
+            return Ok(not_found());
+        }
+    }
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/jpeg"),
+            (header::CACHE_CONTROL, "private, no-store"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        bytes,
+    )
+        .into_response())
+}

@@ -1,0 +1,88 @@
+//! `/staff/console`: the page agents work in all day (supervisors may open it to watch), and
+//! its script.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{Html, IntoResponse};
+use store::StaffRole;
+
+use super::Chrome;
+use super::pages::chrome;
+use crate::auth::{AgentPages, Staff};
+use crate::checklist::{CheckItem, Reason};
+use crate::i18n::Lang;
+use crate::{ConsoleState, Error};
+
+const CONSOLE_JS: &str = include_str!("../../static/console.js");
+
+/// A checklist heading and its items, as the page lists them.
+pub struct Section<'a> {
+    title: Option<String>,
+    min: usize,
+    items: Vec<&'a CheckItem>,
+}
+
+#[derive(Template)]
+#[template(path = "console.html")]
+struct ConsolePage<'a> {
+    lang: Lang,
+    chrome: Chrome,
+    read_only: bool,
+    csrf: String,
+    sections: Vec<Section<'a>>,
+    reject_reasons: &'a [Reason],
+    abort_reasons: &'a [Reason],
+    required_stills: String,
+    offer_timeout_secs: i64,
+    wrap_up_secs: i64,
+}
+
+pub async fn page(
+    State(state): State<ConsoleState>,
+    State(signaling): State<signaling::SignalingState>,
+    lang: Lang,
+    staff: Staff<AgentPages>,
+) -> Result<Html<String>, Error> {
+    let rules = &state.verification.rules;
+    let mut sections = vec![Section {
+        title: None,
+        min: 0,
+        items: rules.items.iter().filter(|i| i.group.is_none()).collect(),
+    }];
+    for g in &rules.groups {
+        sections.push(Section {
+            title: Some(lang.pick(&g.label.es, &g.label.en).to_owned()),
+            min: g.min,
+            items: rules
+                .items
+                .iter()
+                .filter(|i| i.group.as_ref() == Some(&g.id))
+                .collect(),
+        });
+    }
+    let page = ConsolePage {
+        lang,
+        chrome: chrome(&state, &staff),
+        read_only: staff.user.role != StaffRole::Agent,
+        csrf: staff.session.csrf_token.clone(),
+        sections,
+        reject_reasons: &rules.reject_reasons,
+        abort_reasons: &rules.abort_reasons,
+        required_stills: rules.required_stills.join(","),
+        offer_timeout_secs: signaling.agent_policy.offer_timeout.num_seconds(),
+        wrap_up_secs: signaling.agent_policy.wrap_up.num_seconds(),
+    };
+    Ok(Html(page.render()?))
+}
+
+/// The console's script (compiled in; no build step).
+pub async fn script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        CONSOLE_JS,
+    )
+}

@@ -1,0 +1,175 @@
+//! `POST /staff/calls/{ticket}/decision`: approve, reject with a reason code, or abort for
+//! quality. The checklist and the stills are checked here, on the server; approval issues
+//! the registration and the activation code in the same transaction as the decision and its
+//! audit event, then `signaling` tells the citizen.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use scheduler::REQUEUE_PRIORITY;
+use serde::Deserialize;
+use signaling::SignalingState;
+use signaling::outcome::{CallOutcome, finish};
+use store::{NewAuditEvent, NewDecision, NewRegistration, Outcome, Recorded, secrets};
+
+use super::call::{own_call, refuse};
+use crate::activation::ActivationCode;
+use crate::auth::{AgentsOnly, Staff, csrf_header_ok};
+use crate::{ConsoleState, Error};
+
+/// Checklist ids a request may carry.
+const MAX_TICKS: usize = 64;
+/// Longest free note, in characters.
+const MAX_NOTE: usize = 2000;
+
+/// What the console sends.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionRequest {
+    /// `approve`, `reject` or `abort`.
+    decision: String,
+    /// Ticked checklist item ids.
+    #[serde(default)]
+    checklist: Vec<String>,
+    /// The reason code (reject, abort).
+    #[serde(default)]
+    reason: Option<String>,
+    /// A free note.
+    #[serde(default)]
+    note: Option<String>,
+}
+
+pub async fn decide(
+    State(state): State<ConsoleState>,
+    State(signaling): State<SignalingState>,
+    staff: Staff<AgentsOnly>,
+    Path(ticket): Path<String>,
+    headers: HeaderMap,
+    Json(req): Json<DecisionRequest>,
+) -> Result<Response, Error> {
+    if !csrf_header_ok(&headers, &staff.session) {
+        return Ok(refuse(StatusCode::FORBIDDEN, "csrf", "Sesión no válida; recargue la página. / Invalid session; reload the page."));
+    }
+    let note = req.note.unwrap_or_default();
+    if req.checklist.len() > MAX_TICKS || note.chars().count() > MAX_NOTE {
+        return Ok(refuse(StatusCode::PAYLOAD_TOO_LARGE, "too_long", "La nota o la lista son demasiado largas. / The note or the list is too long."));
+    }
+    let rules = &state.verification.rules;
+    let outcome = match req.decision.as_str() {
+        "approve" => Outcome::Approved,
+        "reject" => Outcome::Rejected,
+        "abort" => Outcome::Aborted,
+        _ => return Ok(refuse(StatusCode::UNPROCESSABLE_ENTITY, "unknown_decision", "Decisión desconocida. / Unknown decision.")),
+    };
+    let reason = match outcome {
+        Outcome::Approved => None,
+        Outcome::Rejected => req.reason.as_deref().and_then(|r| rules.reject_reason(r)),
+        Outcome::Aborted => req.reason.as_deref().and_then(|r| rules.abort_reason(r)),
+    };
+    if outcome != Outcome::Approved && reason.is_none() {
+        return Ok(refuse(StatusCode::UNPROCESSABLE_ENTITY, "reason_required", "Elija un motivo de la lista. / Choose a reason from the list."));
+    }
+    let t = match own_call(&state, &staff.user.id, Some(&ticket), false).await? {
+        Ok(t) => t,
+        Err(refusal) => return Ok(refusal),
+    };
+    let stills = state.store.stills_for_ticket(&t.id).await?;
+    let ticked = rules.known_ticks(&req.checklist);
+    if outcome == Outcome::Approved {
+        let kinds: Vec<_> = stills.iter().map(|s| s.kind).collect();
+        let missing = rules.missing_for_approval(&ticked, &kinds);
+        if !missing.is_empty() {
+            let body = serde_json::json!({
+                "error": "checklist_incomplete",
+                "message": "Faltan comprobaciones o imágenes. / Checks or stills are missing.",
+                "missing": missing,
+            });
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response());
+        }
+    }
+    let now = state.clock.now();
+    let code = match outcome {
+        Outcome::Approved => Some(ActivationCode::generate().map_err(|e| Error::Internal(e.to_string()))?),
+        _ => None,
+    };
+    let (registration_id, code_id) = (secrets::new_id()?, secrets::new_id()?);
+    let code_hash = code.as_ref().map(ActivationCode::hash);
+    let code_expires_at = now + state.verification.activation_ttl;
+    let decision_id = secrets::new_id()?;
+    let checklist = serde_json::to_string(&ticked).unwrap_or_else(|_| "[]".into());
+    let reason_code = reason.map(|r| r.code.as_str());
+    let detail = serde_json::json!({
+        "decision": decision_id,
+        "outcome": outcome.as_str(),
+        "reason": reason_code,
+        "checklist": ticked,
+        "stills": stills.iter().map(|s| serde_json::json!({ "kind": s.kind.as_str(), "sha256": s.sha256 })).collect::<Vec<_>>(),
+        "registration": code.as_ref().map(|_| registration_id.as_str()),
+        "note": note,
+    });
+    let action = format!("decision.{}", outcome.as_str());
+    let recorded = state
+        .store
+        .record_decision(
+            &NewDecision {
+                id: &decision_id,
+                ticket_id: &t.id,
+                agent_id: &staff.user.id,
+                outcome,
+                reason: reason_code,
+                note: &note,
+                checklist: &checklist,
+                registration: code_hash.as_deref().map(|hash| NewRegistration {
+                    id: &registration_id,
+                    code_id: &code_id,
+                    code_hash: hash,
+                    code_expires_at,
+                }),
+                requeue_priority: REQUEUE_PRIORITY,
+                at: now,
+            },
+            &NewAuditEvent {
+                at: now,
+                actor: &staff.user.id,
+                action: &action,
+                subject: &t.id,
+                detail: &detail.to_string(),
+            },
+        )
+        .await?;
+    match recorded {
+        Recorded::Done { .. } => {}
+        Recorded::NotInCall => {
+            return Ok(refuse(StatusCode::CONFLICT, "not_in_call", "La llamada ya terminó. / The call has already ended."));
+        }
+        Recorded::AlreadyRegistered => {
+            return Ok(refuse(StatusCode::CONFLICT, "already_registered", "Este DNI/NIE ya tiene un registro; no se puede aprobar otra vez. / This ID number is already registered; it cannot be approved again."));
+        }
+    }
+    tracing::info!(agent = %staff.user.name, ticket = %t.id, outcome = outcome.as_str(), "decision recorded");
+    let told = match (&code, reason) {
+        (Some(code), _) => CallOutcome::Approved {
+            registration: registration_id.clone(),
+            activation_code: code.to_string(),
+            code_expires_at,
+        },
+        (None, Some(r)) if outcome == Outcome::Rejected => CallOutcome::Rejected {
+            reason: r.code.clone(),
+            message_es: r.citizen.es.clone(),
+            message_en: r.citizen.en.clone(),
+        },
+        (None, r) => CallOutcome::Aborted {
+            reason: r.map(|r| r.code.clone()).unwrap_or_default(),
+        },
+    };
+    // The decision is stored: a failure to tell someone is logged, not undone.
+    if let Err(e) = finish(&signaling, &t.id, &staff.user.id, told).await {
+        tracing::error!(error = %e, ticket = %t.id, "telling the outcome");
+    }
+    let body = serde_json::json!({
+        "outcome": outcome.as_str(),
+        "registration": code.as_ref().map(|_| registration_id),
+    });
+    Ok(Json(body).into_response())
+}

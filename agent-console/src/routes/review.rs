@@ -1,0 +1,181 @@
+//! Auditors' read-only view: recent decisions, and one call's decision with its checklist,
+//! its stills (zoomable) and its audit events.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use scheduler::SERVICE_TZ;
+
+use super::Chrome;
+use super::pages::chrome;
+use crate::auth::{AuditorsRead, Staff};
+use crate::i18n::Lang;
+use crate::{ConsoleState, Error};
+
+/// How many decisions the list shows.
+const LIST: u32 = 200;
+
+fn local(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.with_timezone(&SERVICE_TZ)
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string()
+}
+
+/// One row of the list.
+pub struct DecisionRow {
+    ticket: String,
+    at: String,
+    agent: String,
+    outcome: String,
+    reason: String,
+}
+
+#[derive(Template)]
+#[template(path = "decisions.html")]
+struct DecisionsPage {
+    lang: Lang,
+    chrome: Chrome,
+    rows: Vec<DecisionRow>,
+}
+
+async fn staff_names(state: &ConsoleState) -> Result<std::collections::HashMap<String, String>, Error> {
+    Ok(state
+        .store
+        .list_staff()
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.name))
+        .collect())
+}
+
+/// `GET /staff/decisions`.
+pub async fn list(
+    State(state): State<ConsoleState>,
+    lang: Lang,
+    staff: Staff<AuditorsRead>,
+) -> Result<Html<String>, Error> {
+    let names = staff_names(&state).await?;
+    let rows = state
+        .store
+        .recent_decisions(LIST)
+        .await?
+        .into_iter()
+        .map(|d| DecisionRow {
+            at: local(d.at),
+            agent: names.get(&d.agent_id).cloned().unwrap_or(d.agent_id),
+            outcome: d.outcome.as_str().to_owned(),
+            reason: d.reason.unwrap_or_default(),
+            ticket: d.ticket_id,
+        })
+        .collect();
+    let page = DecisionsPage {
+        lang,
+        chrome: chrome(&state, &staff),
+        rows,
+    };
+    Ok(Html(page.render()?))
+}
+
+/// A still as the detail page shows it.
+pub struct StillView {
+    id: String,
+    kind: &'static str,
+    size: String,
+    sha256: String,
+    at: String,
+}
+
+/// An audit event as the detail page shows it.
+pub struct EventView {
+    id: i64,
+    at: String,
+    actor: String,
+    action: String,
+    detail: String,
+}
+
+#[derive(Template)]
+#[template(path = "decision.html")]
+struct DecisionPage {
+    lang: Lang,
+    chrome: Chrome,
+    ticket: String,
+    id_number: String,
+    decisions: Vec<DecisionRow>,
+    checklist: Vec<(String, bool)>,
+    note: String,
+    stills: Vec<StillView>,
+    events: Vec<EventView>,
+}
+
+/// `GET /staff/decisions/{ticket}`.
+pub async fn show(
+    State(state): State<ConsoleState>,
+    lang: Lang,
+    staff: Staff<AuditorsRead>,
+    Path(ticket): Path<String>,
+) -> Result<Response, Error> {
+    let Some(t) = state.store.ticket(&ticket).await? else {
+        return Ok((StatusCode::NOT_FOUND, "no such ticket").into_response());
+    };
+    let names = staff_names(&state).await?;
+    let name = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_owned());
+    let decisions = state.store.decisions_for_ticket(&ticket).await?;
+    let last = decisions.last();
+    let ticked: Vec<String> = last
+        .and_then(|d| serde_json::from_str(&d.checklist).ok())
+        .unwrap_or_default();
+    let checklist = state
+        .verification
+        .rules
+        .items
+        .iter()
+        .map(|i| (lang.pick(&i.label.es, &i.label.en).to_owned(), ticked.contains(&i.id)))
+        .collect();
+    let page = DecisionPage {
+        lang,
+        chrome: chrome(&state, &staff),
+        id_number: t.id_number,
+        note: last.map(|d| d.note.clone()).unwrap_or_default(),
+        checklist,
+        decisions: decisions
+            .iter()
+            .map(|d| DecisionRow {
+                ticket: d.ticket_id.clone(),
+                at: local(d.at),
+                agent: name(&d.agent_id),
+                outcome: d.outcome.as_str().to_owned(),
+                reason: d.reason.clone().unwrap_or_default(),
+            })
+            .collect(),
+        stills: state
+            .store
+            .stills_for_ticket(&ticket)
+            .await?
+            .into_iter()
+            .map(|s| StillView {
+                kind: s.kind.as_str(),
+                size: format!("{}×{}", s.width, s.height),
+                at: local(s.at),
+                sha256: s.sha256,
+                id: s.id,
+            })
+            .collect(),
+        events: state
+            .store
+            .audit_for_subject(&ticket)
+            .await?
+            .into_iter()
+            .map(|e| EventView {
+                id: e.id,
+                at: local(e.at),
+                actor: name(&e.actor),
+                action: e.action,
+                detail: e.detail,
+            })
+            .collect(),
+        ticket,
+    };
+    Ok(Html(page.render()?).into_response())
+}

@@ -1,0 +1,294 @@
+// The agent console: state, the queue at a glance, taking and accepting citizens, the call
+// (media through videoreg), stills captured from the citizen's video, the checklist and the
+// decision. Every rule is checked again on the server; this page only mirrors them.
+
+const root = document.getElementById("console");
+const $ = (id) => document.getElementById(id);
+const es = document.documentElement.lang === "es";
+const t = (esText, enText) => (es ? esText : enText);
+const csrf = root.dataset.csrf;
+const readOnly = root.dataset.readOnly === "true";
+const offerTimeout = Number(root.dataset.offerTimeout) || 30;
+const wrapUpSecs = Number(root.dataset.wrapUp) || 30;
+const requiredStills = (root.dataset.requiredStills || "").split(",").filter(Boolean);
+
+const STATES = {
+  available: t("Disponible", "Available"),
+  in_call: t("En llamada", "In a call"),
+  wrap_up: t("Cierre de llamada", "Wrap-up"),
+  break: t("En pausa", "On break"),
+  offline: t("Desconectado", "Offline"),
+};
+const STILL_NAMES = {
+  document_front: t("anverso", "front"),
+  document_back: t("reverso", "back"),
+  face: t("cara", "face"),
+};
+const ENDED = {
+  hang_up: t("Llamada terminada.", "Call ended."),
+  approved: t("Registro aprobado: el ciudadano ha recibido su código de activación.", "Registration approved: the citizen has received the activation code."),
+  rejected: t("Solicitud rechazada; el ciudadano ha sido informado del motivo.", "Application rejected; the citizen has been told why."),
+  aborted: t("Llamada interrumpida: el ciudadano vuelve a estar el primero de la cola.", "Call aborted: the citizen is back at the head of the queue."),
+  requeued: t("El ciudadano ha vuelto a la cola.", "The citizen is back in the queue."),
+  offer_timeout: t("No aceptó a tiempo: el ciudadano ha vuelto a la cola y usted está en pausa.", "Not accepted in time: the citizen is back in the queue and you are on break."),
+  citizen_left: t("El ciudadano se ha desconectado.", "The citizen disconnected."),
+};
+
+let ws = null;
+let retry = 1000;
+let pc = null;
+let localStream = null;
+let call = null; // { ticket, started }
+let state = { name: "offline", since: Date.now() };
+let offeredAt = null;
+let taken = new Set();
+
+const notice = (text) => { $("notice").textContent = text; };
+const send = (m) => ws && ws.readyState === WebSocket.OPEN && ws.send(JSON.stringify(m));
+const clock = (secs) => `${Math.floor(secs / 60)}:${String(Math.floor(secs % 60)).padStart(2, "0")}`;
+
+function connect() {
+  ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/agent`);
+  ws.onopen = () => { retry = 1000; };
+  ws.onmessage = (e) => handle(JSON.parse(e.data)).catch((err) => notice(String(err)));
+  ws.onclose = () => {
+    notice(t("Conexión perdida; reconectando…", "Connection lost; reconnecting…"));
+    setTimeout(connect, retry);
+    retry = Math.min(retry * 2, 10000);
+  };
+}
+
+function setState(name, reason) {
+  state = { name, since: Date.now() };
+  const pill = $("state");
+  pill.dataset.state = name;
+  pill.textContent = STATES[name] + (reason ? ` (${reason})` : "");
+  if (!readOnly) {
+    $("take-next").disabled = name === "in_call" || name === "offline";
+  }
+}
+
+async function handle(m) {
+  switch (m.type) {
+    case "state": setState(m.state, m.reason); break;
+    case "queue":
+      $("queue").textContent = t(`${m.waiting} en espera · mayor espera ${clock(m.longest_wait_secs)}`,
+        `${m.waiting} waiting · longest wait ${clock(m.longest_wait_secs)}`);
+      break;
+    case "queue_empty": notice(t("No hay nadie esperando.", "Nobody is waiting.")); break;
+    case "offered":
+      offeredAt = Date.now();
+      $("offer-info").textContent = t(`DNI/NIE ${m.id_number} · ha esperado ${clock(m.waited_secs)}`,
+        `ID ${m.id_number} · waited ${clock(m.waited_secs)}`);
+      $("offer").hidden = false;
+      notice(t("Ciudadano asignado.", "Citizen offered."));
+      if ($("auto-accept").checked) send({ type: "accept" });
+      break;
+    case "call_started": await startCall(m.ice_servers); break;
+    case "answer": if (pc) await pc.setRemoteDescription(m.description); break;
+    case "ice": if (pc) await pc.addIceCandidate(m.candidate).catch(() => {}); break;
+    case "quality": showQuality(m.citizen); break;
+    case "call_ended": endCall(m.reason); break;
+    case "error": notice(m.message); break;
+  }
+}
+
+async function startCall(iceServers) {
+  $("offer").hidden = true;
+  offeredAt = null;
+  $("call").hidden = false;
+  call = { ticket: null, started: Date.now() };
+  try {
+    localStream = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
+    $("local").srcObject = localStream;
+  } catch (e) {
+    notice(t("No se puede usar su cámara o micrófono: ", "Cannot use your camera or microphone: ") + e.name);
+  }
+  pc = new RTCPeerConnection({ iceServers });
+  const remote = new MediaStream();
+  $("remote").srcObject = remote;
+  if (localStream) localStream.getTracks().forEach((tr) => pc.addTrack(tr, localStream));
+  else ["audio", "video"].forEach((k) => pc.addTransceiver(k, { direction: "recvonly" }));
+  pc.ontrack = (e) => remote.addTrack(e.track);
+  pc.onicecandidate = (e) => e.candidate && send({ type: "ice", candidate: e.candidate.toJSON() });
+  const offer = await pc.createOffer();
+  await pc.setLocalDescription(offer);
+  send({ type: "offer", description: { type: offer.type, sdp: offer.sdp } });
+  await loadDetails();
+}
+
+function endCall(reason) {
+  if (pc) pc.close();
+  pc = null;
+  if (localStream) localStream.getTracks().forEach((tr) => tr.stop());
+  localStream = null;
+  call = null;
+  offeredAt = null;
+  taken = new Set();
+  $("call").hidden = true;
+  $("offer").hidden = true;
+  $("stills").replaceChildren();
+  $("details").replaceChildren();
+  $("checklist").reset();
+  $("note").value = "";
+  notice(ENDED[reason] || t("Llamada terminada.", "Call ended."));
+}
+
+function row(dl, term, value) {
+  const dt = document.createElement("dt");
+  dt.textContent = term;
+  const dd = document.createElement("dd");
+  dd.textContent = value ?? "—";
+  dl.append(dt, dd);
+}
+
+async function loadDetails() {
+  const r = await fetch("/staff/console/call", { headers: { accept: "application/json" } });
+  if (!r.ok) return;
+  const d = await r.json();
+  call.ticket = d.ticket;
+  const dl = $("details");
+  dl.replaceChildren();
+  row(dl, t("DNI/NIE introducido", "ID number entered"), d.id_number);
+  if (d.registry) {
+    row(dl, t("Nombre (registro)", "Name (registry)"), d.registry.full_name);
+    row(dl, t("Fecha de nacimiento", "Birth date"), d.registry.birth_date);
+    row(dl, t("Validez", "Valid until"), d.registry.valid_until);
+    row(dl, t("Expedición", "Issued on"), d.registry.issued_on);
+    row(dl, t("Número de soporte", "Support number"), d.registry.support_number);
+  }
+  const tc = d.test_call;
+  const b = tc && tc.browser;
+  row(dl, t("Prueba de llamada", "Test call"), b
+    ? `${tc.verdict} · RTT ${b.rtt_ms ?? "—"} ms · ${t("pérdida", "loss")} ${b.loss_pct}% · jitter ${b.jitter_ms} ms · ${Math.round(b.kbps)} kbit/s`
+    : t("sin datos", "no data"));
+  row(dl, t("Esperó", "Waited"), clock(d.waited_secs));
+  if (d.already_registered) notice(t("Atención: este DNI/NIE ya tiene un registro.", "Warning: this ID number is already registered."));
+  d.stills.forEach(addStill);
+  updateMissing();
+}
+
+function addStill(s) {
+  taken.add(s.kind);
+  const fig = document.createElement("figure");
+  const img = document.createElement("img");
+  img.src = `/staff/stills/${s.id}/thumbnail`;
+  img.alt = STILL_NAMES[s.kind] || s.kind;
+  img.tabIndex = 0;
+  const open = () => { $("zoom-img").src = `/staff/stills/${s.id}`; $("zoom").showModal(); };
+  img.onclick = open;
+  img.onkeydown = (e) => { if (e.key === "Enter") open(); };
+  const cap = document.createElement("figcaption");
+  cap.textContent = `${STILL_NAMES[s.kind] || s.kind} · ${s.width}×${s.height}`;
+  fig.append(img, cap);
+  $("stills").append(fig);
+  updateMissing();
+}
+
+async function capture(kind) {
+  const video = $("remote");
+  if (!call || !call.ticket) return;
+  if (!video.videoWidth) {
+    notice(t("Todavía no llega vídeo del ciudadano.", "No video from the citizen yet."));
+    return;
+  }
+  const canvas = document.createElement("canvas");
+  canvas.width = video.videoWidth;
+  canvas.height = video.videoHeight;
+  canvas.getContext("2d").drawImage(video, 0, 0);
+  const blob = await new Promise((ok) => canvas.toBlob(ok, "image/png"));
+  notice(t("Enviando imagen…", "Uploading still…"));
+  const r = await fetch(`/staff/calls/${call.ticket}/stills/${kind}`, {
+    method: "POST", body: blob, headers: { "content-type": "image/png", "x-csrf-token": csrf },
+  });
+  const body = await r.json().catch(() => ({}));
+  if (r.status === 201) {
+    addStill(body);
+    notice(t(`Imagen capturada: ${STILL_NAMES[kind]}.`, `Still captured: ${STILL_NAMES[kind]}.`));
+  } else {
+    notice(body.message || t("No se pudo guardar la imagen.", "The still could not be saved."));
+  }
+}
+
+function ticked() {
+  return [...$("checklist").querySelectorAll("input[name=check]:checked")].map((i) => i.value);
+}
+
+function updateMissing() {
+  const missing = [];
+  $("checklist").querySelectorAll("input[data-required]").forEach((i) => {
+    if (!i.checked) missing.push(i.parentElement.textContent.trim());
+  });
+  $("checklist").querySelectorAll("fieldset").forEach((f) => {
+    const min = Number(f.dataset.min);
+    const n = f.querySelectorAll("input:checked").length;
+    if (min > n) missing.push(`${f.querySelector("legend").textContent} (${n}/${min})`);
+  });
+  requiredStills.filter((k) => !taken.has(k)).forEach((k) => missing.push(t("imagen: ", "still: ") + STILL_NAMES[k]));
+  $("missing").textContent = missing.length ? t("Falta: ", "Missing: ") + missing.join("; ") : t("Todo listo para aprobar.", "Ready to approve.");
+  $("approve").disabled = missing.length > 0;
+}
+
+async function decide(decision, reason) {
+  if (!call || !call.ticket) return;
+  const r = await fetch(`/staff/calls/${call.ticket}/decision`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-csrf-token": csrf },
+    body: JSON.stringify({ decision, checklist: ticked(), reason, note: $("note").value }),
+  });
+  const body = await r.json().catch(() => ({}));
+  if (!r.ok) notice(body.message || t("No se pudo registrar la decisión.", "The decision could not be recorded."));
+}
+
+function showQuality(q) {
+  const el = $("quality");
+  const lossPct = q.packets ? (100 * q.lost) / (q.packets + q.lost) : 0;
+  const level = !q.packets ? "unknown" : lossPct > 5 || (q.rtt_ms ?? 0) > 400 ? "poor" : lossPct > 1 || (q.rtt_ms ?? 0) > 150 ? "fair" : "good";
+  el.dataset.quality = level;
+  const names = { unknown: t("sin datos", "no data"), poor: t("mala", "poor"), fair: t("regular", "fair"), good: t("buena", "good") };
+  el.textContent = `${t("Calidad", "Quality")}: ${names[level]} · ${lossPct.toFixed(1)}%${q.rtt_ms != null ? ` · ${Math.round(q.rtt_ms)} ms` : ""}`;
+}
+
+function tick() {
+  const now = Date.now();
+  let since = clock((now - state.since) / 1000);
+  if (state.name === "wrap_up") {
+    since += t(` · disponible en ${Math.max(0, Math.ceil(wrapUpSecs - (now - state.since) / 1000))} s`,
+      ` · available in ${Math.max(0, Math.ceil(wrapUpSecs - (now - state.since) / 1000))} s`);
+  }
+  $("state-time").textContent = since;
+  if (call) $("timer").textContent = clock((now - call.started) / 1000);
+  if (offeredAt) {
+    const left = Math.max(0, Math.ceil(offerTimeout - (now - offeredAt) / 1000));
+    $("accept").textContent = t(`Aceptar y empezar la llamada (${left} s)`, `Accept and start the call (${left} s)`);
+  }
+}
+
+function wire() {
+  if (readOnly) return;
+  $("go-available").onclick = () => send({ type: "set_state", state: "available" });
+  $("go-break").onclick = () => send({ type: "set_state", state: "break", reason: $("break-reason").value });
+  $("go-offline").onclick = () => send({ type: "set_state", state: "offline" });
+  $("take-next").onclick = () => send({ type: "take_next" });
+  $("accept").onclick = () => send({ type: "accept" });
+  $("decline").onclick = () => send({ type: "requeue" });
+  $("hang-up").onclick = () => send({ type: "hang_up" });
+  $("mute").onclick = () => {
+    if (!localStream) return;
+    const muted = $("mute").getAttribute("aria-pressed") !== "true";
+    localStream.getAudioTracks().forEach((tr) => { tr.enabled = !muted; });
+    $("mute").setAttribute("aria-pressed", String(muted));
+    $("mute").textContent = muted ? t("Activar micrófono", "Unmute") : t("Silenciar", "Mute");
+  };
+  document.querySelectorAll("button.capture").forEach((b) => { b.onclick = () => capture(b.dataset.kind); });
+  $("checklist").onchange = updateMissing;
+  $("approve").onclick = () => decide("approve", null);
+  $("reject").onclick = () => decide("reject", $("reject-reason").value);
+  $("abort").onclick = () => decide("abort", $("abort-reason").value);
+  $("auto-accept").checked = localStorage.getItem("videoreg.autoAccept") === "1";
+  $("auto-accept").onchange = () => localStorage.setItem("videoreg.autoAccept", $("auto-accept").checked ? "1" : "0");
+}
+
+wire();
+connect();
+setInterval(tick, 1000);

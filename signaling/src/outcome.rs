@@ -1,0 +1,96 @@
+//! The end of a verified call: once the staff side has recorded the agent's decision, both
+//! sides are told (the citizen gets the activation code, the reason, or their place back),
+//! the media stops and the agent goes to wrap-up.
+
+use chrono::{DateTime, Utc};
+use store::AgentStatus;
+
+use crate::protocol::{ToAgent, ToCitizen};
+use crate::{Error, SignalingState, agent_state, calls, deliver};
+
+/// What the citizen is told.
+#[derive(Clone)]
+pub enum CallOutcome {
+    /// Registered.
+    Approved {
+        /// The registration's reference.
+        registration: String,
+        /// The activation code, grouped for people.
+        activation_code: String,
+        /// When the code expires.
+        code_expires_at: DateTime<Utc>,
+    },
+    /// Not verified.
+    Rejected {
+        /// The reason code.
+        reason: String,
+        /// For the citizen, in Spanish.
+        message_es: String,
+        /// For the citizen, in English.
+        message_en: String,
+    },
+    /// Back to the head of the queue.
+    Aborted {
+        /// The reason code.
+        reason: String,
+    },
+}
+
+/// Never printed with the code.
+impl std::fmt::Debug for CallOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Approved { .. } => "Approved",
+            Self::Rejected { .. } => "Rejected",
+            Self::Aborted { .. } => "Aborted",
+        })
+    }
+}
+
+/// Tells both sides, ends the media and starts the agent's wrap-up.
+pub async fn finish(
+    state: &SignalingState,
+    ticket: &str,
+    agent_id: &str,
+    outcome: CallOutcome,
+) -> Result<(), Error> {
+    calls::end(state, ticket).await;
+    let agent_reason = match &outcome {
+        CallOutcome::Approved {
+            registration,
+            activation_code,
+            code_expires_at,
+        } => {
+            let m = ToCitizen::Approved {
+                registration: registration.clone(),
+                activation_code: activation_code.clone(),
+                code_expires_at: code_expires_at
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            };
+            deliver::to_citizen(state, ticket, &m).await?;
+            "approved"
+        }
+        CallOutcome::Rejected {
+            reason,
+            message_es,
+            message_en,
+        } => {
+            let m = ToCitizen::Rejected {
+                reason: reason.clone(),
+                message_es: message_es.clone(),
+                message_en: message_en.clone(),
+            };
+            deliver::to_citizen(state, ticket, &m).await?;
+            "rejected"
+        }
+        CallOutcome::Aborted { reason } => {
+            agent_state::tell_requeued(state, ticket, Some(reason)).await?;
+            "aborted"
+        }
+    };
+    let ended = ToAgent::CallEnded {
+        reason: agent_reason.into(),
+    };
+    deliver::to_agent(state, agent_id, &ended).await?;
+    agent_state::set(state, agent_id, AgentStatus::WrapUp, None, agent_id).await
+}
