@@ -110,16 +110,28 @@ mod tests {
     fn typed_codes_are_normalised() {
         let code = ActivationCode::parse("abcd efgh-jklm npqr").unwrap();
         assert_eq!(code.to_string(), "ABCD-EFGH-JKLM-NPQR");
-        assert_eq!(code.hash(), ActivationCode::parse("ABCDEFGHJKLMNPQR").unwrap().hash());
+        assert_eq!(
+            code.hash(),
+            ActivationCode::parse("ABCDEFGHJKLMNPQR").unwrap().hash()
+        );
         assert_eq!(format!("{code:?}"), "ActivationCode(…)");
     }
 
     #[test]
     fn bad_codes_say_why() {
         assert_eq!(ActivationCode::parse("ABCD-EFGH"), Err(CodeError::Length));
-        assert_eq!(ActivationCode::parse("ABCD-EFGH-JKLM-NPQR-S"), Err(CodeError::Length));
-        assert_eq!(ActivationCode::parse("ABCD-EFGH-JKLM-NPQ0"), Err(CodeError::Character));
-        assert_eq!(ActivationCode::parse("ÁBCD-EFGH-JKLM-NPQR"), Err(CodeError::Character));
+        assert_eq!(
+            ActivationCode::parse("ABCD-EFGH-JKLM-NPQR-S"),
+            Err(CodeError::Length)
+        );
+        assert_eq!(
+            ActivationCode::parse("ABCD-EFGH-JKLM-NPQ0"),
+            Err(CodeError::Character)
+        );
+        assert_eq!(
+            ActivationCode::parse("ÁBCD-EFGH-JKLM-NPQR"),
+            Err(CodeError::Character)
+        );
     }
 
     #[test]

@@ -114,31 +114,52 @@ impl VerificationRules {
         let mut ids = HashSet::new();
         for item in &self.items {
             if item.id.is_empty() || !ids.insert(item.id.as_str()) {
-                return Err(format!("checklist item id {:?} is empty or repeated", item.id));
+                return Err(format!(
+                    "checklist item id {:?} is empty or repeated",
+                    item.id
+                ));
             }
             if let Some(g) = &item.group
                 && !self.groups.iter().any(|x| &x.id == g)
             {
-                return Err(format!("checklist item {:?} names unknown group {g:?}", item.id));
+                return Err(format!(
+                    "checklist item {:?} names unknown group {g:?}",
+                    item.id
+                ));
             }
         }
         for g in &self.groups {
-            let size = self.items.iter().filter(|i| i.group.as_ref() == Some(&g.id)).count();
+            let size = self
+                .items
+                .iter()
+                .filter(|i| i.group.as_ref() == Some(&g.id))
+                .count();
             if g.min == 0 || g.min > size {
-                return Err(format!("checklist group {:?} needs {} of {size} items", g.id, g.min));
+                return Err(format!(
+                    "checklist group {:?} needs {} of {size} items",
+                    g.id, g.min
+                ));
             }
         }
         for s in &self.required_stills {
             if StillKind::parse(s).is_none() {
-                return Err(format!("required still {s:?} is not document_front, document_back or face"));
+                return Err(format!(
+                    "required still {s:?} is not document_front, document_back or face"
+                ));
             }
         }
-        for (name, list) in [("reject", &self.reject_reasons), ("abort", &self.abort_reasons)] {
+        for (name, list) in [
+            ("reject", &self.reject_reasons),
+            ("abort", &self.abort_reasons),
+        ] {
             let mut codes = HashSet::new();
             if list.is_empty() {
                 return Err(format!("at least one {name} reason is needed"));
             }
-            if list.iter().any(|r| r.code.is_empty() || !codes.insert(r.code.as_str())) {
+            if list
+                .iter()
+                .any(|r| r.code.is_empty() || !codes.insert(r.code.as_str()))
+            {
                 return Err(format!("{name} reason codes must be non-empty and unique"));
             }
         }
@@ -150,9 +171,15 @@ impl VerificationRules {
     pub fn missing_for_approval(&self, ticked: &[String], stills: &[StillKind]) -> Vec<Missing> {
         let ticked: HashSet<&str> = ticked.iter().map(String::as_str).collect();
         let mut missing = Vec::new();
-        for item in self.items.iter().filter(|i| i.required && i.group.is_none()) {
+        for item in self
+            .items
+            .iter()
+            .filter(|i| i.required && i.group.is_none())
+        {
             if !ticked.contains(item.id.as_str()) {
-                missing.push(Missing::Item { id: item.id.clone() });
+                missing.push(Missing::Item {
+                    id: item.id.clone(),
+                });
             }
         }
         for g in &self.groups {
@@ -213,33 +240,133 @@ impl Default for VerificationRules {
         let sf = Some("security_features");
         Self {
             items: vec![
-                item("document_original", "Documento original y en vigor", "Original document, not expired", None),
-                item("data_match", "Los datos coinciden con el registro", "Data match the registry", None),
-                item("face_match", "La cara coincide con la foto del documento", "Face matches the document photo", None),
-                item("hologram", "Holograma / elemento óptico variable (pida que incline el documento)", "Hologram / optically variable device (ask the citizen to tilt the document)", sf),
-                item("personalisation", "Personalización (grabado láser, imagen fantasma)", "Personalisation (laser engraving, ghost image)", sf),
-                item("material", "Material del soporte (policarbonato, tacto, relieve)", "Card material (polycarbonate, relief)", sf),
-                item("security_print", "Impresión de seguridad (fondos de seguridad, microtexto)", "Security print (guilloches, microtext)", sf),
-                item("consent", "Consentimiento a la llamada y su grabación registrado", "Consent to the call and its recording recorded", None),
+                item(
+                    "document_original",
+                    "Documento original y en vigor",
+                    "Original document, not expired",
+                    None,
+                ),
+                item(
+                    "data_match",
+                    "Los datos coinciden con el registro",
+                    "Data match the registry",
+                    None,
+                ),
+                item(
+                    "face_match",
+                    "La cara coincide con la foto del documento",
+                    "Face matches the document photo",
+                    None,
+                ),
+                item(
+                    "hologram",
+                    "Holograma / elemento óptico variable (pida que incline el documento)",
+                    "Hologram / optically variable device (ask the citizen to tilt the document)",
+                    sf,
+                ),
+                item(
+                    "personalisation",
+                    "Personalización (grabado láser, imagen fantasma)",
+                    "Personalisation (laser engraving, ghost image)",
+                    sf,
+                ),
+                item(
+                    "material",
+                    "Material del soporte (policarbonato, tacto, relieve)",
+                    "Card material (polycarbonate, relief)",
+                    sf,
+                ),
+                item(
+                    "security_print",
+                    "Impresión de seguridad (fondos de seguridad, microtexto)",
+                    "Security print (guilloches, microtext)",
+                    sf,
+                ),
+                item(
+                    "consent",
+                    "Consentimiento a la llamada y su grabación registrado",
+                    "Consent to the call and its recording recorded",
+                    None,
+                ),
             ],
             groups: vec![CheckGroup {
                 id: "security_features".into(),
-                label: Label::new("Medidas de seguridad (al menos 3 de 4)", "Security features (at least 3 of 4)"),
+                label: Label::new(
+                    "Medidas de seguridad (al menos 3 de 4)",
+                    "Security features (at least 3 of 4)",
+                ),
                 min: 3,
             }],
-            required_stills: StillKind::ALL.iter().map(|k| k.as_str().to_owned()).collect(),
+            required_stills: StillKind::ALL
+                .iter()
+                .map(|k| k.as_str().to_owned())
+                .collect(),
             reject_reasons: vec![
-                reason("document_expired", "Documento caducado", "Document expired", "Su documento está caducado. Renuévelo y vuelva a solicitar el registro.", "Your document has expired. Renew it and apply again."),
-                reason("document_not_original", "No es el documento original", "Not the original document", "Necesitamos ver el documento original, no una copia ni una foto. Vuelva a intentarlo con el original.", "We need to see the original document, not a copy or a photo. Try again with the original."),
-                reason("data_mismatch", "Los datos no coinciden", "Data do not match", "Los datos del documento no coinciden con los del registro. Acuda a una oficina de registro presencial.", "The document's data do not match the registry. Please visit a registration office in person."),
-                reason("face_mismatch", "La cara no coincide", "Face does not match", "No hemos podido comprobar que usted es el titular del documento. Acuda a una oficina de registro presencial.", "We could not confirm that you hold the document. Please visit a registration office in person."),
-                reason("security_features", "Medidas de seguridad no verificadas", "Security features not verified", "No hemos podido comprobar las medidas de seguridad del documento. Acuda a una oficina de registro presencial.", "We could not check the document's security features. Please visit a registration office in person."),
-                reason("other", "Otro motivo (ver nota)", "Other (see the note)", "No hemos podido completar su registro. Puede volver a intentarlo o acudir a una oficina de registro presencial.", "We could not complete your registration. You may try again or visit a registration office in person."),
+                reason(
+                    "document_expired",
+                    "Documento caducado",
+                    "Document expired",
+                    "Su documento está caducado. Renuévelo y vuelva a solicitar el registro.",
+                    "Your document has expired. Renew it and apply again.",
+                ),
+                reason(
+                    "document_not_original",
+                    "No es el documento original",
+                    "Not the original document",
+                    "Necesitamos ver el documento original, no una copia ni una foto. Vuelva a intentarlo con el original.",
+                    "We need to see the original document, not a copy or a photo. Try again with the original.",
+                ),
+                reason(
+                    "data_mismatch",
+                    "Los datos no coinciden",
+                    "Data do not match",
+                    "Los datos del documento no coinciden con los del registro. Acuda a una oficina de registro presencial.",
+                    "The document's data do not match the registry. Please visit a registration office in person.",
+                ),
+                reason(
+                    "face_mismatch",
+                    "La cara no coincide",
+                    "Face does not match",
+                    "No hemos podido comprobar que usted es el titular del documento. Acuda a una oficina de registro presencial.",
+                    "We could not confirm that you hold the document. Please visit a registration office in person.",
+                ),
+                reason(
+                    "security_features",
+                    "Medidas de seguridad no verificadas",
+                    "Security features not verified",
+                    "No hemos podido comprobar las medidas de seguridad del documento. Acuda a una oficina de registro presencial.",
+                    "We could not check the document's security features. Please visit a registration office in person.",
+                ),
+                reason(
+                    "other",
+                    "Otro motivo (ver nota)",
+                    "Other (see the note)",
+                    "No hemos podido completar su registro. Puede volver a intentarlo o acudir a una oficina de registro presencial.",
+                    "We could not complete your registration. You may try again or visit a registration office in person.",
+                ),
             ],
             abort_reasons: vec![
-                reason("video_quality", "Calidad de vídeo insuficiente", "Video quality too poor", "La imagen no era suficientemente clara. Vuelve a estar el primero de la cola.", "The picture was not clear enough. You are back at the head of the queue."),
-                reason("audio_quality", "Calidad de audio insuficiente", "Audio quality too poor", "El sonido no era suficientemente claro. Vuelve a estar el primero de la cola.", "The sound was not clear enough. You are back at the head of the queue."),
-                reason("connection", "Conexión inestable", "Unstable connection", "La conexión se cortaba. Vuelve a estar el primero de la cola.", "The connection kept dropping. You are back at the head of the queue."),
+                reason(
+                    "video_quality",
+                    "Calidad de vídeo insuficiente",
+                    "Video quality too poor",
+                    "La imagen no era suficientemente clara. Vuelve a estar el primero de la cola.",
+                    "The picture was not clear enough. You are back at the head of the queue.",
+                ),
+                reason(
+                    "audio_quality",
+                    "Calidad de audio insuficiente",
+                    "Audio quality too poor",
+                    "El sonido no era suficientemente claro. Vuelve a estar el primero de la cola.",
+                    "The sound was not clear enough. You are back at the head of the queue.",
+                ),
+                reason(
+                    "connection",
+                    "Conexión inestable",
+                    "Unstable connection",
+                    "La conexión se cortaba. Vuelve a estar el primero de la cola.",
+                    "The connection kept dropping. You are back at the head of the queue.",
+                ),
             ],
         }
     }
@@ -269,17 +396,31 @@ mod tests {
         assert_eq!(
             missing,
             vec![
-                Missing::Group { id: "security_features".into(), ticked: 2, min: 3 },
-                Missing::Still { kind: "document_front".into() },
-                Missing::Still { kind: "document_back".into() },
+                Missing::Group {
+                    id: "security_features".into(),
+                    ticked: 2,
+                    min: 3
+                },
+                Missing::Still {
+                    kind: "document_front".into()
+                },
+                Missing::Still {
+                    kind: "document_back".into()
+                },
             ]
         );
         ticked.push("security_print".into());
-        assert!(rules.missing_for_approval(&ticked, &StillKind::ALL).is_empty());
+        assert!(
+            rules
+                .missing_for_approval(&ticked, &StillKind::ALL)
+                .is_empty()
+        );
         ticked.retain(|t| t != "consent");
         assert_eq!(
             rules.missing_for_approval(&ticked, &StillKind::ALL),
-            vec![Missing::Item { id: "consent".into() }]
+            vec![Missing::Item {
+                id: "consent".into()
+            }]
         );
     }
 
@@ -288,7 +429,11 @@ mod tests {
         let rules = VerificationRules::default();
         let ticked = ticks(&["made_up", "document_original"]);
         assert_eq!(rules.known_ticks(&ticked), ["document_original"]);
-        assert!(!rules.missing_for_approval(&ticked, &StillKind::ALL).is_empty());
+        assert!(
+            !rules
+                .missing_for_approval(&ticked, &StillKind::ALL)
+                .is_empty()
+        );
     }
 
     #[test]

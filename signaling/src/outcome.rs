@@ -64,8 +64,7 @@ pub async fn finish(
             let m = ToCitizen::Approved {
                 registration: registration.clone(),
                 activation_code: activation_code.clone(),
-                code_expires_at: code_expires_at
-                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                code_expires_at: code_expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             };
             deliver::to_citizen(state, ticket, &m).await?;
             "approved"

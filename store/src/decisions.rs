@@ -259,7 +259,10 @@ impl Store {
     }
 
     /// The registration an ID number holds, if any: its id and when it was made.
-    pub async fn registration_for(&self, id_number: &str) -> Result<Option<(String, DateTime<Utc>)>> {
+    pub async fn registration_for(
+        &self,
+        id_number: &str,
+    ) -> Result<Option<(String, DateTime<Utc>)>> {
         let row = sqlx::query("SELECT id, created_at FROM registrations WHERE id_number = $1")
             .bind(id_number)
             .fetch_optional(&self.pool)

@@ -8,8 +8,8 @@ use store::Store;
 use tokio::net::TcpListener;
 
 use crate::config::{
-    AuditCommand, Cli, Command, DEFAULT_DATABASE_URL, DEFAULT_DEMO_DATABASE_URL, IdentitiesCommand, ServeArgs,
-    Settings,
+    AuditCommand, Cli, Command, DEFAULT_DATABASE_URL, DEFAULT_DEMO_DATABASE_URL, IdentitiesCommand,
+    ServeArgs, Settings,
 };
 use crate::{AppState, Error, import};
 

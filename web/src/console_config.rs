@@ -50,11 +50,12 @@ pub fn resolve(
     args: &ConsoleArgs,
     file: ConsoleFile,
 ) -> Result<(AgentPolicy, VerificationPolicy), Error> {
-    let positive = |flag: Option<u32>, file: Option<u32>, default: u32, name: &str| {
-        match flag.or(file).unwrap_or(default) {
-            0 => Err(Error::Config(format!("{name} must be at least 1"))),
-            n => Ok(n),
-        }
+    let positive = |flag: Option<u32>, file: Option<u32>, default: u32, name: &str| match flag
+        .or(file)
+        .unwrap_or(default)
+    {
+        0 => Err(Error::Config(format!("{name} must be at least 1"))),
+        n => Ok(n),
     };
     let agents = AgentPolicy {
         wrap_up: TimeDelta::seconds(i64::from(positive(
@@ -70,11 +71,21 @@ pub fn resolve(
             "offer-timeout-seconds",
         )?)),
     };
-    let side = positive(args.still_max_side, file.still_max_side, 4096, "still-max-side")?;
+    let side = positive(
+        args.still_max_side,
+        file.still_max_side,
+        4096,
+        "still-max-side",
+    )?;
     if side > 8192 {
         return Err(Error::Config("still-max-side must be at most 8192".into()));
     }
-    let kib = positive(args.still_max_kib, file.still_max_kib, 8192, "still-max-kib")?;
+    let kib = positive(
+        args.still_max_kib,
+        file.still_max_kib,
+        8192,
+        "still-max-kib",
+    )?;
     if kib > 32 * 1024 {
         return Err(Error::Config("still-max-kib must be at most 32768".into()));
     }

@@ -85,17 +85,21 @@ pub async fn details(
         Err(refusal) => return Ok(refusal),
     };
     let now = state.clock.now();
-    let registry = state.store.find_identity(&t.id_number).await?.map(|r| Registry {
-        full_name: r.full_name,
-        kind: match r.kind {
-            store::IdentityKind::Dni => "dni",
-            store::IdentityKind::Nie => "nie",
-        },
-        birth_date: r.birth_date,
-        valid_until: r.valid_until,
-        issued_on: r.issued_on,
-        support_number: r.support_number,
-    });
+    let registry = state
+        .store
+        .find_identity(&t.id_number)
+        .await?
+        .map(|r| Registry {
+            full_name: r.full_name,
+            kind: match r.kind {
+                store::IdentityKind::Dni => "dni",
+                store::IdentityKind::Nie => "nie",
+            },
+            birth_date: r.birth_date,
+            valid_until: r.valid_until,
+            issued_on: r.issued_on,
+            support_number: r.support_number,
+        });
     let test_call = state
         .store
         .application(&t.application_id)
@@ -118,7 +122,9 @@ pub async fn details(
     let details = CallDetails {
         status: t.status.as_str(),
         id_number: t.id_number.clone(),
-        joined_at: t.joined_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        joined_at: t
+            .joined_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         waited_secs: (t.answered_at.or(t.offered_at).unwrap_or(now) - t.joined_at)
             .num_seconds()
             .max(0),
@@ -141,10 +147,18 @@ pub async fn upload(
     body: Bytes,
 ) -> Result<Response, Error> {
     if !csrf_header_ok(&headers, &staff.session) {
-        return Ok(refuse(StatusCode::FORBIDDEN, "csrf", "Sesión no válida; recargue la página. / Invalid session; reload the page."));
+        return Ok(refuse(
+            StatusCode::FORBIDDEN,
+            "csrf",
+            "Sesión no válida; recargue la página. / Invalid session; reload the page.",
+        ));
     }
     let Some(kind) = StillKind::parse(&kind) else {
-        return Ok(refuse(StatusCode::NOT_FOUND, "unknown_kind", "Tipo de imagen desconocido. / Unknown still kind."));
+        return Ok(refuse(
+            StatusCode::NOT_FOUND,
+            "unknown_kind",
+            "Tipo de imagen desconocido. / Unknown still kind.",
+        ));
     };
     let t = match own_call(&state, &staff.user.id, Some(&ticket), false).await? {
         Ok(t) => t,
@@ -163,7 +177,11 @@ pub async fn upload(
                 _ => StatusCode::UNPROCESSABLE_ENTITY,
             };
             tracing::info!(agent = %staff.user.name, error = %e, "still refused");
-            return Ok(refuse(status, "bad_image", &format!("Imagen rechazada / Image refused: {e}")));
+            return Ok(refuse(
+                status,
+                "bad_image",
+                &format!("Imagen rechazada / Image refused: {e}"),
+            ));
         }
     };
     let id = secrets::new_id()?;
@@ -228,7 +246,13 @@ async fn serve_still(
     id: String,
     thumbnail: bool,
 ) -> Result<Response, Error> {
-    let not_found = || refuse(StatusCode::NOT_FOUND, "not_found", "No existe. / Not found.");
+    let not_found = || {
+        refuse(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "No existe. / Not found.",
+        )
+    };
     let Some((still, bytes)) = state.store.still_bytes(&id, thumbnail).await? else {
         return Ok(not_found());
     };

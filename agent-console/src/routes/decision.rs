@@ -49,18 +49,32 @@ pub async fn decide(
     Json(req): Json<DecisionRequest>,
 ) -> Result<Response, Error> {
     if !csrf_header_ok(&headers, &staff.session) {
-        return Ok(refuse(StatusCode::FORBIDDEN, "csrf", "Sesión no válida; recargue la página. / Invalid session; reload the page."));
+        return Ok(refuse(
+            StatusCode::FORBIDDEN,
+            "csrf",
+            "Sesión no válida; recargue la página. / Invalid session; reload the page.",
+        ));
     }
     let note = req.note.unwrap_or_default();
     if req.checklist.len() > MAX_TICKS || note.chars().count() > MAX_NOTE {
-        return Ok(refuse(StatusCode::PAYLOAD_TOO_LARGE, "too_long", "La nota o la lista son demasiado largas. / The note or the list is too long."));
+        return Ok(refuse(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_long",
+            "La nota o la lista son demasiado largas. / The note or the list is too long.",
+        ));
     }
     let rules = &state.verification.rules;
     let outcome = match req.decision.as_str() {
         "approve" => Outcome::Approved,
         "reject" => Outcome::Rejected,
         "abort" => Outcome::Aborted,
-        _ => return Ok(refuse(StatusCode::UNPROCESSABLE_ENTITY, "unknown_decision", "Decisión desconocida. / Unknown decision.")),
+        _ => {
+            return Ok(refuse(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unknown_decision",
+                "Decisión desconocida. / Unknown decision.",
+            ));
+        }
     };
     let reason = match outcome {
         Outcome::Approved => None,
@@ -68,7 +82,11 @@ pub async fn decide(
         Outcome::Aborted => req.reason.as_deref().and_then(|r| rules.abort_reason(r)),
     };
     if outcome != Outcome::Approved && reason.is_none() {
-        return Ok(refuse(StatusCode::UNPROCESSABLE_ENTITY, "reason_required", "Elija un motivo de la lista. / Choose a reason from the list."));
+        return Ok(refuse(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "reason_required",
+            "Elija un motivo de la lista. / Choose a reason from the list.",
+        ));
     }
     let t = match own_call(&state, &staff.user.id, Some(&ticket), false).await? {
         Ok(t) => t,
@@ -90,7 +108,9 @@ pub async fn decide(
     }
     let now = state.clock.now();
     let code = match outcome {
-        Outcome::Approved => Some(ActivationCode::generate().map_err(|e| Error::Internal(e.to_string()))?),
+        Outcome::Approved => {
+            Some(ActivationCode::generate().map_err(|e| Error::Internal(e.to_string()))?)
+        }
         _ => None,
     };
     let (registration_id, code_id) = (secrets::new_id()?, secrets::new_id()?);
@@ -141,10 +161,18 @@ pub async fn decide(
     match recorded {
         Recorded::Done { .. } => {}
         Recorded::NotInCall => {
-            return Ok(refuse(StatusCode::CONFLICT, "not_in_call", "La llamada ya terminó. / The call has already ended."));
+            return Ok(refuse(
+                StatusCode::CONFLICT,
+                "not_in_call",
+                "La llamada ya terminó. / The call has already ended.",
+            ));
         }
         Recorded::AlreadyRegistered => {
-            return Ok(refuse(StatusCode::CONFLICT, "already_registered", "Este DNI/NIE ya tiene un registro; no se puede aprobar otra vez. / This ID number is already registered; it cannot be approved again."));
+            return Ok(refuse(
+                StatusCode::CONFLICT,
+                "already_registered",
+                "Este DNI/NIE ya tiene un registro; no se puede aprobar otra vez. / This ID number is already registered; it cannot be approved again.",
+            ));
         }
     }
     tracing::info!(agent = %staff.user.name, ticket = %t.id, outcome = outcome.as_str(), "decision recorded");

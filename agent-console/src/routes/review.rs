@@ -39,7 +39,9 @@ struct DecisionsPage {
     rows: Vec<DecisionRow>,
 }
 
-async fn staff_names(state: &ConsoleState) -> Result<std::collections::HashMap<String, String>, Error> {
+async fn staff_names(
+    state: &ConsoleState,
+) -> Result<std::collections::HashMap<String, String>, Error> {
     Ok(state
         .store
         .list_staff()
@@ -131,7 +133,12 @@ pub async fn show(
         .rules
         .items
         .iter()
-        .map(|i| (lang.pick(&i.label.es, &i.label.en).to_owned(), ticked.contains(&i.id)))
+        .map(|i| {
+            (
+                lang.pick(&i.label.es, &i.label.en).to_owned(),
+                ticked.contains(&i.id),
+            )
+        })
         .collect();
     let page = DecisionPage {
         lang,

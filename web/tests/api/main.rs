@@ -1,6 +1,10 @@
 //! The HTTP surface against `web::run` on a real port, each test with its own database.
 
 mod applications;
+mod console_decisions;
+mod console_helpers;
+mod console_stills;
+mod console_timers;
 mod echo;
 mod errors;
 mod helpers;

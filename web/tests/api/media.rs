@@ -100,7 +100,10 @@ async fn citizen_and_agent_media_cross_through_the_forwarder_both_ways() {
     // come before 100 packets on a loaded machine; a later one must have them).
     let mut quality = agent.until("quality").await;
     for _ in 0..5 {
-        if quality["citizen"]["packets"].as_u64().is_some_and(|n| n >= 100) {
+        if quality["citizen"]["packets"]
+            .as_u64()
+            .is_some_and(|n| n >= 100)
+        {
             break;
         }
         quality = agent.until("quality").await;

@@ -17,6 +17,20 @@ const ROUTES: &[(&str, &str, u16, u16, u16, u16)] = &[
     // A plain GET passes the role check and then fails the WebSocket handshake (400);
     // the handshake itself is tested in ws_agent.rs.
     ("GET", "/ws/agent", 303, 400, 400, 403),
+    // The console: agents work, supervisors watch, auditors have no business there.
+    ("GET", "/staff/console", 303, 200, 200, 403),
+    // Agents only; 409 because this agent holds no call.
+    ("GET", "/staff/console/call", 303, 409, 403, 403),
+    // Agents only; the agent's form post lacks the X-CSRF-Token header (403 csrf).
+    ("POST", "/staff/calls/t/stills/face", 303, 403, 403, 403),
+    // Agents only; the agent's form post is not JSON (415).
+    ("POST", "/staff/calls/t/decision", 303, 415, 403, 403),
+    // The agent whose call it is and auditors; no such still here (404).
+    ("GET", "/staff/stills/s", 303, 404, 403, 404),
+    ("GET", "/staff/stills/s/thumbnail", 303, 404, 403, 404),
+    // Auditors read decisions; nobody else.
+    ("GET", "/staff/decisions", 303, 403, 403, 200),
+    ("GET", "/staff/decisions/t", 303, 403, 403, 404),
 ];
 
 #[tokio::test]
