@@ -64,7 +64,9 @@ function setState(name, reason) {
   pill.dataset.state = name;
   pill.textContent = STATES[name] + (reason ? ` (${reason})` : "");
   if (!readOnly) {
-    $("take-next").disabled = name === "in_call" || name === "offline";
+    const busy = name === "in_call";
+    $("take-next").disabled = busy || name === "offline";
+    ["go-available", "go-break", "go-offline"].forEach((id) => { $(id).disabled = busy; });
   }
 }
 
@@ -159,9 +161,11 @@ async function loadDetails() {
   }
   const tc = d.test_call;
   const b = tc && tc.browser;
-  row(dl, t("Prueba de llamada", "Test call"), b
-    ? `${tc.verdict} · RTT ${b.rtt_ms ?? "—"} ms · ${t("pérdida", "loss")} ${b.loss_pct}% · jitter ${b.jitter_ms} ms · ${Math.round(b.kbps)} kbit/s`
-    : t("sin datos", "no data"));
+  const verdicts = { good: t("buena", "good"), fair: t("regular", "fair"), poor: t("mala", "poor") };
+  row(dl, t("Prueba de llamada", "Test call"), !tc ? t("sin datos", "no data")
+    : (verdicts[tc.verdict] || tc.verdict) + (b
+      ? ` · RTT ${b.rtt_ms ?? "—"} ms · ${t("pérdida", "loss")} ${b.loss_pct}% · jitter ${b.jitter_ms} ms · ${Math.round(b.kbps)} kbit/s`
+      : ""));
   row(dl, t("Esperó", "Waited"), clock(d.waited_secs));
   if (d.already_registered) notice(t("Atención: este DNI/NIE ya tiene un registro.", "Warning: this ID number is already registered."));
   d.stills.forEach(addStill);
@@ -265,6 +269,8 @@ function tick() {
 }
 
 function wire() {
+  // Zoom: the dialog opens fitted to the screen; a click shows full resolution and back.
+  $("zoom-img").onclick = () => $("zoom-img").classList.toggle("full");
   if (readOnly) return;
   $("go-available").onclick = () => send({ type: "set_state", state: "available" });
   $("go-break").onclick = () => send({ type: "set_state", state: "break", reason: $("break-reason").value });

@@ -1,7 +1,9 @@
 //! End-to-end: the real `videoreg` binary, started as an operator would start it.
 
 mod browser;
+mod chromium;
 mod cli;
+mod console;
 mod helpers;
 mod serve;
 mod users;

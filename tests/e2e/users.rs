@@ -1,39 +1,8 @@
 //! `videoreg user …` against SQLite and PostgreSQL.
 
-use std::process::Stdio;
-
 use store::testing::TestDatabase;
-use tokio::io::AsyncWriteExt;
-use tokio::process::Command;
 
-use crate::helpers::{binary, run, scratch_dir, sqlite_url};
-
-/// Runs `videoreg ARGS…` with `input` on standard input.
-async fn run_with_stdin(args: &[&str], input: &str) -> (bool, String, String) {
-    let mut child = Command::new(binary())
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn");
-    let mut stdin = child.stdin.take().expect("stdin");
-    stdin
-        .write_all(input.as_bytes())
-        .await
-        .expect("write stdin");
-    drop(stdin);
-    let out = tokio::time::timeout(std::time::Duration::from_secs(60), child.wait_with_output())
-        .await
-        .expect("finished in time")
-        .expect("output");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use crate::helpers::{run, run_with_stdin, scratch_dir, sqlite_url};
 
 fn as_strs(v: &[String]) -> Vec<&str> {
     v.iter().map(String::as_str).collect()

@@ -1,0 +1,133 @@
+//! Headless Chromium for the end-to-end tests: chromedriver on a free port, a WebDriver
+//! session with a fake camera and microphone, and bounded waits on the page.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+use tokio::process::{Child, Command};
+
+use crate::helpers::scratch_dir;
+
+/// A step in the browser never waits longer than this.
+pub const STEP: Duration = Duration::from_secs(45);
+
+/// chromedriver on a free port and a WebDriver session in headless Chromium. Fails (never
+/// skips) if either is missing: scripts/test installs them.
+pub async fn browser(allow_media: bool) -> (Child, Client) {
+    browser_sized(allow_media, (360, 900)).await
+}
+
+/// The same, with a window of `width`×`height` CSS pixels.
+pub async fn browser_sized(allow_media: bool, (width, height): (u32, u32)) -> (Child, Client) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("free port")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let driver = Command::new("chromedriver")
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("chromedriver (Debian package chromium-driver) must be installed: scripts/test installs it");
+    let status = format!("http://127.0.0.1:{port}/status");
+    let ready = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            if reqwest::get(&status)
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await;
+    assert!(ready.is_ok(), "chromedriver did not start");
+    let profile = scratch_dir().join("chromium-profile");
+    let mut args = vec![
+        "--headless".to_owned(),
+        "--no-sandbox".to_owned(),
+        "--disable-gpu".to_owned(),
+        "--disable-quic".to_owned(),
+        "--no-first-run".to_owned(),
+        "--disable-background-networking".to_owned(),
+        "--disable-component-update".to_owned(),
+        "--disable-sync".to_owned(),
+        format!("--window-size={width},{height}"),
+        format!("--user-data-dir={}", profile.display()),
+        "--use-fake-device-for-media-stream".to_owned(),
+        "--allow-loopback-in-peer-connection".to_owned(),
+    ];
+    if allow_media {
+        args.push("--use-fake-ui-for-media-stream".to_owned());
+    } else {
+        args.push("--deny-permission-prompts".to_owned());
+    }
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({ "binary": "/usr/lib/chromium/chromium", "args": args }),
+    );
+    let client = tokio::time::timeout(
+        STEP,
+        ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{port}")),
+    )
+    .await
+    .expect("browser session in time")
+    .expect("browser session");
+    (driver, client)
+}
+
+pub async fn text(c: &Client, id: &str) -> String {
+    c.find(Locator::Id(id))
+        .await
+        .expect("element")
+        .text()
+        .await
+        .expect("text")
+}
+
+pub async fn attr(c: &Client, id: &str, name: &str) -> Option<String> {
+    c.find(Locator::Id(id))
+        .await
+        .expect("element")
+        .attr(name)
+        .await
+        .expect("attribute")
+}
+
+/// Polls the page until `check` holds, within `STEP`.
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let done = tokio::time::timeout(STEP, async {
+        while !check().await {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    })
+    .await;
+    assert!(done.is_ok(), "{what} did not happen within {STEP:?}");
+}
+
+pub fn screenshot_path(name: &str) -> PathBuf {
+    let dir = std::env::current_exe()
+        .ok()
+        .and_then(|exe| {
+            exe.parent()
+                .and_then(|d| d.parent())
+                .and_then(|d| d.parent())
+                .map(|t| t.join("screenshots"))
+        })
+        .unwrap_or_else(|| PathBuf::from("target/screenshots"));
+    std::fs::create_dir_all(&dir).expect("screenshot directory");
+    dir.join(name)
+}

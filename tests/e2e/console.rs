@@ -1,0 +1,247 @@
+//! A whole verification in real headless Chromium: an agent signs in to the console, takes
+//! a citizen (a second Chromium with a fake camera, talking the citizen protocol), captures
+//! the three stills from the citizen's video, ticks the checklist and approves; the citizen
+//! receives the activation code. Screenshots go to `target/screenshots/`.
+
+use fantoccini::{Client, Locator};
+use serde_json::{Value, json};
+
+use crate::chromium::{attr, browser_sized, eventually, screenshot_path};
+use crate::helpers::{passed_test_call, scratch_dir, sqlite_url, start};
+
+/// The citizen's side, run in the citizen's page: join with the application token, then
+/// negotiate media with videoreg when the agent accepts. Every message received is kept in
+/// `window.citizenLog` for the test to read.
+const CITIZEN_JS: &str = r#"
+const [token, done] = [arguments[0], arguments[arguments.length - 1]];
+window.citizenLog = [];
+const ws = new WebSocket(`ws://${location.host}/ws/citizen`);
+const send = (m) => ws.send(JSON.stringify(m));
+let pc = null;
+ws.onmessage = async (e) => {
+  const m = JSON.parse(e.data);
+  window.citizenLog.push(m);
+  if (m.type === "call_started") {
+    const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 1280, height: 720 } });
+    pc = new RTCPeerConnection({ iceServers: m.ice_servers });
+    stream.getTracks().forEach((t) => pc.addTrack(t, stream));
+    pc.onicecandidate = (ev) => ev.candidate && send({ type: "ice", candidate: ev.candidate.toJSON() });
+    const offer = await pc.createOffer();
+    await pc.setLocalDescription(offer);
+    send({ type: "offer", description: { type: offer.type, sdp: offer.sdp } });
+  } else if (m.type === "answer") {
+    await pc.setRemoteDescription(m.description);
+  } else if (m.type === "ice") {
+    await pc.addIceCandidate(m.candidate).catch(() => {});
+  }
+};
+ws.onopen = () => { send({ type: "join", application: token }); done(true); };
+ws.onerror = () => done(false);
+"#;
+
+async fn click(c: &Client, css: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("click {css}: {e}"));
+}
+
+async fn script_number(c: &Client, js: &str) -> f64 {
+    c.execute(js, vec![])
+        .await
+        .ok()
+        .and_then(|v| v.as_f64())
+        .unwrap_or(0.0)
+}
+
+async fn citizen_message(c: &Client, kind: &str) -> Option<Value> {
+    let log = c
+        .execute("return window.citizenLog || []", vec![])
+        .await
+        .ok()?;
+    log.as_array()?.iter().find(|m| m["type"] == kind).cloned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_verifies_a_citizen_in_the_console_and_the_citizen_gets_the_code() {
+    let dir = scratch_dir();
+    let db = sqlite_url(&dir);
+    let server = start(
+        &[
+            "demo",
+            "--always-open",
+            "--staff-mfa",
+            "off",
+            "--bind",
+            "127.0.0.1:0",
+            "--media-ports",
+            "42200-42399",
+            "--database-url",
+            &db,
+        ],
+        &[],
+    )
+    .await;
+    let password = server
+        .banner
+        .iter()
+        .find_map(|l| l.trim_start().strip_prefix("agente"))
+        .and_then(|rest| rest.split_whitespace().nth(1))
+        .expect("the demo prints the agent's password")
+        .to_owned();
+
+    // The citizen applies (with a passed test call) and joins from their own browser.
+    let r = reqwest::Client::new()
+        .post(server.url("/api/v1/applications"))
+        .json(&json!({ "id_number": "12345678Z", "contrast": "15-03-2031", "test_call": passed_test_call(&db).await }))
+        .send()
+        .await
+        .expect("apply");
+    assert_eq!(r.status().as_u16(), 201);
+    let token = r.json::<Value>().await.expect("JSON")["application"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let (_citizen_driver, citizen) = browser_sized(true, (800, 600)).await;
+    citizen.goto(&server.url("/")).await.expect("citizen page");
+    let joined = citizen
+        .execute_async(CITIZEN_JS, vec![json!(token)])
+        .await
+        .expect("citizen script");
+    assert_eq!(joined, json!(true));
+    eventually("the citizen queued", || async {
+        citizen_message(&citizen, "queued").await.is_some()
+    })
+    .await;
+
+    // The agent signs in and opens the console.
+    let (_agent_driver, agent) = browser_sized(true, (1280, 1000)).await;
+    agent
+        .goto(&server.url("/staff/login?lang=en"))
+        .await
+        .expect("login page");
+    agent
+        .find(Locator::Id("name"))
+        .await
+        .expect("name")
+        .send_keys("agente")
+        .await
+        .expect("type");
+    agent
+        .find(Locator::Id("password"))
+        .await
+        .expect("password")
+        .send_keys(&password)
+        .await
+        .expect("type");
+    click(&agent, "form button[type=submit]").await;
+    eventually("signed in", || async {
+        agent
+            .current_url()
+            .await
+            .is_ok_and(|u| u.path() == "/staff")
+    })
+    .await;
+    agent
+        .goto(&server.url("/staff/console?lang=en"))
+        .await
+        .expect("console");
+    eventually("the console connected", || async {
+        attr(&agent, "state", "data-state").await.as_deref() == Some("offline")
+    })
+    .await;
+    click(&agent, "#go-available").await;
+    eventually("available", || async {
+        attr(&agent, "state", "data-state").await.as_deref() == Some("available")
+    })
+    .await;
+    click(&agent, "#take-next").await;
+    eventually("the citizen offered", || async {
+        attr(&agent, "offer", "hidden").await.is_none()
+    })
+    .await;
+    click(&agent, "#accept").await;
+    eventually("the citizen's video in the console", || async {
+        script_number(
+            &agent,
+            "return document.getElementById('remote').videoWidth",
+        )
+        .await
+            > 0.0
+    })
+    .await;
+    eventually("the call's details", || async {
+        script_number(
+            &agent,
+            "return document.querySelectorAll('#details dt').length",
+        )
+        .await
+            >= 5.0
+    })
+    .await;
+
+    // Stills from the citizen's video, then the checklist.
+    for (i, kind) in ["document_front", "document_back", "face"]
+        .into_iter()
+        .enumerate()
+    {
+        click(&agent, &format!("button.capture[data-kind={kind}]")).await;
+        eventually("the still's thumbnail", || async {
+            script_number(
+                &agent,
+                "return document.querySelectorAll('#stills img').length",
+            )
+            .await
+                >= (i + 1) as f64
+        })
+        .await;
+    }
+    let boxes = agent
+        .find_all(Locator::Css("#checklist input[name=check]"))
+        .await
+        .expect("checkboxes");
+    assert_eq!(boxes.len(), 8);
+    for b in boxes {
+        b.click().await.expect("tick");
+    }
+    eventually("approval enabled", || async {
+        attr(&agent, "approve", "disabled").await.is_none()
+    })
+    .await;
+    let png = agent.screenshot().await.expect("screenshot");
+    std::fs::write(screenshot_path("console-in-call-en.png"), png).expect("write screenshot");
+    click(&agent, "#approve").await;
+
+    // The citizen receives the code; the console is told and goes to wrap-up.
+    eventually("the citizen's activation code", || async {
+        citizen_message(&citizen, "approved").await.is_some()
+    })
+    .await;
+    let approved = citizen_message(&citizen, "approved")
+        .await
+        .expect("approved");
+    let code = approved["activation_code"].as_str().expect("code");
+    assert_eq!(code.len(), 19, "{approved}");
+    eventually("wrap-up in the console", || async {
+        attr(&agent, "state", "data-state").await.as_deref() == Some("wrap_up")
+    })
+    .await;
+    let png = agent.screenshot().await.expect("screenshot");
+    std::fs::write(screenshot_path("console-after-approval-en.png"), png)
+        .expect("write screenshot");
+
+    let store = store::Store::open(&db).await.expect("open the database");
+    let (registration, _) = store
+        .registration_for("12345678Z")
+        .await
+        .expect("read")
+        .expect("registered");
+    assert_eq!(approved["registration"], registration.as_str());
+    let report = store.verify_audit_chain().await.expect("verify");
+    assert_eq!(report.broken, None);
+    store.close().await;
+    agent.close().await.expect("close");
+    citizen.close().await.expect("close");
+}
