@@ -22,6 +22,11 @@ async fn help_lists_every_option() {
         "serve",
         "demo",
         "identities",
+        "audit",
+        "--wrap-up-seconds",
+        "--offer-timeout-seconds",
+        "--activation-code-days",
+        "--still-max-kib",
     ] {
         assert!(out.contains(option), "--help lacks {option}:\n{out}");
     }

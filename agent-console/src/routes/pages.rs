@@ -6,7 +6,9 @@ use axum::response::Html;
 use scheduler::SERVICE_TZ;
 
 use super::{Chrome, SignedIn};
-use crate::auth::{AnyStaff, AuditRead, Policy, Staff, SupervisorsAndAuditorsRead};
+use crate::auth::{
+    AgentPages, AnyStaff, AuditRead, AuditorsRead, Policy, Staff, SupervisorsAndAuditorsRead,
+};
 use crate::i18n::Lang;
 use crate::lockout::LOCK_AFTER;
 use crate::{ConsoleState, Error};
@@ -34,6 +36,8 @@ struct HomePage {
     role: &'static str,
     show_users: bool,
     show_audit: bool,
+    show_console: bool,
+    show_decisions: bool,
 }
 
 pub async fn home(
@@ -50,6 +54,8 @@ pub async fn home(
         role: role.as_str(),
         show_users: SupervisorsAndAuditorsRead::allows(role, &get),
         show_audit: AuditRead::allows(role, &get),
+        show_console: AgentPages::allows(role, &get),
+        show_decisions: AuditorsRead::allows(role, &get),
     };
     Ok(Html(page.render()?))
 }
