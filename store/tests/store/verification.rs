@@ -179,7 +179,12 @@ pub async fn an_id_number_is_registered_once_and_a_refused_approval_writes_nothi
     // The same citizen comes back with a new ticket and is approved again.
     let (second, _) = join(
         &store,
-        &store.ticket(&ticket).await.unwrap().unwrap().id_number,
+        &store
+            .ticket(&ticket)
+            .await
+            .expect("read")
+            .expect("ticket")
+            .id_number,
         utc(T0),
         "again",
     )

@@ -68,8 +68,8 @@ async fn wrap_up_ends_by_itself_after_a_call() {
             &app.store
                 .find_staff_by_name("ana")
                 .await
-                .unwrap()
-                .unwrap()
+                .expect("read")
+                .expect("ana")
                 .id,
         )
         .await
