@@ -16,12 +16,12 @@ mod queue;
 pub use calendar::{Calendar, Window, local_date};
 pub use clock::Clock;
 pub use error::Error;
-pub use holidays::{easter_sunday, national_holidays};
-pub use hours::{DailyHours, SpecialHours};
 pub use estimate::{
     Abandonment, Activity, AgentSnapshot, Estimate, QueueEstimate, QueueSnapshot, WaitingCitizen,
     estimate_wait,
 };
+pub use holidays::{easter_sunday, national_holidays};
+pub use hours::{DailyHours, SpecialHours};
 pub use queue::{
     AtClosing, NORMAL_PRIORITY, QueuePolicy, REQUEUE_PRIORITY, Refusal, admit, mean_handle_time,
 };

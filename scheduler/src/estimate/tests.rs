@@ -63,7 +63,10 @@ fn without_a_working_agent_nobody_gets_an_estimate() {
     let e = estimate_wait(&s);
     assert_eq!(e.newcomer, None);
     assert_eq!(e.waiting, vec![None; 3]);
-    assert_eq!(estimate_wait(&snapshot(Vec::new(), Vec::new())).newcomer, None);
+    assert_eq!(
+        estimate_wait(&snapshot(Vec::new(), Vec::new())).newcomer,
+        None
+    );
 }
 
 #[test]
@@ -80,7 +83,10 @@ fn adding_agents_lowers_the_estimate() {
     for s in 1..=6 {
         let agents = (0..s).map(|i| agent(Activity::InCall, i)).collect();
         let got = newcomer_secs(&snapshot(waiting(12), agents));
-        assert!(got < previous, "{s} agents: {got} s, not below {previous} s");
+        assert!(
+            got < previous,
+            "{s} agents: {got} s, not below {previous} s"
+        );
         previous = got;
     }
 }
