@@ -151,10 +151,7 @@ pub fn estimate_wait(snapshot: &QueueSnapshot) -> QueueEstimate {
     let mut starts = replay(snapshot);
     let estimate = |samples: &mut [f64]| summarise(snapshot, samples);
     // `starts` holds REPLICATIONS samples per service position, the newcomer last.
-    let mut by_position: Vec<Estimate> = starts
-        .chunks_mut(REPLICATIONS)
-        .map(estimate)
-        .collect();
+    let mut by_position: Vec<Estimate> = starts.chunks_mut(REPLICATIONS).map(estimate).collect();
     let newcomer = by_position.pop();
     let mut waiting = vec![None; snapshot.waiting.len()];
     for (position, &index) in service_order(&snapshot.waiting).iter().enumerate() {
