@@ -1,13 +1,14 @@
 //! `scheduler` owns videoreg's rules about time: the service calendar (opening windows in
 //! Europe/Madrid wall-clock time, Spain's national holidays, extra closed dates and special
-//! hours from configuration, the next opening) and, as the queue grows, the queue policy and
-//! wait-time estimation. It does no I/O and never reads the clock on its own behalf: every rule
+//! hours from configuration, the next opening), the queue policy (admission, order) and
+//! wait-time estimation ([`estimate`]). It does no I/O and never reads the clock on its own behalf: every rule
 //! takes `now` as a parameter. The [`Clock`] it defines is what callers (the web server, the
 //! signaling hub) read to obtain that `now`, so that tests can set time for the whole server.
 
 mod calendar;
 mod clock;
 mod error;
+pub mod estimate;
 mod holidays;
 mod hours;
 mod queue;
@@ -15,11 +16,14 @@ mod queue;
 pub use calendar::{Calendar, Window, local_date};
 pub use clock::Clock;
 pub use error::Error;
+pub use estimate::{
+    Abandonment, Activity, AgentSnapshot, Estimate, QueueEstimate, QueueSnapshot, WaitingCitizen,
+    estimate_wait,
+};
 pub use holidays::{easter_sunday, national_holidays};
 pub use hours::{DailyHours, SpecialHours};
 pub use queue::{
-    AtClosing, NORMAL_PRIORITY, QueueFacts, QueuePolicy, REQUEUE_PRIORITY, Refusal, admit,
-    estimate_wait, mean_handle_time,
+    AtClosing, NORMAL_PRIORITY, QueuePolicy, REQUEUE_PRIORITY, Refusal, admit, mean_handle_time,
 };
 
 /// The time zone in which the service's hours are defined.

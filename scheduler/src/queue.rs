@@ -1,5 +1,6 @@
-//! Queue policy: who is admitted, in which order they are served, and how long they will
-//! probably wait. Pure functions of their inputs; `now` is always a parameter.
+//! Queue policy: who is admitted and in which order they are served (how long they will
+//! probably wait is [`crate::estimate`]'s). Pure functions of their inputs; `now` is always a
+//! parameter.
 
 use chrono::{DateTime, TimeDelta, Utc};
 
@@ -20,8 +21,14 @@ pub enum AtClosing {
 pub struct QueuePolicy {
     /// The handle time assumed before any call has been measured.
     pub default_handle_time: TimeDelta,
-    /// How many recent calls the handle-time average uses.
+    /// How many recent calls the handle-time distribution is taken from.
     pub handle_time_sample: usize,
+    /// The usual wrap-up after a call, before the agent takes the next citizen.
+    pub wrap_up: TimeDelta,
+    /// How long a break usually lasts (`None`: agents on a break are not counted on).
+    pub expected_break: Option<TimeDelta>,
+    /// How far back abandonment (citizens leaving the queue) is measured.
+    pub abandonment_window: TimeDelta,
     /// What happens at closing.
     pub at_closing: AtClosing,
 }
@@ -30,7 +37,10 @@ impl Default for QueuePolicy {
     fn default() -> Self {
         Self {
             default_handle_time: TimeDelta::minutes(6),
-            handle_time_sample: 50,
+            handle_time_sample: 500,
+            wrap_up: TimeDelta::seconds(30),
+            expected_break: Some(TimeDelta::minutes(15)),
+            abandonment_window: TimeDelta::days(7),
             at_closing: AtClosing::ServeAdmitted,
         }
     }
@@ -40,30 +50,6 @@ impl Default for QueuePolicy {
 pub const NORMAL_PRIORITY: i64 = 0;
 /// Priority of a ticket put back by an agent (abort for quality, agent lost): served first.
 pub const REQUEUE_PRIORITY: i64 = 1;
-
-/// The facts an estimate is made from.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct QueueFacts {
-    /// Citizens ahead of the one being estimated.
-    pub ahead: u32,
-    /// Agents working (available, in a call or in wrap-up): `s`.
-    pub agents: u32,
-    /// Mean handle time of recent calls: `1/μ`.
-    pub mean_handle_time: TimeDelta,
-}
-
-/// The expected wait of a citizen with `ahead` people before them: the queue-length estimate
-/// `(n + 1) / (s · μ)`. `None` when no agent is working (the wait cannot be told).
-///
-/// This is the one place the estimator lives; a better one replaces its body.
-pub fn estimate_wait(facts: QueueFacts) -> Option<TimeDelta> {
-    if facts.agents == 0 {
-        return None;
-    }
-    let ms = facts.mean_handle_time.num_milliseconds().max(0);
-    let total = (i64::from(facts.ahead) + 1).saturating_mul(ms) / i64::from(facts.agents);
-    Some(TimeDelta::milliseconds(total))
-}
 
 /// The mean of recent handle times, or the configured default when there are none.
 pub fn mean_handle_time(policy: &QueuePolicy, recent: &[TimeDelta]) -> TimeDelta {
@@ -131,19 +117,6 @@ mod tests {
             .single()
             .unwrap()
             .to_utc()
-    }
-
-    #[test]
-    fn the_queue_length_estimate_is_n_plus_one_over_s_mu() {
-        let facts = |ahead, agents| QueueFacts {
-            ahead,
-            agents,
-            mean_handle_time: TimeDelta::minutes(6),
-        };
-        assert_eq!(estimate_wait(facts(0, 1)), Some(TimeDelta::minutes(6)));
-        assert_eq!(estimate_wait(facts(4, 1)), Some(TimeDelta::minutes(30)));
-        assert_eq!(estimate_wait(facts(5, 3)), Some(TimeDelta::minutes(12)));
-        assert_eq!(estimate_wait(facts(9, 0)), None, "no agents: unknown");
     }
 
     #[test]

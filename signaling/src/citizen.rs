@@ -17,7 +17,7 @@ use crate::echo::{self, Busy, RunningEcho};
 use crate::media::Side;
 use crate::protocol::{CitizenMessage, RefusalReason, ToCitizen};
 use crate::protocol::{IceCandidate, SessionDescription};
-use crate::queue_view::QueueView;
+use crate::queue_view::{QueueView, Told};
 use crate::socket::{self, Flow, Session, origin_allowed};
 use crate::{Error, SignalingState};
 use crate::{calls, deliver};
@@ -108,9 +108,7 @@ impl CitizenSession {
         let view = QueueView::load(s).await?;
         let already = s.store.live_ticket_for(&app.id_number).await?;
         if already.is_none() {
-            let expected = view
-                .estimate_secs(view.waiting.len())
-                .map(chrono::TimeDelta::seconds);
+            let expected = view.newcomer().map(|e| e.point);
             if let Err(refusal) = admit(&s.calendar, now, expected) {
                 self.send(refused(refusal)).await;
                 return Ok(Flow::Close);
@@ -118,7 +116,7 @@ impl CitizenSession {
         }
         let (resume_token, resume_hash) = secrets::new_token()?;
         let ticket_id = secrets::new_id()?;
-        let told = view.estimate_secs(view.waiting.len());
+        let told = view.newcomer().map(|e| e.point.num_seconds());
         let (ticket, _new) = s
             .store
             .join_queue(&NewTicket {
@@ -174,12 +172,15 @@ impl CitizenSession {
             }
             _ => {
                 let view = QueueView::load(&self.state).await?;
-                let (position, estimate_secs) = view.position_of(&ticket.id).unwrap_or((1, None));
+                let (position, estimate) = view.position_of(&ticket.id).unwrap_or((1, None));
+                let told = Told::from(estimate);
                 self.send(ToCitizen::Queued {
                     ticket: ticket.id.clone(),
                     resume_token,
                     position,
-                    estimate_secs,
+                    estimate_secs: told.estimate_secs,
+                    estimate_low_secs: told.low_secs,
+                    estimate_high_secs: told.high_secs,
                     grace_secs: self.state.grace.num_seconds(),
                 })
                 .await;

@@ -109,6 +109,12 @@ pub enum ToCitizen {
         position: u32,
         /// Expected wait in seconds; absent when no agent is working.
         estimate_secs: Option<i64>,
+        /// Short end of the likely range, in seconds; only when the range is wide (show it).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        estimate_low_secs: Option<i64>,
+        /// Long end of the likely range, in seconds; only when the range is wide (show it).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        estimate_high_secs: Option<i64>,
         /// How long the place is kept after the connection drops, in seconds.
         grace_secs: i64,
     },
@@ -118,6 +124,12 @@ pub enum ToCitizen {
         position: u32,
         /// Expected wait in seconds; absent when no agent is working.
         estimate_secs: Option<i64>,
+        /// Short end of the likely range, in seconds; only when the range is wide (show it).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        estimate_low_secs: Option<i64>,
+        /// Long end of the likely range, in seconds; only when the range is wide (show it).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        estimate_high_secs: Option<i64>,
     },
     /// The test call may start: create the peer connection and send `offer`.
     EchoReady {
@@ -394,11 +406,21 @@ mod tests {
                 resume_token: "r".into(),
                 position: 1,
                 estimate_secs: Some(60),
+                estimate_low_secs: None,
+                estimate_high_secs: None,
                 grace_secs: 60,
             },
             ToCitizen::Position {
                 position: 2,
                 estimate_secs: None,
+                estimate_low_secs: None,
+                estimate_high_secs: None,
+            },
+            ToCitizen::Position {
+                position: 9,
+                estimate_secs: Some(900),
+                estimate_low_secs: Some(600),
+                estimate_high_secs: Some(1200),
             },
             ToCitizen::Refused {
                 reason: RefusalReason::TooLateToday,

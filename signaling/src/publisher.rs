@@ -10,7 +10,7 @@ use scheduler::AtClosing;
 use tokio::time::Instant;
 
 use crate::protocol::{RefusalReason, ToAgent, ToCitizen};
-use crate::queue_view::QueueView;
+use crate::queue_view::{QueueView, Told};
 use crate::{Error, SignalingState};
 
 /// The longest a waiting citizen goes without an update.
@@ -20,7 +20,7 @@ const DEBOUNCE: Duration = Duration::from_millis(50);
 
 /// Runs until the task is dropped.
 pub async fn run(state: SignalingState) {
-    let mut told: HashMap<String, ((u32, Option<i64>), Instant)> = HashMap::new();
+    let mut told: HashMap<String, ((u32, Told), Instant)> = HashMap::new();
     loop {
         tokio::select! {
             () = state.hub.changed() => tokio::time::sleep(DEBOUNCE).await,
@@ -35,7 +35,7 @@ pub async fn run(state: SignalingState) {
 /// One round: upkeep, then updates. `told` remembers what each ticket was last told.
 pub async fn publish_once(
     state: &SignalingState,
-    told: &mut HashMap<String, ((u32, Option<i64>), Instant)>,
+    told: &mut HashMap<String, ((u32, Told), Instant)>,
 ) -> Result<(), Error> {
     let now = state.clock.now();
     let abandoned = state
@@ -86,19 +86,22 @@ pub async fn publish_once(
     told.retain(|t, _| here.contains(t));
     let instant = Instant::now();
     for ticket in connected {
-        let Some(now_told) = view.position_of(&ticket) else {
+        let Some((position, estimate)) = view.position_of(&ticket) else {
             continue;
         };
+        let now_told = (position, Told::from(estimate));
         let stale = told
             .get(&ticket)
             .is_none_or(|(last, at)| *last != now_told || instant.duration_since(*at) >= REFRESH);
         if stale {
-            let (position, estimate_secs) = now_told;
+            let (position, t) = now_told;
             state.hub.to_citizen(
                 &ticket,
                 &ToCitizen::Position {
                     position,
-                    estimate_secs,
+                    estimate_secs: t.estimate_secs,
+                    estimate_low_secs: t.low_secs,
+                    estimate_high_secs: t.high_secs,
                 },
             );
             told.insert(ticket, (now_told, instant));

@@ -1,53 +1,127 @@
 //! The queue as citizens are told it: positions and expected waits, computed in one place
-//! from the stored tickets, the working agents and recent handle times.
+//! from a snapshot of the store (waiting tickets, agents' states, recent calls, recent
+//! abandonment, today's closing) by `scheduler::estimate_wait`.
+
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use scheduler::{QueueFacts, estimate_wait, mean_handle_time};
-use store::Ticket;
+use scheduler::{
+    Abandonment, Activity, AgentSnapshot, Estimate, QueueEstimate, QueueSnapshot, REQUEUE_PRIORITY,
+    WaitingCitizen, estimate_wait,
+};
+use store::{AgentStatus, Ticket};
 
 use crate::{Error, SignalingState};
 
-/// A snapshot of the queue.
+/// An estimate as a citizen is told it, in whole seconds: the point, and the range only when
+/// it is wide enough that a single number would mislead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Told {
+    /// Expected wait.
+    pub estimate_secs: Option<i64>,
+    /// Short end of the range, when shown.
+    pub low_secs: Option<i64>,
+    /// Long end of the range, when shown.
+    pub high_secs: Option<i64>,
+}
+
+impl Told {
+    /// From an estimate (`None`: no agent working).
+    pub fn from(estimate: Option<Estimate>) -> Self {
+        let Some(e) = estimate else {
+            return Self::default();
+        };
+        let wide = e.is_uncertain();
+        Self {
+            estimate_secs: Some(e.point.num_seconds()),
+            low_secs: wide.then(|| e.low.num_seconds()),
+            high_secs: wide.then(|| e.high.num_seconds()),
+        }
+    }
+}
+
+/// A snapshot of the queue with everyone's estimate.
 #[derive(Debug, Clone)]
 pub struct QueueView {
     /// Waiting tickets in service order.
     pub waiting: Vec<Ticket>,
-    /// Agents working.
-    pub agents: u32,
-    /// Mean handle time used for estimates.
-    pub mean_handle_time: chrono::TimeDelta,
+    /// The estimates: one per waiting ticket (same order) and one for a newcomer.
+    pub estimates: QueueEstimate,
 }
 
 impl QueueView {
     /// Reads the queue now.
     pub async fn load(state: &SignalingState) -> Result<Self, Error> {
+        let now = state.clock.now();
+        let policy = &state.queue;
         let waiting = state.store.waiting_queue().await?;
-        let agents = state.store.working_agents().await?;
-        let sample = u32::try_from(state.queue.handle_time_sample).unwrap_or(u32::MAX);
-        let recent = state.store.recent_handle_times(sample).await?;
-        Ok(Self {
-            waiting,
+        let agent_states = state.store.agent_states().await?;
+        let sample = u32::try_from(policy.handle_time_sample).unwrap_or(u32::MAX);
+        let calls = state.store.recent_calls(sample).await?;
+        let abandonment = state
+            .store
+            .queue_abandonment(now - policy.abandonment_window, now)
+            .await?;
+        let mut own: HashMap<&str, Vec<chrono::TimeDelta>> = HashMap::new();
+        for call in &calls {
+            if let Some(agent) = &call.agent_id {
+                own.entry(agent).or_default().push(call.handle_time);
+            }
+        }
+        let agents = agent_states
+            .iter()
+            .filter_map(|a| {
+                let activity = match a.status {
+                    AgentStatus::Available => Activity::Available,
+                    AgentStatus::InCall => Activity::InCall,
+                    AgentStatus::WrapUp => Activity::WrapUp,
+                    AgentStatus::Break => Activity::Break,
+                    AgentStatus::Offline => return None,
+                };
+                Some(AgentSnapshot {
+                    activity,
+                    since: a.since,
+                    recent_handle_times: own.get(a.user_id.as_str()).cloned().unwrap_or_default(),
+                })
+            })
+            .collect();
+        let snapshot = QueueSnapshot {
+            now,
+            waiting: waiting
+                .iter()
+                .map(|t| WaitingCitizen {
+                    waited: (now - t.joined_at).max(chrono::TimeDelta::zero()),
+                    requeued: t.priority >= REQUEUE_PRIORITY,
+                })
+                .collect(),
             agents,
-            mean_handle_time: mean_handle_time(&state.queue, &recent),
+            recent_handle_times: calls.iter().map(|c| c.handle_time).collect(),
+            default_handle_time: policy.default_handle_time,
+            wrap_up: policy.wrap_up,
+            expected_break: policy.expected_break,
+            abandonment: Abandonment {
+                left: abandonment.left,
+                exposure: abandonment.waited,
+            },
+            closes: state.calendar.current_window(now).map(|w| w.closes),
+        };
+        Ok(Self {
+            estimates: estimate_wait(&snapshot),
+            waiting,
         })
     }
 
-    /// The expected wait, in seconds, of someone with `ahead` people before them.
-    pub fn estimate_secs(&self, ahead: usize) -> Option<i64> {
-        estimate_wait(QueueFacts {
-            ahead: u32::try_from(ahead).unwrap_or(u32::MAX),
-            agents: self.agents,
-            mean_handle_time: self.mean_handle_time,
-        })
-        .map(|d| d.num_seconds())
+    /// The estimate for someone joining now (`None` when no agent is working).
+    pub fn newcomer(&self) -> Option<Estimate> {
+        self.estimates.newcomer
     }
 
     /// A ticket's 1-based position and estimate, if it is waiting.
-    pub fn position_of(&self, ticket: &str) -> Option<(u32, Option<i64>)> {
+    pub fn position_of(&self, ticket: &str) -> Option<(u32, Option<Estimate>)> {
         let i = self.waiting.iter().position(|t| t.id == ticket)?;
         Some((
             u32::try_from(i + 1).unwrap_or(u32::MAX),
-            self.estimate_secs(i),
+            self.estimates.waiting.get(i).copied().flatten(),
         ))
     }
 

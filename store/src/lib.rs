@@ -37,7 +37,7 @@ pub use error::Error;
 pub use identities::{IdentityKind, IdentityRecord};
 pub use staff::{NewStaffSession, SessionStage, StaffRole, StaffSession, StaffUser};
 pub use stills::{NewStill, Still, StillKind};
-pub use tickets::{NewTicket, Ticket, TicketStatus};
+pub use tickets::{NewTicket, QueueAbandonment, RecentCall, Ticket, TicketStatus};
 pub use verification::FailureWindow;
 
 /// Result type of every store function.

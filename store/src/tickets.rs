@@ -92,6 +92,25 @@ pub struct Ticket {
     pub outcome: Option<String>,
 }
 
+/// A finished call, for handle-time figures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecentCall {
+    /// The agent who took it.
+    pub agent_id: Option<String>,
+    /// Answered → ended.
+    pub handle_time: TimeDelta,
+}
+
+/// Citizens who left the queue before an agent took them, and the time everyone waited, over
+/// a period (the abandonment rate is their ratio).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct QueueAbandonment {
+    /// Tickets that ended as `left` (the citizen left, or was gone past the grace period).
+    pub left: u32,
+    /// Time waited by every ticket of the period: until offered, ended, or `now`.
+    pub waited: TimeDelta,
+}
+
 /// How many times a join retries after colliding with a simultaneous one.
 const JOIN_ATTEMPTS: usize = 3;
 
@@ -347,6 +366,46 @@ impl Store {
             .into_iter()
             .map(|(a, e)| TimeDelta::milliseconds(e - a))
             .collect())
+    }
+
+    /// The most recent `limit` finished calls, newest first, with their agent.
+    pub async fn recent_calls(&self, limit: u32) -> Result<Vec<RecentCall>> {
+        let rows: Vec<(Option<String>, i64, i64)> = sqlx::query_as(
+            "SELECT agent_id, answered_at, ended_at FROM tickets
+             WHERE status = 'done' AND answered_at IS NOT NULL AND ended_at IS NOT NULL
+             ORDER BY ended_at DESC LIMIT $1",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(agent_id, a, e)| RecentCall {
+                agent_id,
+                handle_time: TimeDelta::milliseconds(e - a),
+            })
+            .collect())
+    }
+
+    /// Abandonment among the tickets that joined at or after `since`, as of `now`.
+    pub async fn queue_abandonment(
+        &self,
+        since: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<QueueAbandonment> {
+        let (left, waited): (i64, i64) = sqlx::query_as(
+            "SELECT CAST(COALESCE(SUM(CASE WHEN status = 'left' THEN 1 ELSE 0 END), 0) AS BIGINT),
+                    CAST(COALESCE(SUM(COALESCE(offered_at, ended_at, $2) - joined_at), 0) AS BIGINT)
+             FROM tickets WHERE joined_at >= $1",
+        )
+        .bind(to_millis(since))
+        .bind(to_millis(now))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(QueueAbandonment {
+            left: u32::try_from(left).unwrap_or(u32::MAX),
+            waited: TimeDelta::milliseconds(waited.max(0)),
+        })
     }
 }
 

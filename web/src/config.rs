@@ -511,7 +511,7 @@ impl Settings {
             secure_cookies: args.secure_cookies || file.secure_cookies.unwrap_or(false),
             ..StaffPolicy::default()
         };
-        let queue = QueuePolicy {
+        let mut queue = QueuePolicy {
             default_handle_time: minutes(
                 args.default_handle_minutes,
                 file.default_handle_minutes,
@@ -604,6 +604,8 @@ impl Settings {
             },
         };
         let (agents, verification) = console_config::resolve(&args.console, file.console)?;
+        // The estimator plans with the same wrap-up the agents get.
+        queue.wrap_up = agents.wrap_up;
         Ok(Self {
             bind,
             database_url: global

@@ -11,6 +11,7 @@ on_both_backends!(
     queue::the_queue_is_fifo_and_requeued_tickets_go_to_the_head,
     queue::concurrent_claims_never_give_two_agents_the_same_citizen,
     queue::calls_record_every_instant_and_handle_times_come_from_them,
+    queue::abandonment_counts_who_left_and_how_long_everyone_waited,
     queue::disconnected_citizens_are_abandoned_after_the_grace_period,
     queue::agent_states_are_kept_and_counted,
     queue::simultaneous_joins_all_get_a_place_in_arrival_order,

@@ -217,7 +217,55 @@ pub async fn calls_record_every_instant_and_handle_times_come_from_them(store: S
         vec![TimeDelta::minutes(8), TimeDelta::minutes(4)],
         "newest first"
     );
+    let calls = store.recent_calls(10).await.expect("calls");
+    assert_eq!(
+        calls
+            .iter()
+            .map(|c| (c.agent_id.as_deref(), c.handle_time))
+            .collect::<Vec<_>>(),
+        vec![
+            (Some("agent"), TimeDelta::minutes(8)),
+            (Some("agent"), TimeDelta::minutes(4))
+        ],
+        "with the agent who took each call"
+    );
     assert!(!store.end_ticket("missing", t0, "x").await.expect("end"));
+}
+
+pub async fn abandonment_counts_who_left_and_how_long_everyone_waited(store: Store) {
+    let t0 = utc(T0);
+    let ids = citizens(&store, 3, t0).await;
+    let mut tickets = Vec::new();
+    for id in &ids {
+        tickets.push(join(&store, id, t0, "r").await.0);
+    }
+    store
+        .claim_next("agent", t0 + TimeDelta::minutes(5))
+        .await
+        .expect("claim")
+        .expect("ticket");
+    assert!(
+        store
+            .leave_ticket(&tickets[1].id, t0 + TimeDelta::minutes(10), "left")
+            .await
+            .expect("leave")
+    );
+    let now = t0 + TimeDelta::minutes(20);
+    let a = store
+        .queue_abandonment(t0 - TimeDelta::days(7), now)
+        .await
+        .expect("abandonment");
+    assert_eq!(a.left, 1);
+    assert_eq!(
+        a.waited,
+        TimeDelta::minutes(5 + 10 + 20),
+        "until taken, until gone, until now"
+    );
+    let later = store
+        .queue_abandonment(t0 + TimeDelta::minutes(1), now)
+        .await
+        .expect("abandonment");
+    assert_eq!((later.left, later.waited), (0, TimeDelta::zero()));
 }
 
 pub async fn disconnected_citizens_are_abandoned_after_the_grace_period(store: Store) {

@@ -1,5 +1,5 @@
-//! `GET /`: is the service open, today's hours (Madrid time and the visitor's own), and the
-//! next opening.
+//! `GET /`: is the service open, today's hours (Madrid time and the visitor's own), the next
+//! opening, and, while open, how long someone joining now would probably wait.
 
 use askama::Template;
 use axum::Router;
@@ -7,7 +7,8 @@ use axum::extract::State;
 use axum::response::Html;
 use axum::routing::get;
 use chrono::{DateTime, Utc};
-use scheduler::{SERVICE_TZ, Window, local_date};
+use scheduler::{Estimate, SERVICE_TZ, Window, local_date};
+use signaling::queue_view::QueueView;
 
 use crate::Error;
 use crate::i18n::Lang;
@@ -39,6 +40,32 @@ impl ShownWindow {
     }
 }
 
+/// The wait someone joining now is told, in the visitor's language.
+struct ShownEstimate {
+    /// E.g. `unos 12 min`, `10–15 min`.
+    wait: String,
+    /// Probably not served before closing today.
+    after_closing: bool,
+}
+
+impl ShownEstimate {
+    fn new(lang: Lang, e: &Estimate) -> Self {
+        let ceil = |d: chrono::TimeDelta| (d.num_seconds() + 59).div_euclid(60);
+        let wait = if e.is_uncertain() {
+            let low = e.low.num_seconds().div_euclid(60);
+            format!("{low}–{} min", ceil(e.high).max(low + 1))
+        } else if e.point < chrono::TimeDelta::minutes(1) {
+            lang.pick("menos de 1 min", "under a minute").to_owned()
+        } else {
+            format!("{} {} min", lang.pick("unos", "about"), ceil(e.point))
+        };
+        Self {
+            wait,
+            after_closing: e.ends_after_closing,
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "landing.html")]
 struct LandingPage {
@@ -50,15 +77,30 @@ struct LandingPage {
     next: Option<ShownWindow>,
     /// Monday-to-Friday hours, e.g. `09:00–14:00`.
     weekday_hours: String,
+    /// While open and an agent is working: the wait someone joining now would be told.
+    estimate: Option<ShownEstimate>,
 }
 
 async fn landing(State(state): State<AppState>, lang: Lang) -> Result<Html<String>, Error> {
     let now: DateTime<Utc> = state.clock.now();
     let cal = &state.calendar;
+    let open_now = cal.is_open(now);
+    let estimate = if open_now {
+        // The page stays up without the estimate if the queue cannot be read.
+        match QueueView::load(&state.signaling).await {
+            Ok(view) => view.newcomer().map(|e| ShownEstimate::new(lang, &e)),
+            Err(e) => {
+                tracing::warn!(error = %e, "landing page: queue estimate unavailable");
+                None
+            }
+        }
+    } else {
+        None
+    };
     let page = LandingPage {
         lang,
         always_open: cal.is_always_open(),
-        open_now: cal.is_open(now),
+        open_now,
         today: lang.long_date(&now.with_timezone(&SERVICE_TZ)),
         today_window: cal
             .window_on(local_date(now))
@@ -72,6 +114,7 @@ async fn landing(State(state): State<AppState>, lang: Lang) -> Result<Html<Strin
                 h.closes().format("%H:%M")
             )
         },
+        estimate,
     };
     Ok(Html(page.render()?))
 }

@@ -1,3 +1,4 @@
+use store::{AgentStatus, StaffRole};
 use web::config::ServeArgs;
 
 use crate::helpers::{Db, madrid, spawn_app, spawn_app_with};
@@ -75,5 +76,44 @@ async fn pages_carry_security_headers_and_a_request_id() {
         css.headers()
             .get("content-type")
             .is_some_and(|v| v.to_str().is_ok_and(|v| v.starts_with("text/css")))
+    );
+}
+
+#[tokio::test]
+async fn the_start_page_tells_the_wait_for_someone_joining_now_while_open() {
+    let app = spawn_app().await;
+    let (_, nobody) = app.page("/", "en").await;
+    assert!(
+        !nobody.contains("Estimated wait"),
+        "no agent working: no estimate"
+    );
+    app.add_staff("ana", StaffRole::Agent).await;
+    let ana = app
+        .store
+        .find_staff_by_name("ana")
+        .await
+        .expect("find")
+        .expect("ana");
+    app.store
+        .set_agent_state(&ana.id, AgentStatus::Available, None, app.clock.now())
+        .await
+        .expect("state");
+    let (_, free) = app.page("/", "en").await;
+    assert!(
+        free.contains("Estimated wait if you join now: <strong>under a minute</strong>"),
+        "{free}"
+    );
+    app.store
+        .set_agent_state(&ana.id, AgentStatus::InCall, None, app.clock.now())
+        .await
+        .expect("state");
+    let (_, busy) = app.page("/", "es").await;
+    assert!(busy.contains("Espera estimada si entra ahora:"), "{busy}");
+    assert!(busy.contains(" min</strong>"), "{busy}");
+    app.clock.set(madrid("2026-11-26 13:58"));
+    let (_, late) = app.page("/", "en").await;
+    assert!(
+        late.contains("probably not be seen before closing"),
+        "{late}"
     );
 }

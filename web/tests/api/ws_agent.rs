@@ -42,7 +42,7 @@ async fn an_agent_takes_accepts_and_hangs_up_and_the_citizen_is_told_each_step()
         .send(json!({ "type": "set_state", "state": "available" }))
         .await;
     assert_eq!(agent.until("state").await["state"], "available");
-    // With an agent working, the citizen now gets an estimate: one six-minute call.
+    // With an agent working, the citizen now gets an estimate: the agent is free, so no wait.
     let update = loop {
         let m = citizen.until("position").await;
         if !m["estimate_secs"].is_null() {
@@ -54,7 +54,7 @@ async fn an_agent_takes_accepts_and_hangs_up_and_the_citizen_is_told_each_step()
             update["position"].as_i64(),
             update["estimate_secs"].as_i64()
         ),
-        (Some(1), Some(360))
+        (Some(1), Some(0))
     );
 
     agent.send(json!({ "type": "take_next" })).await;

@@ -81,10 +81,11 @@ async fn joining_too_close_to_closing_is_refused_with_the_reason() {
         .expect("find")
         .expect("ana");
     app.store
-        .set_agent_state(&ana.id, AgentStatus::Available, None, app.clock.now())
+        .set_agent_state(&ana.id, AgentStatus::InCall, None, app.clock.now())
         .await
         .expect("state");
-    // One agent, six-minute calls: someone joining at 13:57 would be served after 14:00.
+    // One agent, in a call, six-minute calls on average: someone joining at 13:57 would be
+    // taken after 14:00.
     app.clock.set(madrid("2026-11-26 13:57"));
     let mut ws = app.citizen().await;
     ws.send(json!({ "type": "join", "application": token }))
