@@ -90,7 +90,15 @@ impl CitizenSession {
         let _ = self.tx.send(m).await;
     }
 
-    async fn join(&mut self, application: &str) -> Result<Flow, Error> {
+    async fn join(&mut self, application: &str, consent: bool) -> Result<Flow, Error> {
+        if !consent {
+            self.send(error(
+                "consent_required",
+                "Para entrar en la cola debe aceptar la videollamada y su grabación. / To join the queue you must accept the video call and its recording.",
+            ))
+            .await;
+            return Ok(Flow::Continue);
+        }
         let s = &self.state;
         let now = s.clock.now();
         let Some(app) = s
@@ -127,6 +135,7 @@ impl CitizenSession {
                 joined_at: now,
                 told_estimate_secs: told,
                 resume_token_hash: &resume_hash,
+                consent_at: now,
             })
             .await?;
         self.follow(ticket, resume_token).await?;
@@ -320,6 +329,61 @@ impl CitizenSession {
         Ok(Flow::Continue)
     }
 
+    /// The citizen ends the call: the ticket ends without a decision, the agent is told and
+    /// goes to wrap-up.
+    async fn hang_up(&mut self) -> Result<Flow, Error> {
+        let held = match &self.ticket {
+            Some(t) => self.state.store.ticket(t).await?,
+            None => None,
+        };
+        let Some(t) = held.filter(|t| t.status == TicketStatus::InCall) else {
+            self.send(error(
+                "no_call",
+                "No hay ninguna llamada en curso. / No call is in progress.",
+            ))
+            .await;
+            return Ok(Flow::Continue);
+        };
+        let now = self.state.clock.now();
+        if self
+            .state
+            .store
+            .end_ticket(&t.id, now, "citizen_hung_up")
+            .await?
+        {
+            crate::calls::end(&self.state, &t.id).await;
+            let detail = serde_json::json!({});
+            crate::agent_state::audit(
+                &self.state,
+                "citizen",
+                "ticket.citizen_hung_up",
+                &t.id,
+                detail,
+                now,
+            )
+            .await?;
+            self.send(ToCitizen::CallEnded {
+                reason: "citizen_hung_up".into(),
+            })
+            .await;
+            if let Some(agent) = t.agent_id {
+                let ended = crate::protocol::ToAgent::CallEnded {
+                    reason: "citizen_left".into(),
+                };
+                deliver::to_agent(&self.state, &agent, &ended).await?;
+                crate::agent_state::set(
+                    &self.state,
+                    &agent,
+                    store::AgentStatus::WrapUp,
+                    None,
+                    "system",
+                )
+                .await?;
+            }
+        }
+        Ok(Flow::Continue)
+    }
+
     async fn leave(&mut self) -> Result<Flow, Error> {
         let Some(ticket) = self.ticket.clone() else {
             self.send(error(
@@ -368,9 +432,10 @@ impl Session for CitizenSession {
 
     async fn on_message(&mut self, message: CitizenMessage) -> Flow {
         let result = match message {
-            CitizenMessage::Join { application } if self.ticket.is_none() => {
-                self.join(&application).await
-            }
+            CitizenMessage::Join {
+                application,
+                consent,
+            } if self.ticket.is_none() => self.join(&application, consent).await,
             CitizenMessage::Resume { resume_token } if self.ticket.is_none() => {
                 self.resume(&resume_token).await
             }
@@ -383,6 +448,7 @@ impl Session for CitizenSession {
                 Ok(Flow::Continue)
             }
             CitizenMessage::Leave => self.leave().await,
+            CitizenMessage::HangUp => self.hang_up().await,
             CitizenMessage::EchoStart => self.echo_start().await,
             CitizenMessage::EchoStop => self.echo_stop().await,
             CitizenMessage::EchoResult {

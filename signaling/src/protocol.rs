@@ -55,6 +55,9 @@ pub enum CitizenMessage {
     Join {
         /// The application token.
         application: String,
+        /// The citizen accepts the call and its recording (required: `true`).
+        #[serde(default)]
+        consent: bool,
     },
     /// Take back a place after a dropped connection.
     Resume {
@@ -63,6 +66,8 @@ pub enum CitizenMessage {
     },
     /// Leave the queue.
     Leave,
+    /// End the call with the agent (the agent is told; no decision is made).
+    HangUp,
     /// Start a test call (before applying): videoreg sends the browser's media back.
     EchoStart,
     /// End the test call.
@@ -365,9 +370,10 @@ mod tests {
     fn every_citizen_message_round_trips() {
         assert_eq!(
             round_trip(CitizenMessage::Join {
-                application: "t".into()
+                application: "t".into(),
+                consent: true,
             }),
-            r#"{"type":"join","application":"t"}"#
+            r#"{"type":"join","application":"t","consent":true}"#
         );
         round_trip(CitizenMessage::Resume {
             resume_token: "r".into(),

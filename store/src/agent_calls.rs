@@ -9,6 +9,18 @@ use crate::db::to_millis;
 use crate::{Result, Store, Ticket};
 
 impl Store {
+    /// When the citizen holding `ticket_id` consented to the call and its recording.
+    pub async fn ticket_consent(&self, ticket_id: &str) -> Result<Option<DateTime<Utc>>> {
+        let ms: Option<Option<i64>> =
+            sqlx::query_scalar("SELECT consent_at FROM tickets WHERE id = $1")
+                .bind(ticket_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        ms.flatten()
+            .map(|ms| crate::db::from_millis("tickets.consent_at", ms))
+            .transpose()
+    }
+
     /// The ticket `agent_id` holds (offered to them or in a call with them), if any.
     pub async fn current_ticket_for_agent(&self, agent_id: &str) -> Result<Option<Ticket>> {
         self.one_ticket(

@@ -131,6 +131,8 @@ pub struct NewTicket<'a> {
     pub told_estimate_secs: Option<i64>,
     /// Hash of the resume token handed to the citizen.
     pub resume_token_hash: &'a str,
+    /// When the citizen consented to the call and its recording.
+    pub consent_at: DateTime<Utc>,
 }
 
 impl Store {
@@ -151,12 +153,12 @@ impl Store {
             // plus one, safe because SQLite runs one writing statement at a time.
             let sql = match self.backend() {
                 Backend::Postgres => {
-                    "INSERT INTO tickets (id, application_id, id_number, status, priority, joined_at, told_estimate_secs, resume_token_hash)
-                     VALUES ($1, $2, $3, 'waiting', $4, $5, $6, $7)"
+                    "INSERT INTO tickets (id, application_id, id_number, status, priority, joined_at, told_estimate_secs, resume_token_hash, consent_at)
+                     VALUES ($1, $2, $3, 'waiting', $4, $5, $6, $7, $8)"
                 }
                 Backend::Sqlite => {
-                    "INSERT INTO tickets (id, seq, application_id, id_number, status, priority, joined_at, told_estimate_secs, resume_token_hash)
-                     VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM tickets), $2, $3, 'waiting', $4, $5, $6, $7)"
+                    "INSERT INTO tickets (id, seq, application_id, id_number, status, priority, joined_at, told_estimate_secs, resume_token_hash, consent_at)
+                     VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM tickets), $2, $3, 'waiting', $4, $5, $6, $7, $8)"
                 }
             };
             let inserted = sqlx::query(sql)
@@ -167,6 +169,7 @@ impl Store {
                 .bind(to_millis(t.joined_at))
                 .bind(t.told_estimate_secs)
                 .bind(t.resume_token_hash)
+                .bind(to_millis(t.consent_at))
                 .execute(&self.pool)
                 .await;
             match inserted.map_err(Error::from) {

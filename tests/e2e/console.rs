@@ -35,7 +35,7 @@ ws.onmessage = async (e) => {
     await pc.addIceCandidate(m.candidate).catch(() => {});
   }
 };
-ws.onopen = () => { send({ type: "join", application: token }); done(true); };
+ws.onopen = () => { send({ type: "join", application: token, consent: true }); done(true); };
 ws.onerror = () => done(false);
 "#;
 

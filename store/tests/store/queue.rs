@@ -47,6 +47,7 @@ pub async fn join(
             joined_at: at,
             told_estimate_secs: Some(360),
             resume_token_hash: &format!("{resume}-{id}"),
+            consent_at: at,
         })
         .await
         .expect("join")

@@ -179,7 +179,7 @@ async fn an_abort_puts_the_citizen_back_at_the_head_of_the_queue() {
     let token = app.application("00000000T", "20/06/2019").await;
     let mut other = app.citizen().await;
     other
-        .send(json!({ "type": "join", "application": token }))
+        .send(json!({ "type": "join", "application": token, "consent": true }))
         .await;
     other.until("queued").await;
     let (status, _) = call

@@ -25,7 +25,7 @@ impl TestApp {
         let token = self.application(id_number, contrast).await;
         let mut citizen = self.citizen().await;
         citizen
-            .send(serde_json::json!({ "type": "join", "application": token }))
+            .send(serde_json::json!({ "type": "join", "application": token, "consent": true }))
             .await;
         citizen.until("queued").await;
         if self

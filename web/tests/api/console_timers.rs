@@ -26,7 +26,7 @@ async fn an_offer_not_accepted_in_time_goes_back_and_the_agent_goes_on_break() {
     let token = app.application("12345678Z", "15/03/2031").await;
     let mut citizen = app.citizen().await;
     citizen
-        .send(json!({ "type": "join", "application": token }))
+        .send(json!({ "type": "join", "application": token, "consent": true }))
         .await;
     citizen.until("queued").await;
     app.add_staff("ana", StaffRole::Agent).await;

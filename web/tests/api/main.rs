@@ -1,6 +1,7 @@
 //! The HTTP surface against `web::run` on a real port, each test with its own database.
 
 mod applications;
+mod citizen_consent;
 mod console_decisions;
 mod console_helpers;
 mod console_stills;

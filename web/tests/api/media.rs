@@ -153,7 +153,7 @@ async fn media_messages_without_a_call_are_refused() {
     let token = app.application("12345678Z", "15/03/2031").await;
     let mut citizen = app.citizen().await;
     citizen
-        .send(json!({ "type": "join", "application": token }))
+        .send(json!({ "type": "join", "application": token, "consent": true }))
         .await;
     citizen.until("queued").await;
     citizen

@@ -18,7 +18,7 @@ async fn console(app: &TestApp, name: &str, role: StaffRole) -> Ws {
 async fn waiting_citizen(app: &TestApp) -> (Ws, String) {
     let token = app.application("12345678Z", "15/03/2031").await;
     let mut ws = app.citizen().await;
-    ws.send(json!({ "type": "join", "application": token }))
+    ws.send(json!({ "type": "join", "application": token, "consent": true }))
         .await;
     let ticket = ws.until("queued").await["ticket"]
         .as_str()

@@ -10,7 +10,7 @@ async fn a_citizen_joins_and_is_told_the_position_and_the_grace_period() {
     let app = spawn_app().await;
     let token = app.application("12345678Z", "15/03/2031").await;
     let mut ws = app.citizen().await;
-    ws.send(json!({ "type": "join", "application": token }))
+    ws.send(json!({ "type": "join", "application": token, "consent": true }))
         .await;
     let queued = ws.until("queued").await;
     assert_eq!(queued["position"], 1);
@@ -40,12 +40,12 @@ async fn a_second_tab_gets_the_same_place_not_a_second_one() {
     let token = app.application("12345678Z", "15/03/2031").await;
     let mut first = app.citizen().await;
     first
-        .send(json!({ "type": "join", "application": token }))
+        .send(json!({ "type": "join", "application": token, "consent": true }))
         .await;
     let a = first.until("queued").await;
     let mut second = app.citizen().await;
     second
-        .send(json!({ "type": "join", "application": token }))
+        .send(json!({ "type": "join", "application": token, "consent": true }))
         .await;
     let b = second.until("queued").await;
     assert_eq!(a["ticket"], b["ticket"]);
@@ -58,7 +58,7 @@ async fn joining_while_closed_is_refused_with_the_next_opening() {
     app.clock.set(madrid("2026-11-28 10:00"));
     let token = app.application("12345678Z", "15/03/2031").await;
     let mut ws = app.citizen().await;
-    ws.send(json!({ "type": "join", "application": token }))
+    ws.send(json!({ "type": "join", "application": token, "consent": true }))
         .await;
     let refused = ws.until("refused").await;
     assert_eq!(refused["reason"], "closed");
@@ -88,7 +88,7 @@ async fn joining_too_close_to_closing_is_refused_with_the_reason() {
     // taken after 14:00.
     app.clock.set(madrid("2026-11-26 13:57"));
     let mut ws = app.citizen().await;
-    ws.send(json!({ "type": "join", "application": token }))
+    ws.send(json!({ "type": "join", "application": token, "consent": true }))
         .await;
     let refused = ws.until("refused").await;
     assert_eq!(refused["reason"], "too_late_today");
@@ -102,11 +102,11 @@ async fn positions_are_pushed_when_someone_ahead_leaves() {
     let first = app.application("12345678Z", "15/03/2031").await;
     let second = app.application("00000000T", "20/06/2019").await;
     let mut a = app.citizen().await;
-    a.send(json!({ "type": "join", "application": first }))
+    a.send(json!({ "type": "join", "application": first, "consent": true }))
         .await;
     a.until("queued").await;
     let mut b = app.citizen().await;
-    b.send(json!({ "type": "join", "application": second }))
+    b.send(json!({ "type": "join", "application": second, "consent": true }))
         .await;
     assert_eq!(b.until("queued").await["position"], 2);
     a.send(json!({ "type": "leave" })).await;
@@ -124,7 +124,7 @@ async fn a_dropped_citizen_resumes_inside_the_grace_period_and_not_after() {
     let app = spawn_app().await;
     let token = app.application("12345678Z", "15/03/2031").await;
     let mut ws = app.citizen().await;
-    ws.send(json!({ "type": "join", "application": token }))
+    ws.send(json!({ "type": "join", "application": token, "consent": true }))
         .await;
     let queued = ws.until("queued").await;
     let resume = queued["resume_token"].as_str().expect("token").to_owned();
@@ -186,10 +186,10 @@ async fn malformed_messages_get_an_error_and_the_connection_stays_usable() {
         .await
         .expect("send");
     assert_eq!(ws.recv().await["code"], "malformed");
-    ws.send(json!({ "type": "join", "application": "forged" }))
+    ws.send(json!({ "type": "join", "application": "forged", "consent": true }))
         .await;
     assert_eq!(ws.recv().await["code"], "not_verified");
-    ws.send(json!({ "type": "join", "application": token }))
+    ws.send(json!({ "type": "join", "application": token, "consent": true }))
         .await;
     assert_eq!(ws.until("queued").await["position"], 1);
 }
@@ -199,7 +199,7 @@ async fn an_oversized_or_flooding_client_is_cut_off_and_others_are_unaffected() 
     let app = spawn_app().await;
     let token = app.application("12345678Z", "15/03/2031").await;
     let mut good = app.citizen().await;
-    good.send(json!({ "type": "join", "application": token }))
+    good.send(json!({ "type": "join", "application": token, "consent": true }))
         .await;
     good.until("queued").await;
 

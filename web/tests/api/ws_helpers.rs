@@ -60,7 +60,7 @@ impl TestApp {
         let token = self.application("12345678Z", "15/03/2031").await;
         let mut citizen = self.citizen().await;
         citizen
-            .send(serde_json::json!({ "type": "join", "application": token }))
+            .send(serde_json::json!({ "type": "join", "application": token, "consent": true }))
             .await;
         citizen.until("queued").await;
         self.add_staff("ana", store::StaffRole::Agent).await;

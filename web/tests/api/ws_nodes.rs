@@ -16,7 +16,7 @@ async fn a_citizen_on_one_node_is_served_by_an_agent_on_another() {
     let token = a.application("12345678Z", "15/03/2031").await;
     let mut citizen = a.citizen().await;
     citizen
-        .send(json!({ "type": "join", "application": token }))
+        .send(json!({ "type": "join", "application": token, "consent": true }))
         .await;
     citizen.until("queued").await;
 
