@@ -244,6 +244,16 @@ async function decide(decision, reason) {
   if (!r.ok) notice(body.message || t("No se pudo registrar la decisión.", "The decision could not be recorded."));
 }
 
+/// Bytes received from the citizen, from getStats (kept on the video element for tests and
+/// for people looking at the page with developer tools).
+async function measure() {
+  if (!pc) return;
+  let bytes = 0;
+  (await pc.getStats()).forEach((s) => { if (s.type === "inbound-rtp") bytes += s.bytesReceived || 0; });
+  $("remote").dataset.bytesReceived = String(bytes);
+}
+setInterval(measure, 2000);
+
 function showQuality(q) {
   const el = $("quality");
   const lossPct = q.packets ? (100 * q.lost) / (q.packets + q.lost) : 0;

@@ -131,3 +131,22 @@ pub fn screenshot_path(name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).expect("screenshot directory");
     dir.join(name)
 }
+
+/// Clicks the element matching `css`.
+pub async fn click(c: &Client, css: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("click {css}: {e}"));
+}
+
+/// A number the page's script returns (0 when it returns none).
+pub async fn script_number(c: &Client, js: &str) -> f64 {
+    c.execute(js, vec![])
+        .await
+        .ok()
+        .and_then(|v| v.as_f64())
+        .unwrap_or(0.0)
+}

@@ -3,10 +3,11 @@
 //! the three stills from the citizen's video, ticks the checklist and approves; the citizen
 //! receives the activation code. Screenshots go to `target/screenshots/`.
 
-use fantoccini::{Client, Locator};
+use fantoccini::Client;
 use serde_json::{Value, json};
 
 use crate::chromium::{attr, browser_sized, eventually, screenshot_path};
+use crate::console_steps::{demo_password, open_console, take_and_accept, verify_and_approve};
 use crate::helpers::{passed_test_call, scratch_dir, sqlite_url, start};
 
 /// The citizen's side, run in the citizen's page: join with the application token, then
@@ -39,23 +40,6 @@ ws.onopen = () => { send({ type: "join", application: token, consent: true }); d
 ws.onerror = () => done(false);
 "#;
 
-async fn click(c: &Client, css: &str) {
-    c.find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("click {css}: {e}"));
-}
-
-async fn script_number(c: &Client, js: &str) -> f64 {
-    c.execute(js, vec![])
-        .await
-        .ok()
-        .and_then(|v| v.as_f64())
-        .unwrap_or(0.0)
-}
-
 async fn citizen_message(c: &Client, kind: &str) -> Option<Value> {
     let log = c
         .execute("return window.citizenLog || []", vec![])
@@ -84,13 +68,7 @@ async fn an_agent_verifies_a_citizen_in_the_console_and_the_citizen_gets_the_cod
         &[],
     )
     .await;
-    let password = server
-        .banner
-        .iter()
-        .find_map(|l| l.trim_start().strip_prefix("agente"))
-        .and_then(|rest| rest.split_whitespace().nth(1))
-        .expect("the demo prints the agent's password")
-        .to_owned();
+    let password = demo_password(&server, "agente");
 
     // The citizen applies (with a passed test call) and joins from their own browser.
     let r = reqwest::Client::new()
@@ -116,103 +94,11 @@ async fn an_agent_verifies_a_citizen_in_the_console_and_the_citizen_gets_the_cod
     })
     .await;
 
-    // The agent signs in and opens the console.
+    // The agent signs in, takes the citizen, takes the stills, ticks and approves.
     let (_agent_driver, agent) = browser_sized(true, (1280, 1000)).await;
-    agent
-        .goto(&server.url("/staff/login?lang=en"))
-        .await
-        .expect("login page");
-    agent
-        .find(Locator::Id("name"))
-        .await
-        .expect("name")
-        .send_keys("agente")
-        .await
-        .expect("type");
-    agent
-        .find(Locator::Id("password"))
-        .await
-        .expect("password")
-        .send_keys(&password)
-        .await
-        .expect("type");
-    click(&agent, "form button[type=submit]").await;
-    eventually("signed in", || async {
-        agent
-            .current_url()
-            .await
-            .is_ok_and(|u| u.path() == "/staff")
-    })
-    .await;
-    agent
-        .goto(&server.url("/staff/console?lang=en"))
-        .await
-        .expect("console");
-    eventually("the console connected", || async {
-        attr(&agent, "state", "data-state").await.as_deref() == Some("offline")
-    })
-    .await;
-    click(&agent, "#go-available").await;
-    eventually("available", || async {
-        attr(&agent, "state", "data-state").await.as_deref() == Some("available")
-    })
-    .await;
-    click(&agent, "#take-next").await;
-    eventually("the citizen offered", || async {
-        attr(&agent, "offer", "hidden").await.is_none()
-    })
-    .await;
-    click(&agent, "#accept").await;
-    eventually("the citizen's video in the console", || async {
-        script_number(
-            &agent,
-            "return document.getElementById('remote').videoWidth",
-        )
-        .await
-            > 0.0
-    })
-    .await;
-    eventually("the call's details", || async {
-        script_number(
-            &agent,
-            "return document.querySelectorAll('#details dt').length",
-        )
-        .await
-            >= 5.0
-    })
-    .await;
-
-    // Stills from the citizen's video, then the checklist.
-    for (i, kind) in ["document_front", "document_back", "face"]
-        .into_iter()
-        .enumerate()
-    {
-        click(&agent, &format!("button.capture[data-kind={kind}]")).await;
-        eventually("the still's thumbnail", || async {
-            script_number(
-                &agent,
-                "return document.querySelectorAll('#stills img').length",
-            )
-            .await
-                >= (i + 1) as f64
-        })
-        .await;
-    }
-    let boxes = agent
-        .find_all(Locator::Css("#checklist input[name=check]"))
-        .await
-        .expect("checkboxes");
-    assert_eq!(boxes.len(), 8);
-    for b in boxes {
-        b.click().await.expect("tick");
-    }
-    eventually("approval enabled", || async {
-        attr(&agent, "approve", "disabled").await.is_none()
-    })
-    .await;
-    let png = agent.screenshot().await.expect("screenshot");
-    std::fs::write(screenshot_path("console-in-call-en.png"), png).expect("write screenshot");
-    click(&agent, "#approve").await;
+    open_console(&agent, &server, "agente", &password).await;
+    take_and_accept(&agent).await;
+    verify_and_approve(&agent, "in-call-en").await;
 
     // The citizen receives the code; the console is told and goes to wrap-up.
     eventually("the citizen's activation code", || async {

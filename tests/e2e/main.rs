@@ -3,8 +3,10 @@
 mod audit;
 mod browser;
 mod chromium;
+mod citizen;
 mod cli;
 mod console;
+mod console_steps;
 mod helpers;
 mod serve;
 mod users;

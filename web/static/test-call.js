@@ -114,7 +114,10 @@ function runTest() {
     } else if (m.type === "ice") {
       await pc.addIceCandidate(m.candidate).catch(() => {});
     } else if (m.type === "test_passed") {
+      // Continue appears once the server has kept the result: the application needs it.
       sessionStorage.setItem("videoreg.test_call", m.test_token);
+      $("continue").hidden = false;
+      $("continue").removeAttribute("aria-disabled");
     } else if (m.type === "echo_ended") {
       if (!finished) finish();
       ws.close();
@@ -145,9 +148,7 @@ function runTest() {
     $("bitrate").textContent = `${Math.round(kbps)} kbit/s`;
     const elapsed = (now - started) / 1000;
     if (bytes > 0) {
-      say("measuring");
-      $("continue").hidden = false;
-      $("continue").removeAttribute("aria-disabled");
+      if (!$("verdict").dataset.verdict) say("measuring");
     } else if (elapsed > NO_MEDIA_SECONDS) {
       say("no_media");
       finish();

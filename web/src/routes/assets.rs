@@ -10,6 +10,8 @@ use crate::state::AppState;
 const APP_CSS: &str = include_str!("../../static/app.css");
 const LOCAL_TIME_JS: &str = include_str!("../../static/local-time.js");
 const TEST_CALL_JS: &str = include_str!("../../static/test-call.js");
+const APPLY_JS: &str = include_str!("../../static/apply.js");
+const QUEUE_JS: &str = include_str!("../../static/queue.js");
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -20,6 +22,14 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/static/test-call.js",
             get(|| async { asset("text/javascript; charset=utf-8", TEST_CALL_JS) }),
+        )
+        .route(
+            "/static/apply.js",
+            get(|| async { asset("text/javascript; charset=utf-8", APPLY_JS) }),
+        )
+        .route(
+            "/static/queue.js",
+            get(|| async { asset("text/javascript; charset=utf-8", QUEUE_JS) }),
         )
         .route(
             "/static/local-time.js",

@@ -2,6 +2,7 @@
 
 mod applications;
 mod assets;
+mod citizen_flow;
 mod health;
 mod landing;
 mod service_hours;
@@ -29,6 +30,7 @@ pub fn router(state: AppState) -> Router {
         .merge(service_hours::routes())
         .merge(applications::routes())
         .merge(test_call::routes())
+        .merge(citizen_flow::routes())
         .merge(assets::routes())
         .merge(agent_console::router(
             state.console.verification.stills.max_bytes,

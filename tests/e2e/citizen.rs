@@ -1,0 +1,175 @@
+//! The whole citizen side in real headless Chromium with a fake camera and microphone: the
+//! start page, the test call, the application, the queue, the call with an agent (the
+//! console in a second browser), and the activation code on screen. A screenshot of each
+//! step goes to `target/screenshots/`.
+
+use fantoccini::{Client, Locator};
+
+use crate::chromium::{
+    attr, browser_sized, click, eventually, screenshot_path, script_number, text,
+};
+use crate::console_steps::{demo_password, open_console, take_and_accept, verify_and_approve};
+use crate::helpers::{Server, scratch_dir, sqlite_url, start};
+
+async fn shot(c: &Client, name: &str) {
+    let png = c.screenshot().await.expect("screenshot");
+    std::fs::write(screenshot_path(&format!("citizen-{name}.png")), png).expect("screenshot");
+}
+
+async fn demo() -> (Server, String) {
+    let db = sqlite_url(&scratch_dir());
+    let server = start(
+        &[
+            "demo",
+            "--always-open",
+            "--staff-mfa",
+            "off",
+            "--bind",
+            "127.0.0.1:0",
+            "--media-ports",
+            "42400-42599",
+            "--database-url",
+            &db,
+        ],
+        &[],
+    )
+    .await;
+    (server, db)
+}
+
+async fn type_into(c: &Client, id: &str, value: &str) {
+    let field = c.find(Locator::Id(id)).await.expect("field");
+    field.clear().await.expect("clear");
+    field.send_keys(value).await.expect("type");
+}
+
+/// Bytes received on the page's `#remote` video, as its script measured with getStats.
+async fn bytes_received(c: &Client) -> f64 {
+    script_number(
+        c,
+        "return Number(document.getElementById('remote').dataset.bytesReceived || 0)",
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_citizen_goes_from_the_start_page_to_the_activation_code() {
+    let (server, _db) = demo().await;
+    let (_citizen_driver, citizen) = browser_sized(true, (360, 800)).await;
+
+    // Start.
+    citizen
+        .goto(&server.url("/?lang=es"))
+        .await
+        .expect("start page");
+    shot(&citizen, "1-start-es").await;
+    click(&citizen, "#begin").await;
+
+    // The test call.
+    eventually("the camera preview", || async {
+        attr(&citizen, "start", "disabled").await.is_none()
+    })
+    .await;
+    click(&citizen, "#start").await;
+    eventually("Continue after media came back", || async {
+        attr(&citizen, "continue", "hidden").await.is_none()
+    })
+    .await;
+    shot(&citizen, "2-test-call-es").await;
+    click(&citizen, "#continue").await;
+
+    // The application: a wrong check letter is caught in the page first.
+    eventually("the application form", || async {
+        citizen
+            .current_url()
+            .await
+            .is_ok_and(|u| u.path() == "/apply")
+    })
+    .await;
+    type_into(&citizen, "id_number", "12345678A").await;
+    type_into(&citizen, "contrast", "15-03-2031").await;
+    click(&citizen, "#submit").await;
+    eventually("the check-letter error", || async {
+        text(&citizen, "id_error").await.contains("letra")
+    })
+    .await;
+    shot(&citizen, "3-apply-error-es").await;
+    type_into(&citizen, "id_number", "12345678Z").await;
+    eventually("the DNI help", || async {
+        text(&citizen, "contrast_label").await.contains("validez")
+    })
+    .await;
+    click(&citizen, "#submit").await;
+
+    // The queue: consent, then a place.
+    eventually("the application accepted", || async {
+        citizen
+            .current_url()
+            .await
+            .is_ok_and(|u| u.path() == "/queue")
+    })
+    .await;
+    eventually("the queue page", || async {
+        attr(&citizen, "consent-step", "hidden").await.is_none()
+    })
+    .await;
+    click(&citizen, "#consent").await;
+    click(&citizen, "#join").await;
+    eventually("a position", || async {
+        text(&citizen, "position").await == "1"
+    })
+    .await;
+    shot(&citizen, "4-queue-es").await;
+
+    // The agent takes the call in the console.
+    let (_agent_driver, agent) = browser_sized(true, (1280, 1000)).await;
+    let password = demo_password(&server, "agente");
+    open_console(&agent, &server, "agente", &password).await;
+    take_and_accept(&agent).await;
+    eventually("the agent's video at the citizen", || async {
+        script_number(
+            &citizen,
+            "return document.getElementById('remote').videoWidth",
+        )
+        .await
+            > 0.0
+    })
+    .await;
+    // Media both ways: bytes received grow on both sides.
+    for (who, page) in [("citizen", &citizen), ("agent", &agent)] {
+        eventually(&format!("bytes at the {who}"), || async {
+            bytes_received(page).await > 0.0
+        })
+        .await;
+        let first = bytes_received(page).await;
+        eventually(&format!("bytes growing at the {who}"), || async {
+            bytes_received(page).await > first
+        })
+        .await;
+    }
+    assert!(
+        citizen.title().await.expect("title").contains("atienden"),
+        "the title says it is the citizen's turn"
+    );
+    shot(&citizen, "5-call-es").await;
+    verify_and_approve(&agent, "citizen-flow-en").await;
+
+    // The result: the code, large and copyable, and the receipt form.
+    eventually("the activation code", || async {
+        attr(&citizen, "approved", "hidden").await.is_none()
+    })
+    .await;
+    let code = text(&citizen, "code").await;
+    assert_eq!(code.len(), 19, "{code}");
+    let receipt_code = attr(&citizen, "receipt-code", "value")
+        .await
+        .unwrap_or_default();
+    assert_eq!(receipt_code, code);
+    assert_eq!(
+        attr(&citizen, "receipt-id", "value").await.as_deref(),
+        Some("12345678Z")
+    );
+    shot(&citizen, "6-approved-es").await;
+    agent.close().await.expect("close");
+    citizen.close().await.expect("close");
+}

@@ -1,0 +1,110 @@
+//! The agent's steps in the console, shared by the end-to-end tests: sign in, become
+//! available, take and accept the next citizen, take the three stills from the citizen's
+//! video, tick the checklist and approve.
+
+use fantoccini::{Client, Locator};
+
+use crate::chromium::{attr, click, eventually, screenshot_path, script_number};
+use crate::helpers::Server;
+
+/// The password the demo printed for `name`.
+pub fn demo_password(server: &Server, name: &str) -> String {
+    server
+        .banner
+        .iter()
+        .find_map(|l| l.trim_start().strip_prefix(name))
+        .and_then(|rest| rest.split_whitespace().nth(1))
+        .expect("the demo prints the account's password")
+        .to_owned()
+}
+
+/// Signs in (second factor off) and opens the console, available.
+pub async fn open_console(agent: &Client, server: &Server, name: &str, password: &str) {
+    agent
+        .goto(&server.url("/staff/login?lang=en"))
+        .await
+        .expect("login page");
+    let field = agent.find(Locator::Id("name")).await.expect("name");
+    field.send_keys(name).await.expect("type");
+    let field = agent.find(Locator::Id("password")).await.expect("password");
+    field.send_keys(password).await.expect("type");
+    click(agent, "form button[type=submit]").await;
+    eventually("signed in", || async {
+        agent
+            .current_url()
+            .await
+            .is_ok_and(|u| u.path() == "/staff")
+    })
+    .await;
+    agent
+        .goto(&server.url("/staff/console?lang=en"))
+        .await
+        .expect("console");
+    eventually("the console connected", || async {
+        attr(agent, "state", "data-state").await.as_deref() == Some("offline")
+    })
+    .await;
+    click(agent, "#go-available").await;
+    eventually("available", || async {
+        attr(agent, "state", "data-state").await.as_deref() == Some("available")
+    })
+    .await;
+}
+
+/// Takes the next citizen and accepts; waits for their video and the call's details.
+pub async fn take_and_accept(agent: &Client) {
+    click(agent, "#take-next").await;
+    eventually("the citizen offered", || async {
+        attr(agent, "offer", "hidden").await.is_none()
+    })
+    .await;
+    click(agent, "#accept").await;
+    eventually("the citizen's video in the console", || async {
+        script_number(agent, "return document.getElementById('remote').videoWidth").await > 0.0
+    })
+    .await;
+    eventually("the call's details", || async {
+        script_number(
+            agent,
+            "return document.querySelectorAll('#details dt').length",
+        )
+        .await
+            >= 5.0
+    })
+    .await;
+}
+
+/// Captures the three stills, ticks every item, screenshots the console as
+/// `console-{shot}.png` and approves.
+pub async fn verify_and_approve(agent: &Client, shot: &str) {
+    for (i, kind) in ["document_front", "document_back", "face"]
+        .into_iter()
+        .enumerate()
+    {
+        click(agent, &format!("button.capture[data-kind={kind}]")).await;
+        eventually("the still's thumbnail", || async {
+            script_number(
+                agent,
+                "return document.querySelectorAll('#stills img').length",
+            )
+            .await
+                >= (i + 1) as f64
+        })
+        .await;
+    }
+    let boxes = agent
+        .find_all(Locator::Css("#checklist input[name=check]"))
+        .await
+        .expect("checkboxes");
+    assert_eq!(boxes.len(), 8);
+    for b in boxes {
+        b.click().await.expect("tick");
+    }
+    eventually("approval enabled", || async {
+        attr(agent, "approve", "disabled").await.is_none()
+    })
+    .await;
+    let png = agent.screenshot().await.expect("screenshot");
+    std::fs::write(screenshot_path(&format!("console-{shot}.png")), png).expect("screenshot");
+    click(agent, "#approve").await;
+}

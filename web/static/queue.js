@@ -1,0 +1,280 @@
+// The citizen's queue, call and result, on one page: consent, then join (or resume after a
+// closed tab), position and estimate updated live with a progress bar, a sound and a title
+// change when the agent answers, the call itself (media through videoreg, mute, camera
+// switch, hang-up, quality, ICE restart on a network change), and the outcome.
+
+const $ = (id) => document.getElementById(id);
+const texts = JSON.parse($("texts").textContent);
+const lang = $("flow").dataset.lang;
+const store = sessionStorage;
+const SECTIONS = ["consent-step", "waiting", "call", "approved", "rejected", "ended"];
+
+let ws = null;
+let pc = null;
+let localStream = null;
+let audio = null;
+let reconnectDelay = 1000;
+let finished = false;
+let statsTimer = null;
+let lastPosition = null;
+const originalTitle = document.title;
+
+function show(id) {
+  SECTIONS.forEach((s) => { $(s).hidden = s !== id; });
+  const inCall = id === "call";
+  $("step-call").toggleAttribute("aria-current", inCall);
+  $("step-queue").toggleAttribute("aria-current", !inCall);
+}
+const announce = (text) => { $("announce").textContent = text; };
+function problem(text) {
+  $("problem").textContent = text;
+  $("problem").hidden = !text;
+}
+const send = (m) => ws && ws.readyState === WebSocket.OPEN && ws.send(JSON.stringify(m));
+
+function minutes(secs) {
+  return Math.max(1, Math.ceil(secs / 60));
+}
+function estimateText(m) {
+  if (m.estimate_secs == null) return texts.no_estimate;
+  if (m.estimate_low_secs != null && m.estimate_high_secs != null) {
+    const low = Math.floor(m.estimate_low_secs / 60);
+    return `${low}–${Math.max(low + 1, minutes(m.estimate_high_secs))} min`;
+  }
+  if (m.estimate_secs < 60) return texts.under_a_minute;
+  return texts.about_minutes.replace("{n}", minutes(m.estimate_secs));
+}
+function madridAndLocal(iso) {
+  const d = new Date(iso);
+  const opts = { weekday: "long", day: "numeric", month: "long", hour: "2-digit", minute: "2-digit" };
+  const madrid = d.toLocaleString(lang, { ...opts, timeZone: "Europe/Madrid" });
+  const local = d.toLocaleString(lang, opts);
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  return zone === "Europe/Madrid" ? `${madrid} (${texts.madrid_time})` : `${madrid} (${texts.madrid_time}); ${local} (${texts.your_time})`;
+}
+
+function showPosition(m) {
+  show("waiting");
+  $("position").textContent = m.position;
+  $("estimate").textContent = estimateText(m);
+  const first = Number(store.getItem("videoreg.first_position") || m.position);
+  const pct = Math.round((100 * (first - m.position + 1)) / (first + 1));
+  $("progress").style.width = `${pct}%`;
+  $("progressbar").setAttribute("aria-valuenow", String(pct));
+  $("updated").textContent = texts.updated_at.replace("{t}", new Date().toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit", second: "2-digit" }));
+  if (lastPosition !== m.position) announce(texts.position_now.replace("{n}", m.position).replace("{w}", estimateText(m)));
+  lastPosition = m.position;
+  document.title = `(${m.position}) ${originalTitle}`;
+}
+
+function beep() {
+  try {
+    audio = audio || new AudioContext();
+    [0, 0.35, 0.7].forEach((at) => {
+      const o = audio.createOscillator();
+      const g = audio.createGain();
+      o.frequency.value = 880;
+      g.gain.setValueAtTime(0.2, audio.currentTime + at);
+      g.gain.setValueAtTime(0, audio.currentTime + at + 0.2);
+      o.connect(g).connect(audio.destination);
+      o.start(audio.currentTime + at);
+      o.stop(audio.currentTime + at + 0.25);
+    });
+  } catch { /* no sound available: the title and the page still change */ }
+}
+
+function stopMedia() {
+  clearInterval(statsTimer);
+  if (pc) pc.close();
+  pc = null;
+  if (localStream) localStream.getTracks().forEach((t) => t.stop());
+  localStream = null;
+}
+
+async function startCall(iceServers) {
+  show("call");
+  $("call-title").textContent = texts.connecting;
+  try {
+    localStream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { facingMode: "user", width: { ideal: 1280 }, height: { ideal: 720 } } });
+  } catch (e) {
+    problem(texts.camera_problem.replace("{e}", e.name));
+    return;
+  }
+  $("local").srcObject = localStream;
+  pc = new RTCPeerConnection({ iceServers });
+  const remote = new MediaStream();
+  $("remote").srcObject = remote;
+  localStream.getTracks().forEach((t) => pc.addTrack(t, localStream));
+  pc.ontrack = (e) => { remote.addTrack(e.track); $("call-title").textContent = texts.in_call; };
+  pc.onicecandidate = (e) => e.candidate && send({ type: "ice", candidate: e.candidate.toJSON() });
+  pc.onnegotiationneeded = async () => {
+    if (!pc) return;
+    const offer = await pc.createOffer();
+    await pc.setLocalDescription(offer);
+    send({ type: "offer", description: { type: offer.type, sdp: offer.sdp } });
+  };
+  pc.oniceconnectionstatechange = () => {
+    if (!pc) return;
+    if (pc.iceConnectionState === "failed" || pc.iceConnectionState === "disconnected") {
+      announce(texts.reconnecting_media);
+      pc.restartIce();
+    }
+  };
+  statsTimer = setInterval(measure, 2000);
+}
+
+async function measure() {
+  if (!pc) return;
+  const stats = await pc.getStats();
+  let bytes = 0; let lost = 0; let packets = 0; let rtt = null;
+  stats.forEach((s) => {
+    if (s.type === "inbound-rtp") { bytes += s.bytesReceived || 0; lost += s.packetsLost || 0; packets += s.packetsReceived || 0; }
+    if (s.type === "candidate-pair" && s.nominated && s.currentRoundTripTime != null) rtt = s.currentRoundTripTime * 1000;
+  });
+  $("remote").dataset.bytesReceived = String(bytes);
+  const lossPct = packets + lost > 0 ? (100 * lost) / (packets + lost) : 0;
+  const level = !packets ? "unknown" : lossPct > 5 || (rtt ?? 0) > 400 ? "poor" : lossPct > 1 || (rtt ?? 0) > 150 ? "fair" : "good";
+  $("quality").dataset.quality = level;
+  $("quality").textContent = `${texts.connection}: ${texts[level]}${rtt != null ? ` · ${Math.round(rtt)} ms` : ""}`;
+}
+
+async function switchCamera() {
+  if (!pc || !localStream) return;
+  const cams = (await navigator.mediaDevices.enumerateDevices()).filter((d) => d.kind === "videoinput");
+  const current = localStream.getVideoTracks()[0];
+  const currentId = current && current.getSettings().deviceId;
+  if (cams.length < 2) { announce(texts.one_camera); return; }
+  const next = cams[(cams.findIndex((c) => c.deviceId === currentId) + 1) % cams.length];
+  const stream = await navigator.mediaDevices.getUserMedia({ video: { deviceId: { exact: next.deviceId } } });
+  const track = stream.getVideoTracks()[0];
+  const sender = pc.getSenders().find((s) => s.track && s.track.kind === "video");
+  if (sender) await sender.replaceTrack(track);
+  if (current) { localStream.removeTrack(current); current.stop(); }
+  localStream.addTrack(track);
+  announce(texts.camera_switched);
+}
+
+function finish(section) {
+  finished = true;
+  stopMedia();
+  store.removeItem("videoreg.resume");
+  store.removeItem("videoreg.application");
+  store.removeItem("videoreg.first_position");
+  document.title = originalTitle;
+  show(section);
+}
+
+function ended(title, text) {
+  $("ended-title").textContent = title;
+  $("ended-text").textContent = text;
+  finish("ended");
+}
+
+async function handle(m) {
+  switch (m.type) {
+    case "queued":
+      problem("");
+      store.setItem("videoreg.resume", m.resume_token);
+      if (!store.getItem("videoreg.first_position")) store.setItem("videoreg.first_position", String(m.position));
+      $("grace").textContent = m.grace_secs;
+      showPosition(m);
+      break;
+    case "position": showPosition(m); break;
+    case "agent_found":
+      document.title = texts.title_answered;
+      beep();
+      announce(texts.agent_found);
+      show("call");
+      $("call-title").textContent = texts.connecting;
+      break;
+    case "call_started": await startCall(m.ice_servers); break;
+    case "answer": if (pc) await pc.setRemoteDescription(m.description); break;
+    case "ice": if (pc) await pc.addIceCandidate(m.candidate).catch(() => {}); break;
+    case "requeued":
+      stopMedia();
+      store.setItem("videoreg.first_position", String(m.position));
+      showPosition({ position: m.position, estimate_secs: null });
+      announce(m.reason ? texts.aborted : texts.requeued);
+      problem(m.reason ? texts.aborted : texts.requeued);
+      break;
+    case "approved":
+      $("code").textContent = m.activation_code;
+      $("expires").textContent = new Date(m.code_expires_at).toLocaleDateString(lang, { day: "numeric", month: "long", year: "numeric" });
+      $("receipt-code").value = m.activation_code;
+      $("receipt-id").value = store.getItem("videoreg.id_number") || "";
+      finish("approved");
+      announce(texts.approved);
+      break;
+    case "rejected":
+      $("reject-message").textContent = lang === "es" ? m.message_es : m.message_en;
+      finish("rejected");
+      break;
+    case "call_ended": ended(texts.call_ended_title, texts.call_ended); break;
+    case "left": ended(texts.left_title, texts.left); break;
+    case "refused": {
+      const when = m.next_opening ? madridAndLocal(m.next_opening) : texts.no_opening;
+      ended(m.reason === "closed" ? texts.closed_title : texts.too_late_title,
+        (m.reason === "closed" ? texts.closed : texts.too_late).replace("{when}", when));
+      break;
+    }
+    case "error":
+      if (m.code === "resume_expired") {
+        store.removeItem("videoreg.resume");
+        if (store.getItem("videoreg.application")) { problem(texts.resume_expired); show("consent-step"); } else ended(texts.resume_title, texts.resume_expired);
+      } else if (m.code === "not_verified") {
+        ended(texts.expired_title, texts.application_expired);
+      } else {
+        problem(m.message);
+      }
+      break;
+  }
+}
+
+function connect() {
+  ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/citizen`);
+  ws.onopen = () => {
+    reconnectDelay = 1000;
+    const resume = store.getItem("videoreg.resume");
+    if (resume) send({ type: "resume", resume_token: resume });
+  };
+  ws.onmessage = (e) => handle(JSON.parse(e.data)).catch((err) => problem(String(err)));
+  ws.onclose = () => {
+    if (finished) return;
+    if (store.getItem("videoreg.resume")) {
+      announce(texts.reconnecting);
+      setTimeout(connect, reconnectDelay);
+      reconnectDelay = Math.min(reconnectDelay * 2, 10000);
+    }
+  };
+}
+
+$("consent-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  if (!$("consent").checked) { problem(texts.consent_needed); $("consent").focus(); return; }
+  audio = audio || new AudioContext();
+  send({ type: "join", application: store.getItem("videoreg.application"), consent: true });
+});
+$("leave").addEventListener("click", () => send({ type: "leave" }));
+$("hang-up").addEventListener("click", () => send({ type: "hang_up" }));
+$("switch-camera").addEventListener("click", () => switchCamera().catch((e) => problem(String(e))));
+$("mute").addEventListener("click", () => {
+  if (!localStream) return;
+  const muted = $("mute").getAttribute("aria-pressed") !== "true";
+  localStream.getAudioTracks().forEach((t) => { t.enabled = !muted; });
+  $("mute").setAttribute("aria-pressed", String(muted));
+  $("mute").textContent = muted ? texts.unmute : texts.mute;
+});
+$("copy").addEventListener("click", async () => {
+  try { await navigator.clipboard.writeText($("code").textContent); announce(texts.copied); } catch { announce(texts.copy_failed); }
+});
+
+if (!window.RTCPeerConnection || !navigator.mediaDevices) {
+  problem(texts.unsupported);
+} else if (store.getItem("videoreg.resume")) {
+  connect();
+} else if (store.getItem("videoreg.application")) {
+  show("consent-step");
+  connect();
+} else {
+  ended(texts.start_title, texts.start_first);
+}
