@@ -5,6 +5,7 @@
 
 use fantoccini::{Client, Locator};
 
+use crate::accessibility::violations;
 use crate::chromium::{
     attr, browser_sized, click, eventually, screenshot_path, script_number, text,
 };
@@ -120,6 +121,8 @@ async fn a_citizen_goes_from_the_start_page_to_the_activation_code() {
     })
     .await;
     shot(&citizen, "4-queue-es").await;
+    let found = violations(&citizen).await;
+    assert!(found.is_empty(), "the waiting page: {found:?}");
 
     // The agent takes the call in the console.
     let (_agent_driver, agent) = browser_sized(true, (1280, 1000)).await;
@@ -170,6 +173,8 @@ async fn a_citizen_goes_from_the_start_page_to_the_activation_code() {
         Some("12345678Z")
     );
     shot(&citizen, "6-approved-es").await;
+    let found = violations(&citizen).await;
+    assert!(found.is_empty(), "the result page: {found:?}");
     agent.close().await.expect("close");
     citizen.close().await.expect("close");
 }

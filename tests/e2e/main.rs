@@ -1,5 +1,6 @@
 //! End-to-end: the real `videoreg` binary, started as an operator would start it.
 
+mod accessibility;
 mod audit;
 mod browser;
 mod chromium;

@@ -49,7 +49,9 @@ function meter(s) {
     analyser.getByteTimeDomainData(data);
     let peak = 0;
     for (const v of data) peak = Math.max(peak, Math.abs(v - 128));
-    $("level").style.width = `${Math.min(100, (peak / 128) * 200)}%`;
+    const pct = Math.round(Math.min(100, (peak / 128) * 200));
+    $("level").style.width = `${pct}%`;
+    $("level").parentElement.setAttribute("aria-valuenow", String(pct));
     requestAnimationFrame(draw);
   };
   draw();
