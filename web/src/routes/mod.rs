@@ -16,7 +16,7 @@ use axum::http::Request;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
-use crate::middleware::{REQUEST_ID, render_internal_errors, security_headers};
+use crate::middleware::{REQUEST_ID, remember_language, render_internal_errors, security_headers};
 use crate::state::AppState;
 
 /// Request bodies larger than this are refused with 413 before any handler runs.
@@ -39,6 +39,7 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(security_headers))
+        .layer(axum::middleware::from_fn(remember_language))
         .layer(axum::middleware::from_fn(render_internal_errors))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(

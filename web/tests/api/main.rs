@@ -2,6 +2,7 @@
 
 mod applications;
 mod citizen_consent;
+mod citizen_pages;
 mod console_decisions;
 mod console_helpers;
 mod console_stills;
