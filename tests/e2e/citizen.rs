@@ -120,6 +120,13 @@ async fn a_citizen_goes_from_the_start_page_to_the_activation_code() {
         text(&citizen, "position").await == "1"
     })
     .await;
+    // Reopening the page takes the place back (resume within the grace period).
+    citizen.refresh().await.expect("reload");
+    eventually("the place taken back", || async {
+        attr(&citizen, "waiting", "hidden").await.is_none()
+            && text(&citizen, "position").await == "1"
+    })
+    .await;
     shot(&citizen, "4-queue-es").await;
     let found = violations(&citizen).await;
     assert!(found.is_empty(), "the waiting page: {found:?}");

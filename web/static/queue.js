@@ -6,7 +6,13 @@
 const $ = (id) => document.getElementById(id);
 const texts = JSON.parse($("texts").textContent);
 const lang = $("flow").dataset.lang;
-const store = sessionStorage;
+// The place survives a closed tab: the resume token (and what the receipt needs) is kept in
+// localStorage until the outcome, then removed. The application token lives in the tab.
+const store = {
+  getItem: (k) => localStorage.getItem(k) ?? sessionStorage.getItem(k),
+  setItem: (k, v) => localStorage.setItem(k, v),
+  removeItem: (k) => { localStorage.removeItem(k); sessionStorage.removeItem(k); },
+};
 const SECTIONS = ["consent-step", "waiting", "call", "approved", "rejected", "ended"];
 
 let ws = null;
@@ -160,6 +166,7 @@ function finish(section) {
   store.removeItem("videoreg.resume");
   store.removeItem("videoreg.application");
   store.removeItem("videoreg.first_position");
+  if (section !== "approved") store.removeItem("videoreg.id_number");
   document.title = originalTitle;
   show(section);
 }
@@ -175,6 +182,7 @@ async function handle(m) {
     case "queued":
       problem("");
       store.setItem("videoreg.resume", m.resume_token);
+      if (sessionStorage.getItem("videoreg.id_number")) store.setItem("videoreg.id_number", sessionStorage.getItem("videoreg.id_number"));
       if (!store.getItem("videoreg.first_position")) store.setItem("videoreg.first_position", String(m.position));
       $("grace").textContent = m.grace_secs;
       showPosition(m);
@@ -203,6 +211,7 @@ async function handle(m) {
       $("receipt-code").value = m.activation_code;
       $("receipt-id").value = store.getItem("videoreg.id_number") || "";
       finish("approved");
+      store.removeItem("videoreg.id_number");
       announce(texts.approved);
       break;
     case "rejected":
