@@ -49,6 +49,14 @@ impl Policy for SupervisorsAndAuditorsRead {
     }
 }
 
+/// The supervisors' dashboard, its live stream and the daily report: supervisors only.
+pub struct SupervisorsOnly;
+impl Policy for SupervisorsOnly {
+    fn allows(role: StaffRole, _: &Method) -> bool {
+        role == StaffRole::Supervisor
+    }
+}
+
 /// The audit trail: auditors and supervisors read it; nobody changes it.
 pub struct AuditRead;
 impl Policy for AuditRead {

@@ -21,6 +21,7 @@ pub mod lockout;
 mod routes;
 pub mod state;
 pub mod stills;
+pub mod supervisor;
 pub mod totp;
 
 pub use error::{Error, InternalError};

@@ -8,6 +8,7 @@ use store::Store;
 
 use crate::checklist::VerificationRules;
 use crate::stills::StillLimits;
+use crate::supervisor::SupervisionPolicy;
 
 /// Sign-in and session rules, fixed at start-up.
 #[derive(Debug, Clone)]
@@ -65,4 +66,6 @@ pub struct ConsoleState {
     pub trust_forwarded_for: bool,
     /// Checklist, stills and activation rules (read-only, shared).
     pub verification: Arc<VerificationPolicy>,
+    /// The supervisors' dashboard rules (read-only, shared).
+    pub supervision: Arc<SupervisionPolicy>,
 }

@@ -11,6 +11,7 @@ mod error;
 pub mod estimate;
 mod holidays;
 mod hours;
+pub mod metrics;
 mod queue;
 
 pub use calendar::{Calendar, Window, local_date};

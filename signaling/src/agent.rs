@@ -37,7 +37,8 @@ pub async fn serve(socket: WebSocket, state: SignalingState, who: AgentIdentity)
     if let Err(e) = session.greet().await {
         tracing::error!(error = %e, "agent socket greeting");
     }
-    socket::run(socket, limits, session, tx, rx).await;
+    let telemetry = session.state.telemetry.clone();
+    socket::run(socket, limits, telemetry, session, tx, rx).await;
 }
 
 struct AgentSession {
@@ -194,10 +195,16 @@ impl AgentSession {
                 }
             }
             AgentMessage::Accept => {
-                let Some(ticket) = held.map(|t| t.id) else {
+                let Some(offered) = held else {
                     return Ok(());
                 };
+                let ticket = offered.id;
                 if self.state.store.answer_ticket(&ticket, now).await? {
+                    self.state.telemetry.answered(
+                        offered.joined_at,
+                        offered.told_estimate_secs,
+                        now,
+                    );
                     self.audit("ticket.answered", &ticket).await?;
                     calls::start(&self.state, &ticket, &self.who.user_id).await?;
                     let ice_servers = self.state.media.ice_servers_for(&ticket, now);
@@ -262,6 +269,9 @@ impl AgentSession {
                     _ => false,
                 };
                 if ended {
+                    if let Some(answered) = held.answered_at {
+                        self.state.telemetry.call_ended(answered, now);
+                    }
                     let m = ToCitizen::CallEnded {
                         reason: "hang_up".into(),
                     };
@@ -298,6 +308,7 @@ impl AgentSession {
 }
 
 impl Session for AgentSession {
+    const ENDPOINT: &'static str = "agent";
     type In = AgentMessage;
     type Out = ToAgent;
 

@@ -48,6 +48,7 @@ async fn upgrade(
 async fn serve(socket: WebSocket, state: SignalingState, addr: String) {
     let (tx, rx) = mpsc::channel(64);
     let limits = (*state.limits).clone();
+    let telemetry = state.telemetry.clone();
     let session = CitizenSession {
         id: state.hub.connection_id(),
         state,
@@ -56,7 +57,7 @@ async fn serve(socket: WebSocket, state: SignalingState, addr: String) {
         addr,
         echo: None,
     };
-    socket::run(socket, limits, session, tx, rx).await;
+    socket::run(socket, limits, telemetry, session, tx, rx).await;
 }
 
 /// How long a passed test call may be presented with an application.
@@ -125,7 +126,7 @@ impl CitizenSession {
         let (resume_token, resume_hash) = secrets::new_token()?;
         let ticket_id = secrets::new_id()?;
         let told = view.newcomer().map(|e| e.point.num_seconds());
-        let (ticket, _new) = s
+        let (ticket, new) = s
             .store
             .join_queue(&NewTicket {
                 id: &ticket_id,
@@ -138,6 +139,9 @@ impl CitizenSession {
                 consent_at: now,
             })
             .await?;
+        if new {
+            s.telemetry.joined();
+        }
         self.follow(ticket, resume_token).await?;
         Ok(Flow::Continue)
     }
@@ -352,6 +356,9 @@ impl CitizenSession {
             .await?
         {
             crate::calls::end(&self.state, &t.id).await;
+            if let Some(answered) = t.answered_at {
+                self.state.telemetry.call_ended(answered, now);
+            }
             let detail = serde_json::json!({});
             crate::agent_state::audit(
                 &self.state,
@@ -395,6 +402,7 @@ impl CitizenSession {
         };
         let now = self.state.clock.now();
         if self.state.store.leave_ticket(&ticket, now, "left").await? {
+            self.state.telemetry.abandoned("left", 1);
             self.state.hub.to_citizen(&ticket, &ToCitizen::Left);
             deliver::queue_changed(&self.state).await?;
             return Ok(Flow::Close);
@@ -427,6 +435,7 @@ fn refused(r: Refusal) -> ToCitizen {
 }
 
 impl Session for CitizenSession {
+    const ENDPOINT: &'static str = "citizen";
     type In = CitizenMessage;
     type Out = ToCitizen;
 

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::{Notify, mpsc, watch};
 
 use crate::protocol::{ToAgent, ToCitizen};
 
@@ -18,7 +18,7 @@ pub struct Hub {
     inner: Arc<Inner>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Inner {
     /// Citizen connections by ticket id (a second tab adds a second sender). Locked only to
     /// insert, remove or clone senders, never across an `.await`.
@@ -29,6 +29,20 @@ struct Inner {
     next_id: AtomicU64,
     /// Woken whenever the queue may have changed.
     changed: Notify,
+    /// Counts the publisher's finished rounds, for watchers of the whole queue (supervisors).
+    rounds: watch::Sender<u64>,
+}
+
+impl Default for Inner {
+    fn default() -> Self {
+        Self {
+            citizens: Registry::default(),
+            agents: Registry::default(),
+            next_id: AtomicU64::default(),
+            changed: Notify::default(),
+            rounds: watch::Sender::new(0),
+        }
+    }
 }
 
 fn add<T>(map: &Registry<T>, key: &str, id: u64, tx: mpsc::Sender<T>) {
@@ -151,6 +165,16 @@ impl Hub {
     /// Waits until the queue may have changed.
     pub async fn changed(&self) {
         self.inner.changed.notified().await;
+    }
+
+    /// Says that the publisher finished a round (the queue was just recomputed).
+    pub fn round_published(&self) {
+        self.inner.rounds.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// Follows the publisher's rounds: the receiver sees a change after each one.
+    pub fn rounds(&self) -> watch::Receiver<u64> {
+        self.inner.rounds.subscribe()
     }
 }
 

@@ -21,6 +21,7 @@ pub mod publisher;
 pub mod queue_view;
 pub mod socket;
 mod state;
+pub mod telemetry;
 
 pub use error::Error;
 pub use scheduler;

@@ -55,6 +55,15 @@ pub async fn finish(
     outcome: CallOutcome,
 ) -> Result<(), Error> {
     calls::end(state, ticket).await;
+    let (kind, reason) = match &outcome {
+        CallOutcome::Approved { .. } => ("approved", None),
+        CallOutcome::Rejected { reason, .. } => ("rejected", Some(reason.as_str())),
+        CallOutcome::Aborted { reason } => ("aborted", Some(reason.as_str())),
+    };
+    state.telemetry.decided(kind, reason);
+    if kind != "aborted" {
+        crate::telemetry::record_call_end(state, ticket).await;
+    }
     let agent_reason = match &outcome {
         CallOutcome::Approved {
             registration,

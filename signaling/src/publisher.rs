@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use scheduler::AtClosing;
+use store::AgentStatus;
 use tokio::time::Instant;
 
 use crate::protocol::{RefusalReason, ToAgent, ToCitizen};
@@ -43,6 +44,7 @@ pub async fn publish_once(
         .abandon_disconnected(now - state.grace, now)
         .await?;
     if !abandoned.is_empty() {
+        state.telemetry.abandoned("gone", abandoned.len());
         tracing::info!(
             count = abandoned.len(),
             "places released after the grace period"
@@ -54,6 +56,7 @@ pub async fn publish_once(
         .await?
     {
         crate::calls::end(state, &ticket).await;
+        crate::telemetry::record_call_end(state, &ticket).await;
         if let Some(agent) = agent {
             let ended = ToAgent::CallEnded {
                 reason: "citizen_left".into(),
@@ -108,9 +111,29 @@ pub async fn publish_once(
         }
     }
     let waiting = u32::try_from(view.waiting.len()).unwrap_or(u32::MAX);
+    let longest_wait_secs = view.longest_wait_secs(now);
     state.hub.to_all_agents(&ToAgent::Queue {
         waiting,
-        longest_wait_secs: view.longest_wait_secs(now),
+        longest_wait_secs,
     });
+    let by_state: Vec<(&'static str, usize)> = [
+        AgentStatus::Available,
+        AgentStatus::InCall,
+        AgentStatus::WrapUp,
+        AgentStatus::Break,
+        AgentStatus::Offline,
+    ]
+    .into_iter()
+    .map(|s| {
+        (
+            s.as_str(),
+            view.agents.iter().filter(|a| a.status == s).count(),
+        )
+    })
+    .collect();
+    state
+        .telemetry
+        .queue(view.waiting.len(), longest_wait_secs, &by_state);
+    state.hub.round_published();
     Ok(())
 }

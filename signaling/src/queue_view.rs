@@ -9,7 +9,7 @@ use scheduler::{
     Abandonment, Activity, AgentSnapshot, Estimate, QueueEstimate, QueueSnapshot, REQUEUE_PRIORITY,
     WaitingCitizen, estimate_wait,
 };
-use store::{AgentStatus, Ticket};
+use store::{AgentState, AgentStatus, Ticket};
 
 use crate::{Error, SignalingState};
 
@@ -47,6 +47,10 @@ pub struct QueueView {
     pub waiting: Vec<Ticket>,
     /// The estimates: one per waiting ticket (same order) and one for a newcomer.
     pub estimates: QueueEstimate,
+    /// Every agent's state, as read for the snapshot.
+    pub agents: Vec<AgentState>,
+    /// What the estimates were made from (the supervisors' forecast starts from it too).
+    pub snapshot: QueueSnapshot,
 }
 
 impl QueueView {
@@ -108,6 +112,8 @@ impl QueueView {
         Ok(Self {
             estimates: estimate_wait(&snapshot),
             waiting,
+            agents: agent_states,
+            snapshot,
         })
     }
 

@@ -14,6 +14,8 @@ use serde::de::DeserializeOwned;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
+use crate::telemetry::Telemetry;
+
 /// Limits every connection lives under.
 #[derive(Debug, Clone)]
 pub struct SocketLimits {
@@ -148,6 +150,8 @@ pub enum Flow {
 
 /// One side's conversation: what it does with each message, and on close.
 pub trait Session: Send + 'static {
+    /// The endpoint's name in the figures (`citizen`, `agent`).
+    const ENDPOINT: &'static str;
     /// Messages from the browser.
     type In: DeserializeOwned + Send;
     /// Messages to the browser.
@@ -162,15 +166,23 @@ pub trait Session: Send + 'static {
 
 /// Runs a connection: a send task (queued messages and pings) and this receive loop, joined
 /// by `select!`. `tx` is the session's sending side (also held by the hub); `rx` its queue.
+/// Messages both ways and error messages sent are counted in `telemetry`.
 pub async fn run<S: Session>(
     socket: WebSocket,
     limits: SocketLimits,
+    telemetry: Telemetry,
     mut session: S,
     tx: mpsc::Sender<S::Out>,
     rx: mpsc::Receiver<S::Out>,
 ) {
     let (sink, mut stream) = socket.split();
-    let mut send = tokio::spawn(send_loop(sink, rx, limits.ping_every));
+    let mut send = tokio::spawn(send_loop(
+        sink,
+        rx,
+        limits.ping_every,
+        telemetry.clone(),
+        S::ENDPOINT,
+    ));
     let receive = async {
         let mut rate = RateLimit::new(&limits);
         let mut over_limit = 0u32;
@@ -209,6 +221,7 @@ pub async fn run<S: Session>(
                 continue;
             }
             over_limit = 0;
+            telemetry.message(S::ENDPOINT, "in");
             let message = match serde_json::from_str::<S::In>(text.as_str()) {
                 Ok(m) => m,
                 Err(e) => {
@@ -246,6 +259,8 @@ async fn send_loop<T: Serialize>(
     mut sink: futures_util::stream::SplitSink<WebSocket, Message>,
     mut rx: mpsc::Receiver<T>,
     ping_every: Duration,
+    telemetry: Telemetry,
+    endpoint: &'static str,
 ) {
     let mut ping = tokio::time::interval_at(Instant::now() + ping_every, ping_every);
     loop {
@@ -253,6 +268,10 @@ async fn send_loop<T: Serialize>(
             next = rx.recv() => {
                 let Some(message) = next else { break };
                 let Ok(json) = serde_json::to_string(&message) else { continue };
+                telemetry.message(endpoint, "out");
+                if json.starts_with(r#"{"type":"error""#) {
+                    telemetry.error(endpoint);
+                }
                 if sink.send(Message::Text(Utf8Bytes::from(json))).await.is_err() {
                     return;
                 }

@@ -12,6 +12,7 @@ use crate::echo::{EchoLimits, EchoRegistry};
 use crate::hub::Hub;
 use crate::media::MediaConfig;
 use crate::socket::SocketLimits;
+use crate::telemetry::Telemetry;
 
 /// Cheap to clone; nothing in it is locked except inside the hub (see [`Hub`]).
 #[derive(Debug, Clone)]
@@ -46,4 +47,6 @@ pub struct SignalingState {
     pub agent_policy: Arc<AgentPolicy>,
     /// Whether the client address is taken from `X-Forwarded-For`.
     pub trust_forwarded_for: bool,
+    /// This server's Prometheus figures.
+    pub telemetry: Telemetry,
 }

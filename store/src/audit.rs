@@ -228,7 +228,7 @@ impl ChainReport {
     }
 }
 
-fn event_from_row(r: &sqlx::any::AnyRow) -> Result<AuditEvent> {
+pub(crate) fn event_from_row(r: &sqlx::any::AnyRow) -> Result<AuditEvent> {
     Ok(AuditEvent {
         id: r.try_get("id")?,
         at: from_millis("audit_events.at", r.try_get("at")?)?,

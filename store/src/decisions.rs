@@ -120,7 +120,7 @@ pub struct Decision {
     pub at: DateTime<Utc>,
 }
 
-const DECISION_COLUMNS: &str =
+pub(crate) const DECISION_COLUMNS: &str =
     "id, ticket_id, agent_id, outcome, reason, note, checklist, registration_id, created_at";
 
 impl Store {
@@ -300,7 +300,7 @@ impl Store {
     }
 }
 
-fn decision_from_row(r: &AnyRow) -> Result<Decision> {
+pub(crate) fn decision_from_row(r: &AnyRow) -> Result<Decision> {
     Ok(Decision {
         id: r.try_get("id")?,
         ticket_id: r.try_get("ticket_id")?,

@@ -1,5 +1,5 @@
-//! The subcommands: `serve` (default), `demo`, `identities import`, `user …` and
-//! `audit verify`.
+//! The subcommands: `serve` (default), `demo`, `identities import`, `user …`,
+//! `audit verify` and `report`.
 
 use std::future::Future;
 
@@ -37,6 +37,17 @@ pub async fn execute(
             let result = crate::user_commands::run(&store, command, Clock::System.now()).await;
             store.close().await;
             result
+        }
+        Some(Command::Report(args)) => {
+            let url = Settings::database_url_only(&cli.global)?;
+            let store = Store::open(&url).await?;
+            let date = args
+                .date
+                .unwrap_or_else(|| scheduler::local_date(Clock::System.now()));
+            let csv = crate::report::csv_for(&store, date).await;
+            store.close().await;
+            print!("{}", csv?);
+            Ok(())
         }
         Some(Command::Audit(AuditCommand::Verify)) => {
             let url = Settings::database_url_only(&cli.global)?;

@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use scheduler::{AtClosing, Calendar, DailyHours, QueuePolicy, SpecialHours};
 use serde::Deserialize;
 
+use agent_console::supervisor::SupervisionPolicy;
 use agent_console::{StaffPolicy, VerificationPolicy};
 use signaling::agent_state::AgentPolicy;
 use signaling::echo::EchoLimits;
@@ -62,6 +63,16 @@ pub enum Command {
     /// Check the audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Print the daily report as CSV: one row per ticket that joined on a Madrid date.
+    Report(ReportArgs),
+}
+
+/// `videoreg report …`
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The Madrid date to report. [default: today]
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub date: Option<NaiveDate>,
 }
 
 /// `videoreg audit …`
@@ -303,6 +314,19 @@ pub struct ServeArgs {
     /// Test calls one client address may start per 10 minutes. [default: 20]
     #[arg(long, env = "VIDEOREG_TEST_CALL_PER_ADDRESS", value_name = "N")]
     pub test_call_per_address: Option<u32>,
+    /// A citizen answered within this many seconds counts toward the service level on the
+    /// supervisors' dashboard. [default: 300]
+    #[arg(long, env = "VIDEOREG_SERVICE_LEVEL_SECONDS", value_name = "SECONDS")]
+    pub service_level_seconds: Option<u32>,
+    /// Bearer token that opens `/metrics` to addresses other than loopback (without it,
+    /// only loopback may scrape).
+    #[arg(
+        long,
+        env = "VIDEOREG_METRICS_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub metrics_token: Option<String>,
     /// The agent console's options.
     #[command(flatten)]
     pub console: ConsoleArgs,
@@ -387,6 +411,8 @@ struct FileConfig {
     test_call_max_concurrent: Option<u32>,
     test_call_max_seconds: Option<u32>,
     test_call_per_address: Option<u32>,
+    service_level_seconds: Option<u32>,
+    metrics_token: Option<String>,
     #[serde(default)]
     console: ConsoleFile,
 }
@@ -420,6 +446,10 @@ pub struct Settings {
     pub agents: AgentPolicy,
     /// Checklist, stills and activation codes.
     pub verification: VerificationPolicy,
+    /// The supervisors' dashboard rules.
+    pub supervision: SupervisionPolicy,
+    /// SHA-256 (hex) of the token that opens `/metrics` beyond loopback.
+    pub metrics_token_hash: Option<String>,
 }
 
 impl Settings {
@@ -604,6 +634,20 @@ impl Settings {
             },
         };
         let (agents, verification) = console_config::resolve(&args.console, file.console)?;
+        let supervision = SupervisionPolicy {
+            service_level_threshold: TimeDelta::seconds(i64::from(count(
+                args.service_level_seconds,
+                file.service_level_seconds,
+                300,
+                "service-level-seconds",
+            )?)),
+        };
+        let metrics_token_hash = args
+            .metrics_token
+            .clone()
+            .or(file.metrics_token)
+            .filter(|t| !t.is_empty())
+            .map(|t| store::secrets::hash_token(&t));
         // The estimator plans with the same wrap-up the agents get.
         queue.wrap_up = agents.wrap_up;
         Ok(Self {
@@ -625,6 +669,8 @@ impl Settings {
             echo,
             agents,
             verification,
+            supervision,
+            metrics_token_hash,
         })
     }
 

@@ -38,6 +38,9 @@ pub enum Error {
     /// The configuration is invalid.
     #[error("configuration: {0}")]
     Config(String),
+    /// The daily report could not be made.
+    #[error("report: {0}")]
+    Report(String),
     /// `audit verify` found a broken link; the message names it.
     #[error("{0}")]
     AuditBroken(String),

@@ -13,6 +13,7 @@ pub mod housekeeping;
 pub mod identity;
 pub mod import;
 mod middleware;
+pub mod report;
 mod routes;
 pub mod state;
 pub mod user_commands;
@@ -40,6 +41,7 @@ pub async fn run(
     tracing::info!("listening on http://{addr}");
     let publisher = tokio::spawn(signaling::publisher::run(state.signaling.clone()));
     let bus = tokio::spawn(signaling::deliver::run_bus(state.signaling.clone()));
+    let metrics_upkeep = tokio::spawn(routes::metrics::upkeep(state.signaling.telemetry.clone()));
     let app = routes::router(state).into_make_service_with_connect_info::<SocketAddr>();
     // Signaling messages are small and latency-bound: send them without Nagle's delay.
     let listener = listener.tap_io(|tcp| {
@@ -53,6 +55,7 @@ pub async fn run(
         .map_err(|e| Error::io("serving", e));
     publisher.abort();
     bus.abort();
+    metrics_upkeep.abort();
     served?;
     tracing::info!("stopped");
     Ok(())

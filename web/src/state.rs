@@ -29,6 +29,8 @@ pub struct AppState {
     pub console: ConsoleState,
     /// What the WebSocket endpoints see (the same store, clock and calendar, this node's hub).
     pub signaling: SignalingState,
+    /// SHA-256 (hex) of the token that opens `/metrics` beyond loopback (read-only, shared).
+    pub metrics_token_hash: Option<Arc<str>>,
 }
 
 impl AppState {
@@ -42,6 +44,7 @@ impl AppState {
                 always_open: settings.calendar.is_always_open(),
                 trust_forwarded_for: settings.trust_forwarded_for,
                 verification: Arc::new(settings.verification.clone()),
+                supervision: Arc::new(settings.supervision.clone()),
             },
             signaling: SignalingState {
                 store: store.clone(),
@@ -59,11 +62,13 @@ impl AppState {
                 echo_limits: Arc::new(settings.echo.clone()),
                 agent_policy: Arc::new(settings.agents.clone()),
                 trust_forwarded_for: settings.trust_forwarded_for,
+                telemetry: Default::default(),
             },
             store,
             calendar: Arc::new(settings.calendar.clone()),
             clock,
             verify: Arc::new(settings.verify.clone()),
+            metrics_token_hash: settings.metrics_token_hash.as_deref().map(Arc::from),
         }
     }
 }

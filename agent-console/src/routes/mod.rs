@@ -7,7 +7,9 @@ mod decision;
 mod login;
 mod mfa;
 mod pages;
+mod report;
 mod review;
+mod supervisor;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRef};
@@ -55,6 +57,11 @@ where
         .route("/staff/stills/{id}/thumbnail", get(call::thumbnail))
         .route("/staff/decisions", get(review::list))
         .route("/staff/decisions/{ticket}", get(review::show))
+        .route("/supervisor", get(supervisor::page))
+        .route("/supervisor/dashboard.json", get(supervisor::snapshot))
+        .route("/supervisor/stream", get(supervisor::stream))
+        .route("/supervisor/report", get(report::show))
+        .route("/staff/static/supervisor.js", get(supervisor::script))
 }
 
 /// What every staff page shows around its content.

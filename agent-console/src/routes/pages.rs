@@ -8,6 +8,7 @@ use scheduler::SERVICE_TZ;
 use super::{Chrome, SignedIn};
 use crate::auth::{
     AgentPages, AnyStaff, AuditRead, AuditorsRead, Policy, Staff, SupervisorsAndAuditorsRead,
+    SupervisorsOnly,
 };
 use crate::i18n::Lang;
 use crate::lockout::LOCK_AFTER;
@@ -38,6 +39,7 @@ struct HomePage {
     show_audit: bool,
     show_console: bool,
     show_decisions: bool,
+    show_supervisor: bool,
 }
 
 pub async fn home(
@@ -56,6 +58,7 @@ pub async fn home(
         show_audit: AuditRead::allows(role, &get),
         show_console: AgentPages::allows(role, &get),
         show_decisions: AuditorsRead::allows(role, &get),
+        show_supervisor: SupervisorsOnly::allows(role, &get),
     };
     Ok(Html(page.render()?))
 }

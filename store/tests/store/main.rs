@@ -3,6 +3,7 @@
 mod cases;
 mod helpers;
 mod queue;
+mod reports;
 mod staff;
 mod verification;
 
@@ -20,6 +21,7 @@ on_both_backends!(
     staff::totp_steps_are_accepted_once_and_in_order,
     staff::login_failures_are_counted_by_name_and_by_address,
     staff::staff_sessions_move_through_their_stages_and_end,
+    reports::a_days_tickets_decisions_and_state_changes_are_read_back,
     cases::migrations_are_idempotent,
     cases::identities_upsert_and_find,
     cases::identity_import_is_all_or_nothing,

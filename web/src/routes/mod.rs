@@ -5,6 +5,7 @@ mod assets;
 mod citizen_flow;
 mod health;
 mod landing;
+pub(crate) mod metrics;
 mod service_hours;
 mod test_call;
 
@@ -32,6 +33,7 @@ pub fn router(state: AppState) -> Router {
         .merge(test_call::routes())
         .merge(citizen_flow::routes())
         .merge(assets::routes())
+        .merge(metrics::routes())
         .merge(agent_console::router(
             state.console.verification.stills.max_bytes,
         ))

@@ -1,0 +1,96 @@
+//! `/supervisor/report?date=YYYY-MM-DD`: the daily report as a page (the day's figures and
+//! one row per ticket), or as CSV with `&format=csv`. Without a date, today (Madrid).
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use scheduler::metrics::{DayFigures, Outcomes, day_figures, outcomes};
+use serde::Deserialize;
+
+use super::Chrome;
+use super::pages::chrome;
+use crate::auth::{Staff, SupervisorsOnly};
+use crate::i18n::Lang;
+use crate::supervisor::day::DayFacts;
+use crate::supervisor::report::{self, ReportRow};
+use crate::{ConsoleState, Error};
+
+#[derive(Debug, Deserialize)]
+pub struct ReportQuery {
+    date: Option<String>,
+    format: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "report.html")]
+struct ReportPage {
+    lang: Lang,
+    chrome: Chrome,
+    date: String,
+    csv_href: String,
+    threshold_min: i64,
+    figures: DayFigures,
+    outcomes: Outcomes,
+    rows: Vec<ReportRow>,
+}
+
+impl ReportPage {
+    fn percent(&self, v: &Option<f64>) -> String {
+        v.map_or_else(|| "–".to_owned(), |v| format!("{:.0} %", v * 100.0))
+    }
+
+    fn duration(&self, v: &Option<f64>) -> String {
+        v.map_or_else(
+            || "–".to_owned(),
+            |v| crate::supervisor::clock(v.round() as i64),
+        )
+    }
+}
+
+pub async fn show(
+    State(state): State<ConsoleState>,
+    lang: Lang,
+    staff: Staff<SupervisorsOnly>,
+    Query(q): Query<ReportQuery>,
+) -> Result<Response, Error> {
+    let now = state.clock.now();
+    let date = match q.date.as_deref().filter(|d| !d.is_empty()) {
+        None => scheduler::local_date(now),
+        Some(d) => match report::parse_date(d) {
+            Some(date) => date,
+            None => {
+                let message = lang.pick(
+                    "Fecha no válida: use AAAA-MM-DD.",
+                    "Invalid date: use YYYY-MM-DD.",
+                );
+                return Ok((StatusCode::BAD_REQUEST, message.to_owned()).into_response());
+            }
+        },
+    };
+    let facts = DayFacts::load(&state.store, date).await?;
+    let rows: Vec<ReportRow> = facts.rows.iter().map(report::row).collect();
+    if q.format.as_deref() == Some("csv") {
+        let disposition = format!("attachment; filename=\"{}\"", report::file_name(date));
+        return Ok((
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+                (header::CONTENT_DISPOSITION, disposition),
+            ],
+            report::to_csv(&rows)?,
+        )
+            .into_response());
+    }
+    let threshold = state.supervision.service_level_threshold;
+    let page = ReportPage {
+        lang,
+        chrome: chrome(&state, &staff),
+        date: date.to_string(),
+        csv_href: format!("/supervisor/report?date={date}&format=csv"),
+        threshold_min: threshold.num_minutes(),
+        figures: day_figures(&facts.tickets, now.min(facts.to), threshold),
+        outcomes: outcomes(&facts.decisions),
+        rows,
+    };
+    Ok(Html(page.render()?).into_response())
+}

@@ -1,0 +1,123 @@
+//! `/supervisor`: the supervisors' live dashboard, its JSON snapshot, its event stream and
+//! its script. The stream (server-sent events) sends a fresh snapshot after each of the
+//! queue publisher's rounds (every change, and at least every 15 s), so the page updates
+//! without reloading.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use askama::Template;
+use axum::Json;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{Html, IntoResponse};
+use futures_util::Stream;
+use signaling::SignalingState;
+use tokio::sync::watch;
+
+use super::Chrome;
+use super::pages::chrome;
+use crate::auth::{Staff, SupervisorsOnly};
+use crate::i18n::Lang;
+use crate::supervisor::{self, Dashboard};
+use crate::{ConsoleState, Error};
+
+const SUPERVISOR_JS: &str = include_str!("../../static/supervisor.js");
+
+/// A snapshot is sent at least this often, even without a publisher round.
+const REFRESH: Duration = Duration::from_secs(15);
+/// Rounds closer together than this are sent as one snapshot.
+const MIN_GAP: Duration = Duration::from_millis(250);
+
+#[derive(Template)]
+#[template(path = "supervisor.html")]
+struct SupervisorPage {
+    lang: Lang,
+    chrome: Chrome,
+    threshold_min: i64,
+}
+
+pub async fn page(
+    State(state): State<ConsoleState>,
+    lang: Lang,
+    staff: Staff<SupervisorsOnly>,
+) -> Result<Html<String>, Error> {
+    let page = SupervisorPage {
+        lang,
+        chrome: chrome(&state, &staff),
+        threshold_min: state.supervision.service_level_threshold.num_minutes(),
+    };
+    Ok(Html(page.render()?))
+}
+
+/// One snapshot, as JSON.
+pub async fn snapshot(
+    State(console): State<ConsoleState>,
+    State(signaling): State<SignalingState>,
+    lang: Lang,
+    _staff: Staff<SupervisorsOnly>,
+) -> Result<Json<Dashboard>, Error> {
+    Ok(Json(supervisor::load(&console, &signaling, lang).await?))
+}
+
+struct Follow {
+    console: ConsoleState,
+    signaling: SignalingState,
+    lang: Lang,
+    rounds: watch::Receiver<u64>,
+    first: bool,
+}
+
+async fn next_event(mut f: Follow) -> Option<(Result<Event, Infallible>, Follow)> {
+    if f.first {
+        f.first = false;
+    } else {
+        tokio::time::sleep(MIN_GAP).await;
+        match tokio::time::timeout(REFRESH, f.rounds.changed()).await {
+            // The hub is gone: the server is stopping.
+            Ok(Err(_)) => return None,
+            Ok(Ok(())) | Err(_) => {}
+        }
+    }
+    f.rounds.borrow_and_update();
+    let event = match supervisor::load(&f.console, &f.signaling, f.lang).await {
+        Ok(d) => Event::default()
+            .event("dashboard")
+            .json_data(&d)
+            .unwrap_or_else(|_| Event::default().comment("unserialisable")),
+        Err(e) => {
+            tracing::warn!(error = %e, "supervisor dashboard");
+            Event::default().comment("unavailable")
+        }
+    };
+    Some((Ok(event), f))
+}
+
+/// The live stream: a `dashboard` event with the JSON snapshot now and after every change.
+pub async fn stream(
+    State(console): State<ConsoleState>,
+    State(signaling): State<SignalingState>,
+    lang: Lang,
+    _staff: Staff<SupervisorsOnly>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let follow = Follow {
+        rounds: signaling.hub.rounds(),
+        console,
+        signaling,
+        lang,
+        first: true,
+    };
+    Sse::new(futures_util::stream::unfold(follow, next_event)).keep_alive(KeepAlive::default())
+}
+
+/// The dashboard's script (compiled in; no build step).
+pub async fn script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        SUPERVISOR_JS,
+    )
+}

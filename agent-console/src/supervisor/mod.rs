@@ -1,0 +1,198 @@
+//! The supervisors' dashboard: loads today's facts (the day's tickets, decisions and
+//! agents' state changes from the audit trail, the live queue) from the store, hands them to
+//! `scheduler::metrics` for every figure and the forecast, and renders the charts
+//! ([`charts`]). The same [`Dashboard`] is the page's JSON snapshot, pushed on every queue
+//! change; the daily report ([`report`]) reads the same tickets.
+
+pub mod charts;
+pub mod day;
+pub mod report;
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, TimeDelta, Utc};
+use scheduler::SERVICE_TZ;
+use scheduler::metrics::{
+    AgentPhase, DayFigures, Forecast, Outcomes, day_figures, forecast, outcomes,
+};
+use serde::Serialize;
+use signaling::SignalingState;
+use signaling::queue_view::QueueView;
+use store::StaffRole;
+
+use crate::i18n::Lang;
+use crate::{ConsoleState, Error};
+use day::DayFacts;
+
+/// The most extra agents the forecast tries.
+pub const FORECAST_MAX_EXTRA_AGENTS: u32 = 20;
+
+/// Dashboard rules from configuration.
+#[derive(Debug, Clone)]
+pub struct SupervisionPolicy {
+    /// A citizen answered within this counts toward the service level.
+    pub service_level_threshold: TimeDelta,
+}
+
+impl Default for SupervisionPolicy {
+    fn default() -> Self {
+        Self {
+            service_level_threshold: TimeDelta::minutes(5),
+        }
+    }
+}
+
+/// One agent's line on the dashboard.
+#[derive(Debug, Clone, Serialize)]
+pub struct AgentLine {
+    /// Sign-in name.
+    pub name: String,
+    /// Current state.
+    pub state: AgentPhase,
+    /// Why, for a break.
+    pub reason: Option<String>,
+    /// How long in the current state, in seconds (`None` if never set).
+    pub state_secs: Option<i64>,
+    /// Calls answered today.
+    pub calls_today: u32,
+}
+
+/// The forecast with the closing time it is about.
+#[derive(Debug, Clone, Serialize)]
+pub struct ForecastView {
+    /// The figures.
+    #[serde(flatten)]
+    pub forecast: Forecast,
+    /// Today's closing, Madrid time (`HH:MM`), while open.
+    pub closes: Option<String>,
+}
+
+/// The SVG charts, rendered in the viewer's language.
+#[derive(Debug, Clone, Serialize)]
+pub struct Charts {
+    /// Citizens waiting and agents available over today's window.
+    pub queue: String,
+    /// Told against real wait, per answered citizen.
+    pub waits: String,
+    /// Today's decisions by outcome and reason.
+    pub outcomes: String,
+}
+
+/// Everything the dashboard shows, as of `at`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Dashboard {
+    /// When (RFC 3339).
+    pub at: String,
+    /// Madrid date (`YYYY-MM-DD`) the day's figures are about.
+    pub date: String,
+    /// Citizens waiting now.
+    pub waiting: usize,
+    /// Longest current wait, in seconds.
+    pub longest_wait_secs: i64,
+    /// Agents by state now.
+    pub agents_by_state: BTreeMap<AgentPhase, u32>,
+    /// Each agent.
+    pub agents: Vec<AgentLine>,
+    /// The service-level threshold, in seconds.
+    pub threshold_secs: i64,
+    /// The day's queue figures.
+    pub figures: DayFigures,
+    /// The day's decisions.
+    pub outcomes: Outcomes,
+    /// The rest of the day.
+    pub forecast: ForecastView,
+    /// The charts.
+    pub charts: Charts,
+}
+
+/// Loads the dashboard now, in `lang` (for the charts).
+pub async fn load(
+    console: &ConsoleState,
+    signaling: &SignalingState,
+    lang: Lang,
+) -> Result<Dashboard, Error> {
+    let view = QueueView::load(signaling).await.map_err(Error::Signaling)?;
+    let now = view.snapshot.now;
+    let facts = DayFacts::load(&console.store, scheduler::local_date(now)).await?;
+    let staff = console.store.list_staff().await?;
+    let current: HashMap<&str, &store::AgentState> = view
+        .agents
+        .iter()
+        .map(|a| (a.user_id.as_str(), a))
+        .collect();
+    let mut agents: Vec<AgentLine> = staff
+        .iter()
+        .filter(|u| u.role == StaffRole::Agent || current.contains_key(u.id.as_str()))
+        .filter(|u| !u.disabled)
+        .map(|u| {
+            let state = current.get(u.id.as_str());
+            AgentLine {
+                name: u.name.clone(),
+                state: state
+                    .and_then(|s| AgentPhase::parse(s.status.as_str()))
+                    .unwrap_or(AgentPhase::Offline),
+                reason: state.and_then(|s| s.reason.clone()),
+                state_secs: state.map(|s| (now - s.since).num_seconds().max(0)),
+                calls_today: facts.calls_by_agent.get(&u.id).copied().unwrap_or(0),
+            }
+        })
+        .collect();
+    agents.sort_by(|a, b| (a.state, &a.name).cmp(&(b.state, &b.name)));
+    let mut agents_by_state: BTreeMap<AgentPhase, u32> = [
+        AgentPhase::Available,
+        AgentPhase::InCall,
+        AgentPhase::WrapUp,
+        AgentPhase::Break,
+        AgentPhase::Offline,
+    ]
+    .into_iter()
+    .map(|p| (p, 0))
+    .collect();
+    for a in &agents {
+        *agents_by_state.entry(a.state).or_default() += 1;
+    }
+    let threshold = console.supervision.service_level_threshold;
+    let figures = day_figures(&facts.tickets, now, threshold);
+    let outcomes = outcomes(&facts.decisions);
+    let closes = view
+        .snapshot
+        .closes
+        .map(|c| c.with_timezone(&SERVICE_TZ).format("%H:%M").to_string());
+    let (from, to) = facts.chart_span(&signaling.calendar, now);
+    let charts = Charts {
+        queue: charts::queue_chart(lang, &facts, from, to),
+        waits: charts::waits_chart(lang, &facts.tickets),
+        outcomes: charts::outcomes_chart(lang, &outcomes),
+    };
+    Ok(Dashboard {
+        at: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        date: facts.date.to_string(),
+        waiting: view.waiting.len(),
+        longest_wait_secs: view.longest_wait_secs(now),
+        agents_by_state,
+        agents,
+        threshold_secs: threshold.num_seconds(),
+        figures,
+        outcomes,
+        forecast: ForecastView {
+            forecast: forecast(&view.snapshot, FORECAST_MAX_EXTRA_AGENTS),
+            closes,
+        },
+        charts,
+    })
+}
+
+/// Seconds as `m:ss` (or `h:mm:ss`), for charts and the report.
+pub fn clock(secs: i64) -> String {
+    let s = secs.max(0);
+    if s >= 3600 {
+        format!("{}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
+    } else {
+        format!("{}:{:02}", s / 60, s % 60)
+    }
+}
+
+/// An instant as Madrid wall-clock `HH:MM`.
+pub fn madrid_hm(t: DateTime<Utc>) -> String {
+    t.with_timezone(&SERVICE_TZ).format("%H:%M").to_string()
+}

@@ -1,0 +1,120 @@
+//! The day as time series for the charts: citizens waiting and agents in a given state,
+//! sampled at evenly spaced instants.
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+use super::TicketFacts;
+
+/// What an agent is doing, offline included (the estimator's [`crate::Activity`] leaves
+/// offline agents out).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AgentPhase {
+    /// Ready for the next citizen.
+    Available,
+    /// With a citizen (offered or in the call).
+    InCall,
+    /// Finishing the last call's paperwork.
+    WrapUp,
+    /// On a break.
+    Break,
+    /// Not working.
+    Offline,
+}
+
+impl AgentPhase {
+    /// From the stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "available" => Self::Available,
+            "in_call" => Self::InCall,
+            "wrap_up" => Self::WrapUp,
+            "break" => Self::Break,
+            "offline" => Self::Offline,
+            _ => return None,
+        })
+    }
+}
+
+/// One agent's states over the day: the state at its start and each change after.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentTimeline {
+    /// The state when the day's record begins.
+    pub initial: AgentPhase,
+    /// Changes, oldest first.
+    pub changes: Vec<(DateTime<Utc>, AgentPhase)>,
+}
+
+/// One sample.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct SeriesPoint {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// How many.
+    pub value: u32,
+}
+
+/// The agent's state at `t`.
+pub fn state_at(timeline: &AgentTimeline, t: DateTime<Utc>) -> AgentPhase {
+    timeline
+        .changes
+        .iter()
+        .take_while(|(at, _)| *at <= t)
+        .last()
+        .map_or(timeline.initial, |(_, s)| *s)
+}
+
+/// `points` instants evenly spaced from `from` to `to` inclusive (one when they meet).
+fn instants(from: DateTime<Utc>, to: DateTime<Utc>, points: u32) -> Vec<DateTime<Utc>> {
+    if to <= from || points < 2 {
+        return vec![from];
+    }
+    let span = (to - from).num_milliseconds();
+    (0..points)
+        .map(|i| from + TimeDelta::milliseconds(span * i64::from(i) / i64::from(points - 1)))
+        .collect()
+}
+
+/// Citizens in the queue at each instant: joined and not yet answered nor gone.
+pub fn queue_series(
+    tickets: &[TicketFacts],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    points: u32,
+) -> Vec<SeriesPoint> {
+    instants(from, to, points)
+        .into_iter()
+        .map(|at| {
+            let waiting = tickets
+                .iter()
+                .filter(|t| {
+                    t.joined_at <= at && t.answered_at.or(t.ended_at).is_none_or(|out| at < out)
+                })
+                .count();
+            SeriesPoint {
+                at,
+                value: u32::try_from(waiting).unwrap_or(u32::MAX),
+            }
+        })
+        .collect()
+}
+
+/// Agents in `phase` at each instant.
+pub fn agents_in_state_series(
+    agents: &[AgentTimeline],
+    phase: AgentPhase,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    points: u32,
+) -> Vec<SeriesPoint> {
+    instants(from, to, points)
+        .into_iter()
+        .map(|at| {
+            let n = agents.iter().filter(|a| state_at(a, at) == phase).count();
+            SeriesPoint {
+                at,
+                value: u32::try_from(n).unwrap_or(u32::MAX),
+            }
+        })
+        .collect()
+}
