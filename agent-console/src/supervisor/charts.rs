@@ -61,7 +61,7 @@ fn text(out: &mut String, x: f64, y: f64, anchor: &str, fill: &str, s: &str) {
 
 /// A round upper bound for the y axis and its grid step.
 fn scale(max: f64) -> (f64, f64) {
-    let max = max.max(1.0);
+    let max = max.max(4.0);
     let raw = max / 5.0;
     let magnitude = 10f64.powf(raw.log10().floor());
     let step = [1.0, 2.0, 5.0, 10.0]
@@ -329,7 +329,7 @@ mod tests {
 
     #[test]
     fn axes_get_round_bounds() {
-        assert_eq!(scale(0.0), (5.0, 1.0));
+        assert_eq!(scale(0.0), (4.0, 1.0));
         assert_eq!(scale(7.0), (8.0, 2.0));
         assert_eq!(scale(23.0), (25.0, 5.0));
     }

@@ -111,6 +111,25 @@ impl Browser<'_> {
         self.finish(r).await
     }
 
+    /// A GET whose body is not read (for streams that never end).
+    pub async fn get_headers(&mut self, path: &str) -> Page {
+        let r = self
+            .app
+            .client
+            .get(self.app.url(path))
+            .header("accept", "text/html")
+            .header("cookie", self.cookie_header())
+            .send()
+            .await
+            .expect("GET");
+        Page {
+            status: r.status().as_u16(),
+            location: None,
+            set_cookies: Vec::new(),
+            body: String::new(),
+        }
+    }
+
     pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
         let r = self
             .app

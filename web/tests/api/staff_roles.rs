@@ -31,7 +31,26 @@ const ROUTES: &[(&str, &str, u16, u16, u16, u16)] = &[
     // Auditors read decisions; nobody else.
     ("GET", "/staff/decisions", 303, 403, 403, 200),
     ("GET", "/staff/decisions/t", 303, 403, 403, 404),
+    // The supervisors' dashboard, its JSON snapshot and live stream, and the daily report
+    // (page and CSV): supervisors only.
+    ("GET", "/supervisor", 303, 403, 200, 403),
+    ("GET", "/supervisor/dashboard.json", 303, 403, 200, 403),
+    ("GET", "/supervisor/stream", 303, 403, 200, 403),
+    ("GET", "/supervisor/report", 303, 403, 200, 403),
+    (
+        "GET",
+        "/supervisor/report?date=2026-11-26&format=csv",
+        303,
+        403,
+        200,
+        403,
+    ),
 ];
+
+/// A stream never ends: only its status is read.
+fn is_stream(path: &str) -> bool {
+    path.ends_with("/stream")
+}
 
 #[tokio::test]
 async fn every_staff_route_answers_each_role_as_the_table_says() {
@@ -48,6 +67,7 @@ async fn every_staff_route_answers_each_role_as_the_table_says() {
     for &(method, path, none, agent, supervisor, auditor) in ROUTES {
         let mut anonymous = app.browser();
         let page = match method {
+            "GET" if is_stream(path) => anonymous.get_headers(path).await,
             "GET" => anonymous.get(path).await,
             _ => anonymous.post(path, &[]).await,
         };
@@ -59,6 +79,7 @@ async fn every_staff_route_answers_each_role_as_the_table_says() {
             secrets.insert(*name, b.totp_secret.clone().expect("enrolled"));
             let csrf = b.session_csrf().await;
             let page = match method {
+                "GET" if is_stream(path) => b.get_headers(path).await,
                 "GET" => b.get(path).await,
                 _ => b.post(path, &[("csrf", &csrf)]).await,
             };
