@@ -105,7 +105,7 @@ function show(d) {
   $("chart-queue").innerHTML = d.charts.queue;
   $("chart-waits").innerHTML = d.charts.waits;
   $("chart-outcomes").innerHTML = d.charts.outcomes;
-  $("updated").textContent = new Date(d.at).toLocaleTimeString(document.documentElement.lang);
+  $("updated").textContent = new Date(d.at).toLocaleTimeString(document.documentElement.lang, { timeZone: "Europe/Madrid" });
   root.dataset.updates = String(updates);
 }
 

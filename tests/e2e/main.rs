@@ -10,4 +10,5 @@ mod console;
 mod console_steps;
 mod helpers;
 mod serve;
+mod supervisor;
 mod users;

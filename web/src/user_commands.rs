@@ -107,6 +107,8 @@ pub async fn seed_demo_accounts(store: &Store, now: DateTime<Utc>) -> Result<(),
     println!("Demo staff accounts (sign in at /staff/login; passwords shown once):");
     for (name, role) in [
         ("agente", StaffRole::Agent),
+        // A second agent, so that the supervisors' dashboard has a team to show.
+        ("agente2", StaffRole::Agent),
         ("supervisora", StaffRole::Supervisor),
         ("auditora", StaffRole::Auditor),
     ] {

@@ -74,10 +74,10 @@ async fn next_event(mut f: Follow) -> Option<(Result<Event, Infallible>, Follow)
         f.first = false;
     } else {
         tokio::time::sleep(MIN_GAP).await;
-        match tokio::time::timeout(REFRESH, f.rounds.changed()).await {
-            // The hub is gone: the server is stopping.
-            Ok(Err(_)) => return None,
-            Ok(Ok(())) | Err(_) => {}
+        // A closed channel means the hub is gone: the server is stopping. A timeout only
+        // means nothing changed for a while: send a fresh snapshot anyway.
+        if let Ok(Err(_)) = tokio::time::timeout(REFRESH, f.rounds.changed()).await {
+            return None;
         }
     }
     f.rounds.borrow_and_update();

@@ -19,7 +19,7 @@ const W: f64 = 640.0;
 const H: f64 = 240.0;
 const LEFT: f64 = 44.0;
 const RIGHT: f64 = 12.0;
-const TOP: f64 = 34.0;
+const TOP: f64 = 48.0;
 const BOTTOM: f64 = 30.0;
 /// Samples along the day.
 const POINTS: u32 = 121;

@@ -83,7 +83,7 @@ async fn scrape(app: &TestApp) -> Vec<(String, f64)> {
     assert!(
         r.headers()["content-type"]
             .to_str()
-            .unwrap()
+            .expect("header text")
             .starts_with("text/plain; version=0.0.4")
     );
     parse_exposition(&r.text().await.expect("body"))

@@ -152,7 +152,7 @@ async fn a_scripted_day_gives_the_same_figures_on_the_dashboard_the_report_and_t
     assert!(
         r.headers()["content-type"]
             .to_str()
-            .unwrap()
+            .expect("header text")
             .starts_with("text/csv")
     );
     let csv_text = r.text().await.expect("body");
@@ -280,7 +280,7 @@ async fn the_stream_moves_when_a_citizen_joins_and_an_agent_changes_state() {
     assert!(
         r.headers()["content-type"]
             .to_str()
-            .unwrap()
+            .expect("header text")
             .starts_with("text/event-stream")
     );
     let mut events = r.bytes_stream();
