@@ -27,6 +27,9 @@ async fn help_lists_every_option() {
         "--offer-timeout-seconds",
         "--activation-code-days",
         "--still-max-kib",
+        "--service-level-seconds",
+        "--metrics-token",
+        "report",
     ] {
         assert!(out.contains(option), "--help lacks {option}:\n{out}");
     }
@@ -149,4 +152,87 @@ async fn import_of_a_missing_file_says_so() {
     .await;
     assert!(!ok);
     assert!(err.contains("/nonexistent/registry.csv"), "{err}");
+}
+
+#[tokio::test]
+async fn report_prints_a_days_tickets_as_csv() {
+    let dir = scratch_dir();
+    let db = sqlite_url(&dir);
+    let store = store::Store::open(&db).await.expect("open");
+    let joined = chrono::DateTime::parse_from_rfc3339("2026-11-26T10:15:00+01:00")
+        .expect("instant")
+        .to_utc();
+    let identity = store::IdentityRecord {
+        id_number: "12345678Z".into(),
+        kind: store::IdentityKind::Dni,
+        full_name: "Lucía Prueba Ficticia".into(),
+        valid_until: Some("2031-03-15".into()),
+        issued_on: None,
+        support_number: None,
+        birth_date: None,
+    };
+    store
+        .upsert_identities(&[identity], joined)
+        .await
+        .expect("identity");
+    store
+        .insert_application(&store::NewApplication {
+            id: "app-1",
+            token_hash: "hash-1",
+            id_number: "12345678Z",
+            client_addr: "127.0.0.1",
+            created_at: joined,
+            expires_at: joined + chrono::TimeDelta::hours(6),
+            test_call: None,
+        })
+        .await
+        .expect("application");
+    store
+        .join_queue(&store::NewTicket {
+            id: "ticket-1",
+            application_id: "app-1",
+            id_number: "12345678Z",
+            priority: 0,
+            joined_at: joined,
+            told_estimate_secs: Some(240),
+            resume_token_hash: "resume-1",
+            consent_at: joined,
+        })
+        .await
+        .expect("join");
+    store.close().await;
+
+    let (ok, out, err) = run(
+        &["report", "--date", "2026-11-26", "--database-url", &db],
+        &[],
+    )
+    .await;
+    assert!(ok, "{err}");
+    let mut lines = out.lines();
+    assert_eq!(
+        lines.next(),
+        Some("ticket,joined,answered,ended,told_estimate_secs,real_wait_secs,agent,outcome,reason")
+    );
+    assert_eq!(
+        lines.next(),
+        Some("ticket-1,2026-11-26 10:15:00,,,240,,,waiting,")
+    );
+    assert_eq!(lines.next(), None);
+    let (ok, out, _) = run(
+        &["report", "--date", "2026-11-25", "--database-url", &db],
+        &[],
+    )
+    .await;
+    assert!(ok);
+    assert_eq!(
+        out.lines().count(),
+        1,
+        "a day without tickets: the header only"
+    );
+    let (ok, _, err) = run(
+        &["report", "--date", "26/11/2026", "--database-url", &db],
+        &[],
+    )
+    .await;
+    assert!(!ok && err.contains("26/11/2026"), "{err}");
 }

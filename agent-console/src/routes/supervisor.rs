@@ -1,7 +1,8 @@
 //! `/supervisor`: the supervisors' live dashboard, its JSON snapshot, its event stream and
 //! its script. The stream (server-sent events) sends a fresh snapshot after each of the
 //! queue publisher's rounds (every change, and at least every 15 s), so the page updates
-//! without reloading.
+//! without reloading. The stream ends when its session does (sign-out, lifetime, account
+//! disabled or role changed).
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -14,6 +15,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse};
 use futures_util::Stream;
 use signaling::SignalingState;
+use store::StaffRole;
 use tokio::sync::watch;
 
 use super::Chrome;
@@ -62,6 +64,8 @@ pub async fn snapshot(
 }
 
 struct Follow {
+    /// The session the stream was opened with (its hash).
+    session: String,
     console: ConsoleState,
     signaling: SignalingState,
     lang: Lang,
@@ -81,6 +85,9 @@ async fn next_event(mut f: Follow) -> Option<(Result<Event, Infallible>, Follow)
         }
     }
     f.rounds.borrow_and_update();
+    if !still_signed_in(&f.console, &f.session).await {
+        return None;
+    }
     let event = match supervisor::load(&f.console, &f.signaling, f.lang).await {
         Ok(d) => Event::default()
             .event("dashboard")
@@ -94,14 +101,32 @@ async fn next_event(mut f: Follow) -> Option<(Result<Event, Infallible>, Follow)
     Some((Ok(event), f))
 }
 
+/// Whether the stream's session still holds a supervisor: not signed out, not past its
+/// absolute lifetime, the account enabled and still a supervisor. (An open dashboard does
+/// not refresh the idle timer; a new connection after it lapsed needs a new sign-in.)
+async fn still_signed_in(console: &ConsoleState, session: &str) -> bool {
+    let now = console.clock.now();
+    let Ok(Some(s)) = console.store.find_staff_session(session).await else {
+        return false;
+    };
+    if now >= s.expires_at {
+        return false;
+    }
+    matches!(
+        console.store.find_staff_by_id(&s.user_id).await,
+        Ok(Some(u)) if !u.disabled && u.role == StaffRole::Supervisor
+    )
+}
+
 /// The live stream: a `dashboard` event with the JSON snapshot now and after every change.
 pub async fn stream(
     State(console): State<ConsoleState>,
     State(signaling): State<SignalingState>,
     lang: Lang,
-    _staff: Staff<SupervisorsOnly>,
+    staff: Staff<SupervisorsOnly>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let follow = Follow {
+        session: staff.session.id_hash,
         rounds: signaling.hub.rounds(),
         console,
         signaling,

@@ -312,6 +312,23 @@ async fn the_stream_moves_when_a_citizen_joins_and_an_agent_changes_state() {
         .cloned()
         .expect("ana");
     assert_eq!(ana["reason"], "comida");
+
+    // Signing out ends the stream at its next snapshot.
+    let mut sup = sup;
+    let csrf = sup.session_csrf().await;
+    sup.post("/staff/logout", &[("csrf", &csrf)]).await;
+    agent
+        .send(json!({ "type": "set_state", "state": "available" }))
+        .await;
+    let ended = tokio::time::timeout(Duration::from_secs(20), async {
+        while let Some(chunk) = events.next().await {
+            if chunk.is_err() {
+                break;
+            }
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the stream ended after sign-out");
 }
 
 #[tokio::test]
