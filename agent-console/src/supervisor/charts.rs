@@ -93,9 +93,9 @@ fn legend(out: &mut String, items: &[(&str, &str)]) {
         x -= 14.0 + 7.0 * label.chars().count() as f64;
         let _ = write!(
             out,
-            r#"<rect x="{x:.1}" y="9" width="10" height="10" fill="{color}"/>"#
+            r#"<rect x="{x:.1}" y="27" width="10" height="10" fill="{color}"/>"#
         );
-        text(out, x + 14.0, 18.0, "start", INK, label);
+        text(out, x + 14.0, 36.0, "start", INK, label);
         x -= 10.0;
     }
 }
