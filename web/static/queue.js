@@ -5,6 +5,7 @@
 
 const $ = (id) => document.getElementById(id);
 const texts = JSON.parse($("texts").textContent);
+const reasons = JSON.parse($("reasons").textContent);
 const lang = $("flow").dataset.lang;
 // The place survives a closed tab: the resume token (and what the receipt needs) is kept in
 // localStorage until the outcome, then removed. The application token lives in the tab.
@@ -215,7 +216,7 @@ async function handle(m) {
       announce(texts.approved);
       break;
     case "rejected":
-      $("reject-message").textContent = lang === "es" ? m.message_es : m.message_en;
+      $("reject-message").textContent = (lang === "es" ? m.message_es : m.message_en) || reasons[m.reason] || "";
       finish("rejected");
       break;
     case "call_ended": ended(texts.call_ended_title, texts.call_ended); break;
