@@ -1,9 +1,12 @@
 //! The router: one file per route group.
 
+mod activate;
 mod applications;
 mod assets;
+mod citizen_login;
 mod health;
 mod landing;
+mod receipt;
 mod service_hours;
 mod test_call;
 
@@ -21,6 +24,16 @@ use crate::state::AppState;
 /// Request bodies larger than this are refused with 413 before any handler runs.
 const MAX_BODY_BYTES: usize = 16 * 1024;
 
+/// Receipts, Permanent Cl@ve activation and sign-in, which keep a language chosen with
+/// `?lang=` in a cookie.
+fn citizen_accounts() -> Router<AppState> {
+    Router::new()
+        .merge(activate::routes())
+        .merge(citizen_login::routes())
+        .merge(receipt::routes())
+        .layer(axum::middleware::from_fn(crate::citizen::remember_language))
+}
+
 /// Every route of the server with its layers.
 pub fn router(state: AppState) -> Router {
     Router::new()
@@ -30,6 +43,7 @@ pub fn router(state: AppState) -> Router {
         .merge(applications::routes())
         .merge(test_call::routes())
         .merge(assets::routes())
+        .merge(citizen_accounts())
         .merge(agent_console::router(
             state.console.verification.stills.max_bytes,
         ))
