@@ -1,5 +1,7 @@
 //! The HTTP surface against `web::run` on a real port, each test with its own database.
 
+mod account_helpers;
+mod activation;
 mod applications;
 mod console_decisions;
 mod console_helpers;
@@ -12,6 +14,7 @@ mod hours;
 mod landing;
 mod media;
 mod media_helpers;
+mod receipt;
 mod staff_helpers;
 mod staff_roles;
 mod staff_signin;
