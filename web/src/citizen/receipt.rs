@@ -39,10 +39,10 @@ const PAGE_W: f32 = 595.28;
 const PAGE_H: f32 = 841.89;
 const MARGIN: f32 = 56.0;
 /// Where values start, right of their labels.
-const VALUE_X: f32 = 236.0;
+const VALUE_X: f32 = 252.0;
 /// Characters per line of body text at 10 pt in the text width (DejaVu Sans averages about
-/// 0.55 em a character, so 82 characters stay inside 483 pt).
-const WRAP_CHARS: usize = 82;
+/// 0.52 em a character in these texts, so 90 characters stay inside 483 pt).
+const WRAP_CHARS: usize = 90;
 
 /// What a receipt shows.
 #[derive(Debug, Clone)]
@@ -87,7 +87,8 @@ pub fn grouped_reference(reference: &str) -> String {
         .join(" ")
 }
 
-/// A date and time in Madrid, spelled out: `jueves, 26 de noviembre de 2026, 10:05`.
+/// A date and time in Madrid, spelled out with the zone: `jueves, 26 de noviembre de 2026,
+/// 10:05 (hora de Madrid)`.
 pub fn madrid_time(lang: Lang, t: DateTime<Utc>) -> String {
     let local = t.with_timezone(&SERVICE_TZ);
     format!(
@@ -96,6 +97,15 @@ pub fn madrid_time(lang: Lang, t: DateTime<Utc>) -> String {
         local.format("%H:%M"),
         lang.pick("(hora de Madrid)", "(Madrid time)")
     )
+}
+
+/// A date and time in Madrid without the weekday or the zone, for the receipt's table (a note
+/// under it names the zone once): `26 de noviembre de 2026, 10:05`.
+fn table_time(lang: Lang, t: DateTime<Utc>) -> String {
+    let local = t.with_timezone(&SERVICE_TZ);
+    let long = lang.long_date(&local);
+    let date = long.split_once(", ").map_or(long.as_str(), |(_, d)| d);
+    format!("{date}, {}", local.format("%H:%M"))
 }
 
 /// Renders the receipt as the bytes of a one-page PDF.
@@ -178,14 +188,14 @@ impl Pen<'_, '_> {
         // The registration's details, label and value per row.
         y += 24.0;
         let reference = grouped_reference(&data.reference);
-        let registered = madrid_time(lang, data.registered_at);
+        let registered = table_time(lang, data.registered_at);
         let expiry = match data.code_used_at {
             Some(used) => format!(
                 "{} {}",
-                lang.pick("Ya utilizado el", "Already used on"),
-                madrid_time(lang, used)
+                lang.pick("ya utilizado el", "already used on"),
+                table_time(lang, used)
             ),
-            None => madrid_time(lang, data.code_expires_at),
+            None => table_time(lang, data.code_expires_at),
         };
         let rows: [(&str, &str); 6] = [
             (
@@ -221,9 +231,20 @@ impl Pen<'_, '_> {
             self.text(VALUE_X, y, 11.0, true, INK, value);
             y += 26.0;
         }
+        self.text(
+            MARGIN,
+            y + 4.0,
+            8.5,
+            false,
+            MUTED,
+            lang.pick(
+                "Fechas y horas de Madrid (hora peninsular española).",
+                "Dates and times in Madrid time (peninsular Spain).",
+            ),
+        );
 
         // The code, or where it is.
-        y += 24.0;
+        y += 34.0;
         self.text(
             MARGIN,
             y,
@@ -236,7 +257,7 @@ impl Pen<'_, '_> {
         match &data.code {
             Some(code) => {
                 self.text(MARGIN, y + 4.0, 22.0, true, INK, code);
-                y += 22.0;
+                y += 30.0;
                 y = self.paragraph(
                     y,
                     lang.pick(
@@ -305,13 +326,13 @@ impl Pen<'_, '_> {
         let footer_y = PAGE_H - MARGIN;
         self.rule(footer_y - 16.0);
         let issued = format!(
-            "{} {} · {} {}",
+            "{} {}",
             lang.pick("Emitido el", "Issued on"),
             madrid_time(lang, data.issued_at),
-            lang.pick("Referencia", "Reference"),
-            reference
         );
-        self.text(MARGIN, footer_y, 8.5, false, MUTED, &issued);
+        let reference = format!("{} {reference}", lang.pick("Referencia", "Reference"));
+        self.text(MARGIN, footer_y - 2.0, 8.5, false, MUTED, &issued);
+        self.text(MARGIN, footer_y + 10.0, 8.5, false, MUTED, &reference);
     }
 
     /// Body text at 10 pt, wrapped; returns the baseline below the last line.

@@ -70,10 +70,7 @@ pub async fn register(app: &TestApp, id_number: &str, valid_for: TimeDelta) -> R
         .expect("a ticket");
     assert!(store.answer_ticket(&ticket, now).await.expect("answer"));
     let code = ActivationCode::generate().expect("code");
-    let reference = format!(
-        "{:0>32}",
-        id_number.to_ascii_lowercase().replace(['x', 'y', 'z'], "e")
-    );
+    let reference = store::secrets::new_id().expect("reference");
     let hash = code.hash();
     store
         .record_decision(
