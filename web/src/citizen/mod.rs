@@ -13,6 +13,7 @@
 
 pub mod messages;
 pub mod password;
+mod pen;
 pub mod receipt;
 
 use axum::extract::Request;

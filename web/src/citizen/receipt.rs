@@ -9,16 +9,12 @@ use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
 use krilla::Document;
-use krilla::color::rgb;
-use krilla::geom::{PathBuilder, Point, Rect};
 use krilla::metadata::Metadata;
-use krilla::num::NormalizedF32;
 use krilla::page::PageSettings;
-use krilla::paint::Fill;
-use krilla::surface::Surface;
-use krilla::text::{Font, TextDirection};
+use krilla::text::Font;
 use scheduler::SERVICE_TZ;
 
+use super::pen::{BRAND, INK, MARGIN, MUTED, PAGE_H, PAGE_W, PANEL, Pen};
 use crate::i18n::Lang;
 
 static REGULAR: LazyLock<Option<Font>> = LazyLock::new(|| {
@@ -34,15 +30,8 @@ static BOLD: LazyLock<Option<Font>> = LazyLock::new(|| {
     )
 });
 
-/// A4 in points.
-const PAGE_W: f32 = 595.28;
-const PAGE_H: f32 = 841.89;
-const MARGIN: f32 = 56.0;
 /// Where values start, right of their labels.
 const VALUE_X: f32 = 252.0;
-/// Characters per line of body text at 10 pt in the text width (DejaVu Sans averages about
-/// 0.52 em a character in these texts, so 90 characters stay inside 483 pt).
-const WRAP_CHARS: usize = 90;
 
 /// What a receipt shows.
 #[derive(Debug, Clone)]
@@ -132,7 +121,7 @@ pub fn render_receipt(data: &ReceiptData, lang: Lang) -> Result<Vec<u8>, Receipt
         regular,
         bold,
     };
-    pen.layout(data, lang, title);
+    layout(&mut pen, data, lang, title);
     surface.finish();
     page.finish();
     document
@@ -140,264 +129,184 @@ pub fn render_receipt(data: &ReceiptData, lang: Lang) -> Result<Vec<u8>, Receipt
         .map_err(|e| ReceiptError::Pdf(format!("{e:?}")))
 }
 
-/// Draws on the page with the two fonts.
-struct Pen<'s, 'p> {
-    surface: &'s mut Surface<'p>,
-    regular: Font,
-    bold: Font,
-}
+fn layout(pen: &mut Pen<'_, '_>, data: &ReceiptData, lang: Lang, title: &str) {
+    let right = PAGE_W - MARGIN;
+    // Header band.
+    pen.rect(0.0, 0.0, PAGE_W, 92.0, BRAND);
+    pen.text(MARGIN, 44.0, 20.0, true, (255, 255, 255), title);
+    pen.text(
+        MARGIN,
+        70.0,
+        11.0,
+        false,
+        (255, 255, 255),
+        lang.pick(
+            "Registro por videollamada · Gobierno de España",
+            "Registration by video call · Government of Spain",
+        ),
+    );
 
-const INK: (u8, u8, u8) = (0x1a, 0x1a, 0x1a);
-const MUTED: (u8, u8, u8) = (0x4a, 0x4a, 0x4a);
-/// The red of Spanish public-sector headers, dark enough for white text (contrast 6.9:1).
-const BRAND: (u8, u8, u8) = (0xa0, 0x1c, 0x1c);
-const RULE: (u8, u8, u8) = (0xc8, 0xc8, 0xc8);
-const PANEL: (u8, u8, u8) = (0xf3, 0xf3, 0xf1);
+    let mut y = 132.0;
+    pen.text(
+        MARGIN,
+        y,
+        11.0,
+        false,
+        INK,
+        lang.pick(
+            "Su identidad ha sido verificada y su registro en Cl@ve está hecho.",
+            "Your identity has been verified and your Cl@ve registration is done.",
+        ),
+    );
 
-impl Pen<'_, '_> {
-    fn layout(&mut self, data: &ReceiptData, lang: Lang, title: &str) {
-        let right = PAGE_W - MARGIN;
-        // Header band.
-        self.rect(0.0, 0.0, PAGE_W, 92.0, BRAND);
-        self.text(MARGIN, 44.0, 20.0, true, (255, 255, 255), title);
-        self.text(
-            MARGIN,
-            70.0,
-            11.0,
-            false,
-            (255, 255, 255),
-            lang.pick(
-                "Registro por videollamada · Gobierno de España",
-                "Registration by video call · Government of Spain",
-            ),
-        );
-
-        let mut y = 132.0;
-        self.text(
-            MARGIN,
-            y,
-            11.0,
-            false,
-            INK,
-            lang.pick(
-                "Su identidad ha sido verificada y su registro en Cl@ve está hecho.",
-                "Your identity has been verified and your Cl@ve registration is done.",
-            ),
-        );
-
-        // The registration's details, label and value per row.
-        y += 24.0;
-        let reference = grouped_reference(&data.reference);
-        let registered = table_time(lang, data.registered_at);
-        let expiry = match data.code_used_at {
-            Some(used) => format!(
-                "{} {}",
-                lang.pick("ya utilizado el", "already used on"),
-                table_time(lang, used)
-            ),
-            None => table_time(lang, data.code_expires_at),
-        };
-        let rows: [(&str, &str); 6] = [
-            (
-                lang.pick("Nombre y apellidos", "Full name"),
-                &data.full_name,
-            ),
-            (lang.pick("DNI / NIE", "DNI / NIE"), &data.masked_id),
-            (
-                lang.pick("Nivel de registro", "Registration level"),
-                lang.pick("básico", "basic"),
-            ),
-            (
-                lang.pick("Fecha y hora del registro", "Date and time of registration"),
-                &registered,
-            ),
-            (
-                lang.pick("Número de referencia", "Reference number"),
-                &reference,
-            ),
-            (
-                lang.pick(
-                    "Código de activación válido hasta",
-                    "Activation code valid until",
-                ),
-                &expiry,
-            ),
-        ];
-        let panel_h = 26.0 * rows.len() as f32 + 16.0;
-        self.rect(MARGIN, y, right - MARGIN, panel_h, PANEL);
-        y += 26.0;
-        for (label, value) in rows {
-            self.text(MARGIN + 12.0, y, 9.5, false, MUTED, label);
-            self.text(VALUE_X, y, 11.0, true, INK, value);
-            y += 26.0;
-        }
-        self.text(
-            MARGIN,
-            y + 4.0,
-            8.5,
-            false,
-            MUTED,
-            lang.pick(
-                "Fechas y horas de Madrid (hora peninsular española).",
-                "Dates and times in Madrid time (peninsular Spain).",
-            ),
-        );
-
-        // The code, or where it is.
-        y += 34.0;
-        self.text(
-            MARGIN,
-            y,
-            12.0,
-            true,
-            INK,
-            lang.pick("Código de activación", "Activation code"),
-        );
-        y += 26.0;
-        match &data.code {
-            Some(code) => {
-                self.text(MARGIN, y + 4.0, 22.0, true, INK, code);
-                y += 30.0;
-                y = self.paragraph(
-                    y,
-                    lang.pick(
-                        "Este justificante contiene su código: guárdelo como guardaría una contraseña y no lo comparta.",
-                        "This receipt holds your code: keep it as you would keep a password and do not share it.",
-                    ),
-                );
-            }
-            None => {
-                y = self.paragraph(
-                    y,
-                    lang.pick(
-                        "No incluido en este justificante, por su seguridad. Lo tiene en la pantalla del final de la videollamada.",
-                        "Not included in this receipt, for your safety. It was shown on the screen at the end of the video call.",
-                    ),
-                );
-            }
-        }
-
-        // How to activate.
-        y += 20.0;
-        self.rule(y - 12.0);
-        self.text(
-            MARGIN,
-            y + 8.0,
-            12.0,
-            true,
-            INK,
-            lang.pick(
-                "Cómo activar su Cl@ve Permanente",
-                "How to activate your Permanent Cl@ve",
-            ),
-        );
-        y += 30.0;
-        let steps = [
-            lang.pick(
-                "1. Abra la página «Activar Cl@ve Permanente» de este servicio (dirección /activate).",
-                "1. Open the “Activate Permanent Cl@ve” page of this service (address /activate).",
-            ),
-            lang.pick(
-                "2. Escriba su DNI o NIE y el código de activación.",
-                "2. Enter your DNI or NIE and the activation code.",
-            ),
-            lang.pick(
-                "3. Elija una contraseña de al menos 8 caracteres con 3 de estos 4 tipos: mayúsculas, minúsculas, números y símbolos; o de al menos 16 caracteres de cualquier tipo. No puede contener su DNI/NIE ni su nombre.",
-                "3. Choose a password of at least 8 characters with 3 of these 4 kinds: upper case, lower case, digits and symbols; or of at least 16 characters of any kind. It must not contain your DNI/NIE or your name.",
-            ),
-            lang.pick(
-                "4. El código sirve una sola vez y caduca en la fecha indicada arriba. Si caduca, pida uno nuevo con otra videollamada.",
-                "4. The code works once and expires on the date above. If it expires, ask for a new one with another video call.",
-            ),
-        ];
-        for step in steps {
-            y = self.paragraph(y, step) + 6.0;
-        }
-        y += 8.0;
-        self.paragraph(
-            y,
-            lang.pick(
-                "Nadie de la Administración le pedirá nunca su código ni su contraseña, ni por teléfono ni por correo.",
-                "No one from the administration will ever ask for your code or your password, by phone or by email.",
-            ),
-        );
-
-        // Footer.
-        let footer_y = PAGE_H - MARGIN;
-        self.rule(footer_y - 16.0);
-        let issued = format!(
+    // The registration's details, label and value per row.
+    y += 24.0;
+    let reference = grouped_reference(&data.reference);
+    let registered = table_time(lang, data.registered_at);
+    let expiry = match data.code_used_at {
+        Some(used) => format!(
             "{} {}",
-            lang.pick("Emitido el", "Issued on"),
-            madrid_time(lang, data.issued_at),
-        );
-        let reference = format!("{} {reference}", lang.pick("Referencia", "Reference"));
-        self.text(MARGIN, footer_y - 2.0, 8.5, false, MUTED, &issued);
-        self.text(MARGIN, footer_y + 10.0, 8.5, false, MUTED, &reference);
+            lang.pick("ya utilizado el", "already used on"),
+            table_time(lang, used)
+        ),
+        None => table_time(lang, data.code_expires_at),
+    };
+    let rows: [(&str, &str); 6] = [
+        (
+            lang.pick("Nombre y apellidos", "Full name"),
+            &data.full_name,
+        ),
+        (lang.pick("DNI / NIE", "DNI / NIE"), &data.masked_id),
+        (
+            lang.pick("Nivel de registro", "Registration level"),
+            lang.pick("básico", "basic"),
+        ),
+        (
+            lang.pick("Fecha y hora del registro", "Date and time of registration"),
+            &registered,
+        ),
+        (
+            lang.pick("Número de referencia", "Reference number"),
+            &reference,
+        ),
+        (
+            lang.pick(
+                "Código de activación válido hasta",
+                "Activation code valid until",
+            ),
+            &expiry,
+        ),
+    ];
+    let panel_h = 26.0 * rows.len() as f32 + 16.0;
+    pen.rect(MARGIN, y, right - MARGIN, panel_h, PANEL);
+    y += 26.0;
+    for (label, value) in rows {
+        pen.text(MARGIN + 12.0, y, 9.5, false, MUTED, label);
+        pen.text(VALUE_X, y, 11.0, true, INK, value);
+        y += 26.0;
     }
+    pen.text(
+        MARGIN,
+        y + 4.0,
+        8.5,
+        false,
+        MUTED,
+        lang.pick(
+            "Fechas y horas de Madrid (hora peninsular española).",
+            "Dates and times in Madrid time (peninsular Spain).",
+        ),
+    );
 
-    /// Body text at 10 pt, wrapped; returns the baseline below the last line.
-    fn paragraph(&mut self, mut y: f32, text: &str) -> f32 {
-        for line in wrap(text, WRAP_CHARS) {
-            self.text(MARGIN, y, 10.0, false, INK, &line);
-            y += 15.0;
+    // The code, or where it is.
+    y += 34.0;
+    pen.text(
+        MARGIN,
+        y,
+        12.0,
+        true,
+        INK,
+        lang.pick("Código de activación", "Activation code"),
+    );
+    y += 26.0;
+    match &data.code {
+        Some(code) => {
+            pen.text(MARGIN, y + 4.0, 22.0, true, INK, code);
+            y += 30.0;
+            y = pen.paragraph(
+                y,
+                lang.pick(
+                    "Este justificante contiene su código: guárdelo como guardaría una contraseña y no lo comparta.",
+                    "This receipt holds your code: keep it as you would keep a password and do not share it.",
+                ),
+            );
         }
-        y
-    }
-
-    fn text(&mut self, x: f32, y: f32, size: f32, bold: bool, color: (u8, u8, u8), text: &str) {
-        self.surface.set_fill(Some(fill(color)));
-        let font = if bold { &self.bold } else { &self.regular };
-        self.surface.draw_text(
-            Point::from_xy(x, y),
-            font.clone(),
-            size,
-            text,
-            false,
-            TextDirection::Auto,
-        );
-    }
-
-    fn rect(&mut self, x: f32, y: f32, w: f32, h: f32, color: (u8, u8, u8)) {
-        let mut path = PathBuilder::new();
-        if let Some(r) = Rect::from_xywh(x, y, w, h) {
-            path.push_rect(r);
-        }
-        if let Some(p) = path.finish() {
-            self.surface.set_fill(Some(fill(color)));
-            self.surface.draw_path(&p);
+        None => {
+            y = pen.paragraph(
+                y,
+                lang.pick(
+                    "No incluido en este justificante, por su seguridad. Lo tiene en la pantalla del final de la videollamada.",
+                    "Not included in this receipt, for your safety. It was shown on the screen at the end of the video call.",
+                ),
+            );
         }
     }
 
-    fn rule(&mut self, y: f32) {
-        self.rect(MARGIN, y, PAGE_W - 2.0 * MARGIN, 0.8, RULE);
+    // How to activate.
+    y += 20.0;
+    pen.rule(y - 12.0);
+    pen.text(
+        MARGIN,
+        y + 8.0,
+        12.0,
+        true,
+        INK,
+        lang.pick(
+            "Cómo activar su Cl@ve Permanente",
+            "How to activate your Permanent Cl@ve",
+        ),
+    );
+    y += 30.0;
+    let steps = [
+        lang.pick(
+            "1. Abra la página «Activar Cl@ve Permanente» de este servicio (dirección /activate).",
+            "1. Open the “Activate Permanent Cl@ve” page of this service (address /activate).",
+        ),
+        lang.pick(
+            "2. Escriba su DNI o NIE y el código de activación.",
+            "2. Enter your DNI or NIE and the activation code.",
+        ),
+        lang.pick(
+            "3. Elija una contraseña de al menos 8 caracteres con 3 de estos 4 tipos: mayúsculas, minúsculas, números y símbolos; o de al menos 16 caracteres de cualquier tipo. No puede contener su DNI/NIE ni su nombre.",
+            "3. Choose a password of at least 8 characters with 3 of these 4 kinds: upper case, lower case, digits and symbols; or of at least 16 characters of any kind. It must not contain your DNI/NIE or your name.",
+        ),
+        lang.pick(
+            "4. El código sirve una sola vez y caduca en la fecha indicada arriba. Si caduca, pida uno nuevo con otra videollamada.",
+            "4. The code works once and expires on the date above. If it expires, ask for a new one with another video call.",
+        ),
+    ];
+    for step in steps {
+        y = pen.paragraph(y, step) + 6.0;
     }
-}
+    y += 8.0;
+    pen.paragraph(
+        y,
+        lang.pick(
+            "Nadie de la Administración le pedirá nunca su código ni su contraseña, ni por teléfono ni por correo.",
+            "No one from the administration will ever ask for your code or your password, by phone or by email.",
+        ),
+    );
 
-fn fill((r, g, b): (u8, u8, u8)) -> Fill {
-    Fill {
-        paint: rgb::Color::new(r, g, b).into(),
-        opacity: NormalizedF32::ONE,
-        rule: Default::default(),
-    }
-}
-
-/// Splits `text` into lines of at most `width` characters at spaces.
-fn wrap(text: &str, width: usize) -> Vec<String> {
-    let mut lines = Vec::new();
-    let mut line = String::new();
-    for word in text.split_whitespace() {
-        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
-            lines.push(std::mem::take(&mut line));
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(word);
-    }
-    if !line.is_empty() {
-        lines.push(line);
-    }
-    lines
+    // Footer.
+    let footer_y = PAGE_H - MARGIN;
+    pen.rule(footer_y - 16.0);
+    let issued = format!(
+        "{} {}",
+        lang.pick("Emitido el", "Issued on"),
+        madrid_time(lang, data.issued_at),
+    );
+    let reference = format!("{} {reference}", lang.pick("Referencia", "Reference"));
+    pen.text(MARGIN, footer_y - 2.0, 8.5, false, MUTED, &issued);
+    pen.text(MARGIN, footer_y + 10.0, 8.5, false, MUTED, &reference);
 }
 
 #[cfg(test)]
@@ -438,12 +347,5 @@ mod tests {
     fn the_reference_is_grouped_in_fours() {
         assert_eq!(grouped_reference("0123456789abcdef"), "0123 4567 89AB CDEF");
         assert_eq!(grouped_reference("abcde"), "ABCD E");
-    }
-
-    #[test]
-    fn lines_wrap_at_spaces() {
-        assert_eq!(wrap("uno dos tres", 7), ["uno dos", "tres"]);
-        assert_eq!(wrap("palabralarga y", 4), ["palabralarga", "y"]);
-        assert!(wrap("", 10).is_empty());
     }
 }

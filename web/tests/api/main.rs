@@ -3,6 +3,7 @@
 mod account_helpers;
 mod activation;
 mod applications;
+mod citizen_login;
 mod console_decisions;
 mod console_helpers;
 mod console_stills;
