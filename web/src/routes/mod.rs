@@ -1,10 +1,13 @@
 //! The router: one file per route group.
 
+mod activate;
 mod applications;
 mod assets;
 mod citizen_flow;
+mod citizen_login;
 mod health;
 mod landing;
+mod receipt;
 mod service_hours;
 mod test_call;
 
@@ -22,6 +25,14 @@ use crate::state::AppState;
 /// Request bodies larger than this are refused with 413 before any handler runs.
 const MAX_BODY_BYTES: usize = 16 * 1024;
 
+/// Receipts, Permanent Cl@ve activation and sign-in.
+fn citizen_accounts() -> Router<AppState> {
+    Router::new()
+        .merge(activate::routes())
+        .merge(citizen_login::routes())
+        .merge(receipt::routes())
+}
+
 /// Every route of the server with its layers.
 pub fn router(state: AppState) -> Router {
     Router::new()
@@ -32,6 +43,7 @@ pub fn router(state: AppState) -> Router {
         .merge(test_call::routes())
         .merge(citizen_flow::routes())
         .merge(assets::routes())
+        .merge(citizen_accounts())
         .merge(agent_console::router(
             state.console.verification.stills.max_bytes,
         ))
