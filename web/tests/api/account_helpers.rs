@@ -60,6 +60,7 @@ pub async fn register(app: &TestApp, id_number: &str, valid_for: TimeDelta) -> R
             joined_at: now,
             told_estimate_secs: None,
             resume_token_hash: &format!("resume-{id_number}"),
+            consent_at: now,
         })
         .await
         .expect("join");
