@@ -208,6 +208,7 @@ async function handle(m) {
       break;
     case "approved":
       $("code").textContent = m.activation_code;
+      $("code").dataset.registration = m.registration;
       $("expires").textContent = new Date(m.code_expires_at).toLocaleDateString(lang, { day: "numeric", month: "long", year: "numeric" });
       $("receipt-code").value = m.activation_code;
       $("receipt-id").value = store.getItem("videoreg.id_number") || "";
