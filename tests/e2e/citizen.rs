@@ -11,32 +11,11 @@ use crate::chromium::{
     attr, browser_sized, click, eventually, screenshot_path, script_number, text,
 };
 use crate::console_steps::{demo_password, open_console, take_and_accept, verify_and_approve};
-use crate::helpers::{Server, scratch_dir, sqlite_url, start};
+use crate::helpers::demo_server;
 
 async fn shot(c: &Client, name: &str) {
     let png = c.screenshot().await.expect("screenshot");
     std::fs::write(screenshot_path(&format!("citizen-{name}.png")), png).expect("screenshot");
-}
-
-async fn demo() -> (Server, String) {
-    let db = sqlite_url(&scratch_dir());
-    let server = start(
-        &[
-            "demo",
-            "--always-open",
-            "--staff-mfa",
-            "off",
-            "--bind",
-            "127.0.0.1:0",
-            "--media-ports",
-            "42400-42599",
-            "--database-url",
-            &db,
-        ],
-        &[],
-    )
-    .await;
-    (server, db)
 }
 
 async fn type_into(c: &Client, id: &str, value: &str) {
@@ -56,7 +35,7 @@ async fn bytes_received(c: &Client) -> f64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_citizen_goes_from_the_start_page_to_the_activation_code() {
-    let (server, _db) = demo().await;
+    let (server, _db) = demo_server("42400-42599").await;
     let (_citizen_driver, citizen) = browser_sized(true, (360, 800)).await;
 
     // Start.
