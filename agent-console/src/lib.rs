@@ -11,7 +11,8 @@
 //! `AppState`.
 
 pub mod accounts;
-pub mod activation;
+/// Activation codes (owned by `signaling`, which also re-issues one a citizen never received).
+pub use signaling::activation;
 pub mod auth;
 pub mod checklist;
 pub mod client_addr;

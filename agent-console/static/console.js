@@ -49,9 +49,10 @@ const clock = (secs) => `${Math.floor(secs / 60)}:${String(Math.floor(secs % 60)
 
 function connect() {
   ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/agent`);
-  ws.onopen = () => { retry = 1000; };
+  ws.onopen = () => { retry = 1000; root.dataset.connected = "true"; };
   ws.onmessage = (e) => handle(JSON.parse(e.data)).catch((err) => notice(String(err)));
   ws.onclose = () => {
+    root.dataset.connected = "false";
     notice(t("Conexión perdida; reconectando…", "Connection lost; reconnecting…"));
     setTimeout(connect, retry);
     retry = Math.min(retry * 2, 10000);

@@ -148,11 +148,15 @@ impl CitizenSession {
 
     async fn resume(&mut self, resume_token: &str) -> Result<Flow, Error> {
         let s = &self.state;
-        let Some(ticket) = s
-            .store
-            .ticket_by_resume_token(&secrets::hash_token(resume_token))
-            .await?
-        else {
+        let hash = secrets::hash_token(resume_token);
+        let Some(ticket) = s.store.ticket_by_resume_token(&hash).await? else {
+            // Gone from the queue: perhaps decided while this citizen was away.
+            if let Some(ended) = s.store.ended_ticket_by_resume_token(&hash).await?
+                && let Some(outcome) = crate::outcome::told_again(s, &ended, s.clock.now()).await?
+            {
+                self.send(outcome).await;
+                return Ok(Flow::Continue);
+            }
             self.send(error(
                 "resume_expired",
                 "Su turno ya no está reservado; vuelva a entrar en la cola. / Your place is no longer held; join the queue again.",

@@ -11,6 +11,9 @@ pub enum Error {
     /// A media message arrived but no call runs for it here.
     #[error("no call in progress")]
     NoCall,
+    /// The operating system's random source failed.
+    #[error("random source: {0}")]
+    Random(String),
     /// A media message could not be read.
     #[error("bad media message: {0}")]
     BadMedia(String),

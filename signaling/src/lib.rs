@@ -6,6 +6,7 @@
 //! `scheduler`. The citizen endpoint is served from here; the agent endpoint is
 //! authenticated by `agent_console`, which hands the socket to [`agent::serve`].
 
+pub mod activation;
 pub mod agent;
 pub mod agent_state;
 pub mod calls;

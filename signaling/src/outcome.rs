@@ -102,3 +102,60 @@ pub async fn finish(
     deliver::to_agent(state, agent_id, &ended).await?;
     agent_state::set(state, agent_id, AgentStatus::WrapUp, None, agent_id).await
 }
+
+/// How long after a decision a citizen who comes back (resume token) is given its outcome.
+pub const OUTCOME_KEPT: chrono::TimeDelta = chrono::TimeDelta::minutes(30);
+
+/// The outcome of an ended ticket, for a citizen who reconnects after missing it: a
+/// rejection is told again; an approval gets a fresh activation code in place of the one that
+/// never arrived (only its hash was ever stored), with the same expiry. `None` when there is
+/// nothing to tell (no decision, too long ago, or the code was already used).
+pub async fn told_again(
+    state: &SignalingState,
+    ticket: &store::Ticket,
+    now: DateTime<Utc>,
+) -> Result<Option<ToCitizen>, Error> {
+    if ticket.ended_at.is_none_or(|at| now - at > OUTCOME_KEPT) {
+        return Ok(None);
+    }
+    let decisions = state.store.decisions_for_ticket(&ticket.id).await?;
+    let Some(last) = decisions.last() else {
+        return Ok(None);
+    };
+    match (last.outcome, &last.registration_id) {
+        (store::Outcome::Approved, Some(registration)) => {
+            let Some((_, expires, None)) = state.store.activation_code_for(registration).await?
+            else {
+                return Ok(None);
+            };
+            if expires <= now {
+                return Ok(None);
+            }
+            let code = crate::activation::ActivationCode::generate()
+                .map_err(|e| Error::Random(e.to_string()))?;
+            let detail = serde_json::json!({ "registration": registration }).to_string();
+            let audit = store::NewAuditEvent {
+                at: now,
+                actor: "citizen",
+                action: "activation_code.reissued",
+                subject: &ticket.id,
+                detail: &detail,
+            };
+            let replaced = state
+                .store
+                .reissue_activation_code(registration, &code.hash(), now, expires, &audit)
+                .await?;
+            Ok(replaced.then(|| ToCitizen::Approved {
+                registration: registration.clone(),
+                activation_code: code.to_string(),
+                code_expires_at: expires.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            }))
+        }
+        (store::Outcome::Rejected, _) => Ok(Some(ToCitizen::Rejected {
+            reason: last.reason.clone().unwrap_or_default(),
+            message_es: String::new(),
+            message_en: String::new(),
+        })),
+        _ => Ok(None),
+    }
+}

@@ -31,6 +31,17 @@ impl Store {
         .await
     }
 
+    /// A ticket that ended (`done`) and whose resume token hashes to `hash`: a citizen whose
+    /// connection dropped around the decision comes back for the outcome.
+    pub async fn ended_ticket_by_resume_token(&self, hash: &str) -> Result<Option<Ticket>> {
+        self.one_ticket(
+            "SELECT id, application_id, id_number, status, priority, joined_at, told_estimate_secs, disconnected_at, agent_id, offered_at, answered_at, ended_at, outcome
+             FROM tickets WHERE resume_token_hash = $1 AND status = 'done'",
+            hash,
+        )
+        .await
+    }
+
     /// Puts back every ticket offered at or before `offered_before` and still not accepted,
     /// with `priority` (the head of the queue). Returns each ticket with the agent who let it
     /// lapse.

@@ -276,6 +276,37 @@ impl Store {
         .transpose()
     }
 
+    /// Replaces a registration's activation code that has not been used (the citizen never
+    /// received the first one), with the audit event, in one transaction. Returns whether it
+    /// was replaced.
+    pub async fn reissue_activation_code(
+        &self,
+        registration_id: &str,
+        code_hash: &str,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+        audit: &NewAuditEvent<'_>,
+    ) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "UPDATE activation_codes SET code_hash = $2, created_at = $3, expires_at = $4
+             WHERE registration_id = $1 AND used_at IS NULL",
+        )
+        .bind(registration_id)
+        .bind(code_hash)
+        .bind(to_millis(now))
+        .bind(to_millis(expires_at))
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        append_in(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
     /// The hash stored for a registration's activation code, with its expiry and use.
     pub async fn activation_code_for(
         &self,

@@ -2,8 +2,8 @@
 //! default, a file under `./data/`) or PostgreSQL (`postgres://…`, for many nodes), the
 //! embedded migrations for both, and the repository functions for identity records,
 //! applications, verification failures, queue tickets, staff users and sessions,
-//! registrations, activation codes, document stills, decisions and the hash-chained audit
-//! trail. It holds no rules: it stores and
+//! registrations, activation codes, citizen credentials and their failed attempts, document
+//! stills, decisions and the hash-chained audit trail. It holds no rules: it stores and
 //! fetches, atomically where asked; callers pass `now` in.
 //!
 //! Instants are stored as milliseconds since the Unix epoch (`BIGINT`) so that one SQL text
@@ -14,6 +14,7 @@ mod agents;
 mod applications;
 mod audit;
 mod bus;
+mod citizens;
 mod db;
 mod decisions;
 mod error;
@@ -32,6 +33,9 @@ pub use agents::{AgentState, AgentStatus};
 pub use applications::{Application, NewApplication};
 pub use audit::{AuditEvent, BrokenLink, ChainReport, GENESIS_HASH, NewAuditEvent, link_hash};
 pub use bus::{BusListener, BusMessage};
+pub use citizens::{
+    Activation, AttemptKind, CitizenCredential, CitizenRegistration, NewActivation, StoredCode,
+};
 pub use db::{Backend, Store};
 pub use decisions::{Decision, NewDecision, NewRegistration, Outcome, Recorded};
 pub use error::Error;

@@ -50,8 +50,11 @@ async fn every_citizen_page_passes_axe_in_both_languages() {
     let mut failures = Vec::new();
     for lang in ["es", "en"] {
         // (path, sessionStorage to set first so that the page shows its main state)
-        let pages: [(&str, Option<&str>); 5] = [
+        let pages: [(&str, Option<&str>); 8] = [
             ("/", None),
+            ("/activate", None),
+            ("/login", None),
+            ("/receipt", None),
             ("/test-call", None),
             (
                 "/apply",

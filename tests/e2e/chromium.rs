@@ -69,10 +69,13 @@ pub async fn browser_sized(allow_media: bool, (width, height): (u32, u32)) -> (C
         args.push("--deny-permission-prompts".to_owned());
     }
     let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        json!({ "binary": "/usr/lib/chromium/chromium", "args": args }),
-    );
+    let mut options = json!({ "binary": "/usr/lib/chromium/chromium", "args": args });
+    // A desktop window is never narrower than 500 px: phone widths are emulated instead.
+    if width < 500 {
+        options["mobileEmulation"] =
+            json!({ "deviceMetrics": { "width": width, "height": height, "pixelRatio": 1.0 } });
+    }
+    caps.insert("goog:chromeOptions".into(), options);
     let client = tokio::time::timeout(
         STEP,
         ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())

@@ -3,6 +3,7 @@
 //! console in a second browser), and the activation code on screen. A screenshot of each
 //! step goes to `target/screenshots/`.
 
+use base64::Engine as _;
 use fantoccini::{Client, Locator};
 
 use crate::accessibility::violations;
@@ -10,32 +11,11 @@ use crate::chromium::{
     attr, browser_sized, click, eventually, screenshot_path, script_number, text,
 };
 use crate::console_steps::{demo_password, open_console, take_and_accept, verify_and_approve};
-use crate::helpers::{Server, scratch_dir, sqlite_url, start};
+use crate::helpers::demo_server;
 
 async fn shot(c: &Client, name: &str) {
     let png = c.screenshot().await.expect("screenshot");
     std::fs::write(screenshot_path(&format!("citizen-{name}.png")), png).expect("screenshot");
-}
-
-async fn demo() -> (Server, String) {
-    let db = sqlite_url(&scratch_dir());
-    let server = start(
-        &[
-            "demo",
-            "--always-open",
-            "--staff-mfa",
-            "off",
-            "--bind",
-            "127.0.0.1:0",
-            "--media-ports",
-            "42400-42599",
-            "--database-url",
-            &db,
-        ],
-        &[],
-    )
-    .await;
-    (server, db)
 }
 
 async fn type_into(c: &Client, id: &str, value: &str) {
@@ -55,7 +35,7 @@ async fn bytes_received(c: &Client) -> f64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_citizen_goes_from_the_start_page_to_the_activation_code() {
-    let (server, _db) = demo().await;
+    let (server, _db) = demo_server("42400-42599").await;
     let (_citizen_driver, citizen) = browser_sized(true, (360, 800)).await;
 
     // Start.
@@ -183,5 +163,79 @@ async fn a_citizen_goes_from_the_start_page_to_the_activation_code() {
     let found = violations(&citizen).await;
     assert!(found.is_empty(), "the result page: {found:?}");
     agent.close().await.expect("close");
+
+    // The receipt, with the code, as the page's form posts it.
+    click(&citizen, "#receipt input[name=include_code]").await;
+    let pdf = citizen
+        .execute_async(RECEIPT_JS, vec![])
+        .await
+        .expect("the receipt");
+    let pdf = base64::engine::general_purpose::STANDARD
+        .decode(pdf.as_str().expect("base64"))
+        .expect("decodes");
+    assert!(pdf.starts_with(b"%PDF-"), "a PDF");
+    let text = pdf_text(&pdf);
+    let registration = attr(&citizen, "code", "data-registration")
+        .await
+        .unwrap_or_default();
+    let reference_start: String = registration.to_ascii_uppercase().chars().take(4).collect();
+    assert!(text.contains("*****678Z"), "masked ID in {text}");
+    assert!(text.contains(&reference_start), "reference in {text}");
+    assert!(text.contains(&code), "the code, as chosen, in {text}");
+
+    // Permanent Cl@ve: the code and a new password, then sign in with it.
+    citizen
+        .goto(&server.url("/activate?lang=es"))
+        .await
+        .expect("activation page");
+    type_into(&citizen, "id_number", "12345678Z").await;
+    type_into(&citizen, "code", &code).await;
+    type_into(&citizen, "password", "Cuaderno-azul-7").await;
+    type_into(&citizen, "repeat", "Cuaderno-azul-7").await;
+    shot(&citizen, "7-activate-es").await;
+    click(&citizen, "form button[type=submit]").await;
+    eventually("the password set", || async {
+        citizen
+            .source()
+            .await
+            .is_ok_and(|s| s.contains("Su Cl@ve Permanente está activada"))
+    })
+    .await;
+    shot(&citizen, "8-activated-es").await;
+    citizen
+        .goto(&server.url("/login?lang=es"))
+        .await
+        .expect("sign-in page");
+    type_into(&citizen, "id_number", "12345678Z").await;
+    type_into(&citizen, "password", "Cuaderno-azul-7").await;
+    click(&citizen, "form button[type=submit]").await;
+    eventually("the registration shown", || async {
+        citizen.source().await.is_ok_and(|s| {
+            s.contains("Su registro en Cl@ve") && s.contains("Lucía Martín Ficticia")
+        })
+    })
+    .await;
+    shot(&citizen, "9-signed-in-es").await;
     citizen.close().await.expect("close");
+}
+
+/// Posts the page's receipt form with `fetch` and returns the PDF as base64.
+const RECEIPT_JS: &str = r#"
+const done = arguments[arguments.length - 1];
+fetch("/receipt", { method: "POST", body: new URLSearchParams(new FormData(document.getElementById("receipt"))) })
+  .then((r) => r.arrayBuffer())
+  .then((b) => { let s = ""; new Uint8Array(b).forEach((x) => { s += String.fromCharCode(x); }); done(btoa(s)); })
+  .catch((e) => done(String(e)));
+"#;
+
+/// The PDF's text, from poppler's `pdftotext` (scripts/test installs poppler-utils).
+fn pdf_text(pdf: &[u8]) -> String {
+    let path = crate::helpers::scratch_dir().join("receipt.pdf");
+    std::fs::write(&path, pdf).expect("write the PDF");
+    let out = std::process::Command::new("pdftotext")
+        .args(["-layout", path.to_str().expect("path"), "-"])
+        .output()
+        .expect("pdftotext (Debian poppler-utils) must be installed: scripts/test installs it");
+    assert!(out.status.success(), "pdftotext failed");
+    String::from_utf8(out.stdout).expect("UTF-8")
 }

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::chromium::{attr, browser_sized, eventually, screenshot_path};
 use crate::console_steps::{demo_password, open_console, take_and_accept, verify_and_approve};
-use crate::helpers::{passed_test_call, scratch_dir, sqlite_url, start};
+use crate::helpers::{demo_server, passed_test_call};
 
 /// The citizen's side, run in the citizen's page: join with the application token, then
 /// negotiate media with videoreg when the agent accepts. Every message received is kept in
@@ -50,24 +50,7 @@ async fn citizen_message(c: &Client, kind: &str) -> Option<Value> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_agent_verifies_a_citizen_in_the_console_and_the_citizen_gets_the_code() {
-    let dir = scratch_dir();
-    let db = sqlite_url(&dir);
-    let server = start(
-        &[
-            "demo",
-            "--always-open",
-            "--staff-mfa",
-            "off",
-            "--bind",
-            "127.0.0.1:0",
-            "--media-ports",
-            "42200-42399",
-            "--database-url",
-            &db,
-        ],
-        &[],
-    )
-    .await;
+    let (server, db) = demo_server("42200-42399").await;
     let password = demo_password(&server, "agente");
 
     // The citizen applies (with a passed test call) and joins from their own browser.

@@ -40,8 +40,9 @@ pub async fn open_console(agent: &Client, server: &Server, name: &str, password:
         .goto(&server.url("/staff/console?lang=en"))
         .await
         .expect("console");
-    eventually("the console connected", || async {
-        attr(agent, "state", "data-state").await.as_deref() == Some("offline")
+    eventually("the console connected and told its state", || async {
+        attr(agent, "console", "data-connected").await.as_deref() == Some("true")
+            && attr(agent, "state", "data-state").await.as_deref() == Some("offline")
     })
     .await;
     click(agent, "#go-available").await;

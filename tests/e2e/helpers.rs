@@ -164,3 +164,26 @@ pub async fn run_with_stdin(args: &[&str], input: &str) -> (bool, String, String
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// The demo on port 0, open around the clock, without the staff second factor, on its own
+/// SQLite file and UDP `media_ports`; returns it with its database URL.
+pub async fn demo_server(media_ports: &str) -> (Server, String) {
+    let db = sqlite_url(&scratch_dir());
+    let server = start(
+        &[
+            "demo",
+            "--always-open",
+            "--staff-mfa",
+            "off",
+            "--bind",
+            "127.0.0.1:0",
+            "--media-ports",
+            media_ports,
+            "--database-url",
+            &db,
+        ],
+        &[],
+    )
+    .await;
+    (server, db)
+}

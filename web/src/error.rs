@@ -35,6 +35,12 @@ pub enum Error {
     /// A page could not be rendered.
     #[error("template: {0}")]
     Template(#[from] askama::Error),
+    /// A citizen's password could not be hashed.
+    #[error("password hashing: {0}")]
+    PasswordHash(String),
+    /// A receipt could not be rendered.
+    #[error("receipt: {0}")]
+    Receipt(#[from] crate::citizen::receipt::ReceiptError),
     /// The configuration is invalid.
     #[error("configuration: {0}")]
     Config(String),

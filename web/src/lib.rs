@@ -5,6 +5,7 @@
 //! contrast data, verification limits) live here, in [`identity`], because the application
 //! API is their only user.
 
+pub mod citizen;
 pub mod commands;
 pub mod config;
 pub mod console_config;

@@ -5,6 +5,7 @@
 
 const $ = (id) => document.getElementById(id);
 const texts = JSON.parse($("texts").textContent);
+const reasons = JSON.parse($("reasons").textContent);
 const lang = $("flow").dataset.lang;
 // The place survives a closed tab: the resume token (and what the receipt needs) is kept in
 // localStorage until the outcome, then removed. The application token lives in the tab.
@@ -207,6 +208,7 @@ async function handle(m) {
       break;
     case "approved":
       $("code").textContent = m.activation_code;
+      $("code").dataset.registration = m.registration;
       $("expires").textContent = new Date(m.code_expires_at).toLocaleDateString(lang, { day: "numeric", month: "long", year: "numeric" });
       $("receipt-code").value = m.activation_code;
       $("receipt-id").value = store.getItem("videoreg.id_number") || "";
@@ -215,7 +217,7 @@ async function handle(m) {
       announce(texts.approved);
       break;
     case "rejected":
-      $("reject-message").textContent = lang === "es" ? m.message_es : m.message_en;
+      $("reject-message").textContent = (lang === "es" ? m.message_es : m.message_en) || reasons[m.reason] || "";
       finish("rejected");
       break;
     case "call_ended": ended(texts.call_ended_title, texts.call_ended); break;

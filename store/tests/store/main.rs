@@ -1,6 +1,7 @@
 //! Every repository function, run against SQLite and against PostgreSQL.
 
 mod cases;
+mod citizens;
 mod helpers;
 mod queue;
 mod reports;
@@ -42,4 +43,7 @@ on_both_backends!(
     verification::the_audit_chain_verifies_and_finds_an_edited_row,
     verification::the_audit_chain_finds_a_deleted_row_and_a_deleted_newest_row,
     verification::concurrent_appends_keep_one_chain,
+    citizens::activation_uses_the_code_once_and_sets_the_credential,
+    citizens::activation_says_why_nothing_was_written,
+    citizens::citizen_failures_are_counted_per_id_and_address_and_for_life,
 );

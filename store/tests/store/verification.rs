@@ -14,7 +14,7 @@ use crate::queue::{citizens, join};
 const T0: &str = "2026-11-26T09:00:00Z";
 
 /// One citizen in a call with agent `a1`; returns the ticket id.
-async fn in_call(store: &Store, id_number_index: usize) -> String {
+pub async fn in_call(store: &Store, id_number_index: usize) -> String {
     let now = utc(T0);
     let ids = citizens(store, id_number_index + 1, now).await;
     let id = &ids[id_number_index];

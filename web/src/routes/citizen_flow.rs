@@ -132,6 +132,9 @@ struct QueuePage {
     lang: Lang,
     always_open: bool,
     texts_json: String,
+    /// Reject reason code → what the citizen is told, in the visitor's language (for an
+    /// outcome told again after a reconnection, which carries only the code).
+    reasons_json: String,
 }
 
 /// The queue page's messages.
@@ -301,10 +304,24 @@ fn queue_texts(lang: Lang) -> serde_json::Value {
 }
 
 async fn queue(State(state): State<AppState>, lang: Lang) -> Result<Html<String>, Error> {
+    let reasons: serde_json::Map<String, serde_json::Value> = state
+        .console
+        .verification
+        .rules
+        .reject_reasons
+        .iter()
+        .map(|r| {
+            (
+                r.code.clone(),
+                lang.pick(&r.citizen.es, &r.citizen.en).into(),
+            )
+        })
+        .collect();
     let page = QueuePage {
         lang,
         always_open: state.calendar.is_always_open(),
         texts_json: queue_texts(lang).to_string(),
+        reasons_json: serde_json::Value::Object(reasons).to_string(),
     };
     Ok(Html(page.render()?))
 }

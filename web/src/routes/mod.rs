@@ -1,11 +1,14 @@
 //! The router: one file per route group.
 
+mod activate;
 mod applications;
 mod assets;
 mod citizen_flow;
+mod citizen_login;
 mod health;
 mod landing;
 pub(crate) mod metrics;
+mod receipt;
 mod service_hours;
 mod test_call;
 
@@ -23,6 +26,14 @@ use crate::state::AppState;
 /// Request bodies larger than this are refused with 413 before any handler runs.
 const MAX_BODY_BYTES: usize = 16 * 1024;
 
+/// Receipts, Permanent Cl@ve activation and sign-in.
+fn citizen_accounts() -> Router<AppState> {
+    Router::new()
+        .merge(activate::routes())
+        .merge(citizen_login::routes())
+        .merge(receipt::routes())
+}
+
 /// Every route of the server with its layers.
 pub fn router(state: AppState) -> Router {
     Router::new()
@@ -34,6 +45,7 @@ pub fn router(state: AppState) -> Router {
         .merge(citizen_flow::routes())
         .merge(assets::routes())
         .merge(metrics::routes())
+        .merge(citizen_accounts())
         .merge(agent_console::router(
             state.console.verification.stills.max_bytes,
         ))

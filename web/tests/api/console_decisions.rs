@@ -232,3 +232,71 @@ async fn decisions_need_the_agents_own_call_and_the_csrf_token() {
     .await;
     assert_eq!((status, body["error"].as_str()), (409, Some("not_in_call")));
 }
+
+#[tokio::test]
+async fn a_citizen_who_missed_the_approval_gets_a_fresh_code_on_coming_back() {
+    let app = spawn_app().await;
+    let mut call = app.call_with("ana", "12345678Z", "15/03/2031").await;
+    let resume = call.citizen_resume_token.clone();
+    call.take_every_still(&app).await;
+    // The citizen's connection drops just before the decision.
+    call.citizen
+        .send_raw(tokio_tungstenite::tungstenite::Message::Close(None))
+        .await
+        .expect("close");
+    // Wait until the server has seen the connection go.
+    let ticket = call.ticket.clone();
+    for _ in 0..200 {
+        if !app.state().signaling.hub.has_citizen(&ticket) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(!app.state().signaling.hub.has_citizen(&ticket));
+    let (status, body) = call
+        .decide(
+            &app,
+            json!({ "decision": "approve", "checklist": FULL_CHECKLIST }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let registration = body["registration"].as_str().expect("registration");
+    let (first_hash, expires, _) = app
+        .store
+        .activation_code_for(registration)
+        .await
+        .expect("read")
+        .expect("stored");
+    let mut back = app.citizen().await;
+    back.send(json!({ "type": "resume", "resume_token": resume }))
+        .await;
+    let approved = back.until("approved").await;
+    let code = approved["activation_code"].as_str().expect("a code");
+    let (hash, same_expiry, _) = app
+        .store
+        .activation_code_for(registration)
+        .await
+        .expect("read")
+        .expect("stored");
+    assert_ne!(
+        hash, first_hash,
+        "a new code replaced the one never received"
+    );
+    assert_eq!(
+        hash,
+        agent_console::activation::ActivationCode::parse(code)
+            .expect("parses")
+            .hash()
+    );
+    assert_eq!(same_expiry, expires);
+    let events = app
+        .store
+        .audit_for_subject(&call.ticket)
+        .await
+        .expect("audit");
+    assert!(
+        events
+            .iter()
+            .any(|e| e.action == "activation_code.reissued")
+    );
+}

@@ -13,6 +13,8 @@ use crate::ws_helpers::Ws;
 /// its CSRF token and the ticket.
 pub struct Call<'a> {
     pub citizen: Ws,
+    /// The citizen's resume token.
+    pub citizen_resume_token: String,
     pub agent: Ws,
     pub browser: Browser<'a>,
     pub csrf: String,
@@ -27,7 +29,11 @@ impl TestApp {
         citizen
             .send(serde_json::json!({ "type": "join", "application": token, "consent": true }))
             .await;
-        citizen.until("queued").await;
+        let queued = citizen.until("queued").await;
+        let citizen_resume_token = queued["resume_token"]
+            .as_str()
+            .expect("resume token")
+            .to_owned();
         if self
             .store
             .find_staff_by_name(name)
@@ -59,6 +65,7 @@ impl TestApp {
         let ticket = details["ticket"].as_str().expect("ticket").to_owned();
         Call {
             citizen,
+            citizen_resume_token,
             agent,
             browser,
             csrf,

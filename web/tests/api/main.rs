@@ -1,7 +1,10 @@
 //! The HTTP surface against `web::run` on a real port, each test with its own database.
 
+mod account_helpers;
+mod activation;
 mod applications;
 mod citizen_consent;
+mod citizen_login;
 mod citizen_pages;
 mod console_decisions;
 mod console_helpers;
@@ -15,6 +18,7 @@ mod landing;
 mod media;
 mod media_helpers;
 mod metrics_endpoint;
+mod receipt;
 mod staff_helpers;
 mod staff_roles;
 mod staff_signin;

@@ -1,0 +1,172 @@
+//! What the activation, sign-in and receipt pages say, in Spanish and English: one sentence
+//! per error, shown next to its field and in the summary at the top of the page.
+
+use agent_console::activation::CodeError;
+
+use super::password::PasswordError;
+use crate::i18n::Lang;
+use crate::identity::IdNumberError;
+
+/// An error on a form: the field it belongs to (its element id) and what to say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// The field's element id, for the summary's link.
+    pub field: &'static str,
+    /// The sentence.
+    pub message: String,
+}
+
+/// The errors of one form submission, in the order the fields appear.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FormErrors(pub Vec<FieldError>);
+
+impl FormErrors {
+    /// Adds an error for `field`.
+    pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
+        self.0.push(FieldError {
+            field,
+            message: message.into(),
+        });
+    }
+
+    /// The error for `field`, if any.
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.message.as_str())
+    }
+
+    /// Every error, in order.
+    pub fn all(&self) -> &[FieldError] {
+        &self.0
+    }
+
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// Why the ID number was refused.
+pub fn id_number(lang: Lang, e: IdNumberError) -> &'static str {
+    match e {
+        IdNumberError::Empty => lang.pick("Escriba su número de DNI o NIE.", "Enter your DNI or NIE number."),
+        IdNumberError::Format => lang.pick(
+            "El número no tiene el formato de un DNI (8 cifras y una letra) ni de un NIE (X, Y o Z, 7 cifras y una letra).",
+            "The number is not shaped like a DNI (8 digits and a letter) or a NIE (X, Y or Z, 7 digits and a letter).",
+        ),
+        IdNumberError::CheckLetter => lang.pick(
+            "La letra no corresponde al número. Compruebe que lo ha escrito bien.",
+            "The letter does not match the number. Check that you typed it correctly.",
+        ),
+    }
+}
+
+/// Why the activation code was refused, before any lookup.
+pub fn code(lang: Lang, typed: &str, e: CodeError) -> &'static str {
+    if typed.trim().is_empty() {
+        return lang.pick(
+            "Escriba el código de activación.",
+            "Enter the activation code.",
+        );
+    }
+    match e {
+        CodeError::Character => lang.pick(
+            "El código solo lleva letras de la A a la Z (sin I ni O) y cifras del 2 al 9.",
+            "The code has only the letters A to Z (no I or O) and the digits 2 to 9.",
+        ),
+        CodeError::Length | CodeError::Random => lang.pick(
+            "El código tiene 16 letras y cifras, por ejemplo ABCD-EFGH-JKLM-NPQR.",
+            "The code has 16 letters and digits, for example ABCD-EFGH-JKLM-NPQR.",
+        ),
+    }
+}
+
+/// Why the new password was refused.
+pub fn password(lang: Lang, e: PasswordError) -> &'static str {
+    match e {
+        PasswordError::TooShort => lang.pick(
+            "La contraseña debe tener al menos 8 caracteres.",
+            "The password must have at least 8 characters.",
+        ),
+        PasswordError::TooSimple => lang.pick(
+            "Con menos de 16 caracteres, la contraseña debe mezclar 3 de estos 4 tipos: mayúsculas, minúsculas, cifras y símbolos.",
+            "With fewer than 16 characters, the password must mix 3 of these 4 kinds: upper case, lower case, digits and symbols.",
+        ),
+        PasswordError::TooLong => lang.pick(
+            "La contraseña es demasiado larga: como máximo 256 bytes (unos 250 caracteres).",
+            "The password is too long: at most 256 bytes (about 250 characters).",
+        ),
+        PasswordError::ContainsIdNumber => lang.pick(
+            "La contraseña no puede contener su número de DNI o NIE.",
+            "The password must not contain your DNI or NIE number.",
+        ),
+        PasswordError::ContainsName => lang.pick(
+            "La contraseña no puede contener su nombre ni sus apellidos.",
+            "The password must not contain your name or surnames.",
+        ),
+    }
+}
+
+/// No password typed.
+pub fn password_missing(lang: Lang) -> &'static str {
+    lang.pick("Escriba la contraseña.", "Enter the password.")
+}
+
+/// The two new passwords differ.
+pub fn passwords_differ(lang: Lang) -> &'static str {
+    lang.pick(
+        "Las dos contraseñas no coinciden. Escríbalas de nuevo.",
+        "The two passwords do not match. Type them again.",
+    )
+}
+
+/// An unknown ID number or a wrong code: deliberately the same sentence.
+pub fn wrong_code(lang: Lang) -> &'static str {
+    lang.pick(
+        "El DNI/NIE o el código de activación no son correctos. Compruébelos en la pantalla del final de la videollamada.",
+        "The DNI/NIE or the activation code is not correct. Check them on the screen shown at the end of the video call.",
+    )
+}
+
+/// An unknown ID number, no password yet, or a wrong password: the same sentence.
+pub fn wrong_password(lang: Lang) -> &'static str {
+    lang.pick(
+        "El DNI/NIE o la contraseña no son correctos.",
+        "The DNI/NIE or the password is not correct.",
+    )
+}
+
+/// The code matched but has been used.
+pub fn code_used(lang: Lang) -> &'static str {
+    lang.pick(
+        "Este código de activación ya se ha utilizado. Si ya activó su Cl@ve Permanente, entre con su contraseña en /login.",
+        "This activation code has already been used. If you have already activated your Permanent Cl@ve, sign in with your password at /login.",
+    )
+}
+
+/// The code matched but has expired.
+pub fn code_expired(lang: Lang, on: &str) -> String {
+    match lang {
+        Lang::Es => format!(
+            "Este código de activación caducó el {on}. Para obtener uno nuevo, regístrese de nuevo por videollamada."
+        ),
+        Lang::En => format!(
+            "This activation code expired on {on}. To get a new one, register again by video call."
+        ),
+    }
+}
+
+/// The anonymous form's CSRF token did not match.
+pub fn form_expired(lang: Lang) -> &'static str {
+    lang.pick(
+        "El formulario ha caducado. Vuelva a escribir las contraseñas y envíelo de nuevo.",
+        "The form has expired. Type the passwords again and send it again.",
+    )
+}
+
+/// The form could not be read at all.
+pub fn bad_form(lang: Lang) -> &'static str {
+    lang.pick("Formulario no válido.", "Invalid form.")
+}

@@ -1,0 +1,308 @@
+//! `GET /activate` and `POST /activate`: Permanent Cl@ve activation. The citizen gives the ID
+//! number, the activation code and a new password (twice); a right, unused, unexpired code
+//! is used up and the password stored as an argon2id hash. An unknown ID number and a wrong
+//! code get the same answer and count toward the limits; an expired or used code is said so
+//! plainly, once the code itself has matched. The form is anonymous, so it carries a
+//! double-submit CSRF token (a cookie and a hidden field that must agree).
+
+use agent_console::activation::ActivationCode;
+use agent_console::auth::{cookie, csrf_ok, set_cookie};
+use askama::Template;
+use axum::extract::State;
+use axum::extract::rejection::FormRejection;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::{Form, Router};
+use serde::Deserialize;
+use store::{Activation, AttemptKind, NewActivation, NewAuditEvent, secrets};
+
+use crate::Error;
+use crate::citizen::messages::{self, FormErrors};
+use crate::citizen::password::CitizenPassword;
+use crate::citizen::{
+    ATTEMPTS, Gate, gate, locked_message, mask_id_number, match_code, record_failure, wait_message,
+};
+use crate::client_addr::ClientAddr;
+use crate::i18n::Lang;
+use crate::identity::DniNie;
+use crate::state::AppState;
+
+/// The cookie half of the activation form's CSRF token.
+const CSRF_COOKIE: &str = "videoreg_activate_csrf";
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/activate", get(page).post(submit))
+}
+
+#[derive(Template)]
+#[template(path = "account_activate.html")]
+struct ActivatePage {
+    lang: Lang,
+    always_open: bool,
+    csrf: String,
+    id_number: String,
+    code: String,
+    /// A sentence about the whole form (wrong pair, used or expired code, limits).
+    alert: Option<String>,
+    errors: FormErrors,
+}
+
+#[derive(Template)]
+#[template(path = "account_activated.html")]
+struct ActivatedPage {
+    lang: Lang,
+    always_open: bool,
+    masked_id: String,
+}
+
+/// What was typed, kept when the form is shown again (never the passwords).
+#[derive(Default)]
+struct Typed {
+    id_number: String,
+    code: String,
+}
+
+/// The form with a fresh CSRF token, its cookie, and `status`.
+fn render(
+    state: &AppState,
+    lang: Lang,
+    status: StatusCode,
+    typed: Typed,
+    alert: Option<String>,
+    errors: FormErrors,
+) -> Result<Response, Error> {
+    let (csrf, _) = secrets::new_token()?;
+    let page = ActivatePage {
+        lang,
+        always_open: state.calendar.is_always_open(),
+        csrf: csrf.clone(),
+        id_number: typed.id_number,
+        code: typed.code,
+        alert,
+        errors,
+    };
+    let secure = state.console.policy.secure_cookies;
+    let cookie = set_cookie(CSRF_COOKIE, &csrf, 3600, secure);
+    Ok((status, [(header::SET_COOKIE, cookie)], Html(page.render()?)).into_response())
+}
+
+async fn page(State(state): State<AppState>, lang: Lang) -> Result<Response, Error> {
+    render(
+        &state,
+        lang,
+        StatusCode::OK,
+        Typed::default(),
+        None,
+        FormErrors::default(),
+    )
+}
+
+#[derive(Deserialize)]
+struct ActivateForm {
+    #[serde(default)]
+    id_number: String,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    repeat: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn submit(
+    State(state): State<AppState>,
+    lang: Lang,
+    ClientAddr(addr): ClientAddr,
+    headers: HeaderMap,
+    form: Result<Form<ActivateForm>, FormRejection>,
+) -> Result<Response, Error> {
+    let Ok(Form(form)) = form else {
+        let alert = Some(messages::bad_form(lang).to_owned());
+        return render(
+            &state,
+            lang,
+            StatusCode::BAD_REQUEST,
+            Typed::default(),
+            alert,
+            FormErrors::default(),
+        );
+    };
+    let typed = Typed {
+        id_number: form.id_number.chars().take(32).collect(),
+        code: form.code.chars().take(32).collect(),
+    };
+    let fail = |status, typed, alert: String| {
+        render(
+            &state,
+            lang,
+            status,
+            typed,
+            Some(alert),
+            FormErrors::default(),
+        )
+    };
+    if !csrf_ok(cookie(&headers, CSRF_COOKIE).unwrap_or(""), &form.csrf) {
+        return fail(
+            StatusCode::FORBIDDEN,
+            typed,
+            messages::form_expired(lang).to_owned(),
+        );
+    }
+
+    // Every field's own checks first, so that all their errors show at once.
+    let mut errors = FormErrors::default();
+    let id = DniNie::parse(&form.id_number)
+        .map_err(|e| errors.add("id_number", messages::id_number(lang, e)))
+        .ok();
+    let code = ActivationCode::parse(&form.code)
+        .map_err(|e| errors.add("code", messages::code(lang, &form.code, e)))
+        .ok();
+    if form.password.is_empty() {
+        errors.add("password", messages::password_missing(lang));
+    } else if let Err(e) =
+        CitizenPassword::parse(&form.password, id.as_ref().map_or("", DniNie::as_str), "")
+    {
+        errors.add("password", messages::password(lang, e));
+    } else if form.password != form.repeat {
+        errors.add("repeat", messages::passwords_differ(lang));
+    }
+    let (Some(id), Some(code), true) = (id, code, errors.is_empty()) else {
+        return render(
+            &state,
+            lang,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            typed,
+            None,
+            errors,
+        );
+    };
+
+    let now = state.clock.now();
+    match gate(&state.store, &ATTEMPTS, &id, &addr, now).await? {
+        Gate::Open => {}
+        Gate::Wait(until) => {
+            let mut response = fail(
+                StatusCode::TOO_MANY_REQUESTS,
+                typed,
+                wait_message(lang, now, until),
+            )?;
+            let secs = (until - now).num_seconds().max(1);
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, secs.into());
+            return Ok(response);
+        }
+        Gate::Locked => {
+            return fail(
+                StatusCode::FORBIDDEN,
+                typed,
+                locked_message(lang).to_owned(),
+            );
+        }
+    }
+
+    let code_hash = code.hash();
+    let Some(matched) = match_code(&state.store, &id, &code_hash).await? else {
+        record_failure(&state.store, &id, &addr, AttemptKind::Activation, now).await?;
+        return fail(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            typed,
+            messages::wrong_code(lang).to_owned(),
+        );
+    };
+    if matched.code.used_at.is_some() {
+        return fail(
+            StatusCode::CONFLICT,
+            typed,
+            messages::code_used(lang).to_owned(),
+        );
+    }
+    if matched.code.expires_at <= now {
+        let on = crate::citizen::receipt::madrid_time(lang, matched.code.expires_at);
+        return fail(StatusCode::GONE, typed, messages::code_expired(lang, &on));
+    }
+
+    // The code is right: now the name can be checked against the password.
+    let names = state
+        .store
+        .find_identity(id.as_str())
+        .await?
+        .map(|r| r.full_name)
+        .unwrap_or_default();
+    let password = match CitizenPassword::parse(&form.password, id.as_str(), &names) {
+        Ok(p) => p,
+        Err(e) => {
+            errors.add("password", messages::password(lang, e));
+            return render(
+                &state,
+                lang,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                typed,
+                None,
+                errors,
+            );
+        }
+    };
+    let password_hash = tokio::task::spawn_blocking(move || password.hash())
+        .await
+        .map_err(|e| Error::PasswordHash(e.to_string()))?
+        .map_err(|e| Error::PasswordHash(e.to_string()))?;
+
+    let masked = mask_id_number(&id);
+    let detail =
+        serde_json::json!({ "client_addr": addr, "registration": matched.registration.id })
+            .to_string();
+    let activated = state
+        .store
+        .activate(
+            &NewActivation {
+                id_number: id.as_str(),
+                code_hash: &code_hash,
+                password_hash: &password_hash,
+                client_addr: &addr,
+                at: now,
+            },
+            &NewAuditEvent {
+                at: now,
+                actor: "citizen",
+                action: "citizen.activated",
+                subject: &masked,
+                detail: &detail,
+            },
+        )
+        .await?;
+    match activated {
+        Activation::Activated => {
+            let page = ActivatedPage {
+                lang,
+                always_open: state.calendar.is_always_open(),
+                masked_id: masked,
+            };
+            let clear = set_cookie(CSRF_COOKIE, "", 0, state.console.policy.secure_cookies);
+            Ok((
+                StatusCode::OK,
+                [(header::SET_COOKIE, clear)],
+                Html(page.render()?),
+            )
+                .into_response())
+        }
+        // Another request used the code between the check above and this transaction.
+        Activation::AlreadyUsed => fail(
+            StatusCode::CONFLICT,
+            typed,
+            messages::code_used(lang).to_owned(),
+        ),
+        Activation::Expired => {
+            let on = crate::citizen::receipt::madrid_time(lang, matched.code.expires_at);
+            fail(StatusCode::GONE, typed, messages::code_expired(lang, &on))
+        }
+        Activation::WrongCode | Activation::NoRegistration => fail(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            typed,
+            messages::wrong_code(lang).to_owned(),
+        ),
+    }
+}

@@ -1,0 +1,220 @@
+//! `GET /login` and `POST /login`: a citizen signs in with the ID number and the Permanent
+//! Cl@ve password and sees the registration, which proves the password works. No session is
+//! made (nothing after this page needs one), so the form needs no CSRF token. An unknown ID
+//! number, an ID without a password yet, and a wrong password take the same path (one
+//! argon2id verification, against a dummy hash when there is no credential) and get the same
+//! answer; failures count toward the limits activation uses.
+
+use std::sync::LazyLock;
+
+use askama::Template;
+use axum::extract::State;
+use axum::extract::rejection::FormRejection;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::{Form, Router};
+use serde::Deserialize;
+use store::{AttemptKind, NewAuditEvent};
+
+use crate::Error;
+use crate::citizen::messages::{self, FormErrors};
+use crate::citizen::password::{CitizenPassword, verify};
+use crate::citizen::receipt::{grouped_reference, madrid_time};
+use crate::citizen::{
+    ATTEMPTS, Gate, gate, locked_message, mask_id_number, record_failure, wait_message,
+};
+use crate::client_addr::ClientAddr;
+use crate::i18n::Lang;
+use crate::identity::DniNie;
+use crate::state::AppState;
+
+/// Verified against when the ID number has no credential, so that the work is the same.
+static DUMMY_HASH: LazyLock<Option<String>> = LazyLock::new(|| {
+    CitizenPassword::parse("Dummy-password-0", "", "")
+        .ok()
+        .and_then(|p| p.hash().ok())
+});
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/login", get(page).post(submit))
+}
+
+#[derive(Template)]
+#[template(path = "account_login.html")]
+struct LoginPage {
+    lang: Lang,
+    always_open: bool,
+    id_number: String,
+    alert: Option<String>,
+    errors: FormErrors,
+}
+
+/// The registration a signed-in citizen sees.
+#[derive(Template)]
+#[template(path = "account_registration.html")]
+struct RegistrationPage {
+    lang: Lang,
+    always_open: bool,
+    full_name: String,
+    masked_id: String,
+    registered_at: Option<String>,
+    reference: Option<String>,
+}
+
+fn render(
+    state: &AppState,
+    lang: Lang,
+    status: StatusCode,
+    id_number: String,
+    alert: Option<String>,
+    errors: FormErrors,
+) -> Result<Response, Error> {
+    let page = LoginPage {
+        lang,
+        always_open: state.calendar.is_always_open(),
+        id_number,
+        alert,
+        errors,
+    };
+    Ok((status, Html(page.render()?)).into_response())
+}
+
+async fn page(State(state): State<AppState>, lang: Lang) -> Result<Response, Error> {
+    render(
+        &state,
+        lang,
+        StatusCode::OK,
+        String::new(),
+        None,
+        FormErrors::default(),
+    )
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    #[serde(default)]
+    id_number: String,
+    #[serde(default)]
+    password: String,
+}
+
+async fn submit(
+    State(state): State<AppState>,
+    lang: Lang,
+    ClientAddr(addr): ClientAddr,
+    form: Result<Form<LoginForm>, FormRejection>,
+) -> Result<Response, Error> {
+    let Ok(Form(form)) = form else {
+        let alert = Some(messages::bad_form(lang).to_owned());
+        return render(
+            &state,
+            lang,
+            StatusCode::BAD_REQUEST,
+            String::new(),
+            alert,
+            FormErrors::default(),
+        );
+    };
+    let typed: String = form.id_number.chars().take(32).collect();
+    let mut errors = FormErrors::default();
+    let id = DniNie::parse(&form.id_number)
+        .map_err(|e| errors.add("id_number", messages::id_number(lang, e)))
+        .ok();
+    if form.password.is_empty() {
+        errors.add("password", messages::password_missing(lang));
+    }
+    let (Some(id), true) = (id, errors.is_empty()) else {
+        return render(
+            &state,
+            lang,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            typed,
+            None,
+            errors,
+        );
+    };
+
+    let now = state.clock.now();
+    match gate(&state.store, &ATTEMPTS, &id, &addr, now).await? {
+        Gate::Open => {}
+        Gate::Wait(until) => {
+            let alert = Some(wait_message(lang, now, until));
+            let mut response = render(
+                &state,
+                lang,
+                StatusCode::TOO_MANY_REQUESTS,
+                typed,
+                alert,
+                errors,
+            )?;
+            let secs = (until - now).num_seconds().max(1);
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, secs.into());
+            return Ok(response);
+        }
+        Gate::Locked => {
+            let alert = Some(locked_message(lang).to_owned());
+            return render(&state, lang, StatusCode::FORBIDDEN, typed, alert, errors);
+        }
+    }
+
+    let credential = state.store.citizen_credential(id.as_str()).await?;
+    let known = credential.is_some();
+    let hash = credential
+        .map(|c| c.password_hash)
+        .or_else(|| DUMMY_HASH.clone())
+        .unwrap_or_default();
+    let password = form.password;
+    let matches = tokio::task::spawn_blocking(move || verify(&password, &hash))
+        .await
+        .map_err(|e| Error::PasswordHash(e.to_string()))?;
+    if !(known && matches) {
+        record_failure(&state.store, &id, &addr, AttemptKind::Login, now).await?;
+        let alert = Some(messages::wrong_password(lang).to_owned());
+        return render(
+            &state,
+            lang,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            typed,
+            alert,
+            errors,
+        );
+    }
+
+    let masked = mask_id_number(&id);
+    state
+        .store
+        .append_audit(&NewAuditEvent {
+            at: now,
+            actor: "citizen",
+            action: "citizen.signed_in",
+            subject: &masked,
+            detail: &serde_json::json!({ "client_addr": addr }).to_string(),
+        })
+        .await?;
+    let registration = state.store.citizen_registration(id.as_str()).await?;
+    let full_name = state
+        .store
+        .find_identity(id.as_str())
+        .await?
+        .map(|r| r.full_name)
+        .unwrap_or_default();
+    let page = RegistrationPage {
+        lang,
+        always_open: state.calendar.is_always_open(),
+        full_name,
+        masked_id: masked,
+        registered_at: registration
+            .as_ref()
+            .map(|r| madrid_time(lang, r.created_at)),
+        reference: registration.as_ref().map(|r| grouped_reference(&r.id)),
+    };
+    Ok((
+        StatusCode::OK,
+        [(header::CACHE_CONTROL, "no-store")],
+        Html(page.render()?),
+    )
+        .into_response())
+}

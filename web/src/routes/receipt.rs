@@ -1,0 +1,229 @@
+//! `GET /receipt` and `POST /receipt`: the registration receipt as a PDF. The activation code
+//! is the citizen's proof, so no other token is needed: the ID number and the code must
+//! match the stored code (compared in constant time), which may be unexpired or already
+//! used for activation (a receipt may be wanted later). Wrong pairs count toward the limits
+//! activation uses. The result page posts here directly; `GET` shows the same form for a
+//! citizen who comes back later, and errors are shown on it.
+
+use agent_console::activation::ActivationCode;
+use askama::Template;
+use axum::extract::State;
+use axum::extract::rejection::FormRejection;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::{Form, Router};
+use serde::Deserialize;
+use store::{AttemptKind, NewAuditEvent};
+
+use crate::Error;
+use crate::citizen::messages::{self, FormErrors};
+use crate::citizen::receipt::{ReceiptData, madrid_time, render_receipt};
+use crate::citizen::{
+    ATTEMPTS, Gate, gate, locked_message, mask_id_number, match_code, record_failure, wait_message,
+};
+use crate::client_addr::ClientAddr;
+use crate::i18n::Lang;
+use crate::identity::DniNie;
+use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/receipt", get(page).post(download))
+}
+
+#[derive(Template)]
+#[template(path = "account_receipt.html")]
+struct ReceiptPage {
+    lang: Lang,
+    always_open: bool,
+    id_number: String,
+    include_code: bool,
+    alert: Option<String>,
+    errors: FormErrors,
+}
+
+fn render(
+    state: &AppState,
+    lang: Lang,
+    status: StatusCode,
+    id_number: String,
+    include_code: bool,
+    alert: Option<String>,
+    errors: FormErrors,
+) -> Result<Response, Error> {
+    let page = ReceiptPage {
+        lang,
+        always_open: state.calendar.is_always_open(),
+        id_number,
+        include_code,
+        alert,
+        errors,
+    };
+    Ok((status, Html(page.render()?)).into_response())
+}
+
+async fn page(State(state): State<AppState>, lang: Lang) -> Result<Response, Error> {
+    render(
+        &state,
+        lang,
+        StatusCode::OK,
+        String::new(),
+        false,
+        None,
+        FormErrors::default(),
+    )
+}
+
+#[derive(Deserialize)]
+struct ReceiptForm {
+    #[serde(default)]
+    id_number: String,
+    #[serde(default)]
+    code: String,
+    /// A checkbox: present (any value) when ticked.
+    #[serde(default)]
+    include_code: Option<String>,
+    /// The receipt's language, when the page that posts says it; else the visitor's.
+    #[serde(default)]
+    lang: Option<String>,
+}
+
+async fn download(
+    State(state): State<AppState>,
+    visitor_lang: Lang,
+    ClientAddr(addr): ClientAddr,
+    form: Result<Form<ReceiptForm>, FormRejection>,
+) -> Result<Response, Error> {
+    let Ok(Form(form)) = form else {
+        let alert = Some(messages::bad_form(visitor_lang).to_owned());
+        return render(
+            &state,
+            visitor_lang,
+            StatusCode::BAD_REQUEST,
+            String::new(),
+            false,
+            alert,
+            FormErrors::default(),
+        );
+    };
+    let lang = match form.lang.as_deref() {
+        Some("es") => Lang::Es,
+        Some("en") => Lang::En,
+        _ => visitor_lang,
+    };
+    let include_code = form.include_code.is_some();
+    let typed: String = form.id_number.chars().take(32).collect();
+    let fail = |status, alert: Option<String>, errors| {
+        render(
+            &state,
+            lang,
+            status,
+            typed.clone(),
+            include_code,
+            alert,
+            errors,
+        )
+    };
+
+    let mut errors = FormErrors::default();
+    let id = DniNie::parse(&form.id_number)
+        .map_err(|e| errors.add("id_number", messages::id_number(lang, e)))
+        .ok();
+    let code = ActivationCode::parse(&form.code)
+        .map_err(|e| errors.add("code", messages::code(lang, &form.code, e)))
+        .ok();
+    let (Some(id), Some(code)) = (id, code) else {
+        return fail(StatusCode::UNPROCESSABLE_ENTITY, None, errors);
+    };
+
+    let now = state.clock.now();
+    match gate(&state.store, &ATTEMPTS, &id, &addr, now).await? {
+        Gate::Open => {}
+        Gate::Wait(until) => {
+            let mut response = fail(
+                StatusCode::TOO_MANY_REQUESTS,
+                Some(wait_message(lang, now, until)),
+                errors,
+            )?;
+            let secs = (until - now).num_seconds().max(1);
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, secs.into());
+            return Ok(response);
+        }
+        Gate::Locked => {
+            return fail(
+                StatusCode::FORBIDDEN,
+                Some(locked_message(lang).to_owned()),
+                errors,
+            );
+        }
+    }
+
+    let Some(matched) = match_code(&state.store, &id, &code.hash()).await? else {
+        record_failure(&state.store, &id, &addr, AttemptKind::Receipt, now).await?;
+        return fail(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(messages::wrong_code(lang).to_owned()),
+            errors,
+        );
+    };
+    if matched.code.used_at.is_none() && matched.code.expires_at <= now {
+        let on = madrid_time(lang, matched.code.expires_at);
+        return fail(
+            StatusCode::GONE,
+            Some(messages::code_expired(lang, &on)),
+            errors,
+        );
+    }
+
+    let full_name = state
+        .store
+        .find_identity(id.as_str())
+        .await?
+        .map(|r| r.full_name)
+        .unwrap_or_default();
+    let reference = matched.registration.id.clone();
+    let data = ReceiptData {
+        full_name,
+        masked_id: mask_id_number(&id),
+        reference: reference.clone(),
+        registered_at: matched.registration.created_at,
+        code_expires_at: matched.code.expires_at,
+        code_used_at: matched.code.used_at,
+        code: include_code.then(|| code.to_string()),
+        issued_at: now,
+    };
+    let pdf = tokio::task::spawn_blocking(move || render_receipt(&data, lang))
+        .await
+        .map_err(|e| Error::PasswordHash(format!("receipt task: {e}")))??;
+    state
+        .store
+        .append_audit(&NewAuditEvent {
+            at: now,
+            actor: "citizen",
+            action: "citizen.receipt",
+            subject: &reference,
+            detail: &serde_json::json!({ "client_addr": addr, "with_code": include_code })
+                .to_string(),
+        })
+        .await?;
+
+    // The reference is hex from our own generator; anything else is left out of the name.
+    let safe: String = reference
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect();
+    let disposition = format!("attachment; filename=\"clave-registro-{safe}.pdf\"");
+    let mut response = pdf.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/pdf"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(response)
+}
