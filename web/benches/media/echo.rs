@@ -15,8 +15,8 @@ use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::Message;
 use webrtc::peer_connection::{RTCIceCandidateInit, RTCPeerConnectionState, RTCSessionDescription};
 
-use super::proc_stats::{cpu_seconds, rss_kib};
-use super::{Peer, Sink, pct, peer, receive, send};
+use super::peers::{Peer, Sink, pct, peer, receive, send_all};
+use super::proc_stats::{cpu_seconds, cpu_wait_us, rss_kib, sched};
 
 const SECONDS: u64 = 10;
 
@@ -156,6 +156,8 @@ pub struct Measured {
     pub p50_ms: f64,
     pub p99_ms: f64,
     pub received_pps: f64,
+    /// Mean wait for a CPU of the server's threads, µs.
+    pub cpu_wait_us: f64,
 }
 
 /// N echo tests at once through `target` (server process `pid`), the clients' sockets on
@@ -177,17 +179,16 @@ pub async fn run(n: usize, pid: u32, target: &Target<'_>, peer_ip: &str) -> Meas
         peers.push(p);
     }
     let (stop_tx, stop_rx) = watch::channel(false);
-    let senders: Vec<_> = peers
-        .iter()
-        .map(|p| send(p, base, stop_rx.clone()))
-        .collect();
+    let senders = send_all(&peers, base, &stop_rx);
     tokio::time::sleep(Duration::from_secs(1)).await;
     sink.latencies.lock().expect("lock").clear();
     let before = sink.packets.load(std::sync::atomic::Ordering::Relaxed);
+    let sched0 = sched(pid);
     let (cpu0, t0) = (cpu_seconds(Some(pid)), Instant::now());
     tokio::time::sleep(Duration::from_secs(SECONDS)).await;
     let (cpu1, elapsed) = (cpu_seconds(Some(pid)), t0.elapsed().as_secs_f64());
     let rss1 = rss_kib(pid);
+    let cpu_wait = cpu_wait_us(sched0, sched(pid));
     let received = sink.packets.load(std::sync::atomic::Ordering::Relaxed) - before;
     let _ = stop_tx.send(true);
     for s in senders {
@@ -212,6 +213,7 @@ pub async fn run(n: usize, pid: u32, target: &Target<'_>, peer_ip: &str) -> Meas
         p50_ms: pct(&mut lat, 0.5),
         p99_ms: pct(&mut lat, 0.99),
         received_pps: received as f64 / elapsed,
+        cpu_wait_us: cpu_wait,
     }
 }
 

@@ -17,8 +17,8 @@ use serde_json::{Value, json};
 use tokio::process::{Child, Command};
 use webrtc::peer_connection::{RTCPeerConnectionState, RTCSessionDescription};
 
-use super::Peer;
 use super::echo::{Target, run, start_videoreg};
+use super::peers::Peer;
 
 const NETNS: &str = "videoreg-bench";
 const HOST_IF: &str = "vrb0";
@@ -279,9 +279,9 @@ pub async fn compare(ns: &[usize]) {
     let (videoreg, ws_url) = start_videoreg(&dir, Some(NETNS), NS_IP).await;
     let vpid = videoreg.id().expect("videoreg pid");
     println!(
-        "| tests | server | packets echoed/s | CPU per test (cores) | memory per test | round trip p50 / p99 | machine load |"
+        "| tests | server | packets echoed/s | CPU per test (cores) | memory per test | round trip p50 / p99 | server's wait for a CPU | machine load |"
     );
-    println!("|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|");
     for &n in ns {
         for (name, pid, target) in [
             ("videoreg", vpid, Target::Videoreg(&ws_url)),
@@ -290,8 +290,13 @@ pub async fn compare(ns: &[usize]) {
             let load = super::proc_stats::load_average();
             let m = run(n, pid, &target, HOST_IP).await;
             println!(
-                "| {n} | {name} | {:.0} | {:.4} | {:.0} KiB | {:.2} / {:.2} ms | {load:.1} |",
-                m.received_pps, m.cpu_per_test, m.rss_per_test_kib, m.p50_ms, m.p99_ms
+                "| {n} | {name} | {:.0} | {:.4} | {:.0} KiB | {:.2} / {:.2} ms | {:.0} µs | {load:.1} |",
+                m.received_pps,
+                m.cpu_per_test,
+                m.rss_per_test_kib,
+                m.p50_ms,
+                m.p99_ms,
+                m.cpu_wait_us
             );
             // Let the server tear the tests down before the next run.
             tokio::time::sleep(Duration::from_secs(2)).await;
