@@ -272,6 +272,12 @@ pub async fn compare(ns: &[usize]) {
             .is_ok(),
         "`janus` is not installed (Debian: apt-get install janus)"
     );
+    let echotest = std::path::Path::new(JANUS_LIBS).join("plugins/libjanus_echotest.so");
+    assert!(
+        echotest.exists(),
+        "Janus's EchoTest plugin is not at {} (the Debian package's place)",
+        echotest.display()
+    );
     let dir = std::env::temp_dir().join(format!("videoreg-janus-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("scratch");
     let netns = Netns::create();
