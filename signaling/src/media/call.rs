@@ -166,7 +166,10 @@ impl MediaCall {
                     counters.clone(),
                 ));
             }
-            let types = to.payload_types.subscribe();
+            let mut types = to.payload_types.subscribe();
+            // The negotiated payload type, re-read only when a (re)negotiation changes it.
+            let mut payload_type = None;
+            types.mark_changed();
             while let Some(event) = track.poll().await {
                 let TrackRemoteEvent::OnRtpPacket(mut packet) = event else {
                     continue;
@@ -175,16 +178,21 @@ impl MediaCall {
                 counters
                     .bytes
                     .fetch_add(packet.payload.len() as u64, Ordering::Relaxed);
-                let Some((video_pt, audio_pt)) = *types.borrow() else {
+                if types.has_changed().unwrap_or(false) {
+                    payload_type = types.borrow_and_update().map(|(video, audio)| {
+                        if kind == RtpCodecKind::Video {
+                            video
+                        } else {
+                            audio
+                        }
+                    });
+                }
+                let Some(pt) = payload_type else {
                     counters.dropped.fetch_add(1, Ordering::Relaxed);
                     continue;
                 };
                 packet.header.ssrc = ssrc;
-                packet.header.payload_type = if kind == RtpCodecKind::Video {
-                    video_pt
-                } else {
-                    audio_pt
-                };
+                packet.header.payload_type = pt;
                 // Extension ids are per connection; the other leg may not know these.
                 packet.header.extension = false;
                 packet.header.extensions.clear();

@@ -33,3 +33,45 @@ pub fn rss_kib(pid: u32) -> u64 {
         .and_then(|v| v.parse().ok())
         .unwrap_or(0)
 }
+
+/// The machine's one-minute load average (other work on the shared cores skews latency).
+#[allow(dead_code, reason = "not every benchmark prints it")]
+pub fn load_average() -> f64 {
+    std::fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .split_whitespace()
+        .next()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(f64::NAN)
+}
+
+/// Scheduler figures summed over `pid`'s threads, from `/proc/<pid>/task/*/schedstat`:
+/// (seconds on a CPU, seconds runnable but waiting for a CPU, times scheduled in).
+#[allow(dead_code, reason = "not every benchmark prints it")]
+pub fn sched(pid: u32) -> (f64, f64, u64) {
+    let mut total = (0.0, 0.0, 0);
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return total;
+    };
+    for task in tasks.flatten() {
+        let text = std::fs::read_to_string(task.path().join("schedstat")).unwrap_or_default();
+        let v: Vec<u64> = text
+            .split_whitespace()
+            .filter_map(|f| f.parse().ok())
+            .collect();
+        if let [run, wait, slices] = v[..] {
+            total.0 += run as f64 / 1e9;
+            total.1 += wait as f64 / 1e9;
+            total.2 += slices;
+        }
+    }
+    total
+}
+
+/// The mean time `pid`'s threads waited for a CPU each time they became runnable, in µs,
+/// between two `sched` readings: how contended the shared cores were.
+#[allow(dead_code, reason = "not every benchmark prints it")]
+pub fn cpu_wait_us(before: (f64, f64, u64), after: (f64, f64, u64)) -> f64 {
+    let slices = after.2.saturating_sub(before.2).max(1);
+    (after.1 - before.1) * 1e6 / slices as f64
+}

@@ -1,10 +1,7 @@
 //! Test calls: N concurrent echo tests through videoreg's echo (the `videoreg` binary,
 //! `/ws/citizen`), webrtc-rs clients sending real-rate audio and video. The server runs as its
-//! own process, so its CPU and memory are read from `/proc/<pid>`.
-//!
-//! The side-by-side run against Janus's EchoTest is not here yet: libnice (under Janus)
-//! gathers no loopback candidates, and this machine's rules allow test traffic to loopback
-//! only, so Janus needs its own network namespace first.
+//! own process, so its CPU and memory are read from `/proc/<pid>`. The same runner drives
+//! Janus's EchoTest for the side-by-side run (`janus.rs`).
 
 use std::process::Stdio;
 use std::sync::Arc;
@@ -18,18 +15,35 @@ use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::Message;
 use webrtc::peer_connection::{RTCIceCandidateInit, RTCPeerConnectionState, RTCSessionDescription};
 
-use super::proc_stats::{cpu_seconds, rss_kib};
-use super::{Peer, Sink, pct, peer, receive, send};
+use super::peers::{Peer, Sink, pct, peer, receive, send_all};
+use super::proc_stats::{cpu_seconds, cpu_wait_us, rss_kib, sched};
 
 const SECONDS: u64 = 10;
 
-async fn start_videoreg(dir: &std::path::Path) -> (Child, String) {
+/// Starts `videoreg serve` bound to `ip`, inside network namespace `netns` if given; the
+/// process and its `/ws/citizen` URL.
+pub async fn start_videoreg(
+    dir: &std::path::Path,
+    netns: Option<&str>,
+    ip: &str,
+) -> (Child, String) {
     let db = format!("sqlite://{}", dir.join("echo-bench.db").display());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_videoreg"))
+    let videoreg = env!("CARGO_BIN_EXE_videoreg");
+    // `ip netns exec` execs the program, so the child's pid is videoreg's own.
+    let mut command = match netns {
+        Some(ns) => {
+            let mut c = Command::new("ip");
+            c.args(["netns", "exec", ns, videoreg]);
+            c
+        }
+        None => Command::new(videoreg),
+    };
+    let bind = format!("{ip}:0");
+    let mut child = command
         .args([
             "serve",
             "--bind",
-            "127.0.0.1:0",
+            &bind,
             "--media-ports",
             "44000-44999",
             "--database-url",
@@ -63,6 +77,20 @@ async fn start_videoreg(dir: &std::path::Path) -> (Child, String) {
 
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Which echo a run goes through.
+pub enum Target<'a> {
+    /// videoreg's `/ws/citizen` at this URL.
+    Videoreg(&'a str),
+    /// Janus's EchoTest plugin.
+    Janus(&'a super::janus::Janus),
+}
+
+/// What keeps one echo test open until the run ends.
+enum Held {
+    Socket(Box<Socket>),
+    JanusSession(u64),
+}
 
 /// One echo test through videoreg; the socket must stay open while it runs.
 async fn videoreg_echo(p: &mut Peer, url: &str) -> Socket {
@@ -121,39 +149,46 @@ async fn videoreg_echo(p: &mut Peer, url: &str) -> Socket {
     }
 }
 
-struct Measured {
-    cpu_per_test: f64,
-    rss_per_test_kib: f64,
-    p50_ms: f64,
-    p99_ms: f64,
-    received_pps: f64,
+/// One run's figures.
+pub struct Measured {
+    pub cpu_per_test: f64,
+    pub rss_per_test_kib: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub received_pps: f64,
+    /// Mean wait for a CPU of the server's threads, µs.
+    pub cpu_wait_us: f64,
 }
 
-async fn run(n: usize, pid: u32, target: &str) -> Measured {
+/// N echo tests at once through `target` (server process `pid`), the clients' sockets on
+/// `peer_ip`.
+pub async fn run(n: usize, pid: u32, target: &Target<'_>, peer_ip: &str) -> Measured {
     let base = Instant::now();
     let sink = Arc::new(Sink::default());
     let rss0 = rss_kib(pid);
     let mut peers = Vec::new();
-    let mut sockets = Vec::new();
+    let mut held = Vec::new();
     for i in 0..n {
-        let mut p = peer(0x0200_0000 + (i as u32) * 8).await;
-        sockets.push(videoreg_echo(&mut p, target).await);
+        let mut p = peer(0x0200_0000 + (i as u32) * 8, peer_ip).await;
+        held.push(match target {
+            Target::Videoreg(url) => Held::Socket(Box::new(videoreg_echo(&mut p, url).await)),
+            Target::Janus(j) => Held::JanusSession(j.echo(&mut p).await),
+        });
         let tracks = std::mem::replace(&mut p.tracks, tokio::sync::mpsc::unbounded_channel().1);
         receive(tracks, base, sink.clone());
         peers.push(p);
     }
     let (stop_tx, stop_rx) = watch::channel(false);
-    let senders: Vec<_> = peers
-        .iter()
-        .map(|p| send(p, base, stop_rx.clone()))
-        .collect();
+    let senders = send_all(&peers, base, &stop_rx);
     tokio::time::sleep(Duration::from_secs(1)).await;
     sink.latencies.lock().expect("lock").clear();
     let before = sink.packets.load(std::sync::atomic::Ordering::Relaxed);
+    let sched0 = sched(pid);
     let (cpu0, t0) = (cpu_seconds(Some(pid)), Instant::now());
     tokio::time::sleep(Duration::from_secs(SECONDS)).await;
     let (cpu1, elapsed) = (cpu_seconds(Some(pid)), t0.elapsed().as_secs_f64());
     let rss1 = rss_kib(pid);
+    let cpu_wait = cpu_wait_us(sched0, sched(pid));
     let received = sink.packets.load(std::sync::atomic::Ordering::Relaxed) - before;
     let _ = stop_tx.send(true);
     for s in senders {
@@ -163,13 +198,22 @@ async fn run(n: usize, pid: u32, target: &str) -> Measured {
     for p in &peers {
         let _ = p.pc.close().await;
     }
-    drop(sockets);
+    for h in held {
+        match (h, target) {
+            (Held::JanusSession(s), Target::Janus(j)) => j.destroy(s).await,
+            (Held::Socket(mut s), _) => {
+                let _ = SinkExt::close(&mut s).await;
+            }
+            (Held::JanusSession(_), _) => {}
+        }
+    }
     Measured {
         cpu_per_test: (cpu1 - cpu0) / elapsed / n as f64,
         rss_per_test_kib: rss1.saturating_sub(rss0) as f64 / n as f64,
         p50_ms: pct(&mut lat, 0.5),
         p99_ms: pct(&mut lat, 0.99),
         received_pps: received as f64 / elapsed,
+        cpu_wait_us: cpu_wait,
     }
 }
 
@@ -177,14 +221,14 @@ async fn run(n: usize, pid: u32, target: &str) -> Measured {
 pub async fn compare(ns: &[usize]) {
     let dir = std::env::temp_dir().join(format!("videoreg-echo-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("scratch");
-    let (videoreg, ws_url) = start_videoreg(&dir).await;
+    let (videoreg, ws_url) = start_videoreg(&dir, None, "127.0.0.1").await;
     let pid = videoreg.id().expect("pid");
     println!(
         "| tests | packets echoed/s | server CPU per test (cores) | server memory per test | echo round trip p50 / p99 |"
     );
     println!("|---|---|---|---|---|");
     for &n in ns {
-        let m = run(n, pid, &ws_url).await;
+        let m = run(n, pid, &Target::Videoreg(&ws_url), "127.0.0.1").await;
         println!(
             "| {n} | {:.0} | {:.4} | {:.0} KiB | {:.2} / {:.2} ms |",
             m.received_pps, m.cpu_per_test, m.rss_per_test_kib, m.p50_ms, m.p99_ms

@@ -1,0 +1,259 @@
+//! The forwarder in its own process: the benchmark binary re-runs itself with the argument
+//! `forwarder-process`, and that process hosts `MediaCall::cross` (the code `videoreg serve`
+//! runs for a call, with the same kind of `MediaConfig`) on its own tokio runtime. The two
+//! talk over the child's stdin/stdout, one JSON object per line: requests with an `id` are
+//! answered with the same `id`; the forwarder's ICE candidates arrive unasked.
+//!
+//! So the test peers (in the benchmark process) no longer share the forwarder's runtime, and
+//! the forwarder's CPU and memory are read from `/proc/<pid>` of that process alone.
+
+use std::collections::HashMap;
+use std::process::Stdio;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use serde_json::{Value, json};
+use signaling::media::{MediaCall, MediaConfig, Side};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::process::{Child, Command};
+use tokio::sync::{mpsc, oneshot};
+use webrtc::peer_connection::{RTCIceCandidateInit, RTCSessionDescription};
+
+/// The argument that makes the benchmark binary act as the forwarder process.
+pub const ARG: &str = "forwarder-process";
+
+fn side_name(side: Side) -> &'static str {
+    match side {
+        Side::Citizen => "citizen",
+        Side::Agent => "agent",
+    }
+}
+
+fn side_of(v: &Value) -> Side {
+    if v["side"] == "agent" {
+        Side::Agent
+    } else {
+        Side::Citizen
+    }
+}
+
+/// The child's side: serves requests from stdin until it closes.
+pub async fn serve(config: MediaConfig) {
+    let (out_tx, mut out_rx) = mpsc::unbounded_channel::<Value>();
+    tokio::spawn(async move {
+        let mut stdout = tokio::io::stdout();
+        while let Some(v) = out_rx.recv().await {
+            let mut line = v.to_string();
+            line.push('\n');
+            if stdout.write_all(line.as_bytes()).await.is_err() {
+                break;
+            }
+            let _ = stdout.flush().await;
+        }
+    });
+    let calls: Arc<Mutex<HashMap<u64, Arc<MediaCall>>>> = Arc::default();
+    let next_call = Arc::new(AtomicU64::new(0));
+    let mut lines = BufReader::new(tokio::io::stdin()).lines();
+    while let Ok(Some(line)) = lines.next_line().await {
+        let Ok(req) = serde_json::from_str::<Value>(&line) else {
+            continue;
+        };
+        let (calls, out, config, next_call) = (
+            calls.clone(),
+            out_tx.clone(),
+            config.clone(),
+            next_call.clone(),
+        );
+        tokio::spawn(async move {
+            let id = req["id"].clone();
+            let call_of = |req: &Value| {
+                let key = req["call"].as_u64().unwrap_or(u64::MAX);
+                calls.lock().expect("calls").get(&key).cloned()
+            };
+            let reply = match req["op"].as_str() {
+                Some("new") => match MediaCall::cross(&config).await {
+                    Ok((call, mut feed)) => {
+                        let key = next_call.fetch_add(1, Ordering::Relaxed);
+                        calls.lock().expect("calls").insert(key, call);
+                        let out = out.clone();
+                        tokio::spawn(async move {
+                            while let Some((side, c)) = feed.recv().await {
+                                let m =
+                                    json!({ "call": key, "side": side_name(side), "candidate": c });
+                                if out.send(m).is_err() {
+                                    break;
+                                }
+                            }
+                        });
+                        json!({ "id": id, "call": key })
+                    }
+                    Err(e) => json!({ "id": id, "error": e.to_string() }),
+                },
+                Some("offer") => {
+                    let answer = match (
+                        call_of(&req),
+                        serde_json::from_value::<RTCSessionDescription>(req["sdp"].clone()),
+                    ) {
+                        (Some(call), Ok(offer)) => call
+                            .offer(side_of(&req), offer)
+                            .await
+                            .map_err(|e| e.to_string()),
+                        _ => Err("no such call or bad offer".to_owned()),
+                    };
+                    match answer {
+                        Ok(a) => json!({ "id": id, "answer": a }),
+                        Err(e) => json!({ "id": id, "error": e }),
+                    }
+                }
+                Some("ice") => {
+                    let candidate =
+                        serde_json::from_value::<RTCIceCandidateInit>(req["candidate"].clone());
+                    if let (Some(call), Ok(c)) = (call_of(&req), candidate) {
+                        let _ = call.add_ice(side_of(&req), c).await;
+                    }
+                    json!({ "id": id })
+                }
+                Some("close") => {
+                    let all: Vec<_> = calls.lock().expect("calls").drain().collect();
+                    for (_, call) in all {
+                        call.close().await;
+                    }
+                    json!({ "id": id })
+                }
+                _ => json!({ "id": id, "error": "unknown op" }),
+            };
+            let _ = out.send(reply);
+        });
+    }
+}
+
+type CandidateSenders = HashMap<(u64, &'static str), mpsc::UnboundedSender<RTCIceCandidateInit>>;
+
+/// The parent's side: a handle on the forwarder process.
+pub struct Forwarder {
+    child: Child,
+    requests: mpsc::UnboundedSender<String>,
+    pending: Arc<Mutex<HashMap<u64, oneshot::Sender<Value>>>>,
+    candidates: Arc<Mutex<CandidateSenders>>,
+    next_id: AtomicU64,
+}
+
+impl Forwarder {
+    /// Starts the forwarder process (this same binary).
+    pub fn start() -> Self {
+        let exe = std::env::current_exe().expect("own executable");
+        let mut child = Command::new(exe)
+            .arg(ARG)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("forwarder process");
+        let mut stdin = child.stdin.take().expect("stdin");
+        let stdout = child.stdout.take().expect("stdout");
+        let (requests, mut rx) = mpsc::unbounded_channel::<String>();
+        tokio::spawn(async move {
+            while let Some(line) = rx.recv().await {
+                if stdin.write_all(line.as_bytes()).await.is_err() {
+                    break;
+                }
+                let _ = stdin.flush().await;
+            }
+        });
+        let pending: Arc<Mutex<HashMap<u64, oneshot::Sender<Value>>>> = Arc::default();
+        let candidates: Arc<Mutex<CandidateSenders>> = Arc::default();
+        let (p, c) = (pending.clone(), candidates.clone());
+        tokio::spawn(async move {
+            let mut lines = BufReader::new(stdout).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                let Ok(v) = serde_json::from_str::<Value>(&line) else {
+                    continue;
+                };
+                if let Some(id) = v["id"].as_u64() {
+                    if let Some(tx) = p.lock().expect("pending").remove(&id) {
+                        let _ = tx.send(v);
+                    }
+                } else if let (Some(call), Ok(cand)) = (
+                    v["call"].as_u64(),
+                    serde_json::from_value::<RTCIceCandidateInit>(v["candidate"].clone()),
+                ) {
+                    let side = side_name(side_of(&v));
+                    if let Some(tx) = c.lock().expect("candidates").get(&(call, side)) {
+                        let _ = tx.send(cand);
+                    }
+                }
+            }
+        });
+        Self {
+            child,
+            requests,
+            pending,
+            candidates,
+            next_id: AtomicU64::new(1),
+        }
+    }
+
+    /// The forwarder's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id().expect("forwarder running")
+    }
+
+    async fn request(&self, mut req: Value) -> Value {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        req["id"] = json!(id);
+        let (tx, rx) = oneshot::channel();
+        self.pending.lock().expect("pending").insert(id, tx);
+        let mut line = req.to_string();
+        line.push('\n');
+        self.requests.send(line).expect("forwarder stdin");
+        let reply = rx.await.expect("forwarder reply");
+        assert!(reply.get("error").is_none(), "forwarder: {reply}");
+        reply
+    }
+
+    /// A new call; its candidate feeds for the citizen's and the agent's side.
+    pub async fn new_call(
+        &self,
+    ) -> (
+        u64,
+        mpsc::UnboundedReceiver<RTCIceCandidateInit>,
+        mpsc::UnboundedReceiver<RTCIceCandidateInit>,
+    ) {
+        let call = self.request(json!({ "op": "new" })).await["call"]
+            .as_u64()
+            .expect("call id");
+        let (ctx, crx) = mpsc::unbounded_channel();
+        let (atx, arx) = mpsc::unbounded_channel();
+        let mut senders = self.candidates.lock().expect("candidates");
+        senders.insert((call, "citizen"), ctx);
+        senders.insert((call, "agent"), atx);
+        (call, crx, arx)
+    }
+
+    /// Answers an offer for one side of a call.
+    pub async fn offer(
+        &self,
+        call: u64,
+        side: Side,
+        offer: RTCSessionDescription,
+    ) -> RTCSessionDescription {
+        let reply = self
+            .request(json!({ "op": "offer", "call": call, "side": side_name(side), "sdp": offer }))
+            .await;
+        serde_json::from_value(reply["answer"].clone()).expect("answer")
+    }
+
+    /// Passes a peer's candidate to one side of a call.
+    pub async fn add_ice(&self, call: u64, side: Side, candidate: RTCIceCandidateInit) {
+        self.request(
+            json!({ "op": "ice", "call": call, "side": side_name(side), "candidate": candidate }),
+        )
+        .await;
+    }
+
+    /// Closes every call.
+    pub async fn close_all(&self) {
+        self.request(json!({ "op": "close" })).await;
+        self.candidates.lock().expect("candidates").clear();
+    }
+}
