@@ -7,8 +7,8 @@ use std::fmt::Write;
 
 use chrono::{DateTime, Utc};
 use scheduler::metrics::{
-    AgentPhase, AgentTimeline, Outcomes, SeriesPoint, TicketFacts, agents_in_state_series,
-    queue_series, within_tolerance,
+    AgentPhase, AgentTimeline, Outcomes, SeriesPoint, TicketFacts, agents_in_state_steps,
+    queue_steps, within_tolerance,
 };
 
 use super::day::DayFacts;
@@ -21,8 +21,6 @@ const LEFT: f64 = 44.0;
 const RIGHT: f64 = 12.0;
 const TOP: f64 = 48.0;
 const BOTTOM: f64 = 30.0;
-/// Samples along the day.
-const POINTS: u32 = 121;
 /// Citizens shown at most on the waits chart (the latest).
 const MAX_CITIZENS: usize = 40;
 
@@ -116,7 +114,7 @@ fn polyline(
     let mut last: Option<u32> = None;
     for p in points {
         if let Some(prev) = last {
-            // Steps: the count holds until the next sample.
+            // Steps: the count holds until the next change.
             let _ = write!(d, "{:.1},{:.1} ", x(p.at), y(prev));
         }
         let _ = write!(d, "{:.1},{:.1} ", x(p.at), y(p.value));
@@ -131,9 +129,9 @@ fn polyline(
 
 /// Citizens waiting and agents available from `from` to `to`.
 pub fn queue_chart(lang: Lang, facts: &DayFacts, from: DateTime<Utc>, to: DateTime<Utc>) -> String {
-    let waiting = queue_series(&facts.tickets, from, to, POINTS);
+    let waiting = queue_steps(&facts.tickets, from, to);
     let timelines: Vec<AgentTimeline> = facts.timelines.values().cloned().collect();
-    let available = agents_in_state_series(&timelines, AgentPhase::Available, from, to, POINTS);
+    let available = agents_in_state_steps(&timelines, AgentPhase::Available, from, to);
     let max = waiting
         .iter()
         .chain(&available)

@@ -16,7 +16,8 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 pub use forecast::{Forecast, forecast};
 pub use series::{
-    AgentPhase, AgentTimeline, SeriesPoint, agents_in_state_series, queue_series, state_at,
+    AgentPhase, AgentTimeline, SeriesPoint, agents_in_state_series, agents_in_state_steps,
+    queue_series, queue_steps, state_at,
 };
 
 /// A ticket of the day, as the figures see it.

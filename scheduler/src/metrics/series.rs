@@ -1,5 +1,5 @@
 //! The day as time series for the charts: citizens waiting and agents in a given state,
-//! sampled at evenly spaced instants.
+//! sampled at evenly spaced instants, or exactly as steps at every change.
 
 use chrono::{DateTime, TimeDelta, Utc};
 
@@ -117,4 +117,60 @@ pub fn agents_in_state_series(
             }
         })
         .collect()
+}
+
+/// The value at `from`, at every change in `(from, to]` and at `to`: a step series that
+/// misses no change, however brief.
+fn steps(
+    changes: impl Iterator<Item = DateTime<Utc>>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    value: impl Fn(DateTime<Utc>) -> usize,
+) -> Vec<SeriesPoint> {
+    let mut times: Vec<DateTime<Utc>> = changes.filter(|t| from < *t && *t <= to).collect();
+    times.push(from);
+    times.push(to.max(from));
+    times.sort();
+    times.dedup();
+    times
+        .into_iter()
+        .map(|at| SeriesPoint {
+            at,
+            value: u32::try_from(value(at)).unwrap_or(u32::MAX),
+        })
+        .collect()
+}
+
+/// Citizens in the queue as exact steps: joined and not yet answered nor gone.
+pub fn queue_steps(
+    tickets: &[TicketFacts],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Vec<SeriesPoint> {
+    let changes = tickets
+        .iter()
+        .flat_map(|t| std::iter::once(t.joined_at).chain(t.answered_at.or(t.ended_at)));
+    steps(changes, from, to, |at| {
+        tickets
+            .iter()
+            .filter(|t| {
+                t.joined_at <= at && t.answered_at.or(t.ended_at).is_none_or(|out| at < out)
+            })
+            .count()
+    })
+}
+
+/// Agents in `phase` as exact steps.
+pub fn agents_in_state_steps(
+    agents: &[AgentTimeline],
+    phase: AgentPhase,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Vec<SeriesPoint> {
+    let changes = agents
+        .iter()
+        .flat_map(|a| a.changes.iter().map(|(at, _)| *at));
+    steps(changes, from, to, |at| {
+        agents.iter().filter(|a| state_at(a, at) == phase).count()
+    })
 }

@@ -143,6 +143,41 @@ fn the_queue_series_counts_who_was_waiting_at_each_minute() {
 }
 
 #[test]
+fn the_queue_steps_miss_no_change() {
+    let s = queue_steps(&scripted_day(), at("08:00"), at("08:30"));
+    let got: Vec<(DateTime<Utc>, u32)> = s.iter().map(|p| (p.at, p.value)).collect();
+    assert_eq!(
+        got,
+        vec![
+            (at("08:00"), 1),
+            (at("08:01"), 2),
+            (at("08:02"), 1),
+            (at("08:03"), 2),
+            (at("08:05"), 3),
+            (at("08:06"), 2),
+            (at("08:09"), 1),
+            (at("08:11"), 0),
+            (at("08:20"), 1),
+            (at("08:30"), 1),
+        ]
+    );
+}
+
+#[test]
+fn agent_steps_show_even_a_brief_state() {
+    let one = AgentTimeline {
+        initial: AgentPhase::Offline,
+        changes: vec![
+            (at("08:00") + TimeDelta::seconds(10), AgentPhase::Available),
+            (at("08:00") + TimeDelta::seconds(12), AgentPhase::InCall),
+        ],
+    };
+    let s = agents_in_state_steps(&[one], AgentPhase::Available, at("08:00"), at("08:01"));
+    let v: Vec<u32> = s.iter().map(|p| p.value).collect();
+    assert_eq!(v, vec![0, 1, 0, 0]);
+}
+
+#[test]
 fn agent_series_follow_each_agents_changes() {
     let one = AgentTimeline {
         initial: AgentPhase::Offline,
