@@ -5,8 +5,6 @@
 //! argon2id verification, against a dummy hash when there is no credential) and get the same
 //! answer; failures count toward the limits activation uses.
 
-use std::sync::LazyLock;
-
 use askama::Template;
 use axum::extract::State;
 use axum::extract::rejection::FormRejection;
@@ -19,7 +17,7 @@ use store::{AttemptKind, NewAuditEvent};
 
 use crate::Error;
 use crate::citizen::messages::{self, FormErrors};
-use crate::citizen::password::{CitizenPassword, verify};
+use crate::citizen::password::verify;
 use crate::citizen::receipt::{grouped_reference, madrid_time};
 use crate::citizen::{
     ATTEMPTS, Gate, gate, locked_message, mask_id_number, record_failure, wait_message,
@@ -29,12 +27,9 @@ use crate::i18n::Lang;
 use crate::identity::DniNie;
 use crate::state::AppState;
 
-/// Verified against when the ID number has no credential, so that the work is the same.
-static DUMMY_HASH: LazyLock<Option<String>> = LazyLock::new(|| {
-    CitizenPassword::parse("Dummy-password-0", "", "")
-        .ok()
-        .and_then(|p| p.hash().ok())
-});
+/// Verified against when the ID number has no credential, so that the work is the same: an
+/// argon2id hash (the same parameters as real ones) of a random password nobody kept.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$TZdHVbF75bubUfjIvGbmrg$rrUHwZp3/sHcQWautc22fwRMgz5wtXkQ1n3BtG3Hl2k";
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/login", get(page).post(submit))
@@ -164,8 +159,7 @@ async fn submit(
     let known = credential.is_some();
     let hash = credential
         .map(|c| c.password_hash)
-        .or_else(|| DUMMY_HASH.clone())
-        .unwrap_or_default();
+        .unwrap_or_else(|| DUMMY_HASH.to_owned());
     let password = form.password;
     let matches = tokio::task::spawn_blocking(move || verify(&password, &hash))
         .await
@@ -217,4 +211,21 @@ async fn submit(
         Html(page.render()?),
     )
         .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::citizen::password::CitizenPassword;
+
+    #[test]
+    fn the_dummy_hash_costs_what_a_real_one_costs() {
+        let real = CitizenPassword::parse("Cuaderno-azul-7", "12345678Z", "Lucía Martín")
+            .expect("a valid password")
+            .hash()
+            .expect("hash");
+        let params = |phc: &str| phc.rsplitn(3, '$').nth(2).map(str::to_owned);
+        assert_eq!(params(DUMMY_HASH), params(&real), "same algorithm and cost");
+        assert!(!verify("Cuaderno-azul-7", DUMMY_HASH));
+    }
 }
