@@ -1,0 +1,180 @@
+//! The one typed configuration: command-line flags, `VIDEOREG_*` environment variables and
+//! an optional TOML file, in that order of precedence, then built-in defaults.
+
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand};
+use serde::Deserialize;
+
+mod serve_args;
+mod settings;
+#[cfg(test)]
+mod tests;
+
+pub use serve_args::{AtClosingArg, PortRange, ServeArgs};
+pub use settings::Settings;
+
+/// Where the server listens unless told otherwise.
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+/// The database unless told otherwise.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://./data/videoreg.db";
+/// The demo's own database unless told otherwise, kept apart from real data.
+pub const DEFAULT_DEMO_DATABASE_URL: &str = "sqlite://./data/demo.db";
+
+/// videoreg: registration for Cl@ve by video call.
+#[derive(Debug, Parser)]
+#[command(
+    name = "videoreg",
+    version,
+    about,
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    /// Options every subcommand accepts.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// Server options when no subcommand is given (the same as `serve`).
+    #[command(flatten)]
+    pub serve: ServeArgs,
+    /// What to do; `serve` when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve citizens and staff (the default).
+    Serve(ServeArgs),
+    /// Serve with a seeded fictional identity registry, for trying videoreg out.
+    Demo(ServeArgs),
+    /// Manage the identity registry.
+    #[command(subcommand)]
+    Identities(IdentitiesCommand),
+    /// Manage staff accounts (agents, supervisors, auditors).
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Check the audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Print the daily report as CSV: one row per ticket that joined on a Madrid date.
+    Report(ReportArgs),
+}
+
+/// `videoreg report …`
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The Madrid date to report. [default: today]
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub date: Option<NaiveDate>,
+}
+
+/// `videoreg audit …`
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute the audit trail's hash chain and name the first broken link, if any
+    /// (exit status 1 when broken).
+    Verify,
+}
+
+/// `videoreg user …`
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account. The password is typed twice at a prompt unless `--generate` or
+    /// `--password-stdin` is given.
+    Add {
+        /// The account's role.
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// Sign-in name: 2 to 64 lower-case letters, digits, '.', '_' or '-'.
+        name: String,
+        #[command(flatten)]
+        password: PasswordSource,
+    },
+    /// Disable an account and end its sessions.
+    Disable {
+        /// Sign-in name.
+        name: String,
+    },
+    /// Set a new password; also re-enables the account and lifts a lockout.
+    ResetPassword {
+        /// Sign-in name.
+        name: String,
+        #[command(flatten)]
+        password: PasswordSource,
+    },
+    /// Forget the account's second factor; it enrols again at the next sign-in.
+    ResetMfa {
+        /// Sign-in name.
+        name: String,
+    },
+    /// List accounts with their role and state.
+    List,
+}
+
+/// Where a new password comes from.
+#[derive(Debug, Args, Clone, Copy)]
+pub struct PasswordSource {
+    /// Generate a strong password and print it once.
+    #[arg(long, conflicts_with = "password_stdin")]
+    pub generate: bool,
+    /// Read the password from the first line of standard input (for scripts).
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+/// A staff role as typed on the command line.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum RoleArg {
+    /// Verifies citizens in the console.
+    Agent,
+    /// Watches the queue and the agents.
+    Supervisor,
+    /// Reads decisions and evidence.
+    Auditor,
+}
+
+impl From<RoleArg> for store::StaffRole {
+    fn from(r: RoleArg) -> Self {
+        match r {
+            RoleArg::Agent => Self::Agent,
+            RoleArg::Supervisor => Self::Supervisor,
+            RoleArg::Auditor => Self::Auditor,
+        }
+    }
+}
+
+/// On or off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Toggle {
+    /// Enabled.
+    On,
+    /// Disabled.
+    Off,
+}
+
+/// `videoreg identities …`
+#[derive(Debug, Subcommand)]
+pub enum IdentitiesCommand {
+    /// Import identity records from a CSV file (columns: id_number, full_name, valid_until,
+    /// issued_on, support_number; dates YYYY-MM-DD). Every line is checked first; if any is
+    /// bad, each bad line is reported and nothing is imported.
+    Import {
+        /// The CSV file, with a header row.
+        file: PathBuf,
+    },
+}
+
+/// Options every subcommand accepts, before or after its name.
+#[derive(Debug, Args, Default)]
+pub struct GlobalArgs {
+    /// TOML configuration file; its keys are the long option names with `_` for `-`.
+    #[arg(long, env = "VIDEOREG_CONFIG", global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Database: `sqlite://PATH` (created if missing) or `postgres://…`.
+    /// [default: sqlite://./data/videoreg.db; demo: sqlite://./data/demo.db]
+    #[arg(long, env = "DATABASE_URL", global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+}

@@ -1,0 +1,203 @@
+//! The server's options (`serve` and `demo`), as flags and `VIDEOREG_*` variables.
+
+use std::net::SocketAddr;
+
+use chrono::NaiveDate;
+use clap::Args;
+use scheduler::{DailyHours, SpecialHours};
+use serde::Deserialize;
+
+use crate::console_config::ConsoleArgs;
+
+use super::Toggle;
+
+/// Options of the server (`serve` and `demo`).
+#[derive(Debug, Args, Default, Clone)]
+pub struct ServeArgs {
+    /// Address to listen on; port 0 picks a free port. [default: 127.0.0.1:8080]
+    #[arg(long, env = "VIDEOREG_BIND", value_name = "ADDR")]
+    pub bind: Option<SocketAddr>,
+    /// Ignore the calendar and stay open around the clock (for demonstrations; every page
+    /// says so while it is on).
+    #[arg(long, env = "VIDEOREG_ALWAYS_OPEN")]
+    pub always_open: bool,
+    /// Opening hours Monday to Friday, Madrid time. [default: 09:00-14:00]
+    #[arg(long, env = "VIDEOREG_HOURS", value_name = "HH:MM-HH:MM")]
+    pub hours: Option<DailyHours>,
+    /// Extra dates on which the service is closed (repeat, or separate with commas).
+    #[arg(
+        long = "closed-date",
+        env = "VIDEOREG_CLOSED_DATES",
+        value_delimiter = ',',
+        value_name = "YYYY-MM-DD"
+    )]
+    pub closed_dates: Vec<NaiveDate>,
+    /// Different hours on a date (repeat, or separate with commas).
+    #[arg(
+        long = "special-hours",
+        env = "VIDEOREG_SPECIAL_HOURS",
+        value_delimiter = ',',
+        value_name = "YYYY-MM-DD=HH:MM-HH:MM"
+    )]
+    pub special_hours: Vec<SpecialHours>,
+    /// Failed contrast checks allowed per ID number within the limit window. [default: 5]
+    #[arg(long, env = "VIDEOREG_VERIFY_LIMIT_PER_ID", value_name = "N")]
+    pub verify_limit_per_id: Option<u32>,
+    /// Failed contrast checks allowed per client address within the limit window. [default: 20]
+    #[arg(long, env = "VIDEOREG_VERIFY_LIMIT_PER_ADDRESS", value_name = "N")]
+    pub verify_limit_per_address: Option<u32>,
+    /// Length of the failed-check limit window, in minutes. [default: 60]
+    #[arg(
+        long,
+        env = "VIDEOREG_VERIFY_LIMIT_WINDOW_MINUTES",
+        value_name = "MINUTES"
+    )]
+    pub verify_limit_window_minutes: Option<u32>,
+    /// How long an application token stays valid, in minutes. [default: 360]
+    #[arg(long, env = "VIDEOREG_APPLICATION_TTL_MINUTES", value_name = "MINUTES")]
+    pub application_ttl_minutes: Option<u32>,
+    /// Take the client address from the last `X-Forwarded-For` entry (only behind a proxy
+    /// that sets it).
+    #[arg(long, env = "VIDEOREG_TRUST_FORWARDED_FOR")]
+    pub trust_forwarded_for: bool,
+    /// Second factor (TOTP) for staff sign-in; `off` is for demonstrations only and every
+    /// staff page says so. [default: on]
+    #[arg(long, env = "VIDEOREG_STAFF_MFA", value_enum, value_name = "on|off")]
+    pub staff_mfa: Option<Toggle>,
+    /// A staff session unused this long ends, in minutes. [default: 30]
+    #[arg(
+        long,
+        env = "VIDEOREG_STAFF_SESSION_IDLE_MINUTES",
+        value_name = "MINUTES"
+    )]
+    pub staff_session_idle_minutes: Option<u32>,
+    /// A staff session ends this long after sign-in, in hours. [default: 10]
+    #[arg(long, env = "VIDEOREG_STAFF_SESSION_MAX_HOURS", value_name = "HOURS")]
+    pub staff_session_max_hours: Option<u32>,
+    /// Mark cookies `Secure` (set this when users reach videoreg over HTTPS, as they should).
+    #[arg(long, env = "VIDEOREG_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+    /// A browser origin allowed to open the WebSockets besides the server's own (repeat, or
+    /// separate with commas), e.g. `https://cita.example.es` behind a proxy.
+    #[arg(
+        long = "allowed-origin",
+        env = "VIDEOREG_ALLOWED_ORIGINS",
+        value_delimiter = ',',
+        value_name = "ORIGIN"
+    )]
+    pub allowed_origins: Vec<String>,
+    /// How long a waiting citizen keeps the place after the connection drops, in seconds.
+    /// [default: 60]
+    #[arg(long, env = "VIDEOREG_QUEUE_GRACE_SECONDS", value_name = "SECONDS")]
+    pub queue_grace_seconds: Option<u32>,
+    /// What happens to citizens still waiting at closing: `serve` (agents serve everyone
+    /// admitted) or `expire` (they are told to come back at the next opening). [default: serve]
+    #[arg(
+        long,
+        env = "VIDEOREG_AT_CLOSING",
+        value_enum,
+        value_name = "serve|expire"
+    )]
+    pub at_closing: Option<AtClosingArg>,
+    /// Handle time assumed before any call has been measured, in minutes. [default: 6]
+    #[arg(long, env = "VIDEOREG_DEFAULT_HANDLE_MINUTES", value_name = "MINUTES")]
+    pub default_handle_minutes: Option<u32>,
+    /// Address the media forwarder's UDP sockets bind to. [default: the --bind address's IP]
+    #[arg(long, env = "VIDEOREG_MEDIA_IP", value_name = "IP")]
+    pub media_ip: Option<std::net::IpAddr>,
+    /// UDP ports for media, one per browser connection (two per call). [default: 40000-40999]
+    #[arg(long, env = "VIDEOREG_MEDIA_PORTS", value_name = "FIRST-LAST")]
+    pub media_ports: Option<PortRange>,
+    /// Address announced to browsers instead of --media-ip (behind 1:1 NAT).
+    #[arg(long, env = "VIDEOREG_MEDIA_ANNOUNCE_IP", value_name = "IP")]
+    pub media_announce_ip: Option<std::net::IpAddr>,
+    /// A STUN or TURN URL handed to browsers and used by the forwarder (repeat, or separate
+    /// with commas), e.g. `stun:stun.example.es:3478`.
+    #[arg(
+        long = "ice-server",
+        env = "VIDEOREG_ICE_SERVERS",
+        value_delimiter = ',',
+        value_name = "URL"
+    )]
+    pub ice_servers: Vec<String>,
+    /// Secret shared with the TURN server (coturn `static-auth-secret`): browsers get
+    /// per-call credentials for the `turn:` URLs.
+    #[arg(
+        long,
+        env = "VIDEOREG_TURN_SECRET",
+        value_name = "SECRET",
+        hide_env_values = true
+    )]
+    pub turn_secret: Option<String>,
+    /// How long handed-out TURN credentials last, in minutes. [default: 240]
+    #[arg(long, env = "VIDEOREG_TURN_TTL_MINUTES", value_name = "MINUTES")]
+    pub turn_ttl_minutes: Option<u32>,
+    /// Test calls running at once on this node; more are told to retry. [default: 20]
+    #[arg(long, env = "VIDEOREG_TEST_CALL_MAX_CONCURRENT", value_name = "N")]
+    pub test_call_max_concurrent: Option<u32>,
+    /// The longest a test call may last, in seconds. [default: 120]
+    #[arg(long, env = "VIDEOREG_TEST_CALL_MAX_SECONDS", value_name = "SECONDS")]
+    pub test_call_max_seconds: Option<u32>,
+    /// Test calls one client address may start per 10 minutes. [default: 20]
+    #[arg(long, env = "VIDEOREG_TEST_CALL_PER_ADDRESS", value_name = "N")]
+    pub test_call_per_address: Option<u32>,
+    /// A citizen answered within this many seconds counts toward the service level on the
+    /// supervisors' dashboard. [default: 300]
+    #[arg(long, env = "VIDEOREG_SERVICE_LEVEL_SECONDS", value_name = "SECONDS")]
+    pub service_level_seconds: Option<u32>,
+    /// Bearer token that opens `/metrics` to addresses other than loopback (without it,
+    /// only loopback may scrape).
+    #[arg(
+        long,
+        env = "VIDEOREG_METRICS_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub metrics_token: Option<String>,
+    /// The agent console's options.
+    #[command(flatten)]
+    pub console: ConsoleArgs,
+}
+
+/// A range of UDP ports, `FIRST-LAST`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct PortRange {
+    /// First port.
+    pub first: u16,
+    /// Last port (inclusive).
+    pub last: u16,
+}
+
+impl std::str::FromStr for PortRange {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("invalid port range {s:?}: expected FIRST-LAST, e.g. 40000-40999");
+        let (a, b) = s.split_once('-').ok_or_else(bad)?;
+        let (first, last): (u16, u16) = (
+            a.trim().parse().map_err(|_| bad())?,
+            b.trim().parse().map_err(|_| bad())?,
+        );
+        if first == 0 || last < first {
+            return Err(bad());
+        }
+        Ok(Self { first, last })
+    }
+}
+
+impl TryFrom<String> for PortRange {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse()
+    }
+}
+
+/// What happens at closing, as typed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AtClosingArg {
+    /// Serve everyone admitted.
+    Serve,
+    /// End the waiting tickets.
+    Expire,
+}
