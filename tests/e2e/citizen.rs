@@ -137,6 +137,30 @@ async fn a_citizen_goes_from_the_start_page_to_the_activation_code() {
         })
         .await;
     }
+    // A network change: the page restarts ICE, videoreg answers the new offer, media goes on.
+    let ufrag = |c: &Client| {
+        let c = c.clone();
+        async move {
+            c.execute("return window.videoregCall.iceUfrag()", vec![])
+                .await
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+        }
+    };
+    let before = ufrag(&citizen).await.expect("an ICE user fragment");
+    citizen
+        .execute("window.videoregCall.restartIce()", vec![])
+        .await
+        .expect("restart ICE");
+    eventually("new ICE credentials negotiated", || async {
+        ufrag(&citizen).await.is_some_and(|u| u != before)
+    })
+    .await;
+    let after_restart = bytes_received(&citizen).await;
+    eventually("media after the ICE restart", || async {
+        bytes_received(&citizen).await > after_restart
+    })
+    .await;
     assert!(
         citizen.title().await.expect("title").contains("atienden"),
         "the title says it is the citizen's turn"

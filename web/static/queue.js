@@ -130,6 +130,13 @@ async function startCall(iceServers) {
   statsTimer = setInterval(measure, 2000);
 }
 
+// For people diagnosing a call from the browser's console, and for the browser test: restart
+// ICE by hand (what a network change does by itself) and read the current ICE user fragment.
+window.videoregCall = {
+  restartIce: () => { if (pc) pc.restartIce(); },
+  iceUfrag: () => ((pc && pc.localDescription && pc.localDescription.sdp.match(/a=ice-ufrag:(\S+)/)) || [])[1] || null,
+};
+
 async function measure() {
   if (!pc) return;
   const stats = await pc.getStats();
