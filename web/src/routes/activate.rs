@@ -20,9 +20,7 @@ use store::{Activation, AttemptKind, NewActivation, NewAuditEvent, secrets};
 use crate::Error;
 use crate::citizen::messages::{self, FormErrors};
 use crate::citizen::password::CitizenPassword;
-use crate::citizen::{
-    ATTEMPTS, Gate, gate, locked_message, mask_id_number, match_code, record_failure, wait_message,
-};
+use crate::citizen::{attempt_refusal, full_name, mask_id_number, match_code, record_failure};
 use crate::client_addr::ClientAddr;
 use crate::i18n::Lang;
 use crate::identity::DniNie;
@@ -181,27 +179,8 @@ async fn submit(
     };
 
     let now = state.clock.now();
-    match gate(&state.store, &ATTEMPTS, &id, &addr, now).await? {
-        Gate::Open => {}
-        Gate::Wait(until) => {
-            let mut response = fail(
-                StatusCode::TOO_MANY_REQUESTS,
-                typed,
-                wait_message(lang, now, until),
-            )?;
-            let secs = (until - now).num_seconds().max(1);
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, secs.into());
-            return Ok(response);
-        }
-        Gate::Locked => {
-            return fail(
-                StatusCode::FORBIDDEN,
-                typed,
-                locked_message(lang).to_owned(),
-            );
-        }
+    if let Some(refusal) = attempt_refusal(&state.store, lang, &id, &addr, now).await? {
+        return refusal.respond(|status, alert| fail(status, typed, alert));
     }
 
     let code_hash = code.hash();
@@ -226,12 +205,7 @@ async fn submit(
     }
 
     // The code is right: now the name can be checked against the password.
-    let names = state
-        .store
-        .find_identity(id.as_str())
-        .await?
-        .map(|r| r.full_name)
-        .unwrap_or_default();
+    let names = full_name(&state.store, &id).await?;
     let password = match CitizenPassword::parse(&form.password, id.as_str(), &names) {
         Ok(p) => p,
         Err(e) => {

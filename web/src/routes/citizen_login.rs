@@ -19,9 +19,7 @@ use crate::Error;
 use crate::citizen::messages::{self, FormErrors};
 use crate::citizen::password::verify;
 use crate::citizen::receipt::{grouped_reference, madrid_time};
-use crate::citizen::{
-    ATTEMPTS, Gate, gate, locked_message, mask_id_number, record_failure, wait_message,
-};
+use crate::citizen::{attempt_refusal, full_name, mask_id_number, record_failure};
 use crate::client_addr::ClientAddr;
 use crate::i18n::Lang;
 use crate::identity::DniNie;
@@ -131,28 +129,9 @@ async fn submit(
     };
 
     let now = state.clock.now();
-    match gate(&state.store, &ATTEMPTS, &id, &addr, now).await? {
-        Gate::Open => {}
-        Gate::Wait(until) => {
-            let alert = Some(wait_message(lang, now, until));
-            let mut response = render(
-                &state,
-                lang,
-                StatusCode::TOO_MANY_REQUESTS,
-                typed,
-                alert,
-                errors,
-            )?;
-            let secs = (until - now).num_seconds().max(1);
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, secs.into());
-            return Ok(response);
-        }
-        Gate::Locked => {
-            let alert = Some(locked_message(lang).to_owned());
-            return render(&state, lang, StatusCode::FORBIDDEN, typed, alert, errors);
-        }
+    if let Some(refusal) = attempt_refusal(&state.store, lang, &id, &addr, now).await? {
+        return refusal
+            .respond(|status, alert| render(&state, lang, status, typed, Some(alert), errors));
     }
 
     let credential = state.store.citizen_credential(id.as_str()).await?;
@@ -189,12 +168,7 @@ async fn submit(
         })
         .await?;
     let registration = state.store.citizen_registration(id.as_str()).await?;
-    let full_name = state
-        .store
-        .find_identity(id.as_str())
-        .await?
-        .map(|r| r.full_name)
-        .unwrap_or_default();
+    let full_name = full_name(&state.store, &id).await?;
     let page = RegistrationPage {
         lang,
         always_open: state.calendar.is_always_open(),

@@ -19,9 +19,7 @@ use store::{AttemptKind, NewAuditEvent};
 use crate::Error;
 use crate::citizen::messages::{self, FormErrors};
 use crate::citizen::receipt::{ReceiptData, madrid_time, render_receipt};
-use crate::citizen::{
-    ATTEMPTS, Gate, gate, locked_message, mask_id_number, match_code, record_failure, wait_message,
-};
+use crate::citizen::{attempt_refusal, full_name, mask_id_number, match_code, record_failure};
 use crate::client_addr::ClientAddr;
 use crate::i18n::Lang;
 use crate::identity::DniNie;
@@ -137,27 +135,8 @@ async fn download(
     };
 
     let now = state.clock.now();
-    match gate(&state.store, &ATTEMPTS, &id, &addr, now).await? {
-        Gate::Open => {}
-        Gate::Wait(until) => {
-            let mut response = fail(
-                StatusCode::TOO_MANY_REQUESTS,
-                Some(wait_message(lang, now, until)),
-                errors,
-            )?;
-            let secs = (until - now).num_seconds().max(1);
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, secs.into());
-            return Ok(response);
-        }
-        Gate::Locked => {
-            return fail(
-                StatusCode::FORBIDDEN,
-                Some(locked_message(lang).to_owned()),
-                errors,
-            );
-        }
+    if let Some(refusal) = attempt_refusal(&state.store, lang, &id, &addr, now).await? {
+        return refusal.respond(|status, alert| fail(status, Some(alert), errors));
     }
 
     let Some(matched) = match_code(&state.store, &id, &code.hash()).await? else {
@@ -177,12 +156,7 @@ async fn download(
         );
     }
 
-    let full_name = state
-        .store
-        .find_identity(id.as_str())
-        .await?
-        .map(|r| r.full_name)
-        .unwrap_or_default();
+    let full_name = full_name(&state.store, &id).await?;
     let reference = matched.registration.id.clone();
     let data = ReceiptData {
         full_name,
