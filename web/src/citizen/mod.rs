@@ -11,6 +11,7 @@
 //! [`AttemptPolicy::lock_after`] failures. An unknown ID number and a wrong code or password
 //! take the same path and get the same answer.
 
+pub mod form;
 pub mod messages;
 pub mod password;
 mod pen;
@@ -22,6 +23,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use store::secrets::constant_time_eq;
 use store::{AttemptKind, CitizenRegistration, NewAuditEvent, Store, StoredCode};
 
+use self::form::Shown;
 use crate::i18n::Lang;
 use crate::identity::{DniNie, IdKind};
 
@@ -92,12 +94,12 @@ pub struct Refusal {
 }
 
 impl Refusal {
-    /// The page `render` draws for the status and sentence, with `Retry-After` for a wait.
+    /// The page `render` draws for the refusal, with `Retry-After` for a wait.
     pub fn respond(
         self,
-        render: impl FnOnce(StatusCode, String) -> Result<Response, crate::Error>,
+        render: impl FnOnce(Shown) -> Result<Response, crate::Error>,
     ) -> Result<Response, crate::Error> {
-        let mut response = render(self.status, self.alert)?;
+        let mut response = render(Shown::alert(self.status, self.alert))?;
         if let Some(secs) = self.retry_after_secs {
             response
                 .headers_mut()

@@ -16,6 +16,7 @@ use serde::Deserialize;
 use store::{AttemptKind, NewAuditEvent};
 
 use crate::Error;
+use crate::citizen::form::Shown;
 use crate::citizen::messages::{self, FormErrors};
 use crate::citizen::password::verify;
 use crate::citizen::receipt::{grouped_reference, madrid_time};
@@ -58,30 +59,21 @@ struct RegistrationPage {
 fn render(
     state: &AppState,
     lang: Lang,
-    status: StatusCode,
     id_number: String,
-    alert: Option<String>,
-    errors: FormErrors,
+    shown: Shown,
 ) -> Result<Response, Error> {
     let page = LoginPage {
         lang,
         always_open: state.calendar.is_always_open(),
         id_number,
-        alert,
-        errors,
+        alert: shown.alert,
+        errors: shown.errors,
     };
-    Ok((status, Html(page.render()?)).into_response())
+    Ok((shown.status, Html(page.render()?)).into_response())
 }
 
 async fn page(State(state): State<AppState>, lang: Lang) -> Result<Response, Error> {
-    render(
-        &state,
-        lang,
-        StatusCode::OK,
-        String::new(),
-        None,
-        FormErrors::default(),
-    )
+    render(&state, lang, String::new(), Shown::blank())
 }
 
 #[derive(Deserialize)]
@@ -99,15 +91,7 @@ async fn submit(
     form: Result<Form<LoginForm>, FormRejection>,
 ) -> Result<Response, Error> {
     let Ok(Form(form)) = form else {
-        let alert = Some(messages::bad_form(lang).to_owned());
-        return render(
-            &state,
-            lang,
-            StatusCode::BAD_REQUEST,
-            String::new(),
-            alert,
-            FormErrors::default(),
-        );
+        return render(&state, lang, String::new(), Shown::bad_form(lang));
     };
     let typed: String = form.id_number.chars().take(32).collect();
     let mut errors = FormErrors::default();
@@ -118,20 +102,12 @@ async fn submit(
         errors.add("password", messages::password_missing(lang));
     }
     let (Some(id), true) = (id, errors.is_empty()) else {
-        return render(
-            &state,
-            lang,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            typed,
-            None,
-            errors,
-        );
+        return render(&state, lang, typed, Shown::invalid(errors));
     };
 
     let now = state.clock.now();
     if let Some(refusal) = attempt_refusal(&state.store, lang, &id, &addr, now).await? {
-        return refusal
-            .respond(|status, alert| render(&state, lang, status, typed, Some(alert), errors));
+        return refusal.respond(|shown| render(&state, lang, typed, shown));
     }
 
     let credential = state.store.citizen_credential(id.as_str()).await?;
@@ -145,15 +121,9 @@ async fn submit(
         .map_err(|e| Error::PasswordHash(e.to_string()))?;
     if !(known && matches) {
         record_failure(&state.store, &id, &addr, AttemptKind::Login, now).await?;
-        let alert = Some(messages::wrong_password(lang).to_owned());
-        return render(
-            &state,
-            lang,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            typed,
-            alert,
-            errors,
-        );
+        let wrong = messages::wrong_password(lang);
+        let shown = Shown::alert(StatusCode::UNPROCESSABLE_ENTITY, wrong);
+        return render(&state, lang, typed, shown);
     }
 
     let masked = mask_id_number(&id);
