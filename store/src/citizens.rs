@@ -9,7 +9,7 @@ use sqlx::Row;
 use crate::audit::{NewAuditEvent, append_in};
 use crate::db::{from_millis, to_millis};
 use crate::secrets::constant_time_eq;
-use crate::verification::FailureWindow;
+use crate::verification::{FailureTable, FailureWindow};
 use crate::{Result, Store};
 
 /// An activation code as stored: only its hash, with its expiry and use.
@@ -258,32 +258,8 @@ impl Store {
         since: DateTime<Utc>,
         cap: u32,
     ) -> Result<FailureWindow> {
-        let instants = |sql: &'static str, value: &str| {
-            let value = value.to_owned();
-            async move {
-                let rows: Vec<i64> = sqlx::query_scalar(sql)
-                    .bind(value)
-                    .bind(to_millis(since))
-                    .bind(i64::from(cap))
-                    .fetch_all(&self.pool)
-                    .await?;
-                rows.into_iter()
-                    .map(|ms| from_millis("activation_failures.at", ms))
-                    .collect::<Result<Vec<_>>>()
-            }
-        };
-        Ok(FailureWindow {
-            by_id: instants(
-                "SELECT at FROM activation_failures WHERE id_number = $1 AND at > $2 ORDER BY at LIMIT $3",
-                id_number,
-            )
-            .await?,
-            by_address: instants(
-                "SELECT at FROM activation_failures WHERE client_addr = $1 AND at > $2 ORDER BY at LIMIT $3",
-                client_addr,
-            )
-            .await?,
-        })
+        self.failure_window(FailureTable::Activation, id_number, client_addr, since, cap)
+            .await
     }
 
     /// Every failed attempt ever recorded for `id_number` (they are never pruned: the lock

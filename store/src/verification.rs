@@ -1,4 +1,5 @@
-//! Failed contrast checks, kept so that limits hold across restarts and across nodes.
+//! Failed contrast checks, kept so that limits hold across restarts and across nodes, and
+//! the read of failures inside a limit window that citizen accounts' failures share.
 
 use chrono::{DateTime, Utc};
 
@@ -43,38 +44,51 @@ impl Store {
         since: DateTime<Utc>,
         cap: u32,
     ) -> Result<FailureWindow> {
+        self.failure_window(
+            FailureTable::Verification,
+            id_number,
+            client_addr,
+            since,
+            cap,
+        )
+        .await
+    }
+
+    /// The rows of `table` strictly after `since` for `id_number` and for `client_addr`, at
+    /// most `cap` of each (the oldest), oldest first.
+    pub(crate) async fn failure_window(
+        &self,
+        table: FailureTable,
+        id_number: &str,
+        client_addr: &str,
+        since: DateTime<Utc>,
+        cap: u32,
+    ) -> Result<FailureWindow> {
         let by_id = self
-            .failure_instants(Column::IdNumber, id_number, since, cap)
+            .failure_instants(table, Column::IdNumber, id_number, since, cap)
             .await?;
         let by_address = self
-            .failure_instants(Column::ClientAddr, client_addr, since, cap)
+            .failure_instants(table, Column::ClientAddr, client_addr, since, cap)
             .await?;
         Ok(FailureWindow { by_id, by_address })
     }
 
     async fn failure_instants(
         &self,
+        table: FailureTable,
         column: Column,
         value: &str,
         since: DateTime<Utc>,
         cap: u32,
     ) -> Result<Vec<DateTime<Utc>>> {
-        let sql = match column {
-            Column::IdNumber => {
-                "SELECT at FROM verification_failures WHERE id_number = $1 AND at > $2 ORDER BY at LIMIT $3"
-            }
-            Column::ClientAddr => {
-                "SELECT at FROM verification_failures WHERE client_addr = $1 AND at > $2 ORDER BY at LIMIT $3"
-            }
-        };
-        let rows: Vec<i64> = sqlx::query_scalar(sql)
+        let rows: Vec<i64> = sqlx::query_scalar(table.instants_sql(column))
             .bind(value)
             .bind(to_millis(since))
             .bind(i64::from(cap))
             .fetch_all(&self.pool)
             .await?;
         rows.into_iter()
-            .map(|ms| from_millis("verification_failures.at", ms))
+            .map(|ms| from_millis(table.at_column(), ms))
             .collect()
     }
 
@@ -85,6 +99,43 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected())
+    }
+}
+
+/// A table of failed attempts: rows of an ID number, a client address and an instant.
+#[derive(Clone, Copy)]
+pub(crate) enum FailureTable {
+    /// Failed contrast checks (`verification_failures`).
+    Verification,
+    /// Failed activations, sign-ins and receipts (`activation_failures`).
+    Activation,
+}
+
+impl FailureTable {
+    /// The instants by one key strictly after `$2`, at most `$3` of them, oldest first.
+    fn instants_sql(self, column: Column) -> &'static str {
+        match (self, column) {
+            (Self::Verification, Column::IdNumber) => {
+                "SELECT at FROM verification_failures WHERE id_number = $1 AND at > $2 ORDER BY at LIMIT $3"
+            }
+            (Self::Verification, Column::ClientAddr) => {
+                "SELECT at FROM verification_failures WHERE client_addr = $1 AND at > $2 ORDER BY at LIMIT $3"
+            }
+            (Self::Activation, Column::IdNumber) => {
+                "SELECT at FROM activation_failures WHERE id_number = $1 AND at > $2 ORDER BY at LIMIT $3"
+            }
+            (Self::Activation, Column::ClientAddr) => {
+                "SELECT at FROM activation_failures WHERE client_addr = $1 AND at > $2 ORDER BY at LIMIT $3"
+            }
+        }
+    }
+
+    /// The column read, as a corrupt value is reported.
+    fn at_column(self) -> &'static str {
+        match self {
+            Self::Verification => "verification_failures.at",
+            Self::Activation => "activation_failures.at",
+        }
     }
 }
 

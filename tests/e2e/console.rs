@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::chromium::{attr, browser_sized, eventually, screenshot_path};
 use crate::console_steps::{demo_password, open_console, take_and_accept, verify_and_approve};
-use crate::helpers::{demo_server, passed_test_call};
+use crate::helpers::{apply, demo_server};
 
 /// The citizen's side, run in the citizen's page: join with the application token, then
 /// negotiate media with videoreg when the agent accepts. Every message received is kept in
@@ -54,17 +54,7 @@ async fn an_agent_verifies_a_citizen_in_the_console_and_the_citizen_gets_the_cod
     let password = demo_password(&server, "agente");
 
     // The citizen applies (with a passed test call) and joins from their own browser.
-    let r = reqwest::Client::new()
-        .post(server.url("/api/v1/applications"))
-        .json(&json!({ "id_number": "12345678Z", "contrast": "15-03-2031", "test_call": passed_test_call(&db).await }))
-        .send()
-        .await
-        .expect("apply");
-    assert_eq!(r.status().as_u16(), 201);
-    let token = r.json::<Value>().await.expect("JSON")["application"]
-        .as_str()
-        .expect("token")
-        .to_owned();
+    let token = apply(&server, &db, "12345678Z", "15-03-2031").await;
     let (_citizen_driver, citizen) = browser_sized(true, (800, 600)).await;
     citizen.goto(&server.url("/")).await.expect("citizen page");
     let joined = citizen

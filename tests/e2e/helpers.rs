@@ -1,3 +1,6 @@
+//! Running the `videoreg` binary for the end-to-end tests: a server on its own scratch
+//! database, one-shot commands, and the steps that set a citizen up through the API.
+
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
@@ -136,6 +139,23 @@ pub async fn passed_test_call(database_url: &str) -> String {
         .expect("store a test call");
     store.close().await;
     token
+}
+
+/// Applies as `id_number` with `contrast` and a passed test call (written into `database_url`);
+/// returns the application token.
+pub async fn apply(server: &Server, database_url: &str, id_number: &str, contrast: &str) -> String {
+    let test_call = passed_test_call(database_url).await;
+    let r = reqwest::Client::new()
+        .post(server.url("/api/v1/applications"))
+        .json(&serde_json::json!({ "id_number": id_number, "contrast": contrast, "test_call": test_call }))
+        .send()
+        .await
+        .expect("apply");
+    assert_eq!(r.status().as_u16(), 201);
+    r.json::<serde_json::Value>().await.expect("JSON")["application"]
+        .as_str()
+        .expect("token")
+        .to_owned()
 }
 
 /// Runs `videoreg ARGS…` with `input` on standard input.

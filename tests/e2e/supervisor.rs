@@ -9,7 +9,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 use crate::chromium::{browser_sized, click, eventually, screenshot_path, script_number};
 use crate::console_steps::{demo_password, open_console};
-use crate::helpers::{Server, passed_test_call, scratch_dir, sqlite_url, start};
+use crate::helpers::{Server, apply, demo_server};
 
 /// The text of the first element matching `css`.
 async fn text_of(c: &Client, css: &str) -> String {
@@ -42,17 +42,7 @@ async fn citizen_joins(
     id_number: &str,
     contrast: &str,
 ) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
-    let r = reqwest::Client::new()
-        .post(server.url("/api/v1/applications"))
-        .json(&json!({ "id_number": id_number, "contrast": contrast, "test_call": passed_test_call(db).await }))
-        .send()
-        .await
-        .expect("apply");
-    assert_eq!(r.status().as_u16(), 201);
-    let token = r.json::<Value>().await.expect("JSON")["application"]
-        .as_str()
-        .expect("token")
-        .to_owned();
+    let token = apply(server, db, id_number, contrast).await;
     let url = server.url("/ws/citizen").replacen("http://", "ws://", 1);
     let (mut ws, _) = tokio_tungstenite::connect_async(url)
         .await
@@ -78,24 +68,7 @@ async fn citizen_joins(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_dashboard_updates_without_reload_when_a_citizen_joins_and_an_agent_changes_state() {
-    let dir = scratch_dir();
-    let db = sqlite_url(&dir);
-    let server = start(
-        &[
-            "demo",
-            "--always-open",
-            "--staff-mfa",
-            "off",
-            "--bind",
-            "127.0.0.1:0",
-            "--media-ports",
-            "42600-42799",
-            "--database-url",
-            &db,
-        ],
-        &[],
-    )
-    .await;
+    let (server, db) = demo_server("42600-42799").await;
     let (_sup_driver, sup) = browser_sized(false, (1280, 1500)).await;
     sign_in(
         &sup,

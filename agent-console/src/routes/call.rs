@@ -20,6 +20,15 @@ pub fn refuse(status: StatusCode, code: &str, message: &str) -> Response {
     (status, Json(body)).into_response()
 }
 
+/// The refusal of a request whose CSRF header does not match the session.
+pub fn invalid_session() -> Response {
+    refuse(
+        StatusCode::FORBIDDEN,
+        "csrf",
+        "Sesión no válida; recargue la página. / Invalid session; reload the page.",
+    )
+}
+
 /// The ticket `staff` holds in a call (or offered, when `offered_too`), or a refusal.
 pub async fn own_call(
     state: &ConsoleState,
@@ -147,11 +156,7 @@ pub async fn upload(
     body: Bytes,
 ) -> Result<Response, Error> {
     if !csrf_header_ok(&headers, &staff.session) {
-        return Ok(refuse(
-            StatusCode::FORBIDDEN,
-            "csrf",
-            "Sesión no válida; recargue la página. / Invalid session; reload the page.",
-        ));
+        return Ok(invalid_session());
     }
     let Some(kind) = StillKind::parse(&kind) else {
         return Ok(refuse(

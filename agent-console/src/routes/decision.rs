@@ -13,7 +13,7 @@ use signaling::SignalingState;
 use signaling::outcome::{CallOutcome, finish};
 use store::{NewAuditEvent, NewDecision, NewRegistration, Outcome, Recorded, secrets};
 
-use super::call::{own_call, refuse};
+use super::call::{invalid_session, own_call, refuse};
 use crate::activation::ActivationCode;
 use crate::auth::{AgentsOnly, Staff, csrf_header_ok};
 use crate::{ConsoleState, Error};
@@ -49,11 +49,7 @@ pub async fn decide(
     Json(req): Json<DecisionRequest>,
 ) -> Result<Response, Error> {
     if !csrf_header_ok(&headers, &staff.session) {
-        return Ok(refuse(
-            StatusCode::FORBIDDEN,
-            "csrf",
-            "Sesión no válida; recargue la página. / Invalid session; reload the page.",
-        ));
+        return Ok(invalid_session());
     }
     let note = req.note.unwrap_or_default();
     if req.checklist.len() > MAX_TICKS || note.chars().count() > MAX_NOTE {

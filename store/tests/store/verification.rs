@@ -4,8 +4,8 @@
 use chrono::TimeDelta;
 use store::testing::execute_raw;
 use store::{
-    AgentStatus, NewAuditEvent, NewDecision, NewRegistration, NewStill, Outcome, Recorded,
-    StaffRole, StillKind, Store, TicketStatus,
+    AgentStatus, BrokenLink, NewAuditEvent, NewDecision, NewRegistration, NewStill, Outcome,
+    Recorded, StaffRole, StillKind, Store, TicketStatus,
 };
 
 use crate::helpers::utc;
@@ -344,10 +344,15 @@ pub async fn the_audit_chain_verifies_and_finds_an_edited_row(store: Store) {
     )
     .await
     .expect("tamper");
-    let report = store.verify_audit_chain().await.expect("verify");
-    let broken = report.broken.expect("found");
+    let broken = first_broken_link(&store).await;
     assert_eq!(broken.id, 3);
     assert!(broken.problem.contains("edited"), "{}", broken.problem);
+}
+
+/// The first broken link of the audit chain, which must have one.
+async fn first_broken_link(store: &Store) -> BrokenLink {
+    let report = store.verify_audit_chain().await.expect("verify");
+    report.broken.expect("found")
 }
 
 pub async fn the_audit_chain_finds_a_deleted_row_and_a_deleted_newest_row(store: Store) {
@@ -355,22 +360,12 @@ pub async fn the_audit_chain_finds_a_deleted_row_and_a_deleted_newest_row(store:
     execute_raw(&store, "DELETE FROM audit_events WHERE action = 'e'")
         .await
         .expect("tamper");
-    let broken = store
-        .verify_audit_chain()
-        .await
-        .expect("verify")
-        .broken
-        .expect("found");
+    let broken = first_broken_link(&store).await;
     assert_eq!(broken.id, 5, "the head names the missing newest event");
     execute_raw(&store, "DELETE FROM audit_events WHERE action = 'b'")
         .await
         .expect("tamper");
-    let broken = store
-        .verify_audit_chain()
-        .await
-        .expect("verify")
-        .broken
-        .expect("found");
+    let broken = first_broken_link(&store).await;
     assert_eq!(broken.id, 3, "the event after the gap no longer links");
 }
 

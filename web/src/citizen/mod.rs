@@ -11,15 +11,19 @@
 //! [`AttemptPolicy::lock_after`] failures. An unknown ID number and a wrong code or password
 //! take the same path and get the same answer.
 
+pub mod form;
 pub mod messages;
 pub mod password;
 mod pen;
 pub mod receipt;
 
+use axum::http::{StatusCode, header};
+use axum::response::Response;
 use chrono::{DateTime, TimeDelta, Utc};
 use store::secrets::constant_time_eq;
 use store::{AttemptKind, CitizenRegistration, NewAuditEvent, Store, StoredCode};
 
+use self::form::Shown;
 use crate::i18n::Lang;
 use crate::identity::{DniNie, IdKind};
 
@@ -78,6 +82,55 @@ pub async fn gate(
     .flatten()
     .max();
     Ok(oldest_counted.map_or(Gate::Open, |t| Gate::Wait(t + policy.window)))
+}
+
+/// Why an attempt may not go ahead: the page's status and sentence, and for a wait the
+/// seconds for `Retry-After`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    status: StatusCode,
+    alert: String,
+    retry_after_secs: Option<i64>,
+}
+
+impl Refusal {
+    /// The page `render` draws for the refusal, with `Retry-After` for a wait.
+    pub fn respond(
+        self,
+        render: impl FnOnce(Shown) -> Result<Response, crate::Error>,
+    ) -> Result<Response, crate::Error> {
+        let mut response = render(Shown::alert(self.status, self.alert))?;
+        if let Some(secs) = self.retry_after_secs {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, secs.into());
+        }
+        Ok(response)
+    }
+}
+
+/// Checks the [`ATTEMPTS`] limits for `id` and `client_addr`: `None` when the attempt may
+/// go ahead, else the refusal to show in `lang`.
+pub async fn attempt_refusal(
+    store: &Store,
+    lang: Lang,
+    id: &DniNie,
+    client_addr: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Refusal>, crate::Error> {
+    Ok(match gate(store, &ATTEMPTS, id, client_addr, now).await? {
+        Gate::Open => None,
+        Gate::Wait(until) => Some(Refusal {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            alert: wait_message(lang, now, until),
+            retry_after_secs: Some((until - now).num_seconds().max(1)),
+        }),
+        Gate::Locked => Some(Refusal {
+            status: StatusCode::FORBIDDEN,
+            alert: locked_message(lang).to_owned(),
+            retry_after_secs: None,
+        }),
+    })
 }
 
 /// If `failures` (oldest first) has reached `limit`, the failure whose ageing out will bring
@@ -140,6 +193,15 @@ pub async fn match_code(
         }
     }
     Ok(found.map(|code| MatchedCode { registration, code }))
+}
+
+/// The full name on record for `id`, or empty when there is none.
+pub async fn full_name(store: &Store, id: &DniNie) -> Result<String, crate::Error> {
+    Ok(store
+        .find_identity(id.as_str())
+        .await?
+        .map(|r| r.full_name)
+        .unwrap_or_default())
 }
 
 /// The ID number as receipts and pages show it: the last four characters, and a NIE's

@@ -18,11 +18,10 @@ use serde::Deserialize;
 use store::{Activation, AttemptKind, NewActivation, NewAuditEvent, secrets};
 
 use crate::Error;
+use crate::citizen::form::Shown;
 use crate::citizen::messages::{self, FormErrors};
 use crate::citizen::password::CitizenPassword;
-use crate::citizen::{
-    ATTEMPTS, Gate, gate, locked_message, mask_id_number, match_code, record_failure, wait_message,
-};
+use crate::citizen::{attempt_refusal, full_name, mask_id_number, match_code, record_failure};
 use crate::client_addr::ClientAddr;
 use crate::i18n::Lang;
 use crate::identity::DniNie;
@@ -63,15 +62,8 @@ struct Typed {
     code: String,
 }
 
-/// The form with a fresh CSRF token, its cookie, and `status`.
-fn render(
-    state: &AppState,
-    lang: Lang,
-    status: StatusCode,
-    typed: Typed,
-    alert: Option<String>,
-    errors: FormErrors,
-) -> Result<Response, Error> {
+/// The form with a fresh CSRF token and its cookie.
+fn render(state: &AppState, lang: Lang, typed: Typed, shown: Shown) -> Result<Response, Error> {
     let (csrf, _) = secrets::new_token()?;
     let page = ActivatePage {
         lang,
@@ -79,23 +71,17 @@ fn render(
         csrf: csrf.clone(),
         id_number: typed.id_number,
         code: typed.code,
-        alert,
-        errors,
+        alert: shown.alert,
+        errors: shown.errors,
     };
     let secure = state.console.policy.secure_cookies;
     let cookie = set_cookie(CSRF_COOKIE, &csrf, 3600, secure);
-    Ok((status, [(header::SET_COOKIE, cookie)], Html(page.render()?)).into_response())
+    let html = Html(page.render()?);
+    Ok((shown.status, [(header::SET_COOKIE, cookie)], html).into_response())
 }
 
 async fn page(State(state): State<AppState>, lang: Lang) -> Result<Response, Error> {
-    render(
-        &state,
-        lang,
-        StatusCode::OK,
-        Typed::default(),
-        None,
-        FormErrors::default(),
-    )
+    render(&state, lang, Typed::default(), Shown::blank())
 }
 
 #[derive(Deserialize)]
@@ -120,30 +106,14 @@ async fn submit(
     form: Result<Form<ActivateForm>, FormRejection>,
 ) -> Result<Response, Error> {
     let Ok(Form(form)) = form else {
-        let alert = Some(messages::bad_form(lang).to_owned());
-        return render(
-            &state,
-            lang,
-            StatusCode::BAD_REQUEST,
-            Typed::default(),
-            alert,
-            FormErrors::default(),
-        );
+        return render(&state, lang, Typed::default(), Shown::bad_form(lang));
     };
     let typed = Typed {
         id_number: form.id_number.chars().take(32).collect(),
         code: form.code.chars().take(32).collect(),
     };
-    let fail = |status, typed, alert: String| {
-        render(
-            &state,
-            lang,
-            status,
-            typed,
-            Some(alert),
-            FormErrors::default(),
-        )
-    };
+    let fail =
+        |status, typed, alert: String| render(&state, lang, typed, Shown::alert(status, alert));
     if !csrf_ok(cookie(&headers, CSRF_COOKIE).unwrap_or(""), &form.csrf) {
         return fail(
             StatusCode::FORBIDDEN,
@@ -170,38 +140,12 @@ async fn submit(
         errors.add("repeat", messages::passwords_differ(lang));
     }
     let (Some(id), Some(code), true) = (id, code, errors.is_empty()) else {
-        return render(
-            &state,
-            lang,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            typed,
-            None,
-            errors,
-        );
+        return render(&state, lang, typed, Shown::invalid(errors));
     };
 
     let now = state.clock.now();
-    match gate(&state.store, &ATTEMPTS, &id, &addr, now).await? {
-        Gate::Open => {}
-        Gate::Wait(until) => {
-            let mut response = fail(
-                StatusCode::TOO_MANY_REQUESTS,
-                typed,
-                wait_message(lang, now, until),
-            )?;
-            let secs = (until - now).num_seconds().max(1);
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, secs.into());
-            return Ok(response);
-        }
-        Gate::Locked => {
-            return fail(
-                StatusCode::FORBIDDEN,
-                typed,
-                locked_message(lang).to_owned(),
-            );
-        }
+    if let Some(refusal) = attempt_refusal(&state.store, lang, &id, &addr, now).await? {
+        return refusal.respond(|shown| render(&state, lang, typed, shown));
     }
 
     let code_hash = code.hash();
@@ -226,24 +170,12 @@ async fn submit(
     }
 
     // The code is right: now the name can be checked against the password.
-    let names = state
-        .store
-        .find_identity(id.as_str())
-        .await?
-        .map(|r| r.full_name)
-        .unwrap_or_default();
+    let names = full_name(&state.store, &id).await?;
     let password = match CitizenPassword::parse(&form.password, id.as_str(), &names) {
         Ok(p) => p,
         Err(e) => {
             errors.add("password", messages::password(lang, e));
-            return render(
-                &state,
-                lang,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                typed,
-                None,
-                errors,
-            );
+            return render(&state, lang, typed, Shown::invalid(errors));
         }
     };
     let password_hash = tokio::task::spawn_blocking(move || password.hash())

@@ -16,12 +16,11 @@ use serde::Deserialize;
 use store::{AttemptKind, NewAuditEvent};
 
 use crate::Error;
+use crate::citizen::form::Shown;
 use crate::citizen::messages::{self, FormErrors};
 use crate::citizen::password::verify;
 use crate::citizen::receipt::{grouped_reference, madrid_time};
-use crate::citizen::{
-    ATTEMPTS, Gate, gate, locked_message, mask_id_number, record_failure, wait_message,
-};
+use crate::citizen::{attempt_refusal, full_name, mask_id_number, record_failure};
 use crate::client_addr::ClientAddr;
 use crate::i18n::Lang;
 use crate::identity::DniNie;
@@ -60,30 +59,21 @@ struct RegistrationPage {
 fn render(
     state: &AppState,
     lang: Lang,
-    status: StatusCode,
     id_number: String,
-    alert: Option<String>,
-    errors: FormErrors,
+    shown: Shown,
 ) -> Result<Response, Error> {
     let page = LoginPage {
         lang,
         always_open: state.calendar.is_always_open(),
         id_number,
-        alert,
-        errors,
+        alert: shown.alert,
+        errors: shown.errors,
     };
-    Ok((status, Html(page.render()?)).into_response())
+    Ok((shown.status, Html(page.render()?)).into_response())
 }
 
 async fn page(State(state): State<AppState>, lang: Lang) -> Result<Response, Error> {
-    render(
-        &state,
-        lang,
-        StatusCode::OK,
-        String::new(),
-        None,
-        FormErrors::default(),
-    )
+    render(&state, lang, String::new(), Shown::blank())
 }
 
 #[derive(Deserialize)]
@@ -101,15 +91,7 @@ async fn submit(
     form: Result<Form<LoginForm>, FormRejection>,
 ) -> Result<Response, Error> {
     let Ok(Form(form)) = form else {
-        let alert = Some(messages::bad_form(lang).to_owned());
-        return render(
-            &state,
-            lang,
-            StatusCode::BAD_REQUEST,
-            String::new(),
-            alert,
-            FormErrors::default(),
-        );
+        return render(&state, lang, String::new(), Shown::bad_form(lang));
     };
     let typed: String = form.id_number.chars().take(32).collect();
     let mut errors = FormErrors::default();
@@ -120,39 +102,12 @@ async fn submit(
         errors.add("password", messages::password_missing(lang));
     }
     let (Some(id), true) = (id, errors.is_empty()) else {
-        return render(
-            &state,
-            lang,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            typed,
-            None,
-            errors,
-        );
+        return render(&state, lang, typed, Shown::invalid(errors));
     };
 
     let now = state.clock.now();
-    match gate(&state.store, &ATTEMPTS, &id, &addr, now).await? {
-        Gate::Open => {}
-        Gate::Wait(until) => {
-            let alert = Some(wait_message(lang, now, until));
-            let mut response = render(
-                &state,
-                lang,
-                StatusCode::TOO_MANY_REQUESTS,
-                typed,
-                alert,
-                errors,
-            )?;
-            let secs = (until - now).num_seconds().max(1);
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, secs.into());
-            return Ok(response);
-        }
-        Gate::Locked => {
-            let alert = Some(locked_message(lang).to_owned());
-            return render(&state, lang, StatusCode::FORBIDDEN, typed, alert, errors);
-        }
+    if let Some(refusal) = attempt_refusal(&state.store, lang, &id, &addr, now).await? {
+        return refusal.respond(|shown| render(&state, lang, typed, shown));
     }
 
     let credential = state.store.citizen_credential(id.as_str()).await?;
@@ -166,15 +121,9 @@ async fn submit(
         .map_err(|e| Error::PasswordHash(e.to_string()))?;
     if !(known && matches) {
         record_failure(&state.store, &id, &addr, AttemptKind::Login, now).await?;
-        let alert = Some(messages::wrong_password(lang).to_owned());
-        return render(
-            &state,
-            lang,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            typed,
-            alert,
-            errors,
-        );
+        let wrong = messages::wrong_password(lang);
+        let shown = Shown::alert(StatusCode::UNPROCESSABLE_ENTITY, wrong);
+        return render(&state, lang, typed, shown);
     }
 
     let masked = mask_id_number(&id);
@@ -189,12 +138,7 @@ async fn submit(
         })
         .await?;
     let registration = state.store.citizen_registration(id.as_str()).await?;
-    let full_name = state
-        .store
-        .find_identity(id.as_str())
-        .await?
-        .map(|r| r.full_name)
-        .unwrap_or_default();
+    let full_name = full_name(&state.store, &id).await?;
     let page = RegistrationPage {
         lang,
         always_open: state.calendar.is_always_open(),

@@ -17,11 +17,10 @@ use serde::Deserialize;
 use store::{AttemptKind, NewAuditEvent};
 
 use crate::Error;
+use crate::citizen::form::Shown;
 use crate::citizen::messages::{self, FormErrors};
 use crate::citizen::receipt::{ReceiptData, madrid_time, render_receipt};
-use crate::citizen::{
-    ATTEMPTS, Gate, gate, locked_message, mask_id_number, match_code, record_failure, wait_message,
-};
+use crate::citizen::{attempt_refusal, full_name, mask_id_number, match_code, record_failure};
 use crate::client_addr::ClientAddr;
 use crate::i18n::Lang;
 use crate::identity::DniNie;
@@ -45,33 +44,23 @@ struct ReceiptPage {
 fn render(
     state: &AppState,
     lang: Lang,
-    status: StatusCode,
     id_number: String,
     include_code: bool,
-    alert: Option<String>,
-    errors: FormErrors,
+    shown: Shown,
 ) -> Result<Response, Error> {
     let page = ReceiptPage {
         lang,
         always_open: state.calendar.is_always_open(),
         id_number,
         include_code,
-        alert,
-        errors,
+        alert: shown.alert,
+        errors: shown.errors,
     };
-    Ok((status, Html(page.render()?)).into_response())
+    Ok((shown.status, Html(page.render()?)).into_response())
 }
 
 async fn page(State(state): State<AppState>, lang: Lang) -> Result<Response, Error> {
-    render(
-        &state,
-        lang,
-        StatusCode::OK,
-        String::new(),
-        false,
-        None,
-        FormErrors::default(),
-    )
+    render(&state, lang, String::new(), false, Shown::blank())
 }
 
 #[derive(Deserialize)]
@@ -95,16 +84,8 @@ async fn download(
     form: Result<Form<ReceiptForm>, FormRejection>,
 ) -> Result<Response, Error> {
     let Ok(Form(form)) = form else {
-        let alert = Some(messages::bad_form(visitor_lang).to_owned());
-        return render(
-            &state,
-            visitor_lang,
-            StatusCode::BAD_REQUEST,
-            String::new(),
-            false,
-            alert,
-            FormErrors::default(),
-        );
+        let shown = Shown::bad_form(visitor_lang);
+        return render(&state, visitor_lang, String::new(), false, shown);
     };
     let lang = match form.lang.as_deref() {
         Some("es") => Lang::Es,
@@ -113,17 +94,7 @@ async fn download(
     };
     let include_code = form.include_code.is_some();
     let typed: String = form.id_number.chars().take(32).collect();
-    let fail = |status, alert: Option<String>, errors| {
-        render(
-            &state,
-            lang,
-            status,
-            typed.clone(),
-            include_code,
-            alert,
-            errors,
-        )
-    };
+    let show = |shown| render(&state, lang, typed.clone(), include_code, shown);
 
     let mut errors = FormErrors::default();
     let id = DniNie::parse(&form.id_number)
@@ -133,56 +104,26 @@ async fn download(
         .map_err(|e| errors.add("code", messages::code(lang, &form.code, e)))
         .ok();
     let (Some(id), Some(code)) = (id, code) else {
-        return fail(StatusCode::UNPROCESSABLE_ENTITY, None, errors);
+        return show(Shown::invalid(errors));
     };
 
     let now = state.clock.now();
-    match gate(&state.store, &ATTEMPTS, &id, &addr, now).await? {
-        Gate::Open => {}
-        Gate::Wait(until) => {
-            let mut response = fail(
-                StatusCode::TOO_MANY_REQUESTS,
-                Some(wait_message(lang, now, until)),
-                errors,
-            )?;
-            let secs = (until - now).num_seconds().max(1);
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, secs.into());
-            return Ok(response);
-        }
-        Gate::Locked => {
-            return fail(
-                StatusCode::FORBIDDEN,
-                Some(locked_message(lang).to_owned()),
-                errors,
-            );
-        }
+    if let Some(refusal) = attempt_refusal(&state.store, lang, &id, &addr, now).await? {
+        return refusal.respond(show);
     }
 
     let Some(matched) = match_code(&state.store, &id, &code.hash()).await? else {
         record_failure(&state.store, &id, &addr, AttemptKind::Receipt, now).await?;
-        return fail(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some(messages::wrong_code(lang).to_owned()),
-            errors,
-        );
+        let wrong = messages::wrong_code(lang);
+        return show(Shown::alert(StatusCode::UNPROCESSABLE_ENTITY, wrong));
     };
     if matched.code.used_at.is_none() && matched.code.expires_at <= now {
         let on = madrid_time(lang, matched.code.expires_at);
-        return fail(
-            StatusCode::GONE,
-            Some(messages::code_expired(lang, &on)),
-            errors,
-        );
+        let expired = messages::code_expired(lang, &on);
+        return show(Shown::alert(StatusCode::GONE, expired));
     }
 
-    let full_name = state
-        .store
-        .find_identity(id.as_str())
-        .await?
-        .map(|r| r.full_name)
-        .unwrap_or_default();
+    let full_name = full_name(&state.store, &id).await?;
     let reference = matched.registration.id.clone();
     let data = ReceiptData {
         full_name,

@@ -113,6 +113,15 @@ pub struct Answer {
 }
 
 impl TestApp {
+    /// Whether `id_number` has set a Permanent Cl@ve password.
+    pub async fn has_password(&self, id_number: &str) -> bool {
+        self.store
+            .citizen_credential(id_number)
+            .await
+            .expect("read")
+            .is_some()
+    }
+
     /// `GET path` as a browser in `lang`.
     pub async fn account_page(&self, path: &str, lang: &str) -> Answer {
         let r = self

@@ -31,13 +31,7 @@ async fn approval_needs_the_checklist_and_the_stills_on_the_server() {
         body["missing"].to_string().contains("security_features"),
         "{body}"
     );
-    assert!(
-        app.store
-            .registration_for("12345678Z")
-            .await
-            .expect("read")
-            .is_none()
-    );
+    assert!(!app.is_registered("12345678Z").await);
 }
 
 #[tokio::test]
@@ -61,12 +55,7 @@ async fn approval_writes_registration_and_hashed_code_and_the_citizen_gets_the_c
     assert_eq!(code.len(), 19, "{approved}");
     assert_eq!(approved["registration"], registration.as_str());
     // Stored only as a hash; the code appears in no audit detail.
-    let (hash, _, used) = app
-        .store
-        .activation_code_for(&registration)
-        .await
-        .expect("read")
-        .expect("stored");
+    let (hash, _, used) = app.stored_code(&registration).await;
     assert_ne!(hash, code);
     assert_eq!(
         hash,
@@ -75,11 +64,7 @@ async fn approval_writes_registration_and_hashed_code_and_the_citizen_gets_the_c
             .hash()
     );
     assert_eq!(used, None);
-    let events = app
-        .store
-        .audit_for_subject(&call.ticket)
-        .await
-        .expect("audit");
+    let events = call.audit(&app).await;
     assert!(events.iter().any(|e| e.action == "decision.approved"));
     assert!(
         events
@@ -162,13 +147,7 @@ async fn a_rejection_tells_the_citizen_why_and_needs_a_listed_reason() {
             .as_str()
             .is_some_and(|m| m.contains("expired"))
     );
-    assert!(
-        app.store
-            .registration_for("12345678Z")
-            .await
-            .expect("read")
-            .is_none()
-    );
+    assert!(!app.is_registered("12345678Z").await);
 }
 
 #[tokio::test]
@@ -261,23 +240,13 @@ async fn a_citizen_who_missed_the_approval_gets_a_fresh_code_on_coming_back() {
         .await;
     assert_eq!(status, 200, "{body}");
     let registration = body["registration"].as_str().expect("registration");
-    let (first_hash, expires, _) = app
-        .store
-        .activation_code_for(registration)
-        .await
-        .expect("read")
-        .expect("stored");
+    let (first_hash, expires, _) = app.stored_code(registration).await;
     let mut back = app.citizen().await;
     back.send(json!({ "type": "resume", "resume_token": resume }))
         .await;
     let approved = back.until("approved").await;
     let code = approved["activation_code"].as_str().expect("a code");
-    let (hash, same_expiry, _) = app
-        .store
-        .activation_code_for(registration)
-        .await
-        .expect("read")
-        .expect("stored");
+    let (hash, same_expiry, _) = app.stored_code(registration).await;
     assert_ne!(
         hash, first_hash,
         "a new code replaced the one never received"
@@ -289,11 +258,7 @@ async fn a_citizen_who_missed_the_approval_gets_a_fresh_code_on_coming_back() {
             .hash()
     );
     assert_eq!(same_expiry, expires);
-    let events = app
-        .store
-        .audit_for_subject(&call.ticket)
-        .await
-        .expect("audit");
+    let events = call.audit(&app).await;
     assert!(
         events
             .iter()

@@ -1,6 +1,7 @@
 //! An agent in a call with a citizen, as the console sees it, and the images the still tests
 //! upload (made here with `image`, with EXIF added or headers forged by hand).
 
+use chrono::{DateTime, Utc};
 use image::{ImageEncoder, RgbImage};
 use serde_json::Value;
 use store::StaffRole;
@@ -125,12 +126,43 @@ impl Call<'_> {
         browser_json(app, &self.browser, "POST", &path, Some((&self.csrf, body))).await
     }
 
+    /// The audit events about the call's ticket.
+    pub async fn audit(&self, app: &TestApp) -> Vec<store::AuditEvent> {
+        app.store
+            .audit_for_subject(&self.ticket)
+            .await
+            .expect("audit")
+    }
+
     /// Takes all three stills.
     pub async fn take_every_still(&self, app: &TestApp) {
         for kind in ["document_front", "document_back", "face"] {
             let (status, body) = self.upload(app, kind, png(64, 48), &self.csrf).await;
             assert_eq!(status, 201, "{body}");
         }
+    }
+}
+
+impl TestApp {
+    /// Whether `id_number` has a registration.
+    pub async fn is_registered(&self, id_number: &str) -> bool {
+        self.store
+            .registration_for(id_number)
+            .await
+            .expect("read")
+            .is_some()
+    }
+
+    /// The activation code stored for `registration`: its hash, expiry and use.
+    pub async fn stored_code(
+        &self,
+        registration: &str,
+    ) -> (String, DateTime<Utc>, Option<DateTime<Utc>>) {
+        self.store
+            .activation_code_for(registration)
+            .await
+            .expect("read")
+            .expect("stored")
     }
 }
 

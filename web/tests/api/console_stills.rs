@@ -51,11 +51,7 @@ async fn png_and_jpeg_stills_are_accepted_and_re_encoded_without_exif() {
         .expect("GET");
     assert_eq!(r.status().as_u16(), 200);
     assert_eq!(r.headers()["content-type"], "image/jpeg");
-    let events = app
-        .store
-        .audit_for_subject(&call.ticket)
-        .await
-        .expect("audit");
+    let events = call.audit(&app).await;
     assert!(
         events
             .iter()

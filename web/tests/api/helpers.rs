@@ -176,3 +176,10 @@ impl TestApp {
         (status, r.text().await.expect("body"))
     }
 }
+
+/// Asserts that `r` is a 200 whose content type starts with `content_type`.
+pub fn assert_ok_with_type(r: &reqwest::Response, content_type: &str) {
+    assert_eq!(r.status(), 200);
+    let got = r.headers()["content-type"].to_str().expect("header text");
+    assert!(got.starts_with(content_type), "{got}");
+}

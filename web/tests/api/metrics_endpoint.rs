@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::json;
 use web::config::ServeArgs;
 
-use crate::helpers::{Db, TestApp, spawn_app, spawn_app_with};
+use crate::helpers::{Db, TestApp, assert_ok_with_type, spawn_app, spawn_app_with};
 
 /// Checks the exposition format line by line: `# HELP`/`# TYPE` comments, blank lines, or
 /// `name{label="value",…} number`. Returns the samples as (name with labels, value).
@@ -79,13 +79,7 @@ async fn scrape(app: &TestApp) -> Vec<(String, f64)> {
         .send()
         .await
         .expect("scrape");
-    assert_eq!(r.status(), 200);
-    assert!(
-        r.headers()["content-type"]
-            .to_str()
-            .expect("header text")
-            .starts_with("text/plain; version=0.0.4")
-    );
+    assert_ok_with_type(&r, "text/plain; version=0.0.4");
     parse_exposition(&r.text().await.expect("body"))
 }
 

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use store::StaffRole;
 
 use crate::console_helpers::browser_json;
-use crate::helpers::{TestApp, madrid, spawn_app};
+use crate::helpers::{TestApp, assert_ok_with_type, madrid, spawn_app};
 use crate::staff_helpers::Browser;
 use crate::ws_helpers::Ws;
 
@@ -148,13 +148,7 @@ async fn a_scripted_day_gives_the_same_figures_on_the_dashboard_the_report_and_t
         .send()
         .await
         .expect("csv");
-    assert_eq!(r.status(), 200);
-    assert!(
-        r.headers()["content-type"]
-            .to_str()
-            .expect("header text")
-            .starts_with("text/csv")
-    );
+    assert_ok_with_type(&r, "text/csv");
     let csv_text = r.text().await.expect("body");
     let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
     let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
@@ -276,13 +270,7 @@ async fn the_stream_moves_when_a_citizen_joins_and_an_agent_changes_state() {
         .send()
         .await
         .expect("stream");
-    assert_eq!(r.status(), 200);
-    assert!(
-        r.headers()["content-type"]
-            .to_str()
-            .expect("header text")
-            .starts_with("text/event-stream")
-    );
+    assert_ok_with_type(&r, "text/event-stream");
     let mut events = r.bytes_stream();
     let mut buffer = String::new();
     let first = until_event(&mut events, &mut buffer, |_| true).await;
