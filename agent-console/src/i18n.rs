@@ -51,13 +51,17 @@ impl Lang {
         }
     }
 
-    /// The language asked for by `?lang=`, then a `lang` cookie, then `Accept-Language`.
-    pub fn from_parts(parts: &Parts) -> Lang {
-        let query = parts.uri.query().unwrap_or("");
-        let from_query = query
+    /// The language a query string asks for with `lang=`, if a known one.
+    pub fn from_query(query: &str) -> Option<Lang> {
+        query
             .split('&')
             .filter_map(|kv| kv.strip_prefix("lang="))
-            .find_map(Lang::from_code);
+            .find_map(Lang::from_code)
+    }
+
+    /// The language asked for by `?lang=`, then a `lang` cookie, then `Accept-Language`.
+    pub fn from_parts(parts: &Parts) -> Lang {
+        let from_query = Lang::from_query(parts.uri.query().unwrap_or(""));
         let header = |name| {
             parts
                 .headers

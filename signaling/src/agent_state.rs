@@ -116,8 +116,8 @@ pub async fn tell_requeued(
         position,
         reason: reason.map(str::to_owned),
     };
-    deliver::to_citizen(state, ticket, &m).await?;
-    deliver::queue_changed(state).await
+    // Every caller then changes the agent's state, which announces the queue change.
+    deliver::to_citizen(state, ticket, &m).await
 }
 
 /// Applies both timers at `now`: lapsed offers go back to the head of the queue (their agent

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 
 use crate::db::to_millis;
+use crate::tickets::select_tickets;
 use crate::{Result, Store, Ticket};
 
 impl Store {
@@ -24,8 +25,7 @@ impl Store {
     /// The ticket `agent_id` holds (offered to them or in a call with them), if any.
     pub async fn current_ticket_for_agent(&self, agent_id: &str) -> Result<Option<Ticket>> {
         self.one_ticket(
-            "SELECT id, application_id, id_number, status, priority, joined_at, told_estimate_secs, disconnected_at, agent_id, offered_at, answered_at, ended_at, outcome
-             FROM tickets WHERE agent_id = $1 AND status IN ('offered', 'in_call')",
+            select_tickets!("WHERE agent_id = $1 AND status IN ('offered', 'in_call')"),
             agent_id,
         )
         .await
@@ -35,8 +35,7 @@ impl Store {
     /// connection dropped around the decision comes back for the outcome.
     pub async fn ended_ticket_by_resume_token(&self, hash: &str) -> Result<Option<Ticket>> {
         self.one_ticket(
-            "SELECT id, application_id, id_number, status, priority, joined_at, told_estimate_secs, disconnected_at, agent_id, offered_at, answered_at, ended_at, outcome
-             FROM tickets WHERE resume_token_hash = $1 AND status = 'done'",
+            select_tickets!("WHERE resume_token_hash = $1 AND status = 'done'"),
             hash,
         )
         .await

@@ -111,6 +111,18 @@ pub struct QueueAbandonment {
     pub waited: TimeDelta,
 }
 
+/// `SELECT` of every column a [`Ticket`] is read from, `FROM tickets`, then `$rest` (a
+/// literal): one column list for every ticket query.
+macro_rules! select_tickets {
+    ($rest:literal) => {
+        concat!(
+            "SELECT id, application_id, id_number, status, priority, joined_at, told_estimate_secs, disconnected_at, agent_id, offered_at, answered_at, ended_at, outcome FROM tickets ",
+            $rest
+        )
+    };
+}
+pub(crate) use select_tickets;
+
 /// How many times a join retries after colliding with a simultaneous one.
 const JOIN_ATTEMPTS: usize = 3;
 
@@ -193,17 +205,27 @@ impl Store {
 
     /// A ticket by id.
     pub async fn ticket(&self, id: &str) -> Result<Option<Ticket>> {
-        self.one_ticket("SELECT id, application_id, id_number, status, priority, joined_at, told_estimate_secs, disconnected_at, agent_id, offered_at, answered_at, ended_at, outcome FROM tickets WHERE id = $1", id).await
+        self.one_ticket(select_tickets!("WHERE id = $1"), id).await
     }
 
     /// The live ticket for an ID number, if any.
     pub async fn live_ticket_for(&self, id_number: &str) -> Result<Option<Ticket>> {
-        self.one_ticket("SELECT id, application_id, id_number, status, priority, joined_at, told_estimate_secs, disconnected_at, agent_id, offered_at, answered_at, ended_at, outcome FROM tickets WHERE id_number = $1 AND status IN ('waiting', 'offered', 'in_call')", id_number).await
+        self.one_ticket(
+            select_tickets!("WHERE id_number = $1 AND status IN ('waiting', 'offered', 'in_call')"),
+            id_number,
+        )
+        .await
     }
 
     /// The live ticket whose resume token hashes to `hash`.
     pub async fn ticket_by_resume_token(&self, hash: &str) -> Result<Option<Ticket>> {
-        self.one_ticket("SELECT id, application_id, id_number, status, priority, joined_at, told_estimate_secs, disconnected_at, agent_id, offered_at, answered_at, ended_at, outcome FROM tickets WHERE resume_token_hash = $1 AND status IN ('waiting', 'offered', 'in_call')", hash).await
+        self.one_ticket(
+            select_tickets!(
+                "WHERE resume_token_hash = $1 AND status IN ('waiting', 'offered', 'in_call')"
+            ),
+            hash,
+        )
+        .await
     }
 
     pub(crate) async fn one_ticket(&self, sql: &'static str, key: &str) -> Result<Option<Ticket>> {
@@ -216,10 +238,9 @@ impl Store {
 
     /// The waiting tickets in service order: priority first, then arrival.
     pub async fn waiting_queue(&self) -> Result<Vec<Ticket>> {
-        let rows = sqlx::query(
-            "SELECT id, application_id, id_number, status, priority, joined_at, told_estimate_secs, disconnected_at, agent_id, offered_at, answered_at, ended_at, outcome
-             FROM tickets WHERE status = 'waiting' ORDER BY priority DESC, seq",
-        )
+        let rows = sqlx::query(select_tickets!(
+            "WHERE status = 'waiting' ORDER BY priority DESC, seq"
+        ))
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(ticket_from_row).collect()

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use signaling::agent_state::AgentPolicy;
 
 use crate::Error;
+use crate::config::at_least_one;
 
 /// Console options of the server.
 #[derive(Debug, Args, Default, Clone)]
@@ -50,28 +51,21 @@ pub fn resolve(
     args: &ConsoleArgs,
     file: ConsoleFile,
 ) -> Result<(AgentPolicy, VerificationPolicy), Error> {
-    let positive = |flag: Option<u32>, file: Option<u32>, default: u32, name: &str| match flag
-        .or(file)
-        .unwrap_or(default)
-    {
-        0 => Err(Error::Config(format!("{name} must be at least 1"))),
-        n => Ok(n),
-    };
     let agents = AgentPolicy {
-        wrap_up: TimeDelta::seconds(i64::from(positive(
+        wrap_up: TimeDelta::seconds(i64::from(at_least_one(
             args.wrap_up_seconds,
             file.wrap_up_seconds,
             30,
             "wrap-up-seconds",
         )?)),
-        offer_timeout: TimeDelta::seconds(i64::from(positive(
+        offer_timeout: TimeDelta::seconds(i64::from(at_least_one(
             args.offer_timeout_seconds,
             file.offer_timeout_seconds,
             30,
             "offer-timeout-seconds",
         )?)),
     };
-    let side = positive(
+    let side = at_least_one(
         args.still_max_side,
         file.still_max_side,
         4096,
@@ -80,7 +74,7 @@ pub fn resolve(
     if side > 8192 {
         return Err(Error::Config("still-max-side must be at most 8192".into()));
     }
-    let kib = positive(
+    let kib = at_least_one(
         args.still_max_kib,
         file.still_max_kib,
         8192,
@@ -103,7 +97,7 @@ pub fn resolve(
             max_alloc: u64::from(side) * u64::from(side) * 8,
             ..StillLimits::default()
         },
-        activation_ttl: TimeDelta::days(i64::from(positive(
+        activation_ttl: TimeDelta::days(i64::from(at_least_one(
             args.activation_code_days,
             file.activation_code_days,
             30,

@@ -79,16 +79,12 @@ pub async fn security_headers(request: Request<Body>, next: Next) -> Response {
 /// Keeps the language chosen with `?lang=es|en` in a `lang` cookie (a year), so that the
 /// following pages speak it too.
 pub async fn remember_language(request: Request<Body>, next: Next) -> Response {
-    let chosen = request.uri().query().and_then(|q| {
-        q.split('&')
-            .filter_map(|kv| kv.strip_prefix("lang="))
-            .find(|l| matches!(*l, "es" | "en"))
-            .map(str::to_owned)
-    });
+    let chosen = request.uri().query().and_then(Lang::from_query);
     let mut response = next.run(request).await;
     if let Some(lang) = chosen
         && let Ok(v) = HeaderValue::from_str(&format!(
-            "lang={lang}; Path=/; Max-Age=31536000; SameSite=Lax"
+            "lang={}; Path=/; Max-Age=31536000; SameSite=Lax",
+            lang.code()
         ))
     {
         response.headers_mut().append(header::SET_COOKIE, v);

@@ -103,15 +103,11 @@ pub async fn decide(
         }
     }
     let now = state.clock.now();
-    let code = match outcome {
-        Outcome::Approved => {
-            Some(ActivationCode::generate().map_err(|e| Error::Internal(e.to_string()))?)
-        }
+    let issued = match outcome {
+        Outcome::Approved => Some(Issued::new(now + state.verification.activation_ttl)?),
         _ => None,
     };
-    let (registration_id, code_id) = (secrets::new_id()?, secrets::new_id()?);
-    let code_hash = code.as_ref().map(ActivationCode::hash);
-    let code_expires_at = now + state.verification.activation_ttl;
+    let registration_id = issued.as_ref().map(|i| i.registration_id.clone());
     let decision_id = secrets::new_id()?;
     let checklist = serde_json::to_string(&ticked).unwrap_or_else(|_| "[]".into());
     let reason_code = reason.map(|r| r.code.as_str());
@@ -121,7 +117,7 @@ pub async fn decide(
         "reason": reason_code,
         "checklist": ticked,
         "stills": stills.iter().map(|s| serde_json::json!({ "kind": s.kind.as_str(), "sha256": s.sha256 })).collect::<Vec<_>>(),
-        "registration": code.as_ref().map(|_| registration_id.as_str()),
+        "registration": registration_id,
         "note": note,
     });
     let action = format!("decision.{}", outcome.as_str());
@@ -136,12 +132,7 @@ pub async fn decide(
                 reason: reason_code,
                 note: &note,
                 checklist: &checklist,
-                registration: code_hash.as_deref().map(|hash| NewRegistration {
-                    id: &registration_id,
-                    code_id: &code_id,
-                    code_hash: hash,
-                    code_expires_at,
-                }),
+                registration: issued.as_ref().map(Issued::registration),
                 requeue_priority: REQUEUE_PRIORITY,
                 at: now,
             },
@@ -172,11 +163,11 @@ pub async fn decide(
         }
     }
     tracing::info!(agent = %staff.user.name, ticket = %t.id, outcome = outcome.as_str(), "decision recorded");
-    let told = match (&code, reason) {
-        (Some(code), _) => CallOutcome::Approved {
-            registration: registration_id.clone(),
-            activation_code: code.to_string(),
-            code_expires_at,
+    let told = match (&issued, reason) {
+        (Some(i), _) => CallOutcome::Approved {
+            registration: i.registration_id.clone(),
+            activation_code: i.code.to_string(),
+            code_expires_at: i.expires_at,
         },
         (None, Some(r)) if outcome == Outcome::Rejected => CallOutcome::Rejected {
             reason: r.code.clone(),
@@ -193,7 +184,39 @@ pub async fn decide(
     }
     let body = serde_json::json!({
         "outcome": outcome.as_str(),
-        "registration": code.as_ref().map(|_| registration_id),
+        "registration": registration_id,
     });
     Ok(Json(body).into_response())
+}
+
+/// What an approval issues: a registration reference and a fresh activation code.
+struct Issued {
+    registration_id: String,
+    code_id: String,
+    code: ActivationCode,
+    code_hash: String,
+    expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl Issued {
+    fn new(expires_at: chrono::DateTime<chrono::Utc>) -> Result<Self, Error> {
+        let code = ActivationCode::generate().map_err(|e| Error::Internal(e.to_string()))?;
+        Ok(Self {
+            registration_id: secrets::new_id()?,
+            code_id: secrets::new_id()?,
+            code_hash: code.hash(),
+            code,
+            expires_at,
+        })
+    }
+
+    /// As the store writes it.
+    fn registration(&self) -> NewRegistration<'_> {
+        NewRegistration {
+            id: &self.registration_id,
+            code_id: &self.code_id,
+            code_hash: &self.code_hash,
+            code_expires_at: self.expires_at,
+        }
+    }
 }

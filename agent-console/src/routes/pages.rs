@@ -126,18 +126,32 @@ struct AuditPage {
     events: Vec<EventRow>,
 }
 
-pub async fn audit(
-    State(state): State<ConsoleState>,
-    lang: Lang,
-    staff: Staff<AuditRead>,
-) -> Result<Html<String>, Error> {
-    let names: std::collections::HashMap<String, String> = state
+/// Staff user id → sign-in name, for showing who did what.
+pub(super) async fn staff_names(
+    state: &ConsoleState,
+) -> Result<std::collections::HashMap<String, String>, Error> {
+    Ok(state
         .store
         .list_staff()
         .await?
         .into_iter()
         .map(|u| (u.id, u.name))
-        .collect();
+        .collect())
+}
+
+/// An instant as staff pages show it: Madrid wall-clock time to the second.
+pub(super) fn madrid_time(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.with_timezone(&SERVICE_TZ)
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string()
+}
+
+pub async fn audit(
+    State(state): State<ConsoleState>,
+    lang: Lang,
+    staff: Staff<AuditRead>,
+) -> Result<Html<String>, Error> {
+    let names = staff_names(&state).await?;
     let events = state
         .store
         .recent_audit(AUDIT_PAGE)
@@ -145,11 +159,7 @@ pub async fn audit(
         .into_iter()
         .map(|e| EventRow {
             id: e.id,
-            at: e
-                .at
-                .with_timezone(&SERVICE_TZ)
-                .format("%Y-%m-%d %H:%M:%S")
-                .to_string(),
+            at: madrid_time(e.at),
             actor: names.get(&e.actor).cloned().unwrap_or(e.actor),
             action: e.action,
             subject: e.subject,

@@ -5,22 +5,15 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use scheduler::SERVICE_TZ;
 
 use super::Chrome;
-use super::pages::chrome;
+use super::pages::{chrome, madrid_time, staff_names};
 use crate::auth::{AuditorsRead, Staff};
 use crate::i18n::Lang;
 use crate::{ConsoleState, Error};
 
 /// How many decisions the list shows.
 const LIST: u32 = 200;
-
-fn local(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.with_timezone(&SERVICE_TZ)
-        .format("%Y-%m-%d %H:%M:%S")
-        .to_string()
-}
 
 /// One row of the list.
 pub struct DecisionRow {
@@ -39,18 +32,6 @@ struct DecisionsPage {
     rows: Vec<DecisionRow>,
 }
 
-async fn staff_names(
-    state: &ConsoleState,
-) -> Result<std::collections::HashMap<String, String>, Error> {
-    Ok(state
-        .store
-        .list_staff()
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.name))
-        .collect())
-}
-
 /// `GET /staff/decisions`.
 pub async fn list(
     State(state): State<ConsoleState>,
@@ -64,7 +45,7 @@ pub async fn list(
         .await?
         .into_iter()
         .map(|d| DecisionRow {
-            at: local(d.at),
+            at: madrid_time(d.at),
             agent: names.get(&d.agent_id).cloned().unwrap_or(d.agent_id),
             outcome: d.outcome.as_str().to_owned(),
             reason: d.reason.unwrap_or_default(),
@@ -150,7 +131,7 @@ pub async fn show(
             .iter()
             .map(|d| DecisionRow {
                 ticket: d.ticket_id.clone(),
-                at: local(d.at),
+                at: madrid_time(d.at),
                 agent: name(&d.agent_id),
                 outcome: d.outcome.as_str().to_owned(),
                 reason: d.reason.clone().unwrap_or_default(),
@@ -164,7 +145,7 @@ pub async fn show(
             .map(|s| StillView {
                 kind: s.kind.as_str(),
                 size: format!("{}×{}", s.width, s.height),
-                at: local(s.at),
+                at: madrid_time(s.at),
                 sha256: s.sha256,
                 id: s.id,
             })
@@ -176,7 +157,7 @@ pub async fn show(
             .into_iter()
             .map(|e| EventView {
                 id: e.id,
-                at: local(e.at),
+                at: madrid_time(e.at),
                 actor: name(&e.actor),
                 action: e.action,
                 detail: e.detail,

@@ -14,6 +14,7 @@ mod tests;
 
 pub use serve_args::{AtClosingArg, PortRange, ServeArgs};
 pub use settings::Settings;
+pub(crate) use settings::at_least_one;
 
 /// Where the server listens unless told otherwise.
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";

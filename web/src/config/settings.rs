@@ -122,24 +122,14 @@ impl Settings {
             }
             Ok(TimeDelta::minutes(i64::from(m)))
         };
-        let count = |flag: Option<u32>,
-                     file: Option<u32>,
-                     default: u32,
-                     name: &str|
-         -> Result<u32, Error> {
-            match flag.or(file).unwrap_or(default) {
-                0 => Err(Error::Config(format!("{name} must be at least 1"))),
-                n => Ok(n),
-            }
-        };
         let verify = VerifyPolicy {
-            per_id: count(
+            per_id: at_least_one(
                 args.verify_limit_per_id,
                 file.verify_limit_per_id,
                 5,
                 "verify-limit-per-id",
             )?,
-            per_address: count(
+            per_address: at_least_one(
                 args.verify_limit_per_address,
                 file.verify_limit_per_address,
                 20,
@@ -236,19 +226,19 @@ impl Settings {
             }
         }
         let echo = EchoLimits {
-            max_concurrent: count(
+            max_concurrent: at_least_one(
                 args.test_call_max_concurrent,
                 file.test_call_max_concurrent,
                 20,
                 "test-call-max-concurrent",
             )? as usize,
-            max_duration: std::time::Duration::from_secs(u64::from(count(
+            max_duration: std::time::Duration::from_secs(u64::from(at_least_one(
                 args.test_call_max_seconds,
                 file.test_call_max_seconds,
                 120,
                 "test-call-max-seconds",
             )?)),
-            per_address: count(
+            per_address: at_least_one(
                 args.test_call_per_address,
                 file.test_call_per_address,
                 20,
@@ -283,7 +273,7 @@ impl Settings {
         };
         let (agents, verification) = console_config::resolve(&args.console, file.console)?;
         let supervision = SupervisionPolicy {
-            service_level_threshold: TimeDelta::seconds(i64::from(count(
+            service_level_threshold: TimeDelta::seconds(i64::from(at_least_one(
                 args.service_level_seconds,
                 file.service_level_seconds,
                 300,
@@ -342,4 +332,18 @@ fn read_file(path: &Path) -> Result<FileConfig, Error> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
     toml::from_str(&text).map_err(|e| Error::Config(format!("{}: {e}", path.display())))
+}
+
+/// A count from the flag, else the file, else `default`; zero is refused with the option's
+/// name.
+pub(crate) fn at_least_one(
+    flag: Option<u32>,
+    file: Option<u32>,
+    default: u32,
+    name: &str,
+) -> Result<u32, Error> {
+    match flag.or(file).unwrap_or(default) {
+        0 => Err(Error::Config(format!("{name} must be at least 1"))),
+        n => Ok(n),
+    }
 }

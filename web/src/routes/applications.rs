@@ -130,17 +130,7 @@ async fn passed_test_call(
 }
 
 fn invalid_id(lang: Lang, e: IdNumberError) -> Error {
-    let message = match e {
-        IdNumberError::Empty => lang.pick("Escriba su número de DNI o NIE.", "Enter your DNI or NIE number."),
-        IdNumberError::Format => lang.pick(
-            "El número no tiene el formato de un DNI (8 cifras y una letra) ni de un NIE (X, Y o Z, 7 cifras y una letra).",
-            "The number is not shaped like a DNI (8 digits and a letter) or a NIE (X, Y or Z, 7 digits and a letter).",
-        ),
-        IdNumberError::CheckLetter => lang.pick(
-            "La letra no corresponde al número. Compruebe que lo ha escrito bien.",
-            "The letter does not match the number. Check that you typed it correctly.",
-        ),
-    };
+    let message = crate::citizen::messages::id_number(lang, e);
     Error::client(
         StatusCode::UNPROCESSABLE_ENTITY,
         "invalid_id_number",
