@@ -1,272 +1,297 @@
-//! One peer connection between a browser and the forwarder: its outgoing tracks (what the
-//! browser will receive), the tracks the browser sends, and its ICE candidates.
+//! One browser's peer connection with the forwarder: webrtc-rs's sans-I/O state machine
+//! (`rtc`), the UDP socket it speaks through, and what the forwarder needs to route the
+//! media it receives. A leg does no I/O of its own; the session that owns it does
+//! (`session.rs`).
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Instant;
 
-use rtc::ice::mdns::MulticastDnsMode;
-use rtc::ice::network_type::NetworkType;
-use rtc::interceptor::Slot;
-use rtc::media_stream::MediaStreamTrack;
-use rtc::peer_connection::configuration::media_engine::{MIME_TYPE_OPUS, MIME_TYPE_VP8};
-use rtc::rtp_transceiver::rtp_sender::{
-    RTCPFeedback, RTCRtpCodec, RTCRtpCodecParameters, RTCRtpCodingParameters,
-    RTCRtpEncodingParameters, RtpCodecKind,
+use bytes::BytesMut;
+use rtc::interceptor::{Registry, Slot};
+use rtc::media_stream::MediaStreamTrackId;
+use rtc::peer_connection::configuration::RTCConfigurationBuilder;
+use rtc::peer_connection::configuration::interceptor_registry::register_default_interceptors;
+use rtc::peer_connection::sdp::RTCSessionDescription;
+use rtc::peer_connection::transport::{
+    CandidateConfig, CandidateHostConfig, RTCIceCandidate, RTCIceCandidateInit,
 };
-use tokio::sync::{mpsc, watch};
-use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
-use webrtc::media_stream::track_remote::TrackRemote;
-use webrtc::peer_connection::{
-    MediaEngine, PeerConnection, PeerConnectionBuilder, RTCConfigurationBuilder,
-    RTCIceCandidateInit, RTCIceServer, RTCPeerConnectionState, RTCSessionDescription, Registry,
-    SettingEngineBuilder, register_default_interceptors,
-};
-use webrtc::rtp_transceiver::RtpSender;
+use rtc::peer_connection::{RTCPeerConnection, RTCPeerConnectionBuilder};
+use rtc::rtp_transceiver::rtp_sender::RtpCodecKind;
+use rtc::rtp_transceiver::{RTCRtpReceiverId, RTCRtpSenderId};
+use rtc::sansio::Protocol;
+use rtc::shared::{TaggedBytesMut, TransportContext, TransportProtocol};
+use tokio::net::UdpSocket;
 
-use super::events::{EventStreams, channel_events};
+use super::codecs::{media_engine, mime, track};
 use super::tap::KeyframeRequestTap;
 use super::{MediaConfig, MediaError};
 
-/// Negotiated payload types of a leg's outgoing tracks: (video, audio).
-pub type PayloadTypes = (u8, u8);
-
-/// What the owner of a leg reads from it.
-pub struct LegEvents {
-    /// Local ICE candidates to send to the browser.
-    pub candidates: mpsc::UnboundedReceiver<RTCIceCandidateInit>,
-    /// Tracks the browser sends (each appears with its first packet).
-    pub tracks: mpsc::UnboundedReceiver<Arc<dyn TrackRemote>>,
-}
-
-/// One browser's peer connection with the forwarder.
-pub struct Leg {
-    pub(super) pc: Arc<dyn PeerConnection>,
-    pub(super) video_out: Arc<TrackLocalStaticRTP>,
-    pub(super) audio_out: Arc<TrackLocalStaticRTP>,
-    video_sender: Arc<dyn RtpSender>,
-    audio_sender: Arc<dyn RtpSender>,
-    /// The payload types the browser accepted for the outgoing tracks, once answered.
-    pub(super) payload_types: watch::Sender<Option<PayloadTypes>>,
-    /// Connection state.
-    pub(super) state: watch::Receiver<RTCPeerConnectionState>,
-    /// Set by `close` (webrtc-rs does not report its own close as a state change).
-    closed: std::sync::atomic::AtomicBool,
-}
-
-/// The codec of a kind as the forwarder offers it: VP8 (with NACK, PLI and FIR feedback) or
-/// Opus.
-pub fn codec(kind: RtpCodecKind) -> RTCRtpCodec {
+/// A kind as an index into a leg's per-kind arrays: video 0, audio 1.
+pub(super) fn kind_index(kind: RtpCodecKind) -> usize {
     match kind {
-        RtpCodecKind::Video => RTCRtpCodec {
-            mime_type: MIME_TYPE_VP8.into(),
-            clock_rate: 90_000,
-            // Browsers send keyframe requests and NACKs only for feedback the SDP declares.
-            rtcp_feedback: ["nack", "nack pli", "ccm fir"]
-                .iter()
-                .map(|f| {
-                    let (typ, parameter) = f.split_once(' ').unwrap_or((f, ""));
-                    RTCPFeedback {
-                        typ: typ.to_owned(),
-                        parameter: parameter.to_owned(),
-                    }
-                })
-                .collect(),
-            ..Default::default()
-        },
-        _ => RTCRtpCodec {
-            mime_type: MIME_TYPE_OPUS.into(),
-            clock_rate: 48_000,
-            channels: 2,
-            sdp_fmtp_line: "minptime=10;useinbandfec=1".into(),
-            ..Default::default()
-        },
+        RtpCodecKind::Video => 0,
+        _ => 1,
     }
 }
 
-/// Only VP8 and Opus: both legs of a call must agree on codecs, since RTP is forwarded as is.
-fn media_engine() -> Result<MediaEngine, MediaError> {
-    let mut m = MediaEngine::default();
-    m.register_codec(
-        RTCRtpCodecParameters {
-            rtp_codec: codec(RtpCodecKind::Video),
-            payload_type: 96,
-        },
-        RtpCodecKind::Video,
-    )
-    .map_err(MediaError::webrtc)?;
-    m.register_codec(
-        RTCRtpCodecParameters {
-            rtp_codec: codec(RtpCodecKind::Audio),
-            payload_type: 111,
-        },
-        RtpCodecKind::Audio,
-    )
-    .map_err(MediaError::webrtc)?;
-    Ok(m)
+/// A track the browser sends.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Incoming {
+    /// `kind_index` of the track.
+    pub kind: usize,
+    /// Its receiver, through which keyframe requests go back to the browser.
+    pub receiver: RTCRtpReceiverId,
 }
 
-/// An outgoing track of a kind with one SSRC, its ids unique to the SSRC.
-pub fn out_track(kind: RtpCodecKind, ssrc: u32, label: &str) -> Arc<TrackLocalStaticRTP> {
-    let id = match kind {
-        RtpCodecKind::Video => "video",
-        _ => "audio",
-    };
-    Arc::new(TrackLocalStaticRTP::new(MediaStreamTrack::new(
-        // webrtc-rs routes RTCP by track id, looking at received tracks first: ids that a
-        // browser could also use would send its keyframe requests to the wrong track.
-        format!("videoreg-{label}-{ssrc:08x}"),
-        format!("videoreg-{label}-{id}-{ssrc:08x}"),
-        format!("videoreg-{label}-{id}-{ssrc:08x}"),
-        kind,
-        vec![RTCRtpEncodingParameters {
-            rtp_coding_parameters: RTCRtpCodingParameters {
-                ssrc: Some(ssrc),
-                ..Default::default()
-            },
-            codec: codec(kind),
-            active: true,
-            ..Default::default()
-        }],
-    )))
+/// One browser's peer connection with the forwarder.
+pub(super) struct Leg {
+    pub pc: RTCPeerConnection,
+    /// The address browsers are told and the state machine knows as this leg's own (the
+    /// socket's, or the announced one behind 1:1 NAT).
+    ice_addr: SocketAddr,
+    /// The outgoing senders, by `kind_index`.
+    senders: [RTCRtpSenderId; 2],
+    /// The outgoing tracks' SSRCs, by `kind_index`.
+    out_ssrcs: [u32; 2],
+    /// The outgoing tracks' ids: the browser's keyframe requests arrive under them.
+    out_track_ids: [MediaStreamTrackId; 2],
+    /// The payload types the browser accepted for the outgoing tracks, once answered.
+    payload_types: [Option<u8>; 2],
+    /// The tracks the browser sends, by id.
+    incoming: HashMap<MediaStreamTrackId, Incoming>,
+    /// Whether the browser has been told the candidates.
+    candidates_told: bool,
 }
 
 impl Leg {
     /// A peer connection on the first free port of the range, with outgoing video and audio
-    /// tracks (SSRCs `ssrc_base`, `ssrc_base + 1`) ready before the browser's offer arrives.
-    pub async fn new(
+    /// tracks (SSRCs `ssrc_base`, `ssrc_base + 1`) ready before the browser's offer arrives;
+    /// with the UDP socket it is to speak through.
+    pub async fn bind(
         config: &MediaConfig,
         ssrc_base: u32,
         label: &str,
-    ) -> Result<(Self, LegEvents), MediaError> {
+    ) -> Result<(Self, UdpSocket), MediaError> {
+        let mut bound = None;
         for port in config.ports.clone() {
-            let mut engine = media_engine()?;
-            let registry = register_default_interceptors(Registry::new(), &mut engine)
-                .map_err(MediaError::webrtc)?
-                .with(Slot::from(14_000), KeyframeRequestTap::default());
-            let settings = SettingEngineBuilder::new()
-                .with_multicast_dns_mode(MulticastDnsMode::Disabled)
-                .with_network_types(vec![NetworkType::Udp4])
-                .build();
-            // The forwarder has a reachable address; it needs STUN at most, never a relay.
-            let servers = config
-                .ice_servers
-                .iter()
-                .filter(|s| s.urls.iter().all(|u| u.starts_with("stun:")))
-                .map(|s| RTCIceServer {
-                    urls: s.urls.clone(),
-                    username: s.username.clone().unwrap_or_default(),
-                    credential: s.credential.clone().unwrap_or_default(),
-                })
-                .collect();
-            let (
-                handler,
-                EventStreams {
-                    candidates,
-                    tracks,
-                    state,
-                },
-            ) = channel_events();
-            let built = PeerConnectionBuilder::new()
-                .with_configuration(
-                    RTCConfigurationBuilder::new()
-                        .with_ice_servers(servers)
-                        .build(),
-                )
-                .with_media_engine(engine)
-                .with_setting_engine(settings)
-                .with_interceptor_registry(registry)
-                .with_handler(handler)
-                .with_udp_addrs(vec![format!("{}:{port}", config.bind_ip)])
-                .build()
-                .await;
-            let pc: Arc<dyn PeerConnection> = match built {
-                Ok(pc) => Arc::new(pc),
-                Err(e) => {
-                    tracing::debug!(port, error = %e, "media port unusable; trying the next");
-                    continue;
+            match UdpSocket::bind((config.bind_ip, port)).await {
+                Ok(socket) => {
+                    bound = Some(socket);
+                    break;
                 }
-            };
-            let video_out = out_track(RtpCodecKind::Video, ssrc_base, label);
-            let audio_out = out_track(RtpCodecKind::Audio, ssrc_base.wrapping_add(1), label);
-            let video_sender = pc
-                .add_track(video_out.clone())
-                .await
-                .map_err(MediaError::webrtc)?;
-            let audio_sender = pc
-                .add_track(audio_out.clone())
-                .await
-                .map_err(MediaError::webrtc)?;
-            let (payload_types, _) = watch::channel(None);
-            let leg = Self {
-                pc,
-                video_out,
-                audio_out,
-                video_sender,
-                audio_sender,
-                payload_types,
-                state,
-                closed: Default::default(),
-            };
-            return Ok((leg, LegEvents { candidates, tracks }));
+                Err(e) => tracing::debug!(port, error = %e, "media port unusable; trying the next"),
+            }
         }
-        Err(MediaError::NoPort(config.ports.clone()))
+        let socket = bound.ok_or_else(|| MediaError::NoPort(config.ports.clone()))?;
+        let local_addr = socket.local_addr().map_err(MediaError::webrtc)?;
+        let ice_addr = SocketAddr::new(
+            announced_address(config, local_addr.ip())?,
+            local_addr.port(),
+        );
+        let mut engine = media_engine()?;
+        let registry = register_default_interceptors(Registry::new(), &mut engine)
+            .map_err(MediaError::webrtc)?
+            .with(Slot::from(14_000), KeyframeRequestTap::default());
+        let mut pc = RTCPeerConnectionBuilder::new()
+            .with_configuration(RTCConfigurationBuilder::new().build())
+            .with_media_engine(engine)
+            .with_interceptor_registry(registry)
+            .build(Instant::now())
+            .map_err(MediaError::webrtc)?;
+        let kinds = [RtpCodecKind::Video, RtpCodecKind::Audio];
+        let mut senders = [RTCRtpSenderId::default(); 2];
+        let mut out_ssrcs = [0; 2];
+        let mut out_track_ids: [MediaStreamTrackId; 2] = Default::default();
+        for (i, kind) in kinds.into_iter().enumerate() {
+            let ssrc = ssrc_base.wrapping_add(i as u32);
+            let t = track(kind, ssrc, label);
+            out_track_ids[i] = t.track_id().to_owned();
+            out_ssrcs[i] = ssrc;
+            senders[i] = pc.add_track(t).map_err(MediaError::webrtc)?;
+        }
+        let leg = Self {
+            pc,
+            ice_addr,
+            senders,
+            out_ssrcs,
+            out_track_ids,
+            payload_types: [None; 2],
+            incoming: HashMap::new(),
+            candidates_told: false,
+        };
+        Ok((leg, socket))
     }
 
-    /// Answers the browser's offer and records the payload types it accepted.
-    pub async fn answer(
-        &self,
+    /// Answers the browser's offer (first or renegotiated, ICE restarts included) and records
+    /// the payload types it accepted. Returns the answer and, the first time, the host
+    /// candidates to tell the browser.
+    pub fn answer(
+        &mut self,
         offer: RTCSessionDescription,
-    ) -> Result<RTCSessionDescription, MediaError> {
+        now: Instant,
+    ) -> Result<(RTCSessionDescription, Vec<RTCIceCandidateInit>), MediaError> {
         self.pc
-            .set_remote_description(offer)
-            .await
+            .set_remote_description(now, offer)
             .map_err(|e| MediaError::BadDescription(e.to_string()))?;
-        let answer = self
-            .pc
-            .create_answer(None)
-            .await
-            .map_err(MediaError::webrtc)?;
-        self.pc
-            .set_local_description(answer.clone())
-            .await
-            .map_err(MediaError::webrtc)?;
-        let video = negotiated(&self.video_sender, MIME_TYPE_VP8).await;
-        let audio = negotiated(&self.audio_sender, MIME_TYPE_OPUS).await;
-        if let (Some(v), Some(a)) = (video, audio) {
-            self.payload_types.send_replace(Some((v, a)));
+        let mut told = Vec::new();
+        if !self.candidates_told {
+            let init = host_candidate(self.ice_addr)?;
+            self.pc
+                .add_local_candidate(init.clone())
+                .map_err(MediaError::webrtc)?;
+            told.push(init);
+            self.candidates_told = true;
         }
-        Ok(answer)
+        let answer = self.pc.create_answer(None).map_err(MediaError::webrtc)?;
+        self.pc
+            .set_local_description(now, answer.clone())
+            .map_err(MediaError::webrtc)?;
+        for i in 0..2 {
+            let kind = if i == 0 {
+                RtpCodecKind::Video
+            } else {
+                RtpCodecKind::Audio
+            };
+            self.payload_types[i] = self.pc.rtp_sender(self.senders[i]).and_then(|mut s| {
+                s.get_parameters()
+                    .rtp_parameters
+                    .codecs
+                    .iter()
+                    .find(|c| c.rtp_codec.mime_type.eq_ignore_ascii_case(mime(kind)))
+                    .map(|c| c.payload_type)
+            });
+        }
+        // The answer as set, with what setting it added (fingerprint, candidates).
+        let answer = self.pc.local_description().unwrap_or(answer);
+        Ok((answer, told))
     }
 
     /// Adds a candidate the browser found.
-    pub async fn add_ice(&self, candidate: RTCIceCandidateInit) -> Result<(), MediaError> {
+    pub fn add_remote(&mut self, candidate: RTCIceCandidateInit) -> Result<(), MediaError> {
         self.pc
-            .add_ice_candidate(candidate)
-            .await
+            .add_remote_candidate(candidate)
             .map_err(MediaError::webrtc)
     }
 
-    /// Whether `close` has been called.
-    pub fn pc_closed(&self) -> bool {
-        self.closed.load(std::sync::atomic::Ordering::Relaxed)
+    /// Notes a track the browser opened.
+    pub fn track_opened(&mut self, track_id: MediaStreamTrackId, receiver: RTCRtpReceiverId) {
+        let kind = self
+            .pc
+            .rtp_receiver(receiver)
+            .map(|r| kind_index(r.track().kind()));
+        if let Some(kind) = kind {
+            self.incoming.insert(track_id, Incoming { kind, receiver });
+        }
     }
 
-    /// Closes the connection; every task reading its tracks ends.
-    pub async fn close(&self) {
-        self.closed
-            .store(true, std::sync::atomic::Ordering::Relaxed);
-        if let Err(e) = self.pc.close().await {
-            tracing::debug!(error = %e, "closing a media leg");
+    /// A track the browser sends, by id.
+    pub fn incoming(&self, track_id: &str) -> Option<Incoming> {
+        self.incoming.get(track_id).copied()
+    }
+
+    /// The browser's track of a kind (the first, should it send several).
+    pub fn incoming_of_kind(&mut self, kind: usize) -> Option<(RTCRtpReceiverId, u32)> {
+        let receiver = self
+            .incoming
+            .values()
+            .find(|t| t.kind == kind)
+            .map(|t| t.receiver)?;
+        let ssrc = self
+            .pc
+            .rtp_receiver(receiver)
+            .and_then(|r| r.track().ssrcs().next())?;
+        Some((receiver, ssrc))
+    }
+
+    /// Which outgoing track (by `kind_index`) a track id names.
+    pub fn outgoing_kind(&self, track_id: &str) -> Option<usize> {
+        self.out_track_ids.iter().position(|id| id == track_id)
+    }
+
+    /// Sends a forwarded packet on the outgoing track of `kind`, re-addressed to its SSRC
+    /// and negotiated payload type. False when it cannot go (not negotiated yet, or refused).
+    pub fn send_rtp(&mut self, kind: usize, mut packet: rtc::rtp::Packet, now: Instant) -> bool {
+        let Some(pt) = self.payload_types[kind] else {
+            return false;
+        };
+        packet.header.ssrc = self.out_ssrcs[kind];
+        packet.header.payload_type = pt;
+        // Extension ids are per connection; the receiving browser may not know these.
+        packet.header.extension = false;
+        packet.header.extensions.clear();
+        match self.pc.rtp_sender(self.senders[kind]) {
+            Some(mut sender) => sender.write_rtp(now, packet).is_ok(),
+            None => false,
+        }
+    }
+
+    /// Hands a datagram that arrived on the socket to the state machine.
+    pub fn received(&mut self, datagram: &[u8], from: SocketAddr, now: Instant) {
+        let read = self.pc.handle_read(TaggedBytesMut {
+            now,
+            transport: TransportContext {
+                local_addr: self.ice_addr,
+                peer_addr: from,
+                ecn: None,
+                transport_protocol: TransportProtocol::UDP,
+            },
+            message: BytesMut::from(datagram),
+        });
+        if let Err(e) = read {
+            tracing::debug!(error = %e, "media datagram refused");
         }
     }
 }
 
-/// The payload type the browser accepted for `mime` on a sender.
-async fn negotiated(sender: &Arc<dyn RtpSender>, mime: &str) -> Option<u8> {
-    let params = sender.get_parameters().await.ok()?;
-    params
-        .rtp_parameters
-        .codecs
-        .iter()
-        .find(|c| c.rtp_codec.mime_type.eq_ignore_ascii_case(mime))
-        .map(|c| c.payload_type)
+/// The one address browsers are told: the announced one, or the bound one, or for a wildcard
+/// the first interface address that is not loopback or link-local. One address, because a
+/// wildcard socket cannot tell which of several addresses a datagram was sent to.
+fn announced_address(config: &MediaConfig, bound: IpAddr) -> Result<IpAddr, MediaError> {
+    if let Some(ip) = config.announce_ip {
+        return Ok(ip);
+    }
+    if !bound.is_unspecified() {
+        return Ok(bound);
+    }
+    rtc::shared::ifaces::ifaces()
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|i| i.addr.map(|a| a.ip()))
+        .find(|ip| {
+            ip.is_ipv4() == bound.is_ipv4()
+                && !ip.is_loopback()
+                && !ip.is_unspecified()
+                && !is_link_local(ip)
+        })
+        .ok_or(MediaError::NoAddress)
+}
+
+fn is_link_local(ip: &IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.is_link_local(),
+        IpAddr::V6(v6) => (v6.segments()[0] & 0xffc0) == 0xfe80,
+    }
+}
+
+/// A host candidate for `addr`, as the browser receives it.
+fn host_candidate(addr: SocketAddr) -> Result<RTCIceCandidateInit, MediaError> {
+    let candidate = CandidateHostConfig {
+        base_config: CandidateConfig {
+            network: "udp".to_owned(),
+            address: addr.ip().to_string(),
+            port: addr.port(),
+            component: 1,
+            ..Default::default()
+        },
+        ..Default::default()
+    }
+    .new_candidate_host()
+    .map_err(MediaError::webrtc)?;
+    let mut init = RTCIceCandidate::from(&candidate)
+        .to_json()
+        .map_err(MediaError::webrtc)?;
+    // Browsers match a candidate by `sdpMid` when it is given: an empty one matches nothing.
+    init.sdp_mid = None;
+    Ok(init)
 }

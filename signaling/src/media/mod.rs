@@ -1,10 +1,14 @@
 //! The media forwarder: videoreg terminates every browser's peer connection and forwards RTP
 //! between them (citizen ↔ agent in a call; citizen ↔ citizen for the test call's echo), with
-//! keyframe requests passed back to the sender. Built on webrtc-rs (`webrtc` over `rtc`).
+//! keyframe requests passed back to the sender. Built on webrtc-rs's sans-I/O core (`rtc`):
+//! each session is one task that owns its legs and sockets (`session.rs`). The async `webrtc`
+//! layer is used only by the test and benchmark peers (`events.rs`, `codecs::out_track`).
 
 mod call;
+mod codecs;
 mod events;
 mod leg;
+mod session;
 mod tap;
 pub mod turn;
 
@@ -12,8 +16,8 @@ use std::net::IpAddr;
 use std::ops::RangeInclusive;
 
 pub use call::{CandidateFeed, MediaCall, Quality, Side, SideCounters};
+pub use codecs::{codec, out_track, track};
 pub use events::{ChannelEvents, EventStreams, channel_events};
-pub use leg::{codec, out_track};
 use serde::{Deserialize, Serialize};
 
 /// Where the forwarder listens and what browsers are told.
@@ -63,6 +67,12 @@ pub enum MediaError {
     /// The offer was not usable.
     #[error("bad session description: {0}")]
     BadDescription(String),
+    /// `--media-ip` is a wildcard and no interface has an address to announce.
+    #[error("no interface address to announce for media; set --media-ip or --media-announce-ip")]
+    NoAddress,
+    /// The session has ended.
+    #[error("the media session has ended")]
+    Closed,
 }
 
 impl MediaError {

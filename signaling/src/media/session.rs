@@ -1,0 +1,364 @@
+//! The task that runs one media session: it owns every leg's state machine and UDP socket,
+//! and a datagram goes from the socket through the receiving leg straight into the sending
+//! leg and out again in one wake-up of this one task — no channel or other task on the way.
+//! Requests from the handle (`call.rs`) arrive on a channel and are answered in between.
+
+use std::future::poll_fn;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::task::Poll;
+use std::time::{Duration, Instant};
+
+use rtc::peer_connection::event::{RTCPeerConnectionEvent, RTCTrackEvent};
+use rtc::peer_connection::message::{RTCMessage, TaggedRTCMessage};
+use rtc::peer_connection::sdp::RTCSessionDescription;
+use rtc::peer_connection::state::RTCPeerConnectionState;
+use rtc::peer_connection::transport::RTCIceCandidateInit;
+use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
+use rtc::sansio::Protocol;
+use rtc::statistics::StatsSelector;
+use tokio::io::ReadBuf;
+use tokio::net::UdpSocket;
+use tokio::sync::{mpsc, oneshot, watch};
+
+use super::MediaError;
+use super::call::{Quality, Side, SideCounters};
+use super::leg::Leg;
+
+/// A request from the session's handle.
+pub(super) enum Command {
+    /// Answer a side's offer.
+    Offer {
+        side: Side,
+        offer: RTCSessionDescription,
+        reply: oneshot::Sender<Result<RTCSessionDescription, MediaError>>,
+    },
+    /// Add a side's ICE candidate.
+    Ice {
+        side: Side,
+        candidate: RTCIceCandidateInit,
+        reply: oneshot::Sender<Result<(), MediaError>>,
+    },
+    /// Report a side's quality.
+    Quality {
+        side: Side,
+        reply: oneshot::Sender<Option<Quality>>,
+    },
+    /// Close every leg and end; the reply goes once the sockets are closed.
+    Close(oneshot::Sender<()>),
+}
+
+/// The largest datagram read; WebRTC media stays well under a 1500-byte MTU.
+const DATAGRAM: usize = 2048;
+/// Datagrams read from one socket per wake-up before the other sockets get a turn.
+const BURST: usize = 64;
+/// The shortest gap between two protocol-timer passes whose deadline was already due.
+const TIMER_GAP: Duration = Duration::from_millis(1);
+/// How long to sleep when no leg has a timer (it never happens while a leg is open).
+const IDLE: Duration = Duration::from_secs(3600);
+
+/// The state of one running session; lives in its task.
+pub(super) struct Session {
+    legs: Vec<Leg>,
+    /// Each leg's socket, by the leg's index.
+    sockets: Vec<UdpSocket>,
+    counters: [Arc<SideCounters>; 2],
+    /// Each leg's connection state, for the handle to read.
+    states: Vec<watch::Sender<RTCPeerConnectionState>>,
+    /// Local candidates for the signaling layer to tell each browser.
+    feed: mpsc::UnboundedSender<(Side, RTCIceCandidateInit)>,
+    buf: Vec<u8>,
+}
+
+impl Session {
+    pub fn new(
+        legs: Vec<Leg>,
+        sockets: Vec<UdpSocket>,
+        counters: [Arc<SideCounters>; 2],
+        states: Vec<watch::Sender<RTCPeerConnectionState>>,
+        feed: mpsc::UnboundedSender<(Side, RTCIceCandidateInit)>,
+    ) -> Self {
+        Self {
+            legs,
+            sockets,
+            counters,
+            states,
+            feed,
+            buf: vec![0; DATAGRAM],
+        }
+    }
+
+    /// The leg that receives what leg `i` sends: the other one, or itself in an echo.
+    fn target(&self, i: usize) -> usize {
+        if self.legs.len() == 2 { 1 - i } else { i }
+    }
+
+    /// Runs until closed or until the handle is gone.
+    pub async fn run(mut self, mut commands: mpsc::Receiver<Command>) {
+        let timer = tokio::time::sleep(IDLE);
+        tokio::pin!(timer);
+        let mut armed: Option<Instant> = None;
+        let mut last_pass: Option<Instant> = None;
+        let mut closed_reply = None;
+        loop {
+            self.flush().await;
+            let now = Instant::now();
+            let next = self
+                .legs
+                .iter_mut()
+                .filter_map(|l| l.pc.poll_timeout())
+                .min();
+            let deadline = match next {
+                Some(due) if due <= now => {
+                    let free = last_pass.is_none_or(|l| now.duration_since(l) >= TIMER_GAP);
+                    if free {
+                        self.timers(now);
+                        last_pass = Some(now);
+                        continue;
+                    }
+                    // Due again within the gap: wait it out rather than spin.
+                    last_pass.map_or(now, |l| l + TIMER_GAP)
+                }
+                Some(due) => due,
+                None => now + IDLE,
+            };
+            if armed != Some(deadline) {
+                timer
+                    .as_mut()
+                    .reset(tokio::time::Instant::from_std(deadline));
+                armed = Some(deadline);
+            }
+            tokio::select! {
+                biased;
+                command = commands.recv() => match command {
+                    Some(Command::Close(reply)) => {
+                        closed_reply = Some(reply);
+                        break;
+                    }
+                    Some(command) => self.command(command),
+                    None => break,
+                },
+                arrived = recv_any(&self.sockets, &mut self.buf) => {
+                    if let Some((i, n, from)) = arrived {
+                        self.arrived(i, n, from);
+                    }
+                }
+                () = &mut timer => {
+                    let now = Instant::now();
+                    self.timers(now);
+                    last_pass = Some(now);
+                    armed = None;
+                }
+            }
+        }
+        for leg in &mut self.legs {
+            if let Err(e) = leg.pc.close() {
+                tracing::debug!(error = %e, "closing a media leg");
+            }
+        }
+        // Sends what closing queued (DTLS close alerts), then publishes the end.
+        self.flush().await;
+        for state in &self.states {
+            state.send_replace(RTCPeerConnectionState::Closed);
+        }
+        // The sockets close here, before the handle's `close` returns.
+        drop(self.sockets);
+        if let Some(reply) = closed_reply {
+            let _ = reply.send(());
+        }
+    }
+
+    /// A datagram of `n` bytes arrived on leg `i`: it and whatever else is waiting on that
+    /// socket go to the leg (a burst, to spare wake-ups).
+    fn arrived(&mut self, i: usize, n: usize, from: SocketAddr) {
+        let now = Instant::now();
+        self.legs[i].received(&self.buf[..n], from, now);
+        for _ in 0..BURST {
+            match self.sockets[i].try_recv_from(&mut self.buf) {
+                Ok((n, from)) => self.legs[i].received(&self.buf[..n], from, now),
+                Err(_) => break,
+            }
+        }
+    }
+
+    /// Runs the protocol timers that are due.
+    fn timers(&mut self, now: Instant) {
+        for leg in &mut self.legs {
+            if leg.pc.poll_timeout().is_some_and(|due| due <= now)
+                && let Err(e) = leg.pc.handle_timeout(now)
+            {
+                tracing::debug!(error = %e, "media timer");
+            }
+        }
+    }
+
+    /// Takes every leg's events and received media (forwarding it), then sends every leg's
+    /// queued datagrams.
+    async fn flush(&mut self) {
+        for i in 0..self.legs.len() {
+            while let Some(event) = self.legs[i].pc.poll_event() {
+                self.event(i, event);
+            }
+            while let Some(message) = self.legs[i].pc.poll_read() {
+                self.message(i, message);
+            }
+        }
+        for (leg, socket) in self.legs.iter_mut().zip(&self.sockets) {
+            while let Some(out) = leg.pc.poll_write() {
+                let to = out.transport.peer_addr;
+                let sent = match socket.try_send_to(&out.message, to) {
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                        socket.send_to(&out.message, to).await
+                    }
+                    other => other,
+                };
+                if let Err(e) = sent {
+                    tracing::debug!(error = %e, %to, "media datagram not sent");
+                }
+            }
+        }
+    }
+
+    fn event(&mut self, i: usize, event: RTCPeerConnectionEvent) {
+        match event {
+            RTCPeerConnectionEvent::OnConnectionStateChangeEvent(state) => {
+                if let Some(s) = self.states.get(i) {
+                    s.send_replace(state);
+                }
+            }
+            RTCPeerConnectionEvent::OnTrack(RTCTrackEvent::OnOpen(init)) => {
+                self.legs[i].track_opened(init.track_id, init.receiver_id);
+            }
+            _ => {}
+        }
+    }
+
+    /// Media from leg `i`: RTP goes to the target leg's track of the same kind; a keyframe
+    /// request for one of leg `i`'s outgoing tracks goes back to where that media comes from.
+    fn message(&mut self, i: usize, message: TaggedRTCMessage) {
+        let now = message.now;
+        let counters = &self.counters[i];
+        match message.message {
+            RTCMessage::RtpPacket(track_id, packet) => {
+                counters.received(packet.payload.len());
+                let Some(incoming) = self.legs[i].incoming(&track_id) else {
+                    counters
+                        .dropped
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    return;
+                };
+                let t = self.target(i);
+                if !self.legs[t].send_rtp(incoming.kind, packet, now) {
+                    counters
+                        .dropped
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+            }
+            RTCMessage::RtcpPacket(track_id, _keyframe_requests) => {
+                let Some(kind) = self.legs[i].outgoing_kind(&track_id) else {
+                    return;
+                };
+                let upstream = self.target(i);
+                let Some((receiver, media_ssrc)) = self.legs[upstream].incoming_of_kind(kind)
+                else {
+                    return;
+                };
+                let pli = PictureLossIndication {
+                    sender_ssrc: 0,
+                    media_ssrc,
+                };
+                if let Some(mut r) = self.legs[upstream].pc.rtp_receiver(receiver)
+                    && r.write_rtcp(now, vec![Box::new(pli)]).is_ok()
+                {
+                    self.counters[upstream]
+                        .keyframe_requests
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn command(&mut self, command: Command) {
+        match command {
+            Command::Offer { side, offer, reply } => {
+                let answered = match self.legs.get_mut(side.index()) {
+                    Some(leg) => leg.answer(offer, Instant::now()),
+                    None => Err(no_such_side()),
+                };
+                let (result, candidates) = match answered {
+                    Ok((answer, candidates)) => (Ok(answer), candidates),
+                    Err(e) => (Err(e), Vec::new()),
+                };
+                let _ = reply.send(result);
+                for c in candidates {
+                    let _ = self.feed.send((side, c));
+                }
+            }
+            Command::Ice {
+                side,
+                candidate,
+                reply,
+            } => {
+                let result = match self.legs.get_mut(side.index()) {
+                    Some(leg) => leg.add_remote(candidate),
+                    None => Err(no_such_side()),
+                };
+                let _ = reply.send(result);
+            }
+            Command::Quality { side, reply } => {
+                let _ = reply.send(self.quality(side));
+            }
+            Command::Close(reply) => {
+                let _ = reply.send(());
+            }
+        }
+    }
+
+    fn quality(&mut self, side: Side) -> Option<Quality> {
+        let counters = self.counters.get(side.index())?.clone();
+        let leg = self.legs.get_mut(side.index())?;
+        let report = leg.pc.get_stats(Instant::now(), StatsSelector::None);
+        let lost = report
+            .inbound_rtp_streams()
+            .map(|s| s.received_rtp_stream_stats.packets_lost.max(0))
+            .sum::<i64>();
+        let rtt = report
+            .candidate_pairs()
+            .filter(|p| p.nominated)
+            .map(|p| p.current_round_trip_time)
+            .find(|rtt| *rtt > 0.0);
+        use std::sync::atomic::Ordering::Relaxed;
+        Some(Quality {
+            packets: counters.packets.load(Relaxed),
+            bytes: counters.bytes.load(Relaxed),
+            lost: u64::try_from(lost).unwrap_or(0),
+            rtt_ms: rtt.map(|s| (s * 1000.0 * 10.0).round() / 10.0),
+            keyframe_requests: counters.keyframe_requests.load(Relaxed),
+        })
+    }
+}
+
+fn no_such_side() -> MediaError {
+    MediaError::BadDescription("this session has no such side".into())
+}
+
+/// The first datagram to arrive on any leg's socket: (leg, length, sender). `None` for a
+/// socket error, which is logged (the loop carries on; ICE notices a dead path).
+async fn recv_any(sockets: &[UdpSocket], buf: &mut [u8]) -> Option<(usize, usize, SocketAddr)> {
+    poll_fn(|cx| {
+        for (i, socket) in sockets.iter().enumerate() {
+            let mut read = ReadBuf::new(buf);
+            match socket.poll_recv_from(cx, &mut read) {
+                Poll::Ready(Ok(from)) => return Poll::Ready(Some((i, read.filled().len(), from))),
+                Poll::Ready(Err(e)) => {
+                    tracing::debug!(error = %e, "media socket");
+                    return Poll::Ready(None);
+                }
+                Poll::Pending => {}
+            }
+        }
+        Poll::Pending
+    })
+    .await
+}
