@@ -79,7 +79,7 @@ impl Calls {
 /// Starts the forwarder for a ticket's call and a task that sends each browser the
 /// forwarder's ICE candidates.
 pub async fn start(state: &SignalingState, ticket: &str, agent_user: &str) -> Result<(), Error> {
-    let (call, mut feed) = MediaCall::cross(&state.media).await?;
+    let (call, mut feed) = MediaCall::cross(&state.media, &state.media_threads).await?;
     if let Some(old) = state.calls.insert(ticket, call) {
         old.close().await;
     }

@@ -231,7 +231,14 @@ impl CitizenSession {
                 return Ok(Flow::Continue);
             }
         };
-        let running = echo::start(&self.state.media, &limits, permit, self.tx.clone()).await?;
+        let running = echo::start(
+            &self.state.media,
+            &self.state.media_threads,
+            &limits,
+            permit,
+            self.tx.clone(),
+        )
+        .await?;
         self.echo = Some(running);
         let ice_servers = self
             .state

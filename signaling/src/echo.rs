@@ -11,7 +11,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use crate::Error;
-use crate::media::{MediaCall, MediaConfig, Quality, Side};
+use crate::media::{MediaCall, MediaConfig, MediaThreads, Quality, Side};
 use crate::protocol::{IceCandidate, ToCitizen};
 
 /// Test-call limits from configuration.
@@ -133,11 +133,12 @@ pub struct RunningEcho {
 /// Starts a test call and tells the browser where to send media. `tx` is the connection.
 pub async fn start(
     media: &MediaConfig,
+    threads: &MediaThreads,
     limits: &EchoLimits,
     permit: EchoPermit,
     tx: mpsc::Sender<ToCitizen>,
 ) -> Result<RunningEcho, Error> {
-    let (call, mut feed) = MediaCall::echo(media).await?;
+    let (call, mut feed) = MediaCall::echo(media, threads).await?;
     let pump_tx = tx.clone();
     let pump = tokio::spawn(async move {
         while let Some((_, c)) = feed.recv().await {

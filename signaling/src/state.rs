@@ -10,7 +10,7 @@ use crate::agent_state::AgentPolicy;
 use crate::calls::Calls;
 use crate::echo::{EchoLimits, EchoRegistry};
 use crate::hub::Hub;
-use crate::media::MediaConfig;
+use crate::media::{MediaConfig, MediaThreads};
 use crate::socket::SocketLimits;
 use crate::telemetry::Telemetry;
 
@@ -37,6 +37,8 @@ pub struct SignalingState {
     pub node_id: Arc<str>,
     /// Where the media forwarder listens (read-only, shared).
     pub media: Arc<MediaConfig>,
+    /// The threads media sessions run on (started on first use, shared).
+    pub media_threads: MediaThreads,
     /// The calls this node forwards.
     pub calls: Calls,
     /// The test calls this node runs.

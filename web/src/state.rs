@@ -7,6 +7,7 @@ use axum::extract::FromRef;
 use scheduler::{Calendar, Clock};
 use signaling::SignalingState;
 use signaling::hub::Hub;
+use signaling::media::MediaThreads;
 use signaling::socket::SocketLimits;
 use store::Store;
 
@@ -57,6 +58,7 @@ impl AppState {
                 grace: settings.grace,
                 node_id: node_id(),
                 media: Arc::new(settings.media.clone()),
+                media_threads: MediaThreads::new(settings.media_threads),
                 calls: Default::default(),
                 echoes: Default::default(),
                 echo_limits: Arc::new(settings.echo.clone()),

@@ -8,7 +8,6 @@ use std::sync::{Arc, Mutex, PoisonError};
 use rtc::peer_connection::sdp::RTCSessionDescription;
 use rtc::peer_connection::state::RTCPeerConnectionState;
 use rtc::peer_connection::transport::RTCIceCandidateInit;
-use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
@@ -16,7 +15,7 @@ pub use crate::protocol::Quality;
 
 use super::leg::Leg;
 use super::session::{Command, Session};
-use super::{MediaConfig, MediaError};
+use super::{MediaConfig, MediaError, MediaThreads};
 
 /// Which browser of a session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -67,41 +66,72 @@ pub type CandidateFeed = mpsc::UnboundedReceiver<(Side, RTCIceCandidateInit)>;
 
 impl MediaCall {
     /// A call: the citizen's leg and the agent's leg, each forwarding to the other.
-    pub async fn cross(config: &MediaConfig) -> Result<(Arc<Self>, CandidateFeed), MediaError> {
-        let (citizen, citizen_socket) = Leg::bind(config, 0x1000_0000, "citizen").await?;
-        let (agent, agent_socket) = Leg::bind(config, 0x2000_0000, "agent").await?;
-        Ok(Self::start(
-            vec![citizen, agent],
-            vec![citizen_socket, agent_socket],
-        ))
+    pub async fn cross(
+        config: &MediaConfig,
+        threads: &MediaThreads,
+    ) -> Result<(Arc<Self>, CandidateFeed), MediaError> {
+        Self::start(
+            config,
+            threads,
+            &[(0x1000_0000, "citizen"), (0x2000_0000, "agent")],
+        )
+        .await
     }
 
     /// An echo: one leg whose media comes straight back to it.
-    pub async fn echo(config: &MediaConfig) -> Result<(Arc<Self>, CandidateFeed), MediaError> {
-        let (leg, socket) = Leg::bind(config, 0x3000_0000, "echo").await?;
-        Ok(Self::start(vec![leg], vec![socket]))
+    pub async fn echo(
+        config: &MediaConfig,
+        threads: &MediaThreads,
+    ) -> Result<(Arc<Self>, CandidateFeed), MediaError> {
+        Self::start(config, threads, &[(0x3000_0000, "echo")]).await
     }
 
-    fn start(legs: Vec<Leg>, sockets: Vec<UdpSocket>) -> (Arc<Self>, CandidateFeed) {
+    /// Binds the legs (SSRC base and label each) on a media thread and starts the session
+    /// there; sockets belong to the runtime that polls them.
+    async fn start(
+        config: &MediaConfig,
+        threads: &MediaThreads,
+        legs: &[(u32, &'static str)],
+    ) -> Result<(Arc<Self>, CandidateFeed), MediaError> {
         let counters: [Arc<SideCounters>; 2] = Default::default();
         let (feed_tx, feed) = mpsc::unbounded_channel();
         let (commands, commands_rx) = mpsc::channel(16);
-        let mut states = Vec::new();
-        let mut publishers = Vec::new();
-        for _ in &legs {
-            let (tx, rx) = watch::channel(RTCPeerConnectionState::New);
-            states.push(rx);
-            publishers.push(tx);
-        }
-        let session = Session::new(legs, sockets, counters.clone(), publishers, feed_tx);
-        let task = tokio::spawn(session.run(commands_rx));
+        let (publishers, states): (Vec<_>, Vec<_>) = legs
+            .iter()
+            .map(|_| watch::channel(RTCPeerConnectionState::New))
+            .unzip();
+        let (ready_tx, ready) = oneshot::channel();
+        let session_counters = counters.clone();
+        let config = config.clone();
+        let legs = legs.to_vec();
+        let task = threads.pick()?.spawn(async move {
+            let mut bound = (Vec::new(), Vec::new());
+            for (ssrc_base, label) in legs {
+                match Leg::bind(&config, ssrc_base, label).await {
+                    Ok((leg, socket)) => {
+                        bound.0.push(leg);
+                        bound.1.push(socket);
+                    }
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                        return;
+                    }
+                }
+            }
+            let _ = ready_tx.send(Ok(()));
+            let (legs, sockets) = bound;
+            Session::new(legs, sockets, session_counters, publishers, feed_tx)
+                .run(commands_rx)
+                .await;
+        });
+        ready.await.map_err(|_| MediaError::Closed)??;
         let call = Arc::new(Self {
             commands,
             counters,
             states,
             task: Mutex::new(Some(task)),
         });
-        (call, feed)
+        Ok((call, feed))
     }
 
     /// Sends a request to the session task and waits for its reply.

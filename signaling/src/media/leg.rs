@@ -8,10 +8,14 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
 use bytes::BytesMut;
+use rtc::interceptor::{NackGeneratorBuilder, NackResponderBuilder};
 use rtc::interceptor::{Registry, Slot};
 use rtc::media_stream::MediaStreamTrackId;
 use rtc::peer_connection::configuration::RTCConfigurationBuilder;
-use rtc::peer_connection::configuration::interceptor_registry::register_default_interceptors;
+use rtc::peer_connection::configuration::interceptor_registry::{
+    configure_rtcp_reports, configure_simulcast_extension_headers, configure_twcc_receiver_only,
+};
+use rtc::peer_connection::configuration::media_engine::MediaEngine;
 use rtc::peer_connection::sdp::RTCSessionDescription;
 use rtc::peer_connection::transport::{
     CandidateConfig, CandidateHostConfig, RTCIceCandidate, RTCIceCandidateInit,
@@ -90,9 +94,7 @@ impl Leg {
             local_addr.port(),
         );
         let mut engine = media_engine()?;
-        let registry = register_default_interceptors(Registry::new(), &mut engine)
-            .map_err(MediaError::webrtc)?
-            .with(Slot::from(14_000), KeyframeRequestTap::default());
+        let registry = interceptors(&mut engine)?;
         let mut pc = RTCPeerConnectionBuilder::new()
             .with_configuration(RTCConfigurationBuilder::new().build())
             .with_media_engine(engine)
@@ -242,6 +244,25 @@ impl Leg {
             tracing::debug!(error = %e, "media datagram refused");
         }
     }
+}
+
+/// Sent video packets a leg keeps for answering retransmission requests (NACK): about 2 s of
+/// a browser's video. webrtc-rs keeps 1,024 per stream by default, about 1 MiB per leg.
+const NACK_HISTORY: u16 = 256;
+
+/// webrtc-rs's default interceptors (NACK both ways, RTCP reports, transport-wide congestion
+/// feedback for the sender's estimate) with a shorter NACK history, and the keyframe-request
+/// tap. The codecs already declare NACK and PLI feedback (`codecs::codec`).
+fn interceptors(engine: &mut MediaEngine) -> Result<Registry, MediaError> {
+    let registry = Registry::new()
+        .with(
+            Slot::NackResponder,
+            NackResponderBuilder::new().with_size(NACK_HISTORY).build(),
+        )
+        .with(Slot::NackGenerator, NackGeneratorBuilder::new().build());
+    configure_simulcast_extension_headers(engine).map_err(MediaError::webrtc)?;
+    let registry = configure_twcc_receiver_only(registry, engine).map_err(MediaError::webrtc)?;
+    Ok(configure_rtcp_reports(registry).with(Slot::from(14_000), KeyframeRequestTap::default()))
 }
 
 /// The one address browsers are told: the announced one, or the bound one, or for a wildcard

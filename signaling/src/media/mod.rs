@@ -10,6 +10,7 @@ mod events;
 mod leg;
 mod session;
 mod tap;
+mod threads;
 pub mod turn;
 
 use std::net::IpAddr;
@@ -19,6 +20,7 @@ pub use call::{CandidateFeed, MediaCall, Quality, Side, SideCounters};
 pub use codecs::{codec, out_track, track};
 pub use events::{ChannelEvents, EventStreams, channel_events};
 use serde::{Deserialize, Serialize};
+pub use threads::MediaThreads;
 
 /// Where the forwarder listens and what browsers are told.
 #[derive(Debug, Clone)]
@@ -70,6 +72,9 @@ pub enum MediaError {
     /// `--media-ip` is a wildcard and no interface has an address to announce.
     #[error("no interface address to announce for media; set --media-ip or --media-announce-ip")]
     NoAddress,
+    /// A media thread could not be started.
+    #[error("starting a media thread: {0}")]
+    Thread(std::io::Error),
     /// The session has ended.
     #[error("the media session has ended")]
     Closed,

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
-use signaling::media::{MediaCall, MediaConfig, Side};
+use signaling::media::{MediaCall, MediaConfig, MediaThreads, Side};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, Command};
 use tokio::sync::{mpsc, oneshot};
@@ -52,17 +52,20 @@ pub async fn serve(config: MediaConfig) {
         }
     });
     let calls: Arc<Mutex<HashMap<u64, Arc<MediaCall>>>> = Arc::default();
+    // As `videoreg serve` sizes it.
+    let threads = MediaThreads::new(MediaThreads::default_count());
     let next_call = Arc::new(AtomicU64::new(0));
     let mut lines = BufReader::new(tokio::io::stdin()).lines();
     while let Ok(Some(line)) = lines.next_line().await {
         let Ok(req) = serde_json::from_str::<Value>(&line) else {
             continue;
         };
-        let (calls, out, config, next_call) = (
+        let (calls, out, config, next_call, threads) = (
             calls.clone(),
             out_tx.clone(),
             config.clone(),
             next_call.clone(),
+            threads.clone(),
         );
         tokio::spawn(async move {
             let id = req["id"].clone();
@@ -71,7 +74,7 @@ pub async fn serve(config: MediaConfig) {
                 calls.lock().expect("calls").get(&key).cloned()
             };
             let reply = match req["op"].as_str() {
-                Some("new") => match MediaCall::cross(&config).await {
+                Some("new") => match MediaCall::cross(&config, &threads).await {
                     Ok((call, mut feed)) => {
                         let key = next_call.fetch_add(1, Ordering::Relaxed);
                         calls.lock().expect("calls").insert(key, call);

@@ -108,11 +108,14 @@ pub struct ServeArgs {
     /// UDP ports for media, one per browser connection (two per call). [default: 40000-40999]
     #[arg(long, env = "VIDEOREG_MEDIA_PORTS", value_name = "FIRST-LAST")]
     pub media_ports: Option<PortRange>,
+    /// Threads that carry media (test calls and calls). [default: half the cores, at least 1]
+    #[arg(long, env = "VIDEOREG_MEDIA_THREADS", value_name = "N")]
+    pub media_threads: Option<u32>,
     /// Address announced to browsers instead of --media-ip (behind 1:1 NAT).
     #[arg(long, env = "VIDEOREG_MEDIA_ANNOUNCE_IP", value_name = "IP")]
     pub media_announce_ip: Option<std::net::IpAddr>,
-    /// A STUN or TURN URL handed to browsers and used by the forwarder (repeat, or separate
-    /// with commas), e.g. `stun:stun.example.es:3478`.
+    /// A STUN or TURN URL handed to browsers (repeat, or separate with commas), e.g.
+    /// `stun:stun.example.es:3478`.
     #[arg(
         long = "ice-server",
         env = "VIDEOREG_ICE_SERVERS",

@@ -13,7 +13,7 @@ use agent_console::{StaffPolicy, VerificationPolicy};
 use signaling::agent_state::AgentPolicy;
 use signaling::echo::EchoLimits;
 use signaling::media::turn::TurnSecret;
-use signaling::media::{IceServer, MediaConfig};
+use signaling::media::{IceServer, MediaConfig, MediaThreads};
 
 use crate::Error;
 use crate::console_config::{self, ConsoleFile};
@@ -52,6 +52,7 @@ struct FileConfig {
     media_ip: Option<std::net::IpAddr>,
     media_ports: Option<PortRange>,
     media_announce_ip: Option<std::net::IpAddr>,
+    media_threads: Option<u32>,
     #[serde(default)]
     ice_servers: Vec<String>,
     turn_secret: Option<String>,
@@ -90,6 +91,8 @@ pub struct Settings {
     pub echo: EchoLimits,
     /// The media forwarder's sockets and ICE servers.
     pub media: MediaConfig,
+    /// How many threads carry media.
+    pub media_threads: usize,
     /// Wrap-up and offer timers.
     pub agents: AgentPolicy,
     /// Checklist, stills and activation codes.
@@ -246,6 +249,12 @@ impl Settings {
             )? as usize,
             per_address_window: std::time::Duration::from_secs(600),
         };
+        let media_threads = at_least_one(
+            args.media_threads,
+            file.media_threads,
+            u32::try_from(MediaThreads::default_count()).unwrap_or(1),
+            "media-threads",
+        )? as usize;
         let media = MediaConfig {
             bind_ip: args.media_ip.or(file.media_ip).unwrap_or(bind.ip()),
             ports: ports.first..=ports.last,
@@ -304,6 +313,7 @@ impl Settings {
             allowed_origins,
             grace,
             media,
+            media_threads,
             echo,
             agents,
             verification,
