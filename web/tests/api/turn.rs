@@ -116,9 +116,14 @@ async fn app_with_turn(port: u16) -> TestApp {
         ice_servers: vec![format!("turn:127.0.0.1:{port}")],
         turn_secret: Some(SECRET.to_owned()),
         turn_ttl_minutes: Some(10),
+        always_open: true,
         ..ServeArgs::default()
     };
-    spawn_app_with(Db::Sqlite, args).await
+    let app = spawn_app_with(Db::Sqlite, args).await;
+    // coturn judges the credentials' expiry by the real clock: mint them at the real time
+    // (the service is always open here, so the queue does not depend on the hour).
+    app.clock.set(chrono::Utc::now());
+    app
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
