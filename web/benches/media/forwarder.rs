@@ -53,7 +53,12 @@ pub async fn serve(config: MediaConfig) {
     });
     let calls: Arc<Mutex<HashMap<u64, Arc<MediaCall>>>> = Arc::default();
     // As `videoreg serve` sizes it.
-    let threads = MediaThreads::new(MediaThreads::default_count());
+    let threads = MediaThreads::new(
+        std::env::var("VIDEOREG_MEDIA_THREADS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(MediaThreads::default_count),
+    );
     let next_call = Arc::new(AtomicU64::new(0));
     let mut lines = BufReader::new(tokio::io::stdin()).lines();
     while let Ok(Some(line)) = lines.next_line().await {

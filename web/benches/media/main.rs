@@ -139,22 +139,19 @@ async fn run(n: usize, fwd: Option<&Forwarder>) -> Run {
     tokio::time::sleep(Duration::from_secs(1)).await;
     sink.latencies.lock().expect("lock").clear();
     let packets_before = sink.packets.load(Ordering::Relaxed);
+    // The forwarder's CPU from its threads' scheduler counters (nanoseconds), as in `echo.rs`.
     let sched0 = pid.map(sched);
-    let (cpu0, fcpu0, t0) = (
-        cpu_seconds(None),
-        pid.map_or(0.0, |p| cpu_seconds(Some(p))),
-        Instant::now(),
-    );
+    let (cpu0, t0) = (cpu_seconds(None), Instant::now());
     tokio::time::sleep(Duration::from_secs(SECONDS)).await;
-    let (cpu1, fcpu1, elapsed) = (
+    let (cpu1, sched1, elapsed) = (
         cpu_seconds(None),
-        pid.map_or(0.0, |p| cpu_seconds(Some(p))),
+        pid.map(sched),
         t0.elapsed().as_secs_f64(),
     );
     let rss1 = pid.map_or(0, rss_kib);
-    let wait = match (sched0, pid.map(sched)) {
-        (Some(a), Some(b)) => cpu_wait_us(a, b),
-        _ => 0.0,
+    let (wait, forwarder_cpu) = match (sched0, sched1) {
+        (Some(a), Some(b)) => (cpu_wait_us(a, b), b.0 - a.0),
+        _ => (0.0, 0.0),
     };
     let received = sink.packets.load(Ordering::Relaxed) - packets_before;
     let _ = stop_tx.send(true);
@@ -170,7 +167,7 @@ async fn run(n: usize, fwd: Option<&Forwarder>) -> Run {
     }
     Run {
         peer_cores: (cpu1 - cpu0) / elapsed,
-        forwarder_cores: (fcpu1 - fcpu0) / elapsed,
+        forwarder_cores: forwarder_cpu / elapsed,
         forwarder_cpu_wait_us: wait,
         forwarder_rss_kib: rss1.saturating_sub(rss0),
         received_pps: received as f64 / elapsed,
