@@ -1,6 +1,7 @@
 //! Peer-connection events as channels: webrtc-rs calls its handler on the connection's
 //! driver task, where nothing may block or hold the connection, so the handler only passes
-//! events on. Shared by the forwarder's legs and by the test and benchmark peers.
+//! events on. Used by the test and benchmark peers (the forwarder itself runs on the sans-I/O
+//! core, see `session.rs`).
 
 use std::sync::Arc;
 

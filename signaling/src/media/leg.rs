@@ -317,3 +317,58 @@ fn host_candidate(addr: SocketAddr) -> Result<RTCIceCandidateInit, MediaError> {
     init.sdp_mid = None;
     Ok(init)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(bind_ip: &str, announce_ip: Option<&str>) -> MediaConfig {
+        MediaConfig {
+            bind_ip: bind_ip.parse().expect("ip"),
+            ports: 40_000..=40_001,
+            announce_ip: announce_ip.map(|ip| ip.parse().expect("ip")),
+            ice_servers: Vec::new(),
+            turn: None,
+        }
+    }
+
+    #[test]
+    fn browsers_are_told_the_announced_address_before_the_bound_one() {
+        let bound: IpAddr = "10.0.0.5".parse().expect("ip");
+        let c = config("10.0.0.5", Some("203.0.113.7"));
+        assert_eq!(
+            announced_address(&c, bound).expect("address").to_string(),
+            "203.0.113.7"
+        );
+        let c = config("10.0.0.5", None);
+        assert_eq!(announced_address(&c, bound).expect("address"), bound);
+    }
+
+    #[test]
+    fn a_wildcard_is_announced_as_an_interface_address_never_loopback() {
+        let c = config("0.0.0.0", None);
+        match announced_address(&c, "0.0.0.0".parse().expect("ip")) {
+            Ok(ip) => {
+                assert!(
+                    ip.is_ipv4() && !ip.is_loopback() && !ip.is_unspecified(),
+                    "{ip}"
+                );
+            }
+            // A machine with only loopback: refused with a reason, not announced.
+            Err(e) => assert!(matches!(e, MediaError::NoAddress)),
+        }
+    }
+
+    #[test]
+    fn a_host_candidate_names_the_address_and_no_media_id() {
+        let c = host_candidate("203.0.113.7:40000".parse().expect("addr")).expect("candidate");
+        assert!(c.candidate.starts_with("candidate:"), "{}", c.candidate);
+        assert!(
+            c.candidate.contains("udp") && c.candidate.contains("203.0.113.7 40000 typ host"),
+            "{}",
+            c.candidate
+        );
+        assert_eq!(c.sdp_mid, None);
+        assert_eq!(c.sdp_mline_index, Some(0));
+    }
+}

@@ -18,6 +18,7 @@ fn defaults_apply_when_nothing_is_given() {
     assert_eq!(s.database_url, DEFAULT_DATABASE_URL);
     assert_eq!(s.verify.per_id, 5);
     assert!(!s.calendar.is_always_open());
+    assert!(s.media_threads >= 1);
 }
 
 #[test]
@@ -81,5 +82,8 @@ fn bad_files_and_values_are_refused_with_a_reason() {
     assert!(err.to_string().contains("bindd"), "{err}");
     let cli = parse(&["--verify-limit-per-id", "0"]);
     assert!(Settings::resolve(&cli.global, &cli.serve, DEFAULT_DATABASE_URL).is_err());
+    let cli = parse(&["--media-threads", "0"]);
+    let err = Settings::resolve(&cli.global, &cli.serve, DEFAULT_DATABASE_URL).unwrap_err();
+    assert!(err.to_string().contains("media-threads"), "{err}");
     assert!(Cli::try_parse_from(["videoreg", "--hours", "9-14"]).is_err());
 }

@@ -140,3 +140,34 @@ async fn a_test_call_ends_at_its_time_limit_and_when_the_socket_goes() {
     gone.close().await;
     no_test_calls(&app).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_nat_the_browser_is_told_the_announced_address() {
+    let args = ServeArgs {
+        media_announce_ip: Some("203.0.113.7".parse().expect("ip")),
+        ..ServeArgs::default()
+    };
+    let app = spawn_app_with(Db::Sqlite, args).await;
+    let mut ws = app.citizen().await;
+    ws.send(json!({ "type": "echo_start" })).await;
+    ws.until("echo_ready").await;
+    let peer = TestPeer::new(0x0F00_0000, "nat").await;
+    let offer = peer.pc.create_offer(None).await.expect("offer");
+    peer.pc
+        .set_local_description(offer.clone())
+        .await
+        .expect("local offer");
+    ws.send(json!({ "type": "offer", "description": offer }))
+        .await;
+    let answer = ws.until("answer").await;
+    let sdp = answer["description"]["sdp"].as_str().expect("sdp");
+    let candidate = ws.until("ice").await;
+    let told = candidate["candidate"]["candidate"]
+        .as_str()
+        .expect("candidate");
+    for text in [sdp, told] {
+        assert!(text.contains("203.0.113.7 4"), "announced address: {text}");
+        assert!(!text.contains("127.0.0.1"), "not the bound one: {text}");
+    }
+    peer.close().await;
+}
