@@ -153,8 +153,12 @@ impl MediaCall {
         side: Side,
         offer: RTCSessionDescription,
     ) -> Result<RTCSessionDescription, MediaError> {
-        self.ask(|reply| Command::Offer { side, offer, reply })
-            .await?
+        self.ask(|reply| Command::Offer {
+            side,
+            offer: Box::new(offer),
+            reply,
+        })
+        .await?
     }
 
     /// Adds a side's ICE candidate.

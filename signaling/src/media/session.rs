@@ -30,7 +30,8 @@ pub(super) enum Command {
     /// Answer a side's offer.
     Offer {
         side: Side,
-        offer: RTCSessionDescription,
+        /// Boxed: a description is large, the other requests are small.
+        offer: Box<RTCSessionDescription>,
         reply: oneshot::Sender<Result<RTCSessionDescription, MediaError>>,
     },
     /// Add a side's ICE candidate.
@@ -283,7 +284,7 @@ impl Session {
         match command {
             Command::Offer { side, offer, reply } => {
                 let answered = match self.legs.get_mut(side.index()) {
-                    Some(leg) => leg.answer(offer, Instant::now()),
+                    Some(leg) => leg.answer(*offer, Instant::now()),
                     None => Err(no_such_side()),
                 };
                 let (result, candidates) = match answered {
