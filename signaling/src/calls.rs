@@ -4,7 +4,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use webrtc::peer_connection::{RTCIceCandidateInit, RTCSessionDescription};
+use rtc::peer_connection::sdp::RTCSessionDescription;
+use rtc::peer_connection::transport::RTCIceCandidateInit;
 
 use crate::media::{MediaCall, Side};
 use crate::protocol::{CitizenMessage, IceCandidate, SessionDescription, ToAgent, ToCitizen};

@@ -2,8 +2,6 @@
 //! outgoing tracks that carry forwarded media. Both legs of a call must agree on codecs, since
 //! RTP is forwarded as is.
 
-use std::sync::Arc;
-
 use rtc::media_stream::MediaStreamTrack;
 use rtc::peer_connection::configuration::media_engine::{
     MIME_TYPE_OPUS, MIME_TYPE_VP8, MediaEngine,
@@ -12,7 +10,6 @@ use rtc::rtp_transceiver::rtp_sender::{
     RTCPFeedback, RTCRtpCodec, RTCRtpCodecParameters, RTCRtpCodingParameters,
     RTCRtpEncodingParameters, RtpCodecKind,
 };
-use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
 
 use super::MediaError;
 
@@ -96,6 +93,15 @@ pub fn track(kind: RtpCodecKind, ssrc: u32, label: &str) -> MediaStreamTrack {
 }
 
 /// The same track for a webrtc-rs (async) peer: what the test and benchmark clients send.
-pub fn out_track(kind: RtpCodecKind, ssrc: u32, label: &str) -> Arc<TrackLocalStaticRTP> {
-    Arc::new(TrackLocalStaticRTP::new(track(kind, ssrc, label)))
+#[cfg(feature = "test-peers")]
+pub fn out_track(
+    kind: RtpCodecKind,
+    ssrc: u32,
+    label: &str,
+) -> std::sync::Arc<webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP> {
+    std::sync::Arc::new(
+        webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP::new(track(
+            kind, ssrc, label,
+        )),
+    )
 }

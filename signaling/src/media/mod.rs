@@ -2,10 +2,12 @@
 //! between them (citizen ↔ agent in a call; citizen ↔ citizen for the test call's echo), with
 //! keyframe requests passed back to the sender. Built on webrtc-rs's sans-I/O core (`rtc`):
 //! each session is one task that owns its legs and sockets (`session.rs`). The async `webrtc`
-//! layer is used only by the test and benchmark peers (`events.rs`, `codecs::out_track`).
+//! layer is used only by the test and benchmark peers (`events.rs`, `codecs::out_track`),
+//! behind the `test-peers` feature.
 
 mod call;
 mod codecs;
+#[cfg(feature = "test-peers")]
 mod events;
 mod leg;
 mod session;
@@ -17,7 +19,10 @@ use std::net::IpAddr;
 use std::ops::RangeInclusive;
 
 pub use call::{CandidateFeed, MediaCall, Quality, Side, SideCounters};
-pub use codecs::{codec, out_track, track};
+#[cfg(feature = "test-peers")]
+pub use codecs::out_track;
+pub use codecs::{codec, track};
+#[cfg(feature = "test-peers")]
 pub use events::{ChannelEvents, EventStreams, channel_events};
 use serde::{Deserialize, Serialize};
 pub use threads::MediaThreads;
