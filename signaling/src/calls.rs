@@ -81,13 +81,14 @@ impl Calls {
 /// forwarder's ICE candidates.
 pub async fn start(state: &SignalingState, ticket: &str, agent_user: &str) -> Result<(), Error> {
     let (call, mut feed) = MediaCall::cross(&state.media, &state.media_threads).await?;
-    if let Some(old) = state.calls.insert(ticket, call) {
+    if let Some(old) = state.calls.insert(ticket, call.clone()) {
         old.close().await;
     }
     tokio::spawn(report_quality(
         state.clone(),
         ticket.to_owned(),
         agent_user.to_owned(),
+        Arc::downgrade(&call),
     ));
     let state = state.clone();
     let (ticket, agent) = (ticket.to_owned(), agent_user.to_owned());
@@ -111,8 +112,14 @@ pub async fn start(state: &SignalingState, ticket: &str, agent_user: &str) -> Re
 /// How often the agent is told the call's quality.
 const QUALITY_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// Tells the agent both sides' quality every 2 s while the call runs here.
-async fn report_quality(state: SignalingState, ticket: String, agent: String) {
+/// Tells the agent both sides' quality every 2 s while this call (not a later one of the
+/// same ticket, which has its own reporter) runs here.
+async fn report_quality(
+    state: SignalingState,
+    ticket: String,
+    agent: String,
+    this: std::sync::Weak<MediaCall>,
+) {
     let mut every = tokio::time::interval(QUALITY_EVERY);
     every.tick().await;
     loop {
@@ -120,6 +127,9 @@ async fn report_quality(state: SignalingState, ticket: String, agent: String) {
         let Some(call) = state.calls.get(&ticket) else {
             return;
         };
+        if !std::ptr::eq(Arc::as_ptr(&call), this.as_ptr()) {
+            return;
+        }
         let (Some(citizen), Some(own)) = (
             call.quality(Side::Citizen).await,
             call.quality(Side::Agent).await,

@@ -105,7 +105,17 @@ impl EchoRegistry {
             .entry(addr.to_owned())
             .or_default()
             .push_back(now);
-        inner.starts.retain(|_, v| !v.is_empty());
+        // Every address's old starts go, not only this one's: the map holds only addresses
+        // seen within the window.
+        inner.starts.retain(|_, v| {
+            while v
+                .front()
+                .is_some_and(|t| now.duration_since(*t) >= limits.per_address_window)
+            {
+                v.pop_front();
+            }
+            !v.is_empty()
+        });
         Ok(EchoPermit {
             registry: self.clone(),
         })

@@ -23,7 +23,7 @@ impl Error {
     /// The code and message a peer is told, or `None` for internal errors.
     pub fn for_peer(&self) -> Option<(&'static str, &'static str)> {
         match self {
-            Error::NoCall => Some((
+            Error::NoCall | Error::Media(crate::media::MediaError::Closed) => Some((
                 "no_call",
                 "No hay ninguna llamada en curso. / No call is in progress.",
             )),

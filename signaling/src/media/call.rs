@@ -33,6 +33,10 @@ impl Side {
             Side::Agent => 1,
         }
     }
+
+    pub(super) fn of_index(i: usize) -> Self {
+        if i == 0 { Side::Citizen } else { Side::Agent }
+    }
 }
 
 /// What the forwarder has carried from one side: packets and bytes of RTP received, and
@@ -59,6 +63,9 @@ pub struct MediaCall {
     states: Vec<watch::Receiver<RTCPeerConnectionState>>,
     /// The session task; taken by the first `close`. Locked only to take it.
     task: Mutex<Option<JoinHandle<()>>>,
+    /// Each side's quality when the session closed, kept for reports after the end. Locked
+    /// only to set or copy it.
+    last: Mutex<Option<Vec<Option<Quality>>>>,
 }
 
 /// Candidates the forwarder found, for the signaling layer to send to each browser.
@@ -130,6 +137,7 @@ impl MediaCall {
             counters,
             states,
             task: Mutex::new(Some(task)),
+            last: Mutex::new(None),
         });
         Ok((call, feed))
     }
@@ -182,11 +190,20 @@ impl MediaCall {
 
     /// A side's connection quality now: what the forwarder received from it, what RTP
     /// reports say was lost on the way, and the round-trip time of its ICE pair.
+    /// After the end, the quality as it was when the session closed.
     pub async fn quality(&self, side: Side) -> Option<Quality> {
-        self.ask(|reply| Command::Quality { side, reply })
-            .await
-            .ok()
-            .flatten()
+        match self.ask(|reply| Command::Quality { side, reply }).await {
+            Ok(quality) => quality,
+            Err(_) => self.last_quality(side),
+        }
+    }
+
+    fn last_quality(&self, side: Side) -> Option<Quality> {
+        self.last
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .and_then(|last| last.get(side.index()).cloned().flatten())
     }
 
     /// What has been carried from a side.
@@ -195,17 +212,29 @@ impl MediaCall {
     }
 
     /// Closes both legs; returns once the session task has ended and its UDP sockets are
-    /// closed.
+    /// closed (also when another caller's `close` is doing it).
     pub async fn close(&self) {
         let task = self
             .task
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .take();
-        let Some(task) = task else { return };
+        let Some(task) = task else {
+            // Another `close` is under way: the session publishes `Closed` once its sockets
+            // are gone (or drops the publisher, should it end otherwise).
+            for state in &self.states {
+                let mut state = state.clone();
+                let _ = state
+                    .wait_for(|s| *s == RTCPeerConnectionState::Closed)
+                    .await;
+            }
+            return;
+        };
         let (tx, rx) = oneshot::channel();
-        if self.commands.send(Command::Close(tx)).await.is_ok() {
-            let _ = rx.await;
+        if self.commands.send(Command::Close(tx)).await.is_ok()
+            && let Ok(last) = rx.await
+        {
+            *self.last.lock().unwrap_or_else(PoisonError::into_inner) = Some(last);
         }
         if let Err(e) = task.await
             && e.is_panic()

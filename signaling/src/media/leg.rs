@@ -62,10 +62,62 @@ pub(super) struct Leg {
     out_track_ids: [MediaStreamTrackId; 2],
     /// The payload types the browser accepted for the outgoing tracks, once answered.
     payload_types: [Option<u8>; 2],
-    /// The tracks the browser sends, by id.
+    /// The tracks the browser sends, by id: the first of each kind (more are not forwarded).
     incoming: HashMap<MediaStreamTrackId, Incoming>,
-    /// Whether the browser has been told the candidates.
-    candidates_told: bool,
+    /// Candidates the browser has given since the connection was made.
+    remote_candidates: usize,
+    /// Whether the connection is up (DTLS done): only then is media forwarded into it.
+    pub connected: bool,
+    /// What the outgoing tracks are named after, for building the connection again.
+    ssrc_base: u32,
+    label: &'static str,
+}
+
+/// The most candidates one browser connection may give; a browser gives a handful.
+const MAX_REMOTE_CANDIDATES: usize = 32;
+
+/// A fresh state machine with the outgoing video and audio tracks: the connection, its
+/// senders and the tracks' SSRCs and ids, by `kind_index`.
+#[allow(clippy::type_complexity, reason = "one private constructor's parts")]
+fn peer_connection(
+    ssrc_base: u32,
+    label: &str,
+) -> Result<
+    (
+        RTCPeerConnection,
+        [RTCRtpSenderId; 2],
+        [u32; 2],
+        [MediaStreamTrackId; 2],
+    ),
+    MediaError,
+> {
+    let mut engine = media_engine()?;
+    let registry = interceptors(&mut engine)?;
+    let mut pc = RTCPeerConnectionBuilder::new()
+        .with_configuration(RTCConfigurationBuilder::new().build())
+        .with_media_engine(engine)
+        .with_interceptor_registry(registry)
+        .build(Instant::now())
+        .map_err(MediaError::webrtc)?;
+    let kinds = [RtpCodecKind::Video, RtpCodecKind::Audio];
+    let mut senders = [RTCRtpSenderId::default(); 2];
+    let mut out_ssrcs = [0; 2];
+    let mut out_track_ids: [MediaStreamTrackId; 2] = Default::default();
+    for (i, kind) in kinds.into_iter().enumerate() {
+        let ssrc = ssrc_base.wrapping_add(i as u32);
+        let t = track(kind, ssrc, label);
+        out_track_ids[i] = t.track_id().to_owned();
+        out_ssrcs[i] = ssrc;
+        senders[i] = pc.add_track(t).map_err(MediaError::webrtc)?;
+    }
+    Ok((pc, senders, out_ssrcs, out_track_ids))
+}
+
+/// The DTLS fingerprint lines of a description: a browser's new connection has a new one.
+fn fingerprint(sdp: &str) -> Vec<&str> {
+    sdp.lines()
+        .filter(|l| l.starts_with("a=fingerprint:"))
+        .collect()
 }
 
 impl Leg {
@@ -75,7 +127,7 @@ impl Leg {
     pub async fn bind(
         config: &MediaConfig,
         ssrc_base: u32,
-        label: &str,
+        label: &'static str,
     ) -> Result<(Self, UdpSocket), MediaError> {
         let mut bound = None;
         for port in config.ports.clone() {
@@ -93,25 +145,7 @@ impl Leg {
             announced_address(config, local_addr.ip())?,
             local_addr.port(),
         );
-        let mut engine = media_engine()?;
-        let registry = interceptors(&mut engine)?;
-        let mut pc = RTCPeerConnectionBuilder::new()
-            .with_configuration(RTCConfigurationBuilder::new().build())
-            .with_media_engine(engine)
-            .with_interceptor_registry(registry)
-            .build(Instant::now())
-            .map_err(MediaError::webrtc)?;
-        let kinds = [RtpCodecKind::Video, RtpCodecKind::Audio];
-        let mut senders = [RTCRtpSenderId::default(); 2];
-        let mut out_ssrcs = [0; 2];
-        let mut out_track_ids: [MediaStreamTrackId; 2] = Default::default();
-        for (i, kind) in kinds.into_iter().enumerate() {
-            let ssrc = ssrc_base.wrapping_add(i as u32);
-            let t = track(kind, ssrc, label);
-            out_track_ids[i] = t.track_id().to_owned();
-            out_ssrcs[i] = ssrc;
-            senders[i] = pc.add_track(t).map_err(MediaError::webrtc)?;
-        }
+        let (pc, senders, out_ssrcs, out_track_ids) = peer_connection(ssrc_base, label)?;
         let leg = Self {
             pc,
             ice_addr,
@@ -120,31 +154,58 @@ impl Leg {
             out_track_ids,
             payload_types: [None; 2],
             incoming: HashMap::new(),
-            candidates_told: false,
+            remote_candidates: 0,
+            connected: false,
+            ssrc_base,
+            label,
         };
         Ok((leg, socket))
     }
 
-    /// Answers the browser's offer (first or renegotiated, ICE restarts included) and records
-    /// the payload types it accepted. Returns the answer and, the first time, the host
-    /// candidates to tell the browser.
+    /// Replaces the state machine with a fresh one on the same socket: for an offer from a
+    /// new browser connection (a reloaded page, a resumed call), which needs a new DTLS
+    /// handshake that renegotiating the old connection would never start.
+    fn rebuild(&mut self) -> Result<(), MediaError> {
+        let (pc, senders, out_ssrcs, out_track_ids) = peer_connection(self.ssrc_base, self.label)?;
+        let mut old = std::mem::replace(&mut self.pc, pc);
+        if let Err(e) = old.close() {
+            tracing::debug!(error = %e, "closing a replaced media connection");
+        }
+        self.senders = senders;
+        self.out_ssrcs = out_ssrcs;
+        self.out_track_ids = out_track_ids;
+        self.payload_types = [None; 2];
+        self.incoming.clear();
+        self.remote_candidates = 0;
+        self.connected = false;
+        Ok(())
+    }
+
+    /// Answers the browser's offer (first or renegotiated, ICE restarts included; from a new
+    /// browser connection, on a fresh state machine) and records the payload types it
+    /// accepted. Returns the answer, the host candidate to tell the browser, and whether the
+    /// state machine was replaced.
     pub fn answer(
         &mut self,
         offer: RTCSessionDescription,
         now: Instant,
-    ) -> Result<(RTCSessionDescription, Vec<RTCIceCandidateInit>), MediaError> {
+    ) -> Result<(RTCSessionDescription, RTCIceCandidateInit, bool), MediaError> {
+        let new_browser_connection = self
+            .pc
+            .remote_description()
+            .is_some_and(|current| fingerprint(&current.sdp) != fingerprint(&offer.sdp));
+        if new_browser_connection {
+            self.rebuild()?;
+        }
         self.pc
             .set_remote_description(now, offer)
             .map_err(|e| MediaError::BadDescription(e.to_string()))?;
-        let mut told = Vec::new();
-        if !self.candidates_told {
-            let init = host_candidate(self.ice_addr)?;
-            self.pc
-                .add_local_candidate(init.clone())
-                .map_err(MediaError::webrtc)?;
-            told.push(init);
-            self.candidates_told = true;
-        }
+        // Added on every answer: the state machine ignores it when it has it, and drops its
+        // candidates when ICE fails, which an ICE restart must be able to recover from.
+        let told = host_candidate(self.ice_addr)?;
+        self.pc
+            .add_local_candidate(told.clone())
+            .map_err(MediaError::webrtc)?;
         let answer = self.pc.create_answer(None).map_err(MediaError::webrtc)?;
         self.pc
             .set_local_description(now, answer.clone())
@@ -166,25 +227,40 @@ impl Leg {
         }
         // The answer as set, with what setting it added (fingerprint, candidates).
         let answer = self.pc.local_description().unwrap_or(answer);
-        Ok((answer, told))
+        Ok((answer, told, new_browser_connection))
     }
 
-    /// Adds a candidate the browser found.
+    /// Adds a candidate the browser found (at most `MAX_REMOTE_CANDIDATES` per connection).
     pub fn add_remote(&mut self, candidate: RTCIceCandidateInit) -> Result<(), MediaError> {
+        if self.remote_candidates >= MAX_REMOTE_CANDIDATES {
+            return Err(MediaError::BadDescription(format!(
+                "more than {MAX_REMOTE_CANDIDATES} candidates"
+            )));
+        }
+        self.remote_candidates += 1;
         self.pc
             .add_remote_candidate(candidate)
             .map_err(MediaError::webrtc)
     }
 
-    /// Notes a track the browser opened.
+    /// Notes a track the browser opened; only the first of each kind is forwarded, since
+    /// each outgoing track carries one source.
     pub fn track_opened(&mut self, track_id: MediaStreamTrackId, receiver: RTCRtpReceiverId) {
         let kind = self
             .pc
             .rtp_receiver(receiver)
             .map(|r| kind_index(r.track().kind()));
-        if let Some(kind) = kind {
-            self.incoming.insert(track_id, Incoming { kind, receiver });
+        let Some(kind) = kind else { return };
+        if self.incoming.values().any(|t| t.kind == kind) {
+            tracing::debug!(%track_id, "a second track of one kind is not forwarded");
+            return;
         }
+        self.incoming.insert(track_id, Incoming { kind, receiver });
+    }
+
+    /// Forgets a track the browser closed.
+    pub fn track_closed(&mut self, track_id: &str) {
+        self.incoming.remove(track_id);
     }
 
     /// A track the browser sends, by id.

@@ -45,8 +45,9 @@ pub(super) enum Command {
         side: Side,
         reply: oneshot::Sender<Option<Quality>>,
     },
-    /// Close every leg and end; the reply goes once the sockets are closed.
-    Close(oneshot::Sender<()>),
+    /// Close every leg and end; the reply (each leg's last quality) goes once the sockets are
+    /// closed.
+    Close(oneshot::Sender<Vec<Option<Quality>>>),
 }
 
 /// The largest datagram read; WebRTC media stays well under a 1500-byte MTU.
@@ -69,6 +70,8 @@ pub(super) struct Session {
     /// Local candidates for the signaling layer to tell each browser.
     feed: mpsc::UnboundedSender<(Side, RTCIceCandidateInit)>,
     buf: Vec<u8>,
+    /// The socket `recv_any` polls first, turn by turn, so that no leg starves another.
+    first_socket: usize,
 }
 
 impl Session {
@@ -86,6 +89,7 @@ impl Session {
             states,
             feed,
             buf: vec![0; DATAGRAM],
+            first_socket: 0,
         }
     }
 
@@ -100,7 +104,7 @@ impl Session {
         tokio::pin!(timer);
         let mut armed: Option<Instant> = None;
         let mut last_pass: Option<Instant> = None;
-        let mut closed_reply = None;
+        let mut closed_reply: Option<oneshot::Sender<Vec<Option<Quality>>>> = None;
         loop {
             self.flush().await;
             let now = Instant::now();
@@ -139,7 +143,8 @@ impl Session {
                     Some(command) => self.command(command),
                     None => break,
                 },
-                arrived = recv_any(&self.sockets, &mut self.buf) => {
+                arrived = recv_any(&self.sockets, self.first_socket, &mut self.buf) => {
+                    self.first_socket = (self.first_socket + 1) % self.sockets.len().max(1);
                     if let Some((i, n, from)) = arrived {
                         self.arrived(i, n, from);
                     }
@@ -152,31 +157,35 @@ impl Session {
                 }
             }
         }
+        let last: Vec<Option<Quality>> = (0..self.legs.len())
+            .map(|i| self.quality(Side::of_index(i)))
+            .collect();
         for leg in &mut self.legs {
             if let Err(e) = leg.pc.close() {
                 tracing::debug!(error = %e, "closing a media leg");
             }
         }
-        // Sends what closing queued (DTLS close alerts), then publishes the end.
-        self.flush().await;
+        // Sends what closing queued (DTLS close alerts); the sockets close next, and only
+        // then is the end published and the handle's `close` answered.
+        self.send_queued().await;
+        drop(self.sockets);
         for state in &self.states {
             state.send_replace(RTCPeerConnectionState::Closed);
         }
-        // The sockets close here, before the handle's `close` returns.
-        drop(self.sockets);
         if let Some(reply) = closed_reply {
-            let _ = reply.send(());
+            let _ = reply.send(last);
         }
     }
 
     /// A datagram of `n` bytes arrived on leg `i`: it and whatever else is waiting on that
     /// socket go to the leg (a burst, to spare wake-ups).
     fn arrived(&mut self, i: usize, n: usize, from: SocketAddr) {
-        let now = Instant::now();
-        self.legs[i].received(&self.buf[..n], from, now);
+        self.legs[i].received(&self.buf[..n], from, Instant::now());
         for _ in 0..BURST {
             match self.sockets[i].try_recv_from(&mut self.buf) {
-                Ok((n, from)) => self.legs[i].received(&self.buf[..n], from, now),
+                // Each datagram with its own arrival time: congestion feedback and jitter
+                // are computed from these.
+                Ok((n, from)) => self.legs[i].received(&self.buf[..n], from, Instant::now()),
                 Err(_) => break,
             }
         }
@@ -204,6 +213,11 @@ impl Session {
                 self.message(i, message);
             }
         }
+        self.send_queued().await;
+    }
+
+    /// Sends every leg's queued datagrams.
+    async fn send_queued(&mut self) {
         for (leg, socket) in self.legs.iter_mut().zip(&self.sockets) {
             while let Some(out) = leg.pc.poll_write() {
                 let to = out.transport.peer_addr;
@@ -223,12 +237,16 @@ impl Session {
     fn event(&mut self, i: usize, event: RTCPeerConnectionEvent) {
         match event {
             RTCPeerConnectionEvent::OnConnectionStateChangeEvent(state) => {
+                self.legs[i].connected = state == RTCPeerConnectionState::Connected;
                 if let Some(s) = self.states.get(i) {
                     s.send_replace(state);
                 }
             }
             RTCPeerConnectionEvent::OnTrack(RTCTrackEvent::OnOpen(init)) => {
                 self.legs[i].track_opened(init.track_id, init.receiver_id);
+            }
+            RTCPeerConnectionEvent::OnTrack(RTCTrackEvent::OnClose(track_id)) => {
+                self.legs[i].track_closed(&track_id);
             }
             _ => {}
         }
@@ -249,7 +267,8 @@ impl Session {
                     return;
                 };
                 let t = self.target(i);
-                if !self.legs[t].send_rtp(incoming.kind, packet, now) {
+                // Not into a connection whose DTLS is not up: there is no key to send with.
+                if !self.legs[t].connected || !self.legs[t].send_rtp(incoming.kind, packet, now) {
                     counters
                         .dropped
                         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -287,13 +306,17 @@ impl Session {
                     Some(leg) => leg.answer(*offer, Instant::now()),
                     None => Err(no_such_side()),
                 };
-                let (result, candidates) = match answered {
-                    Ok((answer, candidates)) => (Ok(answer), candidates),
-                    Err(e) => (Err(e), Vec::new()),
-                };
-                let _ = reply.send(result);
-                for c in candidates {
-                    let _ = self.feed.send((side, c));
+                match answered {
+                    Ok((answer, candidate, rebuilt)) => {
+                        if rebuilt && let Some(s) = self.states.get(side.index()) {
+                            s.send_replace(RTCPeerConnectionState::New);
+                        }
+                        let _ = reply.send(Ok(answer));
+                        let _ = self.feed.send((side, candidate));
+                    }
+                    Err(e) => {
+                        let _ = reply.send(Err(e));
+                    }
                 }
             }
             Command::Ice {
@@ -311,7 +334,8 @@ impl Session {
                 let _ = reply.send(self.quality(side));
             }
             Command::Close(reply) => {
-                let _ = reply.send(());
+                // Handled by `run`, which ends the session.
+                let _ = reply.send(Vec::new());
             }
         }
     }
@@ -324,9 +348,14 @@ impl Session {
             .inbound_rtp_streams()
             .map(|s| s.received_rtp_stream_stats.packets_lost.max(0))
             .sum::<i64>();
+        // The pair in use; after an ICE restart earlier pairs may still say nominated.
+        let selected = report
+            .transport()
+            .map(|t| t.selected_candidate_pair_id.clone())
+            .unwrap_or_default();
         let rtt = report
             .candidate_pairs()
-            .filter(|p| p.nominated)
+            .filter(|p| p.stats.id == selected || (selected.is_empty() && p.nominated))
             .map(|p| p.current_round_trip_time)
             .find(|rtt| *rtt > 0.0);
         use std::sync::atomic::Ordering::Relaxed;
@@ -344,11 +373,18 @@ fn no_such_side() -> MediaError {
     MediaError::BadDescription("this session has no such side".into())
 }
 
-/// The first datagram to arrive on any leg's socket: (leg, length, sender). `None` for a
-/// socket error, which is logged (the loop carries on; ICE notices a dead path).
-async fn recv_any(sockets: &[UdpSocket], buf: &mut [u8]) -> Option<(usize, usize, SocketAddr)> {
+/// The first datagram to arrive on any leg's socket, polling from socket `first`: (leg,
+/// length, sender). `None` for a socket error, which is logged (the loop carries on; ICE
+/// notices a dead path).
+async fn recv_any(
+    sockets: &[UdpSocket],
+    first: usize,
+    buf: &mut [u8],
+) -> Option<(usize, usize, SocketAddr)> {
     poll_fn(|cx| {
-        for (i, socket) in sockets.iter().enumerate() {
+        for k in 0..sockets.len() {
+            let i = (first + k) % sockets.len();
+            let socket = &sockets[i];
             let mut read = ReadBuf::new(buf);
             match socket.poll_recv_from(cx, &mut read) {
                 Poll::Ready(Ok(from)) => return Poll::Ready(Some((i, read.filled().len(), from))),

@@ -161,3 +161,46 @@ async fn media_messages_without_a_call_are_refused() {
         .await;
     assert_eq!(citizen.until("error").await["code"], "no_call");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_citizen_whose_page_reloads_gets_media_through_a_new_connection() {
+    let app = spawn_app().await;
+    let (mut citizen, _, mut agent) = app.accepted_call().await;
+    let mut first = TestPeer::new(0x0C00_0000, "citizen").await;
+    let mut agent_peer = TestPeer::new(0x0A00_0000, "agent").await;
+    first.connect(&mut citizen).await;
+    agent_peer.connect(&mut agent).await;
+    first.close().await;
+
+    // A new browser connection (new DTLS certificate) offers into the same call.
+    let mut second = TestPeer::new(0x0D00_0000, "citizen-again").await;
+    second.connect(&mut citizen).await;
+    let from_citizen = second.send("R", 60);
+    let from_agent = agent_peer.send("G", 60);
+    from_citizen.await.expect("citizen sender");
+    from_agent.await.expect("agent sender");
+    for _ in 0..30 {
+        if agent_peer.payloads(RtpCodecKind::Video).len() >= 50
+            && second.payloads(RtpCodecKind::Video).len() >= 50
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for (peer, from, who) in [(&agent_peer, "R", "agent"), (&second, "G", "citizen")] {
+        for (kind, k) in [(RtpCodecKind::Video, 'V'), (RtpCodecKind::Audio, 'A')] {
+            let got = peer.payloads(kind);
+            assert!(
+                got.len() >= 50,
+                "{who} received {} {kind} packets of 60",
+                got.len()
+            );
+            assert!(
+                got.iter().all(|p| p.starts_with(&format!("{from}{k}"))),
+                "{who} got what the new connection's other side sent: {got:?}"
+            );
+        }
+    }
+    second.close().await;
+    agent_peer.close().await;
+}
