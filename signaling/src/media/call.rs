@@ -15,7 +15,8 @@ pub use crate::protocol::Quality;
 
 use super::leg::Leg;
 use super::session::{Command, Session};
-use super::{MediaConfig, MediaError, MediaThreads};
+use super::{MediaConfig, MediaThreads};
+use crate::Error;
 
 /// Which browser of a session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -76,7 +77,7 @@ impl MediaCall {
     pub async fn cross(
         config: &MediaConfig,
         threads: &MediaThreads,
-    ) -> Result<(Arc<Self>, CandidateFeed), MediaError> {
+    ) -> Result<(Arc<Self>, CandidateFeed), Error> {
         Self::start(
             config,
             threads,
@@ -89,7 +90,7 @@ impl MediaCall {
     pub async fn echo(
         config: &MediaConfig,
         threads: &MediaThreads,
-    ) -> Result<(Arc<Self>, CandidateFeed), MediaError> {
+    ) -> Result<(Arc<Self>, CandidateFeed), Error> {
         Self::start(config, threads, &[(0x3000_0000, "echo")]).await
     }
 
@@ -99,7 +100,7 @@ impl MediaCall {
         config: &MediaConfig,
         threads: &MediaThreads,
         legs: &[(u32, &'static str)],
-    ) -> Result<(Arc<Self>, CandidateFeed), MediaError> {
+    ) -> Result<(Arc<Self>, CandidateFeed), Error> {
         let counters: [Arc<SideCounters>; 2] = Default::default();
         let (feed_tx, feed) = mpsc::unbounded_channel();
         let (commands, commands_rx) = mpsc::channel(16);
@@ -131,7 +132,7 @@ impl MediaCall {
                 .run(commands_rx)
                 .await;
         });
-        ready.await.map_err(|_| MediaError::Closed)??;
+        ready.await.map_err(|_| Error::MediaClosed)??;
         let call = Arc::new(Self {
             commands,
             counters,
@@ -143,16 +144,13 @@ impl MediaCall {
     }
 
     /// Sends a request to the session task and waits for its reply.
-    async fn ask<T>(
-        &self,
-        make: impl FnOnce(oneshot::Sender<T>) -> Command,
-    ) -> Result<T, MediaError> {
+    async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Command) -> Result<T, Error> {
         let (tx, rx) = oneshot::channel();
         self.commands
             .send(make(tx))
             .await
-            .map_err(|_| MediaError::Closed)?;
-        rx.await.map_err(|_| MediaError::Closed)
+            .map_err(|_| Error::MediaClosed)?;
+        rx.await.map_err(|_| Error::MediaClosed)
     }
 
     /// Answers a side's offer.
@@ -160,7 +158,7 @@ impl MediaCall {
         &self,
         side: Side,
         offer: RTCSessionDescription,
-    ) -> Result<RTCSessionDescription, MediaError> {
+    ) -> Result<RTCSessionDescription, Error> {
         self.ask(|reply| Command::Offer {
             side,
             offer: Box::new(offer),
@@ -170,11 +168,7 @@ impl MediaCall {
     }
 
     /// Adds a side's ICE candidate.
-    pub async fn add_ice(
-        &self,
-        side: Side,
-        candidate: RTCIceCandidateInit,
-    ) -> Result<(), MediaError> {
+    pub async fn add_ice(&self, side: Side, candidate: RTCIceCandidateInit) -> Result<(), Error> {
         self.ask(|reply| Command::Ice {
             side,
             candidate,

@@ -11,7 +11,7 @@ use rtc::rtp_transceiver::rtp_sender::{
     RTCRtpEncodingParameters, RtpCodecKind,
 };
 
-use super::MediaError;
+use crate::Error;
 
 /// The codec of a kind as the forwarder offers it: VP8 (with NACK, PLI and FIR feedback) or
 /// Opus.
@@ -52,7 +52,7 @@ pub(super) fn mime(kind: RtpCodecKind) -> &'static str {
 }
 
 /// A media engine with only VP8 (payload type 96) and Opus (111).
-pub(super) fn media_engine() -> Result<MediaEngine, MediaError> {
+pub(super) fn media_engine() -> Result<MediaEngine, Error> {
     let mut m = MediaEngine::default();
     for (kind, payload_type) in [(RtpCodecKind::Video, 96), (RtpCodecKind::Audio, 111)] {
         m.register_codec(
@@ -62,7 +62,7 @@ pub(super) fn media_engine() -> Result<MediaEngine, MediaError> {
             },
             kind,
         )
-        .map_err(MediaError::webrtc)?;
+        .map_err(Error::webrtc)?;
     }
     Ok(m)
 }

@@ -27,9 +27,10 @@ use rtc::sansio::Protocol;
 use rtc::shared::{TaggedBytesMut, TransportContext, TransportProtocol};
 use tokio::net::UdpSocket;
 
+use super::MediaConfig;
 use super::codecs::{media_engine, mime, track};
 use super::tap::KeyframeRequestTap;
-use super::{MediaConfig, MediaError};
+use crate::Error;
 
 /// A kind as an index into a leg's per-kind arrays: video 0, audio 1.
 pub(super) fn kind_index(kind: RtpCodecKind) -> usize {
@@ -89,7 +90,7 @@ fn peer_connection(
         [u32; 2],
         [MediaStreamTrackId; 2],
     ),
-    MediaError,
+    Error,
 > {
     let mut engine = media_engine()?;
     let registry = interceptors(&mut engine)?;
@@ -98,7 +99,7 @@ fn peer_connection(
         .with_media_engine(engine)
         .with_interceptor_registry(registry)
         .build(Instant::now())
-        .map_err(MediaError::webrtc)?;
+        .map_err(Error::webrtc)?;
     let kinds = [RtpCodecKind::Video, RtpCodecKind::Audio];
     let mut senders = [RTCRtpSenderId::default(); 2];
     let mut out_ssrcs = [0; 2];
@@ -108,7 +109,7 @@ fn peer_connection(
         let t = track(kind, ssrc, label);
         out_track_ids[i] = t.track_id().to_owned();
         out_ssrcs[i] = ssrc;
-        senders[i] = pc.add_track(t).map_err(MediaError::webrtc)?;
+        senders[i] = pc.add_track(t).map_err(Error::webrtc)?;
     }
     Ok((pc, senders, out_ssrcs, out_track_ids))
 }
@@ -128,7 +129,7 @@ impl Leg {
         config: &MediaConfig,
         ssrc_base: u32,
         label: &'static str,
-    ) -> Result<(Self, UdpSocket), MediaError> {
+    ) -> Result<(Self, UdpSocket), Error> {
         let mut bound = None;
         for port in config.ports.clone() {
             match UdpSocket::bind((config.bind_ip, port)).await {
@@ -139,8 +140,8 @@ impl Leg {
                 Err(e) => tracing::debug!(port, error = %e, "media port unusable; trying the next"),
             }
         }
-        let socket = bound.ok_or_else(|| MediaError::NoPort(config.ports.clone()))?;
-        let local_addr = socket.local_addr().map_err(MediaError::webrtc)?;
+        let socket = bound.ok_or_else(|| Error::NoPort(config.ports.clone()))?;
+        let local_addr = socket.local_addr().map_err(Error::webrtc)?;
         let ice_addr = SocketAddr::new(
             announced_address(config, local_addr.ip())?,
             local_addr.port(),
@@ -165,7 +166,7 @@ impl Leg {
     /// Replaces the state machine with a fresh one on the same socket: for an offer from a
     /// new browser connection (a reloaded page, a resumed call), which needs a new DTLS
     /// handshake that renegotiating the old connection would never start.
-    fn rebuild(&mut self) -> Result<(), MediaError> {
+    fn rebuild(&mut self) -> Result<(), Error> {
         let (pc, senders, out_ssrcs, out_track_ids) = peer_connection(self.ssrc_base, self.label)?;
         let mut old = std::mem::replace(&mut self.pc, pc);
         if let Err(e) = old.close() {
@@ -189,7 +190,7 @@ impl Leg {
         &mut self,
         offer: RTCSessionDescription,
         now: Instant,
-    ) -> Result<(RTCSessionDescription, RTCIceCandidateInit, bool), MediaError> {
+    ) -> Result<(RTCSessionDescription, RTCIceCandidateInit, bool), Error> {
         let new_browser_connection = self
             .pc
             .remote_description()
@@ -199,17 +200,17 @@ impl Leg {
         }
         self.pc
             .set_remote_description(now, offer)
-            .map_err(|e| MediaError::BadDescription(e.to_string()))?;
+            .map_err(|e| Error::BadMedia(e.to_string()))?;
         // Added on every answer: the state machine ignores it when it has it, and drops its
         // candidates when ICE fails, which an ICE restart must be able to recover from.
         let told = host_candidate(self.ice_addr)?;
         self.pc
             .add_local_candidate(told.clone())
-            .map_err(MediaError::webrtc)?;
-        let answer = self.pc.create_answer(None).map_err(MediaError::webrtc)?;
+            .map_err(Error::webrtc)?;
+        let answer = self.pc.create_answer(None).map_err(Error::webrtc)?;
         self.pc
             .set_local_description(now, answer.clone())
-            .map_err(MediaError::webrtc)?;
+            .map_err(Error::webrtc)?;
         for i in 0..2 {
             let kind = if i == 0 {
                 RtpCodecKind::Video
@@ -231,16 +232,16 @@ impl Leg {
     }
 
     /// Adds a candidate the browser found (at most `MAX_REMOTE_CANDIDATES` per connection).
-    pub fn add_remote(&mut self, candidate: RTCIceCandidateInit) -> Result<(), MediaError> {
+    pub fn add_remote(&mut self, candidate: RTCIceCandidateInit) -> Result<(), Error> {
         if self.remote_candidates >= MAX_REMOTE_CANDIDATES {
-            return Err(MediaError::BadDescription(format!(
+            return Err(Error::BadMedia(format!(
                 "more than {MAX_REMOTE_CANDIDATES} candidates"
             )));
         }
         self.remote_candidates += 1;
         self.pc
             .add_remote_candidate(candidate)
-            .map_err(MediaError::webrtc)
+            .map_err(Error::webrtc)
     }
 
     /// Notes a track the browser opened; only the first of each kind is forwarded, since
@@ -330,22 +331,22 @@ const NACK_HISTORY: u16 = 128;
 /// webrtc-rs's default interceptors (NACK both ways, RTCP reports, transport-wide congestion
 /// feedback for the sender's estimate) with a shorter NACK history, and the keyframe-request
 /// tap. The codecs already declare NACK and PLI feedback (`codecs::codec`).
-fn interceptors(engine: &mut MediaEngine) -> Result<Registry, MediaError> {
+fn interceptors(engine: &mut MediaEngine) -> Result<Registry, Error> {
     let registry = Registry::new()
         .with(
             Slot::NackResponder,
             NackResponderBuilder::new().with_size(NACK_HISTORY).build(),
         )
         .with(Slot::NackGenerator, NackGeneratorBuilder::new().build());
-    configure_simulcast_extension_headers(engine).map_err(MediaError::webrtc)?;
-    let registry = configure_twcc_receiver_only(registry, engine).map_err(MediaError::webrtc)?;
+    configure_simulcast_extension_headers(engine).map_err(Error::webrtc)?;
+    let registry = configure_twcc_receiver_only(registry, engine).map_err(Error::webrtc)?;
     Ok(configure_rtcp_reports(registry).with(Slot::from(14_000), KeyframeRequestTap::default()))
 }
 
 /// The one address browsers are told: the announced one, or the bound one, or for a wildcard
 /// the first interface address that is not loopback or link-local. One address, because a
 /// wildcard socket cannot tell which of several addresses a datagram was sent to.
-fn announced_address(config: &MediaConfig, bound: IpAddr) -> Result<IpAddr, MediaError> {
+fn announced_address(config: &MediaConfig, bound: IpAddr) -> Result<IpAddr, Error> {
     if let Some(ip) = config.announce_ip {
         return Ok(ip);
     }
@@ -362,7 +363,7 @@ fn announced_address(config: &MediaConfig, bound: IpAddr) -> Result<IpAddr, Medi
                 && !ip.is_unspecified()
                 && !is_link_local(ip)
         })
-        .ok_or(MediaError::NoAddress)
+        .ok_or(Error::NoAddress)
 }
 
 fn is_link_local(ip: &IpAddr) -> bool {
@@ -373,7 +374,7 @@ fn is_link_local(ip: &IpAddr) -> bool {
 }
 
 /// A host candidate for `addr`, as the browser receives it.
-fn host_candidate(addr: SocketAddr) -> Result<RTCIceCandidateInit, MediaError> {
+fn host_candidate(addr: SocketAddr) -> Result<RTCIceCandidateInit, Error> {
     let candidate = CandidateHostConfig {
         base_config: CandidateConfig {
             network: "udp".to_owned(),
@@ -385,10 +386,10 @@ fn host_candidate(addr: SocketAddr) -> Result<RTCIceCandidateInit, MediaError> {
         ..Default::default()
     }
     .new_candidate_host()
-    .map_err(MediaError::webrtc)?;
+    .map_err(Error::webrtc)?;
     let mut init = RTCIceCandidate::from(&candidate)
         .to_json()
-        .map_err(MediaError::webrtc)?;
+        .map_err(Error::webrtc)?;
     // Browsers match a candidate by `sdpMid` when it is given: an empty one matches nothing.
     init.sdp_mid = None;
     Ok(init)
@@ -431,7 +432,7 @@ mod tests {
                 );
             }
             // A machine with only loopback: refused with a reason, not announced.
-            Err(e) => assert!(matches!(e, MediaError::NoAddress)),
+            Err(e) => assert!(matches!(e, Error::NoAddress)),
         }
     }
 

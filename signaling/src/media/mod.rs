@@ -61,32 +61,3 @@ pub struct IceServer {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credential: Option<String>,
 }
-
-/// Why the forwarder could not do something.
-#[derive(Debug, thiserror::Error)]
-pub enum MediaError {
-    /// webrtc-rs refused.
-    #[error("webrtc: {0}")]
-    Webrtc(String),
-    /// No free UDP port in the configured range.
-    #[error("no free UDP port in {0:?}")]
-    NoPort(RangeInclusive<u16>),
-    /// The offer was not usable.
-    #[error("bad session description: {0}")]
-    BadDescription(String),
-    /// `--media-ip` is a wildcard and no interface has an address to announce.
-    #[error("no interface address to announce for media; set --media-ip or --media-announce-ip")]
-    NoAddress,
-    /// A media thread could not be started.
-    #[error("starting a media thread: {0}")]
-    Thread(std::io::Error),
-    /// The session has ended.
-    #[error("the media session has ended")]
-    Closed,
-}
-
-impl MediaError {
-    fn webrtc(e: impl std::fmt::Display) -> Self {
-        Self::Webrtc(e.to_string())
-    }
-}

@@ -21,9 +21,9 @@ use tokio::io::ReadBuf;
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot, watch};
 
-use super::MediaError;
 use super::call::{Quality, Side, SideCounters};
 use super::leg::Leg;
+use crate::Error;
 
 /// A request from the session's handle.
 pub(super) enum Command {
@@ -32,13 +32,13 @@ pub(super) enum Command {
         side: Side,
         /// Boxed: a description is large, the other requests are small.
         offer: Box<RTCSessionDescription>,
-        reply: oneshot::Sender<Result<RTCSessionDescription, MediaError>>,
+        reply: oneshot::Sender<Result<RTCSessionDescription, Error>>,
     },
     /// Add a side's ICE candidate.
     Ice {
         side: Side,
         candidate: RTCIceCandidateInit,
-        reply: oneshot::Sender<Result<(), MediaError>>,
+        reply: oneshot::Sender<Result<(), Error>>,
     },
     /// Report a side's quality.
     Quality {
@@ -369,8 +369,8 @@ impl Session {
     }
 }
 
-fn no_such_side() -> MediaError {
-    MediaError::BadDescription("this session has no such side".into())
+fn no_such_side() -> Error {
+    Error::BadMedia("this session has no such side".into())
 }
 
 /// The first datagram to arrive on any leg's socket, polling from socket `first`: (leg,

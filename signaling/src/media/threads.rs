@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use tokio::runtime::Handle;
 use tokio::sync::oneshot;
 
-use super::MediaError;
+use crate::Error;
 
 /// A pool of media threads, started on first use. Cheap to clone; clones share the pool.
 /// The threads end when the last clone is dropped.
@@ -59,7 +59,7 @@ impl MediaThreads {
     }
 
     /// The runtime the next session goes to, starting the pool if needed.
-    pub(super) fn pick(&self) -> Result<Handle, MediaError> {
+    pub(super) fn pick(&self) -> Result<Handle, Error> {
         let mut started = self
             .inner
             .started
@@ -75,12 +75,12 @@ impl MediaThreads {
 }
 
 /// Starts media thread `i`; it runs until the returned sender is dropped.
-fn start_thread(i: usize) -> Result<(Handle, oneshot::Sender<()>), MediaError> {
+fn start_thread(i: usize) -> Result<(Handle, oneshot::Sender<()>), Error> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_io()
         .enable_time()
         .build()
-        .map_err(MediaError::Thread)?;
+        .map_err(Error::MediaThread)?;
     let handle = runtime.handle().clone();
     let (stop, stopped) = oneshot::channel::<()>();
     std::thread::Builder::new()
@@ -89,7 +89,7 @@ fn start_thread(i: usize) -> Result<(Handle, oneshot::Sender<()>), MediaError> {
             // Ends when the pool is dropped; the runtime's sessions and sockets go with it.
             let _ = runtime.block_on(stopped);
         })
-        .map_err(MediaError::Thread)?;
+        .map_err(Error::MediaThread)?;
     Ok((handle, stop))
 }
 
