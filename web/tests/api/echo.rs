@@ -159,13 +159,17 @@ async fn behind_nat_the_browser_is_told_the_announced_address() {
         .expect("local offer");
     ws.send(json!({ "type": "offer", "description": offer }))
         .await;
-    let answer = ws.until("answer").await;
-    let sdp = answer["description"]["sdp"].as_str().expect("sdp");
-    let candidate = ws.until("ice").await;
-    let told = candidate["candidate"]["candidate"]
-        .as_str()
-        .expect("candidate");
-    for text in [sdp, told] {
+    // The answer and the trickled candidate travel separately: either may come first.
+    let (mut sdp, mut told) = (None, None);
+    while sdp.is_none() || told.is_none() {
+        let m = ws.recv().await;
+        match m["type"].as_str() {
+            Some("answer") => sdp = m["description"]["sdp"].as_str().map(str::to_owned),
+            Some("ice") => told = m["candidate"]["candidate"].as_str().map(str::to_owned),
+            _ => {}
+        }
+    }
+    for text in [sdp, told].into_iter().flatten() {
         assert!(text.contains("203.0.113.7 4"), "announced address: {text}");
         assert!(!text.contains("127.0.0.1"), "not the bound one: {text}");
     }
