@@ -81,14 +81,20 @@ impl EchoRegistry {
     pub fn try_start(&self, addr: &str, limits: &EchoLimits) -> Result<EchoPermit, Busy> {
         let now = Instant::now();
         let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
-        let starts = inner.starts.entry(addr.to_owned()).or_default();
-        while starts
-            .front()
-            .is_some_and(|t| now.duration_since(*t) >= limits.per_address_window)
+        // Every address's old starts go, not only this one's: the map holds only addresses
+        // seen within the window.
+        inner.starts.retain(|_, v| {
+            while v
+                .front()
+                .is_some_and(|t| now.duration_since(*t) >= limits.per_address_window)
+            {
+                v.pop_front();
+            }
+            !v.is_empty()
+        });
+        if let Some(starts) = inner.starts.get(addr)
+            && starts.len() >= limits.per_address
         {
-            starts.pop_front();
-        }
-        if starts.len() >= limits.per_address {
             let oldest = starts.front().copied().unwrap_or(now);
             return Err(Busy::TooMany(
                 limits
@@ -105,17 +111,6 @@ impl EchoRegistry {
             .entry(addr.to_owned())
             .or_default()
             .push_back(now);
-        // Every address's old starts go, not only this one's: the map holds only addresses
-        // seen within the window.
-        inner.starts.retain(|_, v| {
-            while v
-                .front()
-                .is_some_and(|t| now.duration_since(*t) >= limits.per_address_window)
-            {
-                v.pop_front();
-            }
-            !v.is_empty()
-        });
         Ok(EchoPermit {
             registry: self.clone(),
         })

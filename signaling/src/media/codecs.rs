@@ -15,7 +15,7 @@ use crate::Error;
 
 /// The codec of a kind as the forwarder offers it: VP8 (with NACK, PLI and FIR feedback) or
 /// Opus.
-pub fn codec(kind: RtpCodecKind) -> RTCRtpCodec {
+pub(super) fn codec(kind: RtpCodecKind) -> RTCRtpCodec {
     match kind {
         RtpCodecKind::Video => RTCRtpCodec {
             mime_type: MIME_TYPE_VP8.into(),
@@ -68,7 +68,7 @@ pub(super) fn media_engine() -> Result<MediaEngine, Error> {
 }
 
 /// A track of a kind with one SSRC, its ids unique to the SSRC.
-pub fn track(kind: RtpCodecKind, ssrc: u32, label: &str) -> MediaStreamTrack {
+pub(super) fn track(kind: RtpCodecKind, ssrc: u32, label: &str) -> MediaStreamTrack {
     let id = match kind {
         RtpCodecKind::Video => "video",
         _ => "audio",
@@ -89,19 +89,5 @@ pub fn track(kind: RtpCodecKind, ssrc: u32, label: &str) -> MediaStreamTrack {
             active: true,
             ..Default::default()
         }],
-    )
-}
-
-/// The same track for a webrtc-rs (async) peer: what the test and benchmark clients send.
-#[cfg(feature = "test-peers")]
-pub fn out_track(
-    kind: RtpCodecKind,
-    ssrc: u32,
-    label: &str,
-) -> std::sync::Arc<webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP> {
-    std::sync::Arc::new(
-        webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP::new(track(
-            kind, ssrc, label,
-        )),
     )
 }

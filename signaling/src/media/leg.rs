@@ -32,7 +32,10 @@ use super::codecs::{media_engine, mime, track};
 use super::tap::KeyframeRequestTap;
 use crate::Error;
 
-/// A kind as an index into a leg's per-kind arrays: video 0, audio 1.
+/// The kinds a leg carries, in the order of its per-kind arrays.
+pub(super) const KINDS: [RtpCodecKind; 2] = [RtpCodecKind::Video, RtpCodecKind::Audio];
+
+/// A kind as an index into a leg's per-kind arrays (`KINDS`): video 0, audio 1.
 pub(super) fn kind_index(kind: RtpCodecKind) -> usize {
     match kind {
         RtpCodecKind::Video => 0,
@@ -100,11 +103,10 @@ fn peer_connection(
         .with_interceptor_registry(registry)
         .build(Instant::now())
         .map_err(Error::webrtc)?;
-    let kinds = [RtpCodecKind::Video, RtpCodecKind::Audio];
     let mut senders = [RTCRtpSenderId::default(); 2];
     let mut out_ssrcs = [0; 2];
     let mut out_track_ids: [MediaStreamTrackId; 2] = Default::default();
-    for (i, kind) in kinds.into_iter().enumerate() {
+    for (i, kind) in KINDS.into_iter().enumerate() {
         let ssrc = ssrc_base.wrapping_add(i as u32);
         let t = track(kind, ssrc, label);
         out_track_ids[i] = t.track_id().to_owned();
@@ -211,12 +213,7 @@ impl Leg {
         self.pc
             .set_local_description(now, answer.clone())
             .map_err(Error::webrtc)?;
-        for i in 0..2 {
-            let kind = if i == 0 {
-                RtpCodecKind::Video
-            } else {
-                RtpCodecKind::Audio
-            };
+        for (i, kind) in KINDS.into_iter().enumerate() {
             self.payload_types[i] = self.pc.rtp_sender(self.senders[i]).and_then(|mut s| {
                 s.get_parameters()
                     .rtp_parameters

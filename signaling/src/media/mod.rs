@@ -2,10 +2,12 @@
 //! between them (citizen ↔ agent in a call; citizen ↔ citizen for the test call's echo), with
 //! keyframe requests passed back to the sender. Built on webrtc-rs's sans-I/O core (`rtc`):
 //! each session is one task that owns its legs and sockets (`session.rs`). The async `webrtc`
-//! layer is used only by the test and benchmark peers (`events.rs`, `codecs::out_track`),
+//! layer is used only by the stand-in browsers of the tests and benchmarks (`client.rs`),
 //! behind the `test-peers` feature.
 
 mod call;
+#[cfg(feature = "test-peers")]
+mod client;
 mod codecs;
 #[cfg(feature = "test-peers")]
 mod events;
@@ -20,8 +22,7 @@ use std::ops::RangeInclusive;
 
 pub use call::{CandidateFeed, MediaCall, Quality, Side, SideCounters};
 #[cfg(feature = "test-peers")]
-pub use codecs::out_track;
-pub use codecs::{codec, track};
+pub use client::{Client, ClientOptions, client};
 #[cfg(feature = "test-peers")]
 pub use events::{ChannelEvents, EventStreams, channel_events};
 use serde::{Deserialize, Serialize};

@@ -135,14 +135,13 @@ impl Session {
             }
             tokio::select! {
                 biased;
-                command = commands.recv() => match command {
-                    Some(Command::Close(reply)) => {
+                command = commands.recv() => {
+                    let Some(command) = command else { break };
+                    if let Some(reply) = self.command(command) {
                         closed_reply = Some(reply);
                         break;
                     }
-                    Some(command) => self.command(command),
-                    None => break,
-                },
+                }
                 arrived = recv_any(&self.sockets, self.first_socket, &mut self.buf) => {
                     self.first_socket = (self.first_socket + 1) % self.sockets.len().max(1);
                     if let Some((i, n, from)) = arrived {
@@ -299,7 +298,9 @@ impl Session {
         }
     }
 
-    fn command(&mut self, command: Command) {
+    /// Carries out a request; for `Close`, returns its reply for `run` to send once the
+    /// session has ended.
+    fn command(&mut self, command: Command) -> Option<oneshot::Sender<Vec<Option<Quality>>>> {
         match command {
             Command::Offer { side, offer, reply } => {
                 let answered = match self.legs.get_mut(side.index()) {
@@ -333,11 +334,9 @@ impl Session {
             Command::Quality { side, reply } => {
                 let _ = reply.send(self.quality(side));
             }
-            Command::Close(reply) => {
-                // Handled by `run`, which ends the session.
-                let _ = reply.send(Vec::new());
-            }
+            Command::Close(reply) => return Some(reply),
         }
+        None
     }
 
     fn quality(&mut self, side: Side) -> Option<Quality> {

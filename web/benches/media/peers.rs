@@ -5,21 +5,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use rtc::ice::mdns::MulticastDnsMode;
-use rtc::ice::network_type::NetworkType;
 use rtc::rtp;
-use rtc::rtp_transceiver::rtp_sender::RtpCodecKind;
-use signaling::media::{EventStreams, channel_events, out_track};
+use signaling::media::{Client, ClientOptions, EventStreams, client};
 use tokio::sync::{mpsc, watch};
 use webrtc::media_stream::Track;
 use webrtc::media_stream::track_local::TrackLocal;
 use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
 use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
-use webrtc::peer_connection::{
-    MediaEngine, PeerConnection, PeerConnectionBuilder, RTCConfigurationBuilder,
-    RTCIceCandidateInit, RTCPeerConnectionState, Registry, SettingEngineBuilder,
-    register_default_interceptors,
-};
+use webrtc::peer_connection::{PeerConnection, RTCIceCandidateInit, RTCPeerConnectionState};
 
 /// One test peer: its connection, its outgoing tracks and its event streams.
 pub struct Peer {
@@ -33,38 +26,26 @@ pub struct Peer {
 
 /// A test peer with its UDP socket on `ip` (loopback, or the benchmark namespace's veth).
 pub async fn peer(ssrc: u32, ip: &str) -> Peer {
-    let mut engine = MediaEngine::default();
-    engine.register_default_codecs().expect("codecs");
-    let registry =
-        register_default_interceptors(Registry::new(), &mut engine).expect("interceptors");
-    let settings = SettingEngineBuilder::new()
-        .with_multicast_dns_mode(MulticastDnsMode::Disabled)
-        .with_network_types(vec![NetworkType::Udp4])
-        .build();
-    let (
-        handler,
-        EventStreams {
-            candidates,
-            tracks,
-            state,
-        },
-    ) = channel_events();
-    let pc: Arc<dyn PeerConnection> = Arc::new(
-        PeerConnectionBuilder::new()
-            .with_configuration(RTCConfigurationBuilder::new().build())
-            .with_media_engine(engine)
-            .with_setting_engine(settings)
-            .with_interceptor_registry(registry)
-            .with_handler(handler)
-            .with_udp_addrs(vec![format!("{ip}:0")])
-            .build()
-            .await
-            .expect("peer"),
-    );
-    let video = out_track(RtpCodecKind::Video, ssrc, "bench");
-    let audio = out_track(RtpCodecKind::Audio, ssrc + 1, "bench");
-    pc.add_track(video.clone()).await.expect("video");
-    pc.add_track(audio.clone()).await.expect("audio");
+    let Client {
+        pc,
+        video,
+        audio,
+        events:
+            EventStreams {
+                candidates,
+                tracks,
+                state,
+            },
+        ..
+    } = client(ClientOptions {
+        ip,
+        ice_servers: Vec::new(),
+        relay_only: false,
+        ssrc_base: ssrc,
+        label: "bench",
+    })
+    .await
+    .expect("peer");
     Peer {
         pc,
         video,

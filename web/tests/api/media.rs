@@ -11,7 +11,7 @@ use rtc::rtp_transceiver::rtp_sender::RtpCodecKind;
 use serde_json::json;
 
 use crate::helpers::spawn_app;
-use crate::media_helpers::TestPeer;
+use crate::media_helpers::{TestPeer, exchange, received_from};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn citizen_and_agent_media_cross_through_the_forwarder_both_ways() {
@@ -26,34 +26,10 @@ async fn citizen_and_agent_media_cross_through_the_forwarder_both_ways() {
     // Renegotiation on a live call is answered too.
     citizen_peer.renegotiate(&mut citizen).await;
 
-    let from_citizen = citizen_peer.send("C", 60);
-    let from_agent = agent_peer.send("G", 60);
-    from_citizen.await.expect("citizen sender");
-    from_agent.await.expect("agent sender");
-    // Let the last packets land (bounded: at most 3 s).
-    for _ in 0..30 {
-        if citizen_peer.payloads(RtpCodecKind::Video).len() >= 50
-            && agent_peer.payloads(RtpCodecKind::Video).len() >= 50
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-
+    exchange(&citizen_peer, "C", &agent_peer, "G").await;
     for (peer, from, who) in [(&agent_peer, "C", "agent"), (&citizen_peer, "G", "citizen")] {
-        for (kind, k) in [(RtpCodecKind::Video, 'V'), (RtpCodecKind::Audio, 'A')] {
-            let got = peer.payloads(kind);
-            assert!(
-                got.len() >= 50,
-                "{who} received {} {kind} packets of 60",
-                got.len()
-            );
-            for p in &got {
-                assert!(
-                    p.starts_with(&format!("{from}{k}")),
-                    "{who} got a foreign {kind} payload {p:?}"
-                );
-            }
+        for kind in [RtpCodecKind::Video, RtpCodecKind::Audio] {
+            let got = received_from(peer, kind, from, who);
             let first: u32 = got[0][2..].parse().expect("numbered");
             let last: u32 = got[got.len() - 1][2..].parse().expect("numbered");
             assert!(last > first, "{who}'s {kind} arrived in order");
@@ -175,30 +151,10 @@ async fn a_citizen_whose_page_reloads_gets_media_through_a_new_connection() {
     // A new browser connection (new DTLS certificate) offers into the same call.
     let mut second = TestPeer::new(0x0D00_0000, "citizen-again").await;
     second.connect(&mut citizen).await;
-    let from_citizen = second.send("R", 60);
-    let from_agent = agent_peer.send("G", 60);
-    from_citizen.await.expect("citizen sender");
-    from_agent.await.expect("agent sender");
-    for _ in 0..30 {
-        if agent_peer.payloads(RtpCodecKind::Video).len() >= 50
-            && second.payloads(RtpCodecKind::Video).len() >= 50
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    exchange(&second, "R", &agent_peer, "G").await;
     for (peer, from, who) in [(&agent_peer, "R", "agent"), (&second, "G", "citizen")] {
-        for (kind, k) in [(RtpCodecKind::Video, 'V'), (RtpCodecKind::Audio, 'A')] {
-            let got = peer.payloads(kind);
-            assert!(
-                got.len() >= 50,
-                "{who} received {} {kind} packets of 60",
-                got.len()
-            );
-            assert!(
-                got.iter().all(|p| p.starts_with(&format!("{from}{k}"))),
-                "{who} got what the new connection's other side sent: {got:?}"
-            );
+        for kind in [RtpCodecKind::Video, RtpCodecKind::Audio] {
+            received_from(peer, kind, from, who);
         }
     }
     second.close().await;

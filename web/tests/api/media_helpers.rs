@@ -4,8 +4,6 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rtc::ice::mdns::MulticastDnsMode;
-use rtc::ice::network_type::NetworkType;
 use rtc::peer_connection::configuration::media_engine::{MIME_TYPE_OPUS, MIME_TYPE_VP8};
 use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
 use rtc::rtp;
@@ -18,13 +16,12 @@ use webrtc::media_stream::track_local::TrackLocal;
 use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
 use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
 use webrtc::peer_connection::{
-    MediaEngine, PeerConnection, PeerConnectionBuilder, RTCConfigurationBuilder,
-    RTCIceCandidateInit, RTCIceServer, RTCIceTransportPolicy, RTCPeerConnectionState,
-    RTCSessionDescription, Registry, SettingEngineBuilder, register_default_interceptors,
+    PeerConnection, RTCIceCandidateInit, RTCIceServer, RTCPeerConnectionState,
+    RTCSessionDescription,
 };
 use webrtc::rtp_transceiver::RtpSender;
 
-use signaling::media::{EventStreams, channel_events, out_track};
+use signaling::media::{Client, ClientOptions, EventStreams, client};
 
 use crate::ws_helpers::Ws;
 
@@ -60,46 +57,27 @@ impl TestPeer {
         servers: Vec<RTCIceServer>,
         relay_only: bool,
     ) -> Self {
-        let mut engine = MediaEngine::default();
-        engine.register_default_codecs().expect("codecs");
-        let registry =
-            register_default_interceptors(Registry::new(), &mut engine).expect("interceptors");
-        let settings = SettingEngineBuilder::new()
-            .with_multicast_dns_mode(MulticastDnsMode::Disabled)
-            .with_network_types(vec![NetworkType::Udp4])
-            .build();
-        let (
-            handler,
-            EventStreams {
-                candidates,
-                tracks,
-                state,
-            },
-        ) = channel_events();
-        let pc: Arc<dyn PeerConnection> = Arc::new(
-            PeerConnectionBuilder::new()
-                .with_configuration({
-                    let b = RTCConfigurationBuilder::new().with_ice_servers(servers);
-                    if relay_only {
-                        b.with_ice_transport_policy(RTCIceTransportPolicy::Relay)
-                            .build()
-                    } else {
-                        b.build()
-                    }
-                })
-                .with_media_engine(engine)
-                .with_setting_engine(settings)
-                .with_interceptor_registry(registry)
-                .with_handler(handler)
-                .with_udp_addrs(vec!["127.0.0.1:0".to_owned()])
-                .build()
-                .await
-                .expect("test peer"),
-        );
-        let video = out_track(RtpCodecKind::Video, ssrc_base, id);
-        let audio = out_track(RtpCodecKind::Audio, ssrc_base + 1, id);
-        let video_sender = pc.add_track(video.clone()).await.expect("video track");
-        let audio_sender = pc.add_track(audio.clone()).await.expect("audio track");
+        let Client {
+            pc,
+            video,
+            audio,
+            video_sender,
+            audio_sender,
+            events:
+                EventStreams {
+                    candidates,
+                    tracks,
+                    state,
+                },
+        } = client(ClientOptions {
+            ip: "127.0.0.1",
+            ice_servers: servers,
+            relay_only,
+            ssrc_base,
+            label: id,
+        })
+        .await
+        .expect("test peer");
         Self {
             pc,
             video,
@@ -304,4 +282,43 @@ impl TestPeer {
     pub async fn close(&self) {
         let _ = tokio::time::timeout(Duration::from_secs(5), self.pc.close()).await;
     }
+}
+
+/// Both peers send 60 numbered packets of each kind at once (tagged `a_tag` and `b_tag`), and
+/// this waits (at most 3 s after sending) until each has received at least 50 videos.
+pub async fn exchange(a: &TestPeer, a_tag: &'static str, b: &TestPeer, b_tag: &'static str) {
+    let (from_a, from_b) = (a.send(a_tag, 60), b.send(b_tag, 60));
+    from_a.await.expect("first sender");
+    from_b.await.expect("second sender");
+    for _ in 0..30 {
+        if a.payloads(RtpCodecKind::Video).len() >= 50
+            && b.payloads(RtpCodecKind::Video).len() >= 50
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// What `peer` (named `who`) received of a kind, asserted to be at least 50 of the 60 sent
+/// and all from the sender tagged `from`.
+pub fn received_from(peer: &TestPeer, kind: RtpCodecKind, from: &str, who: &str) -> Vec<String> {
+    let k = if kind == RtpCodecKind::Video {
+        'V'
+    } else {
+        'A'
+    };
+    let got = peer.payloads(kind);
+    assert!(
+        got.len() >= 50,
+        "{who} received {} {kind} packets of 60",
+        got.len()
+    );
+    for p in &got {
+        assert!(
+            p.starts_with(&format!("{from}{k}")),
+            "{who} got a foreign {kind} payload {p:?}"
+        );
+    }
+    got
 }

@@ -1,0 +1,88 @@
+//! A webrtc-rs peer standing in for a browser, for the tests and benchmarks: webrtc-rs's
+//! default codecs and interceptors, UDP over IPv4 on one address, no mDNS, and the same
+//! outgoing tracks the forwarder uses, with its events as channels (`events.rs`).
+
+use std::sync::Arc;
+
+use rtc::ice::mdns::MulticastDnsMode;
+use rtc::ice::network_type::NetworkType;
+use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
+use webrtc::peer_connection::{
+    MediaEngine, PeerConnection, PeerConnectionBuilder, RTCConfigurationBuilder, RTCIceServer,
+    RTCIceTransportPolicy, Registry, SettingEngineBuilder, register_default_interceptors,
+};
+use webrtc::rtp_transceiver::RtpSender;
+
+use super::codecs::track;
+use super::events::{EventStreams, channel_events};
+use super::leg::{KINDS, kind_index};
+use crate::Error;
+
+/// How to build a stand-in browser.
+pub struct ClientOptions<'a> {
+    /// The address its UDP socket binds to (port 0).
+    pub ip: &'a str,
+    /// STUN/TURN servers it may use.
+    pub ice_servers: Vec<RTCIceServer>,
+    /// Whether it may use relay candidates only.
+    pub relay_only: bool,
+    /// The SSRC of its video; audio has the next one.
+    pub ssrc_base: u32,
+    /// What its track ids are named after.
+    pub label: &'a str,
+}
+
+/// A stand-in browser: its connection, outgoing tracks with their senders, and events.
+pub struct Client {
+    pub pc: Arc<dyn PeerConnection>,
+    pub video: Arc<TrackLocalStaticRTP>,
+    pub audio: Arc<TrackLocalStaticRTP>,
+    pub video_sender: Arc<dyn RtpSender>,
+    pub audio_sender: Arc<dyn RtpSender>,
+    pub events: EventStreams,
+}
+
+/// Builds a stand-in browser with its video and audio tracks added.
+pub async fn client(options: ClientOptions<'_>) -> Result<Client, Error> {
+    let mut engine = MediaEngine::default();
+    engine.register_default_codecs().map_err(Error::webrtc)?;
+    let registry =
+        register_default_interceptors(Registry::new(), &mut engine).map_err(Error::webrtc)?;
+    let settings = SettingEngineBuilder::new()
+        .with_multicast_dns_mode(MulticastDnsMode::Disabled)
+        .with_network_types(vec![NetworkType::Udp4])
+        .build();
+    let configuration = RTCConfigurationBuilder::new().with_ice_servers(options.ice_servers);
+    let configuration = if options.relay_only {
+        configuration.with_ice_transport_policy(RTCIceTransportPolicy::Relay)
+    } else {
+        configuration
+    };
+    let (handler, events) = channel_events();
+    let pc: Arc<dyn PeerConnection> = Arc::new(
+        PeerConnectionBuilder::new()
+            .with_configuration(configuration.build())
+            .with_media_engine(engine)
+            .with_setting_engine(settings)
+            .with_interceptor_registry(registry)
+            .with_handler(handler)
+            .with_udp_addrs(vec![format!("{}:0", options.ip)])
+            .build()
+            .await
+            .map_err(Error::webrtc)?,
+    );
+    let [video, audio] = KINDS.map(|kind| {
+        let ssrc = options.ssrc_base.wrapping_add(kind_index(kind) as u32);
+        Arc::new(TrackLocalStaticRTP::new(track(kind, ssrc, options.label)))
+    });
+    let video_sender = pc.add_track(video.clone()).await.map_err(Error::webrtc)?;
+    let audio_sender = pc.add_track(audio.clone()).await.map_err(Error::webrtc)?;
+    Ok(Client {
+        pc,
+        video,
+        audio,
+        video_sender,
+        audio_sender,
+        events,
+    })
+}
