@@ -407,6 +407,14 @@ mod tests {
     }
 
     #[test]
+    fn a_state_machine_can_be_built_with_the_crypto_this_crate_enables() {
+        // webrtc-rs refuses a peer connection without a crypto provider for DTLS; the
+        // binary has only what `signaling` itself turns on (`scripts/test` runs this alone).
+        let built = peer_connection(0x1000_0000, "check");
+        assert!(built.is_ok(), "{:?}", built.err());
+    }
+
+    #[test]
     fn browsers_are_told_the_announced_address_before_the_bound_one() {
         let bound: IpAddr = "10.0.0.5".parse().expect("ip");
         let c = config("10.0.0.5", Some("203.0.113.7"));
