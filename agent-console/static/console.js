@@ -2,23 +2,15 @@
 // (media through videoreg), stills captured from the citizen's video, the checklist and the
 // decision. Every rule is checked again on the server; this page only mirrors them.
 
+import { $, STATES, t } from "./staff.js";
+
 const root = document.getElementById("console");
-const $ = (id) => document.getElementById(id);
-const es = document.documentElement.lang === "es";
-const t = (esText, enText) => (es ? esText : enText);
 const csrf = root.dataset.csrf;
 const readOnly = root.dataset.readOnly === "true";
 const offerTimeout = Number(root.dataset.offerTimeout) || 30;
 const wrapUpSecs = Number(root.dataset.wrapUp) || 30;
 const requiredStills = (root.dataset.requiredStills || "").split(",").filter(Boolean);
 
-const STATES = {
-  available: t("Disponible", "Available"),
-  in_call: t("En llamada", "In a call"),
-  wrap_up: t("Cierre de llamada", "Wrap-up"),
-  break: t("En pausa", "On break"),
-  offline: t("Desconectado", "Offline"),
-};
 const STILL_NAMES = {
   document_front: t("anverso", "front"),
   document_back: t("reverso", "back"),

@@ -2,19 +2,11 @@
 // snapshot as it arrives, without reloading. Figures come computed from the server; this
 // page only formats them, and counts the seconds between snapshots.
 
+import { $, STATES, t } from "./staff.js";
+
 const root = document.getElementById("dashboard");
-const $ = (id) => document.getElementById(id);
-const es = document.documentElement.lang === "es";
-const t = (esText, enText) => (es ? esText : enText);
 const thresholdSecs = (Number(root.dataset.thresholdMin) || 5) * 60;
 
-const STATES = {
-  available: t("Disponible", "Available"),
-  in_call: t("En llamada", "In a call"),
-  wrap_up: t("Cierre de llamada", "Wrap-up"),
-  break: t("En pausa", "On break"),
-  offline: t("Desconectado", "Offline"),
-};
 
 const pad = (n) => String(n).padStart(2, "0");
 function clock(secs) {

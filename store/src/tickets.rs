@@ -378,17 +378,11 @@ impl Store {
 
     /// Handle times (answered → ended) of the most recent `limit` finished calls, newest first.
     pub async fn recent_handle_times(&self, limit: u32) -> Result<Vec<TimeDelta>> {
-        let rows: Vec<(i64, i64)> = sqlx::query_as(
-            "SELECT answered_at, ended_at FROM tickets
-             WHERE status = 'done' AND answered_at IS NOT NULL AND ended_at IS NOT NULL
-             ORDER BY ended_at DESC LIMIT $1",
-        )
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
+        Ok(self
+            .recent_calls(limit)
+            .await?
             .into_iter()
-            .map(|(a, e)| TimeDelta::milliseconds(e - a))
+            .map(|c| c.handle_time)
             .collect())
     }
 

@@ -3,7 +3,6 @@
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::header;
 use axum::response::{Html, IntoResponse};
 use store::StaffRole;
 
@@ -78,11 +77,5 @@ pub async fn page(
 
 /// The console's script (compiled in; no build step).
 pub async fn script() -> impl IntoResponse {
-    (
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::CACHE_CONTROL, "no-cache"),
-        ],
-        CONSOLE_JS,
-    )
+    super::javascript(CONSOLE_JS)
 }

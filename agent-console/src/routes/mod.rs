@@ -13,6 +13,8 @@ mod supervisor;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRef};
+use axum::http::header;
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 
 use crate::ConsoleState;
@@ -62,6 +64,24 @@ where
         .route("/supervisor/stream", get(supervisor::stream))
         .route("/supervisor/report", get(report::show))
         .route("/staff/static/supervisor.js", get(supervisor::script))
+        .route(
+            "/staff/static/staff.js",
+            get(|| async { javascript(STAFF_JS) }),
+        )
+}
+
+/// The staff pages' shared script module (language, agent state names).
+const STAFF_JS: &str = include_str!("../../static/staff.js");
+
+/// A script module as served: JavaScript, revalidated on every load.
+pub(crate) fn javascript(body: &'static str) -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        body,
+    )
 }
 
 /// What every staff page shows around its content.

@@ -10,7 +10,6 @@ use std::time::Duration;
 use askama::Template;
 use axum::Json;
 use axum::extract::State;
-use axum::http::header;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse};
 use futures_util::Stream;
@@ -138,11 +137,5 @@ pub async fn stream(
 
 /// The dashboard's script (compiled in; no build step).
 pub async fn script() -> impl IntoResponse {
-    (
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::CACHE_CONTROL, "no-cache"),
-        ],
-        SUPERVISOR_JS,
-    )
+    super::javascript(SUPERVISOR_JS)
 }

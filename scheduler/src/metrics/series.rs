@@ -64,14 +64,35 @@ pub fn state_at(timeline: &AgentTimeline, t: DateTime<Utc>) -> AgentPhase {
         .map_or(timeline.initial, |(_, s)| *s)
 }
 
-/// `points` instants evenly spaced from `from` to `to` inclusive (one when they meet).
-fn instants(from: DateTime<Utc>, to: DateTime<Utc>, points: u32) -> Vec<DateTime<Utc>> {
-    if to <= from || points < 2 {
-        return vec![from];
+impl SeriesPoint {
+    /// A count at `at`, saturating at `u32::MAX`.
+    fn count(at: DateTime<Utc>, n: usize) -> Self {
+        Self {
+            at,
+            value: u32::try_from(n).unwrap_or(u32::MAX),
+        }
     }
-    let span = (to - from).num_milliseconds();
-    (0..points)
-        .map(|i| from + TimeDelta::milliseconds(span * i64::from(i) / i64::from(points - 1)))
+}
+
+/// `value` at `points` instants evenly spaced from `from` to `to` inclusive (one when they
+/// meet).
+fn sampled(
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    points: u32,
+    value: impl Fn(DateTime<Utc>) -> usize,
+) -> Vec<SeriesPoint> {
+    let instants: Vec<DateTime<Utc>> = if to <= from || points < 2 {
+        vec![from]
+    } else {
+        let span = (to - from).num_milliseconds();
+        (0..points)
+            .map(|i| from + TimeDelta::milliseconds(span * i64::from(i) / i64::from(points - 1)))
+            .collect()
+    };
+    instants
+        .into_iter()
+        .map(|at| SeriesPoint::count(at, value(at)))
         .collect()
 }
 
@@ -82,21 +103,14 @@ pub fn queue_series(
     to: DateTime<Utc>,
     points: u32,
 ) -> Vec<SeriesPoint> {
-    instants(from, to, points)
-        .into_iter()
-        .map(|at| {
-            let waiting = tickets
-                .iter()
-                .filter(|t| {
-                    t.joined_at <= at && t.answered_at.or(t.ended_at).is_none_or(|out| at < out)
-                })
-                .count();
-            SeriesPoint {
-                at,
-                value: u32::try_from(waiting).unwrap_or(u32::MAX),
-            }
-        })
-        .collect()
+    sampled(from, to, points, |at| {
+        tickets
+            .iter()
+            .filter(|t| {
+                t.joined_at <= at && t.answered_at.or(t.ended_at).is_none_or(|out| at < out)
+            })
+            .count()
+    })
 }
 
 /// Agents in `phase` at each instant.
@@ -107,16 +121,9 @@ pub fn agents_in_state_series(
     to: DateTime<Utc>,
     points: u32,
 ) -> Vec<SeriesPoint> {
-    instants(from, to, points)
-        .into_iter()
-        .map(|at| {
-            let n = agents.iter().filter(|a| state_at(a, at) == phase).count();
-            SeriesPoint {
-                at,
-                value: u32::try_from(n).unwrap_or(u32::MAX),
-            }
-        })
-        .collect()
+    sampled(from, to, points, |at| {
+        agents.iter().filter(|a| state_at(a, at) == phase).count()
+    })
 }
 
 /// The value at `from`, at every change in `(from, to]` and at `to`: a step series that
@@ -134,10 +141,7 @@ fn steps(
     times.dedup();
     times
         .into_iter()
-        .map(|at| SeriesPoint {
-            at,
-            value: u32::try_from(value(at)).unwrap_or(u32::MAX),
-        })
+        .map(|at| SeriesPoint::count(at, value(at)))
         .collect()
 }
 

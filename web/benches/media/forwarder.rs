@@ -52,7 +52,7 @@ pub async fn serve(config: MediaConfig) {
         }
     });
     let calls: Arc<Mutex<HashMap<u64, Arc<MediaCall>>>> = Arc::default();
-    // As `videoreg serve` sizes it.
+    // As `videoreg serve` sizes them, or `VIDEOREG_MEDIA_THREADS` (the same variable).
     let threads = MediaThreads::new(
         std::env::var("VIDEOREG_MEDIA_THREADS")
             .ok()

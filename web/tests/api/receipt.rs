@@ -6,20 +6,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use chrono::TimeDelta;
+use web::citizen::receipt::grouped_reference;
 
 use crate::account_helpers::{AMINA, Answer, GOOD_PASSWORD, LUCIA, register};
 use crate::helpers::{TestApp, spawn_app};
-
-/// The grouped form of a reference, as the receipt shows it.
-fn grouped(reference: &str) -> String {
-    let upper = reference.to_ascii_uppercase();
-    let chars: Vec<char> = upper.chars().collect();
-    chars
-        .chunks(4)
-        .map(|c| c.iter().collect::<String>())
-        .collect::<Vec<_>>()
-        .join(" ")
-}
 
 /// Runs a poppler tool; a missing tool fails the test with what to install.
 fn poppler(tool: &str, args: &[&str]) -> std::process::Output {
@@ -119,7 +109,7 @@ async fn the_receipt_downloads_without_the_code_unless_asked() {
         "Lucía Martín Ficticia",
         "*****678Z",
         "básico",
-        &grouped(&reg.reference),
+        &grouped_reference(&reg.reference),
         "26 de noviembre de 2026, 10:00",
         "26 de diciembre de 2026, 10:00",
         "No incluido en este justificante",
@@ -143,7 +133,7 @@ async fn the_receipt_downloads_without_the_code_unless_asked() {
         "Cl@ve registration receipt",
         "basic",
         &code,
-        &grouped(&reg.reference),
+        &grouped_reference(&reg.reference),
         "26 November 2026, 10:00",
     ] {
         assert!(text.contains(expected), "{expected:?} in:\n{text}");
