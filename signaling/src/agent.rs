@@ -1,17 +1,20 @@
-//! The agent's side of the protocol: states, taking the next citizen, accepting, requeueing
-//! and hanging up. The staff crate authenticates the connection and hands it here.
+//! The agent's side of the protocol: one method per message (states, taking the next
+//! citizen, accepting, requeueing, media, hanging up). The call's transitions themselves are
+//! `calls::Lifecycle`'s. The staff crate authenticates the connection and hands it here.
 
 use axum::extract::ws::WebSocket;
-use scheduler::REQUEUE_PRIORITY;
+use media::Side;
 use store::{AgentStatus, Ticket, TicketStatus};
 use tokio::sync::mpsc;
 
-use crate::media::Side;
-use crate::protocol::{AgentMessage, AgentSettableState, ToAgent, ToCitizen};
+use crate::calls::{Ending, Requeue};
+use crate::protocol::{
+    AgentMessage, AgentSettableState, IceCandidate, SessionDescription, ToAgent,
+};
 use crate::queue_view::QueueView;
 use crate::socket::{self, Flow, Session};
 use crate::{Error, SignalingState};
-use crate::{agent_state, calls, deliver};
+use crate::{agent_state, calls};
 
 /// Who is on the other end, as the staff crate established.
 #[derive(Debug, Clone)]
@@ -108,10 +111,17 @@ impl AgentSession {
             .await?)
     }
 
-    async fn audit(&self, action: &str, ticket: &str) -> Result<(), Error> {
-        let now = self.state.clock.now();
-        let detail = serde_json::json!({});
-        agent_state::audit(&self.state, &self.who.user_id, action, ticket, detail, now).await
+    /// The ticket this agent holds, or `None` after telling the agent it holds none.
+    async fn held_or_tell(&self) -> Result<Option<Ticket>, Error> {
+        let held = self.held().await?;
+        if held.is_none() {
+            self.send(error(
+                "no_citizen",
+                "No tiene ningún ciudadano. / You have no citizen.",
+            ))
+            .await;
+        }
+        Ok(held)
     }
 
     async fn handle(&mut self, message: AgentMessage) -> Result<(), Error> {
@@ -123,187 +133,133 @@ impl AgentSession {
             .await;
             return Ok(());
         }
-        let needs_citizen = matches!(
-            message,
-            AgentMessage::Accept
-                | AgentMessage::Requeue
-                | AgentMessage::HangUp
-                | AgentMessage::Offer { .. }
-                | AgentMessage::Ice { .. }
-        );
-        let held = self.held().await?;
-        if needs_citizen && held.is_none() {
+        match message {
+            AgentMessage::SetState { state, reason } => self.set_state(state, reason).await,
+            AgentMessage::TakeNext => self.take_next().await,
+            AgentMessage::Accept => self.accept().await,
+            AgentMessage::Requeue => self.requeue().await,
+            AgentMessage::Offer { description } => self.offer(description).await,
+            AgentMessage::Ice { candidate } => self.ice(candidate).await,
+            AgentMessage::HangUp => self.hang_up().await,
+        }
+    }
+
+    async fn set_state(
+        &mut self,
+        state: AgentSettableState,
+        reason: Option<String>,
+    ) -> Result<(), Error> {
+        if self.held().await?.is_some() {
             self.send(error(
-                "no_citizen",
-                "No tiene ningún ciudadano. / You have no citizen.",
+                "busy",
+                "Termine la llamada primero. / Finish the call first.",
             ))
             .await;
             return Ok(());
         }
-        let now = self.state.clock.now();
-        match message {
-            AgentMessage::SetState { state, reason } => {
-                if held.is_some() {
-                    self.send(error(
-                        "busy",
-                        "Termine la llamada primero. / Finish the call first.",
-                    ))
-                    .await;
-                    return Ok(());
-                }
-                let reason = reason.map(|r| r.chars().take(100).collect::<String>());
-                let status = match state {
-                    AgentSettableState::Available => AgentStatus::Available,
-                    AgentSettableState::Break => AgentStatus::Break,
-                    AgentSettableState::Offline => AgentStatus::Offline,
-                };
-                self.set_status(
-                    status,
-                    reason.as_deref().filter(|_| status == AgentStatus::Break),
-                )
-                .await?;
-            }
-            AgentMessage::TakeNext => {
-                if held.is_some() {
-                    self.send(error(
-                        "busy",
-                        "Ya tiene un ciudadano. / You already have a citizen.",
-                    ))
-                    .await;
-                    return Ok(());
-                }
-                match self.state.store.claim_next(&self.who.user_id, now).await? {
-                    None => self.send(ToAgent::QueueEmpty).await,
-                    Some(t) => {
-                        self.audit("ticket.offered", &t.id).await?;
-                        self.set_status(AgentStatus::InCall, None).await?;
-                        agent_state::wake_after(&self.state, self.state.agent_policy.offer_timeout);
-                        let masked = format!(
-                            "*****{}",
-                            t.id_number
-                                .get(t.id_number.len().saturating_sub(4)..)
-                                .unwrap_or("")
-                        );
-                        self.send(ToAgent::Offered {
-                            ticket: t.id.clone(),
-                            id_number: masked,
-                            waited_secs: (now - t.joined_at).num_seconds(),
-                        })
-                        .await;
-                        deliver::to_citizen(&self.state, &t.id, &ToCitizen::AgentFound).await?;
-                    }
-                }
-            }
-            AgentMessage::Accept => {
-                let Some(offered) = held else {
-                    return Ok(());
-                };
-                let ticket = offered.id;
-                if self.state.store.answer_ticket(&ticket, now).await? {
-                    self.state.telemetry.answered(
-                        offered.joined_at,
-                        offered.told_estimate_secs,
-                        now,
-                    );
-                    self.audit("ticket.answered", &ticket).await?;
-                    calls::start(&self.state, &ticket, &self.who.user_id).await?;
-                    let ice_servers = self.state.media.ice_servers_for(&ticket, now);
-                    self.send(ToAgent::CallStarted {
-                        ice_servers: ice_servers.clone(),
-                    })
-                    .await;
-                    deliver::to_citizen(
-                        &self.state,
-                        &ticket,
-                        &ToCitizen::CallStarted { ice_servers },
-                    )
-                    .await?;
-                } else {
-                    self.send(error("not_offered", "La llamada ya ha empezado o terminado. / The call already started or ended.")).await;
-                }
-            }
-            AgentMessage::Requeue => {
-                let Some(ticket) = held.map(|t| t.id) else {
-                    return Ok(());
-                };
-                self.audit("ticket.requeued", &ticket).await?;
-                self.requeue(&ticket).await?;
-                self.send(ToAgent::CallEnded {
-                    reason: "requeued".into(),
-                })
-                .await;
-                self.set_status(AgentStatus::Available, None).await?;
-            }
-            AgentMessage::Offer { description } => {
-                let Some(ticket) = held.map(|t| t.id) else {
-                    return Ok(());
-                };
-                let answer = calls::offer(&self.state, &ticket, Side::Agent, description).await?;
-                self.send(ToAgent::Answer {
-                    description: answer,
-                })
-                .await;
-            }
-            AgentMessage::Ice { candidate } => {
-                let Some(ticket) = held.map(|t| t.id) else {
-                    return Ok(());
-                };
-                calls::ice(&self.state, &ticket, Side::Agent, candidate).await?;
-            }
-            AgentMessage::HangUp => {
-                let Some(held) = held else {
-                    return Ok(());
-                };
-                let ticket = held.id;
-                calls::end(&self.state, &ticket).await;
-                self.audit("ticket.hung_up", &ticket).await?;
-                let ended = match held.status {
-                    TicketStatus::InCall => {
-                        self.state.store.end_ticket(&ticket, now, "hung_up").await?
-                    }
-                    // Hanging up before accepting puts the citizen back rather than losing them.
-                    TicketStatus::Offered => {
-                        self.requeue(&ticket).await?;
-                        false
-                    }
-                    _ => false,
-                };
-                if ended {
-                    if let Some(answered) = held.answered_at {
-                        self.state.telemetry.call_ended(answered, now);
-                    }
-                    let m = ToCitizen::CallEnded {
-                        reason: "hang_up".into(),
-                    };
-                    deliver::to_citizen(&self.state, &ticket, &m).await?;
-                }
-                self.send(ToAgent::CallEnded {
-                    reason: "hang_up".into(),
-                })
-                .await;
-                let next = if ended {
-                    AgentStatus::WrapUp
-                } else {
-                    AgentStatus::Available
-                };
-                self.set_status(next, None).await?;
-            }
+        let reason = reason.map(|r| r.chars().take(100).collect::<String>());
+        let status = match state {
+            AgentSettableState::Available => AgentStatus::Available,
+            AgentSettableState::Break => AgentStatus::Break,
+            AgentSettableState::Offline => AgentStatus::Offline,
+        };
+        self.set_status(
+            status,
+            reason.as_deref().filter(|_| status == AgentStatus::Break),
+        )
+        .await
+    }
+
+    async fn take_next(&mut self) -> Result<(), Error> {
+        if self.held().await?.is_some() {
+            self.send(error(
+                "busy",
+                "Ya tiene un ciudadano. / You already have a citizen.",
+            ))
+            .await;
+            return Ok(());
+        }
+        if self
+            .state
+            .lifecycle()
+            .take(&self.who.user_id)
+            .await?
+            .is_none()
+        {
+            self.send(ToAgent::QueueEmpty).await;
         }
         Ok(())
     }
 
-    /// Puts a ticket back at the head of the queue and tells the citizen.
-    async fn requeue(&self, ticket: &str) -> Result<(), Error> {
-        if self
-            .state
-            .store
-            .requeue_ticket(ticket, REQUEUE_PRIORITY)
-            .await?
-        {
-            calls::end(&self.state, ticket).await;
-            agent_state::tell_requeued(&self.state, ticket, None).await?;
+    async fn accept(&mut self) -> Result<(), Error> {
+        let Some(offered) = self.held_or_tell().await? else {
+            return Ok(());
+        };
+        let me = &self.who.user_id;
+        if !self.state.lifecycle().accept(me, &offered).await? {
+            self.send(error(
+                "not_offered",
+                "La llamada ya ha empezado o terminado. / The call already started or ended.",
+            ))
+            .await;
         }
         Ok(())
+    }
+
+    async fn requeue(&mut self) -> Result<(), Error> {
+        let Some(held) = self.held_or_tell().await? else {
+            return Ok(());
+        };
+        let me = &self.who.user_id;
+        self.state
+            .lifecycle()
+            .requeue(me, &held, Requeue::ByAgent)
+            .await
+    }
+
+    async fn offer(&mut self, description: SessionDescription) -> Result<(), Error> {
+        let Some(held) = self.held_or_tell().await? else {
+            return Ok(());
+        };
+        let answer = calls::running::offer(&self.state, &held.id, Side::Agent, description).await?;
+        self.send(ToAgent::Answer {
+            description: answer,
+        })
+        .await;
+        Ok(())
+    }
+
+    async fn ice(&mut self, candidate: IceCandidate) -> Result<(), Error> {
+        let Some(held) = self.held_or_tell().await? else {
+            return Ok(());
+        };
+        calls::running::ice(&self.state, &held.id, Side::Agent, candidate).await
+    }
+
+    /// Hanging up ends a call in progress; before accepting, it puts the citizen back rather
+    /// than losing them.
+    async fn hang_up(&mut self) -> Result<(), Error> {
+        let Some(held) = self.held_or_tell().await? else {
+            return Ok(());
+        };
+        let life = self.state.lifecycle();
+        let me = &self.who.user_id;
+        match held.status {
+            TicketStatus::InCall => {
+                if !life.end(&held, Ending::AgentHungUp).await? {
+                    self.send(error(
+                        "no_call",
+                        "No hay ninguna llamada en curso. / No call is in progress.",
+                    ))
+                    .await;
+                }
+                Ok(())
+            }
+            _ => {
+                life.requeue(me, &held, Requeue::HungUpBeforeAccepting)
+                    .await
+            }
+        }
     }
 }
 
@@ -346,11 +302,16 @@ impl Session for AgentSession {
             if self.state.hub.has_agent(&self.who.user_id) {
                 return Ok::<(), Error>(());
             }
-            if let Some(t) = self.held().await? {
-                self.requeue(&t.id).await?;
-            }
             let me = &self.who.user_id;
-            agent_state::set(&self.state, me, AgentStatus::Offline, None, "system").await
+            match self.held().await? {
+                Some(t) => {
+                    let life = self.state.lifecycle();
+                    life.requeue(me, &t, Requeue::AgentLeft).await
+                }
+                None => {
+                    agent_state::set(&self.state, me, AgentStatus::Offline, None, "system").await
+                }
+            }
         }
         .await;
         if let Err(e) = result {

@@ -1,19 +1,16 @@
-//! Agents' states as the server changes them. Every change is stored, written to the audit
-//! trail and told to the agent. Wrap-up ends by itself after the configured time, and a
-//! citizen offered to an agent who does not accept in time goes back to the head of the
-//! queue while the agent goes on break. Both timers are rules of `now`, applied by
-//! [`sweep`] (each publisher round); a short task only wakes the publisher when one is due.
+//! Agents' states as the server changes them outside a call's transitions (those are in
+//! `calls`). Every change is stored together with its audit event, then told to the agent.
+//! Wrap-up ends by itself after the configured time, and an offer not accepted in time lapses
+//! (`calls::Lifecycle::lapse_offers`). Both timers are rules of `now`, applied by [`sweep`]
+//! (each publisher round); a short task only wakes the publisher when one is due.
 
 use chrono::{DateTime, TimeDelta, Utc};
-use scheduler::REQUEUE_PRIORITY;
 use store::{AgentStatus, NewAuditEvent};
 
-use crate::protocol::{ToAgent, ToCitizen};
-use crate::queue_view::QueueView;
+use crate::protocol::ToAgent;
 use crate::{Error, SignalingState, deliver};
 
-/// The break reason given to an agent whose offer lapsed.
-pub const NO_ANSWER: &str = "no_answer";
+pub use crate::calls::NO_ANSWER;
 
 /// Timers around an agent's calls, from configuration.
 #[derive(Debug, Clone)]
@@ -33,30 +30,24 @@ impl Default for AgentPolicy {
     }
 }
 
-/// Appends an audit event (`actor`: a staff user id or `system`).
-pub async fn audit(
-    state: &SignalingState,
-    actor: &str,
-    action: &str,
-    subject: &str,
-    detail: serde_json::Value,
+/// The audit event of an agent's state change.
+fn state_event<'a>(
     now: DateTime<Utc>,
-) -> Result<(), Error> {
-    state
-        .store
-        .append_audit(&NewAuditEvent {
-            at: now,
-            actor,
-            action,
-            subject,
-            detail: &detail.to_string(),
-        })
-        .await?;
-    Ok(())
+    actor: &'a str,
+    user_id: &'a str,
+    detail: &'a str,
+) -> NewAuditEvent<'a> {
+    NewAuditEvent {
+        at: now,
+        actor,
+        action: "agent.state",
+        subject: user_id,
+        detail,
+    }
 }
 
-/// Sets an agent's state, audits it, tells the agent and the queue; wrap-up schedules its
-/// own end.
+/// Sets an agent's state and audits it in one transaction, then tells the agent and the
+/// queue; wrap-up schedules its own end.
 pub async fn set(
     state: &SignalingState,
     user_id: &str,
@@ -65,12 +56,22 @@ pub async fn set(
     actor: &str,
 ) -> Result<(), Error> {
     let now = state.clock.now();
-    state
-        .store
-        .set_agent_state(user_id, status, reason, now)
-        .await?;
-    let detail = serde_json::json!({ "state": status.as_str(), "reason": reason });
-    audit(state, actor, "agent.state", user_id, detail, now).await?;
+    let detail = serde_json::json!({ "state": status.as_str(), "reason": reason }).to_string();
+    let mut tx = state.store.begin().await?;
+    tx.set_agent_state(user_id, status, reason, now).await?;
+    tx.audit(&state_event(now, actor, user_id, &detail)).await?;
+    tx.commit().await?;
+    announce(state, user_id, status, reason).await
+}
+
+/// After a state change is stored: tells the agent's consoles, arms the wrap-up timer, and
+/// says the queue changed.
+pub(crate) async fn announce(
+    state: &SignalingState,
+    user_id: &str,
+    status: AgentStatus,
+    reason: Option<&str>,
+) -> Result<(), Error> {
     tell(state, user_id, status, reason).await?;
     if status == AgentStatus::WrapUp {
         wake_after(state, state.agent_policy.wrap_up);
@@ -104,47 +105,21 @@ pub fn wake_after(state: &SignalingState, after: TimeDelta) {
     });
 }
 
-/// Tells a citizen who was put back in the queue where they are now.
-pub async fn tell_requeued(
-    state: &SignalingState,
-    ticket: &str,
-    reason: Option<&str>,
-) -> Result<(), Error> {
-    let view = QueueView::load(state).await?;
-    let position = view.position_of(ticket).map_or(1, |(p, _)| p);
-    let m = ToCitizen::Requeued {
-        position,
-        reason: reason.map(str::to_owned),
-    };
-    // Every caller then changes the agent's state, which announces the queue change.
-    deliver::to_citizen(state, ticket, &m).await
-}
-
 /// Applies both timers at `now`: lapsed offers go back to the head of the queue (their agent
 /// to break), finished wrap-ups make their agent available.
 pub async fn sweep(state: &SignalingState, now: DateTime<Utc>) -> Result<(), Error> {
-    let lapsed = state
-        .store
-        .requeue_unaccepted(now - state.agent_policy.offer_timeout, REQUEUE_PRIORITY)
-        .await?;
-    for (ticket, agent) in lapsed {
-        tracing::info!(%ticket, %agent, "offer not accepted in time; citizen back at the head");
-        let detail = serde_json::json!({ "agent": agent });
-        audit(state, "system", "ticket.offer_lapsed", &ticket, detail, now).await?;
-        let ended = ToAgent::CallEnded {
-            reason: "offer_timeout".into(),
-        };
-        deliver::to_agent(state, &agent, &ended).await?;
-        set(state, &agent, AgentStatus::Break, Some(NO_ANSWER), "system").await?;
-        tell_requeued(state, &ticket, None).await?;
-    }
-    let ready = state
-        .store
+    state.lifecycle().lapse_offers().await?;
+    let detail = serde_json::json!({ "state": "available", "reason": "wrap_up_over" }).to_string();
+    let mut tx = state.store.begin().await?;
+    let ready = tx
         .finish_wrap_ups(now - state.agent_policy.wrap_up, now)
         .await?;
+    for agent in &ready {
+        tx.audit(&state_event(now, "system", agent, &detail))
+            .await?;
+    }
+    tx.commit().await?;
     for agent in ready {
-        let detail = serde_json::json!({ "state": "available", "reason": "wrap_up_over" });
-        audit(state, "system", "agent.state", &agent, detail, now).await?;
         tell(state, &agent, AgentStatus::Available, None).await?;
     }
     Ok(())

@@ -1,4 +1,6 @@
-//! `/ws/citizen`: joining, waiting, resuming and leaving, as the citizen's browser sees it.
+//! `/ws/citizen`: joining, waiting, resuming and leaving, as the citizen's browser sees it,
+//! one method per message. The test call is its own session type (`test_call`), and the
+//! call's transitions are `calls::Lifecycle`'s.
 
 use axum::Router;
 use axum::extract::ws::{WebSocket, WebSocketUpgrade};
@@ -13,12 +15,12 @@ use scheduler::{NORMAL_PRIORITY, Refusal, admit};
 use store::{NewTicket, Ticket, TicketStatus, secrets};
 use tokio::sync::mpsc;
 
-use crate::echo::{self, Busy, RunningEcho};
-use crate::media::Side;
+use crate::calls::Ending;
 use crate::protocol::{CitizenMessage, RefusalReason, ToCitizen};
 use crate::protocol::{IceCandidate, SessionDescription};
 use crate::queue_view::{QueueView, Told};
 use crate::socket::{self, Flow, Session, origin_allowed};
+use crate::test_call::{BrowserReport, TestCall};
 use crate::{Error, SignalingState};
 use crate::{calls, deliver};
 
@@ -51,17 +53,13 @@ async fn serve(socket: WebSocket, state: SignalingState, addr: String) {
     let telemetry = state.telemetry.clone();
     let session = CitizenSession {
         id: state.hub.connection_id(),
+        test_call: TestCall::new(state.clone(), tx.clone(), addr),
         state,
         tx: tx.clone(),
         ticket: None,
-        addr,
-        echo: None,
     };
     socket::run(socket, limits, telemetry, session, tx, rx).await;
 }
-
-/// How long a passed test call may be presented with an application.
-const TEST_CALL_VALID: chrono::TimeDelta = chrono::TimeDelta::minutes(30);
 
 struct CitizenSession {
     state: SignalingState,
@@ -69,10 +67,8 @@ struct CitizenSession {
     tx: mpsc::Sender<ToCitizen>,
     /// The ticket this connection follows, once joined or resumed.
     ticket: Option<String>,
-    /// The client's address, for the test-call limit.
-    addr: String,
-    /// The test call running on this connection, if any.
-    echo: Option<RunningEcho>,
+    /// This connection's test call.
+    test_call: TestCall,
 }
 
 fn error(code: &str, message: &str) -> ToCitizen {
@@ -114,35 +110,47 @@ impl CitizenSession {
             .await;
             return Ok(Flow::Continue);
         };
-        let view = QueueView::load(s).await?;
+        // Read once: the live ticket and, for a newcomer, the queue (admission, the wait
+        // told, and the position).
         let already = s.store.live_ticket_for(&app.id_number).await?;
-        if already.is_none() {
-            let expected = view.newcomer().map(|e| e.point);
-            if let Err(refusal) = admit(&s.calendar, now, expected) {
-                self.send(refused(refusal)).await;
-                return Ok(Flow::Close);
+        let view = match already {
+            Some(_) => None,
+            None => {
+                let view = QueueView::load(s).await?;
+                let expected = view.newcomer().map(|e| e.point);
+                if let Err(refusal) = admit(&s.calendar, now, expected) {
+                    self.send(refused(refusal)).await;
+                    return Ok(Flow::Close);
+                }
+                Some(view)
             }
-        }
+        };
         let (resume_token, resume_hash) = secrets::new_token()?;
         let ticket_id = secrets::new_id()?;
-        let told = view.newcomer().map(|e| e.point.num_seconds());
-        let (ticket, new) = s
-            .store
-            .join_queue(&NewTicket {
-                id: &ticket_id,
-                application_id: &app.id,
-                id_number: &app.id_number,
-                priority: NORMAL_PRIORITY,
-                joined_at: now,
-                told_estimate_secs: told,
-                resume_token_hash: &resume_hash,
-                consent_at: now,
-            })
-            .await?;
+        let told = view.as_ref().and_then(QueueView::newcomer);
+        let new_ticket = NewTicket {
+            id: &ticket_id,
+            application_id: &app.id,
+            id_number: &app.id_number,
+            priority: NORMAL_PRIORITY,
+            joined_at: now,
+            told_estimate_secs: told.map(|e| e.point.num_seconds()),
+            resume_token_hash: &resume_hash,
+            consent_at: now,
+        };
+        let (ticket, new) = s.store.join_queue(&new_ticket, already).await?;
+        let place = match (new, view) {
+            // Last in the queue as it was read, told the newcomer's estimate.
+            (true, Some(view)) => Some((
+                u32::try_from(view.waiting.len() + 1).unwrap_or(u32::MAX),
+                told,
+            )),
+            _ => None,
+        };
         if new {
             s.telemetry.joined();
         }
-        self.follow(ticket, resume_token).await?;
+        self.follow(ticket, resume_token, place).await?;
         Ok(Flow::Continue)
     }
 
@@ -165,12 +173,19 @@ impl CitizenSession {
             return Ok(Flow::Continue);
         };
         s.store.set_ticket_disconnected(&ticket.id, None).await?;
-        self.follow(ticket, resume_token.to_owned()).await?;
+        self.follow(ticket, resume_token.to_owned(), None).await?;
         Ok(Flow::Continue)
     }
 
-    /// Attaches this connection to a ticket and tells the citizen where they stand.
-    async fn follow(&mut self, ticket: Ticket, resume_token: String) -> Result<(), Error> {
+    /// Attaches this connection to a ticket and tells the citizen where they stand: at
+    /// `place` (position and estimate) when the caller already knows it, otherwise as the
+    /// queue is read now.
+    async fn follow(
+        &mut self,
+        ticket: Ticket,
+        resume_token: String,
+        place: Option<(u32, Option<scheduler::Estimate>)>,
+    ) -> Result<(), Error> {
         if let Some(old) = self.ticket.take() {
             self.state.hub.remove_citizen(&old, self.id);
         }
@@ -188,8 +203,13 @@ impl CitizenSession {
                 self.send(ToCitizen::CallStarted { ice_servers }).await;
             }
             _ => {
-                let view = QueueView::load(&self.state).await?;
-                let (position, estimate) = view.position_of(&ticket.id).unwrap_or((1, None));
+                let (position, estimate) = match place {
+                    Some(place) => place,
+                    None => QueueView::load(&self.state)
+                        .await?
+                        .position_of(&ticket.id)
+                        .unwrap_or((1, None)),
+                };
                 let told = Told::from(estimate);
                 self.send(ToCitizen::Queued {
                     ticket: ticket.id.clone(),
@@ -216,110 +236,13 @@ impl CitizenSession {
             .await;
             return Ok(Flow::Continue);
         }
-        if let Some(old) = self.echo.take() {
-            old.stop().await;
-        }
-        let limits = self.state.echo_limits.clone();
-        let permit = match self.state.echoes.try_start(&self.addr, &limits) {
-            Ok(p) => p,
-            Err(busy) => {
-                let retry_after_secs = match busy {
-                    Busy::Full => 5,
-                    Busy::TooMany(wait) => wait.as_secs().max(1),
-                };
-                self.send(ToCitizen::EchoBusy { retry_after_secs }).await;
-                return Ok(Flow::Continue);
-            }
-        };
-        let running = echo::start(
-            &self.state.media,
-            &self.state.media_threads,
-            &limits,
-            permit,
-            self.tx.clone(),
-        )
-        .await?;
-        self.echo = Some(running);
-        let ice_servers = self
-            .state
-            .media
-            .ice_servers_for("test-call", self.state.clock.now());
-        self.send(ToCitizen::EchoReady {
-            ice_servers,
-            max_secs: limits.max_duration.as_secs(),
-        })
-        .await;
-        Ok(Flow::Continue)
-    }
-
-    /// Keeps a passed test call under a token: the browser's verdict and numbers and what the
-    /// server measured. Passed means media reached videoreg and came back.
-    async fn echo_result(
-        &mut self,
-        verdict: &str,
-        rtt_ms: Option<f64>,
-        loss_pct: f64,
-        jitter_ms: f64,
-        kbps: f64,
-    ) -> Result<Flow, Error> {
-        let Some(echo) = &self.echo else {
-            return Err(Error::NoCall);
-        };
-        let numbers_ok = [rtt_ms.unwrap_or(0.0), loss_pct, jitter_ms, kbps]
-            .iter()
-            .all(|n| n.is_finite() && (0.0..1e7).contains(n));
-        if !matches!(verdict, "good" | "fair" | "poor") || !numbers_ok {
-            return Err(Error::BadMedia(
-                "echo_result: verdict good|fair|poor and non-negative numbers".into(),
-            ));
-        }
-        let server = echo::report(&echo.call).await;
-        if server.packets == 0 {
-            self.send(error(
-                "no_media",
-                "Aún no nos llega su imagen. / Your media has not reached us yet.",
-            ))
-            .await;
-            return Ok(Flow::Continue);
-        }
-        let result = serde_json::json!({
-            "verdict": verdict,
-            "browser": { "rtt_ms": rtt_ms, "loss_pct": loss_pct, "jitter_ms": jitter_ms, "kbps": kbps },
-            "server": server,
-        })
-        .to_string();
-        let (token, hash) = store::secrets::new_token()?;
-        let now = self.state.clock.now();
-        self.state
-            .store
-            .insert_test_call(&hash, &result, now, now + TEST_CALL_VALID)
-            .await?;
-        self.send(ToCitizen::TestPassed {
-            test_token: token,
-            expires_secs: TEST_CALL_VALID.num_seconds(),
-        })
-        .await;
-        Ok(Flow::Continue)
-    }
-
-    async fn echo_stop(&mut self) -> Result<Flow, Error> {
-        let running = self.echo.take().ok_or(Error::NoCall)?;
-        let report = running.stop().await;
-        self.send(ToCitizen::EchoEnded {
-            reason: "stopped".into(),
-            report,
-        })
-        .await;
+        self.test_call.start().await?;
         Ok(Flow::Continue)
     }
 
     async fn offer(&mut self, description: SessionDescription) -> Result<Flow, Error> {
-        if let Some(echo) = &self.echo {
-            let answer = calls::answer(&echo.call, Side::Citizen, description).await?;
-            self.send(ToCitizen::Answer {
-                description: answer,
-            })
-            .await;
+        if self.test_call.is_running() {
+            self.test_call.offer(description).await?;
             return Ok(Flow::Continue);
         }
         let ticket = self.ticket.clone().ok_or(Error::NoCall)?;
@@ -335,8 +258,8 @@ impl CitizenSession {
     }
 
     async fn ice(&mut self, candidate: IceCandidate) -> Result<Flow, Error> {
-        if let Some(echo) = &self.echo {
-            calls::add_ice(&echo.call, Side::Citizen, candidate).await?;
+        if self.test_call.is_running() {
+            self.test_call.ice(candidate).await?;
             return Ok(Flow::Continue);
         }
         let ticket = self.ticket.clone().ok_or(Error::NoCall)?;
@@ -359,46 +282,10 @@ impl CitizenSession {
             .await;
             return Ok(Flow::Continue);
         };
-        let now = self.state.clock.now();
-        if self
-            .state
-            .store
-            .end_ticket(&t.id, now, "citizen_hung_up")
-            .await?
-        {
-            crate::calls::end(&self.state, &t.id).await;
-            if let Some(answered) = t.answered_at {
-                self.state.telemetry.call_ended(answered, now);
-            }
-            let detail = serde_json::json!({});
-            crate::agent_state::audit(
-                &self.state,
-                "citizen",
-                "ticket.citizen_hung_up",
-                &t.id,
-                detail,
-                now,
-            )
+        self.state
+            .lifecycle()
+            .end(&t, Ending::CitizenHungUp)
             .await?;
-            self.send(ToCitizen::CallEnded {
-                reason: "citizen_hung_up".into(),
-            })
-            .await;
-            if let Some(agent) = t.agent_id {
-                let ended = crate::protocol::ToAgent::CallEnded {
-                    reason: "citizen_left".into(),
-                };
-                deliver::to_agent(&self.state, &agent, &ended).await?;
-                crate::agent_state::set(
-                    &self.state,
-                    &agent,
-                    store::AgentStatus::WrapUp,
-                    None,
-                    "system",
-                )
-                .await?;
-            }
-        }
         Ok(Flow::Continue)
     }
 
@@ -470,7 +357,7 @@ impl Session for CitizenSession {
             CitizenMessage::Leave => self.leave().await,
             CitizenMessage::HangUp => self.hang_up().await,
             CitizenMessage::EchoStart => self.echo_start().await,
-            CitizenMessage::EchoStop => self.echo_stop().await,
+            CitizenMessage::EchoStop => self.test_call.stop().await.map(|()| Flow::Continue),
             CitizenMessage::EchoResult {
                 verdict,
                 rtt_ms,
@@ -478,8 +365,14 @@ impl Session for CitizenSession {
                 jitter_ms,
                 kbps,
             } => {
-                self.echo_result(&verdict, rtt_ms, loss_pct, jitter_ms, kbps)
-                    .await
+                let report = BrowserReport {
+                    verdict,
+                    rtt_ms,
+                    loss_pct,
+                    jitter_ms,
+                    kbps,
+                };
+                self.test_call.result(report).await.map(|()| Flow::Continue)
             }
             CitizenMessage::Offer { description } => self.offer(description).await,
             CitizenMessage::Ice { candidate } => self.ice(candidate).await,
@@ -506,9 +399,7 @@ impl Session for CitizenSession {
     }
 
     async fn on_close(&mut self) {
-        if let Some(echo) = self.echo.take() {
-            echo.stop().await;
-        }
+        self.test_call.close().await;
         let Some(ticket) = self.ticket.take() else {
             return;
         };

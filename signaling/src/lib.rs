@@ -1,10 +1,15 @@
 //! `signaling` owns the WebSocket protocol between browsers and videoreg (typed messages in
-//! [`protocol`]), the connection [`hub`], the live queue as citizens are told it (positions
-//! and estimates, pushed by the [`publisher`]), the agent's side (take next, accept, requeue,
-//! hang up), pairing of a citizen and an agent, and resume after reconnect. It knows no HTML
-//! and no SQL: tickets live in the database through `store`, time rules come from
-//! `scheduler`. The citizen endpoint is served from here; the agent endpoint is
-//! authenticated by `agent_console`, which hands the socket to [`agent::serve`].
+//! [`protocol`]), the connection [`hub`] and delivery across nodes ([`deliver`]), the live
+//! queue as citizens are told it (positions and estimates in [`queue_view`], pushed by the
+//! [`publisher`]), the citizen's side ([`citizen`], with its [`test_call`]), the agent's side
+//! ([`agent`], [`agent_state`]), resume after reconnect, activation codes ([`activation`]),
+//! what a decided call tells the citizen ([`outcome`]), the Prometheus figures
+//! ([`telemetry`]), and **a call's life in one module**: [`calls::Lifecycle`] takes, offers,
+//! accepts, requeues, aborts and ends every call, in the same order on every path (store
+//! write with its audit event, telemetry, media, messages), and drives the `media` crate's
+//! forwarder. It knows no HTML and no SQL: tickets live in the database through `store`, time
+//! rules come from `scheduler`. The citizen endpoint is served from here; the agent endpoint
+//! is authenticated by `agent_console`, which hands the socket to [`agent::serve`].
 
 pub mod activation;
 pub mod agent;
@@ -12,10 +17,8 @@ pub mod agent_state;
 pub mod calls;
 pub mod citizen;
 pub mod deliver;
-pub mod echo;
 mod error;
 pub mod hub;
-pub mod media;
 pub mod outcome;
 pub mod protocol;
 pub mod publisher;
@@ -23,8 +26,7 @@ pub mod queue_view;
 pub mod socket;
 mod state;
 pub mod telemetry;
+pub mod test_call;
 
 pub use error::Error;
-pub use scheduler;
 pub use state::SignalingState;
-pub use store;

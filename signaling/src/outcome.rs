@@ -1,12 +1,11 @@
-//! The end of a verified call: once the staff side has recorded the agent's decision, both
-//! sides are told (the citizen gets the activation code, the reason, or their place back),
-//! the media stops and the agent goes to wrap-up.
+//! What a decided call tells the citizen ([`CallOutcome`], given to
+//! [`crate::calls::Lifecycle::decide`]), and telling it again to a citizen who reconnects
+//! after missing it ([`told_again`]).
 
 use chrono::{DateTime, Utc};
-use store::AgentStatus;
 
-use crate::protocol::{ToAgent, ToCitizen};
-use crate::{Error, SignalingState, agent_state, calls, deliver};
+use crate::protocol::ToCitizen;
+use crate::{Error, SignalingState};
 
 /// What the citizen is told.
 #[derive(Clone)]
@@ -47,60 +46,41 @@ impl std::fmt::Debug for CallOutcome {
     }
 }
 
-/// Tells both sides, ends the media and starts the agent's wrap-up.
-pub async fn finish(
-    state: &SignalingState,
-    ticket: &str,
-    agent_id: &str,
-    outcome: CallOutcome,
-) -> Result<(), Error> {
-    calls::end(state, ticket).await;
-    let (kind, reason) = match &outcome {
-        CallOutcome::Approved { .. } => ("approved", None),
-        CallOutcome::Rejected { reason, .. } => ("rejected", Some(reason.as_str())),
-        CallOutcome::Aborted { reason } => ("aborted", Some(reason.as_str())),
-    };
-    state.telemetry.decided(kind, reason);
-    if kind != "aborted" {
-        crate::telemetry::record_call_end(state, ticket).await;
+impl CallOutcome {
+    /// The decision's kind (`approved`, `rejected`, `aborted`) and reason code.
+    pub fn kind_and_reason(&self) -> (&'static str, Option<&str>) {
+        match self {
+            Self::Approved { .. } => ("approved", None),
+            Self::Rejected { reason, .. } => ("rejected", Some(reason.as_str())),
+            Self::Aborted { reason } => ("aborted", Some(reason.as_str())),
+        }
     }
-    let agent_reason = match &outcome {
-        CallOutcome::Approved {
-            registration,
-            activation_code,
-            code_expires_at,
-        } => {
-            let m = ToCitizen::Approved {
-                registration: registration.clone(),
-                activation_code: activation_code.clone(),
+
+    /// What the citizen is told of an approval or a rejection (an abort is told as the new
+    /// place in the queue).
+    pub fn for_citizen(self) -> Option<ToCitizen> {
+        match self {
+            Self::Approved {
+                registration,
+                activation_code,
+                code_expires_at,
+            } => Some(ToCitizen::Approved {
+                registration,
+                activation_code,
                 code_expires_at: code_expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            };
-            deliver::to_citizen(state, ticket, &m).await?;
-            "approved"
+            }),
+            Self::Rejected {
+                reason,
+                message_es,
+                message_en,
+            } => Some(ToCitizen::Rejected {
+                reason,
+                message_es,
+                message_en,
+            }),
+            Self::Aborted { .. } => None,
         }
-        CallOutcome::Rejected {
-            reason,
-            message_es,
-            message_en,
-        } => {
-            let m = ToCitizen::Rejected {
-                reason: reason.clone(),
-                message_es: message_es.clone(),
-                message_en: message_en.clone(),
-            };
-            deliver::to_citizen(state, ticket, &m).await?;
-            "rejected"
-        }
-        CallOutcome::Aborted { reason } => {
-            agent_state::tell_requeued(state, ticket, Some(reason)).await?;
-            "aborted"
-        }
-    };
-    let ended = ToAgent::CallEnded {
-        reason: agent_reason.into(),
-    };
-    deliver::to_agent(state, agent_id, &ended).await?;
-    agent_state::set(state, agent_id, AgentStatus::WrapUp, None, agent_id).await
+    }
 }
 
 /// How long after a decision a citizen who comes back (resume token) is given its outcome.

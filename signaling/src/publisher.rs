@@ -50,20 +50,7 @@ pub async fn publish_once(
             "places released after the grace period"
         );
     }
-    for (ticket, agent) in state
-        .store
-        .end_disconnected_calls(now - state.grace, now)
-        .await?
-    {
-        crate::calls::end(state, &ticket).await;
-        crate::telemetry::record_call_end(state, &ticket).await;
-        if let Some(agent) = agent {
-            let ended = ToAgent::CallEnded {
-                reason: "citizen_left".into(),
-            };
-            crate::deliver::to_agent(state, &agent, &ended).await?;
-        }
-    }
+    state.lifecycle().end_abandoned_calls().await?;
     crate::agent_state::sweep(state, now).await?;
     if state.queue.at_closing == AtClosing::Expire && !state.calendar.is_open(now) {
         let next_opening = state

@@ -8,11 +8,11 @@ use store::Store;
 
 use crate::agent_state::AgentPolicy;
 use crate::calls::Calls;
-use crate::echo::{EchoLimits, EchoRegistry};
 use crate::hub::Hub;
-use crate::media::{MediaConfig, MediaThreads};
 use crate::socket::SocketLimits;
 use crate::telemetry::Telemetry;
+use media::echo::{EchoLimits, EchoRegistry};
+use media::{MediaConfig, MediaThreads};
 
 /// Cheap to clone; nothing in it is locked except inside the hub (see [`Hub`]).
 #[derive(Debug, Clone)]

@@ -216,16 +216,3 @@ impl Telemetry {
         });
     }
 }
-
-/// Records the handle time of a ticket's call that just ended, if it was answered.
-pub async fn record_call_end(state: &crate::SignalingState, ticket: &str) {
-    match state.store.ticket(ticket).await {
-        Ok(Some(t)) => {
-            if let (Some(a), Some(e)) = (t.answered_at, t.ended_at) {
-                state.telemetry.call_ended(a, e);
-            }
-        }
-        Ok(None) => {}
-        Err(e) => tracing::warn!(error = %e, "reading an ended call for its handle time"),
-    }
-}

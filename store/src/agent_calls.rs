@@ -41,58 +41,20 @@ impl Store {
         .await
     }
 
-    /// Puts back every ticket offered at or before `offered_before` and still not accepted,
-    /// with `priority` (the head of the queue). Returns each ticket with the agent who let it
-    /// lapse.
-    pub async fn requeue_unaccepted(
+    /// Tickets offered at or before `offered_before` and still not accepted, with the agent
+    /// who let each lapse: each goes back by [`crate::Tx::requeue_lapsed`] with its audit event.
+    pub async fn lapsed_offers(
         &self,
         offered_before: DateTime<Utc>,
-        priority: i64,
     ) -> Result<Vec<(String, String)>> {
-        // Read first (the agent is needed), then put back one by one under the same
-        // conditions, so that an offer accepted in between stays accepted.
-        let lapsed = sqlx::query(
-            "SELECT id, agent_id FROM tickets WHERE status = 'offered' AND offered_at <= $1",
+        let rows = sqlx::query(
+            "SELECT id, agent_id FROM tickets WHERE status = 'offered' AND offered_at <= $1 AND agent_id IS NOT NULL",
         )
         .bind(to_millis(offered_before))
         .fetch_all(&self.pool)
         .await?;
-        let mut out = Vec::new();
-        for r in lapsed {
-            let id: String = r.try_get("id")?;
-            let agent: Option<String> = r.try_get("agent_id")?;
-            let done = sqlx::query(
-                "UPDATE tickets SET status = 'waiting', priority = $2, agent_id = NULL, offered_at = NULL
-                 WHERE id = $1 AND status = 'offered' AND agent_id = $3 AND offered_at <= $4",
-            )
-            .bind(&id)
-            .bind(priority)
-            .bind(&agent)
-            .bind(to_millis(offered_before))
-            .execute(&self.pool)
-            .await?;
-            if let (1, Some(agent)) = (done.rows_affected(), agent) {
-                out.push((id, agent));
-            }
-        }
-        Ok(out)
-    }
-
-    /// Agents in wrap-up since `since_before` or earlier become available at `now`.
-    /// Returns who did.
-    pub async fn finish_wrap_ups(
-        &self,
-        since_before: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<String>> {
-        let ids: Vec<String> = sqlx::query_scalar(
-            "UPDATE agent_states SET state = 'available', reason = NULL, since = $2
-             WHERE state = 'wrap_up' AND since <= $1 RETURNING user_id",
-        )
-        .bind(to_millis(since_before))
-        .bind(to_millis(now))
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(ids)
+        rows.iter()
+            .map(|r| Ok((r.try_get("id")?, r.try_get("agent_id")?)))
+            .collect()
     }
 }

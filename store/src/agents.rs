@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
-use crate::db::{from_millis, to_millis};
+use crate::db::from_millis;
 use crate::{Error, Result, Store};
 
 /// What an agent is doing.
@@ -66,7 +66,7 @@ pub struct AgentState {
 }
 
 impl Store {
-    /// Sets an agent's state.
+    /// Sets an agent's state, in its own transaction ([`crate::Tx::set_agent_state`]).
     pub async fn set_agent_state(
         &self,
         user_id: &str,
@@ -74,17 +74,7 @@ impl Store {
         reason: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO agent_states (user_id, state, reason, since) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (user_id) DO UPDATE SET state = excluded.state, reason = excluded.reason, since = excluded.since",
-        )
-        .bind(user_id)
-        .bind(status.as_str())
-        .bind(reason)
-        .bind(to_millis(now))
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        crate::tx::one_step!(self, |tx| tx.set_agent_state(user_id, status, reason, now))
     }
 
     /// Every agent's state.

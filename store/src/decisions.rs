@@ -9,7 +9,7 @@ use sqlx::any::AnyRow;
 
 use crate::audit::{NewAuditEvent, append_in};
 use crate::db::{from_millis, to_millis};
-use crate::{Error, Result, Store};
+use crate::{Error, Result, Store, Tx};
 
 /// What the agent decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,6 +90,8 @@ pub enum Recorded {
     Done {
         /// The citizen's ID number.
         id_number: String,
+        /// When the call was answered (for its handle time).
+        answered_at: Option<DateTime<Utc>>,
     },
     /// The ticket is not in a call with this agent (any more): nothing was written.
     NotInCall,
@@ -124,114 +126,20 @@ pub(crate) const DECISION_COLUMNS: &str =
     "id, ticket_id, agent_id, outcome, reason, note, checklist, registration_id, created_at";
 
 impl Store {
-    /// Records a decision with everything it implies, atomically (see the module).
+    /// Records a decision with everything it implies in its own transaction
+    /// ([`Tx::record_decision`]); nothing is written unless it is [`Recorded::Done`].
     pub async fn record_decision(
         &self,
         d: &NewDecision<'_>,
         audit: &NewAuditEvent<'_>,
     ) -> Result<Recorded> {
-        let mut tx = self.pool.begin().await?;
-        let ended = match d.outcome {
-            Outcome::Aborted => {
-                sqlx::query(
-                    "UPDATE tickets SET status = 'waiting', priority = $3, agent_id = NULL, offered_at = NULL, answered_at = NULL
-                     WHERE id = $1 AND status = 'in_call' AND agent_id = $2 RETURNING id_number, application_id",
-                )
-                .bind(d.ticket_id)
-                .bind(d.agent_id)
-                .bind(d.requeue_priority)
-                .fetch_optional(&mut *tx)
-                .await?
-            }
-            Outcome::Approved | Outcome::Rejected => {
-                let outcome = match d.reason {
-                    Some(r) if d.outcome == Outcome::Rejected => format!("rejected:{r}"),
-                    _ => d.outcome.as_str().to_owned(),
-                };
-                sqlx::query(
-                    "UPDATE tickets SET status = 'done', ended_at = $3, outcome = $4
-                     WHERE id = $1 AND status = 'in_call' AND agent_id = $2 RETURNING id_number, application_id",
-                )
-                .bind(d.ticket_id)
-                .bind(d.agent_id)
-                .bind(to_millis(d.at))
-                .bind(outcome)
-                .fetch_optional(&mut *tx)
-                .await?
-            }
-        };
-        let Some(row) = ended else {
-            // Roll back explicitly: a dropped transaction would hold its locks until the
-            // connection is next used.
-            tx.rollback().await?;
-            return Ok(Recorded::NotInCall);
-        };
-        let id_number: String = row.try_get("id_number")?;
-        let application_id: String = row.try_get("application_id")?;
-        let registration_id = match &d.registration {
-            Some(r) if d.outcome == Outcome::Approved => {
-                let exists: Option<String> =
-                    sqlx::query_scalar("SELECT id FROM registrations WHERE id_number = $1")
-                        .bind(&id_number)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                if exists.is_some() {
-                    tx.rollback().await?;
-                    return Ok(Recorded::AlreadyRegistered);
-                }
-                let inserted = sqlx::query(
-                    "INSERT INTO registrations (id, id_number, application_id, level, agent_id, created_at)
-                     VALUES ($1, $2, $3, 'basic', $4, $5)",
-                )
-                .bind(r.id)
-                .bind(&id_number)
-                .bind(&application_id)
-                .bind(d.agent_id)
-                .bind(to_millis(d.at))
-                .execute(&mut *tx)
-                .await
-                .map_err(Error::from);
-                match inserted {
-                    // Approved at the same instant by another agent's transaction.
-                    Err(e) if e.is_unique_violation() => {
-                        tx.rollback().await?;
-                        return Ok(Recorded::AlreadyRegistered);
-                    }
-                    other => other?,
-                };
-                sqlx::query(
-                    "INSERT INTO activation_codes (id, registration_id, code_hash, created_at, expires_at)
-                     VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(r.code_id)
-                .bind(r.id)
-                .bind(r.code_hash)
-                .bind(to_millis(d.at))
-                .bind(to_millis(r.code_expires_at))
-                .execute(&mut *tx)
-                .await?;
-                Some(r.id)
-            }
-            _ => None,
-        };
-        sqlx::query(
-            "INSERT INTO decisions (id, ticket_id, agent_id, outcome, reason, note, checklist, registration_id, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(d.id)
-        .bind(d.ticket_id)
-        .bind(d.agent_id)
-        .bind(d.outcome.as_str())
-        .bind(d.reason)
-        .bind(d.note)
-        .bind(d.checklist)
-        .bind(registration_id)
-        .bind(to_millis(d.at))
-        .execute(&mut *tx)
-        .await?;
-        append_in(&mut tx, audit).await?;
-        tx.commit().await?;
-        Ok(Recorded::Done { id_number })
+        let mut tx = self.begin().await?;
+        let recorded = tx.record_decision(d, audit).await?;
+        match recorded {
+            Recorded::Done { .. } => tx.commit().await?,
+            _ => tx.rollback().await?,
+        }
+        Ok(recorded)
     }
 
     /// The decisions on a ticket, oldest first (aborts may precede the final one).
@@ -343,4 +251,116 @@ pub(crate) fn decision_from_row(r: &AnyRow) -> Result<Decision> {
         registration_id: r.try_get("registration_id")?,
         at: from_millis("decisions.created_at", r.try_get("created_at")?)?,
     })
+}
+
+impl Tx {
+    /// Records a decision with everything it implies (see the module). The caller commits
+    /// only a [`Recorded::Done`]; otherwise nothing should be written and it rolls back.
+    pub async fn record_decision(
+        &mut self,
+        d: &NewDecision<'_>,
+        audit: &NewAuditEvent<'_>,
+    ) -> Result<Recorded> {
+        let tx = self;
+        let ended = match d.outcome {
+            Outcome::Aborted => {
+                sqlx::query(
+                    "UPDATE tickets SET status = 'waiting', priority = $3, agent_id = NULL, offered_at = NULL, answered_at = NULL
+                     WHERE id = $1 AND status = 'in_call' AND agent_id = $2 RETURNING id_number, application_id, answered_at",
+                )
+                .bind(d.ticket_id)
+                .bind(d.agent_id)
+                .bind(d.requeue_priority)
+                .fetch_optional(&mut *tx.conn())
+                .await?
+            }
+            Outcome::Approved | Outcome::Rejected => {
+                let outcome = match d.reason {
+                    Some(r) if d.outcome == Outcome::Rejected => format!("rejected:{r}"),
+                    _ => d.outcome.as_str().to_owned(),
+                };
+                sqlx::query(
+                    "UPDATE tickets SET status = 'done', ended_at = $3, outcome = $4
+                     WHERE id = $1 AND status = 'in_call' AND agent_id = $2 RETURNING id_number, application_id, answered_at",
+                )
+                .bind(d.ticket_id)
+                .bind(d.agent_id)
+                .bind(to_millis(d.at))
+                .bind(outcome)
+                .fetch_optional(&mut *tx.conn())
+                .await?
+            }
+        };
+        let Some(row) = ended else {
+            return Ok(Recorded::NotInCall);
+        };
+        let id_number: String = row.try_get("id_number")?;
+        let application_id: String = row.try_get("application_id")?;
+        let answered_at = row
+            .try_get::<Option<i64>, _>("answered_at")?
+            .map(|ms| from_millis("tickets.answered_at", ms))
+            .transpose()?;
+        let registration_id = match &d.registration {
+            Some(r) if d.outcome == Outcome::Approved => {
+                let exists: Option<String> =
+                    sqlx::query_scalar("SELECT id FROM registrations WHERE id_number = $1")
+                        .bind(&id_number)
+                        .fetch_optional(&mut *tx.conn())
+                        .await?;
+                if exists.is_some() {
+                    return Ok(Recorded::AlreadyRegistered);
+                }
+                let inserted = sqlx::query(
+                    "INSERT INTO registrations (id, id_number, application_id, level, agent_id, created_at)
+                     VALUES ($1, $2, $3, 'basic', $4, $5)",
+                )
+                .bind(r.id)
+                .bind(&id_number)
+                .bind(&application_id)
+                .bind(d.agent_id)
+                .bind(to_millis(d.at))
+                .execute(&mut *tx.conn())
+                .await
+                .map_err(Error::from);
+                match inserted {
+                    // Approved at the same instant by another agent's transaction.
+                    Err(e) if e.is_unique_violation() => return Ok(Recorded::AlreadyRegistered),
+                    other => other?,
+                };
+                sqlx::query(
+                    "INSERT INTO activation_codes (id, registration_id, code_hash, created_at, expires_at)
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(r.code_id)
+                .bind(r.id)
+                .bind(r.code_hash)
+                .bind(to_millis(d.at))
+                .bind(to_millis(r.code_expires_at))
+                .execute(&mut *tx.conn())
+                .await?;
+                Some(r.id)
+            }
+            _ => None,
+        };
+        sqlx::query(
+            "INSERT INTO decisions (id, ticket_id, agent_id, outcome, reason, note, checklist, registration_id, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(d.id)
+        .bind(d.ticket_id)
+        .bind(d.agent_id)
+        .bind(d.outcome.as_str())
+        .bind(d.reason)
+        .bind(d.note)
+        .bind(d.checklist)
+        .bind(registration_id)
+        .bind(to_millis(d.at))
+        .execute(&mut *tx.conn())
+        .await?;
+        append_in(tx.conn(), audit).await?;
+        Ok(Recorded::Done {
+            id_number,
+            answered_at,
+        })
+    }
 }

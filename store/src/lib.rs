@@ -3,7 +3,8 @@
 //! embedded migrations for both, and the repository functions for identity records,
 //! applications, verification failures, queue tickets, staff users and sessions,
 //! registrations, activation codes, citizen credentials and their failed attempts, document
-//! stills, decisions and the hash-chained audit trail. It holds no rules: it stores and
+//! stills, decisions and the hash-chained audit trail; and [`Tx`], the transaction in which a
+//! call's step, the agent's state and the audit events describing them are written together. It holds no rules: it stores and
 //! fetches, atomically where asked; callers pass `now` in.
 //!
 //! Instants are stored as milliseconds since the Unix epoch (`BIGINT`) so that one SQL text
@@ -27,6 +28,7 @@ mod test_calls;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod tickets;
+mod tx;
 mod verification;
 
 pub use agents::{AgentState, AgentStatus};
@@ -44,6 +46,7 @@ pub use reports::ReportTicket;
 pub use staff::{NewStaffSession, SessionStage, StaffRole, StaffSession, StaffUser};
 pub use stills::{NewStill, Still, StillKind};
 pub use tickets::{NewTicket, QueueAbandonment, RecentCall, Ticket, TicketStatus};
+pub use tx::Tx;
 pub use verification::FailureWindow;
 
 /// Result type of every store function.

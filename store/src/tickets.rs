@@ -6,6 +6,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::db::{from_millis, to_millis};
+use crate::tx::one_step;
 use crate::{Backend, Error, Result, Store};
 
 /// Where a ticket stands.
@@ -116,12 +117,22 @@ pub struct QueueAbandonment {
 macro_rules! select_tickets {
     ($rest:literal) => {
         concat!(
-            "SELECT id, application_id, id_number, status, priority, joined_at, told_estimate_secs, disconnected_at, agent_id, offered_at, answered_at, ended_at, outcome FROM tickets ",
+            "SELECT ",
+            $crate::tickets::ticket_columns!(),
+            " FROM tickets ",
             $rest
         )
     };
 }
+
+/// Every column a [`Ticket`] is read from.
+macro_rules! ticket_columns {
+    () => {
+        "id, application_id, id_number, status, priority, joined_at, told_estimate_secs, disconnected_at, agent_id, offered_at, answered_at, ended_at, outcome"
+    };
+}
 pub(crate) use select_tickets;
+pub(crate) use ticket_columns;
 
 /// How many times a join retries after colliding with a simultaneous one.
 const JOIN_ATTEMPTS: usize = 3;
@@ -150,10 +161,19 @@ pub struct NewTicket<'a> {
 impl Store {
     /// Joins the queue, or returns the live ticket this ID number already holds (a second
     /// tab gets the same place). Either way the ticket's resume token becomes
-    /// `resume_token_hash`. Returns the ticket and whether it is new.
-    pub async fn join_queue(&self, t: &NewTicket<'_>) -> Result<(Ticket, bool)> {
-        for _ in 0..JOIN_ATTEMPTS {
-            if let Some(existing) = self.live_ticket_for(t.id_number).await? {
+    /// `resume_token_hash`. Returns the ticket and whether it is new. `live` is the ID
+    /// number's live ticket as the caller just read it ([`Store::live_ticket_for`]), so that
+    /// it is not read twice; a join racing another is settled here.
+    pub async fn join_queue(
+        &self,
+        t: &NewTicket<'_>,
+        mut live: Option<Ticket>,
+    ) -> Result<(Ticket, bool)> {
+        for attempt in 0..JOIN_ATTEMPTS {
+            if attempt > 0 {
+                live = self.live_ticket_for(t.id_number).await?;
+            }
+            if let Some(existing) = live.take() {
                 sqlx::query("UPDATE tickets SET resume_token_hash = $1, disconnected_at = NULL WHERE id = $2")
                     .bind(t.resume_token_hash)
                     .bind(&existing.id)
@@ -165,12 +185,12 @@ impl Store {
             // plus one, safe because SQLite runs one writing statement at a time.
             let sql = match self.backend() {
                 Backend::Postgres => {
-                    "INSERT INTO tickets (id, application_id, id_number, status, priority, joined_at, told_estimate_secs, resume_token_hash, consent_at)
-                     VALUES ($1, $2, $3, 'waiting', $4, $5, $6, $7, $8)"
+                    concat!("INSERT INTO tickets (id, application_id, id_number, status, priority, joined_at, told_estimate_secs, resume_token_hash, consent_at)
+                     VALUES ($1, $2, $3, 'waiting', $4, $5, $6, $7, $8) RETURNING ", ticket_columns!())
                 }
                 Backend::Sqlite => {
-                    "INSERT INTO tickets (id, seq, application_id, id_number, status, priority, joined_at, told_estimate_secs, resume_token_hash, consent_at)
-                     VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM tickets), $2, $3, 'waiting', $4, $5, $6, $7, $8)"
+                    concat!("INSERT INTO tickets (id, seq, application_id, id_number, status, priority, joined_at, told_estimate_secs, resume_token_hash, consent_at)
+                     VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM tickets), $2, $3, 'waiting', $4, $5, $6, $7, $8) RETURNING ", ticket_columns!())
                 }
             };
             let inserted = sqlx::query(sql)
@@ -182,16 +202,10 @@ impl Store {
                 .bind(t.told_estimate_secs)
                 .bind(t.resume_token_hash)
                 .bind(to_millis(t.consent_at))
-                .execute(&self.pool)
+                .fetch_one(&self.pool)
                 .await;
             match inserted.map_err(Error::from) {
-                Ok(_) => {
-                    let ticket = self.ticket(t.id).await?.ok_or(Error::Corrupt {
-                        what: "tickets",
-                        value: t.id.to_owned(),
-                    })?;
-                    return Ok((ticket, true));
-                }
+                Ok(row) => return Ok((ticket_from_row(&row)?, true)),
                 // Another tab of the same citizen joined at the same instant: take its ticket.
                 Err(e) if e.is_unique_violation() => continue,
                 Err(e) => return Err(e),
@@ -246,65 +260,24 @@ impl Store {
         rows.iter().map(ticket_from_row).collect()
     }
 
-    /// Claims the head of the queue for `agent_id`, atomically: two agents never get the same
-    /// ticket. PostgreSQL skips rows another transaction is claiming; SQLite runs the one
-    /// statement under its single writer lock.
+    /// Claims the head of the queue for `agent_id` in its own transaction ([`crate::Tx::claim_next`]).
     pub async fn claim_next(&self, agent_id: &str, now: DateTime<Utc>) -> Result<Option<Ticket>> {
-        let sql = match self.backend() {
-            Backend::Postgres => {
-                "UPDATE tickets SET status = 'offered', agent_id = $1, offered_at = $2
-                 WHERE id = (SELECT id FROM tickets WHERE status = 'waiting' ORDER BY priority DESC, seq LIMIT 1 FOR UPDATE SKIP LOCKED)
-                 RETURNING id"
-            }
-            Backend::Sqlite => {
-                "UPDATE tickets SET status = 'offered', agent_id = $1, offered_at = $2
-                 WHERE id = (SELECT id FROM tickets WHERE status = 'waiting' ORDER BY priority DESC, seq LIMIT 1)
-                 RETURNING id"
-            }
-        };
-        let id: Option<String> = sqlx::query_scalar(sql)
-            .bind(agent_id)
-            .bind(to_millis(now))
-            .fetch_optional(&self.pool)
-            .await?;
-        match id {
-            Some(id) => self.ticket(&id).await,
-            None => Ok(None),
-        }
+        one_step!(self, |tx| tx.claim_next(agent_id, now))
     }
 
-    /// The agent's browser connected: offered → in call.
+    /// Offered → in call, in its own transaction ([`crate::Tx::answer_ticket`]).
     pub async fn answer_ticket(&self, id: &str, now: DateTime<Utc>) -> Result<bool> {
-        let done = sqlx::query("UPDATE tickets SET status = 'in_call', answered_at = $2 WHERE id = $1 AND status = 'offered'")
-            .bind(id)
-            .bind(to_millis(now))
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() == 1)
+        one_step!(self, |tx| tx.answer_ticket(id, now))
     }
 
-    /// Puts an offered or in-call ticket back in the queue with `priority` (the head).
+    /// Back to the queue, in its own transaction ([`crate::Tx::requeue_ticket`]).
     pub async fn requeue_ticket(&self, id: &str, priority: i64) -> Result<bool> {
-        let done = sqlx::query(
-            "UPDATE tickets SET status = 'waiting', priority = $2, agent_id = NULL, offered_at = NULL, answered_at = NULL
-             WHERE id = $1 AND status IN ('offered', 'in_call')",
-        )
-        .bind(id)
-        .bind(priority)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        one_step!(self, |tx| tx.requeue_ticket(id, priority))
     }
 
-    /// Ends a call: in call → done, with its outcome.
+    /// In call → done, in its own transaction ([`crate::Tx::end_ticket`]).
     pub async fn end_ticket(&self, id: &str, now: DateTime<Utc>, outcome: &str) -> Result<bool> {
-        let done = sqlx::query("UPDATE tickets SET status = 'done', ended_at = $2, outcome = $3 WHERE id = $1 AND status = 'in_call'")
-            .bind(id)
-            .bind(to_millis(now))
-            .bind(outcome)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() == 1)
+        one_step!(self, |tx| tx.end_ticket(id, now, outcome))
     }
 
     /// The citizen leaves (or is gone past the grace period): waiting → left.
@@ -346,23 +319,16 @@ impl Store {
         Ok(ids)
     }
 
-    /// Calls (offered or in progress) whose citizen has been disconnected since before `cutoff`
-    /// end as `citizen_left`; returns (ticket id, agent id) of each.
-    pub async fn end_disconnected_calls(
-        &self,
-        cutoff: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<(String, Option<String>)>> {
-        let rows: Vec<(String, Option<String>)> = sqlx::query_as(
-            "UPDATE tickets SET status = 'done', ended_at = $2, outcome = 'citizen_left'
-             WHERE status IN ('offered', 'in_call') AND disconnected_at IS NOT NULL AND disconnected_at < $1
-             RETURNING id, agent_id",
-        )
+    /// Calls (offered or in progress) whose citizen has been disconnected since before
+    /// `cutoff`: each is ended by [`crate::Tx::end_disconnected_call`] with its audit event.
+    pub async fn disconnected_calls(&self, cutoff: DateTime<Utc>) -> Result<Vec<Ticket>> {
+        let rows = sqlx::query(select_tickets!(
+            "WHERE status IN ('offered', 'in_call') AND disconnected_at IS NOT NULL AND disconnected_at < $1"
+        ))
         .bind(to_millis(cutoff))
-        .bind(to_millis(now))
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows)
+        rows.iter().map(ticket_from_row).collect()
     }
 
     /// Every waiting ticket expires (closing, under the expire policy); returns their ids.

@@ -188,16 +188,19 @@ async fn report_prints_a_days_tickets_as_csv() {
         .await
         .expect("application");
     store
-        .join_queue(&store::NewTicket {
-            id: "ticket-1",
-            application_id: "app-1",
-            id_number: "12345678Z",
-            priority: 0,
-            joined_at: joined,
-            told_estimate_secs: Some(240),
-            resume_token_hash: "resume-1",
-            consent_at: joined,
-        })
+        .join_queue(
+            &store::NewTicket {
+                id: "ticket-1",
+                application_id: "app-1",
+                id_number: "12345678Z",
+                priority: 0,
+                joined_at: joined,
+                told_estimate_secs: Some(240),
+                resume_token_hash: "resume-1",
+                consent_at: joined,
+            },
+            None,
+        )
         .await
         .expect("join");
     store.close().await;

@@ -4,10 +4,10 @@ use std::sync::Arc;
 
 use agent_console::ConsoleState;
 use axum::extract::FromRef;
+use media::MediaThreads;
 use scheduler::{Calendar, Clock};
 use signaling::SignalingState;
 use signaling::hub::Hub;
-use signaling::media::MediaThreads;
 use signaling::socket::SocketLimits;
 use store::Store;
 

@@ -1,7 +1,8 @@
 //! `POST /staff/calls/{ticket}/decision`: approve, reject with a reason code, or abort for
 //! quality. The checklist and the stills are checked here, on the server; approval issues
 //! the registration and the activation code in the same transaction as the decision and its
-//! audit event, then `signaling` tells the citizen.
+//! audit event, through the call's lifecycle (`signaling::calls::Lifecycle::decide`), which
+//! also tells both sides.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -10,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use scheduler::REQUEUE_PRIORITY;
 use serde::Deserialize;
 use signaling::SignalingState;
-use signaling::outcome::{CallOutcome, finish};
+use signaling::outcome::CallOutcome;
 use store::{NewAuditEvent, NewDecision, NewRegistration, Outcome, Recorded, secrets};
 
 use super::call::{invalid_session, own_call, refuse};
@@ -121,9 +122,26 @@ pub async fn decide(
         "note": note,
     });
     let action = format!("decision.{}", outcome.as_str());
-    let recorded = state
-        .store
-        .record_decision(
+    let told = match (&issued, reason) {
+        (Some(i), _) => CallOutcome::Approved {
+            registration: i.registration_id.clone(),
+            activation_code: i.code.to_string(),
+            code_expires_at: i.expires_at,
+        },
+        (None, Some(r)) if outcome == Outcome::Rejected => CallOutcome::Rejected {
+            reason: r.code.clone(),
+            message_es: r.citizen.es.clone(),
+            message_en: r.citizen.en.clone(),
+        },
+        (None, r) => CallOutcome::Aborted {
+            reason: r.map(|r| r.code.clone()).unwrap_or_default(),
+        },
+    };
+    // The call's life: the decision, the ticket's end (or requeue), the agent's wrap-up and
+    // their audit events in one transaction, then telemetry, media and both sides told.
+    let recorded = signaling
+        .lifecycle()
+        .decide(
             &NewDecision {
                 id: &decision_id,
                 ticket_id: &t.id,
@@ -143,6 +161,7 @@ pub async fn decide(
                 subject: &t.id,
                 detail: &detail.to_string(),
             },
+            told,
         )
         .await?;
     match recorded {
@@ -163,25 +182,6 @@ pub async fn decide(
         }
     }
     tracing::info!(agent = %staff.user.name, ticket = %t.id, outcome = outcome.as_str(), "decision recorded");
-    let told = match (&issued, reason) {
-        (Some(i), _) => CallOutcome::Approved {
-            registration: i.registration_id.clone(),
-            activation_code: i.code.to_string(),
-            code_expires_at: i.expires_at,
-        },
-        (None, Some(r)) if outcome == Outcome::Rejected => CallOutcome::Rejected {
-            reason: r.code.clone(),
-            message_es: r.citizen.es.clone(),
-            message_en: r.citizen.en.clone(),
-        },
-        (None, r) => CallOutcome::Aborted {
-            reason: r.map(|r| r.code.clone()).unwrap_or_default(),
-        },
-    };
-    // The decision is stored: a failure to tell someone is logged, not undone.
-    if let Err(e) = finish(&signaling, &t.id, &staff.user.id, told).await {
-        tracing::error!(error = %e, ticket = %t.id, "telling the outcome");
-    }
     let body = serde_json::json!({
         "outcome": outcome.as_str(),
         "registration": registration_id,

@@ -3,22 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-pub use crate::media::IceServer;
-
-/// One side's connection quality, as the forwarder sees it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Quality {
-    /// RTP packets received from this side so far.
-    pub packets: u64,
-    /// RTP payload bytes received from this side so far.
-    pub bytes: u64,
-    /// Packets lost on the way from this side, from RTP sequence numbers.
-    pub lost: u64,
-    /// Round-trip time between this side and videoreg, in milliseconds (once measured).
-    pub rtt_ms: Option<f64>,
-    /// Keyframe requests passed back to this side.
-    pub keyframe_requests: u64,
-}
+pub use media::{IceServer, Quality};
 
 /// An SDP offer or answer, as browsers' `RTCSessionDescription` serialises it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -275,12 +275,25 @@ pub async fn unaccepted_offers_lapse_and_wrap_ups_end(store: Store) {
         Some(ticket.id.clone())
     );
     let early = store
-        .requeue_unaccepted(now - TimeDelta::seconds(1), 1)
+        .lapsed_offers(now - TimeDelta::seconds(1))
         .await
         .expect("sweep");
     assert!(early.is_empty(), "not lapsed yet");
-    let lapsed = store.requeue_unaccepted(now, 1).await.expect("sweep");
+    let lapsed = store.lapsed_offers(now).await.expect("sweep");
     assert_eq!(lapsed, vec![(ticket.id.clone(), "a1".to_owned())]);
+    let mut tx = store.begin().await.expect("begin");
+    assert!(
+        !tx.requeue_lapsed(&ticket.id, "a2", now, 1)
+            .await
+            .expect("requeue"),
+        "only the agent it was offered to"
+    );
+    assert!(
+        tx.requeue_lapsed(&ticket.id, "a1", now, 1)
+            .await
+            .expect("requeue")
+    );
+    tx.commit().await.expect("commit");
     let t = store
         .ticket(&ticket.id)
         .await
@@ -299,17 +312,18 @@ pub async fn unaccepted_offers_lapse_and_wrap_ups_end(store: Store) {
         .set_agent_state("a1", AgentStatus::WrapUp, None, now)
         .await
         .expect("state");
+    let mut tx = store.begin().await.expect("begin");
     assert!(
-        store
-            .finish_wrap_ups(now - TimeDelta::seconds(1), now)
+        tx.finish_wrap_ups(now - TimeDelta::seconds(1), now)
             .await
             .expect("sweep")
             .is_empty()
     );
-    let done = store
+    let done = tx
         .finish_wrap_ups(now, now + TimeDelta::seconds(30))
         .await
         .expect("sweep");
+    tx.commit().await.expect("commit");
     assert_eq!(done, ["a1"]);
     let s = store.agent_state("a1").await.expect("read").expect("state");
     assert_eq!(s.status, AgentStatus::Available);

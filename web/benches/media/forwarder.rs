@@ -12,8 +12,8 @@ use std::process::Stdio;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use media::{MediaCall, MediaConfig, MediaThreads, Side};
 use serde_json::{Value, json};
-use signaling::media::{MediaCall, MediaConfig, MediaThreads, Side};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, Command};
 use tokio::sync::{mpsc, oneshot};

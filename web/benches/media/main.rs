@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use signaling::media::{MediaConfig, Side};
+use media::{MediaConfig, Side};
 use tokio::sync::{mpsc, watch};
 use webrtc::peer_connection::{RTCIceCandidateInit, RTCPeerConnectionState};
 

@@ -5,8 +5,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use media::{Client, ClientOptions, EventStreams, client};
 use rtc::rtp;
-use signaling::media::{Client, ClientOptions, EventStreams, client};
 use tokio::sync::{mpsc, watch};
 use webrtc::media_stream::Track;
 use webrtc::media_stream::track_local::TrackLocal;

@@ -10,10 +10,10 @@ use serde::Deserialize;
 
 use agent_console::supervisor::SupervisionPolicy;
 use agent_console::{StaffPolicy, VerificationPolicy};
+use media::echo::EchoLimits;
+use media::turn::TurnSecret;
+use media::{IceServer, MediaConfig, MediaThreads};
 use signaling::agent_state::AgentPolicy;
-use signaling::echo::EchoLimits;
-use signaling::media::turn::TurnSecret;
-use signaling::media::{IceServer, MediaConfig, MediaThreads};
 
 use crate::Error;
 use crate::console_config::{self, ConsoleFile};

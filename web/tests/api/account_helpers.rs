@@ -52,16 +52,19 @@ pub async fn register(app: &TestApp, id_number: &str, valid_for: TimeDelta) -> R
         .expect("application");
     let ticket = format!("t-{id_number}");
     store
-        .join_queue(&NewTicket {
-            id: &ticket,
-            application_id: &app_id,
-            id_number,
-            priority: 0,
-            joined_at: now,
-            told_estimate_secs: None,
-            resume_token_hash: &format!("resume-{id_number}"),
-            consent_at: now,
-        })
+        .join_queue(
+            &NewTicket {
+                id: &ticket,
+                application_id: &app_id,
+                id_number,
+                priority: 0,
+                joined_at: now,
+                told_estimate_secs: None,
+                resume_token_hash: &format!("resume-{id_number}"),
+                consent_at: now,
+            },
+            None,
+        )
         .await
         .expect("join");
     store

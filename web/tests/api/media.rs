@@ -5,7 +5,7 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use signaling::media::Side;
+use media::Side;
 
 use rtc::rtp_transceiver::rtp_sender::RtpCodecKind;
 use serde_json::json;

@@ -21,7 +21,7 @@ use webrtc::peer_connection::{
 };
 use webrtc::rtp_transceiver::RtpSender;
 
-use signaling::media::{Client, ClientOptions, EventStreams, client};
+use media::{Client, ClientOptions, EventStreams, client};
 
 use crate::ws_helpers::Ws;
 

@@ -168,7 +168,7 @@ async fn wrong_or_expired_turn_credentials_do_not_connect() {
     peer.close().await;
 
     // Expired: credentials minted as if an hour ago, with a ten-minute lifetime.
-    let secret = signaling::media::turn::TurnSecret::new(SECRET, TimeDelta::minutes(10));
+    let secret = media::turn::TurnSecret::new(SECRET, TimeDelta::minutes(10));
     let (username, credential) =
         secret.credentials("old", chrono::Utc::now() - TimeDelta::hours(1));
     let expired = vec![RTCIceServer {

@@ -11,12 +11,27 @@ use rtc::peer_connection::transport::RTCIceCandidateInit;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
-pub use crate::protocol::Quality;
+use serde::{Deserialize, Serialize};
 
-use super::leg::Leg;
-use super::session::{Command, Session};
-use super::{MediaConfig, MediaThreads};
 use crate::Error;
+use crate::leg::Leg;
+use crate::session::{Command, Session};
+use crate::{MediaConfig, MediaThreads};
+
+/// One side's connection quality, as the forwarder sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Quality {
+    /// RTP packets received from this side so far.
+    pub packets: u64,
+    /// RTP payload bytes received from this side so far.
+    pub bytes: u64,
+    /// Packets lost on the way from this side, from RTP sequence numbers.
+    pub lost: u64,
+    /// Round-trip time between this side and videoreg, in milliseconds (once measured).
+    pub rtt_ms: Option<f64>,
+    /// Keyframe requests passed back to this side.
+    pub keyframe_requests: u64,
+}
 
 /// Which browser of a session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

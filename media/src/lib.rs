@@ -1,14 +1,21 @@
-//! The media forwarder: videoreg terminates every browser's peer connection and forwards RTP
-//! between them (citizen ↔ agent in a call; citizen ↔ citizen for the test call's echo), with
-//! keyframe requests passed back to the sender. Built on webrtc-rs's sans-I/O core (`rtc`):
-//! each session is one task that owns its legs and sockets (`session.rs`). The async `webrtc`
-//! layer is used only by the stand-in browsers of the tests and benchmarks (`client.rs`),
-//! behind the `test-peers` feature.
+//! `media` owns the media forwarder: videoreg terminates every browser's peer connection and
+//! forwards RTP between them (citizen ↔ agent in a call; citizen ↔ citizen for the test
+//! call's echo), with keyframe requests passed back to the sender. Built on webrtc-rs's
+//! sans-I/O core (`rtc`): each session ([`MediaCall`]) is one task that owns its legs and
+//! UDP sockets (`session.rs`, `leg.rs`), run on the media threads ([`MediaThreads`]). It also
+//! owns the quality counters ([`Quality`], [`SideCounters`]), TURN credentials ([`turn`]),
+//! the forwarder's configuration ([`MediaConfig`], [`IceServer`]) and the test call's
+//! loopback with its limits ([`echo`]). It knows no tickets, HTML or SQL and depends on no
+//! crate of videoreg's: `signaling` drives it. The async `webrtc` layer is used only by the
+//! stand-in browsers of the tests and benchmarks (`client.rs`), behind the `test-peers`
+//! feature.
 
 mod call;
 #[cfg(feature = "test-peers")]
 mod client;
 mod codecs;
+pub mod echo;
+mod error;
 #[cfg(feature = "test-peers")]
 mod events;
 mod leg;
@@ -23,8 +30,13 @@ use std::ops::RangeInclusive;
 pub use call::{CandidateFeed, MediaCall, Quality, Side, SideCounters};
 #[cfg(feature = "test-peers")]
 pub use client::{Client, ClientOptions, client};
+pub use error::Error;
 #[cfg(feature = "test-peers")]
 pub use events::{ChannelEvents, EventStreams, channel_events};
+/// An SDP offer or answer, as the forwarder takes and gives it.
+pub use rtc::peer_connection::sdp::RTCSessionDescription;
+/// A browser's ICE candidate, as the forwarder takes and gives it.
+pub use rtc::peer_connection::transport::RTCIceCandidateInit;
 use serde::{Deserialize, Serialize};
 pub use threads::MediaThreads;
 

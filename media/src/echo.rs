@@ -1,18 +1,17 @@
-//! The test call: before applying, a citizen's browser sends its media to videoreg and gets it
-//! straight back (the forwarder's loopback case), under limits: so many at once per node, so
-//! long each, so many per client address in a window.
+//! The test call's media: before applying, a citizen's browser sends its media to videoreg
+//! and gets it straight back (the forwarder's loopback case), under limits: so many at once
+//! per node, so long each, so many per client address in a window. What the browser is told
+//! is `signaling`'s (its test-call session).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use tokio::sync::mpsc;
+use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use crate::Error;
-use crate::media::{MediaCall, MediaConfig, MediaThreads, Quality, Side};
-use crate::protocol::{IceCandidate, ToCitizen};
+use crate::{CandidateFeed, Error, MediaCall, MediaConfig, MediaThreads, Quality, Side};
 
 /// Test-call limits from configuration.
 #[derive(Debug, Clone)]
@@ -131,33 +130,25 @@ pub struct RunningEcho {
     pub call: Arc<MediaCall>,
     /// Ends the test at its time limit; holds the permit, so aborting it frees the place.
     watchdog: JoinHandle<()>,
-    /// Sends the forwarder's candidates to the browser.
-    pump: JoinHandle<()>,
 }
 
-/// Starts a test call and tells the browser where to send media. `tx` is the connection.
+/// What a running test call reports to whoever tells the browser.
+pub struct EchoEvents {
+    /// The forwarder's ICE candidates for the browser.
+    pub candidates: CandidateFeed,
+    /// What was measured, once the time limit has ended the test call.
+    pub timed_out: oneshot::Receiver<Quality>,
+}
+
+/// Starts a test call that ends itself after `limits.max_duration`.
 pub async fn start(
     media: &MediaConfig,
     threads: &MediaThreads,
     limits: &EchoLimits,
     permit: EchoPermit,
-    tx: mpsc::Sender<ToCitizen>,
-) -> Result<RunningEcho, Error> {
-    let (call, mut feed) = MediaCall::echo(media, threads).await?;
-    let pump_tx = tx.clone();
-    let pump = tokio::spawn(async move {
-        while let Some((_, c)) = feed.recv().await {
-            let candidate = IceCandidate {
-                candidate: c.candidate,
-                sdp_mid: c.sdp_mid,
-                sdp_m_line_index: c.sdp_mline_index,
-                username_fragment: c.username_fragment,
-            };
-            if pump_tx.send(ToCitizen::Ice { candidate }).await.is_err() {
-                break;
-            }
-        }
-    });
+) -> Result<(RunningEcho, EchoEvents), Error> {
+    let (call, candidates) = MediaCall::echo(media, threads).await?;
+    let (done, timed_out) = oneshot::channel();
     let limit = limits.max_duration;
     let timed = call.clone();
     let watchdog = tokio::spawn(async move {
@@ -165,18 +156,15 @@ pub async fn start(
         tokio::time::sleep(limit).await;
         let report = report(&timed).await;
         timed.close().await;
-        let _ = tx
-            .send(ToCitizen::EchoEnded {
-                reason: "time_limit".into(),
-                report,
-            })
-            .await;
+        let _ = done.send(report);
     });
-    Ok(RunningEcho {
-        call,
-        watchdog,
-        pump,
-    })
+    Ok((
+        RunningEcho { call, watchdog },
+        EchoEvents {
+            candidates,
+            timed_out,
+        },
+    ))
 }
 
 /// What the server measured of a test call.
@@ -194,7 +182,6 @@ impl RunningEcho {
     /// Ends the test call now; returns what was measured.
     pub async fn stop(self) -> Quality {
         self.watchdog.abort();
-        self.pump.abort();
         let measured = report(&self.call).await;
         self.call.close().await;
         measured

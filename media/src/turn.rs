@@ -7,7 +7,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use hmac::{Hmac, Mac};
 use sha1::Sha1;
 
-use super::IceServer;
+use crate::IceServer;
 
 /// The shared secret and how long handed-out credentials last.
 #[derive(Clone)]

@@ -21,9 +21,9 @@ use tokio::io::ReadBuf;
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot, watch};
 
-use super::call::{Quality, Side, SideCounters};
-use super::leg::Leg;
 use crate::Error;
+use crate::call::{Quality, Side, SideCounters};
+use crate::leg::Leg;
 
 /// A request from the session's handle.
 pub(super) enum Command {

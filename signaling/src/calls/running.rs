@@ -1,13 +1,13 @@
-//! The media sessions this node runs, by ticket, and the steps that start, feed and end them.
-//! A call is pinned to the node where the agent accepted it (design: "Media path").
+//! The media sessions this node runs, by ticket, and the steps that start, feed and end them:
+//! the media half of a call's life, used only by the lifecycle (`calls`) and by the media
+//! messages (offers and candidates). A call is pinned to the node where the agent accepted
+//! it (design: "Media path").
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use rtc::peer_connection::sdp::RTCSessionDescription;
-use rtc::peer_connection::transport::RTCIceCandidateInit;
+use media::{MediaCall, RTCIceCandidateInit, RTCSessionDescription, Side};
 
-use crate::media::{MediaCall, Side};
 use crate::protocol::{CitizenMessage, IceCandidate, SessionDescription, ToAgent, ToCitizen};
 use crate::{Error, SignalingState, deliver};
 
@@ -79,7 +79,11 @@ impl Calls {
 
 /// Starts the forwarder for a ticket's call and a task that sends each browser the
 /// forwarder's ICE candidates.
-pub async fn start(state: &SignalingState, ticket: &str, agent_user: &str) -> Result<(), Error> {
+pub(crate) async fn start(
+    state: &SignalingState,
+    ticket: &str,
+    agent_user: &str,
+) -> Result<(), Error> {
     let (call, mut feed) = MediaCall::cross(&state.media, &state.media_threads).await?;
     if let Some(old) = state.calls.insert(ticket, call.clone()) {
         old.close().await;
@@ -154,7 +158,7 @@ async fn report_quality(
 
 /// Stops a ticket's call here, if it runs here: both peer connections close and every task
 /// and UDP socket of the call goes.
-pub async fn end(state: &SignalingState, ticket: &str) {
+pub(crate) async fn end(state: &SignalingState, ticket: &str) {
     if let Some(call) = state.calls.remove(ticket) {
         call.close().await;
     }
@@ -246,7 +250,7 @@ pub async fn handle_citizen_media(
     }
 }
 
-fn to_protocol(c: RTCIceCandidateInit) -> IceCandidate {
+pub(crate) fn to_protocol(c: RTCIceCandidateInit) -> IceCandidate {
     IceCandidate {
         candidate: c.candidate,
         sdp_mid: c.sdp_mid,

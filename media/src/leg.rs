@@ -27,10 +27,10 @@ use rtc::sansio::Protocol;
 use rtc::shared::{TaggedBytesMut, TransportContext, TransportProtocol};
 use tokio::net::UdpSocket;
 
-use super::MediaConfig;
-use super::codecs::{media_engine, mime, track};
-use super::tap::KeyframeRequestTap;
 use crate::Error;
+use crate::MediaConfig;
+use crate::codecs::{media_engine, mime, track};
+use crate::tap::KeyframeRequestTap;
 
 /// The kinds a leg carries, in the order of its per-kind arrays.
 pub(super) const KINDS: [RtpCodecKind; 2] = [RtpCodecKind::Video, RtpCodecKind::Audio];

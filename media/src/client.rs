@@ -13,10 +13,10 @@ use webrtc::peer_connection::{
 };
 use webrtc::rtp_transceiver::RtpSender;
 
-use super::codecs::track;
-use super::events::{EventStreams, channel_events};
-use super::leg::{KINDS, kind_index};
 use crate::Error;
+use crate::codecs::track;
+use crate::events::{EventStreams, channel_events};
+use crate::leg::{KINDS, kind_index};
 
 /// How to build a stand-in browser.
 pub struct ClientOptions<'a> {

@@ -1,0 +1,240 @@
+//! The end of a call: put back in the queue, ended by either side or by the citizen's
+//! absence, or decided by the agent.
+
+use scheduler::REQUEUE_PRIORITY;
+use store::{AgentStatus, NewAuditEvent, NewDecision, Recorded, Ticket};
+
+use super::{AgentNext, Lifecycle, audit, running, write_agent};
+use crate::outcome::CallOutcome;
+use crate::protocol::{ToAgent, ToCitizen};
+use crate::{Error, deliver};
+
+/// How a held ticket goes back to the head of the queue.
+#[derive(Debug, Clone, Copy)]
+pub enum Requeue {
+    /// The agent sent it back (`requeue`).
+    ByAgent,
+    /// The agent hung up before accepting.
+    HungUpBeforeAccepting,
+    /// The agent's last console closed: the agent goes offline.
+    AgentLeft,
+}
+
+/// Who ended a call in progress.
+#[derive(Debug, Clone, Copy)]
+pub enum Ending {
+    /// The citizen hung up.
+    CitizenHungUp,
+    /// The agent hung up.
+    AgentHungUp,
+}
+
+impl Lifecycle<'_> {
+    /// Puts the ticket `agent` holds back at the head of the queue; the agent becomes
+    /// available (or offline when it left) and is told, and so is the citizen.
+    pub async fn requeue(&self, agent: &str, held: &Ticket, how: Requeue) -> Result<(), Error> {
+        let s = self.state;
+        let now = self.now();
+        let (action, actor, told, status) = match how {
+            Requeue::ByAgent => (
+                "ticket.requeued",
+                agent,
+                Some("requeued"),
+                AgentStatus::Available,
+            ),
+            Requeue::HungUpBeforeAccepting => (
+                "ticket.hung_up",
+                agent,
+                Some("hang_up"),
+                AgentStatus::Available,
+            ),
+            Requeue::AgentLeft => ("ticket.agent_left", "system", None, AgentStatus::Offline),
+        };
+        let mut tx = s.store.begin().await?;
+        let requeued = tx.requeue_ticket(&held.id, REQUEUE_PRIORITY).await?;
+        if requeued {
+            audit(&mut tx, now, actor, action, &held.id, serde_json::json!({})).await?;
+        }
+        let next = AgentNext {
+            agent,
+            status,
+            reason: None,
+            actor,
+        };
+        write_agent(&mut tx, now, next).await?;
+        tx.commit().await?;
+        running::end(s, &held.id).await;
+        if let Some(reason) = told {
+            let ended = ToAgent::CallEnded {
+                reason: reason.into(),
+            };
+            deliver::to_agent(s, agent, &ended).await?;
+        }
+        if requeued {
+            self.tell_requeued(&held.id, None).await?;
+        }
+        self.announce(next).await
+    }
+
+    /// Ends a call in progress without a decision; the agent goes to wrap-up. False when it
+    /// was not in progress (any more).
+    pub async fn end(&self, held: &Ticket, how: Ending) -> Result<bool, Error> {
+        let s = self.state;
+        let now = self.now();
+        let Some(agent) = held.agent_id.as_deref() else {
+            return Ok(false);
+        };
+        let (outcome, action, actor, citizen_told, agent_told) = match how {
+            Ending::CitizenHungUp => (
+                "citizen_hung_up",
+                "ticket.citizen_hung_up",
+                "citizen",
+                "citizen_hung_up",
+                "citizen_left",
+            ),
+            Ending::AgentHungUp => ("hung_up", "ticket.hung_up", agent, "hang_up", "hang_up"),
+        };
+        let mut tx = s.store.begin().await?;
+        if !tx.end_ticket(&held.id, now, outcome).await? {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        audit(&mut tx, now, actor, action, &held.id, serde_json::json!({})).await?;
+        let next = AgentNext {
+            agent,
+            status: AgentStatus::WrapUp,
+            reason: None,
+            actor: if actor == "citizen" { "system" } else { actor },
+        };
+        write_agent(&mut tx, now, next).await?;
+        tx.commit().await?;
+        if let Some(answered) = held.answered_at {
+            s.telemetry.call_ended(answered, now);
+        }
+        running::end(s, &held.id).await;
+        let m = ToCitizen::CallEnded {
+            reason: citizen_told.into(),
+        };
+        deliver::to_citizen(s, &held.id, &m).await?;
+        let ended = ToAgent::CallEnded {
+            reason: agent_told.into(),
+        };
+        deliver::to_agent(s, agent, &ended).await?;
+        self.announce(next).await?;
+        Ok(true)
+    }
+
+    /// Calls (offered or in progress) whose citizen has been disconnected longer than the
+    /// grace period end as `citizen_left`; their agents go to wrap-up (or, before accepting,
+    /// become available).
+    pub async fn end_abandoned_calls(&self) -> Result<(), Error> {
+        let s = self.state;
+        let now = self.now();
+        let cutoff = now - s.grace;
+        for held in s.store.disconnected_calls(cutoff).await? {
+            let mut tx = s.store.begin().await?;
+            if !tx.end_disconnected_call(&held.id, cutoff, now).await? {
+                tx.rollback().await?;
+                continue;
+            }
+            let detail = serde_json::json!({ "agent": held.agent_id });
+            audit(
+                &mut tx,
+                now,
+                "system",
+                "ticket.citizen_gone",
+                &held.id,
+                detail,
+            )
+            .await?;
+            let next = held.agent_id.as_deref().map(|agent| AgentNext {
+                agent,
+                status: if held.answered_at.is_some() {
+                    AgentStatus::WrapUp
+                } else {
+                    AgentStatus::Available
+                },
+                reason: None,
+                actor: "system",
+            });
+            if let Some(next) = next {
+                write_agent(&mut tx, now, next).await?;
+            }
+            tx.commit().await?;
+            if let Some(answered) = held.answered_at {
+                s.telemetry.call_ended(answered, now);
+            }
+            running::end(s, &held.id).await;
+            if let Some(next) = next {
+                let ended = ToAgent::CallEnded {
+                    reason: "citizen_left".into(),
+                };
+                deliver::to_agent(s, next.agent, &ended).await?;
+                self.announce(next).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Records the agent's decision (with the registration and activation code of an
+    /// approval, see `store`), ends the call or puts the citizen back (abort), tells both
+    /// sides and starts the agent's wrap-up. Nothing is written unless it is
+    /// [`Recorded::Done`]; once it is, a failure to tell someone is logged, not undone.
+    pub async fn decide(
+        &self,
+        decision: &NewDecision<'_>,
+        event: &NewAuditEvent<'_>,
+        told: CallOutcome,
+    ) -> Result<Recorded, Error> {
+        let s = self.state;
+        let (ticket, agent, now) = (decision.ticket_id, decision.agent_id, decision.at);
+        let mut tx = s.store.begin().await?;
+        let recorded = tx.record_decision(decision, event).await?;
+        let Recorded::Done { answered_at, .. } = &recorded else {
+            tx.rollback().await?;
+            return Ok(recorded);
+        };
+        let next = AgentNext {
+            agent,
+            status: AgentStatus::WrapUp,
+            reason: None,
+            actor: agent,
+        };
+        write_agent(&mut tx, now, next).await?;
+        tx.commit().await?;
+        let (kind, reason) = told.kind_and_reason();
+        s.telemetry.decided(kind, reason);
+        if let (false, Some(answered)) = (matches!(told, CallOutcome::Aborted { .. }), answered_at)
+        {
+            s.telemetry.call_ended(*answered, now);
+        }
+        running::end(s, ticket).await;
+        if let Err(e) = self.tell_outcome(ticket, agent, told, next).await {
+            tracing::error!(error = %e, %ticket, "telling the outcome");
+        }
+        Ok(recorded)
+    }
+
+    async fn tell_outcome(
+        &self,
+        ticket: &str,
+        agent: &str,
+        told: CallOutcome,
+        next: AgentNext<'_>,
+    ) -> Result<(), Error> {
+        let (kind, _) = told.kind_and_reason();
+        match told {
+            CallOutcome::Aborted { reason } => self.tell_requeued(ticket, Some(&reason)).await?,
+            other => {
+                if let Some(m) = other.for_citizen() {
+                    deliver::to_citizen(self.state, ticket, &m).await?;
+                }
+            }
+        }
+        let ended = ToAgent::CallEnded {
+            reason: kind.into(),
+        };
+        deliver::to_agent(self.state, agent, &ended).await?;
+        self.announce(next).await
+    }
+}
