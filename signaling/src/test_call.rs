@@ -183,21 +183,29 @@ impl TestCall {
 
 /// Forwards the forwarder's candidates to the browser until the test call ends, and tells
 /// the browser when the time limit ended it.
-async fn pump(mut events: EchoEvents, tx: mpsc::Sender<ToCitizen>) {
-    loop {
-        tokio::select! {
-            candidate = events.candidates.recv() => {
-                let Some((_, c)) = candidate else { return };
-                let m = ToCitizen::Ice { candidate: to_protocol(c) };
-                if tx.send(m).await.is_err() {
-                    return;
-                }
+async fn pump(events: EchoEvents, tx: mpsc::Sender<ToCitizen>) {
+    let EchoEvents {
+        mut candidates,
+        timed_out,
+    } = events;
+    let forward = async {
+        while let Some((_, c)) = candidates.recv().await {
+            let m = ToCitizen::Ice {
+                candidate: to_protocol(c),
+            };
+            if tx.send(m).await.is_err() {
+                break;
             }
-            report = &mut events.timed_out => {
-                if let Ok(report) = report {
-                    let _ = tx.send(ToCitizen::EchoEnded { reason: "time_limit".into(), report }).await;
-                }
-                return;
+        }
+        // The candidates are all out: wait for the end.
+        std::future::pending::<()>().await;
+    };
+    tokio::select! {
+        () = forward => {}
+        report = timed_out => {
+            if let Ok(report) = report {
+                let ended = ToCitizen::EchoEnded { reason: "time_limit".into(), report };
+                let _ = tx.send(ended).await;
             }
         }
     }
