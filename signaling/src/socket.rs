@@ -13,6 +13,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
+use tracing::Instrument;
 
 use crate::telemetry::Telemetry;
 
@@ -232,7 +233,10 @@ pub async fn run<S: Session>(
                     continue;
                 }
             };
-            if session.on_message(message).await == Flow::Close {
+            // One span per message: what it costs (the statements it runs, say) is found
+            // under it.
+            let span = tracing::debug_span!("message", endpoint = S::ENDPOINT);
+            if session.on_message(message).instrument(span).await == Flow::Close {
                 break;
             }
         }

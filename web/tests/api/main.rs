@@ -14,6 +14,7 @@ mod echo;
 mod errors;
 mod helpers;
 mod hours;
+mod join_statements;
 mod landing;
 mod media;
 mod media_helpers;
