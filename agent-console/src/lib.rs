@@ -11,11 +11,8 @@
 //! `AppState`.
 
 pub mod accounts;
-/// Activation codes (owned by `signaling`, which also re-issues one a citizen never received).
-pub use signaling::activation;
 pub mod auth;
 pub mod checklist;
-pub mod client_addr;
 mod error;
 pub mod i18n;
 pub mod lockout;

@@ -39,7 +39,7 @@ async fn upgrade(
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
-    let addr = socket::client_ip(&headers, Some(peer), state.trust_forwarded_for);
+    let addr = crate::client_addr::client_ip(&headers, Some(peer), state.trust_forwarded_for);
     if !origin_allowed(&headers, &state.allowed_origins) {
         tracing::warn!(origin = ?headers.get("origin"), "citizen socket refused: foreign origin");
         return (StatusCode::FORBIDDEN, "origin not allowed").into_response();

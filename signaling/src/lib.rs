@@ -2,7 +2,8 @@
 //! [`protocol`]), the connection [`hub`] and delivery across nodes ([`deliver`]), the live
 //! queue as citizens are told it (positions and estimates in [`queue_view`], pushed by the
 //! [`publisher`]), the citizen's side ([`citizen`], with its [`test_call`]), the agent's side
-//! ([`agent`], [`agent_state`]), resume after reconnect, activation codes ([`activation`]),
+//! ([`agent`], [`agent_state`]), resume after reconnect, activation codes ([`activation`]), the client's address
+//! ([`client_addr`]),
 //! what a decided call tells the citizen ([`outcome`]), the Prometheus figures
 //! ([`telemetry`]), and **a call's life in one module**: [`calls::Lifecycle`] takes, offers,
 //! accepts, requeues, aborts and ends every call, in the same order on every path (store
@@ -16,6 +17,7 @@ pub mod agent;
 pub mod agent_state;
 pub mod calls;
 pub mod citizen;
+pub mod client_addr;
 pub mod deliver;
 mod error;
 pub mod hub;

@@ -69,29 +69,6 @@ pub fn configure(
         .max_write_buffer_size(limits.max_unsent_bytes)
 }
 
-/// The client's IP address: the peer's, or the last `X-Forwarded-For` entry when a trusted
-/// proxy sets it (entries before the last are the client's own claims).
-pub fn client_ip(
-    headers: &HeaderMap,
-    peer: Option<std::net::SocketAddr>,
-    trust_forwarded_for: bool,
-) -> String {
-    if trust_forwarded_for {
-        let forwarded = headers
-            .get_all("x-forwarded-for")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .map(str::trim)
-            .rfind(|s| !s.is_empty() && s.len() <= 64);
-        if let Some(addr) = forwarded {
-            return addr.to_owned();
-        }
-    }
-    peer.map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".to_owned())
-}
-
 /// Whether a WebSocket handshake's `Origin` is allowed: absent (not a browser), the
 /// server's own origin (same host), or one of `extra`.
 pub fn origin_allowed(headers: &HeaderMap, extra: &[String]) -> bool {

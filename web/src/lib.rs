@@ -22,7 +22,6 @@ pub mod user_commands;
 use std::future::Future;
 use std::net::SocketAddr;
 
-pub use agent_console::{client_addr, i18n};
 use axum::serve::ListenerExt;
 pub use error::Error;
 pub use state::AppState;

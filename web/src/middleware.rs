@@ -8,8 +8,8 @@ use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Json, Response};
 use serde_json::json;
 
-use crate::i18n::Lang;
 use agent_console::InternalError;
+use agent_console::i18n::Lang;
 
 /// The header that carries the request id, in and out.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");

@@ -15,9 +15,9 @@ use signaling::outcome::CallOutcome;
 use store::{NewAuditEvent, NewDecision, NewRegistration, Outcome, Recorded, secrets};
 
 use super::call::{invalid_session, own_call, refuse};
-use crate::activation::ActivationCode;
 use crate::auth::{AgentsOnly, Staff, csrf_header_ok};
 use crate::{ConsoleState, Error};
+use signaling::activation::ActivationCode;
 
 /// Checklist ids a request may carry.
 const MAX_TICKS: usize = 64;

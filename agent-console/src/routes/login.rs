@@ -15,10 +15,10 @@ use crate::accounts::{MAX_PASSWORD_BYTES, hash_password, verify_password};
 use crate::auth::{
     LOGIN_CSRF_COOKIE, SESSION_COOKIE, cookie, csrf_ok, current_session, set_cookie,
 };
-use crate::client_addr::ClientAddr;
 use crate::i18n::Lang;
 use crate::lockout::{Gate, LOCK_AFTER, gate};
 use crate::{ConsoleState, Error};
+use signaling::client_addr::ClientAddr;
 
 #[derive(Template)]
 #[template(path = "login.html")]

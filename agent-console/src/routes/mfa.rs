@@ -12,9 +12,9 @@ use store::{NewAuditEvent, SessionStage, StaffSession, StaffUser};
 use super::login::{failed, gate_response};
 use super::{Chrome, SignedIn};
 use crate::auth::{csrf_ok, current_session};
-use crate::client_addr::ClientAddr;
 use crate::i18n::Lang;
 use crate::{ConsoleState, Error, totp};
+use signaling::client_addr::ClientAddr;
 
 /// The secret and QR code being enrolled.
 pub struct Enrolment {

@@ -5,7 +5,7 @@
 use axum::http::StatusCode;
 
 use super::messages::{self, FormErrors};
-use crate::i18n::Lang;
+use agent_console::i18n::Lang;
 
 /// The status of a form's page, its alert and its field errors.
 #[derive(Debug, Default)]

@@ -1,11 +1,11 @@
 //! What the activation, sign-in and receipt pages say, in Spanish and English: one sentence
 //! per error, shown next to its field and in the summary at the top of the page.
 
-use agent_console::activation::CodeError;
+use signaling::activation::CodeError;
 
 use super::password::PasswordError;
-use crate::i18n::Lang;
 use crate::identity::IdNumberError;
+use agent_console::i18n::Lang;
 
 /// An error on a form: the field it belongs to (its element id) and what to say.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -24,8 +24,8 @@ use store::secrets::constant_time_eq;
 use store::{AttemptKind, CitizenRegistration, NewAuditEvent, Store, StoredCode};
 
 use self::form::Shown;
-use crate::i18n::Lang;
 use crate::identity::{DniNie, IdKind};
+use agent_console::i18n::Lang;
 
 /// Limits on failed attempts at activation, sign-in and receipts (all counted together).
 #[derive(Debug, Clone, Copy)]

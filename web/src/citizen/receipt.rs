@@ -13,7 +13,7 @@ use krilla::text::Font;
 use scheduler::SERVICE_TZ;
 
 use super::pen::{BRAND, INK, MARGIN, MUTED, PAGE_H, PAGE_W, PANEL, Pen};
-use crate::i18n::Lang;
+use agent_console::i18n::Lang;
 
 const REGULAR_TTF: &[u8] = include_bytes!("../../fonts/DejaVuSans.ttf");
 const BOLD_TTF: &[u8] = include_bytes!("../../fonts/DejaVuSans-Bold.ttf");

@@ -5,7 +5,6 @@
 //! plainly, once the code itself has matched. The form is anonymous, so it carries a
 //! double-submit CSRF token (a cookie and a hidden field that must agree).
 
-use agent_console::activation::ActivationCode;
 use agent_console::auth::{cookie, csrf_ok, set_cookie};
 use askama::Template;
 use axum::extract::State;
@@ -15,6 +14,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Form, Router};
 use serde::Deserialize;
+use signaling::activation::ActivationCode;
 use store::{Activation, AttemptKind, NewActivation, NewAuditEvent, secrets};
 
 use crate::Error;
@@ -22,10 +22,10 @@ use crate::citizen::form::Shown;
 use crate::citizen::messages::{self, FormErrors};
 use crate::citizen::password::CitizenPassword;
 use crate::citizen::{attempt_refusal, full_name, mask_id_number, match_code, record_failure};
-use crate::client_addr::ClientAddr;
-use crate::i18n::Lang;
 use crate::identity::DniNie;
 use crate::state::AppState;
+use agent_console::i18n::Lang;
+use signaling::client_addr::ClientAddr;
 
 /// The cookie half of the activation form's CSRF token.
 const CSRF_COOKIE: &str = "videoreg_activate_csrf";

@@ -10,12 +10,12 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::Error;
-use crate::client_addr::ClientAddr;
-use crate::i18n::Lang;
 use crate::identity::{
     Contrast, ContrastError, DniNie, IdKind, IdNumberError, Outcome, TestCall, verify_and_apply,
 };
 use crate::state::AppState;
+use agent_console::i18n::Lang;
+use signaling::client_addr::ClientAddr;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/api/v1/applications", post(create))

@@ -10,8 +10,8 @@ use axum::response::Html;
 use axum::routing::get;
 
 use crate::Error;
-use crate::i18n::Lang;
 use crate::state::AppState;
+use agent_console::i18n::Lang;
 
 pub fn routes() -> Router<AppState> {
     Router::new()

@@ -21,10 +21,10 @@ use crate::citizen::messages::{self, FormErrors};
 use crate::citizen::password::verify;
 use crate::citizen::receipt::{grouped_reference, madrid_time};
 use crate::citizen::{attempt_refusal, full_name, mask_id_number, record_failure};
-use crate::client_addr::ClientAddr;
-use crate::i18n::Lang;
 use crate::identity::DniNie;
 use crate::state::AppState;
+use agent_console::i18n::Lang;
+use signaling::client_addr::ClientAddr;
 
 /// Verified against when the ID number has no credential, so that the work is the same: an
 /// argon2id hash (the same parameters as real ones) of a random password nobody kept.

@@ -11,8 +11,8 @@ use scheduler::{Estimate, SERVICE_TZ, Window, local_date};
 use signaling::queue_view::QueueView;
 
 use crate::Error;
-use crate::i18n::Lang;
 use crate::state::AppState;
+use agent_console::i18n::Lang;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/", get(landing))

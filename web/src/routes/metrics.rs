@@ -26,7 +26,7 @@ pub fn routes() -> Router<AppState> {
 /// Whether the request may read the figures.
 fn allowed(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> bool {
     let client =
-        signaling::socket::client_ip(headers, Some(peer), state.signaling.trust_forwarded_for);
+        signaling::client_addr::client_ip(headers, Some(peer), state.signaling.trust_forwarded_for);
     if client.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback()) {
         return true;
     }

@@ -5,7 +5,6 @@
 //! activation uses. The result page posts here directly; `GET` shows the same form for a
 //! citizen who comes back later, and errors are shown on it.
 
-use agent_console::activation::ActivationCode;
 use askama::Template;
 use axum::extract::State;
 use axum::extract::rejection::FormRejection;
@@ -14,6 +13,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Form, Router};
 use serde::Deserialize;
+use signaling::activation::ActivationCode;
 use store::{AttemptKind, NewAuditEvent};
 
 use crate::Error;
@@ -21,10 +21,10 @@ use crate::citizen::form::Shown;
 use crate::citizen::messages::{self, FormErrors};
 use crate::citizen::receipt::{ReceiptData, madrid_time, render_receipt};
 use crate::citizen::{attempt_refusal, full_name, mask_id_number, match_code, record_failure};
-use crate::client_addr::ClientAddr;
-use crate::i18n::Lang;
 use crate::identity::DniNie;
 use crate::state::AppState;
+use agent_console::i18n::Lang;
+use signaling::client_addr::ClientAddr;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/receipt", get(page).post(download))

@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::Error;
-use crate::i18n::Lang;
 use crate::state::AppState;
+use agent_console::i18n::Lang;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/api/v1/service-hours", get(service_hours))

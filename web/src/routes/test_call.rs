@@ -9,8 +9,8 @@ use axum::routing::get;
 use serde_json::json;
 
 use crate::Error;
-use crate::i18n::Lang;
 use crate::state::AppState;
+use agent_console::i18n::Lang;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/test-call", get(page))

@@ -1,8 +1,8 @@
 //! Registrations with a known activation code, written straight into the store, and the
 //! forms of `/activate`, `/login` and `/receipt` as a browser sends them.
 
-use agent_console::activation::ActivationCode;
 use chrono::TimeDelta;
+use signaling::activation::ActivationCode;
 use store::{
     NewApplication, NewAuditEvent, NewDecision, NewRegistration, NewTicket, Outcome, StaffRole,
 };

@@ -126,7 +126,7 @@ async fn an_expired_code_says_so_in_both_languages() {
 async fn a_wrong_code_and_an_unknown_id_get_the_same_answer() {
     let app = spawn_app().await;
     let reg = register(&app, LUCIA, TimeDelta::days(30)).await;
-    let other = agent_console::activation::ActivationCode::generate()
+    let other = signaling::activation::ActivationCode::generate()
         .expect("code")
         .to_string();
     let wrong = app

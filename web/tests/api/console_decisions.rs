@@ -59,7 +59,7 @@ async fn approval_writes_registration_and_hashed_code_and_the_citizen_gets_the_c
     assert_ne!(hash, code);
     assert_eq!(
         hash,
-        agent_console::activation::ActivationCode::parse(code)
+        signaling::activation::ActivationCode::parse(code)
             .expect("parses")
             .hash()
     );
@@ -253,7 +253,7 @@ async fn a_citizen_who_missed_the_approval_gets_a_fresh_code_on_coming_back() {
     );
     assert_eq!(
         hash,
-        agent_console::activation::ActivationCode::parse(code)
+        signaling::activation::ActivationCode::parse(code)
             .expect("parses")
             .hash()
     );

@@ -202,7 +202,7 @@ async fn a_used_code_still_gives_the_receipt_and_an_expired_one_says_so() {
 async fn wrong_pairs_are_refused_alike_and_counted() {
     let app = spawn_app().await;
     let reg = register(&app, LUCIA, TimeDelta::days(30)).await;
-    let other = agent_console::activation::ActivationCode::generate()
+    let other = signaling::activation::ActivationCode::generate()
         .expect("code")
         .to_string();
     for (id, code) in [
