@@ -1,4 +1,6 @@
-//! The staff routes: sign-in, second factor, sign-out, and the pages each role may read.
+//! The staff routes: sign-in, second factor, sign-out, and the pages each role may read;
+//! and what their pages share (the chrome, names and times as shown). Route files import
+//! from here and from the crate's modules, never from each other.
 
 mod agent_socket;
 mod call;
@@ -11,14 +13,19 @@ mod report;
 mod review;
 mod supervisor;
 
+use std::collections::HashMap;
+
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRef};
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
+use chrono::{DateTime, Utc};
+use scheduler::SERVICE_TZ;
 
-use crate::ConsoleState;
+use crate::auth::{Policy, Staff};
 use crate::i18n::Lang;
+use crate::{ConsoleState, Error};
 
 /// Largest decision request body.
 const DECISION_BODY_LIMIT: usize = 16 * 1024;
@@ -112,6 +119,36 @@ impl Chrome {
             always_open: state.always_open,
         }
     }
+}
+
+/// The chrome of a page for a signed-in member of staff.
+fn chrome<P: Policy>(state: &ConsoleState, staff: &Staff<P>) -> Chrome {
+    Chrome::new(
+        state,
+        Some(SignedIn {
+            name: staff.user.name.clone(),
+            role: staff.user.role.as_str(),
+            csrf: staff.session.csrf_token.clone(),
+        }),
+    )
+}
+
+/// Staff user id → sign-in name, for showing who did what.
+async fn staff_names(state: &ConsoleState) -> Result<HashMap<String, String>, Error> {
+    Ok(state
+        .store
+        .list_staff()
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.name))
+        .collect())
+}
+
+/// An instant as staff pages show it: Madrid wall-clock time to the second.
+fn madrid_time(t: DateTime<Utc>) -> String {
+    t.with_timezone(&SERVICE_TZ)
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string()
 }
 
 /// The body of a 403 answer.

@@ -8,8 +8,7 @@ use axum::response::{Html, IntoResponse, Response};
 use scheduler::metrics::{DayFigures, Outcomes, day_figures, outcomes};
 use serde::Deserialize;
 
-use super::Chrome;
-use super::pages::chrome;
+use super::{Chrome, chrome};
 use crate::auth::{Staff, SupervisorsOnly};
 use crate::i18n::Lang;
 use crate::supervisor::day::DayFacts;

@@ -6,8 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
-use super::Chrome;
-use super::pages::{chrome, madrid_time, staff_names};
+use super::{Chrome, chrome, madrid_time, staff_names};
 use crate::auth::{AuditorsRead, Staff};
 use crate::i18n::Lang;
 use crate::{ConsoleState, Error};
