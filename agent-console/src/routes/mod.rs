@@ -1,6 +1,7 @@
 //! The staff routes: sign-in, second factor, sign-out, and the pages each role may read;
-//! and what their pages share (the chrome, names and times as shown). Route files import
-//! from here and from the crate's modules, never from each other.
+//! and what their pages share (the chrome, names and times as shown, sign-in auditing).
+//! Route files import from here and from the crate's modules (refusals from
+//! [`crate::refusal`]), never from each other.
 
 mod agent_socket;
 mod call;
@@ -22,9 +23,10 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
 use scheduler::SERVICE_TZ;
+use store::NewAuditEvent;
 
 use crate::auth::{Policy, Staff};
-use crate::i18n::Lang;
+use crate::lockout::LOCK_AFTER;
 use crate::{ConsoleState, Error};
 
 /// Largest decision request body.
@@ -112,7 +114,8 @@ pub struct SignedIn {
 }
 
 impl Chrome {
-    fn new(state: &ConsoleState, signed_in: Option<SignedIn>) -> Self {
+    /// The chrome for `signed_in` (nobody on the sign-in page).
+    pub(crate) fn new(state: &ConsoleState, signed_in: Option<SignedIn>) -> Self {
         Self {
             signed_in,
             mfa_required: state.policy.mfa_required,
@@ -151,39 +154,46 @@ fn madrid_time(t: DateTime<Utc>) -> String {
         .to_string()
 }
 
-/// The body of a 403 answer.
-pub fn forbidden_page() -> axum::response::Html<&'static str> {
-    axum::response::Html(
-        "<!doctype html><html lang=\"es\"><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><title>403</title><link rel=\"stylesheet\" href=\"/static/app.css\"><main><h1>403</h1><p>Su perfil no permite esta acción. / Your role does not allow this.</p><p><a href=\"/staff\">Volver / Back</a></p></main></html>",
-    )
+/// Writes a sign-in event (sign-in, sign-out, refusals) with the client's address.
+async fn audit_sign_in(
+    state: &ConsoleState,
+    now: DateTime<Utc>,
+    actor: &str,
+    action: &str,
+    subject: &str,
+    addr: &str,
+) -> Result<(), Error> {
+    let detail = serde_json::json!({ "client_addr": addr }).to_string();
+    state
+        .store
+        .append_audit(&NewAuditEvent {
+            at: now,
+            actor,
+            action,
+            subject,
+            detail: &detail,
+        })
+        .await?;
+    Ok(())
 }
 
-/// Minutes, rounded up, until `until`.
-fn minutes_until(now: chrono::DateTime<chrono::Utc>, until: chrono::DateTime<chrono::Utc>) -> i64 {
-    ((until - now).num_seconds().max(1) + 59) / 60
-}
-
-/// Seconds, rounded up, until `until`.
-fn seconds_until(now: chrono::DateTime<chrono::Utc>, until: chrono::DateTime<chrono::Utc>) -> i64 {
-    (until - now).num_seconds().max(1)
-}
-
-/// The wait message in the visitor's language.
-fn wait_message(
-    lang: Lang,
-    now: chrono::DateTime<chrono::Utc>,
-    until: chrono::DateTime<chrono::Utc>,
-) -> String {
-    let secs = seconds_until(now, until);
-    let (n, unit_es, unit_en) = if secs < 120 {
-        (secs, "s", "s")
-    } else {
-        (minutes_until(now, until), "min", "min")
-    };
-    match lang {
-        Lang::Es => format!(
-            "Demasiados intentos fallidos. Espere {n} {unit_es} antes de volver a intentarlo."
-        ),
-        Lang::En => format!("Too many failed attempts. Wait {n} {unit_en} before trying again."),
+/// Records a failed sign-in step (wrong name, password or code) for `name`, and the lock
+/// when this failure reaches the limit.
+async fn record_failure(
+    state: &ConsoleState,
+    name: &str,
+    addr: &str,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    state
+        .store
+        .record_staff_login_failure(name, addr, now)
+        .await?;
+    audit_sign_in(state, now, "anonymous", "staff.login_failed", name, addr).await?;
+    let (failures, _) = state.store.staff_login_failures_for_name(name).await?;
+    if failures == LOCK_AFTER {
+        tracing::warn!(user = %name, "staff sign-in locked after repeated failures");
+        audit_sign_in(state, now, "system", "staff.locked", name, addr).await?;
     }
+    Ok(())
 }
