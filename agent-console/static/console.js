@@ -198,7 +198,8 @@ async function capture(kind) {
   const blob = await new Promise((ok) => canvas.toBlob(ok, "image/png"));
   notice(t("Enviando imagen…", "Uploading still…"));
   const r = await fetch(`/staff/calls/${call.ticket}/stills/${kind}`, {
-    method: "POST", body: blob, headers: { "content-type": "image/png", "x-csrf-token": csrf },
+    method: "POST", body: blob,
+    headers: { accept: "application/json", "content-type": "image/png", "x-csrf-token": csrf },
   });
   const body = await r.json().catch(() => ({}));
   if (r.status === 201) {
@@ -232,7 +233,7 @@ async function decide(decision, reason) {
   if (!call || !call.ticket) return;
   const r = await fetch(`/staff/calls/${call.ticket}/decision`, {
     method: "POST",
-    headers: { "content-type": "application/json", "x-csrf-token": csrf },
+    headers: { accept: "application/json", "content-type": "application/json", "x-csrf-token": csrf },
     body: JSON.stringify({ decision, checklist: ticked(), reason, note: $("note").value }),
   });
   const body = await r.json().catch(() => ({}));
