@@ -5,17 +5,18 @@
 //! route takes a [`Staff<P>`], where the policy `P` says which roles may use it and how:
 //! a member of staff without the role gets 403 (logged, and written to the audit trail), a
 //! visitor without a session is sent to the sign-in page (pages) or gets 401 (other
-//! requests).
+//! requests). Those refusals are [`Refusal`]s: pages and redirects for a browser asking for
+//! a page, `{"error": {"code", "message"}}` otherwise.
 
 use std::marker::PhantomData;
 
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, Method, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::http::{HeaderMap, Method, header};
 use chrono::{DateTime, Utc};
 use store::{NewAuditEvent, SessionStage, StaffRole, StaffSession, StaffUser, secrets};
 
+use crate::refusal::Refusal;
 use crate::{ConsoleState, Error};
 
 /// The session cookie's name.
@@ -128,62 +129,31 @@ pub struct Staff<P: Policy> {
     _policy: PhantomData<P>,
 }
 
-/// Why a request did not get a [`Staff`].
-#[derive(Debug)]
-pub enum Rejection {
-    /// No valid session: sign in (a redirect for pages, 401 otherwise).
-    SignIn {
-        /// Whether the client wants a page.
-        page: bool,
-    },
-    /// Password accepted, second factor pending.
-    SecondFactor,
-    /// Signed in without the role for this route.
-    Forbidden,
-    /// The store failed.
-    Internal(Error),
-}
-
-impl IntoResponse for Rejection {
-    fn into_response(self) -> Response {
-        match self {
-            Rejection::SignIn { page: true } => Redirect::to("/staff/login").into_response(),
-            Rejection::SignIn { page: false } => {
-                (StatusCode::UNAUTHORIZED, "sign in at /staff/login").into_response()
-            }
-            Rejection::SecondFactor => Redirect::to("/staff/mfa").into_response(),
-            Rejection::Forbidden => {
-                (StatusCode::FORBIDDEN, crate::routes::forbidden_page()).into_response()
-            }
-            Rejection::Internal(e) => e.into_response(),
-        }
-    }
-}
-
 impl<S, P> FromRequestParts<S> for Staff<P>
 where
     S: Send + Sync,
     ConsoleState: FromRef<S>,
     P: Policy,
 {
-    type Rejection = Rejection;
+    /// No session: to the sign-in page (pages) or 401; password only: to the second factor
+    /// (pages) or 401; without the role: 403. Refusals are pages or redirects for a browser
+    /// asking for a page, JSON otherwise.
+    type Rejection = Error;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Error> {
         let state = ConsoleState::from_ref(state);
         let page = wants_page(&parts.headers);
         let now = state.clock.now();
-        let Some((session, user)) = current_session(&state, &parts.headers, now)
-            .await
-            .map_err(Rejection::Internal)?
-        else {
-            return Err(Rejection::SignIn { page });
+        let Some((session, user)) = current_session(&state, &parts.headers, now).await? else {
+            return Err(Refusal::sign_in(page).into());
         };
         if session.stage != SessionStage::Full {
             return Err(if page {
-                Rejection::SecondFactor
+                Refusal::Redirect("/staff/mfa")
             } else {
-                Rejection::SignIn { page }
-            });
+                Refusal::sign_in(page)
+            }
+            .into());
         }
         if !P::allows(user.role, &parts.method) {
             tracing::warn!(user = %user.name, role = user.role.as_str(), method = %parts.method, path = %parts.uri.path(), "role violation");
@@ -197,9 +167,8 @@ where
                     subject: &user.name,
                     detail: &detail.to_string(),
                 })
-                .await
-                .map_err(|e| Rejection::Internal(e.into()))?;
-            return Err(Rejection::Forbidden);
+                .await?;
+            return Err(Refusal::forbidden(page).into());
         }
         Ok(Staff {
             user,

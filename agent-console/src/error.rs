@@ -1,9 +1,12 @@
-//! The crate's one error type. It turns into a response only as far as a status and a
-//! marker: client errors are already pages or redirects; internal errors are logged once
-//! here and rendered with the request id by the server's middleware.
+//! The crate's one error type. A client error is a [`Refusal`], which knows how it is shown
+//! (JSON `{"error": {"code", "message"}}`, a page or a redirect). Everything else is internal:
+//! it turns into a response only as far as a status and a marker, is logged once here, and is
+//! rendered with the request id by the server's middleware.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+
+use crate::refusal::Refusal;
 
 /// Marks a response as an internal error so that the server can add the request id.
 #[derive(Debug, Clone, Copy)]
@@ -12,6 +15,9 @@ pub struct InternalError;
 /// Everything the staff side can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// The request was refused because of the client; the refusal says how it is shown.
+    #[error("refused: {0}")]
+    Refused(Refusal),
     /// The database failed.
     #[error("store: {0}")]
     Store(#[from] store::Error),
@@ -35,11 +41,22 @@ pub enum Error {
     Account(String),
 }
 
+impl From<Refusal> for Error {
+    fn from(refusal: Refusal) -> Self {
+        Self::Refused(refusal)
+    }
+}
+
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
-        tracing::error!(error = %self, "internal error");
-        let mut response = StatusCode::INTERNAL_SERVER_ERROR.into_response();
-        response.extensions_mut().insert(InternalError);
-        response
+        match self {
+            Self::Refused(refusal) => refusal.into_response(),
+            internal => {
+                tracing::error!(error = %internal, "internal error");
+                let mut response = StatusCode::INTERNAL_SERVER_ERROR.into_response();
+                response.extensions_mut().insert(InternalError);
+                response
+            }
+        }
     }
 }

@@ -8,7 +8,9 @@
 //! talks to citizens directly: that goes through `signaling`.
 //!
 //! Its router takes [`ConsoleState`] through `FromRef`, so it never names the server's
-//! `AppState`.
+//! `AppState`. Its one error type holds client errors as [`Refusal`]s, built in
+//! [`refusal`]: JSON `{"error": {"code", "message"}}` (the citizen API's shape) for the
+//! console's HTTP calls, pages and redirects for browsers.
 
 pub mod accounts;
 pub mod auth;
@@ -16,6 +18,7 @@ pub mod checklist;
 mod error;
 pub mod i18n;
 pub mod lockout;
+pub mod refusal;
 mod routes;
 pub mod state;
 pub mod stills;
@@ -23,5 +26,6 @@ pub mod supervisor;
 pub mod totp;
 
 pub use error::{Error, InternalError};
+pub use refusal::Refusal;
 pub use routes::router;
 pub use state::{ConsoleState, StaffPolicy, VerificationPolicy};

@@ -37,6 +37,8 @@ let taken = new Set();
 
 const notice = (text) => { $("notice").textContent = text; };
 const send = (m) => ws && ws.readyState === WebSocket.OPEN && ws.send(JSON.stringify(m));
+// A refused request answers {"error": {"code", "message"}}; its message, or `fallback`.
+const refusal = (body, fallback) => body?.error?.message || fallback;
 const clock = (secs) => `${Math.floor(secs / 60)}:${String(Math.floor(secs % 60)).padStart(2, "0")}`;
 
 function connect() {
@@ -196,14 +198,15 @@ async function capture(kind) {
   const blob = await new Promise((ok) => canvas.toBlob(ok, "image/png"));
   notice(t("Enviando imagen…", "Uploading still…"));
   const r = await fetch(`/staff/calls/${call.ticket}/stills/${kind}`, {
-    method: "POST", body: blob, headers: { "content-type": "image/png", "x-csrf-token": csrf },
+    method: "POST", body: blob,
+    headers: { accept: "application/json", "content-type": "image/png", "x-csrf-token": csrf },
   });
   const body = await r.json().catch(() => ({}));
   if (r.status === 201) {
     addStill(body);
     notice(t(`Imagen capturada: ${STILL_NAMES[kind]}.`, `Still captured: ${STILL_NAMES[kind]}.`));
   } else {
-    notice(body.message || t("No se pudo guardar la imagen.", "The still could not be saved."));
+    notice(refusal(body, t("No se pudo guardar la imagen.", "The still could not be saved.")));
   }
 }
 
@@ -230,11 +233,11 @@ async function decide(decision, reason) {
   if (!call || !call.ticket) return;
   const r = await fetch(`/staff/calls/${call.ticket}/decision`, {
     method: "POST",
-    headers: { "content-type": "application/json", "x-csrf-token": csrf },
+    headers: { accept: "application/json", "content-type": "application/json", "x-csrf-token": csrf },
     body: JSON.stringify({ decision, checklist: ticked(), reason, note: $("note").value }),
   });
   const body = await r.json().catch(() => ({}));
-  if (!r.ok) notice(body.message || t("No se pudo registrar la decisión.", "The decision could not be recorded."));
+  if (!r.ok) notice(refusal(body, t("No se pudo registrar la decisión.", "The decision could not be recorded.")));
 }
 
 /// Bytes received from the citizen, from getStats (kept on the video element for tests and

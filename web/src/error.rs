@@ -1,9 +1,11 @@
 //! The one place where errors become HTTP responses.
 //!
-//! Client errors carry a stable code and a message in the visitor's language. Everything
-//! else is internal: it is logged once here, with the request's span (and so its request
-//! id) as context, and the visitor sees a generic message with the request id, added by
-//! [`crate::middleware::render_internal_errors`].
+//! Client errors carry a stable code and a message in the visitor's language, as JSON
+//! `{"error": {"code", "message"}}`; the staff side's refusals ([`agent_console::Refusal`])
+//! have the same shape and are shown as they say. Everything else is internal: it is logged
+//! once (here, or by `agent_console` for its own), with the request's span (and so its
+//! request id) as context, and the visitor sees a generic message with the request id, added
+//! by [`crate::middleware::render_internal_errors`].
 
 use agent_console::InternalError;
 use axum::Json;
@@ -104,6 +106,8 @@ impl IntoResponse for Error {
                 }
                 response
             }
+            // A refusal is shown as it says; an internal error is logged and marked there.
+            Error::Console(e) => e.into_response(),
             internal => {
                 tracing::error!(error = %internal, "internal error");
                 let mut response = StatusCode::INTERNAL_SERVER_ERROR.into_response();

@@ -3,7 +3,7 @@
 
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Json, Response};
 use serde_json::json;
@@ -15,7 +15,8 @@ use agent_console::i18n::Lang;
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Replaces the body of an internal-error response with a generic message in the visitor's
-/// language and the request id, as JSON under `/api/` and as a page elsewhere.
+/// language and the request id: as JSON under `/api/` and for clients that ask for JSON (the
+/// staff console's calls), as a page elsewhere.
 pub async fn render_internal_errors(request: Request, next: Next) -> Response {
     let request_id = request
         .headers()
@@ -23,7 +24,7 @@ pub async fn render_internal_errors(request: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("-")
         .to_owned();
-    let is_api = request.uri().path().starts_with("/api/");
+    let is_api = request.uri().path().starts_with("/api/") || asks_for_json(request.headers());
     let (parts, body) = request.into_parts();
     let lang = Lang::from_parts(&parts);
     let response = next.run(Request::from_parts(parts, body)).await;
@@ -90,6 +91,14 @@ pub async fn remember_language(request: Request<Body>, next: Next) -> Response {
         response.headers_mut().append(header::SET_COOKIE, v);
     }
     response
+}
+
+/// Whether the request's `Accept` header names JSON.
+fn asks_for_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("application/json"))
 }
 
 fn html_escape(s: &str) -> String {

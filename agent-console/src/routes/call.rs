@@ -4,53 +4,17 @@
 
 use axum::Json;
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use store::{NewAuditEvent, NewStill, StaffRole, StillKind, Ticket, TicketStatus, secrets};
+use store::{NewAuditEvent, NewStill, StaffRole, StillKind, secrets};
 
 use crate::auth::{AgentsOnly, Staff, StillRead, csrf_header_ok};
-use crate::stills::{StillError, process};
+use crate::refusal::{Refusal, own_call};
+use crate::stills::{ProcessedStill, StillError, process};
 use crate::{ConsoleState, Error};
-
-/// A JSON refusal: `{"error": code, "message": "es / en"}`.
-pub fn refuse(status: StatusCode, code: &str, message: &str) -> Response {
-    let body = serde_json::json!({ "error": code, "message": message });
-    (status, Json(body)).into_response()
-}
-
-/// The refusal of a request whose CSRF header does not match the session.
-pub fn invalid_session() -> Response {
-    refuse(
-        StatusCode::FORBIDDEN,
-        "csrf",
-        "Sesión no válida; recargue la página. / Invalid session; reload the page.",
-    )
-}
-
-/// The ticket `staff` holds in a call (or offered, when `offered_too`), or a refusal.
-pub async fn own_call(
-    state: &ConsoleState,
-    agent_id: &str,
-    ticket_id: Option<&str>,
-    offered_too: bool,
-) -> Result<Result<Ticket, Response>, Error> {
-    let held = state.store.current_ticket_for_agent(agent_id).await?;
-    Ok(match held {
-        Some(t)
-            if ticket_id.is_none_or(|id| id == t.id)
-                && (t.status == TicketStatus::InCall || offered_too) =>
-        {
-            Ok(t)
-        }
-        _ => Err(refuse(
-            StatusCode::CONFLICT,
-            "not_in_call",
-            "No está en llamada con este ciudadano. / You are not in a call with this citizen.",
-        )),
-    })
-}
 
 #[derive(Serialize)]
 struct StillInfo {
@@ -89,10 +53,7 @@ pub async fn details(
     State(state): State<ConsoleState>,
     staff: Staff<AgentsOnly>,
 ) -> Result<Response, Error> {
-    let t = match own_call(&state, &staff.user.id, None, true).await? {
-        Ok(t) => t,
-        Err(refusal) => return Ok(refusal),
-    };
+    let t = own_call(&state, &staff.user.id, None, true).await?;
     let now = state.clock.now();
     let registry = state
         .store
@@ -153,42 +114,27 @@ pub async fn upload(
     staff: Staff<AgentsOnly>,
     Path((ticket, kind)): Path<(String, String)>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Error> {
+    let body = body.map_err(|rejection| {
+        Refusal::unreadable_body(
+            rejection.status(),
+            "No se pudo leer la imagen. / The image could not be read.",
+        )
+    })?;
     if !csrf_header_ok(&headers, &staff.session) {
-        return Ok(invalid_session());
+        return Err(Refusal::invalid_session().into());
     }
     let Some(kind) = StillKind::parse(&kind) else {
-        return Ok(refuse(
+        return Err(Refusal::json(
             StatusCode::NOT_FOUND,
             "unknown_kind",
             "Tipo de imagen desconocido. / Unknown still kind.",
-        ));
+        )
+        .into());
     };
-    let t = match own_call(&state, &staff.user.id, Some(&ticket), false).await? {
-        Ok(t) => t,
-        Err(refusal) => return Ok(refusal),
-    };
-    let limits = state.verification.stills.clone();
-    let processed = tokio::task::spawn_blocking(move || process(&body, &limits))
-        .await
-        .map_err(|e| Error::Internal(format!("still processing task failed: {e}")))?;
-    let p = match processed {
-        Ok(p) => p,
-        Err(e) => {
-            let status = match e {
-                StillError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-                StillError::Encode(_) => return Err(Error::Internal(e.to_string())),
-                _ => StatusCode::UNPROCESSABLE_ENTITY,
-            };
-            tracing::info!(agent = %staff.user.name, error = %e, "still refused");
-            return Ok(refuse(
-                status,
-                "bad_image",
-                &format!("Imagen rechazada / Image refused: {e}"),
-            ));
-        }
-    };
+    let t = own_call(&state, &staff.user.id, Some(&ticket), false).await?;
+    let p = checked_still(&state, &staff, body).await?;
     let id = secrets::new_id()?;
     let sha256 = secrets::sha256_hex(&p.image);
     let now = state.clock.now();
@@ -227,6 +173,33 @@ pub async fn upload(
     Ok((StatusCode::CREATED, Json(info)).into_response())
 }
 
+/// The uploaded image checked and re-encoded off the runtime; refused with `413` or
+/// `422 bad_image` when it is not an acceptable PNG or JPEG.
+async fn checked_still(
+    state: &ConsoleState,
+    staff: &Staff<AgentsOnly>,
+    body: Bytes,
+) -> Result<ProcessedStill, Error> {
+    let limits = state.verification.stills.clone();
+    let processed = tokio::task::spawn_blocking(move || process(&body, &limits))
+        .await
+        .map_err(|e| Error::Internal(format!("still processing task failed: {e}")))?;
+    processed.map_err(|e| {
+        let status = match e {
+            StillError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            StillError::Encode(_) => return Error::Internal(e.to_string()),
+            _ => StatusCode::UNPROCESSABLE_ENTITY,
+        };
+        tracing::info!(agent = %staff.user.name, error = %e, "still refused");
+        Refusal::json(
+            status,
+            "bad_image",
+            format!("Imagen rechazada / Image refused: {e}"),
+        )
+        .into()
+    })
+}
+
 /// `GET /staff/stills/{id}` and `/staff/stills/{id}/thumbnail`.
 pub async fn image(
     state: State<ConsoleState>,
@@ -251,21 +224,22 @@ async fn serve_still(
     id: String,
     thumbnail: bool,
 ) -> Result<Response, Error> {
-    let not_found = || {
-        refuse(
+    let not_found = || -> Error {
+        Refusal::json(
             StatusCode::NOT_FOUND,
             "not_found",
             "No existe. / Not found.",
         )
+        .into()
     };
     let Some((still, bytes)) = state.store.still_bytes(&id, thumbnail).await? else {
-        return Ok(not_found());
+        return Err(not_found());
     };
     if staff.user.role == StaffRole::Agent {
         // Agents see the stills of the call they are in, nothing else.
         let held = state.store.current_ticket_for_agent(&staff.user.id).await?;
         if held.is_none_or(|t| t.id != still.ticket_id) {
-            return Ok(not_found());
+            return Err(not_found());
         }
     }
     Ok((

@@ -6,8 +6,7 @@ use axum::extract::State;
 use axum::response::{Html, IntoResponse};
 use store::StaffRole;
 
-use super::Chrome;
-use super::pages::chrome;
+use super::{Chrome, chrome};
 use crate::auth::{AgentPages, Staff};
 use crate::checklist::{CheckItem, Reason};
 use crate::i18n::Lang;

@@ -5,6 +5,7 @@
 //! also tells both sides.
 
 use axum::Json;
+use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -14,8 +15,9 @@ use signaling::SignalingState;
 use signaling::outcome::CallOutcome;
 use store::{NewAuditEvent, NewDecision, NewRegistration, Outcome, Recorded, secrets};
 
-use super::call::{invalid_session, own_call, refuse};
 use crate::auth::{AgentsOnly, Staff, csrf_header_ok};
+use crate::checklist::{Reason, VerificationRules};
+use crate::refusal::{Refusal, own_call};
 use crate::{ConsoleState, Error};
 use signaling::activation::ActivationCode;
 
@@ -41,32 +43,32 @@ pub struct DecisionRequest {
     note: Option<String>,
 }
 
-pub async fn decide(
-    State(state): State<ConsoleState>,
-    State(signaling): State<SignalingState>,
-    staff: Staff<AgentsOnly>,
-    Path(ticket): Path<String>,
-    headers: HeaderMap,
-    Json(req): Json<DecisionRequest>,
-) -> Result<Response, Error> {
-    if !csrf_header_ok(&headers, &staff.session) {
-        return Ok(invalid_session());
-    }
+/// A decision request checked on its own, before the call is read.
+struct Asked<'a> {
+    outcome: Outcome,
+    /// The reason from the rules' list (reject, abort).
+    reason: Option<&'a Reason>,
+    checklist: Vec<String>,
+    note: String,
+}
+
+/// Checks what the request asks for: sizes, a known decision, and a reason from the list
+/// for a rejection or an abort.
+fn asked(rules: &VerificationRules, req: DecisionRequest) -> Result<Asked<'_>, Refusal> {
     let note = req.note.unwrap_or_default();
     if req.checklist.len() > MAX_TICKS || note.chars().count() > MAX_NOTE {
-        return Ok(refuse(
+        return Err(Refusal::json(
             StatusCode::PAYLOAD_TOO_LARGE,
             "too_long",
             "La nota o la lista son demasiado largas. / The note or the list is too long.",
         ));
     }
-    let rules = &state.verification.rules;
     let outcome = match req.decision.as_str() {
         "approve" => Outcome::Approved,
         "reject" => Outcome::Rejected,
         "abort" => Outcome::Aborted,
         _ => {
-            return Ok(refuse(
+            return Err(Refusal::json(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "unknown_decision",
                 "Decisión desconocida. / Unknown decision.",
@@ -79,30 +81,40 @@ pub async fn decide(
         Outcome::Aborted => req.reason.as_deref().and_then(|r| rules.abort_reason(r)),
     };
     if outcome != Outcome::Approved && reason.is_none() {
-        return Ok(refuse(
+        return Err(Refusal::json(
             StatusCode::UNPROCESSABLE_ENTITY,
             "reason_required",
             "Elija un motivo de la lista. / Choose a reason from the list.",
         ));
     }
-    let t = match own_call(&state, &staff.user.id, Some(&ticket), false).await? {
-        Ok(t) => t,
-        Err(refusal) => return Ok(refusal),
-    };
-    let stills = state.store.stills_for_ticket(&t.id).await?;
-    let ticked = rules.known_ticks(&req.checklist);
-    if outcome == Outcome::Approved {
-        let kinds: Vec<_> = stills.iter().map(|s| s.kind).collect();
-        let missing = rules.missing_for_approval(&ticked, &kinds);
-        if !missing.is_empty() {
-            let body = serde_json::json!({
-                "error": "checklist_incomplete",
-                "message": "Faltan comprobaciones o imágenes. / Checks or stills are missing.",
-                "missing": missing,
-            });
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response());
-        }
-    }
+    Ok(Asked {
+        outcome,
+        reason,
+        checklist: req.checklist,
+        note,
+    })
+}
+
+/// Writes the decision through the call's lifecycle: one store transaction (with the
+/// registration and activation code for an approval, the agent's wrap-up, and their audit
+/// events), then both sides told; refused when the store finds the call ended or the ID
+/// number registered. Returns what an approval issued.
+async fn record(
+    state: &ConsoleState,
+    signaling: &SignalingState,
+    staff: &Staff<AgentsOnly>,
+    ticket_id: &str,
+    asked: &Asked<'_>,
+    stills: &[store::Still],
+    ticked: &[String],
+) -> Result<Option<Issued>, Error> {
+    let Asked {
+        outcome,
+        reason,
+        note,
+        ..
+    } = asked;
+    let outcome = *outcome;
     let now = state.clock.now();
     let issued = match outcome {
         Outcome::Approved => Some(Issued::new(now + state.verification.activation_ttl)?),
@@ -122,7 +134,41 @@ pub async fn decide(
         "note": note,
     });
     let action = format!("decision.{}", outcome.as_str());
-    let told = match (&issued, reason) {
+    let told = told(issued.as_ref(), *reason, outcome);
+    // The call's life: the decision, the ticket's end (or requeue), the agent's wrap-up and
+    // their audit events in one transaction, then telemetry, media and both sides told.
+    let recorded = signaling
+        .lifecycle()
+        .decide(
+            &NewDecision {
+                id: &decision_id,
+                ticket_id,
+                agent_id: &staff.user.id,
+                outcome,
+                reason: reason_code,
+                note,
+                checklist: &checklist,
+                registration: issued.as_ref().map(Issued::registration),
+                requeue_priority: REQUEUE_PRIORITY,
+                at: now,
+            },
+            &NewAuditEvent {
+                at: now,
+                actor: &staff.user.id,
+                action: &action,
+                subject: ticket_id,
+                detail: &detail.to_string(),
+            },
+            told,
+        )
+        .await?;
+    refuse_unrecorded(recorded)?;
+    Ok(issued)
+}
+
+/// What the citizen is told of the decision.
+fn told(issued: Option<&Issued>, reason: Option<&Reason>, outcome: Outcome) -> CallOutcome {
+    match (issued, reason) {
         (Some(i), _) => CallOutcome::Approved {
             registration: i.registration_id.clone(),
             activation_code: i.code.to_string(),
@@ -136,51 +182,68 @@ pub async fn decide(
         (None, r) => CallOutcome::Aborted {
             reason: r.map(|r| r.code.clone()).unwrap_or_default(),
         },
-    };
-    // The call's life: the decision, the ticket's end (or requeue), the agent's wrap-up and
-    // their audit events in one transaction, then telemetry, media and both sides told.
-    let recorded = signaling
-        .lifecycle()
-        .decide(
-            &NewDecision {
-                id: &decision_id,
-                ticket_id: &t.id,
-                agent_id: &staff.user.id,
-                outcome,
-                reason: reason_code,
-                note: &note,
-                checklist: &checklist,
-                registration: issued.as_ref().map(Issued::registration),
-                requeue_priority: REQUEUE_PRIORITY,
-                at: now,
-            },
-            &NewAuditEvent {
-                at: now,
-                actor: &staff.user.id,
-                action: &action,
-                subject: &t.id,
-                detail: &detail.to_string(),
-            },
-            told,
-        )
-        .await?;
+    }
+}
+
+/// Refuses a decision the store did not record: the call had ended, or the ID number is
+/// already registered.
+fn refuse_unrecorded(recorded: Recorded) -> Result<(), Refusal> {
     match recorded {
-        Recorded::Done { .. } => {}
-        Recorded::NotInCall => {
-            return Ok(refuse(
-                StatusCode::CONFLICT,
-                "not_in_call",
-                "La llamada ya terminó. / The call has already ended.",
-            ));
-        }
-        Recorded::AlreadyRegistered => {
-            return Ok(refuse(
-                StatusCode::CONFLICT,
-                "already_registered",
-                "Este DNI/NIE ya tiene un registro; no se puede aprobar otra vez. / This ID number is already registered; it cannot be approved again.",
-            ));
+        Recorded::Done { .. } => Ok(()),
+        Recorded::NotInCall => Err(Refusal::json(
+            StatusCode::CONFLICT,
+            "not_in_call",
+            "La llamada ya terminó. / The call has already ended.",
+        )),
+        Recorded::AlreadyRegistered => Err(Refusal::json(
+            StatusCode::CONFLICT,
+            "already_registered",
+            "Este DNI/NIE ya tiene un registro; no se puede aprobar otra vez. / This ID number is already registered; it cannot be approved again.",
+        )),
+    }
+}
+
+pub async fn decide(
+    State(state): State<ConsoleState>,
+    State(signaling): State<SignalingState>,
+    staff: Staff<AgentsOnly>,
+    Path(ticket): Path<String>,
+    headers: HeaderMap,
+    body: Result<Json<DecisionRequest>, JsonRejection>,
+) -> Result<Response, Error> {
+    let Json(req) = body.map_err(|rejection| {
+        Refusal::unreadable_body(
+            rejection.status(),
+            "La petición debe ser JSON con el campo decision. / The request must be JSON with a decision field.",
+        )
+    })?;
+    if !csrf_header_ok(&headers, &staff.session) {
+        return Err(Refusal::invalid_session().into());
+    }
+    let rules = &state.verification.rules;
+    let asked = asked(rules, req)?;
+    let t = own_call(&state, &staff.user.id, Some(&ticket), false).await?;
+    let stills = state.store.stills_for_ticket(&t.id).await?;
+    let ticked = rules.known_ticks(&asked.checklist);
+    if asked.outcome == Outcome::Approved {
+        let kinds: Vec<_> = stills.iter().map(|s| s.kind).collect();
+        let missing = rules.missing_for_approval(&ticked, &kinds);
+        if !missing.is_empty() {
+            return Err(Refusal::json(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "checklist_incomplete",
+                "Faltan comprobaciones o imágenes. / Checks or stills are missing.",
+            )
+            .with(
+                "missing",
+                serde_json::to_value(&missing).unwrap_or_default(),
+            )
+            .into());
         }
     }
+    let issued = record(&state, &signaling, &staff, &t.id, &asked, &stills, &ticked).await?;
+    let registration_id = issued.as_ref().map(|i| i.registration_id.clone());
+    let outcome = asked.outcome;
     tracing::info!(agent = %staff.user.name, ticket = %t.id, outcome = outcome.as_str(), "decision recorded");
     let body = serde_json::json!({
         "outcome": outcome.as_str(),

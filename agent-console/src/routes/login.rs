@@ -1,36 +1,25 @@
 //! `/staff/login` and `/staff/logout`.
 
-use askama::Template;
 use axum::Form;
 use axum::extract::State;
 use axum::extract::rejection::FormRejection;
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{AppendHeaders, Html, IntoResponse, Redirect, Response};
+use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use store::{NewAuditEvent, NewStaffSession, SessionStage, secrets};
+use store::{NewStaffSession, SessionStage, StaffUser, secrets};
 
-use super::{Chrome, wait_message};
+use super::{audit_sign_in, record_failure};
 use crate::accounts::{MAX_PASSWORD_BYTES, hash_password, verify_password};
 use crate::auth::{
     LOGIN_CSRF_COOKIE, SESSION_COOKIE, cookie, csrf_ok, current_session, set_cookie,
 };
 use crate::i18n::Lang;
-use crate::lockout::{Gate, LOCK_AFTER, gate};
+use crate::refusal::{Page, Refusal, sign_in_form, sign_in_gate, wait_message};
 use crate::{ConsoleState, Error};
 use signaling::client_addr::ClientAddr;
 
-#[derive(Template)]
-#[template(path = "login.html")]
-struct LoginPage {
-    lang: Lang,
-    chrome: Chrome,
-    csrf: String,
-    name: String,
-    error: Option<String>,
-}
-
-/// Renders the form with a fresh double-submit CSRF token.
+/// The form again with `status` and a message.
 fn render(
     state: &ConsoleState,
     lang: Lang,
@@ -38,20 +27,11 @@ fn render(
     name: &str,
     error: Option<String>,
 ) -> Result<Response, Error> {
-    let (csrf, _) = secrets::new_token()?;
-    let page = LoginPage {
-        lang,
-        chrome: Chrome::new(state, None),
-        csrf: csrf.clone(),
-        name: name.to_owned(),
-        error,
-    };
-    let cookie = set_cookie(LOGIN_CSRF_COOKIE, &csrf, 3600, state.policy.secure_cookies);
-    Ok((status, [(header::SET_COOKIE, cookie)], Html(page.render()?)).into_response())
+    Ok(sign_in_form(state, lang, status, name, error)?.into_response())
 }
 
-pub async fn page(State(state): State<ConsoleState>, lang: Lang) -> Result<Response, Error> {
-    render(&state, lang, StatusCode::OK, "", None)
+pub async fn page(State(state): State<ConsoleState>, lang: Lang) -> Result<Page, Error> {
+    sign_in_form(&state, lang, StatusCode::OK, "", None)
 }
 
 #[derive(Deserialize)]
@@ -62,28 +42,6 @@ pub struct LoginForm {
     password: String,
     #[serde(default)]
     csrf: String,
-}
-
-async fn audit(
-    state: &ConsoleState,
-    now: DateTime<Utc>,
-    actor: &str,
-    action: &str,
-    subject: &str,
-    addr: &str,
-) -> Result<(), Error> {
-    let detail = serde_json::json!({ "client_addr": addr }).to_string();
-    state
-        .store
-        .append_audit(&NewAuditEvent {
-            at: now,
-            actor,
-            action,
-            subject,
-            detail: &detail,
-        })
-        .await?;
-    Ok(())
 }
 
 pub async fn submit(
@@ -118,7 +76,7 @@ pub async fn submit(
         .staff_login_failures_for_address(&addr, now - state.policy.address_window)
         .await?;
     if from_addr >= state.policy.address_limit {
-        audit(
+        audit_sign_in(
             &state,
             now,
             "anonymous",
@@ -136,9 +94,7 @@ pub async fn submit(
             Some(msg),
         );
     }
-    if let Some(response) = gate_response(&state, lang, &name, now).await? {
-        return Ok(response);
-    }
+    sign_in_gate(&state, lang, &name, now).await?;
 
     let user = state.store.find_staff_by_name(&name).await?;
     let password_ok = match &user {
@@ -155,7 +111,7 @@ pub async fn submit(
         return failed(&state, lang, &name, &addr, now).await;
     };
     if user.disabled {
-        audit(
+        audit_sign_in(
             &state,
             now,
             &user.id,
@@ -170,7 +126,18 @@ pub async fn submit(
         );
         return render(&state, lang, StatusCode::FORBIDDEN, &name, Some(msg.into()));
     }
+    start_session(&state, &user, &addr, now).await
+}
 
+/// Starts a session for `user` whose password was accepted: fully signed in when the second
+/// factor is off, else waiting for it; sets the session cookie and sends the browser on.
+async fn start_session(
+    state: &ConsoleState,
+    user: &StaffUser,
+    addr: &str,
+    now: DateTime<Utc>,
+) -> Result<Response, Error> {
+    let name = &user.name;
     let (token, id_hash) = secrets::new_token()?;
     let (csrf, _) = secrets::new_token()?;
     let stage = if state.policy.mfa_required {
@@ -185,25 +152,17 @@ pub async fn submit(
             user_id: &user.id,
             stage,
             csrf_token: &csrf,
-            client_addr: &addr,
+            client_addr: addr,
             created_at: now,
             expires_at: now + state.policy.absolute_lifetime,
         })
         .await?;
     let next = if !state.policy.mfa_required {
-        state.store.clear_staff_login_failures(&name).await?;
-        audit(&state, now, &user.id, "staff.signed_in", &name, &addr).await?;
+        state.store.clear_staff_login_failures(name).await?;
+        audit_sign_in(state, now, &user.id, "staff.signed_in", name, addr).await?;
         "/staff"
     } else {
-        audit(
-            &state,
-            now,
-            &user.id,
-            "staff.password_accepted",
-            &name,
-            &addr,
-        )
-        .await?;
+        audit_sign_in(state, now, &user.id, "staff.password_accepted", name, addr).await?;
         if user.totp_secret.is_some() {
             "/staff/mfa"
         } else {
@@ -223,60 +182,15 @@ pub async fn submit(
         .into_response())
 }
 
-/// If the name may not try now, the page that says so.
-pub(super) async fn gate_response(
-    state: &ConsoleState,
-    lang: Lang,
-    name: &str,
-    now: DateTime<Utc>,
-) -> Result<Option<Response>, Error> {
-    let (failures, latest) = state.store.staff_login_failures_for_name(name).await?;
-    Ok(match gate(failures, latest, now) {
-        Gate::Open => None,
-        Gate::WaitUntil(until) => {
-            let msg = wait_message(lang, now, until);
-            Some(render(
-                state,
-                lang,
-                StatusCode::TOO_MANY_REQUESTS,
-                name,
-                Some(msg),
-            )?)
-        }
-        Gate::Locked => {
-            let msg = lang.pick(
-                "Cuenta bloqueada por demasiados intentos fallidos. Pida a un administrador que la restablezca.",
-                "Account locked after too many failed attempts. Ask an administrator to reset it.",
-            );
-            Some(render(
-                state,
-                lang,
-                StatusCode::LOCKED,
-                name,
-                Some(msg.into()),
-            )?)
-        }
-    })
-}
-
-/// Records a failed attempt (wrong name, password or code) and answers the same way for all.
-pub(super) async fn failed(
+/// Records a failed attempt (wrong name or password) and answers the same way for all.
+async fn failed(
     state: &ConsoleState,
     lang: Lang,
     name: &str,
     addr: &str,
     now: DateTime<Utc>,
 ) -> Result<Response, Error> {
-    state
-        .store
-        .record_staff_login_failure(name, addr, now)
-        .await?;
-    audit(state, now, "anonymous", "staff.login_failed", name, addr).await?;
-    let (failures, _) = state.store.staff_login_failures_for_name(name).await?;
-    if failures == LOCK_AFTER {
-        tracing::warn!(user = %name, "staff sign-in locked after repeated failures");
-        audit(state, now, "system", "staff.locked", name, addr).await?;
-    }
+    record_failure(state, name, addr, now).await?;
     let msg = lang.pick(
         "Usuario o contraseña incorrectos.",
         "Wrong user name or password.",
@@ -309,10 +223,10 @@ pub async fn logout(
     };
     let submitted = form.map(|Form(f)| f.csrf).unwrap_or_default();
     if !csrf_ok(&session.csrf_token, &submitted) {
-        return Ok((StatusCode::FORBIDDEN, super::forbidden_page()).into_response());
+        return Err(Refusal::forbidden(true).into());
     }
     state.store.delete_staff_session(&session.id_hash).await?;
-    audit(&state, now, &user.id, "staff.signed_out", &user.name, &addr).await?;
+    audit_sign_in(&state, now, &user.id, "staff.signed_out", &user.name, &addr).await?;
     let clear = set_cookie(SESSION_COOKIE, "", 0, state.policy.secure_cookies);
     Ok(([(header::SET_COOKIE, clear)], Redirect::to("/staff/login")).into_response())
 }

@@ -9,10 +9,10 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use store::{NewAuditEvent, SessionStage, StaffSession, StaffUser};
 
-use super::login::{failed, gate_response};
-use super::{Chrome, SignedIn};
+use super::{Chrome, SignedIn, record_failure};
 use crate::auth::{csrf_ok, current_session};
 use crate::i18n::Lang;
+use crate::refusal::{Refusal, sign_in_gate};
 use crate::{ConsoleState, Error, totp};
 use signaling::client_addr::ClientAddr;
 
@@ -41,20 +41,18 @@ pub struct CodeForm {
     csrf: String,
 }
 
-/// The half-finished sign-in of this request, or where to send the visitor instead (the
-/// sign-in page without one, home when already fully signed in).
+/// The half-finished sign-in of this request; refused with a redirect to where the visitor
+/// belongs instead (the sign-in page without one, home when already fully signed in).
 async fn awaiting(
     state: &ConsoleState,
     headers: &HeaderMap,
-) -> Result<Result<(StaffSession, StaffUser), Response>, Error> {
+) -> Result<(StaffSession, StaffUser), Error> {
     let now = state.clock.now();
-    Ok(match current_session(state, headers, now).await? {
-        None => Err(Redirect::to("/staff/login").into_response()),
-        Some((s, _)) if s.stage == SessionStage::Full => {
-            Err(Redirect::to("/staff").into_response())
-        }
+    match current_session(state, headers, now).await? {
+        None => Err(Refusal::Redirect("/staff/login").into()),
+        Some((s, _)) if s.stage == SessionStage::Full => Err(Refusal::Redirect("/staff").into()),
         Some(pair) => Ok(pair),
-    })
+    }
 }
 
 fn render(
@@ -94,12 +92,9 @@ pub async fn page(
     lang: Lang,
     headers: HeaderMap,
 ) -> Result<Response, Error> {
-    let (session, user) = match awaiting(&state, &headers).await? {
-        Ok(pair) => pair,
-        Err(elsewhere) => return Ok(elsewhere),
-    };
+    let (session, user) = awaiting(&state, &headers).await?;
     if user.totp_secret.is_none() {
-        return Ok(Redirect::to("/staff/mfa/enroll").into_response());
+        return Err(Refusal::Redirect("/staff/mfa/enroll").into());
     }
     render(&state, lang, StatusCode::OK, &session, &user, None, None)
 }
@@ -109,12 +104,9 @@ pub async fn enrol_page(
     lang: Lang,
     headers: HeaderMap,
 ) -> Result<Response, Error> {
-    let (session, user) = match awaiting(&state, &headers).await? {
-        Ok(pair) => pair,
-        Err(elsewhere) => return Ok(elsewhere),
-    };
+    let (session, user) = awaiting(&state, &headers).await?;
     if user.totp_secret.is_some() {
-        return Ok(Redirect::to("/staff/mfa").into_response());
+        return Err(Refusal::Redirect("/staff/mfa").into());
     }
     let enrolment = enrolment_for(&state, &session, &user).await?;
     render(
@@ -157,45 +149,39 @@ struct Submission {
 }
 
 /// The checks both code forms share: a half-finished sign-in, an account that is (or is not
-/// yet) enrolled, the CSRF token, and the brute-force gate. `Err` is where to send the visitor.
+/// yet) enrolled, the CSRF token, and the brute-force gate. Each refuses as a browser needs:
+/// a redirect to the right place, the 403 page, or the sign-in form saying how long to wait.
 async fn checked(
     state: &ConsoleState,
     lang: Lang,
     headers: &HeaderMap,
     form: Result<Form<CodeForm>, FormRejection>,
     enrolled: bool,
-) -> Result<Result<Submission, Response>, Error> {
-    let (session, user) = match awaiting(state, headers).await? {
-        Ok(pair) => pair,
-        Err(elsewhere) => return Ok(Err(elsewhere)),
-    };
+) -> Result<Submission, Error> {
+    let (session, user) = awaiting(state, headers).await?;
     if user.totp_secret.is_some() != enrolled {
         let to = if enrolled {
             "/staff/mfa/enroll"
         } else {
             "/staff/mfa"
         };
-        return Ok(Err(Redirect::to(to).into_response()));
+        return Err(Refusal::Redirect(to).into());
     }
     let form = form.map(|Form(f)| f).unwrap_or(CodeForm {
         code: String::new(),
         csrf: String::new(),
     });
     if !csrf_ok(&session.csrf_token, &form.csrf) {
-        return Ok(Err(
-            (StatusCode::FORBIDDEN, super::forbidden_page()).into_response()
-        ));
+        return Err(Refusal::forbidden(true).into());
     }
     let now = state.clock.now();
-    if let Some(r) = gate_response(state, lang, &user.name, now).await? {
-        return Ok(Err(r));
-    }
-    Ok(Ok(Submission {
+    sign_in_gate(state, lang, &user.name, now).await?;
+    Ok(Submission {
         session,
         user,
         code: form.code,
         now,
-    }))
+    })
 }
 
 pub async fn submit(
@@ -210,19 +196,16 @@ pub async fn submit(
         user,
         code,
         now,
-    } = match checked(&state, lang, &headers, form, true).await? {
-        Ok(submission) => submission,
-        Err(elsewhere) => return Ok(elsewhere),
-    };
+    } = checked(&state, lang, &headers, form, true).await?;
     let Some(secret) = user.totp_secret.clone() else {
-        return Ok(Redirect::to("/staff/mfa/enroll").into_response());
+        return Err(Refusal::Redirect("/staff/mfa/enroll").into());
     };
     let accepted = match totp::check(&secret, &code, now)? {
         Some(step) => state.store.advance_staff_totp_step(&user.id, step).await?,
         None => false,
     };
     if !accepted {
-        failed(&state, lang, &user.name, &addr, now).await?;
+        record_failure(&state, &user.name, &addr, now).await?;
         let msg = lang.pick(
             "Código incorrecto o ya usado. Espere al siguiente código y vuelva a intentarlo.",
             "Wrong or already used code. Wait for the next code and try again.",
@@ -252,13 +235,10 @@ pub async fn enrol_submit(
         user,
         code,
         now,
-    } = match checked(&state, lang, &headers, form, false).await? {
-        Ok(submission) => submission,
-        Err(elsewhere) => return Ok(elsewhere),
-    };
+    } = checked(&state, lang, &headers, form, false).await?;
     let enrolment = enrolment_for(&state, &session, &user).await?;
     let Some(step) = totp::check(&enrolment.secret, &code, now)? else {
-        failed(&state, lang, &user.name, &addr, now).await?;
+        record_failure(&state, &user.name, &addr, now).await?;
         let msg = lang.pick(
             "El código no coincide. Compruebe la hora de su teléfono y escriba el código actual.",
             "The code does not match. Check your phone's clock and type the current code.",

@@ -1,4 +1,7 @@
-//! The staff routes: sign-in, second factor, sign-out, and the pages each role may read.
+//! The staff routes: sign-in, second factor, sign-out, and the pages each role may read;
+//! and what their pages share (the chrome, names and times as shown, sign-in auditing).
+//! Route files import from here and from the crate's modules (refusals from
+//! [`crate::refusal`]), never from each other.
 
 mod agent_socket;
 mod call;
@@ -11,14 +14,20 @@ mod report;
 mod review;
 mod supervisor;
 
+use std::collections::HashMap;
+
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRef};
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
+use chrono::{DateTime, Utc};
+use scheduler::SERVICE_TZ;
+use store::NewAuditEvent;
 
-use crate::ConsoleState;
-use crate::i18n::Lang;
+use crate::auth::{Policy, Staff};
+use crate::lockout::LOCK_AFTER;
+use crate::{ConsoleState, Error};
 
 /// Largest decision request body.
 const DECISION_BODY_LIMIT: usize = 16 * 1024;
@@ -105,7 +114,8 @@ pub struct SignedIn {
 }
 
 impl Chrome {
-    fn new(state: &ConsoleState, signed_in: Option<SignedIn>) -> Self {
+    /// The chrome for `signed_in` (nobody on the sign-in page).
+    pub(crate) fn new(state: &ConsoleState, signed_in: Option<SignedIn>) -> Self {
         Self {
             signed_in,
             mfa_required: state.policy.mfa_required,
@@ -114,39 +124,76 @@ impl Chrome {
     }
 }
 
-/// The body of a 403 answer.
-pub fn forbidden_page() -> axum::response::Html<&'static str> {
-    axum::response::Html(
-        "<!doctype html><html lang=\"es\"><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><title>403</title><link rel=\"stylesheet\" href=\"/static/app.css\"><main><h1>403</h1><p>Su perfil no permite esta acción. / Your role does not allow this.</p><p><a href=\"/staff\">Volver / Back</a></p></main></html>",
+/// The chrome of a page for a signed-in member of staff.
+fn chrome<P: Policy>(state: &ConsoleState, staff: &Staff<P>) -> Chrome {
+    Chrome::new(
+        state,
+        Some(SignedIn {
+            name: staff.user.name.clone(),
+            role: staff.user.role.as_str(),
+            csrf: staff.session.csrf_token.clone(),
+        }),
     )
 }
 
-/// Minutes, rounded up, until `until`.
-fn minutes_until(now: chrono::DateTime<chrono::Utc>, until: chrono::DateTime<chrono::Utc>) -> i64 {
-    ((until - now).num_seconds().max(1) + 59) / 60
+/// Staff user id → sign-in name, for showing who did what.
+async fn staff_names(state: &ConsoleState) -> Result<HashMap<String, String>, Error> {
+    Ok(state
+        .store
+        .list_staff()
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.name))
+        .collect())
 }
 
-/// Seconds, rounded up, until `until`.
-fn seconds_until(now: chrono::DateTime<chrono::Utc>, until: chrono::DateTime<chrono::Utc>) -> i64 {
-    (until - now).num_seconds().max(1)
+/// An instant as staff pages show it: Madrid wall-clock time to the second.
+fn madrid_time(t: DateTime<Utc>) -> String {
+    t.with_timezone(&SERVICE_TZ)
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string()
 }
 
-/// The wait message in the visitor's language.
-fn wait_message(
-    lang: Lang,
-    now: chrono::DateTime<chrono::Utc>,
-    until: chrono::DateTime<chrono::Utc>,
-) -> String {
-    let secs = seconds_until(now, until);
-    let (n, unit_es, unit_en) = if secs < 120 {
-        (secs, "s", "s")
-    } else {
-        (minutes_until(now, until), "min", "min")
-    };
-    match lang {
-        Lang::Es => format!(
-            "Demasiados intentos fallidos. Espere {n} {unit_es} antes de volver a intentarlo."
-        ),
-        Lang::En => format!("Too many failed attempts. Wait {n} {unit_en} before trying again."),
+/// Writes a sign-in event (sign-in, sign-out, refusals) with the client's address.
+async fn audit_sign_in(
+    state: &ConsoleState,
+    now: DateTime<Utc>,
+    actor: &str,
+    action: &str,
+    subject: &str,
+    addr: &str,
+) -> Result<(), Error> {
+    let detail = serde_json::json!({ "client_addr": addr }).to_string();
+    state
+        .store
+        .append_audit(&NewAuditEvent {
+            at: now,
+            actor,
+            action,
+            subject,
+            detail: &detail,
+        })
+        .await?;
+    Ok(())
+}
+
+/// Records a failed sign-in step (wrong name, password or code) for `name`, and the lock
+/// when this failure reaches the limit.
+async fn record_failure(
+    state: &ConsoleState,
+    name: &str,
+    addr: &str,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    state
+        .store
+        .record_staff_login_failure(name, addr, now)
+        .await?;
+    audit_sign_in(state, now, "anonymous", "staff.login_failed", name, addr).await?;
+    let (failures, _) = state.store.staff_login_failures_for_name(name).await?;
+    if failures == LOCK_AFTER {
+        tracing::warn!(user = %name, "staff sign-in locked after repeated failures");
+        audit_sign_in(state, now, "system", "staff.locked", name, addr).await?;
     }
+    Ok(())
 }

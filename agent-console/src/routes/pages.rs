@@ -3,9 +3,8 @@
 use askama::Template;
 use axum::extract::State;
 use axum::response::Html;
-use scheduler::SERVICE_TZ;
 
-use super::{Chrome, SignedIn};
+use super::{Chrome, chrome, madrid_time, staff_names};
 use crate::auth::{
     AgentPages, AnyStaff, AuditRead, AuditorsRead, Policy, Staff, SupervisorsAndAuditorsRead,
     SupervisorsOnly,
@@ -16,17 +15,6 @@ use crate::{ConsoleState, Error};
 
 /// How many audit events the page shows.
 const AUDIT_PAGE: u32 = 200;
-
-pub(super) fn chrome<P: Policy>(state: &ConsoleState, staff: &Staff<P>) -> Chrome {
-    Chrome::new(
-        state,
-        Some(SignedIn {
-            name: staff.user.name.clone(),
-            role: staff.user.role.as_str(),
-            csrf: staff.session.csrf_token.clone(),
-        }),
-    )
-}
 
 #[derive(Template)]
 #[template(path = "home.html")]
@@ -124,26 +112,6 @@ struct AuditPage {
     lang: Lang,
     chrome: Chrome,
     events: Vec<EventRow>,
-}
-
-/// Staff user id → sign-in name, for showing who did what.
-pub(super) async fn staff_names(
-    state: &ConsoleState,
-) -> Result<std::collections::HashMap<String, String>, Error> {
-    Ok(state
-        .store
-        .list_staff()
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.name))
-        .collect())
-}
-
-/// An instant as staff pages show it: Madrid wall-clock time to the second.
-pub(super) fn madrid_time(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.with_timezone(&SERVICE_TZ)
-        .format("%Y-%m-%d %H:%M:%S")
-        .to_string()
 }
 
 pub async fn audit(

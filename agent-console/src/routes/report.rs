@@ -8,10 +8,10 @@ use axum::response::{Html, IntoResponse, Response};
 use scheduler::metrics::{DayFigures, Outcomes, day_figures, outcomes};
 use serde::Deserialize;
 
-use super::Chrome;
-use super::pages::chrome;
+use super::{Chrome, chrome};
 use crate::auth::{Staff, SupervisorsOnly};
 use crate::i18n::Lang;
+use crate::refusal::{Page, Refusal};
 use crate::supervisor::day::DayFacts;
 use crate::supervisor::report::{self, ReportRow};
 use crate::{ConsoleState, Error};
@@ -60,11 +60,8 @@ pub async fn show(
         Some(d) => match report::parse_date(d) {
             Some(date) => date,
             None => {
-                let message = lang.pick(
-                    "Fecha no válida: use AAAA-MM-DD.",
-                    "Invalid date: use YYYY-MM-DD.",
-                );
-                return Ok((StatusCode::BAD_REQUEST, message.to_owned()).into_response());
+                let message = "Fecha no válida: use AAAA-MM-DD. / Invalid date: use YYYY-MM-DD.";
+                return Err(Refusal::page(Page::message(StatusCode::BAD_REQUEST, message)).into());
             }
         },
     };

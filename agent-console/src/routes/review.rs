@@ -6,10 +6,10 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
-use super::Chrome;
-use super::pages::{chrome, madrid_time, staff_names};
+use super::{Chrome, chrome, madrid_time, staff_names};
 use crate::auth::{AuditorsRead, Staff};
 use crate::i18n::Lang;
+use crate::refusal::{Page, Refusal};
 use crate::{ConsoleState, Error};
 
 /// How many decisions the list shows.
@@ -100,7 +100,8 @@ pub async fn show(
     Path(ticket): Path<String>,
 ) -> Result<Response, Error> {
     let Some(t) = state.store.ticket(&ticket).await? else {
-        return Ok((StatusCode::NOT_FOUND, "no such ticket").into_response());
+        let message = "No existe esa llamada. / No such call.";
+        return Err(Refusal::page(Page::message(StatusCode::NOT_FOUND, message)).into());
     };
     let names = staff_names(&state).await?;
     let name = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_owned());

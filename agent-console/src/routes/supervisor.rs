@@ -17,8 +17,7 @@ use signaling::SignalingState;
 use store::StaffRole;
 use tokio::sync::watch;
 
-use super::Chrome;
-use super::pages::chrome;
+use super::{Chrome, chrome};
 use crate::auth::{Staff, SupervisorsOnly};
 use crate::i18n::Lang;
 use crate::supervisor::{self, Dashboard};

@@ -14,8 +14,8 @@ async fn approval_needs_the_checklist_and_the_stills_on_the_server() {
     // Nothing ticked, no stills: refused, with what is missing.
     let (status, body) = call.decide(&app, json!({ "decision": "approve" })).await;
     assert_eq!(status, 422, "{body}");
-    assert_eq!(body["error"], "checklist_incomplete");
-    let missing = body["missing"].as_array().expect("list");
+    assert_eq!(body["error"]["code"], "checklist_incomplete");
+    let missing = body["error"]["missing"].as_array().expect("list");
     assert_eq!(missing.len(), 4 + 1 + 3, "{body}");
     // Everything ticked but two security features and no stills: still refused.
     let partial: Vec<&str> = FULL_CHECKLIST
@@ -28,7 +28,9 @@ async fn approval_needs_the_checklist_and_the_stills_on_the_server() {
         .await;
     assert_eq!(status, 422);
     assert!(
-        body["missing"].to_string().contains("security_features"),
+        body["error"]["missing"]
+            .to_string()
+            .contains("security_features"),
         "{body}"
     );
     assert!(!app.is_registered("12345678Z").await);
@@ -117,7 +119,7 @@ async fn an_id_number_with_a_registration_cannot_be_approved_again() {
         )
         .await;
     assert_eq!(status, 409, "{body}");
-    assert_eq!(body["error"], "already_registered");
+    assert_eq!(body["error"]["code"], "already_registered");
 }
 
 #[tokio::test]
@@ -128,7 +130,7 @@ async fn a_rejection_tells_the_citizen_why_and_needs_a_listed_reason() {
         .decide(&app, json!({ "decision": "reject", "reason": "made_up" }))
         .await;
     assert_eq!(
-        (status, body["error"].as_str()),
+        (status, body["error"]["code"].as_str()),
         (422, Some("reason_required"))
     );
     let (status, _) = call.decide(&app, json!({ "decision": "maybe" })).await;
@@ -209,7 +211,10 @@ async fn decisions_need_the_agents_own_call_and_the_csrf_token() {
         )),
     )
     .await;
-    assert_eq!((status, body["error"].as_str()), (409, Some("not_in_call")));
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (409, Some("not_in_call"))
+    );
 }
 
 #[tokio::test]

@@ -1,0 +1,296 @@
+//! Refusals: every way a staff request is turned down because of the client, built in one
+//! place, and the checks several routes share that end in one (the call an agent holds, the
+//! sign-in gate, with the sign-in form the gate answers with).
+//!
+//! A [`Refusal`] is held by [`Error::Refused`], so handlers refuse with `?` and keep one error
+//! type. It carries how it is shown, because staff routes answer two kinds of client. The
+//! console's `fetch` calls, and any request that does not ask for a page, get JSON in the same
+//! shape as the citizen API: `{"error": {"code": "…", "message": "es / en"}}` with the status.
+//! A browser navigating gets what a browser can use: a page (the 403 page, the sign-in form
+//! saying how long to wait) or a redirect (to sign in, to the second factor, to the right
+//! form). Internal errors are never refusals: they stay in [`Error`]'s other variants, are
+//! logged once and are shown with the request id.
+
+use std::fmt;
+
+use askama::Template;
+use axum::Json;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+use store::{Ticket, TicketStatus, secrets};
+
+use crate::auth::{LOGIN_CSRF_COOKIE, set_cookie};
+use crate::i18n::Lang;
+use crate::lockout::{Gate, gate};
+use crate::routes::Chrome;
+use crate::{ConsoleState, Error};
+
+/// A request refused because of the client, and how it is shown.
+#[derive(Debug)]
+pub enum Refusal {
+    /// For clients that did not ask for a page: `status` and
+    /// `{"error": {"code": …, "message": …}}`, with any `detail` fields inside `error`.
+    Json {
+        /// HTTP status.
+        status: StatusCode,
+        /// Stable machine-readable code, e.g. `not_in_call`.
+        code: &'static str,
+        /// What went wrong, in Spanish and English ("es / en").
+        message: String,
+        /// More fields inside `error` (e.g. `missing`); empty for most refusals.
+        detail: Map<String, Value>,
+    },
+    /// For a browser: a page (boxed: it is much larger than the other refusals).
+    Page(Box<Page>),
+    /// For a browser: the staff page to go to instead (303 See Other).
+    Redirect(&'static str),
+}
+
+/// A rendered page with its status and headers.
+#[derive(Debug)]
+pub struct Page {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Headers besides the content type (e.g. a cookie).
+    pub headers: HeaderMap,
+    /// The HTML document.
+    pub html: String,
+}
+
+impl Refusal {
+    /// A JSON refusal.
+    pub fn json(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self::Json {
+            status,
+            code,
+            message: message.into(),
+            detail: Map::new(),
+        }
+    }
+
+    /// A page refusal.
+    pub fn page(page: Page) -> Self {
+        Self::Page(Box::new(page))
+    }
+
+    /// Adds a field inside a JSON refusal's `error`; pages and redirects are left as they are.
+    pub fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
+        if let Self::Json { detail, .. } = &mut self {
+            detail.insert(key.to_owned(), value.into());
+        }
+        self
+    }
+
+    /// Signed in without the role for this: the 403 page for a browser, JSON otherwise.
+    pub fn forbidden(page: bool) -> Self {
+        const MESSAGE: &str = "Su perfil no permite esta acción. / Your role does not allow this.";
+        if page {
+            Self::page(Page::message(StatusCode::FORBIDDEN, MESSAGE))
+        } else {
+            Self::json(StatusCode::FORBIDDEN, "forbidden", MESSAGE)
+        }
+    }
+
+    /// No session: to the sign-in page for a browser, 401 JSON otherwise.
+    pub fn sign_in(page: bool) -> Self {
+        if page {
+            Self::Redirect("/staff/login")
+        } else {
+            Self::json(
+                StatusCode::UNAUTHORIZED,
+                "sign_in_required",
+                "Inicie sesión en /staff/login. / Sign in at /staff/login.",
+            )
+        }
+    }
+
+    /// A `fetch` request whose `X-CSRF-Token` header does not match the session.
+    pub fn invalid_session() -> Self {
+        Self::json(
+            StatusCode::FORBIDDEN,
+            "csrf",
+            "Sesión no válida; recargue la página. / Invalid session; reload the page.",
+        )
+    }
+
+    /// The agent does not hold the call the request is about.
+    pub fn not_in_call() -> Self {
+        Self::json(
+            StatusCode::CONFLICT,
+            "not_in_call",
+            "No está en llamada con este ciudadano. / You are not in a call with this citizen.",
+        )
+    }
+
+    /// A request body that could not be read as the route takes it: `413 body_too_large`,
+    /// or `invalid_body` (with the extractor's status) saying what the route takes.
+    pub fn unreadable_body(status: StatusCode, expected: &'static str) -> Self {
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            Self::json(
+                status,
+                "body_too_large",
+                "La petición es demasiado grande. / The request is too large.",
+            )
+        } else {
+            Self::json(status, "invalid_body", expected)
+        }
+    }
+}
+
+impl Page {
+    /// A short page with one of our messages ("es / en", inserted as it is) and a link back
+    /// to the staff home page.
+    pub fn message(status: StatusCode, message: &'static str) -> Self {
+        let html = format!(
+            "<!doctype html><html lang=\"es\"><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><title>{code}</title><link rel=\"stylesheet\" href=\"/static/app.css\"><main><h1>{code}</h1><p>{message}</p><p><a href=\"/staff\">Volver / Back</a></p></main></html>",
+            code = status.as_u16(),
+        );
+        Self {
+            status,
+            headers: HeaderMap::new(),
+            html,
+        }
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Json {
+                status,
+                code,
+                message,
+                ..
+            } => write!(f, "{status} {code}: {message}"),
+            Self::Page(page) => write!(f, "{} page", page.status),
+            Self::Redirect(to) => write!(f, "redirect to {to}"),
+        }
+    }
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Json {
+                status,
+                code,
+                message,
+                mut detail,
+            } => {
+                detail.insert("code".to_owned(), code.into());
+                detail.insert("message".to_owned(), message.into());
+                (status, Json(serde_json::json!({ "error": detail }))).into_response()
+            }
+            Self::Page(page) => (*page).into_response(),
+            Self::Redirect(to) => Redirect::to(to).into_response(),
+        }
+    }
+}
+
+impl IntoResponse for Page {
+    fn into_response(self) -> Response {
+        (self.status, self.headers, Html(self.html)).into_response()
+    }
+}
+
+/// The ticket `agent_id` holds in a call (or is offered, when `offered_too`), and only if it
+/// is `ticket_id` when one is given; refused with `409 not_in_call` otherwise.
+pub(crate) async fn own_call(
+    state: &ConsoleState,
+    agent_id: &str,
+    ticket_id: Option<&str>,
+    offered_too: bool,
+) -> Result<Ticket, Error> {
+    match state.store.current_ticket_for_agent(agent_id).await? {
+        Some(t)
+            if ticket_id.is_none_or(|id| id == t.id)
+                && (t.status == TicketStatus::InCall || offered_too) =>
+        {
+            Ok(t)
+        }
+        _ => Err(Refusal::not_in_call().into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    lang: Lang,
+    chrome: Chrome,
+    csrf: String,
+    name: String,
+    error: Option<String>,
+}
+
+/// The sign-in form with `status`, `name` filled in and `error` shown, and a fresh
+/// double-submit CSRF token (in the form and in a cookie).
+pub(crate) fn sign_in_form(
+    state: &ConsoleState,
+    lang: Lang,
+    status: StatusCode,
+    name: &str,
+    error: Option<String>,
+) -> Result<Page, Error> {
+    let (csrf, _) = secrets::new_token()?;
+    let page = LoginPage {
+        lang,
+        chrome: Chrome::new(state, None),
+        csrf: csrf.clone(),
+        name: name.to_owned(),
+        error,
+    };
+    let cookie = set_cookie(LOGIN_CSRF_COOKIE, &csrf, 3600, state.policy.secure_cookies);
+    let mut headers = HeaderMap::new();
+    let cookie = HeaderValue::from_str(&cookie)
+        .map_err(|e| Error::Internal(format!("sign-in cookie: {e}")))?;
+    headers.insert(header::SET_COOKIE, cookie);
+    Ok(Page {
+        status,
+        headers,
+        html: page.render()?,
+    })
+}
+
+/// Refuses a sign-in step (the password or a code) for `name` while its gate is shut: the
+/// sign-in form again, saying how long to wait (429) or that the account is locked (423).
+pub(crate) async fn sign_in_gate(
+    state: &ConsoleState,
+    lang: Lang,
+    name: &str,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    let (failures, latest) = state.store.staff_login_failures_for_name(name).await?;
+    let (status, message) = match gate(failures, latest, now) {
+        Gate::Open => return Ok(()),
+        Gate::WaitUntil(until) => (StatusCode::TOO_MANY_REQUESTS, wait_message(lang, now, until)),
+        Gate::Locked => (
+            StatusCode::LOCKED,
+            lang.pick(
+                "Cuenta bloqueada por demasiados intentos fallidos. Pida a un administrador que la restablezca.",
+                "Account locked after too many failed attempts. Ask an administrator to reset it.",
+            )
+            .to_owned(),
+        ),
+    };
+    let form = sign_in_form(state, lang, status, name, Some(message))?;
+    Err(Refusal::page(form).into())
+}
+
+/// How long to wait before trying to sign in again, in the visitor's language: seconds under
+/// two minutes, minutes (rounded up) beyond.
+pub(crate) fn wait_message(lang: Lang, now: DateTime<Utc>, until: DateTime<Utc>) -> String {
+    let secs = (until - now).num_seconds().max(1);
+    let (n, unit) = if secs < 120 {
+        (secs, "s")
+    } else {
+        ((secs + 59) / 60, "min")
+    };
+    match lang {
+        Lang::Es => {
+            format!("Demasiados intentos fallidos. Espere {n} {unit} antes de volver a intentarlo.")
+        }
+        Lang::En => format!("Too many failed attempts. Wait {n} {unit} before trying again."),
+    }
+}
