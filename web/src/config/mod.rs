@@ -3,7 +3,8 @@
 //!
 //! Each option is declared once, as a field of [`ServeArgs`] (or of [`ConsoleArgs`], the
 //! file's `[console]` table) that clap and serde both read: see [`layer`] for how the
-//! sources are combined.
+//! sources are combined. `docs/configuration.md` and `docs/videoreg.example.toml` list the
+//! same options; a test checks that they agree with `videoreg --help`.
 
 use std::path::PathBuf;
 
@@ -12,6 +13,8 @@ use clap::{Args, Parser, Subcommand};
 use serde::Deserialize;
 
 mod console;
+#[cfg(test)]
+mod docs_tests;
 pub mod layer;
 mod serve_args;
 mod settings;
@@ -179,7 +182,8 @@ pub enum IdentitiesCommand {
 /// Options every subcommand accepts, before or after its name.
 #[derive(Debug, Args, Default)]
 pub struct GlobalArgs {
-    /// TOML configuration file; its keys are the long option names with `_` for `-`.
+    /// TOML configuration file: the options' names with `_` for `-`, console options under
+    /// `[console]` (see docs/videoreg.example.toml).
     #[arg(long, env = "VIDEOREG_CONFIG", global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Database: `sqlite://PATH` (created if missing) or `postgres://…`
