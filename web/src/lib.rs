@@ -8,7 +8,6 @@
 pub mod citizen;
 pub mod commands;
 pub mod config;
-pub mod console_config;
 mod error;
 pub mod housekeeping;
 pub mod identity;

@@ -1,5 +1,10 @@
 //! The one typed configuration: command-line flags, `VIDEOREG_*` environment variables and
 //! an optional TOML file, in that order of precedence, then built-in defaults.
+//!
+//! Each option is declared once, as a field of [`ServeArgs`] (or of [`ConsoleArgs`], the
+//! file's `[console]` table) that clap and serde both read: see [`layer`] for how the
+//! sources are combined. `docs/configuration.md` and `docs/videoreg.example.toml` list the
+//! same options; a test checks that they agree with `videoreg --help`.
 
 use std::path::PathBuf;
 
@@ -7,17 +12,19 @@ use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
 use serde::Deserialize;
 
+mod console;
+#[cfg(test)]
+mod docs_tests;
+pub mod layer;
 mod serve_args;
 mod settings;
 #[cfg(test)]
 mod tests;
 
+pub use console::ConsoleArgs;
 pub use serve_args::{AtClosingArg, PortRange, ServeArgs};
 pub use settings::Settings;
-pub(crate) use settings::at_least_one;
 
-/// Where the server listens unless told otherwise.
-pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 /// The database unless told otherwise.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://./data/videoreg.db";
 /// The demo's own database unless told otherwise, kept apart from real data.
@@ -29,7 +36,9 @@ pub const DEFAULT_DEMO_DATABASE_URL: &str = "sqlite://./data/demo.db";
     name = "videoreg",
     version,
     about,
-    args_conflicts_with_subcommands = true
+    args_conflicts_with_subcommands = true,
+    // Here and on `serve` and `demo`: defaults apply after the file (see `layer`).
+    mut_args(layer::defaults_shown_not_applied)
 )]
 pub struct Cli {
     /// Options every subcommand accepts.
@@ -47,8 +56,10 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve citizens and staff (the default).
+    #[command(mut_args(layer::defaults_shown_not_applied))]
     Serve(ServeArgs),
     /// Serve with a seeded fictional identity registry, for trying videoreg out.
+    #[command(mut_args(layer::defaults_shown_not_applied))]
     Demo(ServeArgs),
     /// Manage the identity registry.
     #[command(subcommand)]
@@ -171,10 +182,11 @@ pub enum IdentitiesCommand {
 /// Options every subcommand accepts, before or after its name.
 #[derive(Debug, Args, Default)]
 pub struct GlobalArgs {
-    /// TOML configuration file; its keys are the long option names with `_` for `-`.
+    /// TOML configuration file: the options' names with `_` for `-`, console options under
+    /// `[console]` (see docs/videoreg.example.toml).
     #[arg(long, env = "VIDEOREG_CONFIG", global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Database: `sqlite://PATH` (created if missing) or `postgres://…`.
+    /// Database: `sqlite://PATH` (created if missing) or `postgres://…`
     /// [default: sqlite://./data/videoreg.db; demo: sqlite://./data/demo.db]
     #[arg(long, env = "DATABASE_URL", global = true, value_name = "URL")]
     pub database_url: Option<String>,

@@ -1,126 +1,209 @@
-//! The server's options (`serve` and `demo`), as flags and `VIDEOREG_*` variables.
+//! The server's options (`serve` and `demo`), each declared once: its doc comment is its
+//! help, `env` its variable, `default_value` its default (applied after the file, see
+//! [`super::layer`]) and its field name its key in the TOML file.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use chrono::NaiveDate;
 use clap::Args;
 use scheduler::{DailyHours, SpecialHours};
 use serde::Deserialize;
 
-use crate::console_config::ConsoleArgs;
-
 use super::Toggle;
+use super::console::ConsoleArgs;
+use super::layer::layered;
 
-/// Options of the server (`serve` and `demo`).
-#[derive(Debug, Args, Default, Clone)]
+layered! {
+/// Options of the server (`serve` and `demo`); also the TOML file's keys.
+#[derive(Debug, Clone, Default, Args, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct ServeArgs {
-    /// Address to listen on; port 0 picks a free port. [default: 127.0.0.1:8080]
-    #[arg(long, env = "VIDEOREG_BIND", value_name = "ADDR")]
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, env = "VIDEOREG_BIND", value_name = "ADDR", default_value = "127.0.0.1:8080")]
     pub bind: Option<SocketAddr>,
+    /// The file's `database_url`; on the command line it is the global `--database-url`.
+    #[arg(skip)]
+    pub database_url: Option<String>,
+
     /// Ignore the calendar and stay open around the clock (for demonstrations; every page
     /// says so while it is on).
-    #[arg(long, env = "VIDEOREG_ALWAYS_OPEN")]
+    #[arg(long, env = "VIDEOREG_ALWAYS_OPEN", help_heading = "Calendar")]
     pub always_open: bool,
-    /// Opening hours Monday to Friday, Madrid time. [default: 09:00-14:00]
-    #[arg(long, env = "VIDEOREG_HOURS", value_name = "HH:MM-HH:MM")]
+    /// Opening hours Monday to Friday, Madrid time.
+    #[arg(
+        long,
+        env = "VIDEOREG_HOURS",
+        value_name = "HH:MM-HH:MM",
+        default_value = "09:00-14:00",
+        help_heading = "Calendar"
+    )]
     pub hours: Option<DailyHours>,
-    /// Extra dates on which the service is closed (repeat, or separate with commas).
+    /// Extra dates on which the service is closed (repeat, or separate with commas);
+    /// national holidays are built in.
     #[arg(
         long = "closed-date",
         env = "VIDEOREG_CLOSED_DATES",
         value_delimiter = ',',
-        value_name = "YYYY-MM-DD"
+        value_name = "YYYY-MM-DD",
+        help_heading = "Calendar"
     )]
     pub closed_dates: Vec<NaiveDate>,
-    /// Different hours on a date (repeat, or separate with commas).
+    /// Different hours on a date (repeat, or separate with commas); may open a Saturday, and
+    /// a closed date wins.
     #[arg(
         long = "special-hours",
         env = "VIDEOREG_SPECIAL_HOURS",
         value_delimiter = ',',
-        value_name = "YYYY-MM-DD=HH:MM-HH:MM"
+        value_name = "YYYY-MM-DD=HH:MM-HH:MM",
+        help_heading = "Calendar"
     )]
     pub special_hours: Vec<SpecialHours>,
-    /// Failed contrast checks allowed per ID number within the limit window. [default: 5]
-    #[arg(long, env = "VIDEOREG_VERIFY_LIMIT_PER_ID", value_name = "N")]
+
+    /// Failed contrast checks allowed per ID number within the limit window.
+    #[arg(
+        long,
+        env = "VIDEOREG_VERIFY_LIMIT_PER_ID",
+        value_name = "N",
+        default_value = "5",
+        help_heading = "Citizens"
+    )]
     pub verify_limit_per_id: Option<u32>,
-    /// Failed contrast checks allowed per client address within the limit window. [default: 20]
-    #[arg(long, env = "VIDEOREG_VERIFY_LIMIT_PER_ADDRESS", value_name = "N")]
+    /// Failed contrast checks allowed per client address within the limit window.
+    #[arg(
+        long,
+        env = "VIDEOREG_VERIFY_LIMIT_PER_ADDRESS",
+        value_name = "N",
+        default_value = "20",
+        help_heading = "Citizens"
+    )]
     pub verify_limit_per_address: Option<u32>,
-    /// Length of the failed-check limit window, in minutes. [default: 60]
+    /// Length of the failed-check limit window, in minutes.
     #[arg(
         long,
         env = "VIDEOREG_VERIFY_LIMIT_WINDOW_MINUTES",
-        value_name = "MINUTES"
+        value_name = "MINUTES",
+        default_value = "60",
+        help_heading = "Citizens"
     )]
     pub verify_limit_window_minutes: Option<u32>,
-    /// How long an application token stays valid, in minutes. [default: 360]
-    #[arg(long, env = "VIDEOREG_APPLICATION_TTL_MINUTES", value_name = "MINUTES")]
+    /// How long an application token stays valid, in minutes.
+    #[arg(
+        long,
+        env = "VIDEOREG_APPLICATION_TTL_MINUTES",
+        value_name = "MINUTES",
+        default_value = "360",
+        help_heading = "Citizens"
+    )]
     pub application_ttl_minutes: Option<u32>,
     /// Take the client address from the last `X-Forwarded-For` entry (only behind a proxy
     /// that sets it).
-    #[arg(long, env = "VIDEOREG_TRUST_FORWARDED_FOR")]
+    #[arg(long, env = "VIDEOREG_TRUST_FORWARDED_FOR", help_heading = "Citizens")]
     pub trust_forwarded_for: bool,
-    /// Second factor (TOTP) for staff sign-in; `off` is for demonstrations only and every
-    /// staff page says so. [default: on]
-    #[arg(long, env = "VIDEOREG_STAFF_MFA", value_enum, value_name = "on|off")]
-    pub staff_mfa: Option<Toggle>,
-    /// A staff session unused this long ends, in minutes. [default: 30]
-    #[arg(
-        long,
-        env = "VIDEOREG_STAFF_SESSION_IDLE_MINUTES",
-        value_name = "MINUTES"
-    )]
-    pub staff_session_idle_minutes: Option<u32>,
-    /// A staff session ends this long after sign-in, in hours. [default: 10]
-    #[arg(long, env = "VIDEOREG_STAFF_SESSION_MAX_HOURS", value_name = "HOURS")]
-    pub staff_session_max_hours: Option<u32>,
-    /// Mark cookies `Secure` (set this when users reach videoreg over HTTPS, as they should).
-    #[arg(long, env = "VIDEOREG_SECURE_COOKIES")]
-    pub secure_cookies: bool,
     /// A browser origin allowed to open the WebSockets besides the server's own (repeat, or
     /// separate with commas), e.g. `https://cita.example.es` behind a proxy.
     #[arg(
         long = "allowed-origin",
         env = "VIDEOREG_ALLOWED_ORIGINS",
         value_delimiter = ',',
-        value_name = "ORIGIN"
+        value_name = "ORIGIN",
+        help_heading = "Citizens"
     )]
     pub allowed_origins: Vec<String>,
     /// How long a waiting citizen keeps the place after the connection drops, in seconds.
-    /// [default: 60]
-    #[arg(long, env = "VIDEOREG_QUEUE_GRACE_SECONDS", value_name = "SECONDS")]
+    #[arg(
+        long,
+        env = "VIDEOREG_QUEUE_GRACE_SECONDS",
+        value_name = "SECONDS",
+        default_value = "60",
+        help_heading = "Citizens"
+    )]
     pub queue_grace_seconds: Option<u32>,
     /// What happens to citizens still waiting at closing: `serve` (agents serve everyone
-    /// admitted) or `expire` (they are told to come back at the next opening). [default: serve]
+    /// admitted) or `expire` (they are told to come back at the next opening).
     #[arg(
         long,
         env = "VIDEOREG_AT_CLOSING",
         value_enum,
-        value_name = "serve|expire"
+        value_name = "serve|expire",
+        default_value = "serve",
+        help_heading = "Citizens"
     )]
     pub at_closing: Option<AtClosingArg>,
-    /// Handle time assumed before any call has been measured, in minutes. [default: 6]
-    #[arg(long, env = "VIDEOREG_DEFAULT_HANDLE_MINUTES", value_name = "MINUTES")]
+    /// Handle time assumed before any call has been measured, in minutes.
+    #[arg(
+        long,
+        env = "VIDEOREG_DEFAULT_HANDLE_MINUTES",
+        value_name = "MINUTES",
+        default_value = "6",
+        help_heading = "Citizens"
+    )]
     pub default_handle_minutes: Option<u32>,
-    /// Address the media forwarder's UDP sockets bind to. [default: the --bind address's IP]
-    #[arg(long, env = "VIDEOREG_MEDIA_IP", value_name = "IP")]
-    pub media_ip: Option<std::net::IpAddr>,
-    /// UDP ports for media, one per browser connection (two per call). [default: 40000-40999]
-    #[arg(long, env = "VIDEOREG_MEDIA_PORTS", value_name = "FIRST-LAST")]
+
+    /// Second factor (TOTP) for staff sign-in; `off` is for demonstrations only and every
+    /// staff page says so.
+    #[arg(
+        long,
+        env = "VIDEOREG_STAFF_MFA",
+        value_enum,
+        value_name = "on|off",
+        default_value = "on",
+        help_heading = "Staff"
+    )]
+    pub staff_mfa: Option<Toggle>,
+    /// A staff session unused this long ends, in minutes.
+    #[arg(
+        long,
+        env = "VIDEOREG_STAFF_SESSION_IDLE_MINUTES",
+        value_name = "MINUTES",
+        default_value = "30",
+        help_heading = "Staff"
+    )]
+    pub staff_session_idle_minutes: Option<u32>,
+    /// A staff session ends this long after sign-in, in hours.
+    #[arg(
+        long,
+        env = "VIDEOREG_STAFF_SESSION_MAX_HOURS",
+        value_name = "HOURS",
+        default_value = "10",
+        help_heading = "Staff"
+    )]
+    pub staff_session_max_hours: Option<u32>,
+    /// Mark cookies `Secure` (set this when users reach videoreg over HTTPS, as they should).
+    #[arg(long, env = "VIDEOREG_SECURE_COOKIES", help_heading = "Staff")]
+    pub secure_cookies: bool,
+
+    /// Address the media forwarder's UDP sockets bind to (`0.0.0.0`: every interface)
+    /// [default: the --bind address's IP]
+    #[arg(long, env = "VIDEOREG_MEDIA_IP", value_name = "IP", help_heading = "Media")]
+    pub media_ip: Option<IpAddr>,
+    /// UDP ports for media, one per browser connection (two per call).
+    #[arg(
+        long,
+        env = "VIDEOREG_MEDIA_PORTS",
+        value_name = "FIRST-LAST",
+        default_value = "40000-40999",
+        help_heading = "Media"
+    )]
     pub media_ports: Option<PortRange>,
-    /// Threads that carry media (test calls and calls). [default: half the cores, at least 1]
-    #[arg(long, env = "VIDEOREG_MEDIA_THREADS", value_name = "N")]
+    /// Threads that carry media (test calls and calls) [default: half the cores, at least 1]
+    #[arg(long, env = "VIDEOREG_MEDIA_THREADS", value_name = "N", help_heading = "Media")]
     pub media_threads: Option<u32>,
     /// Address announced to browsers instead of --media-ip (behind 1:1 NAT).
-    #[arg(long, env = "VIDEOREG_MEDIA_ANNOUNCE_IP", value_name = "IP")]
-    pub media_announce_ip: Option<std::net::IpAddr>,
+    #[arg(
+        long,
+        env = "VIDEOREG_MEDIA_ANNOUNCE_IP",
+        value_name = "IP",
+        help_heading = "Media"
+    )]
+    pub media_announce_ip: Option<IpAddr>,
     /// A STUN or TURN URL handed to browsers (repeat, or separate with commas), e.g.
     /// `stun:stun.example.es:3478`.
     #[arg(
         long = "ice-server",
         env = "VIDEOREG_ICE_SERVERS",
         value_delimiter = ',',
-        value_name = "URL"
+        value_name = "URL",
+        help_heading = "Media"
     )]
     pub ice_servers: Vec<String>,
     /// Secret shared with the TURN server (coturn `static-auth-secret`): browsers get
@@ -129,24 +212,57 @@ pub struct ServeArgs {
         long,
         env = "VIDEOREG_TURN_SECRET",
         value_name = "SECRET",
-        hide_env_values = true
+        hide_env_values = true,
+        help_heading = "Media"
     )]
     pub turn_secret: Option<String>,
-    /// How long handed-out TURN credentials last, in minutes. [default: 240]
-    #[arg(long, env = "VIDEOREG_TURN_TTL_MINUTES", value_name = "MINUTES")]
+    /// How long handed-out TURN credentials last, in minutes.
+    #[arg(
+        long,
+        env = "VIDEOREG_TURN_TTL_MINUTES",
+        value_name = "MINUTES",
+        default_value = "240",
+        help_heading = "Media"
+    )]
     pub turn_ttl_minutes: Option<u32>,
-    /// Test calls running at once on this node; more are told to retry. [default: 20]
-    #[arg(long, env = "VIDEOREG_TEST_CALL_MAX_CONCURRENT", value_name = "N")]
+
+    /// Test calls running at once on this node; more are told to retry.
+    #[arg(
+        long,
+        env = "VIDEOREG_TEST_CALL_MAX_CONCURRENT",
+        value_name = "N",
+        default_value = "20",
+        help_heading = "Test call"
+    )]
     pub test_call_max_concurrent: Option<u32>,
-    /// The longest a test call may last, in seconds. [default: 120]
-    #[arg(long, env = "VIDEOREG_TEST_CALL_MAX_SECONDS", value_name = "SECONDS")]
+    /// The longest a test call may last, in seconds.
+    #[arg(
+        long,
+        env = "VIDEOREG_TEST_CALL_MAX_SECONDS",
+        value_name = "SECONDS",
+        default_value = "120",
+        help_heading = "Test call"
+    )]
     pub test_call_max_seconds: Option<u32>,
-    /// Test calls one client address may start per 10 minutes. [default: 20]
-    #[arg(long, env = "VIDEOREG_TEST_CALL_PER_ADDRESS", value_name = "N")]
+    /// Test calls one client address may start per 10 minutes.
+    #[arg(
+        long,
+        env = "VIDEOREG_TEST_CALL_PER_ADDRESS",
+        value_name = "N",
+        default_value = "20",
+        help_heading = "Test call"
+    )]
     pub test_call_per_address: Option<u32>,
+
     /// A citizen answered within this many seconds counts toward the service level on the
-    /// supervisors' dashboard. [default: 300]
-    #[arg(long, env = "VIDEOREG_SERVICE_LEVEL_SECONDS", value_name = "SECONDS")]
+    /// supervisors' dashboard.
+    #[arg(
+        long,
+        env = "VIDEOREG_SERVICE_LEVEL_SECONDS",
+        value_name = "SECONDS",
+        default_value = "300",
+        help_heading = "Supervision"
+    )]
     pub service_level_seconds: Option<u32>,
     /// Bearer token that opens `/metrics` to addresses other than loopback (without it,
     /// only loopback may scrape).
@@ -154,12 +270,15 @@ pub struct ServeArgs {
         long,
         env = "VIDEOREG_METRICS_TOKEN",
         value_name = "TOKEN",
-        hide_env_values = true
+        hide_env_values = true,
+        help_heading = "Supervision"
     )]
     pub metrics_token: Option<String>,
-    /// The agent console's options.
-    #[command(flatten)]
+
+    /// The agent console's options: the file's `[console]` table.
+    #[command(flatten, next_help_heading = "Agent console")]
     pub console: ConsoleArgs,
+}
 }
 
 /// A range of UDP ports, `FIRST-LAST`.

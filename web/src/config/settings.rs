@@ -1,12 +1,11 @@
-//! Resolving the options: flags and environment, then the TOML file, then defaults, into the
-//! one `Settings` the server runs with.
+//! Resolving the options: flags and environment, over the TOML file, over the declared
+//! defaults (see [`super::layer`]), into the one `Settings` the server runs with.
 
 use std::net::SocketAddr;
 use std::path::Path;
 
-use chrono::{NaiveDate, TimeDelta};
-use scheduler::{AtClosing, Calendar, DailyHours, QueuePolicy, SpecialHours};
-use serde::Deserialize;
+use chrono::TimeDelta;
+use scheduler::{AtClosing, Calendar, QueuePolicy};
 
 use agent_console::supervisor::SupervisionPolicy;
 use agent_console::{StaffPolicy, VerificationPolicy};
@@ -16,55 +15,11 @@ use media::{IceServer, MediaConfig, MediaThreads};
 use signaling::agent_state::AgentPolicy;
 
 use crate::Error;
-use crate::console_config::{self, ConsoleFile};
 use crate::identity::VerifyPolicy;
 
-use super::Toggle;
-use super::serve_args::{AtClosingArg, PortRange, ServeArgs};
-use super::{DEFAULT_BIND, DEFAULT_DATABASE_URL, GlobalArgs};
-
-/// The TOML file: the same settings, all optional.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileConfig {
-    database_url: Option<String>,
-    bind: Option<SocketAddr>,
-    always_open: Option<bool>,
-    hours: Option<DailyHours>,
-    #[serde(default)]
-    closed_dates: Vec<NaiveDate>,
-    #[serde(default)]
-    special_hours: Vec<SpecialHours>,
-    verify_limit_per_id: Option<u32>,
-    verify_limit_per_address: Option<u32>,
-    verify_limit_window_minutes: Option<u32>,
-    application_ttl_minutes: Option<u32>,
-    trust_forwarded_for: Option<bool>,
-    staff_mfa: Option<Toggle>,
-    staff_session_idle_minutes: Option<u32>,
-    staff_session_max_hours: Option<u32>,
-    secure_cookies: Option<bool>,
-    #[serde(default)]
-    allowed_origins: Vec<String>,
-    queue_grace_seconds: Option<u32>,
-    at_closing: Option<AtClosingArg>,
-    default_handle_minutes: Option<u32>,
-    media_ip: Option<std::net::IpAddr>,
-    media_ports: Option<PortRange>,
-    media_announce_ip: Option<std::net::IpAddr>,
-    media_threads: Option<u32>,
-    #[serde(default)]
-    ice_servers: Vec<String>,
-    turn_secret: Option<String>,
-    turn_ttl_minutes: Option<u32>,
-    test_call_max_concurrent: Option<u32>,
-    test_call_max_seconds: Option<u32>,
-    test_call_per_address: Option<u32>,
-    service_level_seconds: Option<u32>,
-    metrics_token: Option<String>,
-    #[serde(default)]
-    console: ConsoleFile,
-}
+use super::layer::{Layer, declared_defaults};
+use super::serve_args::{AtClosingArg, ServeArgs};
+use super::{DEFAULT_DATABASE_URL, GlobalArgs, Toggle, console};
 
 /// The resolved configuration the server runs with.
 #[derive(Debug, Clone)]
@@ -104,7 +59,9 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// Resolves flags and environment (already in `args`), then the file, then defaults.
+    /// Resolves flags and environment (already in `args`) over the file named by
+    /// `--config`, over the declared defaults; `default_database_url` is the command's own
+    /// (the demo keeps its data apart).
     pub fn resolve(
         global: &GlobalArgs,
         args: &ServeArgs,
@@ -112,214 +69,17 @@ impl Settings {
     ) -> Result<Self, Error> {
         let file = match &global.config {
             Some(path) => read_file(path)?,
-            None => FileConfig::default(),
+            None => ServeArgs::default(),
         };
-        let minutes = |flag: Option<u32>,
-                       file: Option<u32>,
-                       default: u32,
-                       name: &str|
-         -> Result<TimeDelta, Error> {
-            let m = flag.or(file).unwrap_or(default);
-            if m == 0 {
-                return Err(Error::Config(format!("{name} must be at least 1 minute")));
-            }
-            Ok(TimeDelta::minutes(i64::from(m)))
-        };
-        let verify = VerifyPolicy {
-            per_id: at_least_one(
-                args.verify_limit_per_id,
-                file.verify_limit_per_id,
-                5,
-                "verify-limit-per-id",
-            )?,
-            per_address: at_least_one(
-                args.verify_limit_per_address,
-                file.verify_limit_per_address,
-                20,
-                "verify-limit-per-address",
-            )?,
-            window: minutes(
-                args.verify_limit_window_minutes,
-                file.verify_limit_window_minutes,
-                60,
-                "verify-limit-window-minutes",
-            )?,
-            application_ttl: minutes(
-                args.application_ttl_minutes,
-                file.application_ttl_minutes,
-                360,
-                "application-ttl-minutes",
-            )?,
-        };
-        let closed = if args.closed_dates.is_empty() {
-            file.closed_dates
-        } else {
-            args.closed_dates.clone()
-        };
-        let special = if args.special_hours.is_empty() {
-            file.special_hours
-        } else {
-            args.special_hours.clone()
-        };
-        let calendar = Calendar::new(args.hours.or(file.hours).unwrap_or_default())
-            .with_closed_dates(closed)
-            .with_special_hours(special)
-            .with_always_open(args.always_open || file.always_open.unwrap_or(false));
-        let staff = StaffPolicy {
-            mfa_required: args.staff_mfa.or(file.staff_mfa).unwrap_or(Toggle::On) == Toggle::On,
-            idle_timeout: minutes(
-                args.staff_session_idle_minutes,
-                file.staff_session_idle_minutes,
-                30,
-                "staff-session-idle-minutes",
-            )?,
-            absolute_lifetime: minutes(
-                args.staff_session_max_hours.map(|h| h.saturating_mul(60)),
-                file.staff_session_max_hours.map(|h| h.saturating_mul(60)),
-                600,
-                "staff-session-max-hours",
-            )?,
-            secure_cookies: args.secure_cookies || file.secure_cookies.unwrap_or(false),
-            ..StaffPolicy::default()
-        };
-        let mut queue = QueuePolicy {
-            default_handle_time: minutes(
-                args.default_handle_minutes,
-                file.default_handle_minutes,
-                6,
-                "default-handle-minutes",
-            )?,
-            at_closing: match args.at_closing.or(file.at_closing) {
-                Some(AtClosingArg::Expire) => AtClosing::Expire,
-                _ => AtClosing::ServeAdmitted,
-            },
-            ..QueuePolicy::default()
-        };
-        let grace = TimeDelta::seconds(i64::from(
-            args.queue_grace_seconds
-                .or(file.queue_grace_seconds)
-                .unwrap_or(60),
-        ));
-        let allowed_origins = if args.allowed_origins.is_empty() {
-            file.allowed_origins
-        } else {
-            args.allowed_origins.clone()
-        };
-        let bind = match args.bind.or(file.bind) {
-            Some(b) => b,
-            None => DEFAULT_BIND
-                .parse()
-                .map_err(|e| Error::Config(format!("default bind: {e}")))?,
-        };
-        let ports = args.media_ports.or(file.media_ports).unwrap_or(PortRange {
-            first: 40_000,
-            last: 40_999,
-        });
-        let ice_urls = if args.ice_servers.is_empty() {
-            file.ice_servers
-        } else {
-            args.ice_servers.clone()
-        };
-        for url in &ice_urls {
-            if !(url.starts_with("stun:") || url.starts_with("turn:") || url.starts_with("turns:"))
-            {
-                return Err(Error::Config(format!(
-                    "ice-server {url:?} must start with stun:, turn: or turns:"
-                )));
-            }
-        }
-        let echo = EchoLimits {
-            max_concurrent: at_least_one(
-                args.test_call_max_concurrent,
-                file.test_call_max_concurrent,
-                20,
-                "test-call-max-concurrent",
-            )? as usize,
-            max_duration: std::time::Duration::from_secs(u64::from(at_least_one(
-                args.test_call_max_seconds,
-                file.test_call_max_seconds,
-                120,
-                "test-call-max-seconds",
-            )?)),
-            per_address: at_least_one(
-                args.test_call_per_address,
-                file.test_call_per_address,
-                20,
-                "test-call-per-address",
-            )? as usize,
-            per_address_window: std::time::Duration::from_secs(600),
-        };
-        let media_threads = at_least_one(
-            args.media_threads,
-            file.media_threads,
-            u32::try_from(MediaThreads::default_count()).unwrap_or(1),
-            "media-threads",
-        )? as usize;
-        let media = MediaConfig {
-            bind_ip: args.media_ip.or(file.media_ip).unwrap_or(bind.ip()),
-            ports: ports.first..=ports.last,
-            announce_ip: args.media_announce_ip.or(file.media_announce_ip),
-            ice_servers: ice_urls
-                .into_iter()
-                .map(|u| IceServer {
-                    urls: vec![u],
-                    username: None,
-                    credential: None,
-                })
-                .collect(),
-            turn: match args.turn_secret.clone().or(file.turn_secret) {
-                Some(secret) if !secret.is_empty() => Some(TurnSecret::new(
-                    secret,
-                    minutes(
-                        args.turn_ttl_minutes,
-                        file.turn_ttl_minutes,
-                        240,
-                        "turn-ttl-minutes",
-                    )?,
-                )),
-                _ => None,
-            },
-        };
-        let (agents, verification) = console_config::resolve(&args.console, file.console)?;
-        let supervision = SupervisionPolicy {
-            service_level_threshold: TimeDelta::seconds(i64::from(at_least_one(
-                args.service_level_seconds,
-                file.service_level_seconds,
-                300,
-                "service-level-seconds",
-            )?)),
-        };
-        let metrics_token_hash = args
-            .metrics_token
+        let defaults = declared_defaults::<ServeArgs>()
+            .map_err(|e| Error::Config(format!("built-in defaults: {e}")))?;
+        let options = args.clone().over(file).over(defaults);
+        let database_url = global
+            .database_url
             .clone()
-            .or(file.metrics_token)
-            .filter(|t| !t.is_empty())
-            .map(|t| store::secrets::hash_token(&t));
-        // The estimator plans with the same wrap-up the agents get.
-        queue.wrap_up = agents.wrap_up;
-        Ok(Self {
-            bind,
-            database_url: global
-                .database_url
-                .clone()
-                .or(file.database_url)
-                .unwrap_or_else(|| default_database_url.to_owned()),
-            calendar,
-            verify,
-            trust_forwarded_for: args.trust_forwarded_for
-                || file.trust_forwarded_for.unwrap_or(false),
-            staff,
-            queue,
-            allowed_origins,
-            grace,
-            media,
-            media_threads,
-            echo,
-            agents,
-            verification,
-            supervision,
-            metrics_token_hash,
-        })
+            .or_else(|| options.database_url.clone())
+            .unwrap_or_else(|| default_database_url.to_owned());
+        Self::from_options(options, database_url)
     }
 
     /// The database URL for commands that do not serve: flag or environment, then the file,
@@ -327,9 +87,140 @@ impl Settings {
     pub fn database_url_only(global: &GlobalArgs) -> Result<String, Error> {
         Ok(Self::resolve(global, &ServeArgs::default(), DEFAULT_DATABASE_URL)?.database_url)
     }
+
+    /// Turns the layered options into the policies of the crates that apply them.
+    fn from_options(o: ServeArgs, database_url: String) -> Result<Self, Error> {
+        let bind = given(o.bind, "bind")?;
+        let (agents, verification) = console::resolve(o.console.clone())?;
+        let mut queue = queue_policy(&o)?;
+        // The estimator plans with the same wrap-up the agents get.
+        queue.wrap_up = agents.wrap_up;
+        Ok(Self {
+            bind,
+            database_url,
+            calendar: calendar(&o)?,
+            verify: verify_policy(&o)?,
+            trust_forwarded_for: o.trust_forwarded_for,
+            staff: staff_policy(&o)?,
+            queue,
+            allowed_origins: o.allowed_origins.clone(),
+            grace: TimeDelta::seconds(i64::from(given(
+                o.queue_grace_seconds,
+                "queue-grace-seconds",
+            )?)),
+            echo: echo_limits(&o)?,
+            media: media_config(&o, bind)?,
+            media_threads: media_threads(&o)?,
+            agents,
+            verification,
+            supervision: SupervisionPolicy {
+                service_level_threshold: seconds(o.service_level_seconds, "service-level-seconds")?,
+            },
+            metrics_token_hash: o
+                .metrics_token
+                .filter(|t| !t.is_empty())
+                .map(|t| store::secrets::hash_token(&t)),
+        })
+    }
 }
 
-fn read_file(path: &Path) -> Result<FileConfig, Error> {
+fn calendar(o: &ServeArgs) -> Result<Calendar, Error> {
+    Ok(Calendar::new(given(o.hours, "hours")?)
+        .with_closed_dates(o.closed_dates.clone())
+        .with_special_hours(o.special_hours.clone())
+        .with_always_open(o.always_open))
+}
+
+fn verify_policy(o: &ServeArgs) -> Result<VerifyPolicy, Error> {
+    Ok(VerifyPolicy {
+        per_id: at_least_one(o.verify_limit_per_id, "verify-limit-per-id")?,
+        per_address: at_least_one(o.verify_limit_per_address, "verify-limit-per-address")?,
+        window: minutes(o.verify_limit_window_minutes, "verify-limit-window-minutes")?,
+        application_ttl: minutes(o.application_ttl_minutes, "application-ttl-minutes")?,
+    })
+}
+
+fn staff_policy(o: &ServeArgs) -> Result<StaffPolicy, Error> {
+    Ok(StaffPolicy {
+        mfa_required: given(o.staff_mfa, "staff-mfa")? == Toggle::On,
+        idle_timeout: minutes(o.staff_session_idle_minutes, "staff-session-idle-minutes")?,
+        absolute_lifetime: minutes(
+            o.staff_session_max_hours.map(|h| h.saturating_mul(60)),
+            "staff-session-max-hours",
+        )?,
+        secure_cookies: o.secure_cookies,
+        ..StaffPolicy::default()
+    })
+}
+
+fn queue_policy(o: &ServeArgs) -> Result<QueuePolicy, Error> {
+    Ok(QueuePolicy {
+        default_handle_time: minutes(o.default_handle_minutes, "default-handle-minutes")?,
+        at_closing: match given(o.at_closing, "at-closing")? {
+            AtClosingArg::Expire => AtClosing::Expire,
+            AtClosingArg::Serve => AtClosing::ServeAdmitted,
+        },
+        ..QueuePolicy::default()
+    })
+}
+
+fn echo_limits(o: &ServeArgs) -> Result<EchoLimits, Error> {
+    let max_seconds = at_least_one(o.test_call_max_seconds, "test-call-max-seconds")?;
+    Ok(EchoLimits {
+        max_concurrent: at_least_one(o.test_call_max_concurrent, "test-call-max-concurrent")?
+            as usize,
+        max_duration: std::time::Duration::from_secs(u64::from(max_seconds)),
+        per_address: at_least_one(o.test_call_per_address, "test-call-per-address")? as usize,
+        per_address_window: std::time::Duration::from_secs(600),
+    })
+}
+
+/// The media forwarder's sockets, ICE servers and TURN credentials.
+fn media_config(o: &ServeArgs, bind: SocketAddr) -> Result<MediaConfig, Error> {
+    for url in &o.ice_servers {
+        if !(url.starts_with("stun:") || url.starts_with("turn:") || url.starts_with("turns:")) {
+            return Err(Error::Config(format!(
+                "ice-server {url:?} must start with stun:, turn: or turns:"
+            )));
+        }
+    }
+    let ports = given(o.media_ports, "media-ports")?;
+    let turn = match o.turn_secret.clone() {
+        Some(secret) if !secret.is_empty() => Some(TurnSecret::new(
+            secret,
+            minutes(o.turn_ttl_minutes, "turn-ttl-minutes")?,
+        )),
+        _ => None,
+    };
+    Ok(MediaConfig {
+        bind_ip: o.media_ip.unwrap_or(bind.ip()),
+        ports: ports.first..=ports.last,
+        announce_ip: o.media_announce_ip,
+        ice_servers: o
+            .ice_servers
+            .iter()
+            .map(|u| IceServer {
+                urls: vec![u.clone()],
+                username: None,
+                credential: None,
+            })
+            .collect(),
+        turn,
+    })
+}
+
+/// Threads that carry media: the option, else half the cores (at least one).
+fn media_threads(o: &ServeArgs) -> Result<usize, Error> {
+    let default = || u32::try_from(MediaThreads::default_count()).unwrap_or(1);
+    let n = at_least_one(
+        Some(o.media_threads.unwrap_or_else(default)),
+        "media-threads",
+    )?;
+    Ok(n as usize)
+}
+
+/// Reads the TOML file (at most 1 MiB): the same keys as the options, unknown keys refused.
+fn read_file(path: &Path) -> Result<ServeArgs, Error> {
     const MAX: u64 = 1024 * 1024;
     let meta =
         std::fs::metadata(path).map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
@@ -344,16 +235,29 @@ fn read_file(path: &Path) -> Result<FileConfig, Error> {
     toml::from_str(&text).map_err(|e| Error::Config(format!("{}: {e}", path.display())))
 }
 
-/// A count from the flag, else the file, else `default`; zero is refused with the option's
-/// name.
-pub(crate) fn at_least_one(
-    flag: Option<u32>,
-    file: Option<u32>,
-    default: u32,
-    name: &str,
-) -> Result<u32, Error> {
-    match flag.or(file).unwrap_or(default) {
+/// An option's value after the layers. Every option read this way declares a default, so
+/// `None` means a declaration lost its default (a unit test guards against it).
+fn given<T>(value: Option<T>, name: &str) -> Result<T, Error> {
+    value.ok_or_else(|| Error::Config(format!("{name} has no value and no default")))
+}
+
+/// A count; zero is refused with the option's name.
+pub(super) fn at_least_one(value: Option<u32>, name: &str) -> Result<u32, Error> {
+    match given(value, name)? {
         0 => Err(Error::Config(format!("{name} must be at least 1"))),
         n => Ok(n),
+    }
+}
+
+/// A duration in seconds, at least one.
+pub(super) fn seconds(value: Option<u32>, name: &str) -> Result<TimeDelta, Error> {
+    Ok(TimeDelta::seconds(i64::from(at_least_one(value, name)?)))
+}
+
+/// A duration in minutes, at least one.
+fn minutes(value: Option<u32>, name: &str) -> Result<TimeDelta, Error> {
+    match given(value, name)? {
+        0 => Err(Error::Config(format!("{name} must be at least 1 minute"))),
+        m => Ok(TimeDelta::minutes(i64::from(m))),
     }
 }

@@ -2,6 +2,8 @@
 
 use std::path::Path;
 
+use chrono::TimeDelta;
+
 use clap::Parser;
 
 use super::*;
@@ -86,4 +88,150 @@ fn bad_files_and_values_are_refused_with_a_reason() {
     let err = Settings::resolve(&cli.global, &cli.serve, DEFAULT_DATABASE_URL).unwrap_err();
     assert!(err.to_string().contains("media-threads"), "{err}");
     assert!(Cli::try_parse_from(["videoreg", "--hours", "9-14"]).is_err());
+}
+
+/// A TOML file with `text`, named after the test.
+fn config_file(name: &str, text: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("videoreg-config-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("videoreg.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn every_declared_default_parses_and_fills_its_option() {
+    let d = layer::declared_defaults::<ServeArgs>().unwrap();
+    assert_eq!(
+        d.bind.map(|b| b.to_string()).as_deref(),
+        Some("127.0.0.1:8080")
+    );
+    assert_eq!(d.staff_mfa, Some(Toggle::On));
+    assert_eq!(d.at_closing, Some(AtClosingArg::Serve));
+    assert_eq!(
+        d.media_ports,
+        Some(PortRange {
+            first: 40_000,
+            last: 40_999
+        })
+    );
+    assert_eq!(d.console.still_max_kib, Some(8192));
+    assert_eq!(d.media_threads, None, "computed from the cores in resolve");
+    assert!(!d.always_open && d.closed_dates.is_empty());
+}
+
+#[test]
+fn the_command_line_applies_no_default_itself() {
+    fn walk(command: &clap::Command, path: &str) {
+        for arg in command.get_arguments() {
+            assert!(
+                arg.get_default_values().is_empty(),
+                "{path} --{} would hide the file's value behind its default",
+                arg.get_id()
+            );
+        }
+        for sub in command.get_subcommands() {
+            walk(sub, &format!("{path} {}", sub.get_name()));
+        }
+    }
+    walk(&<Cli as clap::CommandFactory>::command(), "videoreg");
+}
+
+#[test]
+fn the_console_table_lies_between_flags_and_defaults() {
+    let path = config_file(
+        "console",
+        "[console]\nwrap_up_seconds = 45\nstill_max_side = 2048\n",
+    );
+    let cli = parse(&[
+        "--config",
+        path.to_str().unwrap(),
+        "--still-max-side",
+        "1024",
+    ]);
+    let s = Settings::resolve(&cli.global, &cli.serve, DEFAULT_DATABASE_URL).unwrap();
+    assert_eq!(s.agents.wrap_up, TimeDelta::seconds(45));
+    assert_eq!(
+        s.queue.wrap_up,
+        TimeDelta::seconds(45),
+        "the estimator plans with it"
+    );
+    assert_eq!(s.agents.offer_timeout, TimeDelta::seconds(30));
+    assert_eq!(s.verification.stills.max_width, 1024, "the flag wins");
+    for (text, expected) in [
+        (
+            "[console]\nwrap_up_seconds = 0\n",
+            "wrap-up-seconds must be at least 1",
+        ),
+        (
+            "[console]\nstill_max_kib = 40000\n",
+            "still-max-kib must be at most 32768",
+        ),
+        ("[console]\nwrap_up = 3\n", "wrap_up"),
+        (
+            "[console.rules]\nrequired_stills = []\nitems = []\ngroups = []\nreject_reasons = []\nabort_reasons = []\n",
+            "[console.rules]",
+        ),
+    ] {
+        let path = config_file("console-bad", text);
+        let cli = parse(&["--config", path.to_str().unwrap()]);
+        let err = Settings::resolve(&cli.global, &cli.serve, DEFAULT_DATABASE_URL).unwrap_err();
+        assert!(err.to_string().contains(expected), "{text}: {err}");
+    }
+}
+
+#[test]
+fn demo_keeps_its_own_database_unless_one_is_named() {
+    let cli = parse(&["demo"]);
+    let Some(Command::Demo(args)) = &cli.command else {
+        panic!("demo")
+    };
+    let s = Settings::resolve(&cli.global, args, DEFAULT_DEMO_DATABASE_URL).unwrap();
+    assert_eq!(s.database_url, DEFAULT_DEMO_DATABASE_URL);
+    let path = config_file("demo", "database_url = \"sqlite://file.db\"\n");
+    let cli = parse(&["demo", "--config", path.to_str().unwrap()]);
+    let Some(Command::Demo(args)) = &cli.command else {
+        panic!("demo")
+    };
+    let s = Settings::resolve(&cli.global, args, DEFAULT_DEMO_DATABASE_URL).unwrap();
+    assert_eq!(
+        s.database_url, "sqlite://file.db",
+        "the file beats the demo's default"
+    );
+    let cli = parse(&[
+        "demo",
+        "--config",
+        path.to_str().unwrap(),
+        "--database-url",
+        "sqlite://flag.db",
+    ]);
+    assert_eq!(
+        Settings::database_url_only(&cli.global).unwrap(),
+        "sqlite://flag.db"
+    );
+}
+
+#[test]
+fn file_values_beat_declared_defaults_of_every_kind() {
+    let path = config_file(
+        "kinds",
+        "staff_mfa = \"off\"\nat_closing = \"expire\"\nmedia_ports = \"41000-41009\"\nalways_open = true\nturn_secret = \"s\"\nturn_ttl_minutes = 0\n",
+    );
+    let cli = parse(&["--config", path.to_str().unwrap()]);
+    let err = Settings::resolve(&cli.global, &cli.serve, DEFAULT_DATABASE_URL).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("turn-ttl-minutes must be at least 1 minute"),
+        "{err}"
+    );
+    let path = config_file(
+        "kinds-ok",
+        "staff_mfa = \"off\"\nat_closing = \"expire\"\nmedia_ports = \"41000-41009\"\nalways_open = true\n",
+    );
+    let cli = parse(&["--config", path.to_str().unwrap()]);
+    let s = Settings::resolve(&cli.global, &cli.serve, DEFAULT_DATABASE_URL).unwrap();
+    assert!(!s.staff.mfa_required);
+    assert_eq!(s.queue.at_closing, scheduler::AtClosing::Expire);
+    assert_eq!(s.media.ports, 41_000..=41_009);
+    assert!(s.calendar.is_always_open());
 }

@@ -4,8 +4,8 @@
 use chrono::TimeDelta;
 use serde_json::json;
 use store::StaffRole;
+use web::config::ConsoleArgs;
 use web::config::ServeArgs;
-use web::console_config::ConsoleArgs;
 
 use crate::helpers::{Db, spawn_app_with};
 
