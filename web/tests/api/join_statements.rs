@@ -17,6 +17,23 @@ use crate::helpers::spawn_app;
 /// Statements counted under one `message` span.
 struct Statements(usize);
 
+/// The statement text of one of sqlx's events.
+struct Statement(String);
+
+impl tracing::field::Visit for Statement {
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        if field.name() == "db.statement" || (field.name() == "summary" && self.0.is_empty()) {
+            self.0 = value.to_owned();
+        }
+    }
+
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "db.statement" || (field.name() == "summary" && self.0.is_empty()) {
+            self.0 = format!("{value:?}");
+        }
+    }
+}
+
 /// Counts sqlx's statement events under each `message` span and sends the count when the
 /// span closes.
 struct CountStatements {
@@ -34,6 +51,17 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for CountStatements {
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
         if !event.metadata().target().starts_with("sqlx::query") {
+            return;
+        }
+        // A connection the pool opens meanwhile sets itself up with pragmas: not the join's.
+        let mut statement = Statement(String::new());
+        event.record(&mut statement);
+        if statement
+            .0
+            .trim_start()
+            .to_ascii_uppercase()
+            .starts_with("PRAGMA")
+        {
             return;
         }
         let Some(scope) = ctx.event_scope(event) else {
