@@ -71,32 +71,7 @@ pub async fn publish_once(
         }
     }
     let view = QueueView::load(state).await?;
-    let connected = state.hub.connected_tickets();
-    let here: std::collections::HashSet<&String> = connected.iter().collect();
-    told.retain(|t, _| here.contains(t));
-    let instant = Instant::now();
-    for ticket in connected {
-        let Some((position, estimate)) = view.position_of(&ticket) else {
-            continue;
-        };
-        let now_told = (position, Told::from(estimate));
-        let stale = told
-            .get(&ticket)
-            .is_none_or(|(last, at)| *last != now_told || instant.duration_since(*at) >= REFRESH);
-        if stale {
-            let (position, t) = now_told;
-            state.hub.to_citizen(
-                &ticket,
-                &ToCitizen::Position {
-                    position,
-                    estimate_secs: t.estimate_secs,
-                    estimate_low_secs: t.low_secs,
-                    estimate_high_secs: t.high_secs,
-                },
-            );
-            told.insert(ticket, (now_told, instant));
-        }
-    }
+    tell_waiting(state, &view, told);
     let waiting = u32::try_from(view.waiting.len()).unwrap_or(u32::MAX);
     let longest_wait_secs = view.longest_wait_secs(now);
     state.hub.to_all_agents(&ToAgent::Queue {
@@ -123,4 +98,39 @@ pub async fn publish_once(
         .queue(view.waiting.len(), longest_wait_secs, &by_state);
     state.hub.round_published();
     Ok(())
+}
+
+/// Sends each connected waiting citizen their position and estimate, when either changed or
+/// [`REFRESH`] has passed since they were last told.
+fn tell_waiting(
+    state: &SignalingState,
+    view: &QueueView,
+    told: &mut HashMap<String, ((u32, Told), Instant)>,
+) {
+    let connected = state.hub.connected_tickets();
+    let here: std::collections::HashSet<&String> = connected.iter().collect();
+    told.retain(|t, _| here.contains(t));
+    let instant = Instant::now();
+    for ticket in connected {
+        let Some((position, estimate)) = view.position_of(&ticket) else {
+            continue;
+        };
+        let now_told = (position, Told::from(estimate));
+        let stale = told
+            .get(&ticket)
+            .is_none_or(|(last, at)| *last != now_told || instant.duration_since(*at) >= REFRESH);
+        if stale {
+            let (position, t) = now_told;
+            state.hub.to_citizen(
+                &ticket,
+                &ToCitizen::Position {
+                    position,
+                    estimate_secs: t.estimate_secs,
+                    estimate_low_secs: t.low_secs,
+                    estimate_high_secs: t.high_secs,
+                },
+            );
+            told.insert(ticket, (now_told, instant));
+        }
+    }
 }

@@ -91,6 +91,20 @@ struct RateLimit {
     last: Instant,
     rate: f64,
     burst: f64,
+    /// Messages over the limit in a row.
+    over: u32,
+    /// After this many in a row, the connection is closed.
+    close_after: u32,
+}
+
+/// What the rate limit says of a message.
+enum Admission {
+    /// Handle it.
+    Allowed,
+    /// Drop it; `tell` when the sender should be told (the first, then at powers of two).
+    Dropped { tell: bool },
+    /// Close the connection: it floods.
+    Flooding,
 }
 
 impl RateLimit {
@@ -100,6 +114,22 @@ impl RateLimit {
             last: Instant::now(),
             rate: limits.messages_per_second,
             burst: limits.burst,
+            over: 0,
+            close_after: limits.flood_close_after,
+        }
+    }
+
+    fn admit(&mut self) -> Admission {
+        if self.allow() {
+            self.over = 0;
+            return Admission::Allowed;
+        }
+        self.over += 1;
+        if self.over >= self.close_after {
+            return Admission::Flooding;
+        }
+        Admission::Dropped {
+            tell: self.over == 1 || self.over.is_power_of_two(),
         }
     }
 
@@ -163,7 +193,6 @@ pub async fn run<S: Session>(
     ));
     let receive = async {
         let mut rate = RateLimit::new(&limits);
-        let mut over_limit = 0u32;
         let mut wait = limits.first_message_within;
         loop {
             let frame = match tokio::time::timeout(wait, stream.next()).await {
@@ -184,31 +213,25 @@ pub async fn run<S: Session>(
                 Message::Close(_) => break,
                 Message::Ping(_) | Message::Pong(_) => continue,
             };
-            if !rate.allow() {
-                over_limit += 1;
-                if over_limit == 1 || over_limit.is_power_of_two() {
-                    let _ = tx.try_send(S::error(
-                        "rate_limited",
-                        "too many messages; slow down / demasiados mensajes",
-                    ));
+            match rate.admit() {
+                Admission::Allowed => {}
+                Admission::Dropped { tell } => {
+                    if tell {
+                        let _ = tx.try_send(S::error(
+                            "rate_limited",
+                            "too many messages; slow down / demasiados mensajes",
+                        ));
+                    }
+                    continue;
                 }
-                if over_limit >= limits.flood_close_after {
+                Admission::Flooding => {
                     tracing::warn!("closing a flooding connection");
                     break;
                 }
-                continue;
             }
-            over_limit = 0;
             telemetry.message(S::ENDPOINT, "in");
-            let message = match serde_json::from_str::<S::In>(text.as_str()) {
-                Ok(m) => m,
-                Err(e) => {
-                    let _ = tx.try_send(S::error(
-                        "malformed",
-                        &format!("not a valid message / mensaje no válido: {e}"),
-                    ));
-                    continue;
-                }
+            let Some(message) = parse::<S>(&text, &tx) else {
+                continue;
             };
             // One span per message: what it costs (the statements it runs, say) is found
             // under it.
@@ -234,6 +257,18 @@ pub async fn run<S: Session>(
     {
         send.abort();
     }
+}
+
+/// A text frame as the session's message, or `None` after telling the sender it is not one.
+fn parse<S: Session>(text: &str, tx: &mpsc::Sender<S::Out>) -> Option<S::In> {
+    serde_json::from_str::<S::In>(text)
+        .inspect_err(|e| {
+            let _ = tx.try_send(S::error(
+                "malformed",
+                &format!("not a valid message / mensaje no válido: {e}"),
+            ));
+        })
+        .ok()
 }
 
 async fn send_loop<T: Serialize>(

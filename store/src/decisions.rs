@@ -261,83 +261,14 @@ impl Tx {
         d: &NewDecision<'_>,
         audit: &NewAuditEvent<'_>,
     ) -> Result<Recorded> {
-        let tx = self;
-        let ended = match d.outcome {
-            Outcome::Aborted => {
-                sqlx::query(
-                    "UPDATE tickets SET status = 'waiting', priority = $3, agent_id = NULL, offered_at = NULL, answered_at = NULL
-                     WHERE id = $1 AND status = 'in_call' AND agent_id = $2 RETURNING id_number, application_id, answered_at",
-                )
-                .bind(d.ticket_id)
-                .bind(d.agent_id)
-                .bind(d.requeue_priority)
-                .fetch_optional(&mut *tx.conn())
-                .await?
-            }
-            Outcome::Approved | Outcome::Rejected => {
-                let outcome = match d.reason {
-                    Some(r) if d.outcome == Outcome::Rejected => format!("rejected:{r}"),
-                    _ => d.outcome.as_str().to_owned(),
-                };
-                sqlx::query(
-                    "UPDATE tickets SET status = 'done', ended_at = $3, outcome = $4
-                     WHERE id = $1 AND status = 'in_call' AND agent_id = $2 RETURNING id_number, application_id, answered_at",
-                )
-                .bind(d.ticket_id)
-                .bind(d.agent_id)
-                .bind(to_millis(d.at))
-                .bind(outcome)
-                .fetch_optional(&mut *tx.conn())
-                .await?
-            }
-        };
-        let Some(row) = ended else {
+        let Some(call) = self.close_call(d).await? else {
             return Ok(Recorded::NotInCall);
         };
-        let id_number: String = row.try_get("id_number")?;
-        let application_id: String = row.try_get("application_id")?;
-        let answered_at = row
-            .try_get::<Option<i64>, _>("answered_at")?
-            .map(|ms| from_millis("tickets.answered_at", ms))
-            .transpose()?;
         let registration_id = match &d.registration {
             Some(r) if d.outcome == Outcome::Approved => {
-                let exists: Option<String> =
-                    sqlx::query_scalar("SELECT id FROM registrations WHERE id_number = $1")
-                        .bind(&id_number)
-                        .fetch_optional(&mut *tx.conn())
-                        .await?;
-                if exists.is_some() {
+                if !self.register(d, r, &call).await? {
                     return Ok(Recorded::AlreadyRegistered);
                 }
-                let inserted = sqlx::query(
-                    "INSERT INTO registrations (id, id_number, application_id, level, agent_id, created_at)
-                     VALUES ($1, $2, $3, 'basic', $4, $5)",
-                )
-                .bind(r.id)
-                .bind(&id_number)
-                .bind(&application_id)
-                .bind(d.agent_id)
-                .bind(to_millis(d.at))
-                .execute(&mut *tx.conn())
-                .await
-                .map_err(Error::from);
-                match inserted {
-                    // Approved at the same instant by another agent's transaction.
-                    Err(e) if e.is_unique_violation() => return Ok(Recorded::AlreadyRegistered),
-                    other => other?,
-                };
-                sqlx::query(
-                    "INSERT INTO activation_codes (id, registration_id, code_hash, created_at, expires_at)
-                     VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(r.code_id)
-                .bind(r.id)
-                .bind(r.code_hash)
-                .bind(to_millis(d.at))
-                .bind(to_millis(r.code_expires_at))
-                .execute(&mut *tx.conn())
-                .await?;
                 Some(r.id)
             }
             _ => None,
@@ -355,12 +286,111 @@ impl Tx {
         .bind(d.checklist)
         .bind(registration_id)
         .bind(to_millis(d.at))
-        .execute(&mut *tx.conn())
+        .execute(&mut *self.conn())
         .await?;
-        append_in(tx.conn(), audit).await?;
+        append_in(self.conn(), audit).await?;
         Ok(Recorded::Done {
-            id_number,
-            answered_at,
+            id_number: call.id_number,
+            answered_at: call.answered_at,
         })
     }
+
+    /// The decided call's ticket: ended (approved, rejected) or back at the head of the
+    /// queue (aborted). `None` when it is not in a call with this agent.
+    async fn close_call(&mut self, d: &NewDecision<'_>) -> Result<Option<ClosedCall>> {
+        let row = match d.outcome {
+            Outcome::Aborted => {
+                sqlx::query(
+                    "UPDATE tickets SET status = 'waiting', priority = $3, agent_id = NULL, offered_at = NULL, answered_at = NULL
+                     WHERE id = $1 AND status = 'in_call' AND agent_id = $2 RETURNING id_number, application_id, answered_at",
+                )
+                .bind(d.ticket_id)
+                .bind(d.agent_id)
+                .bind(d.requeue_priority)
+                .fetch_optional(&mut *self.conn())
+                .await?
+            }
+            Outcome::Approved | Outcome::Rejected => {
+                let outcome = match d.reason {
+                    Some(r) if d.outcome == Outcome::Rejected => format!("rejected:{r}"),
+                    _ => d.outcome.as_str().to_owned(),
+                };
+                sqlx::query(
+                    "UPDATE tickets SET status = 'done', ended_at = $3, outcome = $4
+                     WHERE id = $1 AND status = 'in_call' AND agent_id = $2 RETURNING id_number, application_id, answered_at",
+                )
+                .bind(d.ticket_id)
+                .bind(d.agent_id)
+                .bind(to_millis(d.at))
+                .bind(outcome)
+                .fetch_optional(&mut *self.conn())
+                .await?
+            }
+        };
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        Ok(Some(ClosedCall {
+            id_number: row.try_get("id_number")?,
+            application_id: row.try_get("application_id")?,
+            answered_at: row
+                .try_get::<Option<i64>, _>("answered_at")?
+                .map(|ms| from_millis("tickets.answered_at", ms))
+                .transpose()?,
+        }))
+    }
+
+    /// Writes an approval's registration and activation-code hash; false when the ID number
+    /// is already registered (then nothing should be committed).
+    async fn register(
+        &mut self,
+        d: &NewDecision<'_>,
+        r: &NewRegistration<'_>,
+        call: &ClosedCall,
+    ) -> Result<bool> {
+        let exists: Option<String> =
+            sqlx::query_scalar("SELECT id FROM registrations WHERE id_number = $1")
+                .bind(&call.id_number)
+                .fetch_optional(&mut *self.conn())
+                .await?;
+        if exists.is_some() {
+            return Ok(false);
+        }
+        let inserted = sqlx::query(
+            "INSERT INTO registrations (id, id_number, application_id, level, agent_id, created_at)
+             VALUES ($1, $2, $3, 'basic', $4, $5)",
+        )
+        .bind(r.id)
+        .bind(&call.id_number)
+        .bind(&call.application_id)
+        .bind(d.agent_id)
+        .bind(to_millis(d.at))
+        .execute(&mut *self.conn())
+        .await
+        .map_err(Error::from);
+        match inserted {
+            // Approved at the same instant by another agent's transaction.
+            Err(e) if e.is_unique_violation() => return Ok(false),
+            other => other?,
+        };
+        sqlx::query(
+            "INSERT INTO activation_codes (id, registration_id, code_hash, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(r.code_id)
+        .bind(r.id)
+        .bind(r.code_hash)
+        .bind(to_millis(d.at))
+        .bind(to_millis(r.code_expires_at))
+        .execute(&mut *self.conn())
+        .await?;
+        Ok(true)
+    }
+}
+
+/// The ticket of a decided call, as its update returned it.
+struct ClosedCall {
+    id_number: String,
+    application_id: String,
+    answered_at: Option<DateTime<Utc>>,
 }

@@ -6,7 +6,6 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::db::{from_millis, to_millis};
-use crate::tx::one_step;
 use crate::{Backend, Error, Result, Store};
 
 /// Where a ticket stands.
@@ -258,26 +257,6 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(ticket_from_row).collect()
-    }
-
-    /// Claims the head of the queue for `agent_id` in its own transaction ([`crate::Tx::claim_next`]).
-    pub async fn claim_next(&self, agent_id: &str, now: DateTime<Utc>) -> Result<Option<Ticket>> {
-        one_step!(self, |tx| tx.claim_next(agent_id, now))
-    }
-
-    /// Offered → in call, in its own transaction ([`crate::Tx::answer_ticket`]).
-    pub async fn answer_ticket(&self, id: &str, now: DateTime<Utc>) -> Result<bool> {
-        one_step!(self, |tx| tx.answer_ticket(id, now))
-    }
-
-    /// Back to the queue, in its own transaction ([`crate::Tx::requeue_ticket`]).
-    pub async fn requeue_ticket(&self, id: &str, priority: i64) -> Result<bool> {
-        one_step!(self, |tx| tx.requeue_ticket(id, priority))
-    }
-
-    /// In call → done, in its own transaction ([`crate::Tx::end_ticket`]).
-    pub async fn end_ticket(&self, id: &str, now: DateTime<Utc>, outcome: &str) -> Result<bool> {
-        one_step!(self, |tx| tx.end_ticket(id, now, outcome))
     }
 
     /// The citizen leaves (or is gone past the grace period): waiting → left.

@@ -27,16 +27,6 @@ impl std::fmt::Debug for Tx {
     }
 }
 
-impl Store {
-    /// Opens a transaction.
-    pub async fn begin(&self) -> Result<Tx> {
-        Ok(Tx {
-            tx: self.pool.begin().await?,
-            backend: self.backend(),
-        })
-    }
-}
-
 /// Runs one step in its own transaction, for callers that need no more than that step.
 macro_rules! one_step {
     ($store:expr, |$tx:ident| $step:expr) => {{
@@ -47,6 +37,36 @@ macro_rules! one_step {
     }};
 }
 pub(crate) use one_step;
+
+impl Store {
+    /// Opens a transaction.
+    pub async fn begin(&self) -> Result<Tx> {
+        Ok(Tx {
+            tx: self.pool.begin().await?,
+            backend: self.backend(),
+        })
+    }
+
+    /// Claims the head of the queue for `agent_id` in its own transaction ([`Tx::claim_next`]).
+    pub async fn claim_next(&self, agent_id: &str, now: DateTime<Utc>) -> Result<Option<Ticket>> {
+        one_step!(self, |tx| tx.claim_next(agent_id, now))
+    }
+
+    /// Offered → in call, in its own transaction ([`Tx::answer_ticket`]).
+    pub async fn answer_ticket(&self, id: &str, now: DateTime<Utc>) -> Result<bool> {
+        one_step!(self, |tx| tx.answer_ticket(id, now))
+    }
+
+    /// Back to the queue, in its own transaction ([`Tx::requeue_ticket`]).
+    pub async fn requeue_ticket(&self, id: &str, priority: i64) -> Result<bool> {
+        one_step!(self, |tx| tx.requeue_ticket(id, priority))
+    }
+
+    /// In call → done, in its own transaction ([`Tx::end_ticket`]).
+    pub async fn end_ticket(&self, id: &str, now: DateTime<Utc>, outcome: &str) -> Result<bool> {
+        one_step!(self, |tx| tx.end_ticket(id, now, outcome))
+    }
+}
 
 impl Tx {
     /// Writes everything.

@@ -6,6 +6,7 @@ mod helpers;
 mod queue;
 mod reports;
 mod staff;
+mod transitions;
 mod verification;
 
 on_both_backends!(
@@ -17,8 +18,8 @@ on_both_backends!(
     queue::disconnected_citizens_are_abandoned_after_the_grace_period,
     queue::agent_states_are_kept_and_counted,
     queue::simultaneous_joins_all_get_a_place_in_arrival_order,
-    queue::calls_whose_citizen_stays_away_end,
-    queue::a_step_and_its_audit_event_are_written_together_or_not_at_all,
+    transitions::calls_whose_citizen_stays_away_end,
+    transitions::a_step_and_its_audit_event_are_written_together_or_not_at_all,
     staff::staff_accounts_are_created_found_listed_and_changed,
     staff::totp_steps_are_accepted_once_and_in_order,
     staff::login_failures_are_counted_by_name_and_by_address,

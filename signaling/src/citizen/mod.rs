@@ -2,6 +2,8 @@
 //! one method per message. The test call is its own session type (`test_call`), and the
 //! call's transitions are `calls::Lifecycle`'s.
 
+mod joining;
+
 use axum::Router;
 use axum::extract::ws::{WebSocket, WebSocketUpgrade};
 use std::net::SocketAddr;
@@ -10,15 +12,12 @@ use axum::extract::{ConnectInfo, FromRef, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use chrono::SecondsFormat;
-use scheduler::{NORMAL_PRIORITY, Refusal, admit};
-use store::{NewTicket, Ticket, TicketStatus, secrets};
+use store::TicketStatus;
 use tokio::sync::mpsc;
 
 use crate::calls::Ending;
-use crate::protocol::{CitizenMessage, RefusalReason, ToCitizen};
+use crate::protocol::{CitizenMessage, ToCitizen};
 use crate::protocol::{IceCandidate, SessionDescription};
-use crate::queue_view::{QueueView, Told};
 use crate::socket::{self, Flow, Session, origin_allowed};
 use crate::test_call::{BrowserReport, TestCall};
 use crate::{Error, SignalingState};
@@ -78,153 +77,9 @@ fn error(code: &str, message: &str) -> ToCitizen {
     }
 }
 
-fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
 impl CitizenSession {
     async fn send(&self, m: ToCitizen) {
         let _ = self.tx.send(m).await;
-    }
-
-    async fn join(&mut self, application: &str, consent: bool) -> Result<Flow, Error> {
-        if !consent {
-            self.send(error(
-                "consent_required",
-                "Para entrar en la cola debe aceptar la videollamada y su grabación. / To join the queue you must accept the video call and its recording.",
-            ))
-            .await;
-            return Ok(Flow::Continue);
-        }
-        let s = &self.state;
-        let now = s.clock.now();
-        let Some(app) = s
-            .store
-            .find_application_by_token(&secrets::hash_token(application), now)
-            .await?
-        else {
-            self.send(error(
-                "not_verified",
-                "Solicitud no válida o caducada. / Application not valid or expired.",
-            ))
-            .await;
-            return Ok(Flow::Continue);
-        };
-        // Read once: the live ticket and, for a newcomer, the queue (admission, the wait
-        // told, and the position).
-        let already = s.store.live_ticket_for(&app.id_number).await?;
-        let view = match already {
-            Some(_) => None,
-            None => {
-                let view = QueueView::load(s).await?;
-                let expected = view.newcomer().map(|e| e.point);
-                if let Err(refusal) = admit(&s.calendar, now, expected) {
-                    self.send(refused(refusal)).await;
-                    return Ok(Flow::Close);
-                }
-                Some(view)
-            }
-        };
-        let (resume_token, resume_hash) = secrets::new_token()?;
-        let ticket_id = secrets::new_id()?;
-        let told = view.as_ref().and_then(QueueView::newcomer);
-        let new_ticket = NewTicket {
-            id: &ticket_id,
-            application_id: &app.id,
-            id_number: &app.id_number,
-            priority: NORMAL_PRIORITY,
-            joined_at: now,
-            told_estimate_secs: told.map(|e| e.point.num_seconds()),
-            resume_token_hash: &resume_hash,
-            consent_at: now,
-        };
-        let (ticket, new) = s.store.join_queue(&new_ticket, already).await?;
-        let place = match (new, view) {
-            // Last in the queue as it was read, told the newcomer's estimate.
-            (true, Some(view)) => Some((
-                u32::try_from(view.waiting.len() + 1).unwrap_or(u32::MAX),
-                told,
-            )),
-            _ => None,
-        };
-        if new {
-            s.telemetry.joined();
-        }
-        self.follow(ticket, resume_token, place).await?;
-        Ok(Flow::Continue)
-    }
-
-    async fn resume(&mut self, resume_token: &str) -> Result<Flow, Error> {
-        let s = &self.state;
-        let hash = secrets::hash_token(resume_token);
-        let Some(ticket) = s.store.ticket_by_resume_token(&hash).await? else {
-            // Gone from the queue: perhaps decided while this citizen was away.
-            if let Some(ended) = s.store.ended_ticket_by_resume_token(&hash).await?
-                && let Some(outcome) = crate::outcome::told_again(s, &ended, s.clock.now()).await?
-            {
-                self.send(outcome).await;
-                return Ok(Flow::Continue);
-            }
-            self.send(error(
-                "resume_expired",
-                "Su turno ya no está reservado; vuelva a entrar en la cola. / Your place is no longer held; join the queue again.",
-            ))
-            .await;
-            return Ok(Flow::Continue);
-        };
-        s.store.set_ticket_disconnected(&ticket.id, None).await?;
-        self.follow(ticket, resume_token.to_owned(), None).await?;
-        Ok(Flow::Continue)
-    }
-
-    /// Attaches this connection to a ticket and tells the citizen where they stand: at
-    /// `place` (position and estimate) when the caller already knows it, otherwise as the
-    /// queue is read now.
-    async fn follow(
-        &mut self,
-        ticket: Ticket,
-        resume_token: String,
-        place: Option<(u32, Option<scheduler::Estimate>)>,
-    ) -> Result<(), Error> {
-        if let Some(old) = self.ticket.take() {
-            self.state.hub.remove_citizen(&old, self.id);
-        }
-        self.state
-            .hub
-            .add_citizen(&ticket.id, self.id, self.tx.clone());
-        self.ticket = Some(ticket.id.clone());
-        match ticket.status {
-            TicketStatus::Offered => self.send(ToCitizen::AgentFound).await,
-            TicketStatus::InCall => {
-                let ice_servers = self
-                    .state
-                    .media
-                    .ice_servers_for(&ticket.id, self.state.clock.now());
-                self.send(ToCitizen::CallStarted { ice_servers }).await;
-            }
-            _ => {
-                let (position, estimate) = match place {
-                    Some(place) => place,
-                    None => QueueView::load(&self.state)
-                        .await?
-                        .position_of(&ticket.id)
-                        .unwrap_or((1, None)),
-                };
-                let told = Told::from(estimate);
-                self.send(ToCitizen::Queued {
-                    ticket: ticket.id.clone(),
-                    resume_token,
-                    position,
-                    estimate_secs: told.estimate_secs,
-                    estimate_low_secs: told.low_secs,
-                    estimate_high_secs: told.high_secs,
-                    grace_secs: self.state.grace.num_seconds(),
-                })
-                .await;
-            }
-        }
-        deliver::queue_changed(&self.state).await?;
-        Ok(())
     }
 
     async fn echo_start(&mut self) -> Result<Flow, Error> {
@@ -311,24 +166,6 @@ impl CitizenSession {
         ))
         .await;
         Ok(Flow::Continue)
-    }
-}
-
-fn refused(r: Refusal) -> ToCitizen {
-    match r {
-        Refusal::Closed { next_opening } => ToCitizen::Refused {
-            reason: RefusalReason::Closed,
-            closes: None,
-            next_opening: next_opening.map(rfc3339),
-        },
-        Refusal::TooLateToday {
-            closes,
-            next_opening,
-        } => ToCitizen::Refused {
-            reason: RefusalReason::TooLateToday,
-            closes: Some(rfc3339(closes)),
-            next_opening: next_opening.map(rfc3339),
-        },
     }
 }
 
