@@ -17,6 +17,27 @@ fn refusal_code(body: &Value, what: &str) -> String {
     body["error"]["code"].as_str().expect(what).to_owned()
 }
 
+/// Asserts a 500 answered as JSON with a generic message quoting the request id (also in
+/// the body and the header) and nothing of the cause.
+async fn assert_generic_internal_error(r: reqwest::Response) {
+    assert_eq!(r.status().as_u16(), 500);
+    let id = r
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .expect("request id header")
+        .to_owned();
+    let body: Value = r.json().await.expect("JSON");
+    assert_eq!(body["error"]["code"], "internal");
+    assert_eq!(body["error"]["request_id"], id.as_str());
+    let message = body["error"]["message"].as_str().expect("message");
+    assert!(message.contains(&id), "{message}");
+    assert!(
+        !message.to_lowercase().contains("pool"),
+        "no internals leak: {message}"
+    );
+}
+
 #[tokio::test]
 async fn an_internal_error_shows_a_generic_message_with_the_request_id() {
     let app = spawn_app().await;
@@ -30,22 +51,7 @@ async fn an_internal_error_shows_a_generic_message_with_the_request_id() {
         .send()
         .await
         .expect("request");
-    assert_eq!(r.status().as_u16(), 500);
-    let id = r
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .expect("request id header")
-        .to_owned();
-    let body: serde_json::Value = r.json().await.expect("JSON");
-    assert_eq!(body["error"]["code"], "internal");
-    assert_eq!(body["error"]["request_id"], id.as_str());
-    let message = body["error"]["message"].as_str().expect("message");
-    assert!(message.contains(&id));
-    assert!(
-        !message.to_lowercase().contains("pool"),
-        "no internals leak: {message}"
-    );
+    assert_generic_internal_error(r).await;
 
     let (status, html) = app.page("/healthz", "es").await;
     assert_eq!(status, 503, "{html}");
@@ -110,19 +116,5 @@ async fn a_staff_call_that_fails_inside_gets_json_with_the_request_id() {
         .send()
         .await
         .expect("request");
-    assert_eq!(r.status().as_u16(), 500);
-    let id = r
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .expect("request id header")
-        .to_owned();
-    let body: Value = r.json().await.expect("JSON");
-    assert_eq!(body["error"]["code"], "internal");
-    let message = body["error"]["message"].as_str().expect("message");
-    assert!(message.contains(&id), "{message}");
-    assert!(
-        !message.to_lowercase().contains("pool"),
-        "no internals leak: {message}"
-    );
+    assert_generic_internal_error(r).await;
 }
