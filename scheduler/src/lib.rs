@@ -1,7 +1,8 @@
 //! `scheduler` owns videoreg's rules about time: the service calendar (opening windows in
 //! Europe/Madrid wall-clock time, Spain's national holidays, extra closed dates and special
-//! hours from configuration, the next opening), the queue policy (admission, order) and
-//! wait-time estimation ([`estimate`]). It does no I/O and never reads the clock on its own behalf: every rule
+//! hours from configuration, the next opening), the queue policy (admission before closing,
+//! the order of requeued and walk-in tickets), wait-time estimation ([`estimate`]) and the
+//! supervisors' figures and forecast ([`metrics`]). It does no I/O and never reads the clock on its own behalf: every rule
 //! takes `now` as a parameter. The [`Clock`] it defines is what callers (the web server, the
 //! signaling hub) read to obtain that `now`, so that tests can set time for the whole server.
 

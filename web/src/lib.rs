@@ -1,9 +1,13 @@
-//! `web` is the videoreg server: configuration, start-up and shutdown, the one `AppState`,
-//! the citizen pages, the JSON API, static assets and the command-line subcommands. It maps
-//! every error to a response and holds no rule that belongs to another crate: the calendar
-//! is `scheduler`'s, persistence is `store`'s. The citizen identity checks (DNI/NIE format,
-//! contrast data, verification limits) live here, in [`identity`], because the application
-//! API is their only user.
+//! `web` is the videoreg server: configuration ([`config`]: every option declared once, with
+//! its flag, environment variable, TOML key, default and help), start-up, housekeeping and
+//! shutdown, the one [`AppState`], the citizen pages and account forms ([`citizen`]: receipt,
+//! activation, sign-in), the JSON API, `/metrics`, static assets, the identity registry's
+//! import ([`import`]) and the command-line subcommands. It maps every error to a response
+//! and holds no rule that belongs to another crate: the calendar is `scheduler`'s,
+//! persistence is `store`'s, the call's life is `signaling`'s, media is `media`'s, the staff
+//! side is `agent_console`'s. The citizen identity checks (DNI/NIE format, contrast data,
+//! verification limits) live here, in [`identity`], because the application API is their
+//! only user.
 
 pub mod citizen;
 pub mod commands;
