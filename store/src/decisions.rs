@@ -134,9 +134,12 @@ impl Store {
         audit: &NewAuditEvent<'_>,
     ) -> Result<Recorded> {
         let mut tx = self.begin().await?;
-        let recorded = tx.record_decision(d, audit).await?;
+        let recorded = tx.record_decision(d).await?;
         match recorded {
-            Recorded::Done { .. } => tx.commit().await?,
+            Recorded::Done { .. } => {
+                tx.audit(audit).await?;
+                tx.commit().await?;
+            }
             _ => tx.rollback().await?,
         }
         Ok(recorded)
@@ -254,13 +257,10 @@ pub(crate) fn decision_from_row(r: &AnyRow) -> Result<Decision> {
 }
 
 impl Tx {
-    /// Records a decision with everything it implies (see the module). The caller commits
+    /// Records a decision with everything it implies (see the module) but its audit event,
+    /// which the caller appends after its other writes ([`Tx::audit`]). The caller commits
     /// only a [`Recorded::Done`]; otherwise nothing should be written and it rolls back.
-    pub async fn record_decision(
-        &mut self,
-        d: &NewDecision<'_>,
-        audit: &NewAuditEvent<'_>,
-    ) -> Result<Recorded> {
+    pub async fn record_decision(&mut self, d: &NewDecision<'_>) -> Result<Recorded> {
         let Some(call) = self.close_call(d).await? else {
             return Ok(Recorded::NotInCall);
         };
@@ -288,7 +288,6 @@ impl Tx {
         .bind(to_millis(d.at))
         .execute(&mut *self.conn())
         .await?;
-        append_in(self.conn(), audit).await?;
         Ok(Recorded::Done {
             id_number: call.id_number,
             answered_at: call.answered_at,

@@ -2,7 +2,9 @@
 //! agents' state changes, each written together with the audit events that describe it, all
 //! committed or none. The caller (signaling's call lifecycle) decides which steps make one
 //! transition; every transaction here starts with a write, so that SQLite takes its write
-//! lock at once rather than failing to upgrade a read.
+//! lock at once rather than failing to upgrade a read. Callers append audit events last: each
+//! append locks the chain's head (one row), so a transaction holding it must not then wait
+//! for a ticket or agent row.
 
 use chrono::{DateTime, Utc};
 use sqlx::{Any, Transaction};

@@ -4,7 +4,7 @@
 use scheduler::REQUEUE_PRIORITY;
 use store::{AgentStatus, NewAuditEvent, NewDecision, Recorded, Ticket};
 
-use super::{AgentNext, Lifecycle, audit, running, write_agent};
+use super::{AgentNext, Events, Lifecycle, running, write_agent};
 use crate::outcome::CallOutcome;
 use crate::protocol::{ToAgent, ToCitizen};
 use crate::{Error, deliver};
@@ -51,9 +51,10 @@ impl Lifecycle<'_> {
             Requeue::AgentLeft => ("ticket.agent_left", "system", None, AgentStatus::Offline),
         };
         let mut tx = s.store.begin().await?;
+        let mut events = Events::new(now);
         let requeued = tx.requeue_ticket(&held.id, REQUEUE_PRIORITY).await?;
         if requeued {
-            audit(&mut tx, now, actor, action, &held.id, serde_json::json!({})).await?;
+            events.add(actor, action, &held.id, serde_json::json!({}));
         }
         let next = AgentNext {
             agent,
@@ -61,8 +62,8 @@ impl Lifecycle<'_> {
             reason: None,
             actor,
         };
-        write_agent(&mut tx, now, next).await?;
-        tx.commit().await?;
+        write_agent(&mut tx, &mut events, next).await?;
+        events.commit(tx).await?;
         running::end(s, &held.id).await;
         if let Some(reason) = told {
             let ended = ToAgent::CallEnded {
@@ -95,19 +96,20 @@ impl Lifecycle<'_> {
             Ending::AgentHungUp => ("hung_up", "ticket.hung_up", agent, "hang_up", "hang_up"),
         };
         let mut tx = s.store.begin().await?;
+        let mut events = Events::new(now);
         if !tx.end_ticket(&held.id, now, outcome).await? {
             tx.rollback().await?;
             return Ok(false);
         }
-        audit(&mut tx, now, actor, action, &held.id, serde_json::json!({})).await?;
+        events.add(actor, action, &held.id, serde_json::json!({}));
         let next = AgentNext {
             agent,
             status: AgentStatus::WrapUp,
             reason: None,
             actor: if actor == "citizen" { "system" } else { actor },
         };
-        write_agent(&mut tx, now, next).await?;
-        tx.commit().await?;
+        write_agent(&mut tx, &mut events, next).await?;
+        events.commit(tx).await?;
         if let Some(answered) = held.answered_at {
             s.telemetry.call_ended(answered, now);
         }
@@ -133,20 +135,13 @@ impl Lifecycle<'_> {
         let cutoff = now - s.grace;
         for held in s.store.disconnected_calls(cutoff).await? {
             let mut tx = s.store.begin().await?;
+            let mut events = Events::new(now);
             if !tx.end_disconnected_call(&held.id, cutoff, now).await? {
                 tx.rollback().await?;
                 continue;
             }
             let detail = serde_json::json!({ "agent": held.agent_id });
-            audit(
-                &mut tx,
-                now,
-                "system",
-                "ticket.citizen_gone",
-                &held.id,
-                detail,
-            )
-            .await?;
+            events.add("system", "ticket.citizen_gone", &held.id, detail);
             let next = held.agent_id.as_deref().map(|agent| AgentNext {
                 agent,
                 status: if held.answered_at.is_some() {
@@ -158,9 +153,9 @@ impl Lifecycle<'_> {
                 actor: "system",
             });
             if let Some(next) = next {
-                write_agent(&mut tx, now, next).await?;
+                write_agent(&mut tx, &mut events, next).await?;
             }
-            tx.commit().await?;
+            events.commit(tx).await?;
             if let Some(answered) = held.answered_at {
                 s.telemetry.call_ended(answered, now);
             }
@@ -189,7 +184,8 @@ impl Lifecycle<'_> {
         let s = self.state;
         let (ticket, agent, now) = (decision.ticket_id, decision.agent_id, decision.at);
         let mut tx = s.store.begin().await?;
-        let recorded = tx.record_decision(decision, event).await?;
+        let mut events = Events::new(now);
+        let recorded = tx.record_decision(decision).await?;
         let Recorded::Done { answered_at, .. } = &recorded else {
             tx.rollback().await?;
             return Ok(recorded);
@@ -200,8 +196,9 @@ impl Lifecycle<'_> {
             reason: None,
             actor: agent,
         };
-        write_agent(&mut tx, now, next).await?;
-        tx.commit().await?;
+        events.add_made(event);
+        write_agent(&mut tx, &mut events, next).await?;
+        events.commit(tx).await?;
         let (kind, reason) = told.kind_and_reason();
         s.telemetry.decided(kind, reason);
         if let (false, Some(answered)) = (matches!(told, CallOutcome::Aborted { .. }), answered_at)

@@ -54,25 +54,65 @@ struct AgentNext<'a> {
     actor: &'a str,
 }
 
-/// Appends an audit event in `tx`.
-async fn audit(
-    tx: &mut Tx,
+/// The audit events of one transition. They are appended after the transition's other
+/// writes, when it commits ([`Events::commit`]): appending locks the chain's head, so a
+/// transaction holding it must not then wait for a ticket or agent row (on PostgreSQL, two
+/// transitions locking in opposite orders would deadlock).
+struct Events {
     now: DateTime<Utc>,
-    actor: &str,
-    action: &str,
-    subject: &str,
-    detail: serde_json::Value,
-) -> Result<(), Error> {
-    let detail = detail.to_string();
-    tx.audit(&NewAuditEvent {
-        at: now,
-        actor,
-        action,
-        subject,
-        detail: &detail,
-    })
-    .await?;
-    Ok(())
+    list: Vec<Event>,
+}
+
+struct Event {
+    actor: String,
+    action: String,
+    subject: String,
+    detail: String,
+}
+
+impl Events {
+    fn new(now: DateTime<Utc>) -> Self {
+        Self {
+            now,
+            list: Vec::new(),
+        }
+    }
+
+    /// Adds an event (`actor`: a staff user id, `citizen` or `system`).
+    fn add(&mut self, actor: &str, action: &str, subject: &str, detail: serde_json::Value) {
+        self.list.push(Event {
+            actor: actor.to_owned(),
+            action: action.to_owned(),
+            subject: subject.to_owned(),
+            detail: detail.to_string(),
+        });
+    }
+
+    /// Adds an event made by the caller (a decision's).
+    fn add_made(&mut self, e: &NewAuditEvent<'_>) {
+        self.list.push(Event {
+            actor: e.actor.to_owned(),
+            action: e.action.to_owned(),
+            subject: e.subject.to_owned(),
+            detail: e.detail.to_owned(),
+        });
+    }
+
+    /// Appends every event, then commits: the writes and their events, or nothing.
+    async fn commit(self, mut tx: Tx) -> Result<(), Error> {
+        for e in &self.list {
+            tx.audit(&NewAuditEvent {
+                at: self.now,
+                actor: &e.actor,
+                action: &e.action,
+                subject: &e.subject,
+                detail: &e.detail,
+            })
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
 }
 
 impl Lifecycle<'_> {
@@ -97,10 +137,11 @@ impl Lifecycle<'_> {
     }
 }
 
-/// Writes an agent's new state and its audit event in `tx`.
-async fn write_agent(tx: &mut Tx, now: DateTime<Utc>, next: AgentNext<'_>) -> Result<(), Error> {
-    tx.set_agent_state(next.agent, next.status, next.reason, now)
+/// Writes an agent's new state in `tx`, with its event.
+async fn write_agent(tx: &mut Tx, events: &mut Events, next: AgentNext<'_>) -> Result<(), Error> {
+    tx.set_agent_state(next.agent, next.status, next.reason, events.now)
         .await?;
     let detail = serde_json::json!({ "state": next.status.as_str(), "reason": next.reason });
-    audit(tx, now, next.actor, "agent.state", next.agent, detail).await
+    events.add(next.actor, "agent.state", next.agent, detail);
+    Ok(())
 }

@@ -4,7 +4,7 @@
 use scheduler::REQUEUE_PRIORITY;
 use store::{AgentStatus, Ticket};
 
-use super::{AgentNext, Lifecycle, audit, running, write_agent};
+use super::{AgentNext, Events, Lifecycle, running, write_agent};
 use crate::protocol::{ToAgent, ToCitizen};
 use crate::{Error, agent_state, deliver};
 
@@ -26,27 +26,20 @@ impl Lifecycle<'_> {
         let s = self.state;
         let now = self.now();
         let mut tx = s.store.begin().await?;
+        let mut events = Events::new(now);
         let Some(t) = tx.claim_next(agent, now).await? else {
             tx.rollback().await?;
             return Ok(None);
         };
-        audit(
-            &mut tx,
-            now,
-            agent,
-            "ticket.offered",
-            &t.id,
-            serde_json::json!({}),
-        )
-        .await?;
+        events.add(agent, "ticket.offered", &t.id, serde_json::json!({}));
         let next = AgentNext {
             agent,
             status: AgentStatus::InCall,
             reason: None,
             actor: agent,
         };
-        write_agent(&mut tx, now, next).await?;
-        tx.commit().await?;
+        write_agent(&mut tx, &mut events, next).await?;
+        events.commit(tx).await?;
         agent_state::wake_after(s, s.agent_policy.offer_timeout);
         self.announce(next).await?;
         let offered = ToAgent::Offered {
@@ -67,6 +60,7 @@ impl Lifecycle<'_> {
         let cutoff = now - s.agent_policy.offer_timeout;
         for (ticket, agent) in s.store.lapsed_offers(cutoff).await? {
             let mut tx = s.store.begin().await?;
+            let mut events = Events::new(now);
             if !tx
                 .requeue_lapsed(&ticket, &agent, cutoff, REQUEUE_PRIORITY)
                 .await?
@@ -76,23 +70,15 @@ impl Lifecycle<'_> {
             }
             tracing::info!(%ticket, %agent, "offer not accepted in time; citizen back at the head");
             let detail = serde_json::json!({ "agent": agent });
-            audit(
-                &mut tx,
-                now,
-                "system",
-                "ticket.offer_lapsed",
-                &ticket,
-                detail,
-            )
-            .await?;
+            events.add("system", "ticket.offer_lapsed", &ticket, detail);
             let next = AgentNext {
                 agent: &agent,
                 status: AgentStatus::Break,
                 reason: Some(NO_ANSWER),
                 actor: "system",
             };
-            write_agent(&mut tx, now, next).await?;
-            tx.commit().await?;
+            write_agent(&mut tx, &mut events, next).await?;
+            events.commit(tx).await?;
             let ended = ToAgent::CallEnded {
                 reason: "offer_timeout".into(),
             };
@@ -110,20 +96,13 @@ impl Lifecycle<'_> {
         let now = self.now();
         let ticket = offered.id.as_str();
         let mut tx = s.store.begin().await?;
+        let mut events = Events::new(now);
         if !tx.answer_ticket(ticket, now).await? {
             tx.rollback().await?;
             return Ok(false);
         }
-        audit(
-            &mut tx,
-            now,
-            agent,
-            "ticket.answered",
-            ticket,
-            serde_json::json!({}),
-        )
-        .await?;
-        tx.commit().await?;
+        events.add(agent, "ticket.answered", ticket, serde_json::json!({}));
+        events.commit(tx).await?;
         s.telemetry
             .answered(offered.joined_at, offered.told_estimate_secs, now);
         running::start(s, ticket, agent).await?;
