@@ -23,6 +23,7 @@ mod routes;
 pub mod state;
 pub mod stills;
 pub mod supervisor;
+pub mod throttle;
 pub mod totp;
 
 pub use error::{Error, InternalError};

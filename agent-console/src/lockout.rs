@@ -1,8 +1,10 @@
-//! Brute-force protection for staff sign-in: progressive delays per name after 5
-//! consecutive failures, a lock after 20 until an administrator resets it, and a cap per
-//! client address. Pure rules over counts and instants; the caller reads the store.
+//! Brute-force protection as pure rules over counts and instants: [`Backoff`], the
+//! exponential back-off every limit on failed attempts follows (staff sign-in, and the
+//! citizens' sign-in, activation, receipts and contrast checks), and the staff names' rule:
+//! progressive delays after 5 consecutive failures and a lock after 20 until an
+//! administrator resets it. [`crate::throttle`] applies them to the store's counters.
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::TimeDelta;
 
 /// Failures allowed before delays start.
 pub const DELAY_AFTER: i64 = 5;
@@ -11,38 +13,53 @@ pub const LOCK_AFTER: i64 = 20;
 /// The longest delay between attempts.
 pub const MAX_DELAY: TimeDelta = TimeDelta::minutes(15);
 
-/// Whether a sign-in attempt may proceed.
+/// An exponential back-off: after `free` consecutive failures the next attempt waits
+/// `first`, doubling with each further failure up to `cap`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Gate {
-    /// Go ahead.
-    Open,
-    /// Wait until the given instant.
-    WaitUntil(DateTime<Utc>),
-    /// Locked until an administrator resets the account.
-    Locked,
+pub struct Backoff {
+    /// Failures admitted without a wait.
+    pub free: i64,
+    /// The wait after the `free`-th failure.
+    pub first: TimeDelta,
+    /// The longest wait.
+    pub cap: TimeDelta,
+    /// Failures are forgotten after this long without one (`None`: kept until a success or
+    /// a reset).
+    pub forget: Option<TimeDelta>,
+    /// Failures after which no attempt is admitted until a reset (`None`: never).
+    pub lock_after: Option<i64>,
 }
+
+impl Backoff {
+    /// The wait imposed after `failures` consecutive failures.
+    pub fn delay_after(&self, failures: i64) -> TimeDelta {
+        if failures < self.free.max(1) {
+            return TimeDelta::zero();
+        }
+        let doublings = u32::try_from(failures - self.free.max(1))
+            .unwrap_or(u32::MAX)
+            .min(30);
+        self.first
+            .checked_mul(2_i32.saturating_pow(doublings))
+            .unwrap_or(self.cap)
+            .min(self.cap)
+    }
+}
+
+/// Staff names: 5 failures free, then 30 s doubling to 15 minutes, locked after 20 until an
+/// administrator resets the account.
+pub const STAFF_NAME: Backoff = Backoff {
+    free: DELAY_AFTER,
+    first: TimeDelta::seconds(30),
+    cap: MAX_DELAY,
+    forget: None,
+    lock_after: Some(LOCK_AFTER),
+};
 
 /// The delay imposed after `failures` consecutive failures: none up to 5, then 30 s,
 /// doubling with each further failure, at most 15 minutes.
 pub fn delay_after(failures: i64) -> TimeDelta {
-    if failures < DELAY_AFTER {
-        return TimeDelta::zero();
-    }
-    let doublings = u32::try_from(failures - DELAY_AFTER)
-        .unwrap_or(u32::MAX)
-        .min(10);
-    (TimeDelta::seconds(30) * 2_i32.pow(doublings)).min(MAX_DELAY)
-}
-
-/// The gate for a name with `failures` consecutive failures, the latest at `latest`.
-pub fn gate(failures: i64, latest: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Gate {
-    if failures >= LOCK_AFTER {
-        return Gate::Locked;
-    }
-    match latest {
-        Some(at) if at + delay_after(failures) > now => Gate::WaitUntil(at + delay_after(failures)),
-        _ => Gate::Open,
-    }
+    STAFF_NAME.delay_after(failures)
 }
 
 #[cfg(test)]
@@ -60,15 +77,18 @@ mod tests {
     }
 
     #[test]
-    fn the_gate_opens_when_the_delay_has_passed_and_locks_at_twenty() {
-        let t = DateTime::<Utc>::UNIX_EPOCH;
-        assert_eq!(gate(0, None, t), Gate::Open);
-        assert_eq!(gate(4, Some(t), t), Gate::Open);
-        assert_eq!(
-            gate(5, Some(t), t + TimeDelta::seconds(10)),
-            Gate::WaitUntil(t + TimeDelta::seconds(30))
-        );
-        assert_eq!(gate(5, Some(t), t + TimeDelta::seconds(30)), Gate::Open);
-        assert_eq!(gate(20, Some(t), t + TimeDelta::days(30)), Gate::Locked);
+    fn a_backoff_doubles_from_its_first_wait_and_stops_at_its_cap() {
+        let b = Backoff {
+            free: 10,
+            first: TimeDelta::minutes(1),
+            cap: TimeDelta::hours(1),
+            forget: None,
+            lock_after: None,
+        };
+        assert_eq!(b.delay_after(9), TimeDelta::zero());
+        assert_eq!(b.delay_after(10), TimeDelta::minutes(1));
+        assert_eq!(b.delay_after(12), TimeDelta::minutes(4));
+        assert_eq!(b.delay_after(16), TimeDelta::hours(1));
+        assert_eq!(b.delay_after(i64::MAX), TimeDelta::hours(1));
     }
 }

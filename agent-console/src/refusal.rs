@@ -19,12 +19,13 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
-use store::{Ticket, TicketStatus, secrets};
+use store::{NewAuditEvent, ThrottleScope, Ticket, TicketStatus, secrets};
 
 use crate::auth::{LOGIN_CSRF_COOKIE, set_cookie};
 use crate::i18n::Lang;
-use crate::lockout::{Gate, gate};
+use crate::lockout::{Backoff, STAFF_NAME};
 use crate::routes::Chrome;
+use crate::throttle::{Admission, Limit, admit};
 use crate::{ConsoleState, Error};
 
 /// A request refused because of the client, and how it is shown.
@@ -253,19 +254,67 @@ pub(crate) fn sign_in_form(
     })
 }
 
-/// Refuses a sign-in step (the password or a code) for `name` while its gate is shut: the
-/// sign-in form again, saying how long to wait (429) or that the account is locked (423).
+/// The limits a sign-in step falls under: the name typed and, for the password step, the
+/// client address (its failures free up to the policy's limit, then a back-off up to the
+/// policy's window).
+pub(crate) fn sign_in_limits<'a>(
+    state: &ConsoleState,
+    name: &'a str,
+    addr: Option<&'a str>,
+) -> Vec<Limit<'a>> {
+    let by_address = Backoff {
+        free: state.policy.address_limit,
+        first: chrono::TimeDelta::minutes(1),
+        cap: state.policy.address_window,
+        forget: Some(state.policy.address_window),
+        lock_after: None,
+    };
+    let mut limits = vec![Limit {
+        scope: ThrottleScope::StaffName,
+        subject: name,
+        backoff: STAFF_NAME,
+    }];
+    if let Some(addr) = addr {
+        limits.push(Limit {
+            scope: ThrottleScope::StaffAddress,
+            subject: addr,
+            backoff: by_address,
+        });
+    }
+    limits
+}
+
+/// Counts a sign-in step (the password, with the client address `addr`, or a code) for
+/// `name` before it is checked, and refuses it while a limit holds it: the sign-in form
+/// again, saying how long to wait (429) or that the account is locked (423). Admitted, it
+/// returns the name's failures counted, this attempt included.
 pub(crate) async fn sign_in_gate(
     state: &ConsoleState,
     lang: Lang,
     name: &str,
+    addr: Option<&str>,
     now: DateTime<Utc>,
-) -> Result<(), Error> {
-    let (failures, latest) = state.store.staff_login_failures_for_name(name).await?;
-    let (status, message) = match gate(failures, latest, now) {
-        Gate::Open => return Ok(()),
-        Gate::WaitUntil(until) => (StatusCode::TOO_MANY_REQUESTS, wait_message(lang, now, until)),
-        Gate::Locked => (
+) -> Result<i64, Error> {
+    let limits = sign_in_limits(state, name, addr);
+    let (status, message) = match admit(&state.store, &limits, now).await? {
+        Admission::Admitted(counts) => return Ok(counts.first().copied().unwrap_or(0)),
+        Admission::Wait { until, scope } => {
+            if scope == ThrottleScope::StaffAddress {
+                let detail = serde_json::json!({ "client_addr": addr }).to_string();
+                state
+                    .store
+                    .append_audit(&NewAuditEvent {
+                        at: now,
+                        actor: "anonymous",
+                        action: "staff.login_throttled_address",
+                        subject: name,
+                        detail: &detail,
+                    })
+                    .await?;
+            }
+            (StatusCode::TOO_MANY_REQUESTS, wait_message(lang, now, until))
+        }
+        Admission::Locked { .. } => (
             StatusCode::LOCKED,
             lang.pick(
                 "Cuenta bloqueada por demasiados intentos fallidos. Pida a un administrador que la restablezca.",

@@ -1,7 +1,6 @@
 //! Citizen accounts: the registration and activation codes an ID number holds, the
 //! Permanent Cl@ve credential set with a code (one transaction that uses the code up and
-//! writes the password hash), and the failed attempts at activation, sign-in and receipts,
-//! counted in a window per ID number and per client address and over the ID's lifetime.
+//! writes the password hash). Failed attempts are counted in [`crate::ThrottleScope`]s.
 
 use chrono::{DateTime, Utc};
 use sqlx::Row;
@@ -9,7 +8,6 @@ use sqlx::Row;
 use crate::audit::{NewAuditEvent, append_in};
 use crate::db::{from_millis, to_millis};
 use crate::secrets::constant_time_eq;
-use crate::verification::{FailureTable, FailureWindow};
 use crate::{Result, Store};
 
 /// An activation code as stored: only its hash, with its expiry and use.
@@ -227,49 +225,5 @@ impl Store {
             })
         })
         .transpose()
-    }
-
-    /// Records one failed attempt at activation, sign-in or a receipt.
-    pub async fn record_citizen_failure(
-        &self,
-        id_number: &str,
-        client_addr: &str,
-        kind: AttemptKind,
-        at: DateTime<Utc>,
-    ) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO activation_failures (id_number, client_addr, kind, at) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(id_number)
-        .bind(client_addr)
-        .bind(kind.as_str())
-        .bind(to_millis(at))
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    /// The failed attempts strictly after `since` for `id_number` and for `client_addr`, at
-    /// most `cap` of each (the oldest), oldest first.
-    pub async fn citizen_failures_since(
-        &self,
-        id_number: &str,
-        client_addr: &str,
-        since: DateTime<Utc>,
-        cap: u32,
-    ) -> Result<FailureWindow> {
-        self.failure_window(FailureTable::Activation, id_number, client_addr, since, cap)
-            .await
-    }
-
-    /// Every failed attempt ever recorded for `id_number` (they are never pruned: the lock
-    /// they lead to is for life).
-    pub async fn citizen_failures_total(&self, id_number: &str) -> Result<u64> {
-        let n: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM activation_failures WHERE id_number = $1")
-                .bind(id_number)
-                .fetch_one(&self.pool)
-                .await?;
-        Ok(u64::try_from(n).unwrap_or(0))
     }
 }

@@ -1,8 +1,8 @@
 //! `store` owns videoreg's persistence: one sqlx pool that speaks SQLite (the embedded
 //! default, a file under `./data/`) or PostgreSQL (`postgres://…`, for many nodes), the
 //! embedded migrations for both, and the repository functions for identity records,
-//! applications, verification failures, queue tickets, staff users and sessions,
-//! registrations, activation codes, citizen credentials and their failed attempts, document
+//! applications, queue tickets, staff users and sessions,
+//! registrations, activation codes, citizen credentials, the counters that limit failed attempts (`throttle`), document
 //! stills, decisions and the hash-chained audit trail; and [`Tx`], the transaction in which a
 //! call's step, the agent's state and the audit events describing them are written together. It holds no rules: it stores and
 //! fetches, atomically where asked; callers pass `now` in.
@@ -27,9 +27,9 @@ mod stills;
 mod test_calls;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod throttle;
 mod tickets;
 mod tx;
-mod verification;
 
 pub use agents::{AgentState, AgentStatus};
 pub use applications::{Application, NewApplication};
@@ -45,9 +45,9 @@ pub use identities::{IdentityKind, IdentityRecord};
 pub use reports::ReportTicket;
 pub use staff::{NewStaffSession, SessionStage, StaffRole, StaffSession, StaffUser};
 pub use stills::{NewStill, Still, StillKind};
+pub use throttle::{Throttle, ThrottleScope, pair_subject};
 pub use tickets::{NewTicket, QueueAbandonment, RecentCall, Ticket, TicketStatus};
 pub use tx::Tx;
-pub use verification::FailureWindow;
 
 /// Result type of every store function.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -237,67 +237,22 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Records a failed sign-in for the name typed and the client address.
-    pub async fn record_staff_login_failure(
-        &self,
-        user_name: &str,
-        client_addr: &str,
-        at: DateTime<Utc>,
-    ) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO staff_login_failures (user_name, client_addr, at) VALUES ($1, $2, $3)",
-        )
-        .bind(user_name)
-        .bind(client_addr)
-        .bind(to_millis(at))
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    /// Failed sign-ins recorded for a name since its last success or reset: how many, and
-    /// the latest.
+    /// Failed sign-ins counted for a name since its last success or reset: how many, and
+    /// when the last was counted.
     pub async fn staff_login_failures_for_name(
         &self,
         user_name: &str,
     ) -> Result<(i64, Option<DateTime<Utc>>)> {
-        let row = sqlx::query("SELECT COUNT(*) AS n, MAX(at) AS latest FROM staff_login_failures WHERE user_name = $1")
-            .bind(user_name)
-            .fetch_one(&self.pool)
-            .await?;
-        let n: i64 = row.try_get("n")?;
-        let latest: Option<i64> = row.try_get("latest")?;
-        Ok((
-            n,
-            latest
-                .map(|ms| from_millis("staff_login_failures.at", ms))
-                .transpose()?,
-        ))
-    }
-
-    /// Failed sign-ins from a client address strictly after `since`.
-    pub async fn staff_login_failures_for_address(
-        &self,
-        client_addr: &str,
-        since: DateTime<Utc>,
-    ) -> Result<i64> {
-        let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM staff_login_failures WHERE client_addr = $1 AND at > $2",
-        )
-        .bind(client_addr)
-        .bind(to_millis(since))
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(n)
+        Ok(self
+            .throttle(crate::ThrottleScope::StaffName, user_name)
+            .await?
+            .map_or((0, None), |t| (t.failures, Some(t.updated_at))))
     }
 
     /// Forgets a name's failed sign-ins (after a success, or an administrator's reset).
     pub async fn clear_staff_login_failures(&self, user_name: &str) -> Result<u64> {
-        let done = sqlx::query("DELETE FROM staff_login_failures WHERE user_name = $1")
-            .bind(user_name)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected())
+        self.clear_throttle(crate::ThrottleScope::StaffName, user_name)
+            .await
     }
 
     /// Stores a new session.

@@ -55,4 +55,26 @@ impl Store {
         .await?;
         Ok(result)
     }
+
+    /// Counts one contrast check against a passed test call and returns its result, unless
+    /// the test call is used, expired, or has already been used for `max_checks` checks.
+    /// Atomic, so concurrent checks with one test call count exactly.
+    pub async fn count_contrast_check(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+        max_checks: i64,
+    ) -> Result<Option<String>> {
+        let result: Option<String> = sqlx::query_scalar(
+            "UPDATE test_calls SET checks = checks + 1
+             WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 AND checks < $3
+             RETURNING result",
+        )
+        .bind(token_hash)
+        .bind(to_millis(now))
+        .bind(max_checks)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(result)
+    }
 }

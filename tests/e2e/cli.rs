@@ -239,3 +239,52 @@ async fn report_prints_a_days_tickets_as_csv() {
     .await;
     assert!(!ok && err.contains("26/11/2026"), "{err}");
 }
+
+#[tokio::test]
+async fn citizen_unlock_clears_the_id_numbers_counters_and_is_audited_by_the_cli() {
+    let dir = scratch_dir();
+    let url = sqlite_url(&dir);
+    let store = store::Store::open(&url).await.expect("open");
+    let now = chrono::Utc::now();
+    let mut tx = store.begin().await.expect("begin");
+    tx.count_attempt(store::ThrottleScope::CitizenId, "12345678Z", now, None)
+        .await
+        .expect("count");
+    tx.commit().await.expect("commit");
+
+    let args = [
+        "citizen",
+        "unlock",
+        "12345678z",
+        "--reason",
+        "call 4711",
+        "--database-url",
+        &url,
+    ];
+    let (ok, out, err) = run(&args, &[]).await;
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("unlocked *****678Z: 1 counters cleared"),
+        "{out}"
+    );
+    let left = store
+        .throttle(store::ThrottleScope::CitizenId, "12345678Z")
+        .await
+        .expect("read");
+    assert_eq!(left, None);
+    let events = store.audit_for_subject("*****678Z").await.expect("audit");
+    let unlock = events
+        .iter()
+        .find(|e| e.action == "citizen.unlocked")
+        .expect("audited");
+    assert_eq!(unlock.actor, "cli");
+    assert!(unlock.detail.contains("call 4711"));
+
+    let (ok, _, err) = run(
+        &["citizen", "unlock", "12345678A", "--database-url", &url],
+        &[],
+    )
+    .await;
+    assert!(!ok && err.contains("not a DNI or NIE"), "{err}");
+    store.close().await;
+}

@@ -8,8 +8,8 @@ use store::Store;
 use tokio::net::TcpListener;
 
 use crate::config::{
-    AuditCommand, Cli, Command, DEFAULT_DATABASE_URL, DEFAULT_DEMO_DATABASE_URL, IdentitiesCommand,
-    ServeArgs, Settings,
+    AuditCommand, CitizenCommand, Cli, Command, DEFAULT_DATABASE_URL, DEFAULT_DEMO_DATABASE_URL,
+    IdentitiesCommand, ServeArgs, Settings,
 };
 use crate::{AppState, Error, import};
 
@@ -37,6 +37,20 @@ pub async fn execute(
             let result = crate::user_commands::run(&store, command, Clock::System.now()).await;
             store.close().await;
             result
+        }
+        Some(Command::Citizen(CitizenCommand::Unlock { id_number, reason })) => {
+            let id = crate::identity::DniNie::parse(&id_number).map_err(|e| {
+                Error::Usage(format!("{id_number:?} is not a DNI or NIE number ({e:?})"))
+            })?;
+            let url = Settings::database_url_only(&cli.global)?;
+            let store = Store::open(&url).await?;
+            let detail = serde_json::json!({ "reason": reason });
+            let now = Clock::System.now();
+            let result = crate::citizen::limits::unlock(&store, &id, "cli", detail, now).await;
+            store.close().await;
+            let cleared = result?;
+            println!("unlocked {}: {cleared} counters cleared", id.masked());
+            Ok(())
         }
         Some(Command::Report(args)) => {
             let url = Settings::database_url_only(&cli.global)?;

@@ -52,6 +52,9 @@ pub enum Error {
     /// `audit verify` found a broken link; the message names it.
     #[error("{0}")]
     AuditBroken(String),
+    /// A command-line argument was refused; the message says why.
+    #[error("{0}")]
+    Usage(String),
     /// An import file was refused; the message lists every bad line.
     #[error("{0}")]
     Import(String),

@@ -1,5 +1,6 @@
-//! Background upkeep while the server runs: forgetting verification failures once they can
-//! no longer count toward a limit, and deleting staff sessions that have ended.
+//! Background upkeep while the server runs: forgetting failed attempts once they can no
+//! longer count toward a limit (staff names excepted: their lock lasts until a reset), and
+//! deleting staff sessions that have ended.
 
 use std::time::Duration;
 
@@ -12,10 +13,7 @@ const EVERY: Duration = Duration::from_secs(600);
 
 /// One round of upkeep at `now`; returns how many rows were deleted.
 pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> Result<u64, crate::Error> {
-    let failures = state
-        .store
-        .prune_verification_failures(now - state.verify.window)
-        .await?;
+    let failures = prune_throttles(state, now).await?;
     let sessions = state
         .store
         .prune_staff_sessions(now - state.console.policy.idle_timeout, now)
@@ -27,6 +25,28 @@ pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> Result<u64, crate
     Ok(failures + sessions + payloads)
 }
 
+/// Forgets failed attempts that no longer count: counters quiet for longer than their limit
+/// remembers and holding nobody, and addresses citizens have not succeeded from for long.
+async fn prune_throttles(state: &AppState, now: DateTime<Utc>) -> Result<u64, crate::Error> {
+    use store::ThrottleScope as S;
+    let citizens = crate::citizen::limits::ATTEMPTS;
+    let day = chrono::TimeDelta::days(1);
+    let quiet = [
+        (S::CitizenId, citizens.by_id.forget.unwrap_or(day)),
+        (S::CitizenCodePair, citizens.by_pair.forget.unwrap_or(day)),
+        (S::CitizenAddress, citizens.by_address.forget.unwrap_or(day)),
+        (S::VerifyId, state.verify.window),
+        (S::VerifyAddress, state.verify.window),
+        (S::StaffAddress, state.console.policy.address_window),
+    ];
+    let mut pruned = 0;
+    for (scope, after) in quiet {
+        pruned += state.store.prune_throttles(scope, now - after, now).await?;
+    }
+    let trusted = now - citizens.trust_for;
+    Ok(pruned + state.store.prune_trusted_addresses(trusted).await?)
+}
+
 /// Runs upkeep every ten minutes until the task is dropped. Failures are logged and retried
 /// at the next round.
 pub async fn run_forever(state: AppState) {
@@ -35,10 +55,7 @@ pub async fn run_forever(state: AppState) {
         ticks.tick().await;
         match run_once(&state, state.clock.now()).await {
             Ok(0) => {}
-            Ok(n) => tracing::info!(
-                deleted = n,
-                "pruned old verification failures and ended sessions"
-            ),
+            Ok(n) => tracing::info!(deleted = n, "pruned old failed attempts and ended sessions"),
             Err(e) => tracing::warn!(error = %e, "housekeeping failed; retrying next round"),
         }
     }

@@ -9,13 +9,13 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use store::{NewStaffSession, SessionStage, StaffUser, secrets};
 
-use super::{audit_sign_in, record_failure};
+use super::{audit_sign_in, record_failure, signed_in_clears};
 use crate::accounts::{MAX_PASSWORD_BYTES, hash_password, verify_password};
 use crate::auth::{
     LOGIN_CSRF_COOKIE, SESSION_COOKIE, cookie, csrf_ok, current_session, set_cookie,
 };
 use crate::i18n::Lang;
-use crate::refusal::{Page, Refusal, sign_in_form, sign_in_gate, wait_message};
+use crate::refusal::{Page, Refusal, sign_in_form, sign_in_gate};
 use crate::{ConsoleState, Error};
 use signaling::client_addr::ClientAddr;
 
@@ -71,30 +71,7 @@ pub async fn submit(
     let name: String = form.name.trim().to_lowercase().chars().take(64).collect();
     let now = state.clock.now();
 
-    let from_addr = state
-        .store
-        .staff_login_failures_for_address(&addr, now - state.policy.address_window)
-        .await?;
-    if from_addr >= state.policy.address_limit {
-        audit_sign_in(
-            &state,
-            now,
-            "anonymous",
-            "staff.login_throttled_address",
-            &name,
-            &addr,
-        )
-        .await?;
-        let msg = wait_message(lang, now, now + state.policy.address_window);
-        return render(
-            &state,
-            lang,
-            StatusCode::TOO_MANY_REQUESTS,
-            &name,
-            Some(msg),
-        );
-    }
-    sign_in_gate(&state, lang, &name, now).await?;
+    let failures = sign_in_gate(&state, lang, &name, Some(&addr), now).await?;
 
     let user = state.store.find_staff_by_name(&name).await?;
     let password_ok = match &user {
@@ -108,7 +85,7 @@ pub async fn submit(
         }
     };
     let Some(user) = user.filter(|_| password_ok) else {
-        return failed(&state, lang, &name, &addr, now).await;
+        return failed(&state, lang, &name, &addr, failures, now).await;
     };
     if user.disabled {
         audit_sign_in(
@@ -158,7 +135,7 @@ async fn start_session(
         })
         .await?;
     let next = if !state.policy.mfa_required {
-        state.store.clear_staff_login_failures(name).await?;
+        signed_in_clears(state, name, addr).await?;
         audit_sign_in(state, now, &user.id, "staff.signed_in", name, addr).await?;
         "/staff"
     } else {
@@ -188,9 +165,10 @@ async fn failed(
     lang: Lang,
     name: &str,
     addr: &str,
+    failures: i64,
     now: DateTime<Utc>,
 ) -> Result<Response, Error> {
-    record_failure(state, name, addr, now).await?;
+    record_failure(state, name, addr, failures, now).await?;
     let msg = lang.pick(
         "Usuario o contraseña incorrectos.",
         "Wrong user name or password.",

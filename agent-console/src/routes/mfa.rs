@@ -9,7 +9,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use store::{NewAuditEvent, SessionStage, StaffSession, StaffUser};
 
-use super::{Chrome, SignedIn, record_failure};
+use super::{Chrome, SignedIn, record_failure, signed_in_clears};
 use crate::auth::{csrf_ok, current_session};
 use crate::i18n::Lang;
 use crate::refusal::{Refusal, sign_in_gate};
@@ -146,6 +146,8 @@ struct Submission {
     user: StaffUser,
     code: String,
     now: chrono::DateTime<chrono::Utc>,
+    /// The name's failures counted, this attempt included.
+    failures: i64,
 }
 
 /// The checks both code forms share: a half-finished sign-in, an account that is (or is not
@@ -175,12 +177,13 @@ async fn checked(
         return Err(Refusal::forbidden(true).into());
     }
     let now = state.clock.now();
-    sign_in_gate(state, lang, &user.name, now).await?;
+    let failures = sign_in_gate(state, lang, &user.name, None, now).await?;
     Ok(Submission {
         session,
         user,
         code: form.code,
         now,
+        failures,
     })
 }
 
@@ -196,6 +199,7 @@ pub async fn submit(
         user,
         code,
         now,
+        failures,
     } = checked(&state, lang, &headers, form, true).await?;
     let Some(secret) = user.totp_secret.clone() else {
         return Err(Refusal::Redirect("/staff/mfa/enroll").into());
@@ -205,7 +209,7 @@ pub async fn submit(
         None => false,
     };
     if !accepted {
-        record_failure(&state, &user.name, &addr, now).await?;
+        record_failure(&state, &user.name, &addr, failures, now).await?;
         let msg = lang.pick(
             "Código incorrecto o ya usado. Espere al siguiente código y vuelva a intentarlo.",
             "Wrong or already used code. Wait for the next code and try again.",
@@ -235,10 +239,11 @@ pub async fn enrol_submit(
         user,
         code,
         now,
+        failures,
     } = checked(&state, lang, &headers, form, false).await?;
     let enrolment = enrolment_for(&state, &session, &user).await?;
     let Some(step) = totp::check(&enrolment.secret, &code, now)? else {
-        record_failure(&state, &user.name, &addr, now).await?;
+        record_failure(&state, &user.name, &addr, failures, now).await?;
         let msg = lang.pick(
             "El código no coincide. Compruebe la hora de su teléfono y escriba el código actual.",
             "The code does not match. Check your phone's clock and type the current code.",
@@ -282,7 +287,7 @@ async fn finish(
         .store
         .complete_staff_session(&session.id_hash, now)
         .await?;
-    state.store.clear_staff_login_failures(&user.name).await?;
+    signed_in_clears(state, &user.name, addr).await?;
     let detail = serde_json::json!({ "client_addr": addr }).to_string();
     state
         .store

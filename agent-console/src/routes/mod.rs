@@ -177,23 +177,30 @@ async fn audit_sign_in(
     Ok(())
 }
 
-/// Records a failed sign-in step (wrong name, password or code) for `name`, and the lock
-/// when this failure reaches the limit.
+/// Records a failed sign-in step (wrong name, password or code) for `name`, already counted
+/// as the name's `failures`-th, and the lock when this failure is the one that reaches it.
 async fn record_failure(
     state: &ConsoleState,
     name: &str,
     addr: &str,
+    failures: i64,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
-    state
-        .store
-        .record_staff_login_failure(name, addr, now)
-        .await?;
     audit_sign_in(state, now, "anonymous", "staff.login_failed", name, addr).await?;
-    let (failures, _) = state.store.staff_login_failures_for_name(name).await?;
-    if failures == LOCK_AFTER {
+    if crate::throttle::crossed(failures, LOCK_AFTER) {
         tracing::warn!(user = %name, "staff sign-in locked after repeated failures");
         audit_sign_in(state, now, "system", "staff.locked", name, addr).await?;
     }
+    Ok(())
+}
+
+/// Clears the counters a successful sign-in by `name` from `addr` lifts: the name's and the
+/// address's (a success restores the address's trust).
+async fn signed_in_clears(state: &ConsoleState, name: &str, addr: &str) -> Result<(), Error> {
+    state.store.clear_staff_login_failures(name).await?;
+    state
+        .store
+        .clear_throttle(store::ThrottleScope::StaffAddress, addr)
+        .await?;
     Ok(())
 }

@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 use store::{
-    Activation, AttemptKind, NewActivation, NewAuditEvent, NewDecision, NewRegistration, Outcome,
-    Recorded, Store,
+    Activation, NewActivation, NewAuditEvent, NewDecision, NewRegistration, Outcome, Recorded,
+    Store,
 };
 
 use crate::helpers::utc;
@@ -154,51 +154,5 @@ pub async fn activation_says_why_nothing_was_written(store: Store) {
     assert_eq!(
         codes[0].used_at, None,
         "a refused activation writes nothing"
-    );
-}
-
-pub async fn citizen_failures_are_counted_per_id_and_address_and_for_life(store: Store) {
-    let t = |m| utc(T0) + TimeDelta::minutes(m);
-    let kinds = [
-        AttemptKind::Activation,
-        AttemptKind::Login,
-        AttemptKind::Receipt,
-    ];
-    for (i, kind) in kinds.into_iter().enumerate() {
-        let minute = i64::try_from(i).expect("small");
-        store
-            .record_citizen_failure(ID, "192.0.2.1", kind, t(minute))
-            .await
-            .expect("record");
-    }
-    store
-        .record_citizen_failure("99999999R", "192.0.2.1", AttemptKind::Login, t(3))
-        .await
-        .expect("record");
-    let w = store
-        .citizen_failures_since(ID, "192.0.2.1", t(0), 10)
-        .await
-        .expect("read");
-    assert_eq!(w.by_id, [t(1), t(2)], "strictly after `since`");
-    assert_eq!(w.by_address, [t(1), t(2), t(3)]);
-    let capped = store
-        .citizen_failures_since(ID, "192.0.2.1", t(-1), 2)
-        .await
-        .expect("read");
-    assert_eq!(capped.by_address, [t(0), t(1)], "the oldest, capped");
-    assert_eq!(store.citizen_failures_total(ID).await.expect("count"), 3);
-    assert_eq!(
-        store
-            .citizen_failures_total("99999999R")
-            .await
-            .expect("count"),
-        1
-    );
-    assert_eq!(
-        store
-            .citizen_failures_total("12345678Z")
-            .await
-            .expect("count"),
-        0
     );
 }

@@ -6,6 +6,7 @@ mod helpers;
 mod queue;
 mod reports;
 mod staff;
+mod throttle;
 mod transitions;
 mod verification;
 
@@ -22,7 +23,6 @@ on_both_backends!(
     transitions::a_step_and_its_audit_event_are_written_together_or_not_at_all,
     staff::staff_accounts_are_created_found_listed_and_changed,
     staff::totp_steps_are_accepted_once_and_in_order,
-    staff::login_failures_are_counted_by_name_and_by_address,
     staff::staff_sessions_move_through_their_stages_and_end,
     reports::a_days_tickets_decisions_and_state_changes_are_read_back,
     cases::migrations_are_idempotent,
@@ -31,8 +31,6 @@ on_both_backends!(
     cases::large_imports_cross_statement_batches,
     cases::applications_are_found_by_token_hash_until_they_expire,
     cases::application_tokens_are_unique,
-    cases::verification_failures_are_counted_per_id_and_address_within_the_window,
-    cases::old_verification_failures_are_pruned,
     cases::audit_events_append_in_order,
     cases::recent_audit_lists_newest_first,
     cases::a_test_call_result_is_taken_once_before_it_expires,
@@ -47,5 +45,10 @@ on_both_backends!(
     verification::concurrent_appends_keep_one_chain,
     citizens::activation_uses_the_code_once_and_sets_the_credential,
     citizens::activation_says_why_nothing_was_written,
-    citizens::citizen_failures_are_counted_per_id_and_address_and_for_life,
+    throttle::concurrent_attempts_are_each_counted_exactly_once,
+    throttle::a_refused_attempt_rolls_its_count_back,
+    throttle::a_quiet_counter_starts_again_and_is_pruned,
+    throttle::an_id_numbers_counters_are_cleared_together,
+    throttle::staff_failures_read_back_from_the_name_counter,
+    throttle::a_test_call_allows_a_few_contrast_checks_even_concurrently,
 );

@@ -137,61 +137,6 @@ pub async fn totp_steps_are_accepted_once_and_in_order(store: Store) {
     );
 }
 
-pub async fn login_failures_are_counted_by_name_and_by_address(store: Store) {
-    let t0 = utc("2026-11-26T08:00:00Z");
-    for i in 0..3 {
-        store
-            .record_staff_login_failure("marta", "10.0.0.1", t0 + TimeDelta::seconds(i))
-            .await
-            .expect("record");
-    }
-    store
-        .record_staff_login_failure("ghost", "10.0.0.1", t0 + TimeDelta::seconds(9))
-        .await
-        .expect("record");
-    let (n, latest) = store
-        .staff_login_failures_for_name("marta")
-        .await
-        .expect("count");
-    assert_eq!((n, latest), (3, Some(t0 + TimeDelta::seconds(2))));
-    assert_eq!(
-        store
-            .staff_login_failures_for_name("nobody")
-            .await
-            .expect("count"),
-        (0, None)
-    );
-    assert_eq!(
-        store
-            .staff_login_failures_for_address("10.0.0.1", t0 - TimeDelta::seconds(1))
-            .await
-            .expect("count"),
-        4
-    );
-    assert_eq!(
-        store
-            .staff_login_failures_for_address("10.0.0.1", t0 + TimeDelta::seconds(2))
-            .await
-            .expect("count"),
-        1
-    );
-    assert_eq!(
-        store
-            .clear_staff_login_failures("marta")
-            .await
-            .expect("clear"),
-        3
-    );
-    assert_eq!(
-        store
-            .staff_login_failures_for_name("marta")
-            .await
-            .expect("count")
-            .0,
-        0
-    );
-}
-
 pub async fn staff_sessions_move_through_their_stages_and_end(store: Store) {
     let now = utc("2026-11-26T08:00:00Z");
     store

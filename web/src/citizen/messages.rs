@@ -150,10 +150,10 @@ pub fn code_used(lang: Lang) -> &'static str {
 pub fn code_expired(lang: Lang, on: &str) -> String {
     match lang {
         Lang::Es => format!(
-            "Este código de activación caducó el {on}. Para obtener uno nuevo, regístrese de nuevo por videollamada."
+            "Este código de activación caducó el {on}. Su registro sigue siendo válido, pero una nueva videollamada no vuelve a registrarle ni da otro código: llame al 060 y pida ayuda."
         ),
         Lang::En => format!(
-            "This activation code expired on {on}. To get a new one, register again by video call."
+            "This activation code expired on {on}. Your registration is still valid, but another video call does not register you again or give another code: call 060 and ask for help."
         ),
     }
 }

@@ -67,6 +67,9 @@ pub enum Command {
     /// Manage staff accounts (agents, supervisors, auditors).
     #[command(subcommand)]
     User(UserCommand),
+    /// Help citizens with their access to activation, receipts and sign-in.
+    #[command(subcommand)]
+    Citizen(CitizenCommand),
     /// Check the audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -88,6 +91,20 @@ pub enum AuditCommand {
     /// Recompute the audit trail's hash chain and name the first broken link, if any
     /// (exit status 1 when broken).
     Verify,
+}
+
+/// `videoreg citizen …`
+#[derive(Debug, Subcommand)]
+pub enum CitizenCommand {
+    /// Lift every wait on an ID number's sign-in, activation, receipts and contrast checks
+    /// (written to the audit trail as `citizen.unlocked`).
+    Unlock {
+        /// The DNI or NIE number.
+        id_number: String,
+        /// Why (kept in the audit trail), e.g. a support ticket number.
+        #[arg(long)]
+        reason: Option<String>,
+    },
 }
 
 /// `videoreg user …`

@@ -59,7 +59,7 @@ pub struct ServeArgs {
     )]
     pub special_hours: Vec<SpecialHours>,
 
-    /// Failed contrast checks allowed per ID number within the limit window.
+    /// Failed contrast checks per ID number before each further check waits (1 min, doubling).
     #[arg(
         long,
         env = "VIDEOREG_VERIFY_LIMIT_PER_ID",
@@ -68,7 +68,7 @@ pub struct ServeArgs {
         help_heading = "Citizens"
     )]
     pub verify_limit_per_id: Option<u32>,
-    /// Failed contrast checks allowed per client address within the limit window.
+    /// Failed contrast checks per client address before each further check waits.
     #[arg(
         long,
         env = "VIDEOREG_VERIFY_LIMIT_PER_ADDRESS",
@@ -77,7 +77,7 @@ pub struct ServeArgs {
         help_heading = "Citizens"
     )]
     pub verify_limit_per_address: Option<u32>,
-    /// Length of the failed-check limit window, in minutes.
+    /// Failed contrast checks are forgotten after this many minutes without one.
     #[arg(
         long,
         env = "VIDEOREG_VERIFY_LIMIT_WINDOW_MINUTES",
@@ -86,6 +86,16 @@ pub struct ServeArgs {
         help_heading = "Citizens"
     )]
     pub verify_limit_window_minutes: Option<u32>,
+    /// The longest wait after failed contrast checks, in minutes (what a stranger typing wrong
+    /// values for someone else's ID number can impose).
+    #[arg(
+        long,
+        env = "VIDEOREG_VERIFY_MAX_WAIT_MINUTES",
+        value_name = "MINUTES",
+        default_value = "15",
+        help_heading = "Citizens"
+    )]
+    pub verify_max_wait_minutes: Option<u32>,
     /// How long an application token stays valid, in minutes.
     #[arg(
         long,

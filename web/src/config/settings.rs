@@ -136,6 +136,7 @@ fn verify_policy(o: &ServeArgs) -> Result<VerifyPolicy, Error> {
         per_id: at_least_one(o.verify_limit_per_id, "verify-limit-per-id")?,
         per_address: at_least_one(o.verify_limit_per_address, "verify-limit-per-address")?,
         window: minutes(o.verify_limit_window_minutes, "verify-limit-window-minutes")?,
+        max_wait: minutes(o.verify_max_wait_minutes, "verify-max-wait-minutes")?,
         application_ttl: minutes(o.application_ttl_minutes, "application-ttl-minutes")?,
     })
 }

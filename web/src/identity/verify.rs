@@ -1,24 +1,39 @@
 //! Verification against the identity registry, with limits on failed attempts.
 //!
-//! An unknown ID and a wrong contrast value take the same path (one limit read, one registry
-//! read, one comparison, one failure write) and give the same answer, so that neither the
-//! answer nor its timing tells whether an ID number exists.
+//! An unknown ID and a wrong contrast value take the same path (one count of the attempt,
+//! one registry read, one comparison) and give the same answer, so that neither the answer
+//! nor its timing tells whether an ID number exists.
+//!
+//! Limits are back-offs counted before the check ([`agent_console::throttle`]), per ID number
+//! and per client address: after `per_id` (or `per_address`) failures the next check waits a
+//! minute, doubling up to `max_wait`, and failures are forgotten after `window` without one.
+//! Checks refused while a limit holds are not counted, so a stranger cannot lengthen the wait
+//! by trying more, only renew it by failing once more after it, and every check uses up one of
+//! the [`CHECKS_PER_TEST_CALL`] a passed test call allows.
 
+use agent_console::lockout::Backoff;
+use agent_console::throttle::{self, Admission, Limit};
 use chrono::{DateTime, TimeDelta, Utc};
-use store::{NewApplication, NewAuditEvent, Store};
+use store::{NewApplication, NewAuditEvent, Store, ThrottleScope};
 
 use super::{Contrast, DniNie, IdKind, PERMANENT, parse_iso};
 use store::secrets;
 
+/// Contrast checks one passed test call allows (a typo or two forgiven); each check, right
+/// or wrong, uses one, and a successful application uses the test call up.
+pub const CHECKS_PER_TEST_CALL: i64 = 3;
+
 /// Limits and lifetimes for verification, from configuration.
 #[derive(Debug, Clone)]
 pub struct VerifyPolicy {
-    /// Failed checks allowed per ID number within `window`.
+    /// Failed checks per ID number before the back-off starts.
     pub per_id: u32,
-    /// Failed checks allowed per client address within `window`.
+    /// Failed checks per client address before the back-off starts.
     pub per_address: u32,
-    /// The sliding window the limits apply to.
+    /// Failures are forgotten after this long without one.
     pub window: TimeDelta,
+    /// The longest wait the back-off imposes.
+    pub max_wait: TimeDelta,
     /// How long an application token stays valid.
     pub application_ttl: TimeDelta,
 }
@@ -55,6 +70,37 @@ pub enum Outcome {
         /// The first instant at which an attempt will be accepted again.
         retry_at: DateTime<Utc>,
     },
+    /// The test call has been used for [`CHECKS_PER_TEST_CALL`] checks (or is gone): a new
+    /// one is needed.
+    TestCallUsedUp,
+}
+
+impl VerifyPolicy {
+    fn backoff(&self, free: u32) -> Backoff {
+        Backoff {
+            free: i64::from(free),
+            first: TimeDelta::minutes(1).min(self.max_wait),
+            cap: self.max_wait,
+            forget: Some(self.window),
+            lock_after: None,
+        }
+    }
+
+    /// The limits a check of `id` from `client_addr` falls under.
+    fn limits<'a>(&self, id: &'a DniNie, client_addr: &'a str) -> [Limit<'a>; 2] {
+        [
+            Limit {
+                scope: ThrottleScope::VerifyId,
+                subject: id.as_str(),
+                backoff: self.backoff(self.per_id),
+            },
+            Limit {
+                scope: ThrottleScope::VerifyAddress,
+                subject: client_addr,
+                backoff: self.backoff(self.per_address),
+            },
+        ]
+    }
 }
 
 /// Checks `contrast` for `id` against the registry and, if it matches, creates an
@@ -68,22 +114,20 @@ pub async fn verify_and_apply(
     client_addr: &str,
     now: DateTime<Utc>,
 ) -> Result<Outcome, crate::Error> {
-    let since = now - policy.window;
-    let cap = policy.per_id.max(policy.per_address);
-    let failures = store
-        .verification_failures_since(id.as_str(), client_addr, since, cap)
+    let limits = policy.limits(id, client_addr);
+    match throttle::admit(store, &limits, now).await? {
+        Admission::Admitted(_) => {}
+        Admission::Wait { until, .. } => return Ok(Outcome::TooManyAttempts { retry_at: until }),
+        Admission::Locked { .. } => {
+            let retry_at = now + policy.max_wait;
+            return Ok(Outcome::TooManyAttempts { retry_at });
+        }
+    }
+    let counted = store
+        .count_contrast_check(&test_call.token_hash, now, CHECKS_PER_TEST_CALL)
         .await?;
-    let retry_at = [
-        limit_reached(&failures.by_id, policy.per_id),
-        limit_reached(&failures.by_address, policy.per_address),
-    ]
-    .into_iter()
-    .flatten()
-    .max();
-    if let Some(oldest_counted) = retry_at {
-        return Ok(Outcome::TooManyAttempts {
-            retry_at: oldest_counted + policy.window,
-        });
+    if counted.is_none() {
+        return Ok(Outcome::TestCallUsedUp);
     }
 
     let record = store.find_identity(id.as_str()).await?;
@@ -99,9 +143,6 @@ pub async fn verify_and_apply(
     };
     if !matches {
         store
-            .record_verification_failure(id.as_str(), client_addr, now)
-            .await?;
-        store
             .append_audit(&NewAuditEvent {
                 at: now,
                 actor: "citizen",
@@ -112,6 +153,7 @@ pub async fn verify_and_apply(
             .await?;
         return Ok(Outcome::NotVerified);
     }
+    throttle::succeeded(store, &limits).await?;
 
     if id.kind() == IdKind::Dni {
         let valid_until = record
@@ -151,31 +193,4 @@ pub async fn verify_and_apply(
         })
         .await?;
     Ok(Outcome::Verified(Issued { token, expires_at }))
-}
-
-/// If `failures` (oldest first) has reached `limit`, the failure whose ageing out will bring
-/// the count back under the limit.
-fn limit_reached(failures: &[DateTime<Utc>], limit: u32) -> Option<DateTime<Utc>> {
-    let limit = usize::try_from(limit).ok()?;
-    (failures.len() >= limit)
-        .then(|| failures.len() - limit)
-        .and_then(|i| failures.get(i).copied())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_limit_lifts_when_enough_failures_age_out() {
-        let t = |m| DateTime::<Utc>::UNIX_EPOCH + TimeDelta::minutes(m);
-        assert_eq!(limit_reached(&[t(1), t(2)], 3), None);
-        assert_eq!(limit_reached(&[t(1), t(2), t(3)], 3), Some(t(1)));
-        assert_eq!(limit_reached(&[t(1), t(2), t(3), t(4)], 3), Some(t(2)));
-        assert_eq!(
-            limit_reached(&[], 0),
-            None,
-            "a limit of 0 with no failures blocks nothing"
-        );
-    }
 }

@@ -19,9 +19,10 @@ use store::{Activation, AttemptKind, NewActivation, NewAuditEvent, secrets};
 
 use crate::Error;
 use crate::citizen::form::Shown;
+use crate::citizen::limits;
 use crate::citizen::messages::{self, FormErrors};
 use crate::citizen::password::CitizenPassword;
-use crate::citizen::{attempt_refusal, full_name, mask_id_number, match_code, record_failure};
+use crate::citizen::{full_name, mask_id_number, match_code};
 use crate::identity::DniNie;
 use crate::state::AppState;
 use agent_console::i18n::Lang;
@@ -144,19 +145,22 @@ async fn submit(
     };
 
     let now = state.clock.now();
-    if let Some(refusal) = attempt_refusal(&state.store, lang, &id, &addr, now).await? {
-        return refusal.respond(|shown| render(&state, lang, typed, shown));
-    }
+    let kind = AttemptKind::Activation;
+    let attempt = match limits::begin(&state.store, lang, &id, &addr, kind, now).await? {
+        Ok(attempt) => attempt,
+        Err(refusal) => return refusal.respond(|shown| render(&state, lang, typed, shown)),
+    };
 
     let code_hash = code.hash();
     let Some(matched) = match_code(&state.store, &id, &code_hash).await? else {
-        record_failure(&state.store, &id, &addr, AttemptKind::Activation, now).await?;
+        attempt.failed(&state.store, &id, &addr, kind, now).await?;
         return fail(
             StatusCode::UNPROCESSABLE_ENTITY,
             typed,
             messages::wrong_code(lang).to_owned(),
         );
     };
+    attempt.succeeded(&state.store, &id, &addr, now).await?;
     if matched.code.used_at.is_some() {
         return fail(
             StatusCode::CONFLICT,

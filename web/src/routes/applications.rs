@@ -88,6 +88,7 @@ async fn create(
                 "Your DNI has expired. Renew it before registering for Cl@ve.",
             ),
         )),
+        Outcome::TestCallUsedUp => Err(test_call_required(lang)),
         Outcome::TooManyAttempts { retry_at } => {
             let secs = (retry_at - now).num_seconds().max(1);
             let minutes = (secs + 59) / 60;
@@ -117,16 +118,21 @@ async fn passed_test_call(
     } else {
         state.store.peek_test_call(&token_hash, now).await?
     };
-    found.map(|result| TestCall { token_hash, result }).ok_or_else(|| {
-        Error::client(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "test_call_required",
-            lang.pick(
-                "Antes de solicitar el registro, haga la prueba de cámara y conexión en /test-call (o repítala: vale 30 minutos y una sola solicitud).",
-                "Before applying, do the camera and connection test at /test-call (or repeat it: it is valid for 30 minutes and one application).",
-            ),
-        )
-    })
+    found
+        .map(|result| TestCall { token_hash, result })
+        .ok_or_else(|| test_call_required(lang))
+}
+
+/// The test call is missing, expired, used, or has been used for its checks.
+fn test_call_required(lang: Lang) -> Error {
+    Error::client(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "test_call_required",
+        lang.pick(
+            "Antes de solicitar el registro, haga la prueba de cámara y conexión en /test-call (o repítala: vale 30 minutos, tres comprobaciones de datos y una sola solicitud).",
+            "Before applying, do the camera and connection test at /test-call (or repeat it: it is valid for 30 minutes, three checks of your details and one application).",
+        ),
+    )
 }
 
 fn invalid_id(lang: Lang, e: IdNumberError) -> Error {

@@ -17,10 +17,11 @@ use store::{AttemptKind, NewAuditEvent};
 
 use crate::Error;
 use crate::citizen::form::Shown;
+use crate::citizen::limits;
 use crate::citizen::messages::{self, FormErrors};
 use crate::citizen::password::verify;
 use crate::citizen::receipt::{grouped_reference, madrid_time};
-use crate::citizen::{attempt_refusal, full_name, mask_id_number, record_failure};
+use crate::citizen::{full_name, mask_id_number};
 use crate::identity::DniNie;
 use crate::state::AppState;
 use agent_console::i18n::Lang;
@@ -106,9 +107,11 @@ async fn submit(
     };
 
     let now = state.clock.now();
-    if let Some(refusal) = attempt_refusal(&state.store, lang, &id, &addr, now).await? {
-        return refusal.respond(|shown| render(&state, lang, typed, shown));
-    }
+    let kind = AttemptKind::Login;
+    let attempt = match limits::begin(&state.store, lang, &id, &addr, kind, now).await? {
+        Ok(attempt) => attempt,
+        Err(refusal) => return refusal.respond(|shown| render(&state, lang, typed, shown)),
+    };
 
     let credential = state.store.citizen_credential(id.as_str()).await?;
     let known = credential.is_some();
@@ -120,11 +123,12 @@ async fn submit(
         .await
         .map_err(|e| Error::PasswordHash(e.to_string()))?;
     if !(known && matches) {
-        record_failure(&state.store, &id, &addr, AttemptKind::Login, now).await?;
+        attempt.failed(&state.store, &id, &addr, kind, now).await?;
         let wrong = messages::wrong_password(lang);
         let shown = Shown::alert(StatusCode::UNPROCESSABLE_ENTITY, wrong);
         return render(&state, lang, typed, shown);
     }
+    attempt.succeeded(&state.store, &id, &addr, now).await?;
 
     let masked = mask_id_number(&id);
     state

@@ -5,6 +5,7 @@ mod applications;
 mod assets;
 mod citizen_flow;
 mod citizen_login;
+mod citizen_unlock;
 mod health;
 mod landing;
 pub(crate) mod metrics;
@@ -32,6 +33,7 @@ fn citizen_accounts() -> Router<AppState> {
         .merge(activate::routes())
         .merge(citizen_login::routes())
         .merge(receipt::routes())
+        .merge(citizen_unlock::routes())
 }
 
 /// Every route of the server with its layers.

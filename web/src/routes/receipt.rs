@@ -18,9 +18,10 @@ use store::{AttemptKind, NewAuditEvent};
 
 use crate::Error;
 use crate::citizen::form::Shown;
+use crate::citizen::limits;
 use crate::citizen::messages::{self, FormErrors};
 use crate::citizen::receipt::{ReceiptData, madrid_time, render_receipt};
-use crate::citizen::{attempt_refusal, full_name, mask_id_number, match_code, record_failure};
+use crate::citizen::{full_name, mask_id_number, match_code};
 use crate::identity::DniNie;
 use crate::state::AppState;
 use agent_console::i18n::Lang;
@@ -108,15 +109,18 @@ async fn download(
     };
 
     let now = state.clock.now();
-    if let Some(refusal) = attempt_refusal(&state.store, lang, &id, &addr, now).await? {
-        return refusal.respond(show);
-    }
+    let kind = AttemptKind::Receipt;
+    let attempt = match limits::begin(&state.store, lang, &id, &addr, kind, now).await? {
+        Ok(attempt) => attempt,
+        Err(refusal) => return refusal.respond(show),
+    };
 
     let Some(matched) = match_code(&state.store, &id, &code.hash()).await? else {
-        record_failure(&state.store, &id, &addr, AttemptKind::Receipt, now).await?;
+        attempt.failed(&state.store, &id, &addr, kind, now).await?;
         let wrong = messages::wrong_code(lang);
         return show(Shown::alert(StatusCode::UNPROCESSABLE_ENTITY, wrong));
     };
+    attempt.succeeded(&state.store, &id, &addr, now).await?;
     if matched.code.used_at.is_none() && matched.code.expires_at <= now {
         let on = madrid_time(lang, matched.code.expires_at);
         let expired = messages::code_expired(lang, &on);

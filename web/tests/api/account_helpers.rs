@@ -198,6 +198,29 @@ impl TestApp {
         let fields = [("id_number", id), ("password", password)];
         self.post_form("/login", lang, &fields, &[]).await
     }
+
+    /// Signs in at `/login` as if through a proxy reporting the client as `addr`.
+    pub async fn citizen_login_from(
+        &self,
+        id: &str,
+        password: &str,
+        lang: &str,
+        addr: &str,
+    ) -> Answer {
+        let fields = [("id_number", id), ("password", password)];
+        let headers = [("x-forwarded-for", addr.to_owned())];
+        self.post_form("/login", lang, &fields, &headers).await
+    }
+
+    /// Wrong codes counted for `id` from `addr` (activation and receipts).
+    pub async fn code_failures(&self, id: &str, addr: &str) -> i64 {
+        let subject = store::pair_subject(id, addr);
+        self.store
+            .throttle(store::ThrottleScope::CitizenCodePair, &subject)
+            .await
+            .expect("read")
+            .map_or(0, |t| t.failures)
+    }
 }
 
 async fn answer(r: reqwest::Response) -> Answer {

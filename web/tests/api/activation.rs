@@ -167,20 +167,8 @@ async fn a_wrong_code_and_an_unknown_id_get_the_same_answer() {
             .body
             .contains("The DNI/NIE or the activation code is not correct.")
     );
-    assert_eq!(
-        app.store
-            .citizen_failures_total(LUCIA)
-            .await
-            .expect("count"),
-        2
-    );
-    assert_eq!(
-        app.store
-            .citizen_failures_total("00000000T")
-            .await
-            .expect("count"),
-        1
-    );
+    assert_eq!(app.code_failures(LUCIA, "127.0.0.1").await, 2);
+    assert_eq!(app.code_failures("00000000T", "127.0.0.1").await, 1);
 }
 
 #[tokio::test]
@@ -321,10 +309,7 @@ async fn every_field_error_shows_its_text_in_both_languages() {
     );
     assert!(!app.has_password(LUCIA).await);
     assert_eq!(
-        app.store
-            .citizen_failures_total(LUCIA)
-            .await
-            .expect("count"),
+        app.code_failures(LUCIA, "127.0.0.1").await,
         0,
         "form errors are not guesses"
     );

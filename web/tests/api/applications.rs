@@ -102,8 +102,26 @@ async fn malformed_ids_are_refused_before_lookup_and_do_not_count_toward_the_lim
     );
 }
 
+/// Applies for `id` with `contrast`: the status and the `Retry-After` seconds.
+async fn apply_timed(app: &crate::helpers::TestApp, id: &str, contrast: &str) -> (u16, i64) {
+    let response = app
+        .client
+        .post(app.url("/api/v1/applications"))
+        .json(&serde_json::json!({ "id_number": id, "contrast": contrast, "test_call": app.passed_test_call().await }))
+        .send()
+        .await
+        .expect("request");
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    (response.status().as_u16(), retry_after)
+}
+
 #[tokio::test]
-async fn five_failures_for_one_id_lock_it_for_an_hour_with_retry_after() {
+async fn five_failures_for_one_id_hold_it_a_minute_with_retry_after() {
     let app = spawn_app().await;
     for i in 0..5 {
         app.clock.advance(TimeDelta::minutes(1));
@@ -114,158 +132,10 @@ async fn five_failures_for_one_id_lock_it_for_an_hour_with_retry_after() {
             422
         );
     }
-    let response = app
-        .client
-        .post(app.url("/api/v1/applications"))
-        .json(&serde_json::json!({ "id_number": "12345678Z", "contrast": "15/03/2031", "test_call": app.passed_test_call().await }))
-        .send()
-        .await
-        .expect("request");
     assert_eq!(
-        response.status().as_u16(),
-        429,
-        "even the right value is refused now"
-    );
-    let retry_after: i64 = response
-        .headers()
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse().ok())
-        .expect("Retry-After header in seconds");
-    // The first failure was at +1 min, so the limit lifts at +61 min; now is +5 min.
-    assert_eq!(retry_after, 56 * 60);
-    let body: serde_json::Value = response.json().await.expect("JSON");
-    assert_eq!(body["error"]["code"], "too_many_attempts");
-    assert_eq!(body["error"]["retry_after_seconds"], 56 * 60);
-
-    // Another person is not affected.
-    assert_eq!(app.apply("00000000T", "20-06-2019").await.0, 201);
-    app.clock.advance(TimeDelta::minutes(56));
-    assert_eq!(
-        app.apply("12345678Z", "15/03/2031").await.0,
-        201,
-        "the window has passed"
-    );
-}
-
-#[tokio::test]
-async fn failures_are_also_limited_per_client_address() {
-    let args = ServeArgs {
-        verify_limit_per_address: Some(3),
-        ..ServeArgs::default()
-    };
-    let app = spawn_app_with(Db::Sqlite, args).await;
-    for id in ["12345678Z", "00000000T", "99999999R"] {
-        assert_eq!(app.apply(id, "01/01/2030").await.0, 422);
-    }
-    let (status, body) = app.apply("X1234567L", "E00012345").await;
-    assert_eq!(
-        (status, body["error"]["code"].as_str()),
-        (429, Some("too_many_attempts"))
-    );
-}
-
-#[tokio::test]
-async fn behind_a_trusted_proxy_failures_count_against_the_forwarded_address() {
-    let args = ServeArgs {
-        verify_limit_per_address: Some(2),
-        trust_forwarded_for: true,
-        ..ServeArgs::default()
-    };
-    let app = spawn_app_with(Db::Sqlite, args).await;
-    // The proxy appends the address it saw; what the client wrote before it is ignored.
-    for (id, spoof) in [("12345678Z", "1.1.1.1"), ("00000000T", "2.2.2.2")] {
-        let header = format!("{spoof}, 203.0.113.7");
-        assert_eq!(app.apply_via(id, "01/01/2030", Some(&header)).await.0, 422);
-    }
-    let (status, _) = app
-        .apply_via("X1234567L", "E00012345", Some("9.9.9.9, 203.0.113.7"))
-        .await;
-    assert_eq!(status, 429, "both failures counted against 203.0.113.7");
-    let (status, _) = app
-        .apply_via("X1234567L", "E00012345", Some("203.0.113.8"))
-        .await;
-    assert_eq!(status, 201, "another client is not affected");
-}
-
-#[tokio::test]
-async fn without_a_trusted_proxy_the_forwarded_header_is_ignored() {
-    let args = ServeArgs {
-        verify_limit_per_address: Some(2),
-        ..ServeArgs::default()
-    };
-    let app = spawn_app_with(Db::Sqlite, args).await;
-    assert_eq!(
-        app.apply_via("12345678Z", "01/01/2030", Some("1.1.1.1"))
-            .await
-            .0,
-        422
-    );
-    assert_eq!(
-        app.apply_via("00000000T", "01/01/2030", Some("2.2.2.2"))
-            .await
-            .0,
-        422
-    );
-    let (status, _) = app
-        .apply_via("X1234567L", "E00012345", Some("3.3.3.3"))
-        .await;
-    assert_eq!(status, 429, "all three came from the same peer");
-}
-
-#[tokio::test]
-async fn a_body_that_is_not_the_expected_json_gets_a_json_error() {
-    let app = spawn_app().await;
-    for body in ["not json", "{\"contrast\": \"x\"}", "[]"] {
-        let r = app
-            .client
-            .post(app.url("/api/v1/applications"))
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-            .await
-            .expect("request");
-        assert_eq!(r.status().as_u16(), 400, "{body}");
-        let json: serde_json::Value = r.json().await.expect("JSON");
-        assert_eq!(json["error"]["code"], "invalid_body");
-    }
-}
-
-#[tokio::test]
-async fn an_oversized_body_is_refused_before_parsing() {
-    let app = spawn_app().await;
-    let huge = format!(
-        "{{\"id_number\": \"{}\", \"contrast\": \"x\"}}",
-        "1".repeat(64 * 1024)
-    );
-    let r = app
-        .client
-        .post(app.url("/api/v1/applications"))
-        .header("content-type", "application/json")
-        .body(huge)
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(r.status().as_u16(), 413);
-}
-
-#[tokio::test]
-async fn messages_follow_the_visitors_language() {
-    let app = spawn_app().await;
-    let r = app
-        .client
-        .post(app.url("/api/v1/applications"))
-        .header("accept-language", "en-GB,en;q=0.8")
-        .json(&serde_json::json!({ "id_number": "12345678A", "contrast": "" }))
-        .send()
-        .await
-        .expect("request");
-    let body: serde_json::Value = r.json().await.expect("JSON");
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .is_some_and(|m| m.contains("letter")),
-        "{body}"
+        apply_timed(&app, "12345678Z", "15/03/2031").await,
+        (429, 60),
+        "even the right value waits the first minute of the back-off"
     );
     let (_, es) = app.apply("12345678A", "").await;
     assert!(
@@ -273,6 +143,70 @@ async fn messages_follow_the_visitors_language() {
             .as_str()
             .is_some_and(|m| m.contains("letra")),
         "{es}"
+    );
+    app.clock.advance(TimeDelta::minutes(1));
+    assert_eq!(apply_timed(&app, "12345678Z", "15/03/2031").await.0, 201);
+}
+
+#[tokio::test]
+async fn a_stranger_cannot_hold_an_applicant_back_for_longer_than_the_cap() {
+    let app = spawn_app().await;
+    // A stranger fails as soon as each wait ends, and keeps trying during it.
+    let mut longest = 0;
+    for i in 0..40 {
+        let (status, retry_after) = apply_timed(&app, "12345678Z", "01/01/2030").await;
+        match status {
+            422 => {}
+            429 => {
+                longest = longest.max(retry_after);
+                for _ in 0..3 {
+                    let again = apply_timed(&app, "12345678Z", "02/01/2030").await;
+                    assert_eq!(again.0, 429, "attempt {i}");
+                    assert!(
+                        again.1 <= retry_after,
+                        "refused tries do not extend the wait"
+                    );
+                }
+                app.clock.advance(TimeDelta::seconds(retry_after));
+            }
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!(
+        longest,
+        15 * 60,
+        "the wait doubles up to the 15-minute cap, no more"
+    );
+    // The genuine applicant, at worst, waits out one capped wait.
+    let (status, retry_after) = apply_timed(&app, "12345678Z", "15/03/2031").await;
+    if status == 429 {
+        assert!(retry_after <= 15 * 60);
+        app.clock.advance(TimeDelta::seconds(retry_after));
+    }
+    assert_eq!(apply_timed(&app, "12345678Z", "15/03/2031").await.0, 201);
+}
+
+#[tokio::test]
+async fn a_test_call_allows_three_contrast_checks_then_a_new_one_is_needed() {
+    let app = spawn_app().await;
+    let token = app.passed_test_call().await;
+    let post = |contrast: &str| {
+        let body = serde_json::json!({ "id_number": "12345678Z", "contrast": contrast, "test_call": token });
+        let request = app.client.post(app.url("/api/v1/applications")).json(&body);
+        async move {
+            let r = request.send().await.expect("request");
+            let status = r.status().as_u16();
+            let body: serde_json::Value = r.json().await.expect("JSON");
+            (status, body["error"]["code"].as_str().map(str::to_owned))
+        }
+    };
+    for day in ["01/01/2030", "02/01/2030", "03/01/2030"] {
+        assert_eq!(post(day).await, (422, Some("not_verified".to_owned())));
+    }
+    assert_eq!(
+        post("15/03/2031").await,
+        (422, Some("test_call_required".to_owned())),
+        "one test call is not enough for a fourth guess, even the right one"
     );
 }
 
@@ -296,7 +230,8 @@ async fn housekeeping_forgets_failures_that_can_no_longer_count() {
         web::housekeeping::run_once(&state, later)
             .await
             .expect("prune"),
-        3
+        2,
+        "the ID number's counter and the address's"
     );
 }
 

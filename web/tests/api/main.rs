@@ -16,6 +16,7 @@ mod helpers;
 mod hours;
 mod join_statements;
 mod landing;
+mod limits;
 mod media;
 mod media_helpers;
 mod metrics_endpoint;

@@ -227,13 +227,7 @@ async fn wrong_pairs_are_refused_alike_and_counted() {
             "name=\"include_code\" value=\"1\" aria-describedby=\"include_code-hint\" checked"
         ));
     }
-    assert_eq!(
-        app.store
-            .citizen_failures_total(LUCIA)
-            .await
-            .expect("count"),
-        1
-    );
+    assert_eq!(app.code_failures(LUCIA, "127.0.0.1").await, 1);
     let (answer, _) = receipt(&app, "12345678A", "x", false, "es").await;
     assert_eq!(answer.status, 422);
     assert!(answer.body.contains("La letra no corresponde al número"));
