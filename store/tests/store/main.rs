@@ -2,6 +2,7 @@
 
 mod cases;
 mod citizens;
+mod evidence;
 mod helpers;
 mod queue;
 mod reports;
@@ -48,4 +49,10 @@ on_both_backends!(
     citizens::activation_uses_the_code_once_and_sets_the_credential,
     citizens::activation_says_why_nothing_was_written,
     citizens::citizen_failures_are_counted_per_id_and_address_and_for_life,
+    evidence::a_null_hash_reset_of_the_audit_chain_fails_verification,
+    evidence::a_head_whose_count_disagrees_with_the_chain_fails_verification,
+    evidence::a_deleted_newest_event_with_a_rewound_head_fails_against_the_anchor,
+    evidence::a_rewritten_chain_fails_against_the_anchor_and_a_longer_one_passes,
+    evidence::totp_secrets_are_not_readable_in_the_database,
+    evidence::clear_totp_secrets_of_older_versions_are_sealed_once,
 );
