@@ -142,6 +142,18 @@ fn limit_reached(failures: &[DateTime<Utc>], limit: u32) -> Option<DateTime<Utc>
         .and_then(|i| failures.get(i).copied())
 }
 
+/// The detail of an audit event about an ID number: the client address and, with the
+/// secrets key, the keyed hash that links every event about that number (the subject shows
+/// only its last four characters, which many numbers share). The number itself is never in
+/// the audit trail.
+pub fn id_event_detail(store: &Store, id: &DniNie, client_addr: &str) -> String {
+    let mut detail = serde_json::json!({ "client_addr": client_addr });
+    if let Some(key) = store.secrets_key() {
+        detail["id_link"] = key.link(id.as_str()).into();
+    }
+    detail.to_string()
+}
+
 /// Records a failed attempt and its audit event.
 pub async fn record_failure(
     store: &Store,
@@ -159,7 +171,7 @@ pub async fn record_failure(
             actor: "citizen",
             action: &format!("citizen.{}_failed", kind.as_str()),
             subject: &mask_id_number(id),
-            detail: &serde_json::json!({ "client_addr": client_addr }).to_string(),
+            detail: &id_event_detail(store, id, client_addr),
         })
         .await?;
     Ok(())
