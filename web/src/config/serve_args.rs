@@ -99,8 +99,9 @@ pub struct ServeArgs {
     /// that sets it).
     #[arg(long, env = "VIDEOREG_TRUST_FORWARDED_FOR", help_heading = "Citizens")]
     pub trust_forwarded_for: bool,
-    /// A browser origin allowed to open the WebSockets besides the server's own (repeat, or
-    /// separate with commas), e.g. `https://cita.example.es` behind a proxy.
+    /// A browser origin allowed to open the WebSockets and post the account forms besides
+    /// the server's own (repeat, or separate with commas), e.g. `https://cita.example.es`
+    /// behind a proxy.
     #[arg(
         long = "allowed-origin",
         env = "VIDEOREG_ALLOWED_ORIGINS",
