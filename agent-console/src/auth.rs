@@ -19,7 +19,7 @@ use store::{NewAuditEvent, SessionStage, StaffRole, StaffSession, StaffUser, sec
 use crate::refusal::Refusal;
 use crate::{ConsoleState, Error};
 
-/// The session cookie's name.
+/// The session cookie's name (`__Host-` prefixed over HTTPS, see [`cookie_name`]).
 pub const SESSION_COOKIE: &str = "videoreg_staff";
 /// The pre-sign-in CSRF cookie's name (double submit on the sign-in form).
 pub const LOGIN_CSRF_COOKIE: &str = "videoreg_login_csrf";
@@ -185,7 +185,7 @@ pub async fn current_session(
     headers: &HeaderMap,
     now: DateTime<Utc>,
 ) -> Result<Option<(StaffSession, StaffUser)>, Error> {
-    let Some(value) = cookie(headers, SESSION_COOKIE) else {
+    let Some(value) = cookie(headers, SESSION_COOKIE, state.policy.secure_cookies) else {
         return Ok(None);
     };
     let id_hash = secrets::hash_token(value);
@@ -212,8 +212,20 @@ pub async fn current_session(
     Ok(Some((session, user)))
 }
 
-/// A cookie's value from the request headers.
-pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+/// The name a cookie goes by: with `secure` (HTTPS) it takes the `__Host-` prefix, which
+/// browsers accept only from a secure origin, with `Path=/` and no `Domain`, so that no
+/// sibling host or plain-HTTP page can set or shadow it.
+pub fn cookie_name(name: &str, secure: bool) -> String {
+    if secure {
+        format!("__Host-{name}")
+    } else {
+        name.to_owned()
+    }
+}
+
+/// A cookie's value from the request headers, under the name [`set_cookie`] gave it.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str, secure: bool) -> Option<&'a str> {
+    let name = cookie_name(name, secure);
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -224,10 +236,12 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-/// A `Set-Cookie` value: HttpOnly, SameSite=Strict, Path=/, Secure when configured.
+/// A `Set-Cookie` value: HttpOnly, SameSite=Strict, Path=/; with `secure`, also `Secure`
+/// and the `__Host-` prefix ([`cookie_name`]).
 pub fn set_cookie(name: &str, value: &str, max_age_secs: i64, secure: bool) -> String {
     format!(
-        "{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}{}",
+        "{}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}{}",
+        cookie_name(name, secure),
         if secure { "; Secure" } else { "" }
     )
 }

@@ -3,9 +3,11 @@
 //! Each event's `hash` is SHA-256 over the previous event's hash and the event's own fields
 //! (each length-prefixed, so no two different events hash alike). `audit_head` holds the
 //! newest link: appending locks that row first (one writer at a time, on SQLite and on
-//! PostgreSQL alike) and moves it on in the same transaction. [`Store::verify_audit_chain`]
-//! recomputes every link, so that an edited, inserted or deleted row is found, including
-//! the newest ones.
+//! PostgreSQL alike) and moves it on, with its count of events, in the same transaction.
+//! Every event is chained, from the first: [`Store::verify_audit_chain`] (in
+//! `audit_verify.rs`) recomputes every link, so that an edited, inserted, deleted or
+//! unhashed row is found, including the newest ones, and compares the chain with an
+//! [`AuditAnchor`] kept outside the database.
 
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
@@ -50,26 +52,6 @@ pub struct AuditEvent {
     pub detail: String,
 }
 
-/// What a check of the whole chain found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChainReport {
-    /// Events checked (chained ones).
-    pub checked: u64,
-    /// Events written before the chain began (they carry no hash).
-    pub unchained: u64,
-    /// The first broken link, if any.
-    pub broken: Option<BrokenLink>,
-}
-
-/// Where and how the chain breaks.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BrokenLink {
-    /// The first event that does not verify (for a missing newest event: the head's id).
-    pub id: i64,
-    /// What is wrong, in words.
-    pub problem: String,
-}
-
 /// The hash of an event whose predecessor's hash is `prev`.
 pub fn link_hash(prev: &str, e: &NewAuditEvent<'_>) -> String {
     let mut h = Sha256::new();
@@ -104,16 +86,15 @@ pub(crate) async fn append_in(conn: &mut AnyConnection, e: &NewAuditEvent<'_>) -
     .bind(&hash)
     .fetch_one(&mut *conn)
     .await?;
-    sqlx::query("UPDATE audit_head SET last_id = $1, last_hash = $2 WHERE id = 1")
+    sqlx::query(
+        "UPDATE audit_head SET last_id = $1, last_hash = $2, event_count = event_count + 1 WHERE id = 1",
+    )
         .bind(id)
         .bind(&hash)
         .execute(&mut *conn)
         .await?;
     Ok(id)
 }
-
-/// How many events a verification reads per query.
-const VERIFY_PAGE: i64 = 1000;
 
 impl Store {
     /// Appends an event and returns its sequence number.
@@ -144,87 +125,6 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(event_from_row).collect()
-    }
-
-    /// Recomputes the whole chain, page by page, and names the first broken link.
-    pub async fn verify_audit_chain(&self) -> Result<ChainReport> {
-        let mut report = ChainReport {
-            checked: 0,
-            unchained: 0,
-            broken: None,
-        };
-        let mut last: Option<(i64, String)> = None;
-        let mut after = 0i64;
-        loop {
-            let rows = sqlx::query(
-                "SELECT id, at, actor, action, subject, detail, prev_hash, hash FROM audit_events WHERE id > $1 ORDER BY id LIMIT $2",
-            )
-            .bind(after)
-            .bind(VERIFY_PAGE)
-            .fetch_all(&self.pool)
-            .await?;
-            let Some(r) = rows.last() else { break };
-            after = r.try_get("id")?;
-            for r in &rows {
-                let e = event_from_row(r)?;
-                let prev_hash: Option<String> = r.try_get("prev_hash")?;
-                let hash: Option<String> = r.try_get("hash")?;
-                let (Some(prev_hash), Some(hash)) = (prev_hash, hash) else {
-                    if last.is_none() {
-                        report.unchained += 1;
-                        continue;
-                    }
-                    return Ok(report.broken_at(e.id, "the event carries no hash"));
-                };
-                let expected_prev = last.as_ref().map_or(GENESIS_HASH, |(_, h)| h.as_str());
-                if prev_hash != expected_prev {
-                    return Ok(report.broken_at(
-                        e.id,
-                        "its previous hash does not match the event before it (an event before it was deleted, inserted or edited)",
-                    ));
-                }
-                let computed = link_hash(
-                    &prev_hash,
-                    &NewAuditEvent {
-                        at: e.at,
-                        actor: &e.actor,
-                        action: &e.action,
-                        subject: &e.subject,
-                        detail: &e.detail,
-                    },
-                );
-                if computed != hash {
-                    return Ok(
-                        report.broken_at(e.id, "its content does not match its hash (edited)")
-                    );
-                }
-                report.checked += 1;
-                last = Some((e.id, hash));
-            }
-        }
-        let head = sqlx::query("SELECT last_id, last_hash FROM audit_head WHERE id = 1")
-            .fetch_one(&self.pool)
-            .await?;
-        let head_id: i64 = head.try_get("last_id")?;
-        let head_hash: String = head.try_get("last_hash")?;
-        let (last_id, last_hash) = last.unwrap_or((0, GENESIS_HASH.to_owned()));
-        if head_id != last_id || head_hash != last_hash {
-            return Ok(report.broken_at(
-                head_id.max(last_id),
-                "the newest events are missing (the chain's head names a later event)",
-            ));
-        }
-        Ok(report)
-    }
-}
-
-impl ChainReport {
-    fn broken_at(mut self, id: i64, problem: &str) -> Self {
-        self.broken = Some(BrokenLink {
-            id,
-            problem: problem.to_owned(),
-        });
-        self
     }
 }
 

@@ -7,6 +7,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
+use crate::sealing::SecretsKey;
 use crate::{Error, Result};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
@@ -32,6 +33,9 @@ pub struct Store {
     /// The bus channel on PostgreSQL: one per schema, so that separate deployments (and
     /// tests) sharing a database do not hear each other.
     bus_channel: Option<String>,
+    /// The secrets key, when configured: TOTP secrets are sealed with it and ID numbers in
+    /// the audit trail linked by it (see [`crate::sealing`]).
+    pub(crate) secrets: Option<std::sync::Arc<SecretsKey>>,
 }
 
 impl Store {
@@ -64,9 +68,21 @@ impl Store {
             backend,
             url,
             bus_channel,
+            secrets: None,
         };
         store.migrate().await?;
         Ok(store)
+    }
+
+    /// The same store, sealing and opening TOTP secrets (and linking ID numbers) with `key`.
+    pub fn with_secrets_key(mut self, key: Option<std::sync::Arc<SecretsKey>>) -> Self {
+        self.secrets = key;
+        self
+    }
+
+    /// The secrets key this store was given, if any.
+    pub fn secrets_key(&self) -> Option<&std::sync::Arc<SecretsKey>> {
+        self.secrets.as_ref()
     }
 
     /// Applies every migration not yet applied. Safe to call on every start and from many

@@ -21,6 +21,12 @@ pub enum Error {
     /// The operating system's random source failed.
     #[error("random source: {0}")]
     Random(String),
+    /// The secrets key is malformed or a value could not be sealed.
+    #[error("secrets key: {0}")]
+    Key(String),
+    /// A TOTP secret was to be written but the store has no secrets key to seal it with.
+    #[error("no secrets key: TOTP secrets are only stored sealed (see --secrets-key-file)")]
+    NoSecretsKey,
     /// A stored value could not be read back (a corrupt row).
     #[error("corrupt stored value in {what}: {value:?}")]
     Corrupt {

@@ -14,6 +14,7 @@ mod agent_calls;
 mod agents;
 mod applications;
 mod audit;
+mod audit_verify;
 mod bus;
 mod citizens;
 mod db;
@@ -21,8 +22,10 @@ mod decisions;
 mod error;
 mod identities;
 mod reports;
+pub mod sealing;
 pub mod secrets;
 mod staff;
+mod staff_secrets;
 mod stills;
 mod test_calls;
 #[cfg(feature = "testing")]
@@ -33,7 +36,8 @@ mod tx;
 
 pub use agents::{AgentState, AgentStatus};
 pub use applications::{Application, NewApplication};
-pub use audit::{AuditEvent, BrokenLink, ChainReport, GENESIS_HASH, NewAuditEvent, link_hash};
+pub use audit::{AuditEvent, GENESIS_HASH, NewAuditEvent, link_hash};
+pub use audit_verify::{AuditAnchor, BrokenLink, ChainReport};
 pub use bus::{BusListener, BusMessage};
 pub use citizens::{
     Activation, AttemptKind, CitizenCredential, CitizenRegistration, NewActivation, StoredCode,
@@ -43,7 +47,9 @@ pub use decisions::{Decision, NewDecision, NewRegistration, Outcome, Recorded};
 pub use error::Error;
 pub use identities::{IdentityKind, IdentityRecord};
 pub use reports::ReportTicket;
-pub use staff::{NewStaffSession, SessionStage, StaffRole, StaffSession, StaffUser};
+pub use staff::{
+    NewStaffSession, RenewedSession, SessionStage, StaffRole, StaffSession, StaffUser,
+};
 pub use stills::{NewStill, Still, StillKind};
 pub use throttle::{Throttle, ThrottleScope, pair_subject};
 pub use tickets::{NewTicket, QueueAbandonment, RecentCall, Ticket, TicketStatus};

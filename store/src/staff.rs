@@ -5,6 +5,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::db::{from_millis, to_millis};
+use crate::staff_secrets::{session_totp_context, user_totp_context};
 use crate::{Error, Result, Store};
 
 /// What a member of staff may do.
@@ -48,7 +49,8 @@ pub struct StaffUser {
     pub role: StaffRole,
     /// Argon2id PHC string.
     pub password_hash: String,
-    /// Base32 TOTP secret once enrolled.
+    /// Base32 TOTP secret once enrolled, opened with the store's secrets key (stored sealed;
+    /// a store without the key returns the sealed text, enough to tell enrolment).
     pub totp_secret: Option<String>,
     /// The last TOTP time step accepted (a code is accepted once).
     pub totp_last_step: Option<i64>,
@@ -87,7 +89,7 @@ pub struct StaffSession {
     pub stage: SessionStage,
     /// The token every state-changing form must carry.
     pub csrf_token: String,
-    /// A TOTP secret being enrolled, until confirmed.
+    /// A TOTP secret being enrolled, until confirmed (stored sealed, like `totp_secret`).
     pub pending_totp_secret: Option<String>,
     /// When it was created.
     pub created_at: DateTime<Utc>,
@@ -95,6 +97,15 @@ pub struct StaffSession {
     pub last_seen_at: DateTime<Utc>,
     /// Absolute end, whatever the activity.
     pub expires_at: DateTime<Utc>,
+}
+
+/// The new id and CSRF token a session takes when it passes the second factor.
+#[derive(Debug, Clone)]
+pub struct RenewedSession<'a> {
+    /// SHA-256 of the new cookie value.
+    pub id_hash: &'a str,
+    /// The new CSRF token.
+    pub csrf_token: &'a str,
 }
 
 /// A new session.
@@ -147,7 +158,8 @@ impl Store {
              FROM staff_users WHERE name = $1",
         )
         .bind(name).fetch_optional(&self.pool).await?;
-        row.map(|r| user_from_row(&r)).transpose()
+        row.map(|r| self.opened_user(user_from_row(&r)?))
+            .transpose()
     }
 
     /// The account with this id.
@@ -157,7 +169,8 @@ impl Store {
              FROM staff_users WHERE id = $1",
         )
         .bind(id).fetch_optional(&self.pool).await?;
-        row.map(|r| user_from_row(&r)).transpose()
+        row.map(|r| self.opened_user(user_from_row(&r)?))
+            .transpose()
     }
 
     /// Every account, by name.
@@ -168,7 +181,9 @@ impl Store {
         )
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(user_from_row).collect()
+        rows.iter()
+            .map(|r| self.opened_user(user_from_row(r)?))
+            .collect()
     }
 
     /// Replaces an account's password hash; returns whether the account exists.
@@ -213,8 +228,11 @@ impl Store {
         last_step: Option<i64>,
         now: DateTime<Utc>,
     ) -> Result<bool> {
+        let sealed = secret
+            .map(|s| self.seal_secret(s, &user_totp_context(user_id)))
+            .transpose()?;
         let done = sqlx::query("UPDATE staff_users SET totp_secret = $1, totp_last_step = $2, updated_at = $3 WHERE id = $4")
-            .bind(secret)
+            .bind(sealed)
             .bind(last_step)
             .bind(to_millis(now))
             .bind(user_id)
@@ -284,8 +302,8 @@ impl Store {
         .await?;
         row.map(|r| {
             let stage: String = r.try_get("stage")?;
+            let id_hash: String = r.try_get("id_hash")?;
             Ok(StaffSession {
-                id_hash: r.try_get("id_hash")?,
                 user_id: r.try_get("user_id")?,
                 stage: match stage.as_str() {
                     "password" => SessionStage::Password,
@@ -298,13 +316,18 @@ impl Store {
                     }
                 },
                 csrf_token: r.try_get("csrf_token")?,
-                pending_totp_secret: r.try_get("pending_totp_secret")?,
+                pending_totp_secret: self.open_secret(
+                    r.try_get("pending_totp_secret")?,
+                    &session_totp_context(&id_hash),
+                    "staff_sessions.pending_totp_secret",
+                )?,
                 created_at: from_millis("staff_sessions.created_at", r.try_get("created_at")?)?,
                 last_seen_at: from_millis(
                     "staff_sessions.last_seen_at",
                     r.try_get("last_seen_at")?,
                 )?,
                 expires_at: from_millis("staff_sessions.expires_at", r.try_get("expires_at")?)?,
+                id_hash,
             })
         })
         .transpose()
@@ -320,22 +343,33 @@ impl Store {
         Ok(())
     }
 
-    /// Moves a session to the full stage and forgets any pending enrolment secret.
-    pub async fn complete_staff_session(&self, id_hash: &str, now: DateTime<Utc>) -> Result<()> {
-        sqlx::query(
-            "UPDATE staff_sessions SET stage = 'full', pending_totp_secret = NULL, last_seen_at = $1 WHERE id_hash = $2",
+    /// Moves a session that passed its second factor to the full stage under a new id and
+    /// CSRF token (the id known before the second factor no longer works), and forgets any
+    /// pending enrolment secret. Returns false if no such session was waiting.
+    pub async fn complete_staff_session(
+        &self,
+        id_hash: &str,
+        renewed: &RenewedSession<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE staff_sessions SET id_hash = $1, csrf_token = $2, stage = 'full', pending_totp_secret = NULL, last_seen_at = $3
+             WHERE id_hash = $4 AND stage = 'password'",
         )
+        .bind(renewed.id_hash)
+        .bind(renewed.csrf_token)
         .bind(to_millis(now))
         .bind(id_hash)
         .execute(&self.pool)
         .await?;
-        Ok(())
+        Ok(done.rows_affected() == 1)
     }
 
     /// Keeps a TOTP secret being enrolled with the session until it is confirmed.
     pub async fn set_pending_totp_secret(&self, id_hash: &str, secret: &str) -> Result<()> {
+        let sealed = self.seal_secret(secret, &session_totp_context(id_hash))?;
         sqlx::query("UPDATE staff_sessions SET pending_totp_secret = $1 WHERE id_hash = $2")
-            .bind(secret)
+            .bind(sealed)
             .bind(id_hash)
             .execute(&self.pool)
             .await?;

@@ -56,9 +56,12 @@ impl TestDatabase {
         })
     }
 
-    /// Opens (and migrates) the database.
+    /// Opens (and migrates) the database, with a fresh secrets key (as a server has).
     pub async fn open(&self) -> Result<Store> {
-        Store::open(&self.url).await
+        let (key, _) = crate::sealing::SecretsKey::generate()?;
+        Ok(Store::open(&self.url)
+            .await?
+            .with_secrets_key(Some(std::sync::Arc::new(key))))
     }
 }
 
@@ -103,4 +106,16 @@ pub async fn execute_raw(store: &Store, sql: &str) -> Result<u64> {
         .execute(&store.pool)
         .await?
         .rows_affected())
+}
+
+/// Reads the first column of every row as optional text, bypassing the repository functions:
+/// tests use it to see what the database itself holds (a sealed secret, a masked subject).
+pub async fn fetch_raw_texts(store: &Store, sql: &str) -> Result<Vec<Option<String>>> {
+    use sqlx::Row;
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+        .fetch_all(&store.pool)
+        .await?;
+    rows.iter()
+        .map(|r| r.try_get::<Option<String>, _>(0).map_err(Into::into))
+        .collect()
 }

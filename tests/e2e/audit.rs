@@ -54,3 +54,108 @@ async fn audit_verify_passes_an_intact_trail_and_names_the_first_broken_link() {
     );
     store.close().await;
 }
+
+/// A fresh SQLite database with `n` chained events, opened directly.
+async fn trail_of(n: usize) -> (std::path::PathBuf, String, store::Store) {
+    let dir = scratch_dir();
+    let db = sqlite_url(&dir);
+    let store = store::Store::open(&db).await.expect("open");
+    for i in 0..n {
+        store
+            .append_audit(&NewAuditEvent {
+                at: chrono::Utc::now(),
+                actor: "u1",
+                action: "staff.signed_in",
+                subject: "marta",
+                detail: &format!("{{\"n\":{i}}}"),
+            })
+            .await
+            .expect("append");
+    }
+    (dir, db, store)
+}
+
+#[tokio::test]
+async fn audit_verify_fails_after_a_null_hash_reset_of_the_chain() {
+    let (_dir, db, store) = trail_of(4).await;
+    execute_raw(
+        &store,
+        "UPDATE audit_events SET prev_hash = NULL, hash = NULL",
+    )
+    .await
+    .expect("tamper");
+    execute_raw(
+        &store,
+        &format!(
+            "UPDATE audit_head SET last_id = 0, last_hash = '{}', event_count = 0",
+            store::GENESIS_HASH
+        ),
+    )
+    .await
+    .expect("tamper");
+    let (ok, out, err) = run(&["audit", "verify", "--database-url", &db], &[]).await;
+    assert!(!ok, "a reset chain fails: {out}");
+    assert!(
+        err.contains("BROKEN at event 1") && err.contains("no hash"),
+        "{err}"
+    );
+    let (ok, out, _) = run(&["audit", "anchor", "--database-url", &db], &[]).await;
+    assert!(
+        !ok && out.is_empty(),
+        "a broken chain is not anchored: {out}"
+    );
+    store.close().await;
+}
+
+#[tokio::test]
+async fn audit_verify_against_an_anchor_finds_a_deleted_newest_event() {
+    let (_dir, db, store) = trail_of(4).await;
+    let (ok, out, err) = run(&["audit", "anchor", "--database-url", &db], &[]).await;
+    assert!(ok, "{err}");
+    let anchor = out.trim().to_owned();
+    assert!(anchor.starts_with("4:") && anchor.len() == 66, "{anchor}");
+    let (ok, out, err) = run(
+        &[
+            "audit",
+            "verify",
+            "--anchor",
+            &anchor,
+            "--database-url",
+            &db,
+        ],
+        &[],
+    )
+    .await;
+    assert!(
+        ok && out.contains("intact: 4 events verified"),
+        "{out}{err}"
+    );
+
+    // The newest event deleted and the head moved back: the chain alone looks whole.
+    execute_raw(&store, "DELETE FROM audit_events WHERE id = 4")
+        .await
+        .expect("tamper");
+    execute_raw(
+        &store,
+        "UPDATE audit_head SET last_id = 3, event_count = 3, last_hash = (SELECT hash FROM audit_events WHERE id = 3)",
+    )
+    .await
+    .expect("tamper");
+    let (ok, _, _) = run(&["audit", "verify", "--database-url", &db], &[]).await;
+    assert!(ok, "without the anchor the deletion is not visible");
+    let (ok, _, err) = run(
+        &[
+            "audit",
+            "verify",
+            "--anchor",
+            &anchor,
+            "--database-url",
+            &db,
+        ],
+        &[],
+    )
+    .await;
+    assert!(!ok, "the anchor finds the deleted newest event");
+    assert!(err.contains("fewer events than the anchor"), "{err}");
+    store.close().await;
+}

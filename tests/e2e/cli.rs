@@ -1,4 +1,4 @@
-use crate::helpers::{passed_test_call, run, scratch_dir, sqlite_url, start};
+use crate::helpers::{passed_test_call, run, scratch_dir, secrets_key_file, sqlite_url, start};
 
 #[tokio::test]
 async fn help_lists_every_option() {
@@ -43,6 +43,7 @@ async fn help_lists_every_option() {
 
 #[tokio::test]
 async fn a_bad_option_is_refused_with_a_reason() {
+    let key = secrets_key_file();
     let (ok, _, err) = run(&["--hours", "9-14"], &[]).await;
     assert!(!ok);
     assert!(err.contains("HH:MM-HH:MM"), "{err}");
@@ -54,7 +55,7 @@ async fn a_bad_option_is_refused_with_a_reason() {
             "--database-url",
             "mysql://x",
         ],
-        &[],
+        &[("VIDEOREG_SECRETS_KEY_FILE", &key.display().to_string())],
     )
     .await;
     assert!(!ok);
@@ -287,4 +288,17 @@ async fn citizen_unlock_clears_the_id_numbers_counters_and_is_audited_by_the_cli
     .await;
     assert!(!ok && err.contains("not a DNI or NIE"), "{err}");
     store.close().await;
+}
+
+#[tokio::test]
+async fn serving_with_the_second_factor_and_no_secrets_key_is_refused() {
+    let dir = scratch_dir();
+    let db = sqlite_url(&dir);
+    let (ok, _, err) = run(
+        &["serve", "--bind", "127.0.0.1:0", "--database-url", &db],
+        &[],
+    )
+    .await;
+    assert!(!ok, "refused");
+    assert!(err.contains("--secrets-key-file"), "{err}");
 }

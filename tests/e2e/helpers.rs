@@ -51,6 +51,12 @@ pub async fn start(args: &[&str], env: &[(&str, &str)]) -> Server {
     for (k, v) in env {
         cmd.env(k, v);
     }
+    let keyed = args.contains(&"--secrets-key-file")
+        || env.iter().any(|(k, _)| *k == "VIDEOREG_SECRETS_KEY_FILE");
+    if !args.contains(&"demo") && !keyed {
+        // Serving with the second factor on needs a secrets key; the demo keeps its own.
+        cmd.env("VIDEOREG_SECRETS_KEY_FILE", secrets_key_file());
+    }
     let mut child = cmd.spawn().expect("spawn videoreg");
     let stdout = child.stdout.take().expect("piped stdout");
     let (tx, mut rx) = mpsc::unbounded_channel();
@@ -99,6 +105,14 @@ pub async fn run(args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) 
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// A fresh secrets key file in a scratch directory (as `openssl rand -hex 32` makes one).
+pub fn secrets_key_file() -> PathBuf {
+    let path = scratch_dir().join("secrets.key");
+    let (_, text) = store::sealing::SecretsKey::generate().expect("random key");
+    std::fs::write(&path, format!("{text}\n")).expect("write the key file");
+    path
 }
 
 /// A fresh directory for one test's files.

@@ -63,29 +63,48 @@ pub async fn execute(
             print!("{}", csv?);
             Ok(())
         }
-        Some(Command::Audit(AuditCommand::Verify)) => {
+        Some(Command::Audit(command)) => {
             let url = Settings::database_url_only(&cli.global)?;
             let store = Store::open(&url).await?;
-            let report = store.verify_audit_chain().await;
+            let result = audit(&store, command).await;
             store.close().await;
-            let report = report?;
-            if report.unchained > 0 {
-                println!(
-                    "{} events written before the chain began (not covered)",
-                    report.unchained
-                );
-            }
-            match report.broken {
+            result
+        }
+    }
+}
+
+/// `audit verify [--anchor COUNT:HASH]` and `audit anchor`.
+async fn audit(store: &Store, command: AuditCommand) -> Result<(), Error> {
+    let broken = |report: store::ChainReport, link: store::BrokenLink| {
+        Error::AuditBroken(format!(
+            "audit trail BROKEN at event {}: {} ({} events verified before it)",
+            link.id, link.problem, report.checked
+        ))
+    };
+    match command {
+        AuditCommand::Verify { anchor } => {
+            let report = store.verify_audit_chain_against(anchor.as_ref()).await?;
+            match report.broken.clone() {
+                Some(link) => Err(broken(report, link)),
                 None => {
                     println!("audit trail intact: {} events verified", report.checked);
+                    if let Some(a) = anchor {
+                        println!("the anchor's {} events are all there, unchanged", a.count);
+                    }
                     Ok(())
                 }
-                Some(link) => Err(Error::AuditBroken(format!(
-                    "audit trail BROKEN at event {}: {} ({} events verified before it)",
-                    link.id, link.problem, report.checked
-                ))),
             }
         }
+        AuditCommand::Anchor => match store.audit_anchor().await? {
+            Ok(anchor) => {
+                println!("{anchor}");
+                Ok(())
+            }
+            Err(report) => match report.broken.clone() {
+                Some(link) => Err(broken(report, link)),
+                None => Err(Error::AuditBroken("audit trail BROKEN".into())),
+            },
+        },
     }
 }
 
@@ -101,8 +120,19 @@ async fn serve(
         DEFAULT_DATABASE_URL
     };
     let settings = Settings::resolve(global, args, default_url)?;
-    let store = Store::open(&settings.database_url).await?;
+    let key = crate::secrets_key::load(&settings, demo)?;
+    let store = Store::open(&settings.database_url)
+        .await?
+        .with_secrets_key(key);
     let clock = Clock::System;
+    if store.secrets_key().is_some() {
+        // SQL migrations cannot encrypt: secrets left in clear by older versions are sealed
+        // here, once the key is known.
+        let sealed = store.seal_clear_totp_secrets(clock.now()).await?;
+        if sealed > 0 {
+            tracing::info!(sealed, "sealed TOTP secrets that were stored in clear");
+        }
+    }
     if demo {
         crate::import::seed_demo(&store, clock.now()).await?;
         crate::user_commands::seed_demo_accounts(&store, clock.now()).await?;

@@ -19,6 +19,7 @@ pub mod import;
 mod middleware;
 pub mod report;
 mod routes;
+pub mod secrets_key;
 pub mod state;
 pub mod user_commands;
 

@@ -1,8 +1,9 @@
-//! Request-wide layers: request ids, tracing, security headers, and rendering internal
-//! errors with the request id.
+//! Request-wide layers: request ids, tracing, security and caching headers, the
+//! same-origin check of the citizen's account forms, and rendering internal errors with the
+//! request id.
 
 use axum::body::Body;
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Json, Response};
@@ -10,6 +11,8 @@ use serde_json::json;
 
 use agent_console::InternalError;
 use agent_console::i18n::Lang;
+
+use crate::state::AppState;
 
 /// The header that carries the request id, in and out.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -55,8 +58,17 @@ pub async fn render_internal_errors(request: Request, next: Next) -> Response {
     out
 }
 
-/// Security headers on every response.
-pub async fn security_headers(request: Request<Body>, next: Next) -> Response {
+/// Security headers on every response; with `--secure-cookies` (served over HTTPS) also
+/// `Strict-Transport-Security`. Staff responses (but their static scripts) and every
+/// citizen response that does not set its own caching (static assets do) get
+/// `Cache-Control: no-store`, so that no page, JSON or file with personal data is kept by
+/// the browser or a shared cache.
+pub async fn security_headers(
+    State(state): State<AppState>,
+    request: Request<Body>,
+    next: Next,
+) -> Response {
+    let path = request.uri().path().to_owned();
     let mut response = next.run(request).await;
     let h = response.headers_mut();
     h.insert(
@@ -74,7 +86,57 @@ pub async fn security_headers(request: Request<Body>, next: Next) -> Response {
             "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; media-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
         ),
     );
+    if state.console.policy.secure_cookies {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
+    let staff = ["/staff", "/supervisor", "/ws/agent"]
+        .iter()
+        .any(|p| path.starts_with(p))
+        && !path.starts_with("/staff/static/");
+    if staff || !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     response
+}
+
+/// Refuses a form posted from another site (403): a browser's `Origin` must be the
+/// server's own or one of `--allowed-origin`; without `Origin`, `Sec-Fetch-Site` must not
+/// say `cross-site` or `same-site`. Requests with neither header are not a browser's and pass.
+/// Applied to the citizen's account forms (`/login`, `/receipt`, `/activate`), which have
+/// no session to protect but whose attempts count toward the ID number's limits.
+pub async fn same_origin_posts(
+    State(state): State<AppState>,
+    request: Request<Body>,
+    next: Next,
+) -> Response {
+    if request.method() == axum::http::Method::POST && !same_origin(&state, request.headers()) {
+        let (parts, _) = request.into_parts();
+        let lang = Lang::from_parts(&parts);
+        tracing::warn!(path = %parts.uri.path(), "cross-origin form refused");
+        let message = lang.pick(
+            "Este formulario solo se puede enviar desde esta misma web.",
+            "This form can only be sent from this same website.",
+        );
+        return crate::Error::client(StatusCode::FORBIDDEN, "cross_origin", message)
+            .into_response();
+    }
+    next.run(request).await
+}
+
+fn same_origin(state: &AppState, headers: &HeaderMap) -> bool {
+    // Under `Referrer-Policy: no-referrer` browsers send `Origin: null` with their own
+    // forms; then `Sec-Fetch-Site` (set by the browser, not by scripts) says where it came from.
+    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+    if origin.is_some_and(|o| o != "null") {
+        return signaling::socket::origin_allowed(headers, &state.signaling.allowed_origins);
+    }
+    !headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|site| matches!(site, "cross-site" | "same-site"))
 }
 
 /// Keeps the language chosen with `?lang=es|en` in a `lang` cookie (a year), so that the

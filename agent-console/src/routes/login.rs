@@ -60,7 +60,7 @@ pub async fn submit(
             Some(lang.pick("Formulario no válido.", "Invalid form.").into()),
         );
     };
-    let expected = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or("");
+    let expected = cookie(&headers, LOGIN_CSRF_COOKIE, state.policy.secure_cookies).unwrap_or("");
     if !csrf_ok(expected, &form.csrf) {
         let msg = lang.pick(
             "El formulario ha caducado. Vuelva a escribir sus datos.",

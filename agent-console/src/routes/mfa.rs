@@ -4,13 +4,13 @@ use askama::Template;
 use axum::Form;
 use axum::extract::State;
 use axum::extract::rejection::FormRejection;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use store::{NewAuditEvent, SessionStage, StaffSession, StaffUser};
+use store::{NewAuditEvent, RenewedSession, SessionStage, StaffSession, StaffUser, secrets};
 
 use super::{Chrome, SignedIn, record_failure, signed_in_clears};
-use crate::auth::{csrf_ok, current_session};
+use crate::auth::{SESSION_COOKIE, csrf_ok, current_session, set_cookie};
 use crate::i18n::Lang;
 use crate::refusal::{Refusal, sign_in_gate};
 use crate::{ConsoleState, Error, totp};
@@ -275,6 +275,8 @@ pub async fn enrol_submit(
     finish(&state, &session, &user, &addr, "staff.signed_in").await
 }
 
+/// Completes the sign-in under a new session id and CSRF token, so that an id learned
+/// before the second factor (a fixed or leaked cookie) is worth nothing after it.
 async fn finish(
     state: &ConsoleState,
     session: &StaffSession,
@@ -283,10 +285,20 @@ async fn finish(
     action: &str,
 ) -> Result<Response, Error> {
     let now = state.clock.now();
-    state
+    let (token, id_hash) = secrets::new_token()?;
+    let (csrf, _) = secrets::new_token()?;
+    let renewed = RenewedSession {
+        id_hash: &id_hash,
+        csrf_token: &csrf,
+    };
+    if !state
         .store
-        .complete_staff_session(&session.id_hash, now)
-        .await?;
+        .complete_staff_session(&session.id_hash, &renewed, now)
+        .await?
+    {
+        // Completed meanwhile by a concurrent request: this one signs in afresh.
+        return Err(Refusal::Redirect("/staff/login").into());
+    }
     signed_in_clears(state, &user.name, addr).await?;
     let detail = serde_json::json!({ "client_addr": addr }).to_string();
     state
@@ -299,5 +311,7 @@ async fn finish(
             detail: &detail,
         })
         .await?;
-    Ok(Redirect::to("/staff").into_response())
+    let max_age = (session.expires_at - now).num_seconds().max(0);
+    let cookie = set_cookie(SESSION_COOKIE, &token, max_age, state.policy.secure_cookies);
+    Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/staff")).into_response())
 }

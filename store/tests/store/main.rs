@@ -2,6 +2,7 @@
 
 mod cases;
 mod citizens;
+mod evidence;
 mod helpers;
 mod queue;
 mod reports;
@@ -51,4 +52,10 @@ on_both_backends!(
     throttle::an_id_numbers_counters_are_cleared_together,
     throttle::staff_failures_read_back_from_the_name_counter,
     throttle::a_test_call_allows_a_few_contrast_checks_even_concurrently,
+    evidence::a_null_hash_reset_of_the_audit_chain_fails_verification,
+    evidence::a_head_whose_count_disagrees_with_the_chain_fails_verification,
+    evidence::a_deleted_newest_event_with_a_rewound_head_fails_against_the_anchor,
+    evidence::a_rewritten_chain_fails_against_the_anchor_and_a_longer_one_passes,
+    evidence::totp_secrets_are_not_readable_in_the_database,
+    evidence::clear_totp_secrets_of_older_versions_are_sealed_once,
 );

@@ -1,5 +1,5 @@
 use chrono::TimeDelta;
-use store::{NewStaffSession, SessionStage, StaffRole, Store};
+use store::{NewStaffSession, RenewedSession, SessionStage, StaffRole, Store};
 
 use crate::helpers::utc;
 
@@ -187,26 +187,45 @@ pub async fn staff_sessions_move_through_their_stages_and_end(store: Store) {
         Some("PENDING".into())
     );
     let later = now + TimeDelta::minutes(3);
-    store
-        .complete_staff_session("s1", later)
-        .await
-        .expect("complete");
+    let renewed = RenewedSession {
+        id_hash: "s1-renewed",
+        csrf_token: "csrf-2",
+    };
+    assert!(
+        store
+            .complete_staff_session("s1", &renewed, later)
+            .await
+            .expect("complete")
+    );
+    assert!(
+        !store
+            .complete_staff_session("s1", &renewed, later)
+            .await
+            .expect("complete"),
+        "the old id is gone"
+    );
+    assert_eq!(store.find_staff_session("s1").await.expect("find"), None);
     let s = store
-        .find_staff_session("s1")
+        .find_staff_session("s1-renewed")
         .await
         .expect("find")
         .expect("present");
     assert_eq!(
-        (s.stage, s.pending_totp_secret, s.last_seen_at),
-        (SessionStage::Full, None, later)
+        (
+            s.stage,
+            s.pending_totp_secret,
+            s.last_seen_at,
+            s.csrf_token.as_str()
+        ),
+        (SessionStage::Full, None, later, "csrf-2")
     );
     store
-        .touch_staff_session("s1", later + TimeDelta::minutes(1))
+        .touch_staff_session("s1-renewed", later + TimeDelta::minutes(1))
         .await
         .expect("touch");
     assert_eq!(
         store
-            .find_staff_session("s1")
+            .find_staff_session("s1-renewed")
             .await
             .expect("find")
             .map(|s| s.last_seen_at),
@@ -228,10 +247,13 @@ pub async fn staff_sessions_move_through_their_stages_and_end(store: Store) {
             .expect("find")
             .is_none()
     );
-    store.delete_staff_session("s1").await.expect("delete");
+    store
+        .delete_staff_session("s1-renewed")
+        .await
+        .expect("delete");
     assert!(
         store
-            .find_staff_session("s1")
+            .find_staff_session("s1-renewed")
             .await
             .expect("find")
             .is_none()

@@ -159,7 +159,7 @@ impl Attempt {
                 actor: "citizen",
                 action: &format!("citizen.{}_failed", kind.as_str()),
                 subject: &mask_id_number(id),
-                detail: &serde_json::json!({ "client_addr": client_addr }).to_string(),
+                detail: &super::id_event_detail(store, id, client_addr),
             })
             .await?;
         Ok(())

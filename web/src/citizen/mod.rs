@@ -21,6 +21,17 @@ use store::secrets::constant_time_eq;
 use store::{CitizenRegistration, Store, StoredCode};
 
 use crate::identity::{DniNie, IdKind};
+/// The detail of an audit event about an ID number: the client address and, with the
+/// secrets key, the keyed hash that links every event about that number (the subject shows
+/// only its last four characters, which many numbers share). The number itself is never in
+/// the audit trail.
+pub fn id_event_detail(store: &Store, id: &DniNie, client_addr: &str) -> String {
+    let mut detail = serde_json::json!({ "client_addr": client_addr });
+    if let Some(key) = store.secrets_key() {
+        detail["id_link"] = key.link(id.as_str()).into();
+    }
+    detail.to_string()
+}
 
 /// The registration and the code a typed code's hash matched, compared in constant time.
 #[derive(Debug, Clone)]

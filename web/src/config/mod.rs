@@ -90,7 +90,15 @@ pub struct ReportArgs {
 pub enum AuditCommand {
     /// Recompute the audit trail's hash chain and name the first broken link, if any
     /// (exit status 1 when broken).
-    Verify,
+    Verify {
+        /// An anchor printed earlier by `audit anchor` (COUNT:HASH): the chain must still
+        /// hold that many events, the last of them with that hash.
+        #[arg(long, value_name = "COUNT:HASH")]
+        anchor: Option<store::AuditAnchor>,
+    },
+    /// Verify the chain and print its head as COUNT:HASH, to keep outside the database
+    /// (e.g. with the daily report) and give to `audit verify --anchor` later.
+    Anchor,
 }
 
 /// `videoreg citizen …`

@@ -109,8 +109,9 @@ pub struct ServeArgs {
     /// that sets it).
     #[arg(long, env = "VIDEOREG_TRUST_FORWARDED_FOR", help_heading = "Citizens")]
     pub trust_forwarded_for: bool,
-    /// A browser origin allowed to open the WebSockets besides the server's own (repeat, or
-    /// separate with commas), e.g. `https://cita.example.es` behind a proxy.
+    /// A browser origin allowed to open the WebSockets and post the account forms besides
+    /// the server's own (repeat, or separate with commas), e.g. `https://cita.example.es`
+    /// behind a proxy.
     #[arg(
         long = "allowed-origin",
         env = "VIDEOREG_ALLOWED_ORIGINS",
@@ -181,6 +182,16 @@ pub struct ServeArgs {
     /// Mark cookies `Secure` (set this when users reach videoreg over HTTPS, as they should).
     #[arg(long, env = "VIDEOREG_SECURE_COOKIES", help_heading = "Staff")]
     pub secure_cookies: bool,
+    /// File holding the secrets key (64 hexadecimal digits, e.g. `openssl rand -hex 32`):
+    /// TOTP secrets are sealed with it and ID numbers in the audit trail linked by it.
+    /// Required while --staff-mfa is on; `demo` keeps its own beside its database.
+    #[arg(
+        long,
+        env = "VIDEOREG_SECRETS_KEY_FILE",
+        value_name = "FILE",
+        help_heading = "Staff"
+    )]
+    pub secrets_key_file: Option<std::path::PathBuf>,
 
     /// Address the media forwarder's UDP sockets bind to (`0.0.0.0`: every interface)
     /// [default: the --bind address's IP]

@@ -56,6 +56,8 @@ pub struct Settings {
     pub supervision: SupervisionPolicy,
     /// SHA-256 (hex) of the token that opens `/metrics` beyond loopback.
     pub metrics_token_hash: Option<String>,
+    /// The file holding the secrets key, if configured (read by [`crate::secrets_key`]).
+    pub secrets_key_file: Option<std::path::PathBuf>,
 }
 
 impl Settings {
@@ -116,6 +118,7 @@ impl Settings {
             supervision: SupervisionPolicy {
                 service_level_threshold: seconds(o.service_level_seconds, "service-level-seconds")?,
             },
+            secrets_key_file: o.secrets_key_file.clone(),
             metrics_token_hash: o
                 .metrics_token
                 .filter(|t| !t.is_empty())

@@ -147,8 +147,9 @@ pub async fn verify_and_apply(
                 at: now,
                 actor: "citizen",
                 action: "verification.failed",
-                subject: id.as_str(),
-                detail: &serde_json::json!({ "client_addr": client_addr }).to_string(),
+                // Masked as the console shows it; the keyed hash links the events.
+                subject: &id.masked(),
+                detail: &crate::citizen::id_event_detail(store, id, client_addr),
             })
             .await?;
         return Ok(Outcome::NotVerified);

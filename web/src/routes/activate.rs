@@ -115,7 +115,10 @@ async fn submit(
     };
     let fail =
         |status, typed, alert: String| render(&state, lang, typed, Shown::alert(status, alert));
-    if !csrf_ok(cookie(&headers, CSRF_COOKIE).unwrap_or(""), &form.csrf) {
+    if !csrf_ok(
+        cookie(&headers, CSRF_COOKIE, state.console.policy.secure_cookies).unwrap_or(""),
+        &form.csrf,
+    ) {
         return fail(
             StatusCode::FORBIDDEN,
             typed,

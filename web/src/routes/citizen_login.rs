@@ -1,6 +1,8 @@
 //! `GET /login` and `POST /login`: a citizen signs in with the ID number and the Permanent
 //! Cl@ve password and sees the registration, which proves the password works. No session is
-//! made (nothing after this page needs one), so the form needs no CSRF token. An unknown ID
+//! made (nothing after this page needs one), so there is no session to ride: the form is
+//! guarded against other sites by the same-origin check of the account forms
+//! (`crate::middleware::same_origin_posts`), since its failures count. An unknown ID
 //! number, an ID without a password yet, and a wrong password take the same path (one
 //! argon2id verification, against a dummy hash when there is no credential) and get the same
 //! answer; failures count toward the limits activation uses.
@@ -138,7 +140,7 @@ async fn submit(
             actor: "citizen",
             action: "citizen.signed_in",
             subject: &masked,
-            detail: &serde_json::json!({ "client_addr": addr }).to_string(),
+            detail: &crate::citizen::id_event_detail(&state.store, &id, &addr),
         })
         .await?;
     let registration = state.store.citizen_registration(id.as_str()).await?;

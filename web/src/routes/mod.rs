@@ -21,19 +21,26 @@ use axum::http::Request;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
-use crate::middleware::{REQUEST_ID, remember_language, render_internal_errors, security_headers};
+use crate::middleware::{
+    REQUEST_ID, remember_language, render_internal_errors, same_origin_posts, security_headers,
+};
 use crate::state::AppState;
 
 /// Request bodies larger than this are refused with 413 before any handler runs.
 const MAX_BODY_BYTES: usize = 16 * 1024;
 
 /// Receipts, Permanent Cl@ve activation and sign-in.
-fn citizen_accounts() -> Router<AppState> {
+/// Forms posted from another site are refused ([`same_origin_posts`]).
+fn citizen_accounts(state: &AppState) -> Router<AppState> {
     Router::new()
         .merge(activate::routes())
         .merge(citizen_login::routes())
         .merge(receipt::routes())
         .merge(citizen_unlock::routes())
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            same_origin_posts,
+        ))
 }
 
 /// Every route of the server with its layers.
@@ -47,14 +54,17 @@ pub fn router(state: AppState) -> Router {
         .merge(citizen_flow::routes())
         .merge(assets::routes())
         .merge(metrics::routes())
-        .merge(citizen_accounts())
+        .merge(citizen_accounts(&state))
         .merge(agent_console::router(
             state.console.verification.stills.max_bytes,
         ))
         .merge(signaling::citizen::router())
-        .with_state(state)
+        .with_state(state.clone())
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(axum::middleware::from_fn(security_headers))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security_headers,
+        ))
         .layer(axum::middleware::from_fn(remember_language))
         .layer(axum::middleware::from_fn(render_internal_errors))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))

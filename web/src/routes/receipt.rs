@@ -1,5 +1,6 @@
 //! `GET /receipt` and `POST /receipt`: the registration receipt as a PDF. The activation code
-//! is the citizen's proof, so no other token is needed: the ID number and the code must
+//! is the citizen's proof, so no other token is needed (posts from other sites are refused by
+//! `crate::middleware::same_origin_posts`): the ID number and the code must
 //! match the stored code (compared in constant time), which may be unexpired or already
 //! used for activation (a receipt may be wanted later). Wrong pairs count toward the limits
 //! activation uses. The result page posts here directly; `GET` shows the same form for a

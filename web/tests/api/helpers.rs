@@ -66,7 +66,8 @@ pub async fn spawn_app_with(db: Db, args: ServeArgs) -> TestApp {
 pub async fn second_node(first: &TestApp) -> TestApp {
     let store = Store::open(&first.database_url)
         .await
-        .expect("open the shared database");
+        .expect("open the shared database")
+        .with_secrets_key(first.store.secrets_key().cloned());
     let node = start(store, ServeArgs::default()).await;
     node.clock.set(first.clock.now());
     node

@@ -12,6 +12,7 @@ mod console_stills;
 mod console_timers;
 mod echo;
 mod errors;
+mod evidence;
 mod helpers;
 mod hours;
 mod join_statements;

@@ -338,7 +338,7 @@ async fn with_mfa_off_the_password_is_enough_and_every_staff_page_says_so() {
         after
             .set_cookies
             .iter()
-            .any(|c| c.starts_with("videoreg_staff=") && c.contains("; Secure"))
+            .any(|c| c.starts_with("__Host-videoreg_staff=") && c.contains("; Secure"))
     );
     let home = b.get("/staff").await;
     assert!(home.body.contains("Segundo factor DESACTIVADO"));
