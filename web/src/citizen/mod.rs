@@ -26,6 +26,7 @@ use store::{AttemptKind, CitizenRegistration, NewAuditEvent, Store, StoredCode};
 use self::form::Shown;
 use crate::identity::{DniNie, IdKind};
 use agent_console::i18n::Lang;
+use agent_console::passwords::hashing::{Admitted, HashPool, RETRY_AFTER_SECS};
 
 /// Limits on failed attempts at activation, sign-in and receipts (all counted together).
 #[derive(Debug, Clone, Copy)]
@@ -107,6 +108,21 @@ impl Refusal {
         }
         Ok(response)
     }
+}
+
+/// Admits one password check from `client_addr` to the bounded hashing pool, or the 429
+/// refusal (with `Retry-After`) when that address already has as many running as it may:
+/// refused at once, before any lookup or hashing, and not counted as a failure.
+pub fn admit_password_check(
+    pool: &HashPool,
+    lang: Lang,
+    client_addr: &str,
+) -> Result<Admitted, Refusal> {
+    pool.admit(client_addr).ok_or_else(|| Refusal {
+        status: StatusCode::TOO_MANY_REQUESTS,
+        alert: messages::too_many_at_once(lang).to_owned(),
+        retry_after_secs: Some(i64::from(RETRY_AFTER_SECS)),
+    })
 }
 
 /// Checks the [`ATTEMPTS`] limits for `id` and `client_addr`: `None` when the attempt may

@@ -21,7 +21,9 @@ use crate::Error;
 use crate::citizen::form::Shown;
 use crate::citizen::messages::{self, FormErrors};
 use crate::citizen::password::CitizenPassword;
-use crate::citizen::{attempt_refusal, full_name, mask_id_number, match_code, record_failure};
+use crate::citizen::{
+    admit_password_check, attempt_refusal, full_name, mask_id_number, match_code, record_failure,
+};
 use crate::identity::DniNie;
 use crate::state::AppState;
 use agent_console::i18n::Lang;
@@ -143,6 +145,10 @@ async fn submit(
         return render(&state, lang, typed, Shown::invalid(errors));
     };
 
+    let admitted = match admit_password_check(&state.console.hashing, lang, &addr) {
+        Ok(admitted) => admitted,
+        Err(refusal) => return refusal.respond(|shown| render(&state, lang, typed, shown)),
+    };
     let now = state.clock.now();
     if let Some(refusal) = attempt_refusal(&state.store, lang, &id, &addr, now).await? {
         return refusal.respond(|shown| render(&state, lang, typed, shown));
@@ -178,10 +184,12 @@ async fn submit(
             return render(&state, lang, typed, Shown::invalid(errors));
         }
     };
-    let password_hash = tokio::task::spawn_blocking(move || password.hash())
-        .await
-        .map_err(|e| Error::PasswordHash(e.to_string()))?
-        .map_err(|e| Error::PasswordHash(e.to_string()))?;
+    let password_hash = state
+        .console
+        .hashing
+        .hash(&admitted, password.into_inner())
+        .await?;
+    drop(admitted);
 
     let masked = mask_id_number(&id);
     let detail =

@@ -2,8 +2,9 @@
 //! Cl@ve password and sees the registration, which proves the password works. No session is
 //! made (nothing after this page needs one), so the form needs no CSRF token. An unknown ID
 //! number, an ID without a password yet, and a wrong password take the same path (one
-//! argon2id verification, against a dummy hash when there is no credential) and get the same
-//! answer; failures count toward the limits activation uses.
+//! argon2id verification on the bounded pool, against a dummy hash when there is no
+//! credential) and get the same answer; failures count toward the limits activation uses.
+//! One address may have only so many checks at once: over that it gets 429 at once.
 
 use askama::Template;
 use axum::extract::State;
@@ -18,17 +19,14 @@ use store::{AttemptKind, NewAuditEvent};
 use crate::Error;
 use crate::citizen::form::Shown;
 use crate::citizen::messages::{self, FormErrors};
-use crate::citizen::password::verify;
 use crate::citizen::receipt::{grouped_reference, madrid_time};
-use crate::citizen::{attempt_refusal, full_name, mask_id_number, record_failure};
+use crate::citizen::{
+    admit_password_check, attempt_refusal, full_name, mask_id_number, record_failure,
+};
 use crate::identity::DniNie;
 use crate::state::AppState;
 use agent_console::i18n::Lang;
 use signaling::client_addr::ClientAddr;
-
-/// Verified against when the ID number has no credential, so that the work is the same: an
-/// argon2id hash (the same parameters as real ones) of a random password nobody kept.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$TZdHVbF75bubUfjIvGbmrg$rrUHwZp3/sHcQWautc22fwRMgz5wtXkQ1n3BtG3Hl2k";
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/login", get(page).post(submit))
@@ -105,6 +103,10 @@ async fn submit(
         return render(&state, lang, typed, Shown::invalid(errors));
     };
 
+    let admitted = match admit_password_check(&state.console.hashing, lang, &addr) {
+        Ok(admitted) => admitted,
+        Err(refusal) => return refusal.respond(|shown| render(&state, lang, typed, shown)),
+    };
     let now = state.clock.now();
     if let Some(refusal) = attempt_refusal(&state.store, lang, &id, &addr, now).await? {
         return refusal.respond(|shown| render(&state, lang, typed, shown));
@@ -112,13 +114,17 @@ async fn submit(
 
     let credential = state.store.citizen_credential(id.as_str()).await?;
     let known = credential.is_some();
-    let hash = credential
-        .map(|c| c.password_hash)
-        .unwrap_or_else(|| DUMMY_HASH.to_owned());
-    let password = form.password;
-    let matches = tokio::task::spawn_blocking(move || verify(&password, &hash))
-        .await
-        .map_err(|e| Error::PasswordHash(e.to_string()))?;
+    // No credential: checked against a dummy hash, the same work and the same answer.
+    let matches = state
+        .console
+        .hashing
+        .verify(
+            &admitted,
+            form.password,
+            credential.map(|c| c.password_hash),
+        )
+        .await?;
+    drop(admitted);
     if !(known && matches) {
         record_failure(&state.store, &id, &addr, AttemptKind::Login, now).await?;
         let wrong = messages::wrong_password(lang);
@@ -155,21 +161,4 @@ async fn submit(
         Html(page.render()?),
     )
         .into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::citizen::password::CitizenPassword;
-
-    #[test]
-    fn the_dummy_hash_costs_what_a_real_one_costs() {
-        let real = CitizenPassword::parse("Cuaderno-azul-7", "12345678Z", "Lucía Martín")
-            .expect("a valid password")
-            .hash()
-            .expect("hash");
-        let params = |phc: &str| phc.rsplitn(3, '$').nth(2).map(str::to_owned);
-        assert_eq!(params(DUMMY_HASH), params(&real), "same algorithm and cost");
-        assert!(!verify("Cuaderno-azul-7", DUMMY_HASH));
-    }
 }
