@@ -56,6 +56,11 @@ mod tests {
         assert_eq!(check("tortugaz"), Ok(()), "no composition rule");
         assert_eq!(check("Password1"), Err(Weakness::Common));
         assert_eq!(check("marmotaverdeazul"), Ok(()));
+        assert_eq!(
+            check("Cuaderno-azul-7"),
+            Ok(()),
+            "the browser test's password"
+        );
     }
 
     #[test]
