@@ -2,12 +2,15 @@
 //! `videoreg serve` process, while `/healthz` is polled; what the burst costs the server in
 //! memory and what it does to everyone else's latency.
 //!
-//! `cargo bench -p web --bench sign_in_burst` (or `-- citizen 150`, `-- staff 150`)
+//! `cargo bench -p web --bench sign_in_burst` (or `-- citizen 150`, `-- staff 150`,
+//! `-- spread`)
 //!
 //! For each kind (citizen `POST /login`, staff `POST /staff/login`) a fresh server process is
 //! started on a fresh SQLite database, warmed up, and sent N sign-ins at once (each on its own
-//! connection, a valid-looking form with a wrong password; the staff form with its CSRF cookie
-//! and field). Meanwhile another client asks `/healthz` every 10 ms, one request at a time,
+//! connection, a wrong password for a different valid ID number or user name each, so that
+//! no per-ID or per-name limit steps in; the staff form with its CSRF cookie and field). All
+//! come from one address, or with `spread` from N addresses (the server trusts
+//! `X-Forwarded-For`, and each request names its own address: what a botnet would send). Meanwhile another client asks `/healthz` every 10 ms, one request at a time,
 //! from the start of the burst until every sign-in has been answered. Printed: the answers by
 //! status, how long the burst took, the server's peak resident memory (`VmHWM`) and its
 //! resident memory after the burst (`VmRSS`), and the `/healthz` latencies (p50, p99, max).
@@ -30,8 +33,6 @@ use tokio::process::Child;
 #[allow(dead_code, reason = "shared with the other benchmarks")]
 mod proc_stats;
 
-/// A valid DNI (check letter right) of the demo registry; no password is set for it.
-const ID_NUMBER: &str = "12345678Z";
 const WRONG_PASSWORD: &str = "una frase que no es la suya";
 
 /// A `videoreg serve` process on a port of its own.
@@ -42,12 +43,23 @@ struct Server {
     _db: TestDatabase,
 }
 
-async fn start_server() -> Server {
+/// The `i`-th of a run of valid DNI numbers (check letter right), none with a password.
+fn dni(i: usize) -> String {
+    const LETTERS: &[u8] = b"TRWAGMYFPDXBNJZSQVHLCKE";
+    let n = 10_000_000 + i;
+    format!("{n}{}", char::from(LETTERS[n % 23]))
+}
+
+async fn start_server(spread: bool) -> Server {
     let db = TestDatabase::sqlite();
     let binary =
         std::env::var("VIDEOREG_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_videoreg").to_owned());
+    let mut args = vec!["serve", "--bind", "127.0.0.1:0", "--database-url", &db.url];
+    if spread {
+        args.push("--trust-forwarded-for");
+    }
     let mut child = tokio::process::Command::new(binary)
-        .args(["serve", "--bind", "127.0.0.1:0", "--database-url", &db.url])
+        .args(args)
         .env("RUST_LOG", "warn,web=info")
         .stdout(Stdio::piped())
         .kill_on_drop(true)
@@ -76,10 +88,15 @@ async fn start_server() -> Server {
 
 /// `VmHWM` (peak resident memory) of `pid`, in KiB.
 fn peak_rss_kib(pid: u32) -> u64 {
+    status_field(pid, "VmHWM:")
+}
+
+/// A number from `/proc/<pid>/status`.
+fn status_field(pid: u32, field: &str) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .unwrap_or_default()
         .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .find_map(|l| l.strip_prefix(field))
         .and_then(|v| v.split_whitespace().next())
         .and_then(|v| v.parse().ok())
         .unwrap_or(0)
@@ -109,8 +126,12 @@ async fn poll_health(base: String, stop: Arc<AtomicBool>) -> Vec<Duration> {
     latencies
 }
 
-/// One sign-in request of `kind`, ready to send.
-async fn sign_in_request(base: &str, kind: &str) -> impl Fn() -> reqwest::RequestBuilder {
+/// The `i`-th sign-in request of `kind`, ready to send (from address `i` when `spread`).
+async fn sign_in_request(
+    base: &str,
+    kind: &str,
+    spread: bool,
+) -> impl Fn(usize) -> reqwest::RequestBuilder {
     let form_page = if kind == "staff" {
         let page = reqwest::get(format!("{base}/staff/login"))
             .await
@@ -133,42 +154,48 @@ async fn sign_in_request(base: &str, kind: &str) -> impl Fn() -> reqwest::Reques
         None
     };
     let base = base.to_owned();
-    move || {
+    move |i| {
         // Each request on its own connection, as N browsers would send them.
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("client");
-        match &form_page {
+        let request = match &form_page {
             Some((cookie, csrf)) => client
                 .post(format!("{base}/staff/login"))
                 .header("cookie", cookie)
                 .form(&[
-                    ("name", "nadie"),
+                    ("name", format!("nadie{i}").as_str()),
                     ("password", WRONG_PASSWORD),
                     ("csrf", csrf.as_str()),
                 ]),
             None => client
                 .post(format!("{base}/login"))
-                .form(&[("id_number", ID_NUMBER), ("password", WRONG_PASSWORD)]),
+                .form(&[("id_number", dni(i).as_str()), ("password", WRONG_PASSWORD)]),
+        };
+        if spread {
+            request.header("x-forwarded-for", format!("198.51.100.{}", i % 250))
+        } else {
+            request
         }
     }
 }
 
-async fn burst(kind: &str, n: usize) {
-    let mut server = start_server().await;
+async fn burst(kind: &str, n: usize, spread: bool) {
+    let mut server = start_server(spread).await;
     let health = reqwest::Client::new();
     for _ in 0..20 {
         let _ = health.get(format!("{}/healthz", server.base)).send().await;
     }
-    let request = sign_in_request(&server.base, kind).await;
+    let request = sign_in_request(&server.base, kind, spread).await;
     let (rss_before, peak_before) = (proc_stats::rss_kib(server.pid), peak_rss_kib(server.pid));
+    let load = proc_stats::load_average();
 
     let stop = Arc::new(AtomicBool::new(false));
     let prober = tokio::spawn(poll_health(server.base.clone(), stop.clone()));
     let t = Instant::now();
-    let answers = join_all((0..n).map(|_| {
-        let r = request();
+    let answers = join_all((0..n).map(|i| {
+        let r = request(i);
         async move { r.send().await.map(|r| r.status().as_u16()).unwrap_or(0) }
     }))
     .await;
@@ -183,8 +210,14 @@ async fn burst(kind: &str, n: usize) {
     }
     let peak = peak_rss_kib(server.pid);
     let rss_after = proc_stats::rss_kib(server.pid);
+    let threads = status_field(server.pid, "Threads:");
     println!(
-        "{kind} burst of {n}: answers {statuses:?} in {:.2} s; server RSS {} MB before, peak {} MB (peak before the burst {} MB), {} MB after; /healthz during the burst ({} answers) p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        "{kind} burst of {n} from {}: answers {statuses:?} in {:.2} s; server RSS {} MB before, peak {} MB (peak before the burst {} MB), {} MB after, {threads} threads; /healthz during the burst ({} answers) p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms (machine load {load:.1})",
+        if spread {
+            "as many addresses"
+        } else {
+            "one address"
+        },
         took.as_secs_f64(),
         rss_before / 1024,
         peak / 1024,
@@ -217,7 +250,8 @@ async fn main() {
     } else {
         named
     };
+    let spread = args.iter().any(|a| a == "spread");
     for kind in kinds {
-        burst(kind, n).await;
+        burst(kind, n, spread).await;
     }
 }
