@@ -95,3 +95,16 @@ async fn staff_may_use_a_sixteen_letter_passphrase_without_symbols_and_sign_in()
     let page = browser.submit_password("marta", PASSPHRASE).await;
     assert_eq!(page.status, 303, "{}", page.body);
 }
+
+#[tokio::test]
+async fn citizens_need_no_composition_twelve_lower_case_letters_are_accepted() {
+    let app = spawn_app().await;
+    let code = register(&app, LUCIA, TimeDelta::days(30))
+        .await
+        .code
+        .to_string();
+    let done = app
+        .activate(LUCIA, &code, "tortugalenta", "tortugalenta", "en")
+        .await;
+    assert_eq!(done.status, 200, "{}", done.body);
+}
