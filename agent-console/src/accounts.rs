@@ -1,62 +1,29 @@
-//! Staff accounts: names, the password policy, argon2id hashing, and the operations behind
-//! `videoreg user …`. Every change is written to the audit trail.
+//! Staff accounts: names, the staff side of the password policy (the rules are
+//! [`crate::passwords`]'), and the operations behind `videoreg user …`, which hash on the
+//! bounded pool ([`HashPool`]). Every change is written to the audit trail.
 
-use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 use chrono::{DateTime, Utc};
 use store::{NewAuditEvent, StaffRole, Store, secrets};
 
 use crate::Error;
+use crate::passwords::hashing::HashPool;
+use crate::passwords::{self, Context, Weakness};
 
-/// Shortest password accepted, in characters.
-pub const MIN_PASSWORD_CHARS: usize = 12;
-/// Longest password accepted, in bytes (bounds the hashing work an attacker can ask for).
-pub const MAX_PASSWORD_BYTES: usize = 256;
-/// Common passwords and the words they are built from.
-const COMMON: &str = include_str!("common-passwords.txt");
 /// Characters of generated passwords: no 0/O, 1/l/I look-alikes.
 const GENERATED_ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 
-/// Why a password was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum PolicyError {
-    /// Fewer than 12 characters.
-    #[error("the password must have at least 12 characters")]
-    TooShort,
-    /// More than 256 bytes.
-    #[error("the password must have at most 256 bytes")]
-    TooLong,
-    /// It contains the user name.
-    #[error("the password must not contain the user name")]
-    ContainsName,
-    /// It is, or is built from, a common password.
-    #[error("the password is too common; choose a passphrase of several unrelated words")]
-    Common,
-}
-
-/// Checks a new password against the policy.
-pub fn check_password(name: &str, password: &str) -> Result<(), PolicyError> {
-    if password.len() > MAX_PASSWORD_BYTES {
-        return Err(PolicyError::TooLong);
-    }
-    if password.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(PolicyError::TooShort);
-    }
-    let lower = password.to_lowercase();
-    if !name.is_empty() && lower.contains(&name.to_lowercase()) {
-        return Err(PolicyError::ContainsName);
-    }
-    let core = lower.trim_matches(|c: char| {
-        c.is_ascii_digit() || c.is_ascii_punctuation() || c.is_whitespace()
-    });
-    let common = COMMON
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.is_empty())
-        .any(|w| w == lower || w == core);
-    let one_char = lower.chars().all(|c| lower.starts_with(c));
-    if common || one_char || core.is_empty() {
-        return Err(PolicyError::Common);
-    }
-    Ok(())
+/// Checks a new staff password against the policy ([`passwords::check`]): at least
+/// `min_chars` characters ([`passwords::staff_min_chars`]), not common, not built from the
+/// service's or the user's name.
+pub fn check_password(name: &str, password: &str, min_chars: usize) -> Result<(), Weakness> {
+    passwords::check(
+        password,
+        &Context {
+            min_chars,
+            id_number: "",
+            names: name,
+        },
+    )
 }
 
 /// Checks a sign-in name: 2 to 64 characters, lower-case letters, digits, `.`, `_`, `-`.
@@ -72,22 +39,6 @@ pub fn check_name(name: &str) -> Result<(), Error> {
             "invalid user name {name:?}: use 2 to 64 lower-case letters, digits, '.', '_' or '-'"
         )))
     }
-}
-
-/// Hashes a password with argon2id (default parameters: 19 MiB, 2 passes), salted.
-pub fn hash_password(password: &str) -> Result<String, Error> {
-    Argon2::default()
-        .hash_password(password.as_bytes())
-        .map(|h| h.to_string())
-        .map_err(|e| Error::PasswordHash(e.to_string()))
-}
-
-/// Whether `password` matches a stored hash. A malformed hash never matches.
-pub fn verify_password(password: &str, hash: &str) -> bool {
-    password.len() <= MAX_PASSWORD_BYTES
-        && Argon2::default()
-            .verify_password(password.as_bytes(), hash)
-            .is_ok()
 }
 
 /// A strong random password: 20 characters from a 56-letter alphabet (about 116 bits).
@@ -127,33 +78,73 @@ async fn existing(store: &Store, name: &str) -> Result<store::StaffUser, Error> 
         .ok_or_else(|| Error::Account(format!("no staff account named {name:?}")))
 }
 
-/// Creates an account. `actor` is who did it, for the audit trail (`cli` on the command line).
-pub async fn add_user(
-    store: &Store,
-    actor: &str,
-    name: &str,
-    role: StaffRole,
-    password: &str,
-    now: DateTime<Utc>,
-) -> Result<(), Error> {
-    check_name(name)?;
-    check_password(name, password).map_err(|e| Error::Account(e.to_string()))?;
-    let id = secrets::new_id()?;
-    let hash = hash_password(password)?;
-    match store.insert_staff_user(&id, name, role, &hash, now).await {
-        Err(e) if e.is_unique_violation() => Err(Error::Account(format!(
-            "a staff account named {name:?} already exists"
-        ))),
-        other => other.map_err(Error::from),
-    }?;
-    audit(
-        store,
-        now,
-        actor,
-        &format!("staff.user_added.{}", role.as_str()),
-        name,
-    )
-    .await
+/// Where password-changing account operations run: the database, the hashing pool, who acts
+/// (for the audit trail: `cli` on the command line) and the shortest password allowed.
+#[derive(Debug, Clone, Copy)]
+pub struct Accounts<'a> {
+    /// The database.
+    pub store: &'a Store,
+    /// The pool every argon2 computation runs on.
+    pub hashing: &'a HashPool,
+    /// Who acts.
+    pub actor: &'a str,
+    /// Shortest password, in characters ([`passwords::staff_min_chars`]).
+    pub min_chars: usize,
+}
+
+impl Accounts<'_> {
+    /// Checks and hashes a new password for `name`.
+    async fn new_hash(&self, name: &str, password: &str) -> Result<String, Error> {
+        check_password(name, password, self.min_chars)
+            .map_err(|e| Error::Account(e.to_string()))?;
+        let admitted = self
+            .hashing
+            .admit(self.actor)
+            .ok_or_else(|| Error::Internal("the password pool refused the command line".into()))?;
+        self.hashing.hash(&admitted, password.to_owned()).await
+    }
+
+    /// Creates an account.
+    pub async fn add_user(
+        &self,
+        name: &str,
+        role: StaffRole,
+        password: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        check_name(name)?;
+        let hash = self.new_hash(name, password).await?;
+        let id = secrets::new_id()?;
+        match self
+            .store
+            .insert_staff_user(&id, name, role, &hash, now)
+            .await
+        {
+            Err(e) if e.is_unique_violation() => Err(Error::Account(format!(
+                "a staff account named {name:?} already exists"
+            ))),
+            other => other.map_err(Error::from),
+        }?;
+        let action = format!("staff.user_added.{}", role.as_str());
+        audit(self.store, now, self.actor, &action, name).await
+    }
+
+    /// Sets a new password, re-enables the account, lifts any lockout and ends its sessions.
+    pub async fn reset_password(
+        &self,
+        name: &str,
+        password: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        let store = self.store;
+        let user = existing(store, name).await?;
+        let hash = self.new_hash(name, password).await?;
+        store.set_staff_password(&user.id, &hash, now).await?;
+        store.set_staff_disabled(&user.id, false, now).await?;
+        store.clear_staff_login_failures(name).await?;
+        store.delete_staff_sessions_for_user(&user.id).await?;
+        audit(store, now, self.actor, "staff.password_reset", name).await
+    }
 }
 
 /// Disables an account and ends its sessions.
@@ -167,25 +158,6 @@ pub async fn disable_user(
     store.set_staff_disabled(&user.id, true, now).await?;
     store.delete_staff_sessions_for_user(&user.id).await?;
     audit(store, now, actor, "staff.user_disabled", name).await
-}
-
-/// Sets a new password, re-enables the account, lifts any lockout and ends its sessions.
-pub async fn reset_password(
-    store: &Store,
-    actor: &str,
-    name: &str,
-    password: &str,
-    now: DateTime<Utc>,
-) -> Result<(), Error> {
-    let user = existing(store, name).await?;
-    check_password(name, password).map_err(|e| Error::Account(e.to_string()))?;
-    store
-        .set_staff_password(&user.id, &hash_password(password)?, now)
-        .await?;
-    store.set_staff_disabled(&user.id, false, now).await?;
-    store.clear_staff_login_failures(name).await?;
-    store.delete_staff_sessions_for_user(&user.id).await?;
-    audit(store, now, actor, "staff.password_reset", name).await
 }
 
 /// Forgets an account's second factor: it enrols again at its next sign-in.
@@ -206,42 +178,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_policy_wants_twelve_characters_not_the_name_not_common() {
-        assert_eq!(check_password("marta", "short"), Err(PolicyError::TooShort));
+    fn staff_passwords_follow_the_shared_policy_with_the_user_name() {
         assert_eq!(
-            check_password("marta", "marta-is-great-2026"),
-            Err(PolicyError::ContainsName)
+            check_password("marta", "marta-is-great-2026", 12),
+            Err(Weakness::ContainsName)
         );
         assert_eq!(
-            check_password("marta", "MARTA.forever.99"),
-            Err(PolicyError::ContainsName)
+            check_password("x", "password1234", 12),
+            Err(Weakness::Common)
         );
+        assert_eq!(check_password("x", "marmotaverdeazul", 15), Ok(()));
         assert_eq!(
-            check_password("x", "password1234"),
-            Err(PolicyError::Common)
+            check_password("x", "tortugalentaz", 15),
+            Err(Weakness::TooShort(15))
         );
-        assert_eq!(
-            check_password("x", "Contraseña2026!"),
-            Err(PolicyError::Common),
-            "common word plus digits"
-        );
-        assert_eq!(
-            check_password("x", "123456789012"),
-            Err(PolicyError::Common)
-        );
-        assert_eq!(
-            check_password("x", "aaaaaaaaaaaaaaa"),
-            Err(PolicyError::Common)
-        );
-        assert_eq!(
-            check_password("x", &"a".repeat(300)),
-            Err(PolicyError::TooLong)
-        );
-        assert_eq!(
-            check_password("marta", "lámpara verde sobre el río"),
-            Ok(())
-        );
-        assert_eq!(check_password("marta", "tZ7#pQ9!rW2@"), Ok(()));
     }
 
     #[test]
@@ -254,22 +204,11 @@ mod tests {
     }
 
     #[test]
-    fn hashes_are_argon2id_salted_and_verify() {
-        let h1 = hash_password("lámpara verde sobre el río").unwrap();
-        let h2 = hash_password("lámpara verde sobre el río").unwrap();
-        assert!(h1.starts_with("$argon2id$"));
-        assert_ne!(h1, h2, "salted");
-        assert!(verify_password("lámpara verde sobre el río", &h1));
-        assert!(!verify_password("lámpara verde sobre el rio", &h1));
-        assert!(!verify_password("x", "not a hash"));
-    }
-
-    #[test]
     fn generated_passwords_pass_the_policy() {
         for _ in 0..20 {
             let p = generate_password().unwrap();
             assert_eq!(p.chars().count(), 20);
-            assert_eq!(check_password("somebody", &p), Ok(()), "{p}");
+            assert_eq!(check_password("somebody", &p, 15), Ok(()), "{p}");
         }
     }
 }

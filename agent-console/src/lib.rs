@@ -1,5 +1,6 @@
 //! `agent_console` owns the staff side of videoreg: accounts (argon2id passwords under a
-//! policy, TOTP second factor), sign-in at `/staff/login` with brute-force delays and
+//! policy, TOTP second factor), the password policy and the bounded hashing pool that
+//! citizens' passwords use too ([`passwords`]), sign-in at `/staff/login` with brute-force delays and
 //! lockout, server-side sessions with CSRF tokens, and the one role extractor
 //! ([`auth::Staff`]) that every staff route and staff WebSocket goes through; and the agent
 //! console: the page agents work in, the call's details, document stills (checked and
@@ -18,6 +19,7 @@ pub mod checklist;
 mod error;
 pub mod i18n;
 pub mod lockout;
+pub mod passwords;
 pub mod refusal;
 mod routes;
 pub mod state;

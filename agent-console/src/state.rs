@@ -7,6 +7,7 @@ use scheduler::Clock;
 use store::Store;
 
 use crate::checklist::VerificationRules;
+use crate::passwords::hashing::HashPool;
 use crate::stills::StillLimits;
 use crate::supervisor::SupervisionPolicy;
 
@@ -68,4 +69,6 @@ pub struct ConsoleState {
     pub verification: Arc<VerificationPolicy>,
     /// The supervisors' dashboard rules (read-only, shared).
     pub supervision: Arc<SupervisionPolicy>,
+    /// The bounded pool every password check (staff and citizen) runs on.
+    pub hashing: HashPool,
 }

@@ -1,6 +1,6 @@
 //! The test call's media: before applying, a citizen's browser sends its media to videoreg
 //! and gets it straight back (the forwarder's loopback case), under limits: so many at once
-//! per node, so long each, so many per client address in a window. What the browser is told
+//! per node and per client address, so long each, so many per client address in a window. What the browser is told
 //! is `signaling`'s (its test-call session).
 
 use std::collections::{HashMap, VecDeque};
@@ -24,6 +24,8 @@ pub struct EchoLimits {
     pub per_address: usize,
     /// The window of `per_address`.
     pub per_address_window: Duration,
+    /// Test calls one client address may have running at once.
+    pub at_once_per_address: usize,
 }
 
 impl Default for EchoLimits {
@@ -33,6 +35,7 @@ impl Default for EchoLimits {
             max_duration: Duration::from_secs(120),
             per_address: 20,
             per_address_window: Duration::from_secs(600),
+            at_once_per_address: 2,
         }
     }
 }
@@ -46,6 +49,8 @@ pub struct EchoRegistry {
 #[derive(Debug, Default)]
 struct Inner {
     running: usize,
+    /// Running test calls per address (only addresses running one are kept).
+    running_by_address: HashMap<String, usize>,
     starts: HashMap<String, VecDeque<Instant>>,
 }
 
@@ -53,6 +58,7 @@ struct Inner {
 #[derive(Debug)]
 pub struct EchoPermit {
     registry: EchoRegistry,
+    addr: String,
 }
 
 impl Drop for EchoPermit {
@@ -63,6 +69,12 @@ impl Drop for EchoPermit {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         inner.running = inner.running.saturating_sub(1);
+        if let Some(n) = inner.running_by_address.get_mut(&self.addr) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                inner.running_by_address.remove(&self.addr);
+            }
+        }
     }
 }
 
@@ -73,6 +85,8 @@ pub enum Busy {
     Full,
     /// Too many from this address recently: retry after the given time.
     TooMany(Duration),
+    /// This address already runs as many as it may at once: retry when one ends.
+    AddressBusy,
 }
 
 impl EchoRegistry {
@@ -101,10 +115,14 @@ impl EchoRegistry {
                     .saturating_sub(now.duration_since(oldest)),
             ));
         }
+        if inner.running_by_address.get(addr).copied().unwrap_or(0) >= limits.at_once_per_address {
+            return Err(Busy::AddressBusy);
+        }
         if inner.running >= limits.max_concurrent {
             return Err(Busy::Full);
         }
         inner.running += 1;
+        *inner.running_by_address.entry(addr.to_owned()).or_default() += 1;
         inner
             .starts
             .entry(addr.to_owned())
@@ -112,6 +130,7 @@ impl EchoRegistry {
             .push_back(now);
         Ok(EchoPermit {
             registry: self.clone(),
+            addr: addr.to_owned(),
         })
     }
 
@@ -199,6 +218,7 @@ mod tests {
             max_concurrent: 2,
             per_address: 3,
             per_address_window: Duration::from_secs(60),
+            at_once_per_address: 2,
             ..EchoLimits::default()
         };
         let a = reg.try_start("1.1.1.1", &limits).expect("first");
@@ -218,6 +238,28 @@ mod tests {
         assert!(
             reg.try_start("1.1.1.1", &limits).is_ok(),
             "the window has passed"
+        );
+    }
+
+    #[test]
+    fn one_address_runs_at_most_its_share_at_once_and_others_still_start() {
+        let reg = EchoRegistry::default();
+        let limits = EchoLimits {
+            max_concurrent: 20,
+            at_once_per_address: 2,
+            ..EchoLimits::default()
+        };
+        let a = reg.try_start("1.1.1.1", &limits).expect("first");
+        let _b = reg.try_start("1.1.1.1", &limits).expect("second");
+        assert_eq!(
+            reg.try_start("1.1.1.1", &limits).err(),
+            Some(Busy::AddressBusy)
+        );
+        assert!(reg.try_start("2.2.2.2", &limits).is_ok(), "another address");
+        drop(a);
+        assert!(
+            reg.try_start("1.1.1.1", &limits).is_ok(),
+            "a place of its own is free again"
         );
     }
 }

@@ -3,7 +3,7 @@
 //! queue as citizens are told it (positions and estimates in [`queue_view`], pushed by the
 //! [`publisher`]), the citizen's side ([`citizen`], with its [`test_call`]), the agent's side
 //! ([`agent`], [`agent_state`]), resume after reconnect, activation codes ([`activation`]), the client's address
-//! ([`client_addr`]),
+//! ([`client_addr`]) and what one address may hold at once ([`per_address`]),
 //! what a decided call tells the citizen ([`outcome`]), the Prometheus figures
 //! ([`telemetry`]), and **a call's life in one module**: [`calls::Lifecycle`] takes, offers,
 //! accepts, requeues, aborts and ends every call, in the same order on every path (store
@@ -22,6 +22,7 @@ pub mod deliver;
 mod error;
 pub mod hub;
 pub mod outcome;
+pub mod per_address;
 pub mod protocol;
 pub mod publisher;
 pub mod queue_view;

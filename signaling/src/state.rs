@@ -9,6 +9,7 @@ use store::Store;
 use crate::agent_state::AgentPolicy;
 use crate::calls::Calls;
 use crate::hub::Hub;
+use crate::per_address::PerAddress;
 use crate::socket::SocketLimits;
 use crate::telemetry::Telemetry;
 use media::echo::{EchoLimits, EchoRegistry};
@@ -29,6 +30,8 @@ pub struct SignalingState {
     pub hub: Hub,
     /// Per-connection limits (read-only, shared).
     pub limits: Arc<SocketLimits>,
+    /// Anonymous citizen sockets open per client address (counted on this node).
+    pub citizen_sockets: PerAddress,
     /// Origins allowed besides the server's own (read-only, shared).
     pub allowed_origins: Arc<Vec<String>>,
     /// How long a waiting citizen keeps the place after the connection drops.

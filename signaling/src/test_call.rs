@@ -80,7 +80,7 @@ impl TestCall {
             Ok(p) => p,
             Err(busy) => {
                 let retry_after_secs = match busy {
-                    Busy::Full => 5,
+                    Busy::Full | Busy::AddressBusy => 5,
                     Busy::TooMany(wait) => wait.as_secs().max(1),
                 };
                 self.send(ToCitizen::EchoBusy { retry_after_secs }).await;

@@ -3,6 +3,7 @@
 
 use std::future::Future;
 
+use agent_console::passwords::staff_min_chars;
 use scheduler::Clock;
 use store::Store;
 use tokio::net::TcpListener;
@@ -32,9 +33,11 @@ pub async fn execute(
             Ok(())
         }
         Some(Command::User(command)) => {
-            let url = Settings::database_url_only(&cli.global)?;
-            let store = Store::open(&url).await?;
-            let result = crate::user_commands::run(&store, command, Clock::System.now()).await;
+            let settings = Settings::resolve(&cli.global, &cli.serve, DEFAULT_DATABASE_URL)?;
+            let min_chars = staff_min_chars(settings.staff.mfa_required);
+            let store = Store::open(&settings.database_url).await?;
+            let result =
+                crate::user_commands::run(&store, command, min_chars, Clock::System.now()).await;
             store.close().await;
             result
         }

@@ -3,11 +3,13 @@
 use std::sync::Arc;
 
 use agent_console::ConsoleState;
+use agent_console::passwords::hashing::HashPool;
 use axum::extract::FromRef;
 use media::MediaThreads;
 use scheduler::{Calendar, Clock};
 use signaling::SignalingState;
 use signaling::hub::Hub;
+use signaling::per_address::PerAddress;
 use signaling::socket::SocketLimits;
 use store::Store;
 
@@ -46,6 +48,7 @@ impl AppState {
                 trust_forwarded_for: settings.trust_forwarded_for,
                 verification: Arc::new(settings.verification.clone()),
                 supervision: Arc::new(settings.supervision.clone()),
+                hashing: HashPool::sized_to_cores(settings.password_checks_per_address),
             },
             signaling: SignalingState {
                 store: store.clone(),
@@ -54,6 +57,7 @@ impl AppState {
                 queue: Arc::new(settings.queue.clone()),
                 hub: Hub::default(),
                 limits: Arc::new(SocketLimits::default()),
+                citizen_sockets: PerAddress::new(settings.citizen_sockets_per_address),
                 allowed_origins: Arc::new(settings.allowed_origins.clone()),
                 grace: settings.grace,
                 node_id: node_id(),

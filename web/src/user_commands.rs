@@ -2,7 +2,8 @@
 
 use std::io::BufRead;
 
-use agent_console::accounts;
+use agent_console::accounts::{self, Accounts};
+use agent_console::passwords::{self, hashing::HashPool};
 use chrono::{DateTime, Utc};
 use store::{StaffRole, Store};
 
@@ -12,17 +13,30 @@ use crate::config::{PasswordSource, UserCommand};
 /// Who the audit trail names for changes made on the command line.
 const CLI_ACTOR: &str = "cli";
 
-/// Runs one `user` subcommand.
-pub async fn run(store: &Store, command: UserCommand, now: DateTime<Utc>) -> Result<(), Error> {
+/// Runs one `user` subcommand; new passwords need at least `min_chars` characters
+/// ([`passwords::staff_min_chars`]).
+pub async fn run(
+    store: &Store,
+    command: UserCommand,
+    min_chars: usize,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    let hashing = HashPool::new(1, 1);
+    let accounts = Accounts {
+        store,
+        hashing: &hashing,
+        actor: CLI_ACTOR,
+        min_chars,
+    };
     match command {
         UserCommand::Add {
             role,
             name,
             password,
         } => {
-            let (pw, generated) = new_password(&name, password)?;
+            let (pw, generated) = new_password(&name, password, min_chars)?;
             let role = StaffRole::from(role);
-            accounts::add_user(store, CLI_ACTOR, &name, role, &pw, now).await?;
+            accounts.add_user(&name, role, &pw, now).await?;
             println!("created {} account {name}", role.as_str());
             if generated {
                 println!("password for {name} (shown once): {pw}");
@@ -33,8 +47,8 @@ pub async fn run(store: &Store, command: UserCommand, now: DateTime<Utc>) -> Res
             println!("disabled {name}; their sessions have ended");
         }
         UserCommand::ResetPassword { name, password } => {
-            let (pw, generated) = new_password(&name, password)?;
-            accounts::reset_password(store, CLI_ACTOR, &name, &pw, now).await?;
+            let (pw, generated) = new_password(&name, password, min_chars)?;
+            accounts.reset_password(&name, &pw, now).await?;
             println!("reset the password of {name}; the account is enabled and unlocked");
             if generated {
                 println!("password for {name} (shown once): {pw}");
@@ -69,7 +83,11 @@ pub async fn run(store: &Store, command: UserCommand, now: DateTime<Utc>) -> Res
 
 /// A new password from the chosen source, checked against the policy; and whether it was
 /// generated (and so must be shown).
-fn new_password(name: &str, source: PasswordSource) -> Result<(String, bool), Error> {
+fn new_password(
+    name: &str,
+    source: PasswordSource,
+    min_chars: usize,
+) -> Result<(String, bool), Error> {
     if source.generate {
         return Ok((accounts::generate_password()?, true));
     }
@@ -97,13 +115,21 @@ fn new_password(name: &str, source: PasswordSource) -> Result<(String, bool), Er
         }
         first
     };
-    accounts::check_password(name, &password)
+    accounts::check_password(name, &password, min_chars)
         .map_err(|e| Error::Config(format!("{e}; nothing was changed")))?;
     Ok((password, false))
 }
 
 /// The demo's accounts, one per role, with fresh passwords printed once.
 pub async fn seed_demo_accounts(store: &Store, now: DateTime<Utc>) -> Result<(), Error> {
+    let hashing = HashPool::new(1, 1);
+    let accounts = Accounts {
+        store,
+        hashing: &hashing,
+        actor: "demo",
+        // Generated passwords (20 characters) meet the single-factor minimum too.
+        min_chars: passwords::STAFF_MIN_CHARS_SINGLE_FACTOR,
+    };
     println!("Demo staff accounts (sign in at /staff/login; passwords shown once):");
     for (name, role) in [
         ("agente", StaffRole::Agent),
@@ -114,9 +140,9 @@ pub async fn seed_demo_accounts(store: &Store, now: DateTime<Utc>) -> Result<(),
     ] {
         let password = accounts::generate_password()?;
         if store.find_staff_by_name(name).await?.is_some() {
-            accounts::reset_password(store, "demo", name, &password, now).await?;
+            accounts.reset_password(name, &password, now).await?;
         } else {
-            accounts::add_user(store, "demo", name, role, &password, now).await?;
+            accounts.add_user(name, role, &password, now).await?;
         }
         println!("  {name:<12} {:<11} {password}", role.as_str());
     }

@@ -10,11 +10,11 @@ use serde::Deserialize;
 use store::{NewStaffSession, SessionStage, StaffUser, secrets};
 
 use super::{audit_sign_in, record_failure, signed_in_clears};
-use crate::accounts::{MAX_PASSWORD_BYTES, hash_password, verify_password};
 use crate::auth::{
     LOGIN_CSRF_COOKIE, SESSION_COOKIE, cookie, csrf_ok, current_session, set_cookie,
 };
 use crate::i18n::Lang;
+use crate::passwords::hashing::RETRY_AFTER_SECS;
 use crate::refusal::{Page, Refusal, sign_in_form, sign_in_gate};
 use crate::{ConsoleState, Error};
 use signaling::client_addr::ClientAddr;
@@ -71,19 +71,20 @@ pub async fn submit(
     let name: String = form.name.trim().to_lowercase().chars().take(64).collect();
     let now = state.clock.now();
 
+    // Before anything else costs: one address may have only so many checks at once.
+    let Some(admitted) = state.hashing.admit(&addr) else {
+        return too_many_at_once(&state, lang, &name);
+    };
     let failures = sign_in_gate(&state, lang, &name, Some(&addr), now).await?;
 
     let user = state.store.find_staff_by_name(&name).await?;
-    let password_ok = match &user {
-        Some(u) => verify_password(&form.password, &u.password_hash),
-        None => {
-            // The same argon2 work as a real check, so timing does not tell names apart.
-            if form.password.len() <= MAX_PASSWORD_BYTES {
-                let _ = hash_password(&form.password)?;
-            }
-            false
-        }
-    };
+    // An unknown name is checked against a dummy hash: the same work, the same answer.
+    let stored = user.as_ref().map(|u| u.password_hash.clone());
+    let password_ok = state
+        .hashing
+        .verify(&admitted, form.password, stored)
+        .await?;
+    drop(admitted);
     let Some(user) = user.filter(|_| password_ok) else {
         return failed(&state, lang, &name, &addr, failures, now).await;
     };
@@ -157,6 +158,23 @@ async fn start_session(
         Redirect::to(next),
     )
         .into_response())
+}
+
+/// The form again with 429 and `Retry-After`: this address already has as many password
+/// checks running as it may. Nothing was hashed and nothing is counted.
+fn too_many_at_once(state: &ConsoleState, lang: Lang, name: &str) -> Result<Response, Error> {
+    let msg = lang.pick(
+        "Hay demasiados inicios de sesión a la vez desde su dirección. Espere un momento y vuelva a intentarlo.",
+        "Too many sign-ins at once from your address. Wait a moment and try again.",
+    );
+    let form = sign_in_form(
+        state,
+        lang,
+        StatusCode::TOO_MANY_REQUESTS,
+        name,
+        Some(msg.into()),
+    )?;
+    Ok(([(header::RETRY_AFTER, RETRY_AFTER_SECS.to_string())], form).into_response())
 }
 
 /// Records a failed attempt (wrong name or password) and answers the same way for all.

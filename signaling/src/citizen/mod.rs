@@ -9,7 +9,7 @@ use axum::extract::ws::{WebSocket, WebSocketUpgrade};
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, FromRef, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use store::TicketStatus;
@@ -43,7 +43,20 @@ async fn upgrade(
         tracing::warn!(origin = ?headers.get("origin"), "citizen socket refused: foreign origin");
         return (StatusCode::FORBIDDEN, "origin not allowed").into_response();
     }
-    socket::configure(ws, &state.limits).on_upgrade(move |socket| serve(socket, state, addr))
+    // Held for the connection's life: one address may keep only so many sockets open.
+    let Some(slot) = state.citizen_sockets.try_take(&addr) else {
+        tracing::warn!("citizen socket refused: too many open from one address");
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::RETRY_AFTER, "10")],
+            "Demasiadas conexiones desde su dirección. / Too many connections from your address.",
+        )
+            .into_response();
+    };
+    socket::configure(ws, &state.limits).on_upgrade(move |socket| async move {
+        serve(socket, state, addr).await;
+        drop(slot);
+    })
 }
 
 async fn serve(socket: WebSocket, state: SignalingState, addr: String) {

@@ -23,6 +23,7 @@ use store::{AttemptKind, NewAuditEvent, Store, ThrottleScope, pair_subject};
 use super::form::Shown;
 use super::mask_id_number;
 use crate::identity::DniNie;
+use agent_console::passwords::hashing::{Admitted, HashPool, RETRY_AFTER_SECS};
 
 /// The citizens' limits.
 #[derive(Debug, Clone, Copy)]
@@ -224,6 +225,20 @@ pub fn wait_message(lang: Lang, now: DateTime<Utc>, until: DateTime<Utc>) -> Str
             "Too many failed attempts. Wait {minutes} min (until {at}, Madrid time) before trying again. If it keeps happening although you type your details correctly, someone else may be using your number: sign in from a device you have used before, or call 060 and ask for your access to be unblocked."
         ),
     }
+}
+
+/// Admits one password check from `client_addr` to the bounded hashing pool, or the 429
+/// refusal (with `Retry-After`) when that address already has as many running as it may:
+/// refused at once, before any lookup or hashing, and not counted as a failure.
+pub fn admit_password_check(
+    pool: &HashPool,
+    lang: Lang,
+    client_addr: &str,
+) -> Result<Admitted, Refusal> {
+    pool.admit(client_addr).ok_or_else(|| Refusal {
+        alert: super::messages::too_many_at_once(lang).to_owned(),
+        retry_after_secs: i64::from(RETRY_AFTER_SECS),
+    })
 }
 
 #[cfg(test)]

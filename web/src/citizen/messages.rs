@@ -3,7 +3,7 @@
 
 use signaling::activation::CodeError;
 
-use super::password::PasswordError;
+use super::password::Weakness;
 use crate::identity::IdNumberError;
 use agent_console::i18n::Lang;
 
@@ -83,30 +83,17 @@ pub fn code(lang: Lang, typed: &str, e: CodeError) -> &'static str {
     }
 }
 
-/// Why the new password was refused.
-pub fn password(lang: Lang, e: PasswordError) -> &'static str {
-    match e {
-        PasswordError::TooShort => lang.pick(
-            "La contraseña debe tener al menos 8 caracteres.",
-            "The password must have at least 8 characters.",
-        ),
-        PasswordError::TooSimple => lang.pick(
-            "Con menos de 16 caracteres, la contraseña debe mezclar 3 de estos 4 tipos: mayúsculas, minúsculas, cifras y símbolos.",
-            "With fewer than 16 characters, the password must mix 3 of these 4 kinds: upper case, lower case, digits and symbols.",
-        ),
-        PasswordError::TooLong => lang.pick(
-            "La contraseña es demasiado larga: como máximo 256 bytes (unos 250 caracteres).",
-            "The password is too long: at most 256 bytes (about 250 characters).",
-        ),
-        PasswordError::ContainsIdNumber => lang.pick(
-            "La contraseña no puede contener su número de DNI o NIE.",
-            "The password must not contain your DNI or NIE number.",
-        ),
-        PasswordError::ContainsName => lang.pick(
-            "La contraseña no puede contener su nombre ni sus apellidos.",
-            "The password must not contain your name or surnames.",
-        ),
-    }
+/// Why the new password was refused: the rule that failed.
+pub fn password(lang: Lang, e: Weakness) -> String {
+    e.message(lang)
+}
+
+/// This address already has as many password checks running as it may (429).
+pub fn too_many_at_once(lang: Lang) -> &'static str {
+    lang.pick(
+        "Hay demasiadas comprobaciones de contraseña a la vez desde su dirección. Espere un momento y vuelva a intentarlo.",
+        "Too many password checks at once from your address. Wait a moment and try again.",
+    )
 }
 
 /// No password typed.

@@ -266,8 +266,8 @@ fn layout(pen: &mut Pen<'_, '_>, data: &ReceiptData, lang: Lang, title: &str) {
             "2. Enter your DNI or NIE and the activation code.",
         ),
         lang.pick(
-            "3. Elija una contraseña de al menos 8 caracteres con 3 de estos 4 tipos: mayúsculas, minúsculas, números y símbolos; o de al menos 16 caracteres de cualquier tipo. No puede contener su DNI/NIE ni su nombre.",
-            "3. Choose a password of at least 8 characters with 3 of these 4 kinds: upper case, lower case, digits and symbols; or of at least 16 characters of any kind. It must not contain your DNI/NIE or your name.",
+            "3. Elija una contraseña de al menos 8 caracteres de cualquier tipo (una frase de varias palabras es fácil de recordar). No puede ser una contraseña común ni contener su DNI/NIE ni su nombre.",
+            "3. Choose a password of at least 8 characters of any kind (a phrase of several words is easy to remember). It must not be a common password nor contain your DNI/NIE or your name.",
         ),
         lang.pick(
             "4. El código sirve una sola vez y caduca en la fecha indicada arriba. Si caduca, pida uno nuevo con otra videollamada.",

@@ -120,6 +120,26 @@ pub struct ServeArgs {
         help_heading = "Citizens"
     )]
     pub allowed_origins: Vec<String>,
+    /// Citizen sockets (`/ws/citizen`) one client address may have open at once; more are
+    /// refused with 429.
+    #[arg(
+        long,
+        env = "VIDEOREG_CITIZEN_SOCKETS_PER_ADDRESS",
+        value_name = "N",
+        default_value = "20",
+        help_heading = "Citizens"
+    )]
+    pub citizen_sockets_per_address: Option<u32>,
+    /// Password checks (citizen sign-in and activation, staff sign-in) one client address
+    /// may have waiting or running at once; more are refused with 429 before any hashing.
+    #[arg(
+        long,
+        env = "VIDEOREG_PASSWORD_CHECKS_PER_ADDRESS",
+        value_name = "N",
+        default_value = "2",
+        help_heading = "Citizens"
+    )]
+    pub password_checks_per_address: Option<u32>,
     /// How long a waiting citizen keeps the place after the connection drops, in seconds.
     #[arg(
         long,
@@ -274,6 +294,15 @@ pub struct ServeArgs {
         help_heading = "Test call"
     )]
     pub test_call_per_address: Option<u32>,
+    /// Test calls one client address may have running at once.
+    #[arg(
+        long,
+        env = "VIDEOREG_TEST_CALL_AT_ONCE_PER_ADDRESS",
+        value_name = "N",
+        default_value = "2",
+        help_heading = "Test call"
+    )]
+    pub test_call_at_once_per_address: Option<u32>,
 
     /// A citizen answered within this many seconds counts toward the service level on the
     /// supervisors' dashboard.

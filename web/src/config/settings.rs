@@ -42,6 +42,10 @@ pub struct Settings {
     pub allowed_origins: Vec<String>,
     /// How long a disconnected waiting citizen keeps the place.
     pub grace: TimeDelta,
+    /// Citizen sockets one client address may have open at once.
+    pub citizen_sockets_per_address: usize,
+    /// Password checks one client address may have waiting or running at once.
+    pub password_checks_per_address: usize,
     /// Test-call limits.
     pub echo: EchoLimits,
     /// The media forwarder's sockets and ICE servers.
@@ -110,6 +114,14 @@ impl Settings {
                 o.queue_grace_seconds,
                 "queue-grace-seconds",
             )?)),
+            citizen_sockets_per_address: at_least_one(
+                o.citizen_sockets_per_address,
+                "citizen-sockets-per-address",
+            )? as usize,
+            password_checks_per_address: at_least_one(
+                o.password_checks_per_address,
+                "password-checks-per-address",
+            )? as usize,
             echo: echo_limits(&o)?,
             media: media_config(&o, bind)?,
             media_threads: media_threads(&o)?,
@@ -176,6 +188,10 @@ fn echo_limits(o: &ServeArgs) -> Result<EchoLimits, Error> {
         max_duration: std::time::Duration::from_secs(u64::from(max_seconds)),
         per_address: at_least_one(o.test_call_per_address, "test-call-per-address")? as usize,
         per_address_window: std::time::Duration::from_secs(600),
+        at_once_per_address: at_least_one(
+            o.test_call_at_once_per_address,
+            "test-call-at-once-per-address",
+        )? as usize,
     })
 }
 

@@ -20,6 +20,7 @@ use store::{Activation, AttemptKind, NewActivation, NewAuditEvent, secrets};
 use crate::Error;
 use crate::citizen::form::Shown;
 use crate::citizen::limits;
+use crate::citizen::limits::admit_password_check;
 use crate::citizen::messages::{self, FormErrors};
 use crate::citizen::password::CitizenPassword;
 use crate::citizen::{full_name, mask_id_number, match_code};
@@ -147,6 +148,10 @@ async fn submit(
         return render(&state, lang, typed, Shown::invalid(errors));
     };
 
+    let admitted = match admit_password_check(&state.console.hashing, lang, &addr) {
+        Ok(admitted) => admitted,
+        Err(refusal) => return refusal.respond(|shown| render(&state, lang, typed, shown)),
+    };
     let now = state.clock.now();
     let kind = AttemptKind::Activation;
     let attempt = match limits::begin(&state.store, lang, &id, &addr, kind, now).await? {
@@ -185,10 +190,12 @@ async fn submit(
             return render(&state, lang, typed, Shown::invalid(errors));
         }
     };
-    let password_hash = tokio::task::spawn_blocking(move || password.hash())
-        .await
-        .map_err(|e| Error::PasswordHash(e.to_string()))?
-        .map_err(|e| Error::PasswordHash(e.to_string()))?;
+    let password_hash = state
+        .console
+        .hashing
+        .hash(&admitted, password.into_inner())
+        .await?;
+    drop(admitted);
 
     let masked = mask_id_number(&id);
     let detail =

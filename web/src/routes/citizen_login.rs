@@ -4,8 +4,9 @@
 //! guarded against other sites by the same-origin check of the account forms
 //! (`crate::middleware::same_origin_posts`), since its failures count. An unknown ID
 //! number, an ID without a password yet, and a wrong password take the same path (one
-//! argon2id verification, against a dummy hash when there is no credential) and get the same
-//! answer; failures count toward the limits activation uses.
+//! argon2id verification on the bounded pool, against a dummy hash when there is no
+//! credential) and get the same answer; failures count toward the limits activation uses.
+//! One address may have only so many checks at once: over that it gets 429 at once.
 
 use askama::Template;
 use axum::extract::State;
@@ -20,18 +21,14 @@ use store::{AttemptKind, NewAuditEvent};
 use crate::Error;
 use crate::citizen::form::Shown;
 use crate::citizen::limits;
+use crate::citizen::limits::admit_password_check;
 use crate::citizen::messages::{self, FormErrors};
-use crate::citizen::password::verify;
 use crate::citizen::receipt::{grouped_reference, madrid_time};
 use crate::citizen::{full_name, mask_id_number};
 use crate::identity::DniNie;
 use crate::state::AppState;
 use agent_console::i18n::Lang;
 use signaling::client_addr::ClientAddr;
-
-/// Verified against when the ID number has no credential, so that the work is the same: an
-/// argon2id hash (the same parameters as real ones) of a random password nobody kept.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$TZdHVbF75bubUfjIvGbmrg$rrUHwZp3/sHcQWautc22fwRMgz5wtXkQ1n3BtG3Hl2k";
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/login", get(page).post(submit))
@@ -108,6 +105,10 @@ async fn submit(
         return render(&state, lang, typed, Shown::invalid(errors));
     };
 
+    let admitted = match admit_password_check(&state.console.hashing, lang, &addr) {
+        Ok(admitted) => admitted,
+        Err(refusal) => return refusal.respond(|shown| render(&state, lang, typed, shown)),
+    };
     let now = state.clock.now();
     let kind = AttemptKind::Login;
     let attempt = match limits::begin(&state.store, lang, &id, &addr, kind, now).await? {
@@ -117,13 +118,17 @@ async fn submit(
 
     let credential = state.store.citizen_credential(id.as_str()).await?;
     let known = credential.is_some();
-    let hash = credential
-        .map(|c| c.password_hash)
-        .unwrap_or_else(|| DUMMY_HASH.to_owned());
-    let password = form.password;
-    let matches = tokio::task::spawn_blocking(move || verify(&password, &hash))
-        .await
-        .map_err(|e| Error::PasswordHash(e.to_string()))?;
+    // No credential: checked against a dummy hash, the same work and the same answer.
+    let matches = state
+        .console
+        .hashing
+        .verify(
+            &admitted,
+            form.password,
+            credential.map(|c| c.password_hash),
+        )
+        .await?;
+    drop(admitted);
     if !(known && matches) {
         attempt.failed(&state.store, &id, &addr, kind, now).await?;
         let wrong = messages::wrong_password(lang);
@@ -161,21 +166,4 @@ async fn submit(
         Html(page.render()?),
     )
         .into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::citizen::password::CitizenPassword;
-
-    #[test]
-    fn the_dummy_hash_costs_what_a_real_one_costs() {
-        let real = CitizenPassword::parse("Cuaderno-azul-7", "12345678Z", "Lucía Martín")
-            .expect("a valid password")
-            .hash()
-            .expect("hash");
-        let params = |phc: &str| phc.rsplitn(3, '$').nth(2).map(str::to_owned);
-        assert_eq!(params(DUMMY_HASH), params(&real), "same algorithm and cost");
-        assert!(!verify("Cuaderno-azul-7", DUMMY_HASH));
-    }
 }

@@ -244,10 +244,10 @@ async fn every_field_error_shows_its_text_in_both_languages() {
         (
             LUCIA,
             &code,
-            "abcdefgh",
-            "abcdefgh",
-            "debe mezclar 3 de estos 4 tipos",
-            "must mix 3 of these 4 kinds",
+            "Password1",
+            "Password1",
+            "de las más usadas",
+            "one of the most used",
         ),
         (
             LUCIA,

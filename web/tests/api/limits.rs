@@ -6,11 +6,18 @@ use futures_util::future::join_all;
 use store::{StaffRole, ThrottleScope};
 
 use crate::account_helpers::{GOOD_PASSWORD, LUCIA, register};
-use crate::helpers::spawn_app;
+use web::config::ServeArgs;
+
+use crate::helpers::{Db, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn thirty_concurrent_staff_sign_ins_check_only_the_five_the_limit_allows() {
-    let app = spawn_app().await;
+    // Room for every check at once, so that only the failure limit holds them back.
+    let args = ServeArgs {
+        password_checks_per_address: Some(30),
+        ..ServeArgs::default()
+    };
+    let app = spawn_app_with(Db::Sqlite, args).await;
     app.add_staff("marta", StaffRole::Agent).await;
     let mut browsers: Vec<_> = (0..30).map(|_| app.browser()).collect();
     let forms = join_all(browsers.iter_mut().map(|b| b.get("/staff/login"))).await;

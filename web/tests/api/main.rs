@@ -2,6 +2,7 @@
 
 mod account_helpers;
 mod activation;
+mod anonymous_limits;
 mod applications;
 mod citizen_consent;
 mod citizen_login;
@@ -21,7 +22,9 @@ mod limits;
 mod media;
 mod media_helpers;
 mod metrics_endpoint;
+mod password_policy;
 mod receipt;
+mod sign_in_limits;
 mod staff_helpers;
 mod staff_roles;
 mod staff_signin;

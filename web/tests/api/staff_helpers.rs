@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use agent_console::accounts;
+use agent_console::accounts::Accounts;
 use chrono::TimeDelta;
 use store::StaffRole;
 
@@ -44,9 +44,21 @@ pub fn between(s: &str, start: &str, end: &str) -> Option<String> {
 impl TestApp {
     /// Creates an account directly, as `videoreg user add` would.
     pub async fn add_staff(&self, name: &str, role: StaffRole) {
-        accounts::add_user(&self.store, "test", name, role, PASSWORD, self.clock.now())
+        self.accounts()
+            .add_user(name, role, PASSWORD, self.clock.now())
             .await
             .expect("add staff account");
+    }
+
+    /// Account operations as `videoreg user` runs them, on the server's hashing pool, with
+    /// the single-factor minimum length.
+    pub fn accounts(&self) -> Accounts<'_> {
+        Accounts {
+            store: &self.store,
+            hashing: &self.state.console.hashing,
+            actor: "test",
+            min_chars: agent_console::passwords::STAFF_MIN_CHARS_SINGLE_FACTOR,
+        }
     }
 
     pub fn browser(&self) -> Browser<'_> {

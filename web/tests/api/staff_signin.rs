@@ -144,7 +144,8 @@ async fn after_five_failures_attempts_are_delayed_progressively_and_after_twenty
     }
     assert_eq!(other.submit_password("ghost", PASSWORD).await.status, 423);
 
-    agent_console::accounts::reset_password(&app.store, "test", "marta", PASSWORD, app.clock.now())
+    app.accounts()
+        .reset_password("marta", PASSWORD, app.clock.now())
         .await
         .expect("reset");
     assert_eq!(

@@ -47,6 +47,22 @@ impl TestApp {
         Ok(Ws { stream })
     }
 
+    /// A citizen socket from the server's own origin, as if through a proxy reporting the
+    /// client as `addr`; the handshake's error if refused.
+    pub async fn citizen_from(&self, addr: &str) -> Result<Ws, tungstenite::Error> {
+        let mut request = self.ws_url("/ws/citizen").into_client_request()?;
+        let headers = request.headers_mut();
+        headers.insert("origin", HeaderValue::from_str(&self.base).expect("origin"));
+        headers.insert(
+            "x-forwarded-for",
+            HeaderValue::from_str(addr).expect("address"),
+        );
+        let (stream, _) = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(request))
+            .await
+            .expect("handshake in time")?;
+        Ok(Ws { stream })
+    }
+
     /// A citizen socket from the server's own origin.
     pub async fn citizen(&self) -> Ws {
         self.try_ws("/ws/citizen", Some(&self.base.clone()), None)
