@@ -107,6 +107,12 @@ async fn audit_verify_fails_after_a_null_hash_reset_of_the_chain() {
     store.close().await;
 }
 
+/// `videoreg audit verify --anchor ANCHOR`: (success, stdout, stderr).
+async fn verify_against(anchor: &str, db: &str) -> (bool, String, String) {
+    let args = ["audit", "verify", "--anchor", anchor, "--database-url", db];
+    run(&args, &[]).await
+}
+
 #[tokio::test]
 async fn audit_verify_against_an_anchor_finds_a_deleted_newest_event() {
     let (_dir, db, store) = trail_of(4).await;
@@ -114,18 +120,7 @@ async fn audit_verify_against_an_anchor_finds_a_deleted_newest_event() {
     assert!(ok, "{err}");
     let anchor = out.trim().to_owned();
     assert!(anchor.starts_with("4:") && anchor.len() == 66, "{anchor}");
-    let (ok, out, err) = run(
-        &[
-            "audit",
-            "verify",
-            "--anchor",
-            &anchor,
-            "--database-url",
-            &db,
-        ],
-        &[],
-    )
-    .await;
+    let (ok, out, err) = verify_against(&anchor, &db).await;
     assert!(
         ok && out.contains("intact: 4 events verified"),
         "{out}{err}"
@@ -143,18 +138,7 @@ async fn audit_verify_against_an_anchor_finds_a_deleted_newest_event() {
     .expect("tamper");
     let (ok, _, _) = run(&["audit", "verify", "--database-url", &db], &[]).await;
     assert!(ok, "without the anchor the deletion is not visible");
-    let (ok, _, err) = run(
-        &[
-            "audit",
-            "verify",
-            "--anchor",
-            &anchor,
-            "--database-url",
-            &db,
-        ],
-        &[],
-    )
-    .await;
+    let (ok, _, err) = verify_against(&anchor, &db).await;
     assert!(!ok, "the anchor finds the deleted newest event");
     assert!(err.contains("fewer events than the anchor"), "{err}");
     store.close().await;

@@ -19,19 +19,19 @@
 //! change) with the same driver.
 
 use std::collections::BTreeMap;
-use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
 use store::testing::TestDatabase;
-use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Child;
 
 #[path = "common/proc_stats.rs"]
 #[allow(dead_code, reason = "shared with the other benchmarks")]
 mod proc_stats;
+#[path = "common/server.rs"]
+mod server;
 
 const WRONG_PASSWORD: &str = "una frase que no es la suya";
 
@@ -58,26 +58,8 @@ async fn start_server(spread: bool) -> Server {
     if spread {
         args.push("--trust-forwarded-for");
     }
-    let mut child = tokio::process::Command::new(binary)
-        .args(args)
-        .env("RUST_LOG", "warn,web=info")
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("videoreg binary");
+    let (child, base) = server::spawn_videoreg(&binary, &args).await;
     let pid = child.id().expect("pid");
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let base = loop {
-        let line = lines
-            .next_line()
-            .await
-            .expect("log")
-            .expect("listening line");
-        if let Some(rest) = line.split("listening on http://").nth(1) {
-            break rest.split_whitespace().next().expect("addr").to_owned();
-        }
-    };
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
     Server {
         child,
         pid,

@@ -8,14 +8,12 @@
 //! 3. Resident memory of a separate `videoreg` process before and after 1,000 and 10,000
 //!    idle citizen connections: (RSS delta) / N.
 
-use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
 use scheduler::Clock;
 use store::testing::TestDatabase;
-use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite::Message;
 use web::AppState;
@@ -27,6 +25,8 @@ use web::config::{DEFAULT_DATABASE_URL, GlobalArgs, ServeArgs, Settings};
     reason = "shared with the media benchmark, which reads CPU time too"
 )]
 mod proc_stats;
+#[path = "common/server.rs"]
+mod server;
 
 use proc_stats::rss_kib;
 
@@ -118,26 +118,9 @@ async fn throughput(url: &str, conns: usize, per_conn: usize) -> f64 {
 
 async fn idle_memory(counts: &[usize]) {
     let db = TestDatabase::sqlite();
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_videoreg"))
-        .args(["serve", "--bind", "127.0.0.1:0", "--database-url", &db.url])
-        .env("RUST_LOG", "warn,web=info")
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("videoreg binary");
+    let args = ["serve", "--bind", "127.0.0.1:0", "--database-url", &db.url];
+    let (child, base) = server::spawn_videoreg(env!("CARGO_BIN_EXE_videoreg"), &args).await;
     let pid = child.id().expect("pid");
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let base = loop {
-        let line = lines
-            .next_line()
-            .await
-            .expect("log")
-            .expect("listening line");
-        if let Some(rest) = line.split("listening on http://").nth(1) {
-            break rest.split_whitespace().next().expect("addr").to_owned();
-        }
-    };
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
     let url = format!("ws://{base}/ws/citizen");
     // Warm the server up with a few connections so one-off allocations are not counted.
     for _ in 0..3 {

@@ -3,13 +3,13 @@
 //! own process, so its CPU and memory are read from `/proc/<pid>`. The same runner drives
 //! Janus's EchoTest for the side-by-side run (`janus.rs`).
 
-use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
+
+use crate::server;
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::Message;
@@ -39,7 +39,7 @@ pub async fn start_videoreg(
         None => Command::new(videoreg),
     };
     let bind = format!("{ip}:0");
-    let mut child = command
+    command
         .args([
             "serve",
             "--bind",
@@ -54,24 +54,8 @@ pub async fn start_videoreg(
             "200",
             "--test-call-per-address",
             "10000",
-        ])
-        .env("RUST_LOG", "warn,web=info")
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("videoreg binary");
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let base = loop {
-        let line = lines
-            .next_line()
-            .await
-            .expect("log")
-            .expect("listening line");
-        if let Some(rest) = line.split("listening on http://").nth(1) {
-            break rest.split_whitespace().next().expect("addr").to_owned();
-        }
-    };
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        ]);
+    let (child, base) = server::start(command).await;
     (child, format!("ws://{base}/ws/citizen"))
 }
 

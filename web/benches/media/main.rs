@@ -28,6 +28,8 @@ mod janus;
 mod peers;
 #[path = "../common/proc_stats.rs"]
 mod proc_stats;
+#[path = "../common/server.rs"]
+mod server;
 
 use forwarder::Forwarder;
 use peers::{Peer, Sink, pct, peer, receive, send_all};

@@ -23,7 +23,7 @@ use crate::citizen::limits;
 use crate::citizen::limits::admit_password_check;
 use crate::citizen::messages::{self, FormErrors};
 use crate::citizen::password::CitizenPassword;
-use crate::citizen::{full_name, mask_id_number, match_code};
+use crate::citizen::{MatchedCode, full_name, mask_id_number, match_code};
 use crate::identity::DniNie;
 use crate::state::AppState;
 use agent_console::i18n::Lang;
@@ -127,25 +127,9 @@ async fn submit(
         );
     }
 
-    // Every field's own checks first, so that all their errors show at once.
-    let mut errors = FormErrors::default();
-    let id = DniNie::parse(&form.id_number)
-        .map_err(|e| errors.add("id_number", messages::id_number(lang, e)))
-        .ok();
-    let code = ActivationCode::parse(&form.code)
-        .map_err(|e| errors.add("code", messages::code(lang, &form.code, e)))
-        .ok();
-    if form.password.is_empty() {
-        errors.add("password", messages::password_missing(lang));
-    } else if let Err(e) =
-        CitizenPassword::parse(&form.password, id.as_ref().map_or("", DniNie::as_str), "")
-    {
-        errors.add("password", messages::password(lang, e));
-    } else if form.password != form.repeat {
-        errors.add("repeat", messages::passwords_differ(lang));
-    }
-    let (Some(id), Some(code), true) = (id, code, errors.is_empty()) else {
-        return render(&state, lang, typed, Shown::invalid(errors));
+    let (id, code) = match checked_fields(lang, &form) {
+        Ok(fields) => fields,
+        Err(errors) => return render(&state, lang, typed, Shown::invalid(errors)),
     };
 
     let admitted = match admit_password_check(&state.console.hashing, lang, &addr) {
@@ -186,6 +170,7 @@ async fn submit(
     let password = match CitizenPassword::parse(&form.password, id.as_str(), &names) {
         Ok(p) => p,
         Err(e) => {
+            let mut errors = FormErrors::default();
             errors.add("password", messages::password(lang, e));
             return render(&state, lang, typed, Shown::invalid(errors));
         }
@@ -197,22 +182,53 @@ async fn submit(
         .await?;
     drop(admitted);
 
-    let masked = mask_id_number(&id);
+    let done = Activated {
+        id: &id,
+        code_hash: &code_hash,
+        password_hash: &password_hash,
+        matched: &matched,
+        addr: &addr,
+        now,
+    };
+    store_activation(&state, lang, typed, done).await
+}
+
+/// A checked activation, ready to be stored.
+struct Activated<'a> {
+    id: &'a DniNie,
+    code_hash: &'a str,
+    password_hash: &'a str,
+    matched: &'a MatchedCode,
+    addr: &'a str,
+    now: chrono::DateTime<chrono::Utc>,
+}
+
+/// Stores the password and uses up the code in one transaction with its audit event, and
+/// answers: the "activated" page, or why not (the code used, expired or changed meanwhile).
+async fn store_activation(
+    state: &AppState,
+    lang: Lang,
+    typed: Typed,
+    done: Activated<'_>,
+) -> Result<Response, Error> {
+    let fail =
+        |status, typed, alert: String| render(state, lang, typed, Shown::alert(status, alert));
+    let masked = mask_id_number(done.id);
     let detail =
-        serde_json::json!({ "client_addr": addr, "registration": matched.registration.id })
+        serde_json::json!({ "client_addr": done.addr, "registration": done.matched.registration.id })
             .to_string();
     let activated = state
         .store
         .activate(
             &NewActivation {
-                id_number: id.as_str(),
-                code_hash: &code_hash,
-                password_hash: &password_hash,
-                client_addr: &addr,
-                at: now,
+                id_number: done.id.as_str(),
+                code_hash: done.code_hash,
+                password_hash: done.password_hash,
+                client_addr: done.addr,
+                at: done.now,
             },
             &NewAuditEvent {
-                at: now,
+                at: done.now,
                 actor: "citizen",
                 action: "citizen.activated",
                 subject: &masked,
@@ -242,7 +258,7 @@ async fn submit(
             messages::code_used(lang).to_owned(),
         ),
         Activation::Expired => {
-            let on = crate::citizen::receipt::madrid_time(lang, matched.code.expires_at);
+            let on = crate::citizen::receipt::madrid_time(lang, done.matched.code.expires_at);
             fail(StatusCode::GONE, typed, messages::code_expired(lang, &on))
         }
         Activation::WrongCode | Activation::NoRegistration => fail(
@@ -250,5 +266,30 @@ async fn submit(
             typed,
             messages::wrong_code(lang).to_owned(),
         ),
+    }
+}
+
+/// Every field's own checks, so that all their errors show at once: the ID number, the code,
+/// and the password (its rules that need no registry data) with its repetition.
+fn checked_fields(lang: Lang, form: &ActivateForm) -> Result<(DniNie, ActivationCode), FormErrors> {
+    let mut errors = FormErrors::default();
+    let id = DniNie::parse(&form.id_number)
+        .map_err(|e| errors.add("id_number", messages::id_number(lang, e)))
+        .ok();
+    let code = ActivationCode::parse(&form.code)
+        .map_err(|e| errors.add("code", messages::code(lang, &form.code, e)))
+        .ok();
+    if form.password.is_empty() {
+        errors.add("password", messages::password_missing(lang));
+    } else if let Err(e) =
+        CitizenPassword::parse(&form.password, id.as_ref().map_or("", DniNie::as_str), "")
+    {
+        errors.add("password", messages::password(lang, e));
+    } else if form.password != form.repeat {
+        errors.add("repeat", messages::passwords_differ(lang));
+    }
+    match (id, code, errors.is_empty()) {
+        (Some(id), Some(code), true) => Ok((id, code)),
+        _ => Err(errors),
     }
 }
