@@ -28,7 +28,9 @@ pub mod supervisor;
 pub mod throttle;
 pub mod totp;
 
-pub use error::{Error, InternalError};
+pub use error::{
+    Error, InternalError, UNAVAILABLE_RETRY_AFTER_SECONDS, Unavailable, unavailable_response,
+};
 pub use refusal::Refusal;
 pub use routes::router;
 pub use state::{ConsoleState, StaffPolicy, VerificationPolicy};

@@ -272,6 +272,9 @@ impl Session for AgentSession {
         if let Err(e) = self.handle(message).await {
             match e.for_peer() {
                 Some((code, message)) => {
+                    if e.is_unavailable() {
+                        tracing::warn!(error = %e, "agent socket: database unavailable");
+                    }
                     let _ = self.tx.try_send(error(code, message));
                 }
                 None => {

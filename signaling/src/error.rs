@@ -19,10 +19,20 @@ pub enum Error {
     BadMedia(String),
 }
 
+/// What a peer is told while the database cannot be reached.
+const UNAVAILABLE_MESSAGE: &str = "El servicio no está disponible en este momento; lo reintentamos enseguida. / The service is temporarily unavailable; retrying shortly.";
+
 impl Error {
+    /// Whether the database could not be reached (see [`store::Error::is_unavailable`]): a
+    /// temporary failure, told to the peer as `unavailable` so that it retries.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Error::Store(e) if e.is_unavailable())
+    }
+
     /// The code and message a peer is told, or `None` for internal errors.
     pub fn for_peer(&self) -> Option<(&'static str, &'static str)> {
         match self {
+            e if e.is_unavailable() => Some(("unavailable", UNAVAILABLE_MESSAGE)),
             Error::NoCall | Error::Media(media::Error::MediaClosed) => Some((
                 "no_call",
                 "No hay ninguna llamada en curso. / No call is in progress.",

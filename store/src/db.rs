@@ -38,13 +38,39 @@ pub struct Store {
     pub(crate) secrets: Option<std::sync::Arc<SecretsKey>>,
 }
 
+/// How a store's pool behaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// How long a query waits for a connection before failing as unavailable. Short, so
+    /// that during an outage people are told at once rather than left waiting.
+    pub acquire_timeout: Duration,
+}
+
+impl StoreOptions {
+    /// The default acquire timeout: two seconds.
+    pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            acquire_timeout: Self::DEFAULT_ACQUIRE_TIMEOUT,
+        }
+    }
+}
+
 impl Store {
-    /// Opens the database at `url`, creating the SQLite file (and its directory) if missing,
-    /// and applies pending migrations.
+    /// Opens the database at `url` with the default [`StoreOptions`], creating the SQLite
+    /// file (and its directory) if missing, and applies pending migrations.
     pub async fn open(url: &str) -> Result<Self> {
+        Self::open_with(url, StoreOptions::default()).await
+    }
+
+    /// Opens the database at `url` with `options`, as [`Store::open`] does.
+    pub async fn open_with(url: &str, store_options: StoreOptions) -> Result<Self> {
         install_default_drivers();
         let (backend, url) = normalise_url(url)?;
-        let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
+        let options = AnyPoolOptions::new().acquire_timeout(store_options.acquire_timeout);
         let pool = match backend {
             Backend::Sqlite => {
                 options

@@ -42,4 +42,53 @@ impl Error {
     pub fn is_unique_violation(&self) -> bool {
         matches!(self, Error::Database(sqlx::Error::Database(e)) if e.is_unique_violation())
     }
+
+    /// Whether the database could not be reached rather than refused the work: no
+    /// connection within the acquire timeout, a closed pool, a broken connection, or a
+    /// PostgreSQL server that is shutting down or not yet accepting connections. Such a
+    /// failure is temporary from the user's side: asking again later may succeed.
+    pub fn is_unavailable(&self) -> bool {
+        let Error::Database(e) = self else {
+            return false;
+        };
+        match e {
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::WorkerCrashed => true,
+            sqlx::Error::Database(db) => db.code().is_some_and(|c| is_unavailable_sqlstate(&c)),
+            _ => false,
+        }
+    }
+}
+
+/// PostgreSQL's connection exceptions (class 08) and its operator interventions that end or
+/// refuse sessions (`admin_shutdown`, `crash_shutdown`, `cannot_connect_now`).
+fn is_unavailable_sqlstate(code: &str) -> bool {
+    code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Error;
+
+    #[test]
+    fn unreachable_databases_are_unavailable_and_other_failures_are_not() {
+        for e in [
+            sqlx::Error::PoolTimedOut,
+            sqlx::Error::PoolClosed,
+            sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionReset)),
+        ] {
+            assert!(Error::Database(e).is_unavailable());
+        }
+        assert!(!Error::Database(sqlx::Error::RowNotFound).is_unavailable());
+        assert!(!Error::NoSecretsKey.is_unavailable());
+        for code in ["08006", "08001", "57P01", "57P03"] {
+            assert!(super::is_unavailable_sqlstate(code), "{code}");
+        }
+        for code in ["23505", "42P01", "40001"] {
+            assert!(!super::is_unavailable_sqlstate(code), "{code}");
+        }
+    }
 }

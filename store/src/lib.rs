@@ -42,7 +42,7 @@ pub use bus::{BusListener, BusMessage};
 pub use citizens::{
     Activation, AttemptKind, CitizenCredential, CitizenRegistration, NewActivation, StoredCode,
 };
-pub use db::{Backend, Store};
+pub use db::{Backend, Store, StoreOptions};
 pub use decisions::{Decision, NewDecision, NewRegistration, Outcome, Recorded};
 pub use error::Error;
 pub use identities::{IdentityKind, IdentityRecord};

@@ -58,8 +58,15 @@ impl TestDatabase {
 
     /// Opens (and migrates) the database, with a fresh secrets key (as a server has).
     pub async fn open(&self) -> Result<Store> {
+        self.open_via(&self.url, crate::StoreOptions::default())
+            .await
+    }
+
+    /// Opens (and migrates) the same database through `url` (e.g. through a proxy a test
+    /// controls) with `options`, with a fresh secrets key.
+    pub async fn open_via(&self, url: &str, options: crate::StoreOptions) -> Result<Store> {
         let (key, _) = crate::sealing::SecretsKey::generate()?;
-        Ok(Store::open(&self.url)
+        Ok(Store::open_with(url, options)
             .await?
             .with_secrets_key(Some(std::sync::Arc::new(key))))
     }

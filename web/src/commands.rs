@@ -124,7 +124,7 @@ async fn serve(
     };
     let settings = Settings::resolve(global, args, default_url)?;
     let key = crate::secrets_key::load(&settings, demo)?;
-    let store = Store::open(&settings.database_url)
+    let store = Store::open_with(&settings.database_url, settings.store)
         .await?
         .with_secrets_key(key);
     let clock = Clock::System;

@@ -5,7 +5,9 @@
 //! have the same shape and are shown as they say. Everything else is internal: it is logged
 //! once (here, or by `agent_console` for its own), with the request's span (and so its
 //! request id) as context, and the visitor sees a generic message with the request id, added
-//! by [`crate::middleware::render_internal_errors`].
+//! by [`crate::middleware::render_internal_errors`]. A database that cannot be reached is
+//! not internal: it answers 503 `unavailable` with `Retry-After`, logged once as a warning,
+//! so that people are told to wait and their pages retry.
 
 use agent_console::InternalError;
 use axum::Json;
@@ -111,6 +113,7 @@ impl IntoResponse for Error {
             }
             // A refusal is shown as it says; an internal error is logged and marked there.
             Error::Console(e) => e.into_response(),
+            Error::Store(e) if e.is_unavailable() => agent_console::unavailable_response(&e),
             internal => {
                 tracing::error!(error = %internal, "internal error");
                 let mut response = StatusCode::INTERNAL_SERVER_ERROR.into_response();

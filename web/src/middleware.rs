@@ -9,8 +9,8 @@ use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Json, Response};
 use serde_json::json;
 
-use agent_console::InternalError;
 use agent_console::i18n::Lang;
+use agent_console::{InternalError, UNAVAILABLE_RETRY_AFTER_SECONDS, Unavailable};
 
 use crate::state::AppState;
 
@@ -31,6 +31,9 @@ pub async fn render_internal_errors(request: Request, next: Next) -> Response {
     let (parts, body) = request.into_parts();
     let lang = Lang::from_parts(&parts);
     let response = next.run(Request::from_parts(parts, body)).await;
+    if response.extensions().get::<Unavailable>().is_some() {
+        return render_unavailable(response, lang, is_api);
+    }
     if response.extensions().get::<InternalError>().is_none() {
         return response;
     }
@@ -54,6 +57,36 @@ pub async fn render_internal_errors(request: Request, next: Next) -> Response {
     };
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         out.headers_mut().insert(REQUEST_ID, v);
+    }
+    out
+}
+
+/// A 503 for a database that cannot be reached, as `unavailable` with the time to retry,
+/// keeping the response's `Retry-After`. No request id: nothing needs quoting.
+fn render_unavailable(response: Response, lang: Lang, is_api: bool) -> Response {
+    let message = lang.pick(
+        "El servicio no está disponible en este momento. Lo reintentamos en unos segundos; no hace falta que haga nada",
+        "The service is temporarily unavailable. We are retrying in a few seconds; there is nothing you need to do",
+    );
+    let mut out = if is_api {
+        let body = json!({ "error": {
+            "code": "unavailable",
+            "message": message,
+            "retry_after_seconds": UNAVAILABLE_RETRY_AFTER_SECONDS,
+        } });
+        (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
+    } else {
+        let page = format!(
+            "<!doctype html><html lang=\"{}\"><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><meta http-equiv=\"refresh\" content=\"{}\"><title>videoreg</title><link rel=\"stylesheet\" href=\"/static/app.css\"><main><h1>{}</h1><p>{}.</p></main></html>",
+            lang.code(),
+            UNAVAILABLE_RETRY_AFTER_SECONDS,
+            lang.pick("Servicio no disponible", "Service unavailable"),
+            message,
+        );
+        (StatusCode::SERVICE_UNAVAILABLE, Html(page)).into_response()
+    };
+    if let Some(v) = response.headers().get(header::RETRY_AFTER) {
+        out.headers_mut().insert(header::RETRY_AFTER, v.clone());
     }
     out
 }

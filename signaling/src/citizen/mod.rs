@@ -230,6 +230,9 @@ impl Session for CitizenSession {
         result.unwrap_or_else(|e| {
             match e.for_peer() {
                 Some((code, message)) => {
+                    if e.is_unavailable() {
+                        tracing::warn!(error = %e, "citizen socket: database unavailable");
+                    }
                     let _ = self.tx.try_send(error(code, message));
                 }
                 None => {

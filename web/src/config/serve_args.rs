@@ -24,6 +24,15 @@ pub struct ServeArgs {
     /// The file's `database_url`; on the command line it is the global `--database-url`.
     #[arg(skip)]
     pub database_url: Option<String>,
+    /// How long a request waits for a database connection, in milliseconds, before it is
+    /// answered 503 `unavailable` (people are told to wait and their pages retry).
+    #[arg(
+        long,
+        env = "VIDEOREG_DATABASE_ACQUIRE_TIMEOUT_MS",
+        value_name = "MS",
+        default_value = "2000"
+    )]
+    pub database_acquire_timeout_ms: Option<u32>,
 
     /// Ignore the calendar and stay open around the clock (for demonstrations; every page
     /// says so while it is on).

@@ -28,6 +28,8 @@ pub struct Settings {
     pub bind: SocketAddr,
     /// The database URL.
     pub database_url: String,
+    /// How the database's pool behaves (its acquire timeout).
+    pub store: store::StoreOptions,
     /// The service calendar (hours, extra dates, always-open).
     pub calendar: Calendar,
     /// Verification limits and token lifetime.
@@ -104,6 +106,12 @@ impl Settings {
         Ok(Self {
             bind,
             database_url,
+            store: store::StoreOptions {
+                acquire_timeout: std::time::Duration::from_millis(u64::from(at_least_one(
+                    o.database_acquire_timeout_ms,
+                    "database-acquire-timeout-ms",
+                )?)),
+            },
             calendar: calendar(&o)?,
             verify: verify_policy(&o)?,
             trust_forwarded_for: o.trust_forwarded_for,

@@ -62,6 +62,14 @@ pub async fn spawn_app_with(db: Db, args: ServeArgs) -> TestApp {
     app
 }
 
+/// A server on `store`, an already opened handle to `test_db` (e.g. through a proxy).
+pub async fn spawn_app_on(test_db: TestDatabase, store: Store) -> TestApp {
+    let mut app = start(store, ServeArgs::default()).await;
+    app.database_url = test_db.url.clone();
+    app._db = Some(test_db);
+    app
+}
+
 /// A second server on the same database, as another node of a PostgreSQL deployment.
 pub async fn second_node(first: &TestApp) -> TestApp {
     let store = Store::open(&first.database_url)

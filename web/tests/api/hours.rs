@@ -6,7 +6,10 @@ use crate::helpers::spawn_app;
 async fn healthz_answers_ok_while_the_database_answers() {
     let app = spawn_app().await;
     let (status, body) = app.get_json("/healthz").await;
-    assert_eq!((status, body), (200, json!({ "status": "ok" })));
+    assert_eq!(
+        (status, body),
+        (200, json!({ "status": "ok", "database": "up" }))
+    );
 }
 
 #[tokio::test]

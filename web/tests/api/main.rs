@@ -22,6 +22,8 @@ mod limits;
 mod media;
 mod media_helpers;
 mod metrics_endpoint;
+mod outage_proxy;
+mod outages;
 mod password_policy;
 mod receipt;
 mod sign_in_limits;
