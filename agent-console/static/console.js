@@ -36,7 +36,15 @@ let offeredAt = null;
 let taken = new Set();
 
 const notice = (text) => { $("notice").textContent = text; };
-const send = (m) => ws && ws.readyState === WebSocket.OPEN && ws.send(JSON.stringify(m));
+// The last message that asked something of videoreg (not media negotiation): sent again
+// when the answer is `unavailable` (the database is briefly out of reach).
+let lastAsked = null;
+let retrying = false;
+const UNAVAILABLE_RETRY_MS = 2000;
+const send = (m) => {
+  if (m.type !== "ice" && m.type !== "offer") lastAsked = m;
+  return ws && ws.readyState === WebSocket.OPEN && ws.send(JSON.stringify(m));
+};
 // A refused request answers {"error": {"code", "message"}}; its message, or `fallback`.
 const refusal = (body, fallback) => body?.error?.message || fallback;
 const clock = (secs) => `${Math.floor(secs / 60)}:${String(Math.floor(secs % 60)).padStart(2, "0")}`;
@@ -66,6 +74,7 @@ function setState(name, reason) {
 }
 
 async function handle(m) {
+  if (retrying && m.type !== "error") { retrying = false; notice(""); }
   switch (m.type) {
     case "state": setState(m.state, m.reason); break;
     case "queue":
@@ -86,7 +95,14 @@ async function handle(m) {
     case "ice": if (pc) await pc.addIceCandidate(m.candidate).catch(() => {}); break;
     case "quality": showQuality(m.citizen); break;
     case "call_ended": endCall(m.reason); break;
-    case "error": notice(m.message); break;
+    case "error":
+      notice(m.message);
+      if (m.code === "unavailable") {
+        retrying = true;
+        const again = lastAsked;
+        setTimeout(() => { if (retrying && again) send(again); }, UNAVAILABLE_RETRY_MS);
+      }
+      break;
   }
 }
 
@@ -141,6 +157,14 @@ function row(dl, term, value) {
 
 async function loadDetails() {
   const r = await fetch("/staff/console/call", { headers: { accept: "application/json" } });
+  if (r.status === 503) {
+    // The database is briefly out of reach: say so and ask again.
+    const body = await r.json().catch(() => ({}));
+    notice(refusal(body, t("Servicio no disponible; reintentando…", "Service unavailable; retrying…")));
+    const secs = Number(body?.error?.retry_after_seconds || r.headers.get("retry-after") || 2);
+    setTimeout(loadDetails, secs * 1000);
+    return;
+  }
   if (!r.ok) return;
   const d = await r.json();
   call.ticket = d.ticket;

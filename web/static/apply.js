@@ -99,6 +99,13 @@ async function submit(e) {
       const at = new Date(Date.now() + secs * 1000);
       message = texts.wait_until.replace("{t}", at.toLocaleTimeString(document.documentElement.lang, { hour: "2-digit", minute: "2-digit" }));
     }
+    if (err.code === "unavailable") {
+      // The database is briefly out of reach: say so and send the same form again.
+      const secs = Number(err.retry_after_seconds || r.headers.get("retry-after") || 2);
+      summary([message]);
+      setTimeout(() => $("apply").requestSubmit(), secs * 1000);
+      return;
+    }
     if (err.code === "test_call_required") $("no-test").hidden = false;
     const field = FIELD_OF[err.code];
     if (field) $(`${field}_error`).textContent = message;

@@ -37,7 +37,15 @@ function problem(text) {
   $("problem").textContent = text;
   $("problem").hidden = !text;
 }
-const send = (m) => ws && ws.readyState === WebSocket.OPEN && ws.send(JSON.stringify(m));
+// The last message that asked something of videoreg (not media negotiation): sent again
+// when the answer is `unavailable` (the database is briefly out of reach).
+let lastAsked = null;
+let retrying = false;
+const UNAVAILABLE_RETRY_MS = 2000;
+const send = (m) => {
+  if (m.type !== "ice" && m.type !== "offer") lastAsked = m;
+  return ws && ws.readyState === WebSocket.OPEN && ws.send(JSON.stringify(m));
+};
 
 function minutes(secs) {
   return Math.max(1, Math.ceil(secs / 60));
@@ -186,6 +194,7 @@ function ended(title, text) {
 }
 
 async function handle(m) {
+  if (retrying && m.type !== "error") { retrying = false; problem(""); }
   switch (m.type) {
     case "queued":
       problem("");
@@ -239,6 +248,11 @@ async function handle(m) {
       if (m.code === "resume_expired") {
         store.removeItem("videoreg.resume");
         if (store.getItem("videoreg.application")) { problem(texts.resume_expired); show("consent-step"); } else ended(texts.resume_title, texts.resume_expired);
+      } else if (m.code === "unavailable") {
+        problem(m.message);
+        retrying = true;
+        const again = lastAsked;
+        setTimeout(() => { if (retrying && again) send(again); }, UNAVAILABLE_RETRY_MS);
       } else if (m.code === "not_verified") {
         ended(texts.expired_title, texts.application_expired);
       } else {
