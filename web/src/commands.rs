@@ -123,6 +123,13 @@ async fn serve(
         DEFAULT_DATABASE_URL
     };
     let settings = Settings::resolve(global, args, default_url)?;
+    if settings.reset_demo && !demo {
+        return Err(Error::Usage(
+            "--reset-demo is for `demo` only; `serve` never resets staff accounts".into(),
+        ));
+    }
+    // Held until this function returns, or the process ends however it ends.
+    let node_lock = crate::node_lock::acquire(&settings.database_url)?;
     let key = crate::secrets_key::load(&settings, demo)?;
     let store = Store::open(&settings.database_url)
         .await?
@@ -137,8 +144,7 @@ async fn serve(
         }
     }
     if demo {
-        crate::import::seed_demo(&store, clock.now()).await?;
-        crate::user_commands::seed_demo_accounts(&store, clock.now()).await?;
+        prepare_demo(&store, &settings, clock.now()).await?;
     }
     let listener = TcpListener::bind(settings.bind)
         .await
@@ -148,5 +154,22 @@ async fn serve(
     let result = crate::run(listener, state, shutdown).await;
     upkeep.abort();
     store.close().await;
+    drop(node_lock);
     result
+}
+
+/// The demo's registry and accounts, unless the database holds staff accounts the demo did
+/// not create and `--reset-demo` was not given (see [`crate::user_commands::demo_may_seed`]).
+async fn prepare_demo(
+    store: &Store,
+    settings: &Settings,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), Error> {
+    let staff = store.list_staff().await?;
+    if let Err(refused) = crate::user_commands::demo_may_seed(&staff, settings.reset_demo) {
+        store.close().await;
+        return Err(refused);
+    }
+    crate::import::seed_demo(store, now).await?;
+    crate::user_commands::seed_demo_accounts(store, now).await
 }
