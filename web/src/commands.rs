@@ -135,6 +135,10 @@ async fn serve(
         .await?
         .with_secrets_key(key);
     let clock = Clock::System;
+    if demo {
+        // Before anything is written with the demo's key: a database in service is refused.
+        prepare_demo(&store, &settings, clock.now()).await?;
+    }
     if store.secrets_key().is_some() {
         // SQL migrations cannot encrypt: secrets left in clear by older versions are sealed
         // here, once the key is known.
@@ -142,9 +146,6 @@ async fn serve(
         if sealed > 0 {
             tracing::info!(sealed, "sealed TOTP secrets that were stored in clear");
         }
-    }
-    if demo {
-        prepare_demo(&store, &settings, clock.now()).await?;
     }
     let listener = TcpListener::bind(settings.bind)
         .await
