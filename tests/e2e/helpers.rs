@@ -41,7 +41,18 @@ pub struct Server {
 
 /// Starts `videoreg ARGS…` and waits for its `listening on http://ADDR` line.
 pub async fn start(args: &[&str], env: &[(&str, &str)]) -> Server {
+    start_command(Command::new(binary()), args, env).await
+}
+
+/// [`start`] in the working directory `dir`, as a person who types the README's command
+/// there (the default databases are under `./data/`).
+pub async fn start_in(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Server {
     let mut cmd = Command::new(binary());
+    cmd.current_dir(dir);
+    start_command(cmd, args, env).await
+}
+
+async fn start_command(mut cmd: Command, args: &[&str], env: &[(&str, &str)]) -> Server {
     cmd.args(args)
         .env("RUST_LOG", "info")
         .stdin(Stdio::null())

@@ -9,6 +9,7 @@ mod cli;
 mod console;
 mod console_steps;
 mod helpers;
+mod nodes;
 mod serve;
 mod supervisor;
 mod users;

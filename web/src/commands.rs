@@ -123,11 +123,22 @@ async fn serve(
         DEFAULT_DATABASE_URL
     };
     let settings = Settings::resolve(global, args, default_url)?;
+    if settings.reset_demo && !demo {
+        return Err(Error::Usage(
+            "--reset-demo is for `demo` only; `serve` never resets staff accounts".into(),
+        ));
+    }
+    // Held until this function returns, or the process ends however it ends.
+    let node_lock = crate::node_lock::acquire(&settings.database_url)?;
     let key = crate::secrets_key::load(&settings, demo)?;
     let store = Store::open_with(&settings.database_url, settings.store)
         .await?
         .with_secrets_key(key);
     let clock = Clock::System;
+    if demo {
+        // Before anything is written with the demo's key: a database in service is refused.
+        prepare_demo(&store, &settings, clock.now()).await?;
+    }
     if store.secrets_key().is_some() {
         // SQL migrations cannot encrypt: secrets left in clear by older versions are sealed
         // here, once the key is known.
@@ -135,10 +146,6 @@ async fn serve(
         if sealed > 0 {
             tracing::info!(sealed, "sealed TOTP secrets that were stored in clear");
         }
-    }
-    if demo {
-        crate::import::seed_demo(&store, clock.now()).await?;
-        crate::user_commands::seed_demo_accounts(&store, clock.now()).await?;
     }
     let listener = TcpListener::bind(settings.bind)
         .await
@@ -148,5 +155,22 @@ async fn serve(
     let result = crate::run(listener, state, shutdown).await;
     upkeep.abort();
     store.close().await;
+    drop(node_lock);
     result
+}
+
+/// The demo's registry and accounts, unless the database holds staff accounts the demo did
+/// not create and `--reset-demo` was not given (see [`crate::user_commands::demo_may_seed`]).
+async fn prepare_demo(
+    store: &Store,
+    settings: &Settings,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), Error> {
+    let staff = store.list_staff().await?;
+    if let Err(refused) = crate::user_commands::demo_may_seed(&staff, settings.reset_demo) {
+        store.close().await;
+        return Err(refused);
+    }
+    crate::import::seed_demo(store, now).await?;
+    crate::user_commands::seed_demo_accounts(store, now).await
 }

@@ -57,6 +57,9 @@ pub enum Error {
     /// A command-line argument was refused; the message says why.
     #[error("{0}")]
     Usage(String),
+    /// The server will not start here; the message says why and what to do.
+    #[error("{0}")]
+    Refused(String),
     /// An import file was refused; the message lists every bad line.
     #[error("{0}")]
     Import(String),

@@ -17,6 +17,7 @@ pub mod housekeeping;
 pub mod identity;
 pub mod import;
 mod middleware;
+pub mod node_lock;
 pub mod report;
 mod routes;
 pub mod secrets_key;

@@ -36,14 +36,8 @@ pub fn load(settings: &Settings, demo: bool) -> Result<Option<Arc<SecretsKey>>, 
 
 /// Beside the demo's SQLite file (`demo.db` → `demo-secrets.key`), else under `./data/`.
 pub fn demo_key_path(database_url: &str) -> PathBuf {
-    let file = database_url
-        .strip_prefix("sqlite://")
-        .or_else(|| database_url.strip_prefix("sqlite:"))
-        .map(|rest| rest.split('?').next().unwrap_or(rest))
-        .filter(|p| !p.is_empty() && !p.contains(":memory:"));
-    match file {
+    match crate::node_lock::sqlite_file(database_url) {
         Some(db) => {
-            let db = Path::new(db);
             let stem = db.file_stem().and_then(|s| s.to_str()).unwrap_or("demo");
             db.with_file_name(format!("{stem}-secrets.key"))
         }

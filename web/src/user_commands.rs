@@ -5,7 +5,7 @@ use std::io::BufRead;
 use agent_console::accounts::{self, Accounts};
 use agent_console::passwords::{self, hashing::HashPool};
 use chrono::{DateTime, Utc};
-use store::{StaffRole, Store};
+use store::{StaffRole, StaffUser, Store};
 
 use crate::Error;
 use crate::config::{PasswordSource, UserCommand};
@@ -120,6 +120,45 @@ fn new_password(
     Ok((password, false))
 }
 
+/// The demo's own accounts: one per role, and a second agent so that the supervisors'
+/// dashboard has a team to show.
+const DEMO_ACCOUNTS: [(&str, StaffRole); 4] = [
+    ("agente", StaffRole::Agent),
+    ("agente2", StaffRole::Agent),
+    ("supervisora", StaffRole::Supervisor),
+    ("auditora", StaffRole::Auditor),
+];
+
+/// Whether `demo` may seed its accounts into a database holding `staff`: yes when every
+/// account there is one of the demo's own (a fresh database, or the demo's from an earlier
+/// run), or when `reset_demo` says so. Otherwise the database is in service (or belongs to
+/// someone), and the demo refuses rather than reset passwords there.
+pub fn demo_may_seed(staff: &[StaffUser], reset_demo: bool) -> Result<(), Error> {
+    let foreign: Vec<&str> = staff
+        .iter()
+        .filter(|u| !DEMO_ACCOUNTS.contains(&(u.name.as_str(), u.role)))
+        .map(|u| u.name.as_str())
+        .collect();
+    if foreign.is_empty() || reset_demo {
+        return Ok(());
+    }
+    let shown = foreign
+        .iter()
+        .take(3)
+        .copied()
+        .collect::<Vec<_>>()
+        .join(", ");
+    let more = foreign.len().saturating_sub(3);
+    let more = if more > 0 {
+        format!(" and {more} more")
+    } else {
+        String::new()
+    };
+    Err(Error::Refused(format!(
+        "this database holds staff accounts that the demo did not create ({shown}{more}):          `demo` resets the demo accounts' passwords and is not for a database in service.          Use `videoreg serve` to serve it, point `demo` at its own database          (--database-url sqlite://./data/demo.db, the default), or pass --reset-demo if          this database really is for trying videoreg out."
+    )))
+}
+
 /// The demo's accounts, one per role, with fresh passwords printed once.
 pub async fn seed_demo_accounts(store: &Store, now: DateTime<Utc>) -> Result<(), Error> {
     let hashing = HashPool::new(1, 1);
@@ -131,13 +170,7 @@ pub async fn seed_demo_accounts(store: &Store, now: DateTime<Utc>) -> Result<(),
         min_chars: passwords::STAFF_MIN_CHARS_SINGLE_FACTOR,
     };
     println!("Demo staff accounts (sign in at /staff/login; passwords shown once):");
-    for (name, role) in [
-        ("agente", StaffRole::Agent),
-        // A second agent, so that the supervisors' dashboard has a team to show.
-        ("agente2", StaffRole::Agent),
-        ("supervisora", StaffRole::Supervisor),
-        ("auditora", StaffRole::Auditor),
-    ] {
+    for (name, role) in DEMO_ACCOUNTS {
         let password = accounts::generate_password()?;
         if store.find_staff_by_name(name).await?.is_some() {
             accounts.reset_password(name, &password, now).await?;
@@ -147,4 +180,47 @@ pub async fn seed_demo_accounts(store: &Store, now: DateTime<Utc>) -> Result<(),
         println!("  {name:<12} {:<11} {password}", role.as_str());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(name: &str, role: StaffRole) -> StaffUser {
+        StaffUser {
+            id: name.to_owned(),
+            name: name.to_owned(),
+            role,
+            password_hash: String::new(),
+            totp_secret: None,
+            totp_last_step: None,
+            disabled: false,
+            created_at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn the_demo_seeds_a_fresh_database_and_its_own_again() {
+        assert!(demo_may_seed(&[], false).is_ok());
+        let own: Vec<_> = DEMO_ACCOUNTS.iter().map(|(n, r)| user(n, *r)).collect();
+        assert!(demo_may_seed(&own, false).is_ok());
+    }
+
+    #[test]
+    fn the_demo_refuses_other_accounts_unless_told_to_reset() {
+        let mut staff = vec![
+            user("agente", StaffRole::Agent),
+            user("ana", StaffRole::Agent),
+        ];
+        let refused = demo_may_seed(&staff, false).expect_err("refused");
+        let message = refused.to_string();
+        assert!(
+            message.contains("ana") && message.contains("--reset-demo"),
+            "{message}"
+        );
+        assert!(demo_may_seed(&staff, true).is_ok());
+        // A demo name with another role is not the demo's account.
+        staff = vec![user("auditora", StaffRole::Supervisor)];
+        assert!(demo_may_seed(&staff, false).is_err());
+    }
 }

@@ -221,6 +221,11 @@ pub struct ServeArgs {
         help_heading = "Staff"
     )]
     pub secrets_key_file: Option<std::path::PathBuf>,
+    /// `demo` only: start even though the database holds staff accounts the demo did not
+    /// create, resetting the passwords of the demo's own accounts. Never on a database in
+    /// service; `serve` refuses it.
+    #[arg(long, env = "VIDEOREG_RESET_DEMO", help_heading = "Staff")]
+    pub reset_demo: bool,
 
     /// Address the media forwarder's UDP sockets bind to (`0.0.0.0`: every interface)
     /// [default: the --bind address's IP]

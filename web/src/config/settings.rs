@@ -64,6 +64,8 @@ pub struct Settings {
     pub metrics_token_hash: Option<String>,
     /// The file holding the secrets key, if configured (read by [`crate::secrets_key`]).
     pub secrets_key_file: Option<std::path::PathBuf>,
+    /// `demo` may start on a database holding staff accounts it did not create.
+    pub reset_demo: bool,
 }
 
 impl Settings {
@@ -139,6 +141,7 @@ impl Settings {
                 service_level_threshold: seconds(o.service_level_seconds, "service-level-seconds")?,
             },
             secrets_key_file: o.secrets_key_file.clone(),
+            reset_demo: o.reset_demo,
             metrics_token_hash: o
                 .metrics_token
                 .filter(|t| !t.is_empty())
