@@ -270,21 +270,7 @@ impl Session for AgentSession {
 
     async fn on_message(&mut self, message: AgentMessage) -> Flow {
         if let Err(e) = self.handle(message).await {
-            match e.for_peer() {
-                Some((code, message)) => {
-                    if e.is_unavailable() {
-                        tracing::warn!(error = %e, "agent socket: database unavailable");
-                    }
-                    let _ = self.tx.try_send(error(code, message));
-                }
-                None => {
-                    tracing::error!(error = %e, "agent socket");
-                    let _ = self.tx.try_send(error(
-                        "internal",
-                        "Error interno; inténtelo de nuevo. / Internal error; please try again.",
-                    ));
-                }
-            }
+            socket::report::<Self>(&self.tx, &e);
         }
         Flow::Continue
     }

@@ -108,7 +108,7 @@ pub fn wake_after(state: &SignalingState, after: TimeDelta) {
 /// Applies both timers at `now`: lapsed offers go back to the head of the queue (their agent
 /// to break), finished wrap-ups make their agent available.
 pub async fn sweep(state: &SignalingState, now: DateTime<Utc>) -> Result<(), Error> {
-    state.lifecycle().lapse_offers().await?;
+    state.lifecycle().lapse_offers(now).await?;
     let detail = serde_json::json!({ "state": "available", "reason": "wrap_up_over" }).to_string();
     let mut tx = state.store.begin().await?;
     let ready = tx

@@ -50,7 +50,7 @@ pub async fn publish_once(
             "places released after the grace period"
         );
     }
-    state.lifecycle().end_abandoned_calls().await?;
+    state.lifecycle().end_abandoned_calls(now).await?;
     crate::agent_state::sweep(state, now).await?;
     if state.queue.at_closing == AtClosing::Expire && !state.calendar.is_open(now) {
         let next_opening = state

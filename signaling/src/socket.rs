@@ -259,6 +259,28 @@ pub async fn run<S: Session>(
     }
 }
 
+/// Tells the peer why its message failed: the error's own code and message when the peer may
+/// know it (logged as a warning when the database is out of reach), otherwise a generic
+/// internal error, logged once here with the endpoint.
+pub(crate) fn report<S: Session>(tx: &mpsc::Sender<S::Out>, e: &crate::Error) {
+    let m = match e.for_peer() {
+        Some((code, message)) => {
+            if e.is_unavailable() {
+                tracing::warn!(error = %e, endpoint = S::ENDPOINT, "socket: database unavailable");
+            }
+            S::error(code, message)
+        }
+        None => {
+            tracing::error!(error = %e, endpoint = S::ENDPOINT, "socket");
+            S::error(
+                "internal",
+                "Error interno; inténtelo de nuevo. / Internal error; please try again.",
+            )
+        }
+    };
+    let _ = tx.try_send(m);
+}
+
 /// A text frame as the session's message, or `None` after telling the sender it is not one.
 fn parse<S: Session>(text: &str, tx: &mpsc::Sender<S::Out>) -> Option<S::In> {
     serde_json::from_str::<S::In>(text)

@@ -115,6 +115,22 @@ pub async fn execute_raw(store: &Store, sql: &str) -> Result<u64> {
         .rows_affected())
 }
 
+/// Tampers with the audit trail as the reset attack does: every event's hashes erased and the
+/// head put back at the genesis, with no hash computed.
+pub async fn erase_audit_hashes(store: &Store) -> Result<()> {
+    execute_raw(
+        store,
+        "UPDATE audit_events SET prev_hash = NULL, hash = NULL",
+    )
+    .await?;
+    let head = format!(
+        "UPDATE audit_head SET last_id = 0, last_hash = '{}', event_count = 0",
+        crate::GENESIS_HASH
+    );
+    execute_raw(store, &head).await?;
+    Ok(())
+}
+
 /// Reads the first column of every row as optional text, bypassing the repository functions:
 /// tests use it to see what the database itself holds (a sealed secret, a masked subject).
 pub async fn fetch_raw_texts(store: &Store, sql: &str) -> Result<Vec<Option<String>>> {

@@ -78,21 +78,9 @@ async fn trail_of(n: usize) -> (std::path::PathBuf, String, store::Store) {
 #[tokio::test]
 async fn audit_verify_fails_after_a_null_hash_reset_of_the_chain() {
     let (_dir, db, store) = trail_of(4).await;
-    execute_raw(
-        &store,
-        "UPDATE audit_events SET prev_hash = NULL, hash = NULL",
-    )
-    .await
-    .expect("tamper");
-    execute_raw(
-        &store,
-        &format!(
-            "UPDATE audit_head SET last_id = 0, last_hash = '{}', event_count = 0",
-            store::GENESIS_HASH
-        ),
-    )
-    .await
-    .expect("tamper");
+    store::testing::erase_audit_hashes(&store)
+        .await
+        .expect("tamper");
     let (ok, out, err) = run(&["audit", "verify", "--database-url", &db], &[]).await;
     assert!(!ok, "a reset chain fails: {out}");
     assert!(

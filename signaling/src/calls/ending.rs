@@ -1,6 +1,7 @@
 //! The end of a call: put back in the queue, ended by either side or by the citizen's
 //! absence, or decided by the agent.
 
+use chrono::{DateTime, Utc};
 use scheduler::REQUEUE_PRIORITY;
 use store::{AgentStatus, NewAuditEvent, NewDecision, Recorded, Ticket};
 
@@ -85,15 +86,25 @@ impl Lifecycle<'_> {
         let Some(agent) = held.agent_id.as_deref() else {
             return Ok(false);
         };
-        let (outcome, action, actor, citizen_told, agent_told) = match how {
+        // The ticket's step is the citizen's or the agent's; the agent's state is then changed
+        // by the system or by the agent.
+        let (outcome, action, actor, agent_actor, citizen_told, agent_told) = match how {
             Ending::CitizenHungUp => (
                 "citizen_hung_up",
                 "ticket.citizen_hung_up",
                 "citizen",
+                "system",
                 "citizen_hung_up",
                 "citizen_left",
             ),
-            Ending::AgentHungUp => ("hung_up", "ticket.hung_up", agent, "hang_up", "hang_up"),
+            Ending::AgentHungUp => (
+                "hung_up",
+                "ticket.hung_up",
+                agent,
+                agent,
+                "hang_up",
+                "hang_up",
+            ),
         };
         let mut tx = s.store.begin().await?;
         let mut events = Events::new(now);
@@ -106,7 +117,7 @@ impl Lifecycle<'_> {
             agent,
             status: AgentStatus::WrapUp,
             reason: None,
-            actor: if actor == "citizen" { "system" } else { actor },
+            actor: agent_actor,
         };
         write_agent(&mut tx, &mut events, next).await?;
         events.commit(tx).await?;
@@ -127,11 +138,10 @@ impl Lifecycle<'_> {
     }
 
     /// Calls (offered or in progress) whose citizen has been disconnected longer than the
-    /// grace period end as `citizen_left`; their agents go to wrap-up (or, before accepting,
-    /// become available).
-    pub async fn end_abandoned_calls(&self) -> Result<(), Error> {
+    /// grace period at `now` end as `citizen_left`; their agents go to wrap-up (or, before
+    /// accepting, become available).
+    pub async fn end_abandoned_calls(&self, now: DateTime<Utc>) -> Result<(), Error> {
         let s = self.state;
-        let now = self.now();
         let cutoff = now - s.grace;
         for held in s.store.disconnected_calls(cutoff).await? {
             let mut tx = s.store.begin().await?;

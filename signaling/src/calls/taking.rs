@@ -1,6 +1,7 @@
 //! The start of a call: an agent takes the next citizen (the offer), the offer lapses when
 //! not accepted in time, or the agent accepts and the media starts.
 
+use chrono::{DateTime, Utc};
 use scheduler::REQUEUE_PRIORITY;
 use store::{AgentStatus, Ticket};
 
@@ -52,11 +53,10 @@ impl Lifecycle<'_> {
         Ok(Some(t))
     }
 
-    /// Offers not accepted within the offer timeout go back to the head of the queue; their
-    /// agents go on break (`no_answer`).
-    pub async fn lapse_offers(&self) -> Result<(), Error> {
+    /// Offers not accepted within the offer timeout, at `now`, go back to the head of the
+    /// queue; their agents go on break (`no_answer`).
+    pub async fn lapse_offers(&self, now: DateTime<Utc>) -> Result<(), Error> {
         let s = self.state;
-        let now = self.now();
         let cutoff = now - s.agent_policy.offer_timeout;
         for (ticket, agent) in s.store.lapsed_offers(cutoff).await? {
             let mut tx = s.store.begin().await?;

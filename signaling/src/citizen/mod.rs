@@ -228,21 +228,7 @@ impl Session for CitizenSession {
             CitizenMessage::Ice { candidate } => self.ice(candidate).await,
         };
         result.unwrap_or_else(|e| {
-            match e.for_peer() {
-                Some((code, message)) => {
-                    if e.is_unavailable() {
-                        tracing::warn!(error = %e, "citizen socket: database unavailable");
-                    }
-                    let _ = self.tx.try_send(error(code, message));
-                }
-                None => {
-                    tracing::error!(error = %e, "citizen socket");
-                    let _ = self.tx.try_send(error(
-                        "internal",
-                        "Error interno; inténtelo de nuevo. / Internal error; please try again.",
-                    ));
-                }
-            }
+            socket::report::<Self>(&self.tx, &e);
             Flow::Continue
         })
     }

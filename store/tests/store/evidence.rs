@@ -1,8 +1,8 @@
 //! Evidence that cannot be quietly reset or read: the audit chain against resets and anchors,
 //! TOTP secrets sealed at rest, a session renewed after the second factor.
 
-use store::testing::{execute_raw, fetch_raw_texts};
-use store::{AuditAnchor, GENESIS_HASH, NewAuditEvent, Store};
+use store::testing::{erase_audit_hashes, execute_raw, fetch_raw_texts};
+use store::{AuditAnchor, NewAuditEvent, Store};
 
 use crate::helpers::utc;
 
@@ -36,20 +36,7 @@ pub async fn a_null_hash_reset_of_the_audit_chain_fails_verification(store: Stor
     append(&store, 5).await;
     let before = anchor(&store).await;
     assert_eq!(before.count, 5);
-    execute_raw(
-        &store,
-        "UPDATE audit_events SET prev_hash = NULL, hash = NULL",
-    )
-    .await
-    .expect("tamper");
-    execute_raw(
-        &store,
-        &format!(
-            "UPDATE audit_head SET last_id = 0, last_hash = '{GENESIS_HASH}', event_count = 0"
-        ),
-    )
-    .await
-    .expect("tamper");
+    erase_audit_hashes(&store).await.expect("tamper");
     let report = store.verify_audit_chain().await.expect("verify");
     let broken = report.broken.expect("an unhashed event breaks the chain");
     assert_eq!((broken.id, report.checked), (1, 0));

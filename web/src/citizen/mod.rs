@@ -21,6 +21,9 @@ use store::secrets::constant_time_eq;
 use store::{CitizenRegistration, Store, StoredCode};
 
 use crate::identity::{DniNie, IdKind};
+use agent_console::i18n::Lang;
+use messages::FormErrors;
+use signaling::activation::ActivationCode;
 /// The detail of an audit event about an ID number: the client address and, with the
 /// secrets key, the keyed hash that links every event about that number (the subject shows
 /// only its last four characters, which many numbers share). The number itself is never in
@@ -70,6 +73,23 @@ pub async fn full_name(store: &Store, id: &DniNie) -> Result<String, crate::Erro
         .await?
         .map(|r| r.full_name)
         .unwrap_or_default())
+}
+
+/// The ID number and activation-code fields the receipt and activation forms open with,
+/// each parsed or its error added to `errors` (so that every field's error shows at once).
+pub fn id_and_code(
+    lang: Lang,
+    id_number: &str,
+    code: &str,
+    errors: &mut FormErrors,
+) -> (Option<DniNie>, Option<ActivationCode>) {
+    let id = DniNie::parse(id_number)
+        .map_err(|e| errors.add("id_number", messages::id_number(lang, e)))
+        .ok();
+    let code_parsed = ActivationCode::parse(code)
+        .map_err(|e| errors.add("code", messages::code(lang, code, e)))
+        .ok();
+    (id, code_parsed)
 }
 
 /// The ID number as receipts and pages show it: the last four characters, and a NIE's

@@ -23,7 +23,7 @@ use crate::citizen::limits;
 use crate::citizen::limits::admit_password_check;
 use crate::citizen::messages::{self, FormErrors};
 use crate::citizen::password::CitizenPassword;
-use crate::citizen::{MatchedCode, full_name, mask_id_number, match_code};
+use crate::citizen::{MatchedCode, full_name, id_and_code, mask_id_number, match_code};
 use crate::identity::DniNie;
 use crate::state::AppState;
 use agent_console::i18n::Lang;
@@ -273,12 +273,7 @@ async fn store_activation(
 /// and the password (its rules that need no registry data) with its repetition.
 fn checked_fields(lang: Lang, form: &ActivateForm) -> Result<(DniNie, ActivationCode), FormErrors> {
     let mut errors = FormErrors::default();
-    let id = DniNie::parse(&form.id_number)
-        .map_err(|e| errors.add("id_number", messages::id_number(lang, e)))
-        .ok();
-    let code = ActivationCode::parse(&form.code)
-        .map_err(|e| errors.add("code", messages::code(lang, &form.code, e)))
-        .ok();
+    let (id, code) = id_and_code(lang, &form.id_number, &form.code, &mut errors);
     if form.password.is_empty() {
         errors.add("password", messages::password_missing(lang));
     } else if let Err(e) =

@@ -14,7 +14,6 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Form, Router};
 use serde::Deserialize;
-use signaling::activation::ActivationCode;
 use store::{AttemptKind, NewAuditEvent};
 
 use crate::Error;
@@ -22,8 +21,7 @@ use crate::citizen::form::Shown;
 use crate::citizen::limits;
 use crate::citizen::messages::{self, FormErrors};
 use crate::citizen::receipt::{ReceiptData, madrid_time, render_receipt};
-use crate::citizen::{full_name, mask_id_number, match_code};
-use crate::identity::DniNie;
+use crate::citizen::{full_name, id_and_code, mask_id_number, match_code};
 use crate::state::AppState;
 use agent_console::i18n::Lang;
 use signaling::client_addr::ClientAddr;
@@ -99,12 +97,7 @@ async fn download(
     let show = |shown| render(&state, lang, typed.clone(), include_code, shown);
 
     let mut errors = FormErrors::default();
-    let id = DniNie::parse(&form.id_number)
-        .map_err(|e| errors.add("id_number", messages::id_number(lang, e)))
-        .ok();
-    let code = ActivationCode::parse(&form.code)
-        .map_err(|e| errors.add("code", messages::code(lang, &form.code, e)))
-        .ok();
+    let (id, code) = id_and_code(lang, &form.id_number, &form.code, &mut errors);
     let (Some(id), Some(code)) = (id, code) else {
         return show(Shown::invalid(errors));
     };
