@@ -208,6 +208,13 @@ pub enum ToCitizen {
     },
     /// Left the queue.
     Left,
+    /// This server is stopping (a deploy): connect again, through the same address, after
+    /// `retry_after_ms`, and resume with the resume token. The place is kept; the server
+    /// closes this connection right after.
+    Reconnect {
+        /// How long to wait before connecting again, in milliseconds.
+        retry_after_ms: u64,
+    },
     /// The request could not be done; the connection stays open unless said otherwise.
     Error {
         /// Stable code, e.g. `malformed`, `rate_limited`, `not_verified`.
@@ -321,6 +328,13 @@ pub enum ToAgent {
     CallEnded {
         /// Why: `hang_up`, `citizen_left`, `requeued`.
         reason: String,
+    },
+    /// This server is stopping (a deploy): connect again after `retry_after_ms`. The agent's
+    /// state, an offer and a call in progress are kept; the server closes this connection
+    /// right after.
+    Reconnect {
+        /// How long to wait before connecting again, in milliseconds.
+        retry_after_ms: u64,
     },
     /// Connection quality of both sides of the call (every 2 s during a call).
     Quality {

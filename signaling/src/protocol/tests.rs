@@ -140,6 +140,9 @@ fn every_citizen_message_round_trips() {
             reason: "hang_up".into(),
         },
         ToCitizen::Left,
+        ToCitizen::Reconnect {
+            retry_after_ms: 1000,
+        },
         ToCitizen::Error {
             code: "c".into(),
             message: "m".into(),
@@ -217,6 +220,9 @@ fn every_agent_message_round_trips() {
         },
         ToAgent::CallEnded {
             reason: "hang_up".into(),
+        },
+        ToAgent::Reconnect {
+            retry_after_ms: 1000,
         },
         ToAgent::Error {
             code: "c".into(),
