@@ -28,6 +28,8 @@ const ENDED = {
 
 let ws = null;
 let retry = 1000;
+// Set by `reconnect` (the server stops): the next connection is expected, not a failure.
+let moving = false;
 let pc = null;
 let localStream = null;
 let call = null; // { ticket, started }
@@ -51,11 +53,11 @@ const clock = (secs) => `${Math.floor(secs / 60)}:${String(Math.floor(secs % 60)
 
 function connect() {
   ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/agent`);
-  ws.onopen = () => { retry = 1000; root.dataset.connected = "true"; };
+  ws.onopen = () => { retry = 1000; root.dataset.connected = "true"; if (moving) { moving = false; notice(""); } };
   ws.onmessage = (e) => handle(JSON.parse(e.data)).catch((err) => notice(String(err)));
   ws.onclose = () => {
     root.dataset.connected = "false";
-    notice(t("Conexión perdida; reconectando…", "Connection lost; reconnecting…"));
+    if (!moving) notice(t("Conexión perdida; reconectando…", "Connection lost; reconnecting…"));
     setTimeout(connect, retry);
     retry = Math.min(retry * 2, 10000);
   };
@@ -90,7 +92,18 @@ async function handle(m) {
       notice(t("Ciudadano asignado.", "Citizen offered."));
       if ($("auto-accept").checked) send({ type: "accept" });
       break;
-    case "call_started": await startCall(m.ice_servers); break;
+    case "call_started":
+      // Told again after reconnecting (a server update): a call whose media still flows
+      // goes on as it is.
+      if (pc && pc.connectionState === "connected") break;
+      await startCall(m.ice_servers);
+      break;
+    case "reconnect":
+      // This server stops; the next connection (another server) keeps the state and call.
+      moving = true;
+      retry = m.retry_after_ms + Math.floor(Math.random() * 500);
+      notice(t("Actualizando el servicio; reconectando…", "Updating the service; reconnecting…"));
+      break;
     case "answer": if (pc) await pc.setRemoteDescription(m.description); break;
     case "ice": if (pc) await pc.addIceCandidate(m.candidate).catch(() => {}); break;
     case "quality": showQuality(m.citizen); break;

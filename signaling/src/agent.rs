@@ -4,7 +4,7 @@
 
 use axum::extract::ws::WebSocket;
 use media::Side;
-use store::{AgentStatus, Ticket, TicketStatus};
+use store::{AgentStatus, ConnectionKind, Ticket, TicketStatus};
 use tokio::sync::mpsc;
 
 use crate::calls::{Ending, Requeue};
@@ -14,7 +14,7 @@ use crate::protocol::{
 use crate::queue_view::QueueView;
 use crate::socket::{self, Flow, Session};
 use crate::{Error, SignalingState};
-use crate::{agent_state, calls};
+use crate::{agent_state, calls, presence};
 
 /// Who is on the other end, as the staff crate established.
 #[derive(Debug, Clone)]
@@ -30,7 +30,7 @@ pub async fn serve(socket: WebSocket, state: SignalingState, who: AgentIdentity)
     let (tx, rx) = mpsc::channel(64);
     let id = state.hub.connection_id();
     state.hub.add_agent(&who.user_id, id, tx.clone());
-    let limits = (*state.limits).clone();
+    let conditions = socket::Conditions::of(&state);
     let mut session = AgentSession {
         state,
         id,
@@ -40,8 +40,7 @@ pub async fn serve(socket: WebSocket, state: SignalingState, who: AgentIdentity)
     if let Err(e) = session.greet().await {
         tracing::error!(error = %e, "agent socket greeting");
     }
-    let telemetry = session.state.telemetry.clone();
-    socket::run(socket, limits, telemetry, session, tx, rx).await;
+    socket::run(socket, conditions, session, tx, rx).await;
 }
 
 struct AgentSession {
@@ -84,8 +83,16 @@ impl AgentSession {
         Ok(())
     }
 
+    /// Records the connection (an agent's, not a watching supervisor's), tells the agent its
+    /// state, the citizen it holds (a console that reconnected, after a deploy say, finds
+    /// its offer or call again) and the queue.
     async fn greet(&mut self) -> Result<(), Error> {
+        if !self.who.read_only {
+            let me = &self.who.user_id;
+            presence::opened(&self.state, self.id, ConnectionKind::Agent, me).await?;
+        }
         self.send_state().await?;
+        self.tell_held().await?;
         let view = QueueView::load(&self.state).await?;
         let waiting = u32::try_from(view.waiting.len()).unwrap_or(u32::MAX);
         self.send(ToAgent::Queue {
@@ -93,6 +100,26 @@ impl AgentSession {
             longest_wait_secs: view.longest_wait_secs(self.state.clock.now()),
         })
         .await;
+        Ok(())
+    }
+
+    /// Tells a console that connects while its agent holds a citizen: the offer again (with
+    /// the time waited), or that the call goes on.
+    async fn tell_held(&self) -> Result<(), Error> {
+        if self.who.read_only {
+            return Ok(());
+        }
+        let Some(held) = self.held().await? else {
+            return Ok(());
+        };
+        let now = self.state.clock.now();
+        let m = match held.status {
+            TicketStatus::Offered => calls::offered_message(&held, now),
+            _ => ToAgent::CallStarted {
+                ice_servers: self.state.media.ice_servers_for(&held.id, now),
+            },
+        };
+        self.send(m).await;
         Ok(())
     }
 
@@ -279,16 +306,31 @@ impl Session for AgentSession {
         error(code, message)
     }
 
+    fn reconnect(retry_after_ms: u64) -> ToAgent {
+        ToAgent::Reconnect { retry_after_ms }
+    }
+
     async fn on_close(&mut self) {
         self.state.hub.remove_agent(&self.who.user_id, self.id);
         if self.who.read_only {
             return;
         }
+        if self.state.hub.is_draining() {
+            // The console reconnects to another node and keeps the agent's state there; the
+            // drain's last step looks at this connection's row as presence looks at a lost
+            // node's (`drain`).
+            return;
+        }
         let result = async {
             // The last console of this agent is gone: a citizen it held goes back to the
             // head of the queue and the agent goes offline. (Another open console of the
-            // same agent keeps both.)
-            if self.state.hub.has_agent(&self.who.user_id) {
+            // same agent, on any node, keeps both.)
+            let node = &self.state.node_id;
+            let store = &self.state.store;
+            if store
+                .close_connection(node, presence::conn_id(self.id))
+                .await?
+            {
                 return Ok::<(), Error>(());
             }
             let me = &self.who.user_id;

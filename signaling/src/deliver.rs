@@ -14,6 +14,8 @@ const AGENT: &str = "agent:";
 const QUEUE: &str = "queue";
 /// Bus topic prefix for a citizen's media message, for the node that runs the call.
 const MEDIA: &str = "media:";
+/// Bus topic prefix asking the node that runs a ticket's call to end its media.
+const END: &str = "end:";
 
 async fn publish(state: &SignalingState, topic: String, body: String) -> Result<(), Error> {
     let m = BusMessage {
@@ -59,6 +61,11 @@ pub async fn to_call_node(
 ) -> Result<(), Error> {
     let body = serde_json::to_string(message).unwrap_or_default();
     publish(state, format!("{MEDIA}{ticket}"), body).await
+}
+
+/// Asks whichever node runs the ticket's call to end its media.
+pub async fn end_on_call_node(state: &SignalingState, ticket: &str) -> Result<(), Error> {
+    publish(state, format!("{END}{ticket}"), String::new()).await
 }
 
 /// Says the queue changed, here and on every other node.
@@ -122,6 +129,11 @@ fn dispatch(state: &SignalingState, m: &BusMessage) {
                 tracing::warn!(error = %e, "answering a media message from another node");
             }
         });
+    } else if let Some(ticket) = m.topic.strip_prefix(END) {
+        if state.calls.get(ticket).is_some() {
+            let (state, ticket) = (state.clone(), ticket.to_owned());
+            tokio::spawn(async move { crate::calls::running::end_here(&state, &ticket).await });
+        }
     } else if let Some(user) = m.topic.strip_prefix(AGENT)
         && let Ok(message) = serde_json::from_str::<ToAgent>(&m.body)
     {

@@ -31,6 +31,20 @@ struct Inner {
     changed: Notify,
     /// Counts the publisher's finished rounds, for watchers of the whole queue (supervisors).
     rounds: watch::Sender<u64>,
+    /// Every socket watches it: at each change it tells its client to reconnect and closes
+    /// (see [`Moving`]).
+    moving: watch::Sender<Moving>,
+}
+
+/// What every socket of this node is asked to do: reconnect after `retry_after_ms`. Sent
+/// when the node drains (it stops; for good), or when it finds it was declared lost while
+/// alive (its clients must be recorded and told again).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Moving {
+    /// How long clients wait before connecting again, in milliseconds.
+    pub retry_after_ms: u64,
+    /// Whether this node is stopping: new sockets are refused.
+    pub draining: bool,
 }
 
 impl Default for Inner {
@@ -41,6 +55,7 @@ impl Default for Inner {
             next_id: AtomicU64::default(),
             changed: Notify::default(),
             rounds: watch::Sender::new(0),
+            moving: watch::Sender::new(Moving::default()),
         }
     }
 }
@@ -175,6 +190,33 @@ impl Hub {
     /// Follows the publisher's rounds: the receiver sees a change after each one.
     pub fn rounds(&self) -> watch::Receiver<u64> {
         self.inner.rounds.subscribe()
+    }
+
+    /// This node drains: every socket tells its client to reconnect after `retry_after_ms`
+    /// and closes; new sockets are refused from now on.
+    pub fn start_draining(&self, retry_after_ms: u64) {
+        self.inner.moving.send_replace(Moving {
+            retry_after_ms,
+            draining: true,
+        });
+    }
+
+    /// Every socket tells its client to reconnect after `retry_after_ms` and closes; new
+    /// sockets are welcome.
+    pub fn reconnect_all(&self, retry_after_ms: u64) {
+        self.inner
+            .moving
+            .send_modify(|m| m.retry_after_ms = retry_after_ms);
+    }
+
+    /// Whether this node drains.
+    pub fn is_draining(&self) -> bool {
+        self.inner.moving.borrow().draining
+    }
+
+    /// Follows the requests to reconnect: the receiver sees each one made after this call.
+    pub fn moves(&self) -> watch::Receiver<Moving> {
+        self.inner.moving.subscribe()
     }
 }
 

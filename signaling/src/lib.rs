@@ -4,7 +4,8 @@
 //! [`publisher`]), the citizen's side ([`citizen`], with its [`test_call`]), the agent's side
 //! ([`agent`], [`agent_state`]), resume after reconnect, activation codes ([`activation`]), the client's address
 //! ([`client_addr`]) and what one address may hold at once ([`per_address`]),
-//! what a decided call tells the citizen ([`outcome`]), the Prometheus figures
+//! this node's presence in the database and the clean-up after nodes that die ([`presence`]),
+//! stopping without stranding anyone ([`drain`]), what a decided call tells the citizen ([`outcome`]), the Prometheus figures
 //! ([`telemetry`]), and **a call's life in one module**: [`calls::Lifecycle`] takes, offers,
 //! accepts, requeues, aborts and ends every call, in the same order on every path (store
 //! write with its audit event, telemetry, media, messages), and drives the `media` crate's
@@ -19,10 +20,12 @@ pub mod calls;
 pub mod citizen;
 pub mod client_addr;
 pub mod deliver;
+pub mod drain;
 mod error;
 pub mod hub;
 pub mod outcome;
 pub mod per_address;
+pub mod presence;
 pub mod protocol;
 pub mod publisher;
 pub mod queue_view;

@@ -11,7 +11,7 @@ use axum::http::header::{HOST, ORIGIN};
 use futures_util::{SinkExt, StreamExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 use tracing::Instrument;
 
@@ -168,21 +168,63 @@ pub trait Session: Send + 'static {
     fn on_message(&mut self, message: Self::In) -> impl Future<Output = Flow> + Send;
     /// The error message for `code` (e.g. `malformed`, `rate_limited`).
     fn error(code: &str, message: &str) -> Self::Out;
+    /// The message that tells the client this node stops: connect again after
+    /// `retry_after_ms`.
+    fn reconnect(retry_after_ms: u64) -> Self::Out;
     /// Cleans up once the connection is over.
     fn on_close(&mut self) -> impl Future<Output = ()> + Send;
 }
 
+/// What a connection runs with besides its session: its limits, the figures it counts in,
+/// and the node's requests to reconnect ([`crate::hub::Hub::moves`]).
+pub struct Conditions {
+    /// Limits on frames, rates and silence.
+    pub limits: SocketLimits,
+    /// Messages both ways and error messages sent are counted here.
+    pub telemetry: Telemetry,
+    /// Changes when the node asks every client to reconnect (it drains).
+    pub moves: watch::Receiver<crate::hub::Moving>,
+}
+
+impl Conditions {
+    /// A connection's conditions on this node.
+    pub fn of(state: &crate::SignalingState) -> Self {
+        Self {
+            limits: (*state.limits).clone(),
+            telemetry: state.telemetry.clone(),
+            moves: state.hub.moves(),
+        }
+    }
+}
+
+/// The answer to a socket handshake while this node drains: 503, try again (the load
+/// balancer sends the retry to another node).
+pub fn draining_refusal() -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (
+        axum::http::StatusCode::SERVICE_UNAVAILABLE,
+        [(axum::http::header::RETRY_AFTER, "1")],
+        "Este servidor se está deteniendo; vuelva a conectar. / This server is stopping; connect again.",
+    )
+        .into_response()
+}
+
 /// Runs a connection: a send task (queued messages and pings) and this receive loop, joined
 /// by `select!`. `tx` is the session's sending side (also held by the hub); `rx` its queue.
-/// Messages both ways and error messages sent are counted in `telemetry`.
+/// When the node asks (it drains), the client is told to reconnect and the connection closes
+/// (with a close frame, after what is queued).
 pub async fn run<S: Session>(
     socket: WebSocket,
-    limits: SocketLimits,
-    telemetry: Telemetry,
+    conditions: Conditions,
     mut session: S,
     tx: mpsc::Sender<S::Out>,
     rx: mpsc::Receiver<S::Out>,
 ) {
+    let Conditions {
+        limits,
+        telemetry,
+        mut moves,
+    } = conditions;
     let (sink, mut stream) = socket.split();
     let mut send = tokio::spawn(send_loop(
         sink,
@@ -194,8 +236,22 @@ pub async fn run<S: Session>(
     let receive = async {
         let mut rate = RateLimit::new(&limits);
         let mut wait = limits.first_message_within;
+        let mut watching = true;
         loop {
-            let frame = match tokio::time::timeout(wait, stream.next()).await {
+            let next = tokio::select! {
+                next = tokio::time::timeout(wait, stream.next()) => next,
+                moved = moves.changed(), if watching => {
+                    if moved.is_err() {
+                        // The hub is gone: no more requests will come.
+                        watching = false;
+                        continue;
+                    }
+                    let retry_after_ms = moves.borrow().retry_after_ms;
+                    let _ = tx.try_send(S::reconnect(retry_after_ms));
+                    break;
+                }
+            };
+            let frame = match next {
                 Ok(Some(Ok(frame))) => frame,
                 // Timed out, closed, or a protocol error (including an oversized frame).
                 _ => break,

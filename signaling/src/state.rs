@@ -10,6 +10,7 @@ use crate::agent_state::AgentPolicy;
 use crate::calls::Calls;
 use crate::hub::Hub;
 use crate::per_address::PerAddress;
+use crate::presence::PresencePolicy;
 use crate::socket::SocketLimits;
 use crate::telemetry::Telemetry;
 use media::echo::{EchoLimits, EchoRegistry};
@@ -50,6 +51,8 @@ pub struct SignalingState {
     pub echo_limits: Arc<EchoLimits>,
     /// Wrap-up and offer timers (read-only, shared).
     pub agent_policy: Arc<AgentPolicy>,
+    /// Heartbeat, dead-node and drain timings (read-only, shared).
+    pub presence: Arc<PresencePolicy>,
     /// Whether the client address is taken from `X-Forwarded-For`.
     pub trust_forwarded_for: bool,
     /// This server's Prometheus figures.

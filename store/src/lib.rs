@@ -2,7 +2,7 @@
 //! default, a file under `./data/`) or PostgreSQL (`postgres://…`, for many nodes), the
 //! embedded migrations for both, and the repository functions for identity records,
 //! applications, queue tickets, staff users and sessions,
-//! registrations, activation codes, citizen credentials, the counters that limit failed attempts (`throttle`), document
+//! registrations, activation codes, citizen credentials, which nodes are alive and which sockets each holds (`presence`), the counters that limit failed attempts (`throttle`), document
 //! stills, decisions and the hash-chained audit trail; and [`Tx`], the transaction in which a
 //! call's step, the agent's state and the audit events describing them are written together. It holds no rules: it stores and
 //! fetches, atomically where asked; callers pass `now` in.
@@ -21,6 +21,7 @@ mod db;
 mod decisions;
 mod error;
 mod identities;
+mod presence;
 mod reports;
 pub mod sealing;
 pub mod secrets;
@@ -46,6 +47,7 @@ pub use db::{Backend, Store, StoreOptions};
 pub use decisions::{Decision, NewDecision, NewRegistration, Outcome, Recorded};
 pub use error::Error;
 pub use identities::{IdentityKind, IdentityRecord};
+pub use presence::{Connection, ConnectionKind, LostNode, NodeState, OrphanConnection};
 pub use reports::ReportTicket;
 pub use staff::{
     NewStaffSession, RenewedSession, SessionStage, StaffRole, StaffSession, StaffUser,

@@ -154,6 +154,17 @@ impl Tx {
         row.map(|r| ticket_from_row(&r)).transpose()
     }
 
+    /// The ticket an agent holds (offered or in a call), as this transaction sees it.
+    pub async fn current_ticket_for_agent(&mut self, agent_id: &str) -> Result<Option<Ticket>> {
+        let row = sqlx::query(select_tickets!(
+            "WHERE agent_id = $1 AND status IN ('offered', 'in_call')"
+        ))
+        .bind(agent_id)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        row.map(|r| ticket_from_row(&r)).transpose()
+    }
+
     /// The agent's browser connected: offered → in call.
     pub async fn answer_ticket(&mut self, id: &str, now: DateTime<Utc>) -> Result<bool> {
         let done = sqlx::query("UPDATE tickets SET status = 'in_call', answered_at = $2 WHERE id = $1 AND status = 'offered'")

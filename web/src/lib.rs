@@ -33,8 +33,10 @@ pub use state::AppState;
 pub use store::secrets;
 use tokio::net::TcpListener;
 
-/// Serves videoreg on `listener` until `shutdown` completes, then finishes the requests in
-/// flight. Logs `listening on http://ADDR` once bound; tests call this on port 0.
+/// Serves videoreg on `listener` until `shutdown` completes, then drains (clients told to
+/// reconnect elsewhere, calls given `--drain-seconds` to end, the node recorded stopped; see
+/// `signaling::drain`) and finishes the requests in flight. Logs `listening on http://ADDR`
+/// once bound; tests call this on port 0.
 pub async fn run(
     listener: TcpListener,
     state: AppState,
@@ -46,7 +48,9 @@ pub async fn run(
     tracing::info!("listening on http://{addr}");
     let publisher = tokio::spawn(signaling::publisher::run(state.signaling.clone()));
     let bus = tokio::spawn(signaling::deliver::run_bus(state.signaling.clone()));
+    let presence = tokio::spawn(signaling::presence::run(state.signaling.clone()));
     let metrics_upkeep = tokio::spawn(routes::metrics::upkeep(state.signaling.telemetry.clone()));
+    let signaling = state.signaling.clone();
     let app = routes::router(state).into_make_service_with_connect_info::<SocketAddr>();
     // Signaling messages are small and latency-bound: send them without Nagle's delay.
     let listener = listener.tap_io(|tcp| {
@@ -54,12 +58,21 @@ pub async fn run(
             tracing::debug!(error = %e, "TCP_NODELAY");
         }
     });
+    // HTTP goes on while the node drains (`/healthz` says `draining`, pages load); it stops
+    // once the drain is over.
+    let drained = async move {
+        shutdown.await;
+        if let Err(e) = signaling::drain::drain(&signaling).await {
+            tracing::error!(error = %e, "draining; stopping anyway");
+        }
+    };
     let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(drained)
         .await
         .map_err(|e| Error::io("serving", e));
     publisher.abort();
     bus.abort();
+    presence.abort();
     metrics_upkeep.abort();
     served?;
     tracing::info!("stopped");

@@ -67,6 +67,7 @@ impl AppState {
                 echoes: Default::default(),
                 echo_limits: Arc::new(settings.echo.clone()),
                 agent_policy: Arc::new(settings.agents.clone()),
+                presence: Arc::new(settings.presence.clone()),
                 trust_forwarded_for: settings.trust_forwarded_for,
                 telemetry: Default::default(),
             },

@@ -212,7 +212,17 @@ async function handle(m) {
       show("call");
       $("call-title").textContent = texts.connecting;
       break;
-    case "call_started": await startCall(m.ice_servers); break;
+    case "call_started":
+      // Told again after reconnecting (a server update): a call whose media still flows
+      // goes on as it is.
+      if (pc && pc.connectionState === "connected") { show("call"); break; }
+      await startCall(m.ice_servers);
+      break;
+    case "reconnect":
+      // This server stops; the next connection (another server) resumes the place.
+      reconnectDelay = m.retry_after_ms + Math.floor(Math.random() * 500);
+      announce(texts.server_moving);
+      break;
     case "answer": if (pc) await pc.setRemoteDescription(m.description); break;
     case "ice": if (pc) await pc.addIceCandidate(m.candidate).catch(() => {}); break;
     case "requeued":

@@ -22,6 +22,9 @@ pub async fn upgrade(
         tracing::warn!(origin = ?headers.get("origin"), user = %staff.user.name, "agent socket refused: foreign origin");
         return (StatusCode::FORBIDDEN, "origin not allowed").into_response();
     }
+    if state.hub.is_draining() {
+        return signaling::socket::draining_refusal();
+    }
     let who = AgentIdentity {
         user_id: staff.user.id.clone(),
         read_only: staff.user.role != StaffRole::Agent,

@@ -13,10 +13,11 @@
 //! This is where the recording's start and stop hook in.
 
 mod ending;
+mod lost;
 pub mod running;
 mod taking;
 
-pub use taking::NO_ANSWER;
+pub use taking::{NO_ANSWER, offered_message};
 
 use chrono::{DateTime, Utc};
 use store::{AgentStatus, NewAuditEvent, Tx};
@@ -26,6 +27,7 @@ use crate::queue_view::QueueView;
 use crate::{Error, SignalingState, agent_state, deliver};
 
 pub use ending::{Ending, Requeue};
+pub use lost::{CONNECTION_LOST, SERVER_STOPPING};
 pub use running::{Calls, citizen_media, handle_citizen_media};
 
 /// The transitions of a call, over one server state. Cheap: it only borrows the state.

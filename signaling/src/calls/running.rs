@@ -75,6 +75,16 @@ impl Calls {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// The tickets whose calls run here.
+    pub fn tickets(&self) -> Vec<String> {
+        self.inner
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .keys()
+            .cloned()
+            .collect()
+    }
 }
 
 /// Starts the forwarder for a ticket's call and a task that sends each browser the
@@ -156,11 +166,26 @@ async fn report_quality(
     }
 }
 
-/// Stops a ticket's call here, if it runs here: both peer connections close and every task
-/// and UDP socket of the call goes.
+/// Stops a ticket's call: here, if it runs here (both peer connections close and every task
+/// and UDP socket of the call goes), otherwise on the node that runs it, through the bus (a
+/// decision or a clean-up made on another node than the call's).
 pub(crate) async fn end(state: &SignalingState, ticket: &str) {
-    if let Some(call) = state.calls.remove(ticket) {
-        call.close().await;
+    if !end_here(state, ticket).await
+        && state.store.backend() == store::Backend::Postgres
+        && let Err(e) = deliver::end_on_call_node(state, ticket).await
+    {
+        tracing::warn!(error = %e, %ticket, "asking the call's node to end its media");
+    }
+}
+
+/// Stops a ticket's call if it runs here; false when it does not.
+pub async fn end_here(state: &SignalingState, ticket: &str) -> bool {
+    match state.calls.remove(ticket) {
+        Some(call) => {
+            call.close().await;
+            true
+        }
+        None => false,
     }
 }
 

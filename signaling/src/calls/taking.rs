@@ -20,6 +20,15 @@ fn masked(id_number: &str) -> String {
     format!("*****{tail}")
 }
 
+/// What an agent is told of the ticket offered to it, at `now`.
+pub fn offered_message(t: &Ticket, now: DateTime<Utc>) -> ToAgent {
+    ToAgent::Offered {
+        ticket: t.id.clone(),
+        id_number: masked(&t.id_number),
+        waited_secs: (now - t.joined_at).num_seconds(),
+    }
+}
+
 impl Lifecycle<'_> {
     /// `agent` takes the head of the queue: the ticket is claimed for it atomically and the
     /// agent goes in call. Returns the ticket, or `None` when the queue is empty.
@@ -43,11 +52,7 @@ impl Lifecycle<'_> {
         events.commit(tx).await?;
         agent_state::wake_after(s, s.agent_policy.offer_timeout);
         self.announce(next).await?;
-        let offered = ToAgent::Offered {
-            ticket: t.id.clone(),
-            id_number: masked(&t.id_number),
-            waited_secs: (now - t.joined_at).num_seconds(),
-        };
+        let offered = offered_message(&t, now);
         deliver::to_agent(s, agent, &offered).await?;
         deliver::to_citizen(s, &t.id, &ToCitizen::AgentFound).await?;
         Ok(Some(t))

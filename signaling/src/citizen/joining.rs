@@ -2,7 +2,7 @@
 
 use chrono::SecondsFormat;
 use scheduler::{NORMAL_PRIORITY, Refusal, admit};
-use store::{NewTicket, Ticket, TicketStatus, secrets};
+use store::{ConnectionKind, NewTicket, Ticket, TicketStatus, secrets};
 
 use super::{CitizenSession, error};
 use crate::Error;
@@ -118,6 +118,7 @@ impl CitizenSession {
             .hub
             .add_citizen(&ticket.id, self.id, self.tx.clone());
         self.ticket = Some(ticket.id.clone());
+        crate::presence::opened(&self.state, self.id, ConnectionKind::Citizen, &ticket.id).await?;
         match ticket.status {
             TicketStatus::Offered => self.send(ToCitizen::AgentFound).await,
             TicketStatus::InCall => {

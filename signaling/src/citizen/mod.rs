@@ -16,6 +16,7 @@ use store::TicketStatus;
 use tokio::sync::mpsc;
 
 use crate::calls::Ending;
+use crate::presence::conn_id;
 use crate::protocol::{CitizenMessage, ToCitizen};
 use crate::protocol::{IceCandidate, SessionDescription};
 use crate::socket::{self, Flow, Session, origin_allowed};
@@ -43,6 +44,9 @@ async fn upgrade(
         tracing::warn!(origin = ?headers.get("origin"), "citizen socket refused: foreign origin");
         return (StatusCode::FORBIDDEN, "origin not allowed").into_response();
     }
+    if state.hub.is_draining() {
+        return socket::draining_refusal();
+    }
     // Held for the connection's life: one address may keep only so many sockets open.
     let Some(slot) = state.citizen_sockets.try_take(&addr) else {
         tracing::warn!("citizen socket refused: too many open from one address");
@@ -61,8 +65,7 @@ async fn upgrade(
 
 async fn serve(socket: WebSocket, state: SignalingState, addr: String) {
     let (tx, rx) = mpsc::channel(64);
-    let limits = (*state.limits).clone();
-    let telemetry = state.telemetry.clone();
+    let conditions = socket::Conditions::of(&state);
     let session = CitizenSession {
         id: state.hub.connection_id(),
         test_call: TestCall::new(state.clone(), tx.clone(), addr),
@@ -70,7 +73,7 @@ async fn serve(socket: WebSocket, state: SignalingState, addr: String) {
         tx: tx.clone(),
         ticket: None,
     };
-    socket::run(socket, limits, telemetry, session, tx, rx).await;
+    socket::run(socket, conditions, session, tx, rx).await;
 }
 
 struct CitizenSession {
@@ -237,21 +240,25 @@ impl Session for CitizenSession {
         error(code, message)
     }
 
+    fn reconnect(retry_after_ms: u64) -> ToCitizen {
+        ToCitizen::Reconnect { retry_after_ms }
+    }
+
     async fn on_close(&mut self) {
         self.test_call.close().await;
         let Some(ticket) = self.ticket.take() else {
             return;
         };
         self.state.hub.remove_citizen(&ticket, self.id);
+        // Keep the place for the grace period (unless the citizen is connected elsewhere);
+        // the publisher lets it go afterwards.
         let now = self.state.clock.now();
-        // Keep the place for the grace period; the publisher lets it go afterwards.
-        let still_connected = self.state.hub.has_citizen(&ticket);
-        if !still_connected
-            && let Err(e) = self
-                .state
-                .store
-                .set_ticket_disconnected(&ticket, Some(now))
-                .await
+        let node = &self.state.node_id;
+        if let Err(e) = self
+            .state
+            .store
+            .close_citizen_connection(node, conn_id(self.id), now)
+            .await
         {
             tracing::error!(error = %e, "marking a ticket disconnected");
         }

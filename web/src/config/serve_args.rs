@@ -33,6 +33,34 @@ pub struct ServeArgs {
         default_value = "2000"
     )]
     pub database_acquire_timeout_ms: Option<u32>,
+    /// How often this node records that it is alive (and looks for nodes that are not), in
+    /// seconds.
+    #[arg(
+        long,
+        env = "VIDEOREG_HEARTBEAT_SECONDS",
+        value_name = "SECONDS",
+        default_value = "5"
+    )]
+    pub heartbeat_seconds: Option<u32>,
+    /// A node silent this long is dead: another node marks its citizens disconnected, sets
+    /// its agents offline and puts its calls' citizens back at the head, in seconds (at least
+    /// two heartbeats).
+    #[arg(
+        long,
+        env = "VIDEOREG_NODE_DEAD_AFTER_SECONDS",
+        value_name = "SECONDS",
+        default_value = "15"
+    )]
+    pub node_dead_after_seconds: Option<u32>,
+    /// On SIGTERM or SIGINT, how long this node waits for the calls whose media it forwards
+    /// before ending them (citizens back at the head), in seconds.
+    #[arg(
+        long,
+        env = "VIDEOREG_DRAIN_SECONDS",
+        value_name = "SECONDS",
+        default_value = "30"
+    )]
+    pub drain_seconds: Option<u32>,
 
     /// Ignore the calendar and stay open around the clock (for demonstrations; every page
     /// says so while it is on).

@@ -13,6 +13,7 @@ use media::echo::EchoLimits;
 use media::turn::TurnSecret;
 use media::{IceServer, MediaConfig, MediaThreads};
 use signaling::agent_state::AgentPolicy;
+use signaling::presence::PresencePolicy;
 
 use crate::Error;
 use crate::identity::VerifyPolicy;
@@ -56,6 +57,8 @@ pub struct Settings {
     pub media_threads: usize,
     /// Wrap-up and offer timers.
     pub agents: AgentPolicy,
+    /// Heartbeat, dead-node and drain timings.
+    pub presence: PresencePolicy,
     /// Checklist, stills and activation codes.
     pub verification: VerificationPolicy,
     /// The supervisors' dashboard rules.
@@ -136,6 +139,7 @@ impl Settings {
             media: media_config(&o, bind)?,
             media_threads: media_threads(&o)?,
             agents,
+            presence: presence_policy(&o)?,
             verification,
             supervision: SupervisionPolicy {
                 service_level_threshold: seconds(o.service_level_seconds, "service-level-seconds")?,
@@ -148,6 +152,22 @@ impl Settings {
                 .map(|t| store::secrets::hash_token(&t)),
         })
     }
+}
+
+fn presence_policy(o: &ServeArgs) -> Result<PresencePolicy, Error> {
+    let heartbeat = at_least_one(o.heartbeat_seconds, "heartbeat-seconds")?;
+    let dead_after = at_least_one(o.node_dead_after_seconds, "node-dead-after-seconds")?;
+    if dead_after < 2 * heartbeat {
+        return Err(Error::Config(format!(
+            "--node-dead-after-seconds ({dead_after}) must be at least two heartbeats (2 × {heartbeat} s): a node is not dead for missing one"
+        )));
+    }
+    Ok(PresencePolicy {
+        heartbeat: std::time::Duration::from_secs(u64::from(heartbeat)),
+        dead_after: TimeDelta::seconds(i64::from(dead_after)),
+        drain: std::time::Duration::from_secs(u64::from(given(o.drain_seconds, "drain-seconds")?)),
+        ..PresencePolicy::default()
+    })
 }
 
 fn calendar(o: &ServeArgs) -> Result<Calendar, Error> {

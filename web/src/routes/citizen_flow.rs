@@ -192,6 +192,11 @@ fn queue_texts(lang: Lang) -> serde_json::Value {
                 "Conexión perdida; reconectando… Su turno está guardado.",
                 "Connection lost; reconnecting… Your place is kept.",
             ),
+            (
+                "server_moving",
+                "Estamos actualizando el servicio; reconectando… Su turno y su llamada se conservan.",
+                "We are updating the service; reconnecting… Your place and your call are kept.",
+            ),
             ("connection", "Conexión", "Connection"),
             ("unknown", "midiendo", "measuring"),
             ("good", "buena", "good"),

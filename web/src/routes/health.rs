@@ -1,4 +1,4 @@
-//! `GET /healthz`: the server is up and its database answers. Fast even when the database
+//! `GET /healthz`: the server is up, not stopping, and its database answers. Fast even when the database
 //! is not: the check is bounded by a short timeout, and the answer names what is down.
 
 use std::time::Duration;
@@ -19,6 +19,13 @@ pub fn routes() -> Router<AppState> {
 }
 
 async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+    // A stopping node says so at once, so that the load balancer sends nobody new here.
+    if state.signaling.hub.is_draining() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "status": "draining" })),
+        );
+    }
     let database_up = match tokio::time::timeout(CHECK_TIMEOUT, state.store.ping()).await {
         Ok(Ok(())) => true,
         Ok(Err(e)) => {
