@@ -115,7 +115,8 @@ impl Tx {
     }
 
     /// Claims the head of the queue for `agent_id`, atomically: two agents never get the same
-    /// ticket. PostgreSQL skips rows another transaction is claiming; SQLite runs the one
+    /// ticket. A citizen whose connection dropped keeps the place but is skipped until back:
+    /// no agent is offered somebody who is not there. PostgreSQL skips rows another transaction is claiming; SQLite runs the one
     /// statement under its single writer lock.
     pub async fn claim_next(
         &mut self,
@@ -125,12 +126,12 @@ impl Tx {
         let claim = match self.backend {
             Backend::Postgres => {
                 "UPDATE tickets SET status = 'offered', agent_id = $1, offered_at = $2
-                 WHERE id = (SELECT id FROM tickets WHERE status = 'waiting' ORDER BY priority DESC, seq LIMIT 1 FOR UPDATE SKIP LOCKED)
+                 WHERE id = (SELECT id FROM tickets WHERE status = 'waiting' AND disconnected_at IS NULL ORDER BY priority DESC, seq LIMIT 1 FOR UPDATE SKIP LOCKED)
                  RETURNING id"
             }
             Backend::Sqlite => {
                 "UPDATE tickets SET status = 'offered', agent_id = $1, offered_at = $2
-                 WHERE id = (SELECT id FROM tickets WHERE status = 'waiting' ORDER BY priority DESC, seq LIMIT 1)
+                 WHERE id = (SELECT id FROM tickets WHERE status = 'waiting' AND disconnected_at IS NULL ORDER BY priority DESC, seq LIMIT 1)
                  RETURNING id"
             }
         };

@@ -10,7 +10,7 @@ use store::{AgentStatus, ConnectionKind, NodeState, OrphanConnection, Ticket, Ti
 
 use super::{AgentNext, Events, Lifecycle, running, write_agent};
 use crate::protocol::ToAgent;
-use crate::{Error, deliver};
+use crate::{Error, agent_state, deliver};
 
 /// What the other side of a call is told when a connection's node went.
 pub const CONNECTION_LOST: &str = "connection_lost";
@@ -42,6 +42,10 @@ impl Lifecycle<'_> {
             ConnectionKind::Citizen => {
                 tx.mark_disconnected(&c.subject, orphan.gone_at).await?;
                 let held = tx.ticket(&c.subject).await?.filter(is_held);
+                // The place is let go when the grace period, counted from the node's death,
+                // is over: wake the publisher then rather than at its next regular round.
+                let left = s.grace - (self.now() - orphan.gone_at);
+                agent_state::wake_after(s, left.max(chrono::TimeDelta::zero()));
                 let Some(held) = held else {
                     return Ok(tx.commit().await?);
                 };
