@@ -2,6 +2,7 @@
 
 mod accessibility;
 mod audit;
+mod balancer;
 mod browser;
 mod chromium;
 mod citizen;

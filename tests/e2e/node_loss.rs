@@ -213,3 +213,82 @@ async fn sigterm_tells_every_client_to_reconnect_elsewhere_charges_no_agent_and_
     );
     assert!(actions.iter().any(|a| a == "ticket.server_stopping"));
 }
+
+/// Applies through `base` (the balancer) with a passed test call; returns the token.
+async fn apply_through(cluster: &Cluster, base: &str, id_number: &str, contrast: &str) -> String {
+    let test_call = crate::helpers::passed_test_call(&cluster.db.url).await;
+    let r = reqwest::Client::new()
+        .post(format!("{base}/api/v1/applications"))
+        .json(&json!({ "id_number": id_number, "contrast": contrast, "test_call": test_call }))
+        .send()
+        .await
+        .expect("apply");
+    assert_eq!(r.status().as_u16(), 201);
+    let body: serde_json::Value = r.json().await.expect("JSON");
+    body["application"].as_str().expect("token").to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_citizens_page_resumes_on_another_node_by_itself_when_its_node_stops() {
+    use crate::chromium::{attr, browser_sized, click, eventually, screenshot_path};
+
+    let cluster = Cluster::new().await;
+    let mut a = cluster.node("43600-43699", &["--drain-seconds", "3"]).await;
+    let b = cluster.node("43700-43799", &[]).await;
+    let balancer = crate::balancer::Balancer::start(&[&a, &b]).await;
+    let token = apply_through(&cluster, &balancer.base, "12345678Z", "15-03-2031").await;
+
+    let (_driver, page) = browser_sized(true, (800, 900)).await;
+    page.goto(&balancer.url("/queue?lang=en"))
+        .await
+        .expect("queue page");
+    page.execute(
+        "sessionStorage.setItem('videoreg.application', arguments[0])",
+        vec![json!(token)],
+    )
+    .await
+    .expect("keep the application as the form does");
+    page.goto(&balancer.url("/queue?lang=en"))
+        .await
+        .expect("queue page");
+    click(&page, "#consent").await;
+    click(&page, "#consent-form button[type=submit]").await;
+    eventually("the citizen waits", || async {
+        attr(&page, "waiting", "hidden").await.is_none()
+    })
+    .await;
+
+    signal(&a, "-TERM");
+    let status = tokio::time::timeout(Duration::from_secs(15), a.child.wait())
+        .await
+        .expect("the node exits")
+        .expect("exit status");
+    assert!(status.success(), "{status:?}");
+
+    // Nobody touched the page: if it had not resumed on the other node, the citizen would be
+    // away, and away citizens are not offered.
+    let password = cluster.add_agent("marta").await;
+    let cookie = sign_in(&b, "marta", &password).await;
+    let mut agent = available_agent(&b, &cookie).await;
+    let started = Instant::now();
+    loop {
+        agent.send(json!({ "type": "take_next" })).await;
+        let m = agent.next().await;
+        if m["type"] == "offered" {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the page resumed on the other node: {m}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    eventually("the page shows the agent was found", || async {
+        attr(&page, "call", "hidden").await.is_none()
+    })
+    .await;
+    page.screenshot()
+        .await
+        .ok()
+        .and_then(|png| std::fs::write(screenshot_path("resumed-after-deploy-en.png"), png).ok());
+}
