@@ -75,18 +75,28 @@ pub async fn queue_changed(state: &SignalingState) -> Result<(), Error> {
 }
 
 /// Hands messages from other nodes to this node's connections, until the task is dropped.
-/// On SQLite (one node) it returns at once.
+/// On SQLite (one node) it returns at once. When the listener had to reconnect (the database
+/// restarted, say), messages sent meanwhile are lost: this node's clients are then asked to
+/// reconnect, and resuming tells each where it stands.
 pub async fn run_bus(state: SignalingState) {
+    let mut listened_before = false;
     loop {
         let mut listener = match state.store.subscribe().await {
             Ok(Some(l)) => l,
             Ok(None) => return,
             Err(e) => {
-                tracing::warn!(error = %e, "bus: cannot listen; retrying in 5 s");
-                tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+                tracing::warn!(error = %e, "bus: cannot listen; retrying in 1 s");
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
                 continue;
             }
         };
+        if listened_before {
+            tracing::info!("bus: listening again; clients reconnect to catch up");
+            state
+                .hub
+                .reconnect_all(crate::presence::reconnect_ms(&state));
+        }
+        listened_before = true;
         loop {
             match listener.recv().await {
                 Ok(Some(m)) if m.node != *state.node_id => dispatch(&state, &m),

@@ -88,8 +88,9 @@ pub const OUTCOME_KEPT: chrono::TimeDelta = chrono::TimeDelta::minutes(30);
 
 /// The outcome of an ended ticket, for a citizen who reconnects after missing it: a
 /// rejection is told again; an approval gets a fresh activation code in place of the one that
-/// never arrived (only its hash was ever stored), with the same expiry. `None` when there is
-/// nothing to tell (no decision, too long ago, or the code was already used).
+/// never arrived (only its hash was ever stored), with the same expiry; a call hung up without
+/// a decision is told `call_ended`. `None` when there is nothing to tell (too long ago, the
+/// code already used).
 pub async fn told_again(
     state: &SignalingState,
     ticket: &store::Ticket,
@@ -100,7 +101,15 @@ pub async fn told_again(
     }
     let decisions = state.store.decisions_for_ticket(&ticket.id).await?;
     let Some(last) = decisions.last() else {
-        return Ok(None);
+        // Ended without a decision while the citizen was away: the call ended.
+        let reason = match ticket.outcome.as_deref() {
+            Some("hung_up") => "hang_up",
+            Some("citizen_hung_up") => "citizen_hung_up",
+            _ => return Ok(None),
+        };
+        return Ok(Some(ToCitizen::CallEnded {
+            reason: reason.into(),
+        }));
     };
     match (last.outcome, &last.registration_id) {
         (store::Outcome::Approved, Some(registration)) => {

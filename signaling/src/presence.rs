@@ -66,23 +66,35 @@ pub async fn opened(
 }
 
 /// Records this node as serving, then heartbeats and cleans up after dead nodes until the
-/// task is dropped. While the database is out of reach the node retries each heartbeat.
+/// task is dropped. While the database is out of reach the node retries each heartbeat; once
+/// it is back, the node judges nobody dead until it has itself heartbeaten for the whole
+/// limit, so that a database restart, which stops every node's heartbeat at once, does not
+/// make the nodes declare one another lost.
 pub async fn run(state: SignalingState) {
     let mut every = tokio::time::interval(state.presence.heartbeat);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut registered = false;
+    let mut beating_since = None;
     loop {
         every.tick().await;
+        let now = state.clock.now();
         let result = if registered {
-            round(&state).await
+            let judge = beating_since.is_some_and(|since| now - since >= state.presence.dead_after);
+            round(&state, judge).await
         } else {
             register(&state).await.map(|()| registered = true)
         };
-        if let Err(e) = result {
-            if e.is_unavailable() {
-                tracing::warn!(error = %e, "presence: database unavailable; retrying");
-            } else {
-                tracing::error!(error = %e, "presence round");
+        match result {
+            Ok(()) => {
+                beating_since.get_or_insert(now);
+            }
+            Err(e) => {
+                beating_since = None;
+                if e.is_unavailable() {
+                    tracing::warn!(error = %e, "presence: database unavailable; retrying");
+                } else {
+                    tracing::error!(error = %e, "presence round");
+                }
             }
         }
     }
@@ -98,8 +110,9 @@ pub async fn register(state: &SignalingState) -> Result<(), Error> {
     Ok(())
 }
 
-/// One round: this node's heartbeat, then the clean-up after nodes that are gone.
-pub async fn round(state: &SignalingState) -> Result<(), Error> {
+/// One round: this node's heartbeat, then (when `judge`) declaring nodes lost, and the
+/// clean-up after nodes that are gone.
+pub async fn round(state: &SignalingState, judge: bool) -> Result<(), Error> {
     let now = state.clock.now();
     if !state.store.heartbeat(&state.node_id, now).await? {
         // Declared lost while alive (a long pause, or the database out of reach for longer
@@ -112,13 +125,15 @@ pub async fn round(state: &SignalingState) -> Result<(), Error> {
             .await?;
         state.hub.reconnect_all(reconnect_ms(state));
     }
-    let cutoff = now - state.presence.dead_after;
-    for lost in state
-        .store
-        .declare_lost_nodes(&state.node_id, cutoff, now)
-        .await?
-    {
-        tracing::warn!(node = %lost.id, last_heartbeat = %lost.last_heartbeat, "node lost; cleaning up after it");
+    if judge {
+        let cutoff = now - state.presence.dead_after;
+        for lost in state
+            .store
+            .declare_lost_nodes(&state.node_id, cutoff, now)
+            .await?
+        {
+            tracing::warn!(node = %lost.id, last_heartbeat = %lost.last_heartbeat, "node lost; cleaning up after it");
+        }
     }
     clean_up_orphans(state).await?;
     state.store.prune_nodes(now - FORGET_NODES_AFTER).await?;

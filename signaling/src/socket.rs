@@ -297,19 +297,22 @@ pub async fn run<S: Session>(
             }
         }
     };
-    tokio::select! {
-        () = receive => {}
-        _ = &mut send => {}
-    }
+    let sent_all = tokio::select! {
+        () = receive => false,
+        _ = &mut send => true,
+    };
     session.on_close().await;
     // Every sender must go for the send task to see the end of its queue: the session's,
     // this one, and the hub's (removed in `on_close`).
     drop(session);
     drop(tx);
-    // Let the send task flush what is queued (the hub has dropped its sender in on_close).
-    if tokio::time::timeout(Duration::from_secs(2), &mut send)
-        .await
-        .is_err()
+    // Let the send task flush what is queued (the hub has dropped its sender in on_close),
+    // unless it is over already (the peer went away while it wrote): a finished task must
+    // not be awaited again.
+    if !sent_all
+        && tokio::time::timeout(Duration::from_secs(2), &mut send)
+            .await
+            .is_err()
     {
         send.abort();
     }

@@ -99,9 +99,13 @@ impl Store {
 }
 
 impl BusListener {
-    /// The next message (the listener reconnects by itself after a dropped connection).
+    /// The next message. [`crate::Error::BusInterrupted`] when the connection was lost:
+    /// messages sent until a new listener listens are missed, so the caller should subscribe
+    /// again and catch its clients up.
     pub async fn recv(&mut self) -> Result<Option<BusMessage>> {
-        let n = self.listener.recv().await?;
+        let Some(n) = self.listener.try_recv().await? else {
+            return Err(crate::Error::BusInterrupted);
+        };
         let payload = n.payload();
         if let Some(id) = payload
             .strip_prefix(STORED)

@@ -27,6 +27,9 @@ pub enum Error {
     /// A TOTP secret was to be written but the store has no secrets key to seal it with.
     #[error("no secrets key: TOTP secrets are only stored sealed (see --secrets-key-file)")]
     NoSecretsKey,
+    /// The bus listener's connection was lost: messages sent meanwhile may have been missed.
+    #[error("the bus listener's connection was lost")]
+    BusInterrupted,
     /// A stored value could not be read back (a corrupt row).
     #[error("corrupt stored value in {what}: {value:?}")]
     Corrupt {
@@ -48,8 +51,10 @@ impl Error {
     /// PostgreSQL server that is shutting down or not yet accepting connections. Such a
     /// failure is temporary from the user's side: asking again later may succeed.
     pub fn is_unavailable(&self) -> bool {
-        let Error::Database(e) = self else {
-            return false;
+        let e = match self {
+            Error::Database(e) => e,
+            Error::BusInterrupted => return true,
+            _ => return false,
         };
         match e {
             sqlx::Error::PoolTimedOut

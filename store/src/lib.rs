@@ -21,6 +21,8 @@ mod db;
 mod decisions;
 mod error;
 mod identities;
+#[cfg(feature = "testing")]
+pub mod outage_proxy;
 mod presence;
 mod reports;
 pub mod sealing;

@@ -25,6 +25,16 @@ id_number,full_name,valid_until,issued_on,support_number
 X1234567L,Amina Haddad Demo,,,E00012345
 ";
 
+/// How many more fictional people the registry holds ([`many_id`]), valid until 01-01-2031.
+pub const MANY: usize = 40;
+
+/// The `i`-th of the [`MANY`] fictional DNI numbers (with its check letter).
+pub fn many_id(i: usize) -> String {
+    let n = 10_000_000 + i;
+    let letter = "TRWAGMYFPDXBNJZSQVHLCKE".as_bytes()[n % 23] as char;
+    format!("{n}{letter}")
+}
+
 /// One PostgreSQL schema shared by the nodes, and the secrets key they share.
 pub struct Cluster {
     pub db: TestDatabase,
@@ -37,7 +47,10 @@ impl Cluster {
             .await
             .expect("PostgreSQL must be reachable at VIDEOREG_TEST_POSTGRES or 127.0.0.1:5432");
         let csv = scratch_dir().join("registry.csv");
-        std::fs::write(&csv, REGISTRY).expect("write the registry");
+        let many: String = (0..MANY)
+            .map(|i| format!("{},Persona {i} Ficticia,2031-01-01,,\n", many_id(i)))
+            .collect();
+        std::fs::write(&csv, format!("{REGISTRY}{many}")).expect("write the registry");
         let (ok, _, err) = run(
             &["identities", "import", csv.to_str().expect("path")],
             &[("DATABASE_URL", &db.url)],
@@ -53,6 +66,11 @@ impl Cluster {
     /// A node: `serve` on port 0, open around the clock, staff second factor off, the
     /// cluster's timings, UDP `media_ports`, and `extra` options.
     pub async fn node(&self, media_ports: &str, extra: &[&str]) -> Server {
+        self.node_on(&self.db.url, media_ports, extra).await
+    }
+
+    /// [`Cluster::node`] reaching the database at `database_url` (through a proxy, say).
+    pub async fn node_on(&self, database_url: &str, media_ports: &str, extra: &[&str]) -> Server {
         let heartbeat = HEARTBEAT_SECS.to_string();
         let dead_after = DEAD_AFTER_SECS.to_string();
         let key = self.key.to_str().expect("key path");
@@ -73,7 +91,7 @@ impl Cluster {
             key,
         ];
         args.extend_from_slice(extra);
-        start(&args, &[("DATABASE_URL", &self.db.url)]).await
+        start(&args, &[("DATABASE_URL", database_url)]).await
     }
 
     /// Adds an agent; returns its generated password.
@@ -176,24 +194,25 @@ const WAIT: Duration = Duration::from_secs(20);
 
 impl Peer {
     pub async fn connect(server: &Server, path: &str, cookie: Option<&str>) -> Self {
-        let url = server.url(path).replacen("http://", "ws://", 1);
-        let mut request = url.into_client_request().expect("request");
-        if let Some(cookie) = cookie {
-            request
-                .headers_mut()
-                .insert("cookie", cookie.parse().expect("cookie header"));
-        }
-        let (ws, _) = tokio_tungstenite::connect_async(request)
+        Self::try_connect(&server.base, path, cookie)
             .await
-            .expect("socket");
-        Self { ws }
+            .expect("socket")
     }
 
+    /// Connects to `base` (`http://host:port`) + `path`; `None` when refused.
+    pub async fn try_connect(base: &str, path: &str, cookie: Option<&str>) -> Option<Self> {
+        let url = format!("{base}{path}").replacen("http://", "ws://", 1);
+        let mut request = url.into_client_request().ok()?;
+        if let Some(cookie) = cookie {
+            request.headers_mut().insert("cookie", cookie.parse().ok()?);
+        }
+        let (ws, _) = tokio_tungstenite::connect_async(request).await.ok()?;
+        Some(Self { ws })
+    }
+
+    /// Sends a message; a socket the server closed shows as `closed` on the next read.
     pub async fn send(&mut self, m: Value) {
-        self.ws
-            .send(Message::Text(m.to_string().into()))
-            .await
-            .expect("send");
+        let _ = self.ws.send(Message::Text(m.to_string().into())).await;
     }
 
     /// The next JSON message; `{"type":"closed"}` when the server closed the socket.

@@ -11,6 +11,7 @@ mod cluster;
 mod console;
 mod console_steps;
 mod helpers;
+mod history;
 mod node_loss;
 mod nodes;
 mod serve;

@@ -22,7 +22,6 @@ mod limits;
 mod media;
 mod media_helpers;
 mod metrics_endpoint;
-mod outage_proxy;
 mod outages;
 mod password_policy;
 mod receipt;

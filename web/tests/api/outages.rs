@@ -10,7 +10,7 @@ use store::StoreOptions;
 use store::testing::TestDatabase;
 
 use crate::helpers::{TestApp, spawn_app, spawn_app_on};
-use crate::outage_proxy::{OutageProxy, authority};
+use store::outage_proxy::{OutageProxy, authority};
 
 /// Well above the acquire timeout, and the old 10 s a request used to hang.
 const GENEROUS: Duration = Duration::from_secs(10);

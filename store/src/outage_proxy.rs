@@ -1,5 +1,6 @@
-//! A TCP proxy in front of PostgreSQL that a test stops and starts again: a real outage, as
-//! the server sees one (connections cut, new ones refused), on one port that stays the same.
+//! For tests (feature `testing`): a TCP proxy in front of PostgreSQL that a test stops and
+//! starts again: a real outage, or a database restart, as the server sees one (connections
+//! cut, new ones refused), on one port that stays the same.
 
 use std::net::SocketAddr;
 
