@@ -172,9 +172,10 @@ pub trait Session: Send + 'static {
     fn on_close(&mut self) -> impl Future<Output = ()> + Send;
 }
 
-/// Runs a connection: a send task (queued messages and pings) and this receive loop, joined
-/// by `select!`. `tx` is the session's sending side (also held by the hub); `rx` its queue.
-/// Messages both ways and error messages sent are counted in `telemetry`.
+/// Runs a connection: a send task (queued messages and pings) and this receive loop, which
+/// stops between messages when the send task ends. `tx` is the session's sending side (also
+/// held by the hub); `rx` its queue. Messages both ways and error messages sent are counted
+/// in `telemetry`.
 pub async fn run<S: Session>(
     socket: WebSocket,
     limits: SocketLimits,
@@ -191,11 +192,22 @@ pub async fn run<S: Session>(
         telemetry.clone(),
         S::ENDPOINT,
     ));
+    // The send task ending (the peer gone) stops the loop only between messages: a message
+    // being handled runs to its end, so that no step of a call is cut off halfway (a claim
+    // committed, say, and neither told nor undone).
+    let mut sent_all = false;
     let receive = async {
         let mut rate = RateLimit::new(&limits);
         let mut wait = limits.first_message_within;
         loop {
-            let frame = match tokio::time::timeout(wait, stream.next()).await {
+            let next = tokio::select! {
+                next = tokio::time::timeout(wait, stream.next()) => next,
+                _ = &mut send => {
+                    sent_all = true;
+                    break;
+                }
+            };
+            let frame = match next {
                 Ok(Some(Ok(frame))) => frame,
                 // Timed out, closed, or a protocol error (including an oversized frame).
                 _ => break,
@@ -241,19 +253,17 @@ pub async fn run<S: Session>(
             }
         }
     };
-    tokio::select! {
-        () = receive => {}
-        _ = &mut send => {}
-    }
+    receive.await;
     session.on_close().await;
     // Every sender must go for the send task to see the end of its queue: the session's,
     // this one, and the hub's (removed in `on_close`).
     drop(session);
     drop(tx);
     // Let the send task flush what is queued (the hub has dropped its sender in on_close).
-    if tokio::time::timeout(Duration::from_secs(2), &mut send)
-        .await
-        .is_err()
+    if !sent_all
+        && tokio::time::timeout(Duration::from_secs(2), &mut send)
+            .await
+            .is_err()
     {
         send.abort();
     }
