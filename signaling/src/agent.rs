@@ -7,7 +7,7 @@ use media::Side;
 use store::{AgentStatus, Ticket, TicketStatus};
 use tokio::sync::mpsc;
 
-use crate::calls::{Ending, Requeue};
+use crate::calls::{Ending, Requeue, Taken};
 use crate::protocol::{
     AgentMessage, AgentSettableState, IceCandidate, SessionDescription, ToAgent,
 };
@@ -84,8 +84,16 @@ impl AgentSession {
         Ok(())
     }
 
+    /// The state, an offer held (a console that was reloaded or reconnected must see it, or
+    /// it would lapse unseen), and the queue.
     async fn greet(&mut self) -> Result<(), Error> {
         self.send_state().await?;
+        if !self.who.read_only
+            && let Some(t) = self.held().await?
+            && t.status == TicketStatus::Offered
+        {
+            self.send(self.state.lifecycle().offered(&t)).await;
+        }
         let view = QueueView::load(&self.state).await?;
         let waiting = u32::try_from(view.waiting.len()).unwrap_or(u32::MAX);
         self.send(ToAgent::Queue {
@@ -170,22 +178,25 @@ impl AgentSession {
         .await
     }
 
+    /// Offers the head of the queue. An agent that asks while holding an offer it has not
+    /// accepted never saw that offer (its answer was lost, or its console reloaded): it is
+    /// told it again.
     async fn take_next(&mut self) -> Result<(), Error> {
-        if self.held().await?.is_some() {
-            self.send(error(
-                "busy",
-                "Ya tiene un ciudadano. / You already have a citizen.",
-            ))
-            .await;
+        let life = self.state.lifecycle();
+        let me = &self.who.user_id;
+        if let Some(held) = self.held().await? {
+            if held.status == TicketStatus::Offered {
+                life.tell_offer(me, &held);
+            } else {
+                self.send(error(
+                    "busy",
+                    "Ya tiene un ciudadano. / You already have a citizen.",
+                ))
+                .await;
+            }
             return Ok(());
         }
-        if self
-            .state
-            .lifecycle()
-            .take(&self.who.user_id)
-            .await?
-            .is_none()
-        {
+        if life.take(me).await? == Taken::Empty {
             self.send(ToAgent::QueueEmpty).await;
         }
         Ok(())
