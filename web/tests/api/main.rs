@@ -7,6 +7,7 @@ mod applications;
 mod citizen_consent;
 mod citizen_login;
 mod citizen_pages;
+mod claims;
 mod console_decisions;
 mod console_helpers;
 mod console_stills;
