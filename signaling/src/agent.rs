@@ -7,7 +7,7 @@ use media::Side;
 use store::{AgentStatus, ConnectionKind, Ticket, TicketStatus};
 use tokio::sync::mpsc;
 
-use crate::calls::{Ending, Requeue};
+use crate::calls::{Ending, Requeue, Taken};
 use crate::protocol::{
     AgentMessage, AgentSettableState, IceCandidate, SessionDescription, ToAgent,
 };
@@ -114,7 +114,7 @@ impl AgentSession {
         };
         let now = self.state.clock.now();
         let m = match held.status {
-            TicketStatus::Offered => calls::offered_message(&held, now),
+            TicketStatus::Offered => self.state.lifecycle().offered(&held),
             _ => ToAgent::CallStarted {
                 ice_servers: self.state.media.ice_servers_for(&held.id, now),
             },
@@ -197,22 +197,25 @@ impl AgentSession {
         .await
     }
 
+    /// Offers the head of the queue. An agent that asks while holding an offer it has not
+    /// accepted never saw that offer (its answer was lost, or its console reloaded): it is
+    /// told it again.
     async fn take_next(&mut self) -> Result<(), Error> {
-        if self.held().await?.is_some() {
-            self.send(error(
-                "busy",
-                "Ya tiene un ciudadano. / You already have a citizen.",
-            ))
-            .await;
+        let life = self.state.lifecycle();
+        let me = &self.who.user_id;
+        if let Some(held) = self.held().await? {
+            if held.status == TicketStatus::Offered {
+                life.tell_offer(me, &held);
+            } else {
+                self.send(error(
+                    "busy",
+                    "Ya tiene un ciudadano. / You already have a citizen.",
+                ))
+                .await;
+            }
             return Ok(());
         }
-        if self
-            .state
-            .lifecycle()
-            .take(&self.who.user_id)
-            .await?
-            .is_none()
-        {
+        if life.take(me).await? == Taken::Empty {
             self.send(ToAgent::QueueEmpty).await;
         }
         Ok(())

@@ -47,7 +47,7 @@ fn state_event<'a>(
 }
 
 /// Sets an agent's state and audits it in one transaction, then tells the agent and the
-/// queue; wrap-up schedules its own end.
+/// queue (a failure to tell is logged: the state is written); wrap-up schedules its own end.
 pub async fn set(
     state: &SignalingState,
     user_id: &str,
@@ -61,7 +61,10 @@ pub async fn set(
     tx.set_agent_state(user_id, status, reason, now).await?;
     tx.audit(&state_event(now, actor, user_id, &detail)).await?;
     tx.commit().await?;
-    announce(state, user_id, status, reason).await
+    if let Err(e) = announce(state, user_id, status, reason).await {
+        tracing::warn!(error = %e, "telling an agent's state after it was written");
+    }
+    Ok(())
 }
 
 /// After a state change is stored: tells the agent's consoles, arms the wrap-up timer, and
@@ -120,7 +123,9 @@ pub async fn sweep(state: &SignalingState, now: DateTime<Utc>) -> Result<(), Err
     }
     tx.commit().await?;
     for agent in ready {
-        tell(state, &agent, AgentStatus::Available, None).await?;
+        if let Err(e) = tell(state, &agent, AgentStatus::Available, None).await {
+            tracing::warn!(error = %e, "telling an agent its wrap-up is over");
+        }
     }
     Ok(())
 }

@@ -210,7 +210,7 @@ pub fn draining_refusal() -> axum::response::Response {
 }
 
 /// Runs a connection: a send task (queued messages and pings) and this receive loop, joined
-/// by `select!`. `tx` is the session's sending side (also held by the hub); `rx` its queue.
+/// between messages when the send task ends. `tx` is the session's sending side (also held by the hub); `rx` its queue.
 /// When the node asks (it drains), the client is told to reconnect and the connection closes
 /// (with a close frame, after what is queued).
 pub async fn run<S: Session>(
@@ -233,6 +233,10 @@ pub async fn run<S: Session>(
         telemetry.clone(),
         S::ENDPOINT,
     ));
+    // The send task ending (the peer gone) stops the loop only between messages: a message
+    // being handled runs to its end, so that no step of a call is cut off halfway (a claim
+    // committed, say, and neither told nor undone).
+    let mut sent_all = false;
     let receive = async {
         let mut rate = RateLimit::new(&limits);
         let mut wait = limits.first_message_within;
@@ -248,6 +252,10 @@ pub async fn run<S: Session>(
                     }
                     let retry_after_ms = moves.borrow().retry_after_ms;
                     let _ = tx.try_send(S::reconnect(retry_after_ms));
+                    break;
+                }
+                _ = &mut send => {
+                    sent_all = true;
                     break;
                 }
             };
@@ -297,18 +305,15 @@ pub async fn run<S: Session>(
             }
         }
     };
-    let sent_all = tokio::select! {
-        () = receive => false,
-        _ = &mut send => true,
-    };
+    receive.await;
     session.on_close().await;
     // Every sender must go for the send task to see the end of its queue: the session's,
     // this one, and the hub's (removed in `on_close`).
     drop(session);
     drop(tx);
     // Let the send task flush what is queued (the hub has dropped its sender in on_close),
-    // unless it is over already (the peer went away while it wrote): a finished task must
-    // not be awaited again.
+    // unless it is over already (the peer went away): a finished task must not be awaited
+    // again.
     if !sent_all
         && tokio::time::timeout(Duration::from_secs(2), &mut send)
             .await

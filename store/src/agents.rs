@@ -108,7 +108,7 @@ impl Store {
     }
 }
 
-fn state_from_row(r: &sqlx::any::AnyRow) -> Result<AgentState> {
+pub(crate) fn state_from_row(r: &sqlx::any::AnyRow) -> Result<AgentState> {
     let state: String = r.try_get("state")?;
     Ok(AgentState {
         user_id: r.try_get("user_id")?,

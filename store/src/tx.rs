@@ -9,7 +9,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::{Any, Transaction};
 
-use crate::agents::AgentStatus;
+use crate::agents::{AgentState, AgentStatus, state_from_row};
 use crate::audit::{NewAuditEvent, append_in};
 use crate::db::to_millis;
 use crate::tickets::{select_tickets, ticket_from_row};
@@ -67,6 +67,27 @@ impl Store {
     /// In call → done, in its own transaction ([`Tx::end_ticket`]).
     pub async fn end_ticket(&self, id: &str, now: DateTime<Utc>, outcome: &str) -> Result<bool> {
         one_step!(self, |tx| tx.end_ticket(id, now, outcome))
+    }
+
+    /// A ticket once every transaction writing it has ended: for a caller whose commit got
+    /// no answer (its connection was lost), to learn whether it was written. On PostgreSQL
+    /// the read takes a share lock, so it waits for a transaction that still holds the row
+    /// (one whose `COMMIT` is on its way) rather than reading around it; it gives up after
+    /// 5 s. SQLite has one writer and no such transaction.
+    pub async fn settled_ticket(&self, id: &str) -> Result<Option<Ticket>> {
+        let Backend::Postgres = self.backend() else {
+            return self.ticket(id).await;
+        };
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SET LOCAL lock_timeout = 5000")
+            .execute(&mut *tx)
+            .await?;
+        let row = sqlx::query(select_tickets!("WHERE id = $1 FOR SHARE"))
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        row.map(|r| ticket_from_row(&r)).transpose()
     }
 }
 
@@ -146,6 +167,17 @@ impl Tx {
         }
     }
 
+    /// An agent's state as this transaction sees it, if it has ever been set.
+    pub async fn agent_state(&mut self, user_id: &str) -> Result<Option<AgentState>> {
+        let row = sqlx::query(
+            "SELECT user_id, state, reason, since FROM agent_states WHERE user_id = $1",
+        )
+        .bind(user_id)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        row.map(|r| state_from_row(&r)).transpose()
+    }
+
     /// A ticket as this transaction sees it.
     pub async fn ticket(&mut self, id: &str) -> Result<Option<Ticket>> {
         let row = sqlx::query(select_tickets!("WHERE id = $1"))
@@ -184,6 +216,27 @@ impl Tx {
         )
         .bind(id)
         .bind(priority)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Undoes a claim whose agent could not be told of it: the ticket offered to `agent_id`
+    /// goes back to waiting with `priority`, its priority before the claim, so that it keeps
+    /// its place in the queue. False when it was no longer offered to that agent.
+    pub async fn withdraw_offer(
+        &mut self,
+        id: &str,
+        agent_id: &str,
+        priority: i64,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE tickets SET status = 'waiting', priority = $2, agent_id = NULL, offered_at = NULL
+             WHERE id = $1 AND status = 'offered' AND agent_id = $3",
+        )
+        .bind(id)
+        .bind(priority)
+        .bind(agent_id)
         .execute(&mut *self.tx)
         .await?;
         Ok(done.rows_affected() == 1)

@@ -3,9 +3,9 @@
 
 use chrono::{DateTime, Utc};
 use scheduler::REQUEUE_PRIORITY;
-use store::{AgentStatus, NewAuditEvent, NewDecision, Recorded, Ticket};
+use store::{AgentStatus, NewAuditEvent, NewDecision, Recorded, Ticket, TicketStatus};
 
-use super::{AgentNext, Events, Lifecycle, running, write_agent};
+use super::{AgentNext, Events, Lifecycle, running, told, write_agent};
 use crate::outcome::CallOutcome;
 use crate::protocol::{ToAgent, ToCitizen};
 use crate::{Error, deliver};
@@ -36,7 +36,7 @@ impl Lifecycle<'_> {
     pub async fn requeue(&self, agent: &str, held: &Ticket, how: Requeue) -> Result<(), Error> {
         let s = self.state;
         let now = self.now();
-        let (action, actor, told, status) = match how {
+        let (action, actor, told_agent, status) = match how {
             Requeue::ByAgent => (
                 "ticket.requeued",
                 agent,
@@ -64,18 +64,29 @@ impl Lifecycle<'_> {
             actor,
         };
         write_agent(&mut tx, &mut events, next).await?;
-        events.commit(tx).await?;
+        let committed = events.commit(tx).await;
+        let written = self.ticket_shows(&held.id, |read| read.agent_id.as_deref() != Some(agent));
+        self.settle(committed, &held.id, written).await?;
         running::end(s, &held.id).await;
-        if let Some(reason) = told {
+        if let Some(reason) = told_agent {
             let ended = ToAgent::CallEnded {
                 reason: reason.into(),
             };
-            deliver::to_agent(s, agent, &ended).await?;
+            told(
+                "the agent its call ended",
+                deliver::to_agent(s, agent, &ended),
+            )
+            .await;
         }
         if requeued {
-            self.tell_requeued(&held.id, None).await?;
+            told(
+                "the citizen its new place",
+                self.tell_requeued(&held.id, None),
+            )
+            .await;
         }
-        self.announce(next).await
+        self.announce(next).await;
+        Ok(())
     }
 
     /// Ends a call in progress without a decision; the agent goes to wrap-up. False when it
@@ -120,7 +131,9 @@ impl Lifecycle<'_> {
             actor: agent_actor,
         };
         write_agent(&mut tx, &mut events, next).await?;
-        events.commit(tx).await?;
+        let committed = events.commit(tx).await;
+        let written = self.ticket_shows(&held.id, |read| read.status == TicketStatus::Done);
+        self.settle(committed, &held.id, written).await?;
         if let Some(answered) = held.answered_at {
             s.telemetry.call_ended(answered, now);
         }
@@ -128,12 +141,20 @@ impl Lifecycle<'_> {
         let m = ToCitizen::CallEnded {
             reason: citizen_told.into(),
         };
-        deliver::to_citizen(s, &held.id, &m).await?;
+        told(
+            "the citizen its call ended",
+            deliver::to_citizen(s, &held.id, &m),
+        )
+        .await;
         let ended = ToAgent::CallEnded {
             reason: agent_told.into(),
         };
-        deliver::to_agent(s, agent, &ended).await?;
-        self.announce(next).await?;
+        told(
+            "the agent its call ended",
+            deliver::to_agent(s, agent, &ended),
+        )
+        .await;
+        self.announce(next).await;
         Ok(true)
     }
 
@@ -174,8 +195,9 @@ impl Lifecycle<'_> {
                 let ended = ToAgent::CallEnded {
                     reason: "citizen_left".into(),
                 };
-                deliver::to_agent(s, next.agent, &ended).await?;
-                self.announce(next).await?;
+                let sent = deliver::to_agent(s, next.agent, &ended);
+                told("the agent its citizen left", sent).await;
+                self.announce(next).await;
             }
         }
         Ok(())
@@ -189,7 +211,7 @@ impl Lifecycle<'_> {
         &self,
         decision: &NewDecision<'_>,
         event: &NewAuditEvent<'_>,
-        told: CallOutcome,
+        outcome: CallOutcome,
     ) -> Result<Recorded, Error> {
         let s = self.state;
         let (ticket, agent, now) = (decision.ticket_id, decision.agent_id, decision.at);
@@ -208,40 +230,59 @@ impl Lifecycle<'_> {
         };
         events.add_made(event);
         write_agent(&mut tx, &mut events, next).await?;
-        events.commit(tx).await?;
-        let (kind, reason) = told.kind_and_reason();
+        let committed = events.commit(tx).await;
+        self.settle(committed, ticket, self.decision_written(decision))
+            .await?;
+        let (kind, reason) = outcome.kind_and_reason();
         s.telemetry.decided(kind, reason);
-        if let (false, Some(answered)) = (matches!(told, CallOutcome::Aborted { .. }), answered_at)
+        if let (false, Some(answered)) =
+            (matches!(outcome, CallOutcome::Aborted { .. }), answered_at)
         {
             s.telemetry.call_ended(*answered, now);
         }
         running::end(s, ticket).await;
-        if let Err(e) = self.tell_outcome(ticket, agent, told, next).await {
-            tracing::error!(error = %e, %ticket, "telling the outcome");
-        }
+        self.tell_outcome(ticket, agent, outcome, next).await;
         Ok(recorded)
     }
 
+    /// Whether `decision` was written, once its transaction no longer holds the ticket: for
+    /// [`Lifecycle::settle`].
+    async fn decision_written(&self, decision: &NewDecision<'_>) -> Result<bool, Error> {
+        let store = &self.state.store;
+        store.settled_ticket(decision.ticket_id).await?;
+        let written = store.decisions_for_ticket(decision.ticket_id).await?;
+        Ok(written.iter().any(|d| d.id == decision.id))
+    }
+
+    /// Tells the citizen and the agent a decision's outcome, after it committed.
     async fn tell_outcome(
         &self,
         ticket: &str,
         agent: &str,
-        told: CallOutcome,
+        outcome: CallOutcome,
         next: AgentNext<'_>,
-    ) -> Result<(), Error> {
-        let (kind, _) = told.kind_and_reason();
-        match told {
-            CallOutcome::Aborted { reason } => self.tell_requeued(ticket, Some(&reason)).await?,
+    ) {
+        let (kind, _) = outcome.kind_and_reason();
+        match outcome {
+            CallOutcome::Aborted { reason } => {
+                let requeued = self.tell_requeued(ticket, Some(&reason));
+                told("the citizen its new place", requeued).await;
+            }
             other => {
                 if let Some(m) = other.for_citizen() {
-                    deliver::to_citizen(self.state, ticket, &m).await?;
+                    let sent = deliver::to_citizen(self.state, ticket, &m);
+                    told("the citizen the outcome", sent).await;
                 }
             }
         }
         let ended = ToAgent::CallEnded {
             reason: kind.into(),
         };
-        deliver::to_agent(self.state, agent, &ended).await?;
-        self.announce(next).await
+        told(
+            "the agent its call ended",
+            deliver::to_agent(self.state, agent, &ended),
+        )
+        .await;
+        self.announce(next).await;
     }
 }

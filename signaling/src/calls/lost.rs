@@ -8,7 +8,7 @@
 use scheduler::REQUEUE_PRIORITY;
 use store::{AgentStatus, ConnectionKind, NodeState, OrphanConnection, Ticket, TicketStatus};
 
-use super::{AgentNext, Events, Lifecycle, running, write_agent};
+use super::{AgentNext, Events, Lifecycle, running, told, write_agent};
 use crate::protocol::ToAgent;
 use crate::{Error, agent_state, deliver};
 
@@ -64,9 +64,18 @@ impl Lifecycle<'_> {
                 let ended = ToAgent::CallEnded {
                     reason: CONNECTION_LOST.into(),
                 };
-                deliver::to_agent(s, agent, &ended).await?;
-                self.tell_requeued(&held.id, None).await?;
-                self.announce(next).await
+                told(
+                    "the agent its call ended",
+                    deliver::to_agent(s, agent, &ended),
+                )
+                .await;
+                told(
+                    "the citizen its new place",
+                    self.tell_requeued(&held.id, None),
+                )
+                .await;
+                self.announce(next).await;
+                Ok(())
             }
             ConnectionKind::Agent => {
                 let agent = c.subject.as_str();
@@ -86,9 +95,10 @@ impl Lifecycle<'_> {
                 events.commit(tx).await?;
                 if let Some(t) = held {
                     running::end(s, &t.id).await;
-                    self.tell_requeued(&t.id, None).await?;
+                    told("the citizen its new place", self.tell_requeued(&t.id, None)).await;
                 }
-                self.announce(next).await
+                self.announce(next).await;
+                Ok(())
             }
         }
     }
@@ -126,9 +136,18 @@ impl Lifecycle<'_> {
         let ended = ToAgent::CallEnded {
             reason: SERVER_STOPPING.into(),
         };
-        deliver::to_agent(s, agent, &ended).await?;
-        self.tell_requeued(&held.id, None).await?;
-        self.announce(next).await
+        told(
+            "the agent its call ended",
+            deliver::to_agent(s, agent, &ended),
+        )
+        .await;
+        told(
+            "the citizen its new place",
+            self.tell_requeued(&held.id, None),
+        )
+        .await;
+        self.announce(next).await;
+        Ok(())
     }
 }
 

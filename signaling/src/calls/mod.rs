@@ -10,17 +10,26 @@
 //! 3. the media: started on accept, torn down on every end or requeue ([`running`]);
 //! 4. the messages to both sides, then the queue-changed notice.
 //!
+//! Once the store write has committed, it stands: the steps after it never turn into an error
+//! for whoever asked ([`told`]). A commit whose answer was lost with its connection is read
+//! back before anyone is told anything ([`Lifecycle::settle`]). An offer is the one step that
+//! must reach its agent: one that cannot is withdrawn at once (`offering`).
+//!
 //! This is where the recording's start and stop hook in.
 
 mod ending;
 mod lost;
+mod offering;
 pub mod running;
 mod taking;
 
-pub use taking::{NO_ANSWER, offered_message};
+pub use offering::Taken;
+pub use taking::NO_ANSWER;
+
+use std::future::Future;
 
 use chrono::{DateTime, Utc};
-use store::{AgentStatus, NewAuditEvent, Tx};
+use store::{AgentStatus, NewAuditEvent, Ticket, Tx};
 
 use crate::protocol::ToCitizen;
 use crate::queue_view::QueueView;
@@ -122,9 +131,11 @@ impl Lifecycle<'_> {
         self.state.clock.now()
     }
 
-    /// Tells the agent its new state, arms the wrap-up timer, and announces the queue change.
-    async fn announce(&self, next: AgentNext<'_>) -> Result<(), Error> {
-        agent_state::announce(self.state, next.agent, next.status, next.reason).await
+    /// Tells the agent its new state, arms the wrap-up timer, and announces the queue change;
+    /// after a commit, so a failure is logged ([`told`]).
+    async fn announce(&self, next: AgentNext<'_>) {
+        let announced = agent_state::announce(self.state, next.agent, next.status, next.reason);
+        told("the agent's state and the queue change", announced).await;
     }
 
     /// Tells a citizen who was put back in the queue where they are now.
@@ -136,6 +147,54 @@ impl Lifecycle<'_> {
             reason: reason.map(str::to_owned),
         };
         deliver::to_citizen(self.state, ticket, &m).await
+    }
+
+    /// A transition's commit, settled: when it failed because the connection was lost (the
+    /// `COMMIT` may or may not have been written), `written` reads back on another
+    /// connection whether it was. The commit's error when it was not, or cannot be read.
+    async fn settle(
+        &self,
+        committed: Result<(), Error>,
+        ticket: &str,
+        written: impl Future<Output = Result<bool, Error>>,
+    ) -> Result<(), Error> {
+        let Err(e) = committed else {
+            return Ok(());
+        };
+        if !e.is_unavailable() {
+            return Err(e);
+        }
+        match written.await {
+            Ok(true) => {
+                tracing::warn!(error = %e, %ticket, "a commit's answer was lost; it was written");
+                Ok(())
+            }
+            Ok(false) => Err(e),
+            Err(read) => {
+                tracing::warn!(error = %read, %ticket, "reading back a commit whose answer was lost");
+                Err(e)
+            }
+        }
+    }
+
+    /// Whether the ticket, once no transaction holds it ([`store::Store::settled_ticket`]),
+    /// satisfies `shows`: for [`Lifecycle::settle`].
+    async fn ticket_shows(
+        &self,
+        ticket: &str,
+        shows: impl Fn(&Ticket) -> bool,
+    ) -> Result<bool, Error> {
+        let read = self.state.store.settled_ticket(ticket).await?;
+        Ok(read.is_some_and(|t| shows(&t)))
+    }
+}
+
+/// Tells someone something after a transition committed. What was written stands, so a
+/// failure here (the bus's database out of reach, say) is logged as a warning and never
+/// returned to whoever asked for the transition.
+async fn told(what: &str, sent: impl Future<Output = Result<(), Error>>) {
+    if let Err(e) = sent.await {
+        tracing::warn!(error = %e, "telling {what} after a committed transition");
     }
 }
 

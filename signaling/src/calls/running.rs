@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use media::{MediaCall, RTCIceCandidateInit, RTCSessionDescription, Side};
+use media::{CandidateFeed, MediaCall, RTCIceCandidateInit, RTCSessionDescription, Side};
 
 use crate::protocol::{CitizenMessage, IceCandidate, SessionDescription, ToAgent, ToCitizen};
 use crate::{Error, SignalingState, deliver};
@@ -87,14 +87,36 @@ impl Calls {
     }
 }
 
-/// Starts the forwarder for a ticket's call and a task that sends each browser the
+/// A call's forwarder, made before the acceptance is written so that failing to make it
+/// changes nothing: [`start`] runs it once the acceptance is written, [`Prepared::discard`]
+/// closes it when it is not.
+pub(crate) struct Prepared {
+    call: Arc<MediaCall>,
+    feed: CandidateFeed,
+}
+
+/// Makes the forwarder for a call (its two legs and their sockets).
+pub(crate) async fn prepare(state: &SignalingState) -> Result<Prepared, Error> {
+    let (call, feed) = MediaCall::cross(&state.media, &state.media_threads).await?;
+    Ok(Prepared { call, feed })
+}
+
+impl Prepared {
+    /// Closes a forwarder whose call did not start.
+    pub(crate) async fn discard(self) {
+        self.call.close().await;
+    }
+}
+
+/// Runs a prepared forwarder as a ticket's call, with a task that sends each browser the
 /// forwarder's ICE candidates.
 pub(crate) async fn start(
     state: &SignalingState,
+    prepared: Prepared,
     ticket: &str,
     agent_user: &str,
-) -> Result<(), Error> {
-    let (call, mut feed) = MediaCall::cross(&state.media, &state.media_threads).await?;
+) {
+    let Prepared { call, mut feed } = prepared;
     if let Some(old) = state.calls.insert(ticket, call.clone()) {
         old.close().await;
     }
@@ -120,7 +142,6 @@ pub(crate) async fn start(
             }
         }
     });
-    Ok(())
 }
 
 /// How often the agent is told the call's quality.

@@ -6,31 +6,12 @@
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use store::StoreOptions;
-use store::testing::TestDatabase;
 
-use crate::helpers::{TestApp, spawn_app, spawn_app_on};
-use store::outage_proxy::{OutageProxy, authority};
+use crate::helpers::{TestApp, spawn_app};
+use crate::outage_proxy::app_behind_proxy;
 
 /// Well above the acquire timeout, and the old 10 s a request used to hang.
 const GENEROUS: Duration = Duration::from_secs(10);
-
-/// A server on PostgreSQL reached through a proxy the test can stop, with a short acquire
-/// timeout.
-async fn app_behind_proxy() -> (TestApp, OutageProxy) {
-    let db = TestDatabase::postgres()
-        .await
-        .expect("PostgreSQL must be reachable at VIDEOREG_TEST_POSTGRES or 127.0.0.1:5432");
-    let proxy = OutageProxy::start(&authority(&db.url)).await;
-    let options = StoreOptions {
-        acquire_timeout: Duration::from_millis(500),
-    };
-    let store = db
-        .open_via(&proxy.url_through(&db.url), options)
-        .await
-        .expect("open through the proxy");
-    (spawn_app_on(db, store).await, proxy)
-}
 
 async fn apply(app: &TestApp, test_call: &str, lang: &str) -> reqwest::Response {
     app.client

@@ -13,7 +13,7 @@ use crate::helpers::{TestApp, assert_ok_with_type, madrid, spawn_app};
 use crate::staff_helpers::Browser;
 use crate::ws_helpers::Ws;
 
-async fn supervisor(app: &TestApp) -> Browser<'_> {
+pub(crate) async fn supervisor(app: &TestApp) -> Browser<'_> {
     app.add_staff("supervisora", StaffRole::Supervisor).await;
     let mut b = app.browser();
     b.sign_in("supervisora").await;
@@ -229,7 +229,7 @@ async fn a_scripted_day_gives_the_same_figures_on_the_dashboard_the_report_and_t
 }
 
 /// Reads server-sent events until one whose JSON satisfies `ok`.
-async fn until_event(
+pub(crate) async fn until_event(
     events: &mut (impl futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + Unpin),
     buffer: &mut String,
     ok: impl Fn(&Value) -> bool,

@@ -5,7 +5,7 @@ use crate::helpers::{TestApp, spawn_app};
 use crate::ws_helpers::Ws;
 
 /// Signs `name` in and opens their console socket.
-async fn console(app: &TestApp, name: &str, role: StaffRole) -> Ws {
+pub(crate) async fn console(app: &TestApp, name: &str, role: StaffRole) -> Ws {
     app.add_staff(name, role).await;
     let mut b = app.browser();
     b.sign_in(name).await;
@@ -15,7 +15,7 @@ async fn console(app: &TestApp, name: &str, role: StaffRole) -> Ws {
         .expect("console socket")
 }
 
-async fn waiting_citizen(app: &TestApp) -> (Ws, String) {
+pub(crate) async fn waiting_citizen(app: &TestApp) -> (Ws, String) {
     let token = app.application("12345678Z", "15/03/2031").await;
     let mut ws = app.citizen().await;
     ws.send(json!({ "type": "join", "application": token, "consent": true }))

@@ -148,6 +148,18 @@ impl Ws {
         }
     }
 
+    /// Reads until a message of type `kind` arrives, skipping others but failing on an
+    /// `error`.
+    pub async fn until_unrefused(&mut self, kind: &str) -> Value {
+        loop {
+            let m = self.recv().await;
+            assert_ne!(m["type"], "error", "{m}");
+            if m["type"] == kind {
+                return m;
+            }
+        }
+    }
+
     pub async fn close(mut self) {
         let _ = self.stream.close(None).await;
     }
