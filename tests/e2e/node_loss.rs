@@ -10,13 +10,11 @@ use store::testing::fetch_raw_texts;
 use crate::cluster::{Cluster, DEAD_AFTER_SECS, HEARTBEAT_SECS, available_agent, sign_in, signal};
 
 /// What the database holds for a ticket: (status, whether disconnected).
-async fn ticket_row(cluster: &Cluster, ticket: &str) -> (String, bool) {
-    let store = cluster.db.open().await.expect("open");
+async fn ticket_row(store: &store::Store, ticket: &str) -> (String, bool) {
     let sql = format!(
         "SELECT status || ' ' || CASE WHEN disconnected_at IS NULL THEN 'connected' ELSE 'disconnected' END FROM tickets WHERE id = '{ticket}'"
     );
-    let rows = fetch_raw_texts(&store, &sql).await.expect("read ticket");
-    store.close().await;
+    let rows = fetch_raw_texts(store, &sql).await.expect("read ticket");
     let text = rows.into_iter().flatten().next().expect("the ticket");
     let (status, conn) = text.split_once(' ').expect("two words");
     (status.to_owned(), conn == "disconnected")
@@ -39,14 +37,16 @@ async fn until_ticket(
     within: Duration,
     ok: impl Fn(&(String, bool)) -> bool,
 ) -> (String, bool) {
+    let store = cluster.db.open().await.expect("open");
     let started = Instant::now();
     loop {
-        let row = ticket_row(cluster, ticket).await;
+        let row = ticket_row(&store, ticket).await;
         if ok(&row) {
+            store.close().await;
             return row;
         }
         assert!(started.elapsed() < within, "ticket {ticket} stayed {row:?}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
@@ -98,7 +98,8 @@ async fn a_call_whose_citizens_node_is_killed_ends_for_the_agent_and_the_citizen
 async fn a_waiting_citizen_of_a_killed_node_is_never_offered_and_is_let_go_after_the_grace_period()
 {
     let cluster = Cluster::new().await;
-    let grace = 4;
+    // Long enough that the place is seen kept between the clean-up and its release.
+    let grace = 10;
     let grace_arg = grace.to_string();
     let extra = ["--queue-grace-seconds", grace_arg.as_str()];
     let a = cluster.node("43200-43299", &extra).await;
