@@ -53,10 +53,12 @@ async fn a_scripted_day_gives_the_same_figures_on_the_dashboard_the_report_and_t
     let sup = supervisor(&app).await;
     let (ana, mut agent) = agent_socket(&app, "ana").await;
     app.clock.set(madrid("2026-11-26 10:00"));
+    agent.until("state").await; // the greeting (offline)
     agent
         .send(json!({ "type": "set_state", "state": "available" }))
         .await;
-    agent.until("state").await;
+    // Joins are estimated with the agent working: wait for the change, not the greeting.
+    while agent.until("state").await["state"] != "available" {}
     let mut first = join(&app, "12345678Z", "15/03/2031").await;
     app.clock.set(madrid("2026-11-26 10:01"));
     let mut second = join(&app, "00000000T", "20-06-2019").await;
