@@ -30,12 +30,7 @@ async fn serve_refused(db: &str) -> String {
 
 /// Sends `signal` (`-TERM`, `-KILL`) and waits for the process to end.
 async fn stop(server: &mut Server, signal: &str) {
-    let pid = server.child.id().expect("running").to_string();
-    let sent = std::process::Command::new("kill")
-        .args([signal, &pid])
-        .status()
-        .expect("run kill");
-    assert!(sent.success());
+    crate::cluster::signal(server, signal);
     tokio::time::timeout(Duration::from_secs(20), server.child.wait())
         .await
         .expect("stopped within 20 s")

@@ -29,17 +29,12 @@
 
 use std::time::{Duration, Instant};
 
-use futures_util::stream::{SplitSink, SplitStream};
-use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use store::testing::TestDatabase;
-use tokio::net::TcpStream;
-use tokio::process::Child;
 use tokio::sync::mpsc;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+#[path = "common/cluster.rs"]
+mod cluster;
 #[path = "common/proc_stats.rs"]
 #[allow(dead_code, reason = "shared with the other benchmarks")]
 mod proc_stats;
@@ -48,187 +43,15 @@ mod server;
 #[path = "common/staff_sign_in.rs"]
 mod staff_sign_in;
 
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
-/// A message from a socket and the moment it arrived.
-type Stamped = (Value, Instant);
+use cluster::{
+    Node, STEP_TIMEOUT, agent_socket, is, key_file, queue_citizen, scratch_dir, seed_identities,
+    send, start_node, summary, wait_for,
+};
 
 const WARM_UP: usize = 10;
 const BATCH: usize = 50;
 /// Four agent messages a round stay under the socket limit of 10 a second.
 const ROUND_EVERY: Duration = Duration::from_millis(450);
-/// The longest any one step may take before the benchmark gives up.
-const STEP_TIMEOUT: Duration = Duration::from_secs(10);
-/// What every identity's document shows (the contrast data).
-const VALID_UNTIL: &str = "15/03/2031";
-
-/// A `videoreg serve` process.
-struct Node {
-    child: Child,
-    pid: u32,
-    /// `http://host:port`
-    base: String,
-    /// `ws://host:port`
-    ws: String,
-}
-
-async fn start_node(db: &str, key: &str, media_ports: &str) -> Node {
-    let args = [
-        "serve",
-        "--bind",
-        "127.0.0.1:0",
-        "--database-url",
-        db,
-        "--secrets-key-file",
-        key,
-        "--always-open",
-        "--media-ports",
-        media_ports,
-        // One address (this benchmark) holds a batch of citizen sockets at once.
-        "--citizen-sockets-per-address",
-        "200",
-    ];
-    let (child, addr) = server::spawn_videoreg(env!("CARGO_BIN_EXE_videoreg"), &args).await;
-    Node {
-        pid: child.id().expect("pid"),
-        child,
-        base: format!("http://{addr}"),
-        ws: format!("ws://{addr}"),
-    }
-}
-
-/// The `i`-th valid DNI of the run.
-fn dni(i: usize) -> String {
-    let n = 30_000_000 + u32::try_from(i).expect("small index");
-    format!("{n:08}{}", char::from(web::identity::check_letter(n)))
-}
-
-async fn seed_identities(store: &store::Store, count: usize) {
-    let mut csv = String::from("id_number,full_name,valid_until,issued_on,support_number\n");
-    for i in 0..count {
-        csv.push_str(&format!(
-            "{},Persona Ficticia {i},2031-03-15,2021-03-15,\n",
-            dni(i)
-        ));
-    }
-    let records = web::import::parse_csv(csv.as_bytes()).expect("valid CSV");
-    store
-        .upsert_identities(&records, chrono::Utc::now())
-        .await
-        .expect("seed the registry");
-}
-
-/// The next message on `rx` that `wanted` accepts, skipping others; an `error` stops the run.
-async fn wait_for(
-    rx: &mut mpsc::UnboundedReceiver<Stamped>,
-    what: &str,
-    wanted: impl Fn(&Value) -> bool,
-) -> Stamped {
-    let step = async {
-        while let Some((m, at)) = rx.recv().await {
-            assert_ne!(m["type"], "error", "waiting for {what}: {m}");
-            if wanted(&m) {
-                return (m, at);
-            }
-        }
-        panic!("the socket closed while waiting for {what}");
-    };
-    tokio::time::timeout(STEP_TIMEOUT, step)
-        .await
-        .unwrap_or_else(|_| panic!("no {what} within {STEP_TIMEOUT:?}"))
-}
-
-fn is(kind: &'static str) -> impl Fn(&Value) -> bool {
-    move |m| m["type"] == kind
-}
-
-/// Forwards every text message of `stream`, stamped on arrival, until it closes.
-fn read_stamped(mut stream: SplitStream<Socket>) -> mpsc::UnboundedReceiver<Stamped> {
-    let (tx, rx) = mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        while let Some(Ok(frame)) = stream.next().await {
-            let at = Instant::now();
-            if let Message::Text(text) = frame {
-                let m: Value = serde_json::from_str(&text).expect("JSON from videoreg");
-                if tx.send((m, at)).is_err() {
-                    break;
-                }
-            }
-        }
-    });
-    rx
-}
-
-async fn send(sink: &mut SplitSink<Socket, Message>, m: Value) {
-    sink.send(Message::text(m.to_string()))
-        .await
-        .expect("send on the socket");
-}
-
-/// Applies as the `i`-th identity on `node`, joins the queue there and watches the socket:
-/// `agent_found` goes to `found` with the citizen's ticket; the socket closes after
-/// `call_ended`.
-async fn queue_citizen(
-    store: &store::Store,
-    client: &reqwest::Client,
-    node: &Node,
-    i: usize,
-    found: mpsc::UnboundedSender<(String, Instant)>,
-) {
-    let (test_call, hash) = store::secrets::new_token().expect("token");
-    let now = chrono::Utc::now();
-    store
-        .insert_test_call(
-            &hash,
-            r#"{"verdict":"good"}"#,
-            now,
-            now + chrono::TimeDelta::minutes(30),
-        )
-        .await
-        .expect("store a passed test call");
-    let body = json!({ "id_number": dni(i), "contrast": VALID_UNTIL, "test_call": test_call });
-    let r = client
-        .post(format!("{}/api/v1/applications", node.base))
-        .json(&body)
-        .send()
-        .await
-        .expect("apply");
-    let status = r.status().as_u16();
-    let application: Value = r.json().await.expect("JSON");
-    assert_eq!(status, 201, "application {i}: {application}");
-    let (socket, _) = tokio_tungstenite::connect_async(format!("{}/ws/citizen", node.ws))
-        .await
-        .expect("citizen socket");
-    let (mut sink, stream) = socket.split();
-    let mut rx = read_stamped(stream);
-    let join =
-        json!({ "type": "join", "application": application["application"], "consent": true });
-    send(&mut sink, join).await;
-    let (queued, _) = wait_for(&mut rx, "queued", is("queued")).await;
-    let ticket = queued["ticket"].as_str().expect("ticket").to_owned();
-    tokio::spawn(async move {
-        while let Some((m, at)) = rx.recv().await {
-            match m["type"].as_str() {
-                Some("agent_found") => {
-                    let _ = found.send((ticket.clone(), at));
-                }
-                Some("call_ended") => break,
-                Some("error" | "refused" | "requeued") => panic!("citizen {i}: {m}"),
-                _ => {}
-            }
-        }
-        let _ = sink.close().await;
-    });
-}
-
-/// `v`'s percentiles in milliseconds: p50, p90, p99, max.
-fn summary(mut v: Vec<Duration>) -> [f64; 4] {
-    v.sort();
-    let pct = |p: f64| {
-        let i = ((v.len() as f64 - 1.0) * p).round() as usize;
-        v.get(i).map_or(f64::NAN, |d| d.as_secs_f64() * 1e3)
-    };
-    [pct(0.5), pct(0.9), pct(0.99), pct(1.0)]
-}
 
 #[tokio::main]
 async fn main() {
@@ -246,13 +69,10 @@ async fn main() {
     let total = WARM_UP + rounds;
     seed_identities(&store, total).await;
     let key_dir = scratch_dir();
-    let key = key_dir.join("secrets.key");
-    let (_, text) = store::sealing::SecretsKey::generate().expect("random key");
-    std::fs::write(&key, format!("{text}\n")).expect("write the key file");
-    let key = key.to_str().expect("UTF-8 path");
+    let key = key_file(&key_dir);
 
-    let mut node_a = start_node(&db.url, key, "43000-43099").await;
-    let mut node_b = start_node(&db.url, key, "43100-43199").await;
+    let mut node_a = start_node(&db.url, &key, "43000-43099", &[]).await;
+    let mut node_b = start_node(&db.url, &key, "43100-43199", &[]).await;
     let citizens_on = if same_node { &node_b } else { &node_a };
     println!(
         "nodes: A {} (pid {}), B {} (pid {}); agent on B, citizens on {}; {rounds} claims after {WARM_UP} warm-up rounds",
@@ -266,17 +86,7 @@ async fn main() {
     let binary = env!("CARGO_BIN_EXE_videoreg");
     let password = staff_sign_in::add_agent(binary, &db.url, "agente_bench").await;
     let cookie = staff_sign_in::sign_in(&node_b.base, "agente_bench", &password).await;
-    let mut request = format!("{}/ws/agent", node_b.ws)
-        .into_client_request()
-        .expect("request");
-    request
-        .headers_mut()
-        .insert("cookie", cookie.parse().expect("cookie header"));
-    let (socket, _) = tokio_tungstenite::connect_async(request)
-        .await
-        .expect("agent socket");
-    let (mut agent, stream) = socket.split();
-    let mut agent_rx = read_stamped(stream);
+    let (mut agent, mut agent_rx) = agent_socket(&node_b, &cookie).await;
     wait_for(&mut agent_rx, "the agent's state", is("state")).await;
     let available = |m: &Value| m["type"] == "state" && m["state"] == "available";
     send(
@@ -374,11 +184,4 @@ async fn main() {
     let _ = node_a.child.kill().await;
     let _ = node_b.child.kill().await;
     let _ = std::fs::remove_dir_all(key_dir);
-}
-
-/// A fresh directory for the run's secrets key.
-fn scratch_dir() -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("videoreg-dispatch-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("create a scratch directory");
-    dir
 }

@@ -6,7 +6,7 @@
 //! `no_answer`, no wrap-up.
 
 use scheduler::REQUEUE_PRIORITY;
-use store::{AgentStatus, ConnectionKind, NodeState, OrphanConnection, Ticket, TicketStatus};
+use store::{AgentStatus, ConnectionKind, NodeState, OrphanConnection, Ticket, TicketStatus, Tx};
 
 use super::{AgentNext, Events, Lifecycle, running, told, write_agent};
 use crate::protocol::ToAgent;
@@ -49,33 +49,12 @@ impl Lifecycle<'_> {
                 let Some(held) = held else {
                     return Ok(tx.commit().await?);
                 };
-                let agent = held.agent_id.as_deref().unwrap_or_default();
-                tx.requeue_ticket(&held.id, REQUEUE_PRIORITY).await?;
-                events.add("system", "ticket.citizen_lost", &held.id, detail);
-                let next = AgentNext {
-                    agent,
-                    status: AgentStatus::Available,
-                    reason: None,
-                    actor: "system",
+                let back = Back {
+                    action: "ticket.citizen_lost",
+                    detail,
+                    told: CONNECTION_LOST,
                 };
-                write_agent(&mut tx, &mut events, next).await?;
-                events.commit(tx).await?;
-                running::end(s, &held.id).await;
-                let ended = ToAgent::CallEnded {
-                    reason: CONNECTION_LOST.into(),
-                };
-                told(
-                    "the agent its call ended",
-                    deliver::to_agent(s, agent, &ended),
-                )
-                .await;
-                told(
-                    "the citizen its new place",
-                    self.tell_requeued(&held.id, None),
-                )
-                .await;
-                self.announce(next).await;
-                Ok(())
+                self.back_to_the_head(tx, events, &held, back).await
             }
             ConnectionKind::Agent => {
                 let agent = c.subject.as_str();
@@ -115,15 +94,29 @@ impl Lifecycle<'_> {
             running::end(s, ticket).await;
             return Ok(());
         };
+        let back = Back {
+            action: "ticket.server_stopping",
+            detail: serde_json::json!({}),
+            told: SERVER_STOPPING,
+        };
+        let events = Events::new(self.now());
+        self.back_to_the_head(tx, events, &held, back).await
+    }
+
+    /// In `tx`: the held ticket back at the head of the queue (audited `back.action`) and its
+    /// agent `available`; committed, then the media ended, the agent told `call_ended`
+    /// (`back.told`) and the citizen its new place.
+    async fn back_to_the_head(
+        &self,
+        mut tx: Tx,
+        mut events: Events,
+        held: &Ticket,
+        back: Back<'_>,
+    ) -> Result<(), Error> {
+        let s = self.state;
         let agent = held.agent_id.as_deref().unwrap_or_default();
-        let mut events = Events::new(self.now());
         tx.requeue_ticket(&held.id, REQUEUE_PRIORITY).await?;
-        events.add(
-            "system",
-            "ticket.server_stopping",
-            &held.id,
-            serde_json::json!({}),
-        );
+        events.add("system", back.action, &held.id, back.detail);
         let next = AgentNext {
             agent,
             status: AgentStatus::Available,
@@ -134,7 +127,7 @@ impl Lifecycle<'_> {
         events.commit(tx).await?;
         running::end(s, &held.id).await;
         let ended = ToAgent::CallEnded {
-            reason: SERVER_STOPPING.into(),
+            reason: back.told.into(),
         };
         told(
             "the agent its call ended",
@@ -149,6 +142,16 @@ impl Lifecycle<'_> {
         self.announce(next).await;
         Ok(())
     }
+}
+
+/// How a held ticket goes back to the head when a node goes.
+struct Back<'a> {
+    /// The audit action.
+    action: &'a str,
+    /// Its detail.
+    detail: serde_json::Value,
+    /// What the agent's `call_ended` says.
+    told: &'a str,
 }
 
 /// Whether an agent holds the ticket (offered or in a call).
