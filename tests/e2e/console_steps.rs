@@ -20,8 +20,13 @@ pub fn demo_password(server: &Server, name: &str) -> String {
 
 /// Signs in (second factor off) and opens the console, available.
 pub async fn open_console(agent: &Client, server: &Server, name: &str, password: &str) {
+    open_console_at(agent, &server.base, name, password).await;
+}
+
+/// [`open_console`] at `base` (`http://host:port`: a node, or a balancer in front of nodes).
+pub async fn open_console_at(agent: &Client, base: &str, name: &str, password: &str) {
     agent
-        .goto(&server.url("/staff/login?lang=en"))
+        .goto(&format!("{base}/staff/login?lang=en"))
         .await
         .expect("login page");
     let field = agent.find(Locator::Id("name")).await.expect("name");
@@ -37,7 +42,7 @@ pub async fn open_console(agent: &Client, server: &Server, name: &str, password:
     })
     .await;
     agent
-        .goto(&server.url("/staff/console?lang=en"))
+        .goto(&format!("{base}/staff/console?lang=en"))
         .await
         .expect("console");
     eventually("the console connected and told its state", || async {

@@ -230,7 +230,8 @@ async fn apply_through(cluster: &Cluster, base: &str, id_number: &str, contrast:
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_citizens_page_resumes_on_another_node_by_itself_when_its_node_stops() {
+async fn a_citizens_page_and_an_agents_console_resume_on_another_node_by_themselves_when_their_node_stops()
+ {
     use crate::chromium::{attr, browser_sized, click, eventually, screenshot_path};
 
     let cluster = Cluster::new().await;
@@ -259,6 +260,11 @@ async fn a_citizens_page_resumes_on_another_node_by_itself_when_its_node_stops()
     })
     .await;
 
+    // The agent works in the console, through the balancer too (on the same node).
+    let password = cluster.add_agent("marta").await;
+    let (_agent_driver, console) = browser_sized(true, (1280, 1000)).await;
+    crate::console_steps::open_console_at(&console, &balancer.base, "marta", &password).await;
+
     signal(&a, "-TERM");
     let status = tokio::time::timeout(Duration::from_secs(15), a.child.wait())
         .await
@@ -266,24 +272,23 @@ async fn a_citizens_page_resumes_on_another_node_by_itself_when_its_node_stops()
         .expect("exit status");
     assert!(status.success(), "{status:?}");
 
-    // Nobody touched the page: if it had not resumed on the other node, the citizen would be
-    // away, and away citizens are not offered.
-    let password = cluster.add_agent("marta").await;
-    let cookie = sign_in(&b, "marta", &password).await;
-    let mut agent = available_agent(&b, &cookie).await;
-    let started = Instant::now();
-    loop {
-        agent.send(json!({ "type": "take_next" })).await;
-        let m = agent.next().await;
-        if m["type"] == "offered" {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "the page resumed on the other node: {m}"
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
+    // Nobody touched either page. The console came back on the other node with its state,
+    // and takes the citizen, whose page came back too (an away citizen is not offered).
+    eventually("the console reconnected, still available", || async {
+        attr(&console, "console", "data-connected").await.as_deref() == Some("true")
+            && attr(&console, "state", "data-state").await.as_deref() == Some("available")
+    })
+    .await;
+    console
+        .screenshot()
+        .await
+        .ok()
+        .and_then(|png| std::fs::write(screenshot_path("console-after-deploy-en.png"), png).ok());
+    click(&console, "#take-next").await;
+    eventually("the citizen offered in the console", || async {
+        attr(&console, "offer", "hidden").await.is_none()
+    })
+    .await;
     eventually("the page shows the agent was found", || async {
         attr(&page, "call", "hidden").await.is_none()
     })
@@ -292,4 +297,5 @@ async fn a_citizens_page_resumes_on_another_node_by_itself_when_its_node_stops()
         .await
         .ok()
         .and_then(|png| std::fs::write(screenshot_path("resumed-after-deploy-en.png"), png).ok());
+    let _ = b;
 }
