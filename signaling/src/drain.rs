@@ -39,6 +39,8 @@ pub struct Drained {
 pub async fn drain(state: &SignalingState) -> Result<Drained, Error> {
     let started = Instant::now();
     let retry = reconnect_ms(state);
+    // With nobody connected there is nobody to give time to reconnect elsewhere.
+    let connected = state.hub.connections();
     state.hub.start_draining(retry);
     let now = state.clock.now();
     state
@@ -48,9 +50,14 @@ pub async fn drain(state: &SignalingState) -> Result<Drained, Error> {
     let calls_at_start = state.calls.len();
     tracing::info!(
         calls = calls_at_start,
+        connections = connected,
         "draining: clients told to reconnect"
     );
-    let earliest = started + Duration::from_millis(retry) + RECONNECT_WINDOW;
+    let earliest = if connected == 0 {
+        started
+    } else {
+        started + Duration::from_millis(retry) + RECONNECT_WINDOW
+    };
     let deadline = started + state.presence.drain;
     loop {
         let now = Instant::now();

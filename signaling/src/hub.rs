@@ -130,6 +130,18 @@ impl Hub {
             .collect()
     }
 
+    /// How many sockets follow a ticket or belong to staff on this node.
+    pub fn connections(&self) -> usize {
+        fn count<T>(map: &Registry<T>) -> usize {
+            map.lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .values()
+                .map(Vec::len)
+                .sum()
+        }
+        count(&self.inner.citizens) + count(&self.inner.agents)
+    }
+
     /// Registers an agent (or supervisor) connection.
     pub fn add_agent(&self, user_id: &str, id: u64, tx: mpsc::Sender<ToAgent>) {
         add(&self.inner.agents, user_id, id, tx);

@@ -132,15 +132,21 @@ pub struct Citizen {
 }
 
 impl Citizen {
-    /// Resumes on `server` with the resume token, on a new socket; returns its first answer
-    /// (`queued`, `agent_found` or `call_started`).
+    /// Resumes on `server` with the resume token, on a new socket; returns its answer
+    /// (`queued`, `agent_found` or `call_started`). A `position` the queue's publisher sends
+    /// the new socket meanwhile may come first, and is skipped.
     pub async fn resume_on(&mut self, server: &Server) -> Value {
         self.peer = Peer::connect(server, "/ws/citizen", None).await;
         let token = self.resume_token.clone();
         self.peer
             .send(json!({ "type": "resume", "resume_token": token }))
             .await;
-        self.peer.next().await
+        loop {
+            let m = self.peer.next().await;
+            if m["type"] != "position" {
+                return m;
+            }
+        }
     }
 }
 
