@@ -80,7 +80,10 @@ pub fn router(state: AppState) -> Router {
                 })
                 .on_response(|response: &axum::http::Response<_>, latency: Duration, _span: &tracing::Span| {
                     tracing::info!(status = response.status().as_u16(), latency_ms = latency.as_millis() as u64, "response");
-                }),
+                })
+                // A server error is logged once, with its cause, where it is mapped to the
+                // response; 503 `unavailable` and `draining` are expected states, not errors.
+                .on_failure(()),
         )
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
 }
