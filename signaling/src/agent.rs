@@ -3,18 +3,18 @@
 //! `calls::Lifecycle`'s. The staff crate authenticates the connection and hands it here.
 
 use axum::extract::ws::WebSocket;
-use media::Side;
 use store::{AgentStatus, ConnectionKind, Ticket, TicketStatus};
 use tokio::sync::mpsc;
 
+use crate::calls::media_route::{Sender, route};
 use crate::calls::{Ending, Requeue, Taken};
 use crate::protocol::{
-    AgentMessage, AgentSettableState, IceCandidate, SessionDescription, ToAgent,
+    AgentMessage, AgentSettableState, CitizenMessage, IceCandidate, SessionDescription, ToAgent,
 };
 use crate::queue_view::QueueView;
 use crate::socket::{self, Flow, Session};
 use crate::{Error, SignalingState};
-use crate::{agent_state, calls, presence};
+use crate::{agent_state, presence};
 
 /// Who is on the other end, as the staff crate established.
 #[derive(Debug, Clone)]
@@ -247,15 +247,17 @@ impl AgentSession {
             .await
     }
 
+    /// The agent's media for the call it holds, wherever the call runs: a console that
+    /// reconnected to another node during a call (a deploy) negotiates with the call's node
+    /// through the bus.
     async fn offer(&mut self, description: SessionDescription) -> Result<(), Error> {
         let Some(held) = self.held_or_tell().await? else {
             return Ok(());
         };
-        let answer = calls::running::offer(&self.state, &held.id, Side::Agent, description).await?;
-        self.send(ToAgent::Answer {
-            description: answer,
-        })
-        .await;
+        let message = CitizenMessage::Offer { description };
+        if let Some(description) = route(&self.state, &held.id, self.from(), message).await? {
+            self.send(ToAgent::Answer { description }).await;
+        }
         Ok(())
     }
 
@@ -263,7 +265,16 @@ impl AgentSession {
         let Some(held) = self.held_or_tell().await? else {
             return Ok(());
         };
-        calls::running::ice(&self.state, &held.id, Side::Agent, candidate).await
+        let message = CitizenMessage::Ice { candidate };
+        route(&self.state, &held.id, self.from(), message).await?;
+        Ok(())
+    }
+
+    /// This agent, as the sender of media messages.
+    fn from(&self) -> Sender {
+        Sender::Agent {
+            agent: self.who.user_id.clone(),
+        }
     }
 
     /// Hanging up ends a call in progress; before accepting, it puts the citizen back rather

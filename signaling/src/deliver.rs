@@ -12,7 +12,7 @@ const CITIZEN: &str = "citizen:";
 const AGENT: &str = "agent:";
 /// Bus topic saying the queue changed.
 const QUEUE: &str = "queue";
-/// Bus topic prefix for a citizen's media message, for the node that runs the call.
+/// Bus topic prefix for a browser's media message, for the node that runs the call.
 const MEDIA: &str = "media:";
 /// Bus topic prefix asking the node that runs a ticket's call to end its media.
 const END: &str = "end:";
@@ -53,11 +53,11 @@ pub async fn to_agent(
     Ok(())
 }
 
-/// Hands a citizen's media message to whichever node runs the ticket's call.
+/// Hands a browser's media message to whichever node runs the ticket's call.
 pub async fn to_call_node(
     state: &SignalingState,
     ticket: &str,
-    message: &crate::protocol::CitizenMessage,
+    message: &crate::calls::media_route::ForCall,
 ) -> Result<(), Error> {
     let body = serde_json::to_string(message).unwrap_or_default();
     publish(state, format!("{MEDIA}{ticket}"), body).await
@@ -121,23 +121,12 @@ fn dispatch(state: &SignalingState, m: &BusMessage) {
         if state.calls.get(ticket).is_none() {
             return;
         }
-        let Ok(message) = serde_json::from_str::<crate::protocol::CitizenMessage>(&m.body) else {
+        let Ok(message) = serde_json::from_str(&m.body) else {
             return;
         };
         let (state, ticket) = (state.clone(), ticket.to_owned());
         tokio::spawn(async move {
-            let reply = match crate::calls::handle_citizen_media(&state, &ticket, message).await {
-                Ok(reply) => reply,
-                Err(e) => e.for_peer().map(|(code, message)| ToCitizen::Error {
-                    code: code.into(),
-                    message: message.into(),
-                }),
-            };
-            if let Some(reply) = reply
-                && let Err(e) = to_citizen(&state, &ticket, &reply).await
-            {
-                tracing::warn!(error = %e, "answering a media message from another node");
-            }
+            crate::calls::media_route::handle_from_bus(&state, &ticket, message).await;
         });
     } else if let Some(ticket) = m.topic.strip_prefix(END) {
         if state.calls.get(ticket).is_some() {

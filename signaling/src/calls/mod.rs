@@ -19,6 +19,7 @@
 
 mod ending;
 mod lost;
+pub mod media_route;
 mod offering;
 pub mod running;
 mod taking;
@@ -37,7 +38,7 @@ use crate::{Error, SignalingState, agent_state, deliver};
 
 pub use ending::{Ending, Requeue};
 pub use lost::{CONNECTION_LOST, SERVER_STOPPING};
-pub use running::{Calls, citizen_media, handle_citizen_media};
+pub use running::Calls;
 
 /// The transitions of a call, over one server state. Cheap: it only borrows the state.
 #[derive(Debug, Clone, Copy)]

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use media::{CandidateFeed, MediaCall, RTCIceCandidateInit, RTCSessionDescription, Side};
 
-use crate::protocol::{CitizenMessage, IceCandidate, SessionDescription, ToAgent, ToCitizen};
+use crate::protocol::{IceCandidate, SessionDescription, ToAgent, ToCitizen};
 use crate::{Error, SignalingState, deliver};
 
 /// Running calls by ticket id. Cheap to clone; clones share the map, which is locked only to
@@ -254,46 +254,6 @@ pub async fn add_ice(call: &MediaCall, side: Side, candidate: IceCandidate) -> R
         .map_err(|e| Error::BadMedia(e.to_string()))?;
     call.add_ice(side, init).await?;
     Ok(())
-}
-
-/// Handles a citizen's media message (`offer` or `ice`) for a ticket: here if the call runs
-/// here (returning the answer to send), otherwise by handing it through the bus to the node
-/// that runs it, which sends the answer back the same way. On SQLite (one node) a call that
-/// is not here does not exist.
-pub async fn citizen_media(
-    state: &SignalingState,
-    ticket: &str,
-    message: CitizenMessage,
-) -> Result<Option<ToCitizen>, Error> {
-    if state.calls.get(ticket).is_some() {
-        return handle_citizen_media(state, ticket, message).await;
-    }
-    if state.store.backend() == store::Backend::Sqlite {
-        return Err(Error::NoCall);
-    }
-    deliver::to_call_node(state, ticket, &message).await?;
-    Ok(None)
-}
-
-/// Applies a citizen's media message to a call that runs here.
-pub async fn handle_citizen_media(
-    state: &SignalingState,
-    ticket: &str,
-    message: CitizenMessage,
-) -> Result<Option<ToCitizen>, Error> {
-    match message {
-        CitizenMessage::Offer { description } => {
-            let answer = offer(state, ticket, Side::Citizen, description).await?;
-            Ok(Some(ToCitizen::Answer {
-                description: answer,
-            }))
-        }
-        CitizenMessage::Ice { candidate } => {
-            ice(state, ticket, Side::Citizen, candidate).await?;
-            Ok(None)
-        }
-        _ => Ok(None),
-    }
 }
 
 pub(crate) fn to_protocol(c: RTCIceCandidateInit) -> IceCandidate {

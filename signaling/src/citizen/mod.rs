@@ -16,13 +16,14 @@ use store::TicketStatus;
 use tokio::sync::mpsc;
 
 use crate::calls::Ending;
+use crate::calls::media_route::{Sender, route};
+use crate::deliver;
 use crate::presence::conn_id;
 use crate::protocol::{CitizenMessage, ToCitizen};
 use crate::protocol::{IceCandidate, SessionDescription};
 use crate::socket::{self, Flow, Session, origin_allowed};
 use crate::test_call::{BrowserReport, TestCall};
 use crate::{Error, SignalingState};
-use crate::{calls, deliver};
 
 /// The citizen routes.
 pub fn router<S>() -> Router<S>
@@ -119,11 +120,9 @@ impl CitizenSession {
         let ticket = self.ticket.clone().ok_or(Error::NoCall)?;
         // The call may run on another node (where the agent accepted): then the answer
         // comes back through the bus.
-        if let Some(answer) =
-            calls::citizen_media(&self.state, &ticket, CitizenMessage::Offer { description })
-                .await?
-        {
-            self.send(answer).await;
+        let message = CitizenMessage::Offer { description };
+        if let Some(description) = route(&self.state, &ticket, Sender::Citizen, message).await? {
+            self.send(ToCitizen::Answer { description }).await;
         }
         Ok(Flow::Continue)
     }
@@ -134,7 +133,8 @@ impl CitizenSession {
             return Ok(Flow::Continue);
         }
         let ticket = self.ticket.clone().ok_or(Error::NoCall)?;
-        calls::citizen_media(&self.state, &ticket, CitizenMessage::Ice { candidate }).await?;
+        let message = CitizenMessage::Ice { candidate };
+        route(&self.state, &ticket, Sender::Citizen, message).await?;
         Ok(Flow::Continue)
     }
 

@@ -82,3 +82,71 @@ async fn a_citizen_on_one_node_is_served_by_an_agent_on_another() {
     agent.send(json!({ "type": "hang_up" })).await;
     assert_eq!(citizen.until("call_ended").await["reason"], "hang_up");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agents_console_that_reconnects_to_another_node_mid_call_negotiates_with_the_calls_node()
+{
+    let a = spawn_app_with(Db::Postgres, ServeArgs::default()).await;
+    let b = second_node(&a).await;
+    let token = b.application("12345678Z", "15/03/2031").await;
+    let mut citizen = b.citizen().await;
+    citizen
+        .send(json!({ "type": "join", "application": token, "consent": true }))
+        .await;
+    citizen.until("queued").await;
+    b.add_staff("ana", StaffRole::Agent).await;
+    let mut browser = b.browser();
+    browser.sign_in("ana").await;
+    let cookie = browser.cookie_header();
+    let mut on_b = b
+        .try_ws("/ws/agent", Some(&b.base), Some(&cookie))
+        .await
+        .expect("console");
+    on_b.until("state").await;
+    on_b.send(json!({ "type": "set_state", "state": "available" }))
+        .await;
+    while on_b.until("state").await["state"] != "available" {}
+    on_b.send(json!({ "type": "take_next" })).await;
+    on_b.until("offered").await;
+    on_b.send(json!({ "type": "accept" })).await;
+    on_b.until("call_started").await;
+    citizen.until("call_started").await;
+
+    // The console comes back on node A (a deploy moved it); the call stays on B.
+    let mut on_a = a
+        .try_ws("/ws/agent", Some(&a.base), Some(&cookie))
+        .await
+        .expect("console on the other node");
+    let again = on_a.until("call_started").await;
+    assert!(
+        again["ice_servers"].is_array(),
+        "told the call goes on: {again}"
+    );
+    on_b.close().await;
+
+    let mut citizen_peer = TestPeer::new(0x0C00_0000, "c").await;
+    let mut agent_peer = TestPeer::new(0x0A00_0000, "a").await;
+    citizen_peer.connect(&mut citizen).await;
+    agent_peer.connect(&mut on_a).await;
+    let (c, g) = (citizen_peer.send("C", 40), agent_peer.send("G", 40));
+    c.await.expect("citizen sender");
+    g.await.expect("agent sender");
+    for _ in 0..30 {
+        if agent_peer.payloads(RtpCodecKind::Audio).len() >= 30
+            && citizen_peer.payloads(RtpCodecKind::Audio).len() >= 30
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        agent_peer.payloads(RtpCodecKind::Audio).len() >= 30,
+        "citizen → agent"
+    );
+    assert!(
+        citizen_peer.payloads(RtpCodecKind::Audio).len() >= 30,
+        "agent → citizen"
+    );
+    assert_eq!(a.state().signaling.calls.len(), 0, "A runs no call");
+    assert_eq!(b.state().signaling.calls.len(), 1, "the call stayed on B");
+}
