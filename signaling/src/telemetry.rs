@@ -40,6 +40,15 @@ pub const HANDLE: &str = "videoreg_call_handle_seconds";
 /// |told − real wait| (histogram).
 pub const ESTIMATE_ERROR: &str = "videoreg_estimate_abs_error_seconds";
 
+/// This build (gauge at 1, label `version`).
+pub const BUILD_INFO: &str = "videoreg_build_info";
+
+/// The label values every labelled series starts with, at 0.
+const AGENT_STATES: [&str; 5] = ["available", "in_call", "wrap_up", "break", "offline"];
+const ABANDON_HOWS: [&str; 2] = ["left", "gone"];
+const ENDPOINTS: [&str; 2] = ["citizen", "agent"];
+const DIRECTIONS: [&str; 2] = ["in", "out"];
+
 /// Bucket bounds for waits and estimate errors, in seconds (30 s to 1 h).
 const WAIT_BUCKETS: &[f64] = &[
     30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1200.0, 1800.0, 2700.0, 3600.0,
@@ -52,7 +61,11 @@ const HANDLE_BUCKETS: &[f64] = &[
 /// This server's figures. Cheap to clone; clones record into the same registry.
 #[derive(Clone)]
 pub struct Telemetry {
+    /// The registry (its own locking; shared by the clones).
     recorder: Arc<PrometheusRecorder>,
+    /// Reads this process's memory, descriptors and CPU time into `process_*` gauges, at
+    /// each scrape (stateless; shared).
+    process: Arc<metrics_process::Collector>,
 }
 
 impl std::fmt::Debug for Telemetry {
@@ -86,8 +99,17 @@ impl Telemetry {
         });
         let t = Self {
             recorder: Arc::new(builder.build_recorder()),
+            process: Arc::new(metrics_process::Collector::default()),
         };
-        t.record(|| {
+        t.record(|| t.process.describe());
+        t.describe();
+        t.start_at_zero();
+        t
+    }
+
+    /// Every metric's help text and unit.
+    fn describe(&self) {
+        self.record(|| {
             describe_gauge!(
                 QUEUE_WAITING,
                 Unit::Count,
@@ -144,8 +166,57 @@ impl Telemetry {
                 Unit::Seconds,
                 "Absolute difference between the wait told at joining and the real wait."
             );
+            describe_gauge!(BUILD_INFO, "This build of videoreg (label version).");
         });
-        t
+    }
+
+    /// Every series known from the start exists at 0, so that `rate()` and alerts work from
+    /// the first scrape (Prometheus: "avoid missing metrics"). Decision reasons come from the
+    /// configuration: [`Telemetry::expect_decisions`].
+    fn start_at_zero(&self) {
+        self.record(|| {
+            gauge!(QUEUE_WAITING).set(0.0);
+            gauge!(QUEUE_LONGEST_WAIT).set(0.0);
+            for state in AGENT_STATES {
+                gauge!(AGENTS, "state" => state).set(0.0);
+            }
+            counter!(JOINS).increment(0);
+            counter!(ANSWERS).increment(0);
+            for how in ABANDON_HOWS {
+                counter!(ABANDONS, "how" => how).increment(0);
+            }
+            for endpoint in ENDPOINTS {
+                for direction in DIRECTIONS {
+                    counter!(MESSAGES, "endpoint" => endpoint, "direction" => direction)
+                        .increment(0);
+                }
+                counter!(ERRORS, "endpoint" => endpoint).increment(0);
+            }
+            for name in [WAIT, HANDLE, ESTIMATE_ERROR] {
+                let _ = histogram!(name);
+            }
+            counter!(DECISIONS, "outcome" => "approved", "reason" => "none").increment(0);
+            gauge!(BUILD_INFO, "version" => env!("CARGO_PKG_VERSION")).set(1.0);
+        });
+    }
+
+    /// The decision series the configuration allows (reject and abort reason codes) exist
+    /// at 0 from the start.
+    pub fn expect_decisions(&self, rejects: &[String], aborts: &[String]) {
+        self.record(|| {
+            let outcomes = [("rejected", rejects), ("aborted", aborts)];
+            for (outcome, reasons) in outcomes {
+                for reason in reasons {
+                    counter!(DECISIONS, "outcome" => outcome, "reason" => reason.clone())
+                        .increment(0);
+                }
+            }
+        });
+    }
+
+    /// Reads this process's figures (`process_*`); called before each rendering.
+    pub fn sample_process(&self) {
+        self.record(|| self.process.collect());
     }
 
     /// What `/metrics` renders from.

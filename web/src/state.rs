@@ -39,6 +39,12 @@ pub struct AppState {
 impl AppState {
     /// Builds the state from resolved settings, an opened store and a clock.
     pub fn new(settings: &Settings, store: Store, clock: Clock) -> Self {
+        let telemetry = signaling::telemetry::Telemetry::new();
+        let rules = &settings.verification.rules;
+        let codes = |reasons: &[agent_console::checklist::Reason]| -> Vec<String> {
+            reasons.iter().map(|r| r.code.clone()).collect()
+        };
+        telemetry.expect_decisions(&codes(&rules.reject_reasons), &codes(&rules.abort_reasons));
         Self {
             console: ConsoleState {
                 store: store.clone(),
@@ -69,7 +75,7 @@ impl AppState {
                 agent_policy: Arc::new(settings.agents.clone()),
                 presence: Arc::new(settings.presence.clone()),
                 trust_forwarded_for: settings.trust_forwarded_for,
-                telemetry: Default::default(),
+                telemetry,
             },
             store,
             calendar: Arc::new(settings.calendar.clone()),

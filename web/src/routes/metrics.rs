@@ -61,7 +61,9 @@ async fn metrics(
             .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         return r;
     }
-    let body = state.signaling.telemetry.handle().render();
+    let telemetry = &state.signaling.telemetry;
+    telemetry.sample_process();
+    let body = telemetry.handle().render();
     (
         [(
             header::CONTENT_TYPE,

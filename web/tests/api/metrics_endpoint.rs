@@ -173,7 +173,7 @@ async fn metrics_parse_and_move_when_a_citizen_joins_is_answered_and_leaves() {
         .told_estimate_secs;
     assert_eq!(
         value(&samples, "videoreg_estimate_abs_error_seconds_count"),
-        told.map(|_| 1.0)
+        Some(told.map_or(0.0, |_| 1.0))
     );
     assert!(
         value(
@@ -270,4 +270,59 @@ async fn other_addresses_need_the_bearer_token() {
         .expect("scrape");
     assert_eq!(ok.status(), 200);
     parse_exposition(&ok.text().await.expect("body"));
+}
+
+/// The metric names `docs/operations.md` lists in its table.
+fn documented_metrics() -> std::collections::BTreeSet<String> {
+    let page = include_str!("../../../docs/operations.md");
+    page.lines()
+        .filter_map(|l| l.strip_prefix("| `"))
+        .filter_map(|l| l.split('`').next())
+        .filter(|name| name.starts_with("videoreg_") || name.starts_with("process_"))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_fresh_server_shows_every_documented_series_at_zero_from_the_first_scrape() {
+    let app = spawn_app().await;
+    let text = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .expect("scrape")
+        .text()
+        .await
+        .expect("body");
+    let families: std::collections::BTreeSet<String> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|l| l.split(' ').next())
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(families, documented_metrics(), "exposed = documented");
+    let samples = parse_exposition(&text);
+    let value = |series: &str| {
+        samples
+            .iter()
+            .find(|(s, _)| s == series)
+            .map(|(_, v)| *v)
+            .unwrap_or_else(|| panic!("{series} missing from the first scrape"))
+    };
+    for series in [
+        "videoreg_queue_joins_total",
+        "videoreg_queue_abandons_total{how=\"gone\"}",
+        "videoreg_agents{state=\"available\"}",
+        "videoreg_signaling_errors_total{endpoint=\"agent\"}",
+        "videoreg_decisions_total{outcome=\"approved\",reason=\"none\"}",
+        "videoreg_decisions_total{outcome=\"rejected\",reason=\"document_expired\"}",
+        "videoreg_decisions_total{outcome=\"aborted\",reason=\"video_quality\"}",
+        "videoreg_queue_wait_seconds_count",
+    ] {
+        assert_eq!(value(series), 0.0, "{series}");
+    }
+    assert_eq!(value("videoreg_build_info{version=\"0.1.0\"}"), 1.0);
+    assert!(value("process_resident_memory_bytes") > 0.0);
+    assert!(value("process_open_fds") > 0.0);
 }
