@@ -95,6 +95,20 @@ impl Settings {
         Self::from_options(options, database_url)
     }
 
+    /// The settings a configuration file's text gives over the declared defaults (no flags,
+    /// no environment): what `--config FILE` does with the file, for tests and fuzzing.
+    pub fn from_file_text(text: &str) -> Result<Self, Error> {
+        let file: ServeArgs = toml::from_str(text).map_err(|e| Error::Config(e.to_string()))?;
+        let defaults = declared_defaults::<ServeArgs>()
+            .map_err(|e| Error::Config(format!("built-in defaults: {e}")))?;
+        let options = file.over(defaults);
+        let database_url = options
+            .database_url
+            .clone()
+            .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+        Self::from_options(options, database_url)
+    }
+
     /// The database URL for commands that do not serve: flag or environment, then the file,
     /// then the default.
     pub fn database_url_only(global: &GlobalArgs) -> Result<String, Error> {

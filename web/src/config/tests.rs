@@ -235,3 +235,24 @@ fn file_values_beat_declared_defaults_of_every_kind() {
     assert_eq!(s.media.ports, 41_000..=41_009);
     assert!(s.calendar.is_always_open());
 }
+
+#[test]
+fn a_node_is_not_dead_for_missing_one_heartbeat() {
+    let err = Settings::from_file_text("heartbeat_seconds = 5\nnode_dead_after_seconds = 9\n")
+        .unwrap_err();
+    assert!(err.to_string().contains("at least two heartbeats"), "{err}");
+    let s = Settings::from_file_text(
+        "heartbeat_seconds = 2\nnode_dead_after_seconds = 4\ndrain_seconds = 0\n",
+    )
+    .unwrap();
+    assert_eq!(s.presence.heartbeat, std::time::Duration::from_secs(2));
+    assert_eq!(s.presence.dead_after, TimeDelta::seconds(4));
+    assert_eq!(s.presence.drain, std::time::Duration::ZERO);
+    let defaults = Settings::from_file_text("").unwrap();
+    assert_eq!(
+        defaults.presence.heartbeat,
+        std::time::Duration::from_secs(5)
+    );
+    assert_eq!(defaults.presence.dead_after, TimeDelta::seconds(15));
+    assert_eq!(defaults.presence.drain, std::time::Duration::from_secs(30));
+}
