@@ -165,6 +165,30 @@ impl Leg {
         Ok((leg, socket))
     }
 
+    /// A leg that speaks as if from `ice_addr`, with no socket: for the fuzz targets, which
+    /// hand it offers and datagrams directly.
+    #[cfg(feature = "fuzzing")]
+    pub fn detached(
+        ice_addr: SocketAddr,
+        ssrc_base: u32,
+        label: &'static str,
+    ) -> Result<Self, Error> {
+        let (pc, senders, out_ssrcs, out_track_ids) = peer_connection(ssrc_base, label)?;
+        Ok(Self {
+            pc,
+            ice_addr,
+            senders,
+            out_ssrcs,
+            out_track_ids,
+            payload_types: [None; 2],
+            incoming: HashMap::new(),
+            remote_candidates: 0,
+            connected: false,
+            ssrc_base,
+            label,
+        })
+    }
+
     /// Replaces the state machine with a fresh one on the same socket: for an offer from a
     /// new browser connection (a reloaded page, a resumed call), which needs a new DTLS
     /// handshake that renegotiating the old connection would never start.

@@ -18,6 +18,8 @@ pub mod echo;
 mod error;
 #[cfg(feature = "test-peers")]
 mod events;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 mod leg;
 mod session;
 mod tap;

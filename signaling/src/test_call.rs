@@ -122,12 +122,13 @@ impl TestCall {
     pub async fn result(&mut self, browser: BrowserReport) -> Result<(), Error> {
         let running = self.running.as_ref().ok_or(Error::NoCall)?;
         let b = &browser;
-        let numbers_ok = [b.rtt_ms.unwrap_or(0.0), b.loss_pct, b.jitter_ms, b.kbps]
+        let numbers_ok = [b.rtt_ms.unwrap_or(0.0), b.jitter_ms, b.kbps]
             .iter()
-            .all(|n| n.is_finite() && (0.0..1e7).contains(n));
+            .all(|n| n.is_finite() && (0.0..1e7).contains(n))
+            && (0.0..=100.0).contains(&b.loss_pct);
         if !matches!(b.verdict.as_str(), "good" | "fair" | "poor") || !numbers_ok {
             return Err(Error::BadMedia(
-                "echo_result: verdict good|fair|poor and non-negative numbers".into(),
+                "echo_result: verdict good|fair|poor, loss 0–100 %, non-negative numbers".into(),
             ));
         }
         let server = echo::report(&running.echo.call).await;

@@ -248,3 +248,16 @@ fn unknown_types_and_fields_are_refused() {
         serde_json::from_str::<AgentMessage>(r#"{"type":"set_state","state":"in_call"}"#).is_err()
     );
 }
+
+#[test]
+fn numbers_survive_a_round_trip_exactly() {
+    // Found by fuzzing: without correctly rounded parsing, 6.666…e83 came back one unit off.
+    let text = format!(
+        r#"{{"type":"echo_result","verdict":"good","rtt_ms":12.5,"loss_pct":{}0.1,"jitter_ms":3,"kbps":900}}"#,
+        "6".repeat(83)
+    );
+    let m: CitizenMessage = serde_json::from_str(&text).expect("parses");
+    let again: CitizenMessage =
+        serde_json::from_str(&serde_json::to_string(&m).expect("serialises")).expect("parses");
+    assert_eq!(again, m);
+}

@@ -51,6 +51,10 @@ async fn a_browser_gets_its_own_audio_and_video_back() {
             "its own payloads: {back:?}"
         );
     }
+    // Numbers no browser can measure are refused (found by fuzzing: a loss of 6.7e83 %).
+    ws.send(json!({ "type": "echo_result", "verdict": "good", "rtt_ms": 1.0, "loss_pct": 250.0, "jitter_ms": 2.0, "kbps": 400.0 }))
+        .await;
+    assert_eq!(ws.until("error").await["code"], "bad_media");
     // The browser's verdict and numbers: the server keeps the result under a token that one
     // application can use.
     ws.send(json!({ "type": "echo_result", "verdict": "good", "rtt_ms": 1.0, "loss_pct": 0.0, "jitter_ms": 2.0, "kbps": 400.0 }))
