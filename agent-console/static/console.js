@@ -5,6 +5,7 @@
 import { $, STATES, t } from "./staff.js";
 import { wireShortcuts } from "./console-keys.js";
 import { reasonsChosen, wireDecisions } from "./console-decision.js";
+import { updateScript } from "./console-script.js";
 
 const root = document.getElementById("console");
 const csrf = root.dataset.csrf;
@@ -206,6 +207,7 @@ function endCall(reason) {
   $("checklist").reset();
   $("note").value = "";
   reasonsChosen(true);
+  updateMissing();
   notice(ENDED[reason] || ENDED.hang_up, ENDED_KEEP[reason] || ["in_call", "wrap_up"]);
 }
 
@@ -311,6 +313,7 @@ function updateMissing() {
     if (min > n) missing.push(`${f.querySelector("legend").textContent} (${n}/${min})`);
   });
   requiredStills.filter((k) => !taken.has(k)).forEach((k) => missing.push(t("imagen: ", "still: ") + STILL_NAMES[k]));
+  updateScript(new Set(ticked()), taken);
   $("missing").textContent = missing.length ? t("Falta: ", "Missing: ") + missing.join("; ") : t("Todo listo para aprobar.", "Ready to approve.");
   $("approve").disabled = missing.length > 0;
 }

@@ -12,7 +12,7 @@ use crate::chromium::{
     attr, browser_sized, click, eventually, screenshot_path, script_number, text,
 };
 use crate::console::{CITIZEN_JS, citizen_message};
-use crate::console_steps::{demo_password, press, sign_in_to_console};
+use crate::console_steps::{current_step, demo_password, press, script_steps, sign_in_to_console};
 use crate::helpers::{Server, apply, demo_server};
 
 async fn shot(agent: &Client, name: &str) {
@@ -143,6 +143,15 @@ async fn rejecting_needs_a_chosen_reason_and_a_confirmation_and_keys_skip_text_f
         stills(&agent).await >= 1.0
     })
     .await;
+    // The script ticks the front (and the greeting before it) and asks for the recording
+    // notice, not yet ticked.
+    assert_eq!(script_steps(&agent).await, json!(["greeting", "front"]));
+    assert_eq!(current_step(&agent).await, json!("recording"));
+    agent
+        .execute("window.scrollTo(0, 0)", vec![])
+        .await
+        .expect("scroll");
+    shot(&agent, "console-script-en.png").await;
     let note = agent.find(Locator::Id("note")).await.expect("note");
     note.send_keys("23mn?").await.expect("type in the note");
     let typed = agent

@@ -124,7 +124,35 @@ pub async fn verify_and_approve(agent: &Client, shot: &str) {
         attr(agent, "approve", "disabled").await.is_none()
     })
     .await;
+    // The call script has every line ticked but the closing, which is the current one.
+    assert_eq!(
+        script_steps(agent).await,
+        serde_json::json!(["greeting", "recording", "front", "hologram", "back", "face"])
+    );
+    assert_eq!(current_step(agent).await, serde_json::json!("closing"));
     let png = agent.screenshot().await.expect("screenshot");
     std::fs::write(screenshot_path(&format!("console-{shot}.png")), png).expect("screenshot");
     click(agent, "#approve").await;
+}
+
+/// The call script's lines ticked as done, in order.
+pub async fn script_steps(agent: &Client) -> serde_json::Value {
+    agent
+        .execute(
+            "return [...document.querySelectorAll('#script li[data-done=true]')].map((li) => li.dataset.step)",
+            vec![],
+        )
+        .await
+        .expect("script steps")
+}
+
+/// The call script's current line.
+pub async fn current_step(agent: &Client) -> serde_json::Value {
+    agent
+        .execute(
+            "const li = document.querySelector('#script li[aria-current]'); return li ? li.dataset.step : null",
+            vec![],
+        )
+        .await
+        .expect("current step")
 }

@@ -15,6 +15,7 @@ use crate::{ConsoleState, Error};
 const CONSOLE_JS: &str = include_str!("../../static/console.js");
 const CONSOLE_KEYS_JS: &str = include_str!("../../static/console-keys.js");
 const CONSOLE_DECISION_JS: &str = include_str!("../../static/console-decision.js");
+const CONSOLE_SCRIPT_JS: &str = include_str!("../../static/console-script.js");
 
 /// A checklist heading and its items, as the page lists them.
 pub struct Section<'a> {
@@ -89,4 +90,9 @@ pub async fn keys_script() -> impl IntoResponse {
 /// The console's reject, abort and hang-up guards (reason chosen, confirmation).
 pub async fn decision_script() -> impl IntoResponse {
     super::javascript(CONSOLE_DECISION_JS)
+}
+
+/// The call script panel, ticked as the checklist and stills progress.
+pub async fn call_script() -> impl IntoResponse {
+    super::javascript(CONSOLE_SCRIPT_JS)
 }

@@ -60,6 +60,7 @@ where
             "/staff/static/console-decision.js",
             get(console::decision_script),
         )
+        .route("/staff/static/console-script.js", get(console::call_script))
         .route("/staff/console/call", get(call::details))
         .route(
             "/staff/calls/{ticket}/stills/{kind}",
