@@ -6,6 +6,7 @@ import { $, STATES, t } from "./staff.js";
 import { wireShortcuts } from "./console-keys.js";
 import { reasonsChosen, wireDecisions } from "./console-decision.js";
 import { updateScript } from "./console-script.js";
+import { STILL_NAMES, addStill, wireZoom } from "./console-stills.js";
 
 const root = document.getElementById("console");
 const csrf = root.dataset.csrf;
@@ -15,11 +16,6 @@ const wrapUpSecs = Number(root.dataset.wrapUp) || 30;
 const requiredStills = (root.dataset.requiredStills || "").split(",").filter(Boolean);
 const NOBODY = t("No hay nadie esperando.", "Nobody is waiting.");
 
-const STILL_NAMES = {
-  document_front: t("anverso", "front"),
-  document_back: t("reverso", "back"),
-  face: t("cara", "face"),
-};
 // The agent states in which each ending's notice still describes the situation.
 const ENDED_KEEP = {
   offer_timeout: ["in_call", "break"],
@@ -251,24 +247,13 @@ async function loadDetails() {
       : ""));
   row(dl, t("Esperó", "Waited"), clock(d.waited_secs));
   if (d.already_registered) notice(t("Atención: este DNI/NIE ya tiene un registro.", "Warning: this ID number is already registered."));
-  d.stills.forEach(addStill);
+  d.stills.forEach(stillAdded);
   updateMissing();
 }
 
-function addStill(s) {
+function stillAdded(s) {
   taken.add(s.kind);
-  const fig = document.createElement("figure");
-  const img = document.createElement("img");
-  img.src = `/staff/stills/${s.id}/thumbnail`;
-  img.alt = STILL_NAMES[s.kind] || s.kind;
-  img.tabIndex = 0;
-  const open = () => { $("zoom-img").src = `/staff/stills/${s.id}`; $("zoom").showModal(); };
-  img.onclick = open;
-  img.onkeydown = (e) => { if (e.key === "Enter") open(); };
-  const cap = document.createElement("figcaption");
-  cap.textContent = `${STILL_NAMES[s.kind] || s.kind} · ${s.width}×${s.height}`;
-  fig.append(img, cap);
-  $("stills").append(fig);
+  addStill(s);
   updateMissing();
 }
 
@@ -291,7 +276,7 @@ async function capture(kind) {
   });
   const body = await r.json().catch(() => ({}));
   if (r.status === 201) {
-    addStill(body);
+    stillAdded(body);
     notice(t(`Imagen capturada: ${STILL_NAMES[kind]}.`, `Still captured: ${STILL_NAMES[kind]}.`), ["in_call"], PASSING_MS);
   } else {
     notice(refusal(body, t("No se pudo guardar la imagen.", "The still could not be saved.")));
@@ -365,7 +350,7 @@ function tick() {
 
 function wire() {
   // Zoom: the dialog opens fitted to the screen; a click shows full resolution and back.
-  $("zoom-img").onclick = () => $("zoom-img").classList.toggle("full");
+  wireZoom();
   if (readOnly) return;
   $("go-available").onclick = () => send({ type: "set_state", state: "available" });
   $("go-break").onclick = () => send({ type: "set_state", state: "break", reason: $("break-reason").value });

@@ -36,6 +36,33 @@ async fn dialog_open(agent: &Client, id: &str) -> bool {
     attr(agent, id, "open").await.is_some()
 }
 
+/// Uploads a fixture of `agent-console/tests/fixtures/stills/` as a still of `kind` from the
+/// console's page, shows it as a capture would, and returns the server's verdict.
+async fn upload_fixture(agent: &Client, kind: &str, fixture: &str) -> serde_json::Value {
+    let path = format!(
+        "{}/../agent-console/tests/fixtures/stills/{fixture}.png",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    agent
+        .execute_async(
+            r#"const [kind, bytes, done] = arguments;
+               const root = document.getElementById("console");
+               const ticket = await fetch("/staff/console/call", { headers: { accept: "application/json" } })
+                 .then((r) => r.json()).then((d) => d.ticket);
+               const r = await fetch(`/staff/calls/${ticket}/stills/${kind}`, {
+                 method: "POST", body: new Uint8Array(bytes),
+                 headers: { accept: "application/json", "content-type": "image/png", "x-csrf-token": root.dataset.csrf },
+               });
+               const body = await r.json();
+               (await import("/staff/static/console-stills.js")).addStill(body);
+               done(body.quality ? body.quality.verdict : null);"#,
+            vec![json!(kind), json!(bytes)],
+        )
+        .await
+        .expect("upload a fixture")
+}
+
 /// A citizen with a passed test call joins the queue from their own browser.
 async fn citizen_joins(server: &Server, db: &str) -> (tokio::process::Child, Client) {
     let token = apply(server, db, "12345678Z", "15-03-2031").await;
@@ -152,6 +179,59 @@ async fn rejecting_needs_a_chosen_reason_and_a_confirmation_and_keys_skip_text_f
         .await
         .expect("scroll");
     shot(&agent, "console-script-en.png").await;
+    // The still's verdict is beside its thumbnail; the thumbnail opens it at full size, zoomable.
+    let verdict = agent
+        .execute(
+            "return document.querySelector('#stills .still-quality')?.dataset.verdict ?? null",
+            vec![],
+        )
+        .await
+        .expect("verdict");
+    assert!(
+        matches!(verdict.as_str(), Some("good" | "blurred" | "glare")),
+        "{verdict}"
+    );
+    click(&agent, "#stills button.thumb").await;
+    eventually("the full-size still", || async {
+        dialog_open(&agent, "zoom").await
+            && script_number(
+                &agent,
+                "return document.getElementById('zoom-img').naturalWidth",
+            )
+            .await
+                >= 320.0
+    })
+    .await;
+    click(&agent, "#zoom-in").await;
+    click(&agent, "#zoom-in").await;
+    assert_eq!(text(&agent, "zoom-level").await, "200 %");
+    shot(&agent, "console-still-zoom-en.png").await;
+    click(&agent, "#zoom-close").await;
+    // The made-up card, blurred and glared, uploaded as the back and the face: the thumbnails
+    // say to capture again.
+    for (kind, fixture) in [("document_back", "blurred"), ("face", "glare")] {
+        let verdict = upload_fixture(&agent, kind, fixture).await;
+        assert_eq!(verdict, json!(fixture));
+    }
+    agent
+        .execute(
+            "document.getElementById('stills').scrollIntoView({ block: 'center' })",
+            vec![],
+        )
+        .await
+        .expect("scroll");
+    eventually("every thumbnail loaded", || async {
+        script_number(
+            &agent,
+            "return [...document.querySelectorAll('#stills img')].every((i) => i.complete && i.naturalWidth > 0) ? 1 : 0",
+        )
+        .await
+            == 1.0
+    })
+    .await;
+    shot(&agent, "console-still-quality-en.png").await;
+    let before = stills(&agent).await;
+    assert_eq!(before, 3.0);
     let note = agent.find(Locator::Id("note")).await.expect("note");
     note.send_keys("23mn?").await.expect("type in the note");
     let typed = agent
@@ -161,7 +241,7 @@ async fn rejecting_needs_a_chosen_reason_and_a_confirmation_and_keys_skip_text_f
     assert_eq!(typed, json!("23mn?"));
     assert_eq!(
         stills(&agent).await,
-        1.0,
+        before,
         "a key in the note captured a still"
     );
     assert_eq!(

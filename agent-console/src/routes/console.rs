@@ -16,6 +16,7 @@ const CONSOLE_JS: &str = include_str!("../../static/console.js");
 const CONSOLE_KEYS_JS: &str = include_str!("../../static/console-keys.js");
 const CONSOLE_DECISION_JS: &str = include_str!("../../static/console-decision.js");
 const CONSOLE_SCRIPT_JS: &str = include_str!("../../static/console-script.js");
+const CONSOLE_STILLS_JS: &str = include_str!("../../static/console-stills.js");
 
 /// A checklist heading and its items, as the page lists them.
 pub struct Section<'a> {
@@ -95,4 +96,9 @@ pub async fn decision_script() -> impl IntoResponse {
 /// The call script panel, ticked as the checklist and stills progress.
 pub async fn call_script() -> impl IntoResponse {
     super::javascript(CONSOLE_SCRIPT_JS)
+}
+
+/// The console's thumbnails with their quality, and the full-size viewer.
+pub async fn stills_script() -> impl IntoResponse {
+    super::javascript(CONSOLE_STILLS_JS)
 }

@@ -61,6 +61,10 @@ where
             get(console::decision_script),
         )
         .route("/staff/static/console-script.js", get(console::call_script))
+        .route(
+            "/staff/static/console-stills.js",
+            get(console::stills_script),
+        )
         .route("/staff/console/call", get(call::details))
         .route(
             "/staff/calls/{ticket}/stills/{kind}",
