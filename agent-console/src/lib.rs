@@ -23,6 +23,7 @@ pub mod passwords;
 pub mod refusal;
 mod routes;
 pub mod state;
+pub mod still_quality;
 pub mod stills;
 pub mod supervisor;
 pub mod throttle;

@@ -5,7 +5,8 @@
 //! runs under `image`'s limits (width, height and allocation), which it checks against the
 //! header before allocating pixels, so a small file claiming 30000×30000 pixels costs
 //! nothing. The decoded pixels are re-encoded as JPEG: no metadata (EXIF, GPS, comments,
-//! colour profiles) survives, only pixels. A thumbnail is made for the console's list.
+//! colour profiles) survives, only pixels. A thumbnail is made for the console's list, and
+//! the still's sharpness and glare are measured ([`crate::still_quality`]).
 
 use std::io::Cursor;
 
@@ -54,6 +55,8 @@ pub struct ProcessedStill {
     pub width: u32,
     /// Pixels.
     pub height: u32,
+    /// Sharpness and glare ([`crate::still_quality`]).
+    pub quality: store::StillQuality,
 }
 
 /// Why an upload was refused.
@@ -128,6 +131,7 @@ pub fn process(bytes: &[u8], limits: &StillLimits) -> Result<ProcessedStill, Sti
         thumbnail,
         width,
         height,
+        quality: crate::still_quality::measure(&rgb),
     })
 }
 

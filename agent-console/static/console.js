@@ -3,6 +3,10 @@
 // decision. Every rule is checked again on the server; this page only mirrors them.
 
 import { $, STATES, t } from "./staff.js";
+import { wireShortcuts } from "./console-keys.js";
+import { reasonsChosen, wireDecisions } from "./console-decision.js";
+import { updateScript } from "./console-script.js";
+import { STILL_NAMES, addStill, wireZoom } from "./console-stills.js";
 
 const root = document.getElementById("console");
 const csrf = root.dataset.csrf;
@@ -10,11 +14,15 @@ const readOnly = root.dataset.readOnly === "true";
 const offerTimeout = Number(root.dataset.offerTimeout) || 30;
 const wrapUpSecs = Number(root.dataset.wrapUp) || 30;
 const requiredStills = (root.dataset.requiredStills || "").split(",").filter(Boolean);
+const NOBODY = t("No hay nadie esperando.", "Nobody is waiting.");
 
-const STILL_NAMES = {
-  document_front: t("anverso", "front"),
-  document_back: t("reverso", "back"),
-  face: t("cara", "face"),
+// The agent states in which each ending's notice still describes the situation.
+const ENDED_KEEP = {
+  offer_timeout: ["in_call", "break"],
+  requeued: ["in_call", "wrap_up", "available"],
+  citizen_left: ["in_call", "wrap_up", "available"],
+  connection_lost: ["in_call", "available"],
+  server_stopping: ["in_call", "available"],
 };
 const ENDED = {
   hang_up: t("Llamada terminada.", "Call ended."),
@@ -24,6 +32,8 @@ const ENDED = {
   requeued: t("El ciudadano ha vuelto a la cola.", "The citizen is back in the queue."),
   offer_timeout: t("No aceptó a tiempo: el ciudadano ha vuelto a la cola y usted está en pausa.", "Not accepted in time: the citizen is back in the queue and you are on break."),
   citizen_left: t("El ciudadano se ha desconectado.", "The citizen disconnected."),
+  connection_lost: t("Se perdió la conexión del ciudadano: vuelve a estar el primero de la cola.", "The citizen's connection was lost: they are back at the head of the queue."),
+  server_stopping: t("La llamada terminó por una actualización del servicio: el ciudadano vuelve a estar el primero de la cola.", "The call ended for a service update: the citizen is back at the head of the queue."),
 };
 
 let ws = null;
@@ -37,7 +47,19 @@ let state = { name: "offline", since: Date.now() };
 let offeredAt = null;
 let taken = new Set();
 
-const notice = (text) => { $("notice").textContent = text; };
+// The notice says what is true now: each one names the agent states in which it holds and
+// goes when the agent leaves them (`null`: until another replaces it); a passing one (a
+// still saved) also goes after `ms`.
+let noticeKeep = null;
+let noticeTimer = null;
+const notice = (text, keep = [state.name], ms = 0) => {
+  $("notice").textContent = text;
+  noticeKeep = keep;
+  clearTimeout(noticeTimer);
+  if (ms) noticeTimer = setTimeout(() => { if ($("notice").textContent === text) notice("", null); }, ms);
+};
+const PASSING_MS = 8000;
+const CONNECTION_LOST = t("Conexión perdida; reconectando…", "Connection lost; reconnecting…");
 // The last message that asked something of videoreg (not media negotiation): sent again
 // when the answer is `unavailable` (the database is briefly out of reach).
 let lastAsked = null;
@@ -53,11 +75,17 @@ const clock = (secs) => `${Math.floor(secs / 60)}:${String(Math.floor(secs % 60)
 
 function connect() {
   ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/agent`);
-  ws.onopen = () => { retry = 1000; root.dataset.connected = "true"; if (moving) { moving = false; notice(""); } };
+  ws.onopen = () => {
+    retry = 1000;
+    root.dataset.connected = "true";
+    if (moving || $("notice").textContent === CONNECTION_LOST) notice("", null);
+    moving = false;
+  };
   ws.onmessage = (e) => handle(JSON.parse(e.data)).catch((err) => notice(String(err)));
   ws.onclose = () => {
     root.dataset.connected = "false";
-    if (!moving) notice(t("Conexión perdida; reconectando…", "Connection lost; reconnecting…"));
+    controls();
+    if (!moving) notice(CONNECTION_LOST, null);
     setTimeout(connect, retry);
     retry = Math.min(retry * 2, 10000);
   };
@@ -68,11 +96,26 @@ function setState(name, reason) {
   const pill = $("state");
   pill.dataset.state = name;
   pill.textContent = STATES[name] + (reason ? ` (${reason})` : "");
-  if (!readOnly) {
-    const busy = name === "in_call";
-    $("take-next").disabled = busy || name === "offline";
-    ["go-available", "go-break", "go-offline"].forEach((id) => { $(id).disabled = busy; });
-  }
+  if (noticeKeep && !noticeKeep.includes(name)) notice("", null);
+  controls();
+}
+
+/// Only the buttons that can apply now are enabled; "Next citizen" says why it cannot.
+function controls() {
+  if (readOnly) return;
+  const connected = root.dataset.connected === "true";
+  const name = connected ? state.name : "connecting";
+  $("go-available").disabled = !["offline", "break", "wrap_up"].includes(name);
+  $("go-break").disabled = !["offline", "available", "break", "wrap_up"].includes(name);
+  $("go-offline").disabled = !["available", "break", "wrap_up"].includes(name);
+  const why = {
+    connecting: t("Conectando…", "Connecting…"),
+    offline: t("Pulse Disponible para recibir ciudadanos.", "Press Available to receive citizens."),
+    break: t("Pulse Disponible para recibir ciudadanos.", "Press Available to receive citizens."),
+    in_call: t("Termine la llamada en curso primero.", "Finish the current call first."),
+  }[name] || "";
+  $("take-next").disabled = why !== "";
+  $("take-next-why").textContent = why;
 }
 
 async function handle(m) {
@@ -82,14 +125,15 @@ async function handle(m) {
     case "queue":
       $("queue").textContent = t(`${m.waiting} en espera · mayor espera ${clock(m.longest_wait_secs)}`,
         `${m.waiting} waiting · longest wait ${clock(m.longest_wait_secs)}`);
+      if (m.waiting > 0 && $("notice").textContent === NOBODY) notice("", null);
       break;
-    case "queue_empty": notice(t("No hay nadie esperando.", "Nobody is waiting.")); break;
+    case "queue_empty": notice(NOBODY); break;
     case "offered":
       offeredAt = Date.now();
       $("offer-info").textContent = t(`DNI/NIE ${m.id_number} · ha esperado ${clock(m.waited_secs)}`,
         `ID ${m.id_number} · waited ${clock(m.waited_secs)}`);
       $("offer").hidden = false;
-      notice(t("Ciudadano asignado.", "Citizen offered."));
+      notice(t("Ciudadano asignado: acéptelo o devuélvalo a la cola.", "Citizen offered: accept or put them back in the queue."));
       if ($("auto-accept").checked) send({ type: "accept" });
       break;
     case "call_started":
@@ -120,6 +164,7 @@ async function handle(m) {
 }
 
 async function startCall(iceServers) {
+  notice("");
   $("offer").hidden = true;
   offeredAt = null;
   $("call").hidden = false;
@@ -157,7 +202,9 @@ function endCall(reason) {
   $("details").replaceChildren();
   $("checklist").reset();
   $("note").value = "";
-  notice(ENDED[reason] || t("Llamada terminada.", "Call ended."));
+  reasonsChosen(true);
+  updateMissing();
+  notice(ENDED[reason] || ENDED.hang_up, ENDED_KEEP[reason] || ["in_call", "wrap_up"]);
 }
 
 function row(dl, term, value) {
@@ -200,24 +247,13 @@ async function loadDetails() {
       : ""));
   row(dl, t("Esperó", "Waited"), clock(d.waited_secs));
   if (d.already_registered) notice(t("Atención: este DNI/NIE ya tiene un registro.", "Warning: this ID number is already registered."));
-  d.stills.forEach(addStill);
+  d.stills.forEach(stillAdded);
   updateMissing();
 }
 
-function addStill(s) {
+function stillAdded(s) {
   taken.add(s.kind);
-  const fig = document.createElement("figure");
-  const img = document.createElement("img");
-  img.src = `/staff/stills/${s.id}/thumbnail`;
-  img.alt = STILL_NAMES[s.kind] || s.kind;
-  img.tabIndex = 0;
-  const open = () => { $("zoom-img").src = `/staff/stills/${s.id}`; $("zoom").showModal(); };
-  img.onclick = open;
-  img.onkeydown = (e) => { if (e.key === "Enter") open(); };
-  const cap = document.createElement("figcaption");
-  cap.textContent = `${STILL_NAMES[s.kind] || s.kind} · ${s.width}×${s.height}`;
-  fig.append(img, cap);
-  $("stills").append(fig);
+  addStill(s);
   updateMissing();
 }
 
@@ -233,15 +269,15 @@ async function capture(kind) {
   canvas.height = video.videoHeight;
   canvas.getContext("2d").drawImage(video, 0, 0);
   const blob = await new Promise((ok) => canvas.toBlob(ok, "image/png"));
-  notice(t("Enviando imagen…", "Uploading still…"));
+  notice(t("Enviando imagen…", "Uploading still…"), ["in_call"]);
   const r = await fetch(`/staff/calls/${call.ticket}/stills/${kind}`, {
     method: "POST", body: blob,
     headers: { accept: "application/json", "content-type": "image/png", "x-csrf-token": csrf },
   });
   const body = await r.json().catch(() => ({}));
   if (r.status === 201) {
-    addStill(body);
-    notice(t(`Imagen capturada: ${STILL_NAMES[kind]}.`, `Still captured: ${STILL_NAMES[kind]}.`));
+    stillAdded(body);
+    notice(t(`Imagen capturada: ${STILL_NAMES[kind]}.`, `Still captured: ${STILL_NAMES[kind]}.`), ["in_call"], PASSING_MS);
   } else {
     notice(refusal(body, t("No se pudo guardar la imagen.", "The still could not be saved.")));
   }
@@ -262,6 +298,7 @@ function updateMissing() {
     if (min > n) missing.push(`${f.querySelector("legend").textContent} (${n}/${min})`);
   });
   requiredStills.filter((k) => !taken.has(k)).forEach((k) => missing.push(t("imagen: ", "still: ") + STILL_NAMES[k]));
+  updateScript(new Set(ticked()), taken);
   $("missing").textContent = missing.length ? t("Falta: ", "Missing: ") + missing.join("; ") : t("Todo listo para aprobar.", "Ready to approve.");
   $("approve").disabled = missing.length > 0;
 }
@@ -313,7 +350,7 @@ function tick() {
 
 function wire() {
   // Zoom: the dialog opens fitted to the screen; a click shows full resolution and back.
-  $("zoom-img").onclick = () => $("zoom-img").classList.toggle("full");
+  wireZoom();
   if (readOnly) return;
   $("go-available").onclick = () => send({ type: "set_state", state: "available" });
   $("go-break").onclick = () => send({ type: "set_state", state: "break", reason: $("break-reason").value });
@@ -321,7 +358,6 @@ function wire() {
   $("take-next").onclick = () => send({ type: "take_next" });
   $("accept").onclick = () => send({ type: "accept" });
   $("decline").onclick = () => send({ type: "requeue" });
-  $("hang-up").onclick = () => send({ type: "hang_up" });
   $("mute").onclick = () => {
     if (!localStream) return;
     const muted = $("mute").getAttribute("aria-pressed") !== "true";
@@ -332,8 +368,8 @@ function wire() {
   document.querySelectorAll("button.capture").forEach((b) => { b.onclick = () => capture(b.dataset.kind); });
   $("checklist").onchange = updateMissing;
   $("approve").onclick = () => decide("approve", null);
-  $("reject").onclick = () => decide("reject", $("reject-reason").value);
-  $("abort").onclick = () => decide("abort", $("abort-reason").value);
+  wireDecisions(decide, send);
+  wireShortcuts();
   $("auto-accept").checked = localStorage.getItem("videoreg.autoAccept") === "1";
   $("auto-accept").onchange = () => localStorage.setItem("videoreg.autoAccept", $("auto-accept").checked ? "1" : "0");
 }

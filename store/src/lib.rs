@@ -54,7 +54,7 @@ pub use reports::ReportTicket;
 pub use staff::{
     NewStaffSession, RenewedSession, SessionStage, StaffRole, StaffSession, StaffUser,
 };
-pub use stills::{NewStill, Still, StillKind};
+pub use stills::{NewStill, Still, StillKind, StillQuality};
 pub use throttle::{Throttle, ThrottleScope, pair_subject};
 pub use tickets::{NewTicket, QueueAbandonment, RecentCall, Ticket, TicketStatus};
 pub use tx::Tx;

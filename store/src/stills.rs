@@ -60,8 +60,20 @@ pub struct NewStill<'a> {
     pub image: &'a [u8],
     /// Its thumbnail.
     pub thumbnail: &'a [u8],
+    /// How good it is, as measured before storing.
+    pub quality: Option<StillQuality>,
     /// When.
     pub at: DateTime<Utc>,
+}
+
+/// A still's quality figures (what they mean and their thresholds: the console's
+/// `still_quality`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StillQuality {
+    /// The variance of the Laplacian of the luma, rounded: higher is sharper.
+    pub sharpness: u32,
+    /// The share of blown-out pixels, in thousandths.
+    pub glare_per_mille: u32,
 }
 
 /// A stored still, without its bytes.
@@ -81,19 +93,22 @@ pub struct Still {
     pub height: u32,
     /// Hex SHA-256 of the image.
     pub sha256: String,
+    /// How good it is (`None` for stills stored before it was measured).
+    pub quality: Option<StillQuality>,
     /// When.
     pub at: DateTime<Utc>,
 }
 
-const STILL_COLUMNS: &str = "id, ticket_id, kind, agent_id, width, height, sha256, created_at";
+const STILL_COLUMNS: &str =
+    "id, ticket_id, kind, agent_id, width, height, sha256, sharpness, glare_per_mille, created_at";
 
 impl Store {
     /// Stores a still and its audit event in one transaction.
     pub async fn insert_still(&self, s: &NewStill<'_>, audit: &NewAuditEvent<'_>) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
-            "INSERT INTO stills (id, ticket_id, kind, agent_id, width, height, sha256, image, thumbnail, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            "INSERT INTO stills (id, ticket_id, kind, agent_id, width, height, sha256, image, thumbnail, sharpness, glare_per_mille, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(s.id)
         .bind(s.ticket_id)
@@ -104,6 +119,8 @@ impl Store {
         .bind(s.sha256)
         .bind(s.image)
         .bind(s.thumbnail)
+        .bind(s.quality.map(|q| i64::from(q.sharpness)))
+        .bind(s.quality.map(|q| i64::from(q.glare_per_mille)))
         .bind(to_millis(s.at))
         .execute(&mut *tx)
         .await?;
@@ -139,12 +156,21 @@ impl Store {
 
 fn still_from_row(r: &AnyRow) -> Result<Still> {
     let kind: String = r.try_get("kind")?;
-    let dimension = |col: &'static str| -> Result<u32> {
-        let v: i64 = r.try_get(col)?;
+    let figure = |col: &'static str, v: i64| -> Result<u32> {
         u32::try_from(v).map_err(|_| Error::Corrupt {
             what: col,
             value: v.to_string(),
         })
+    };
+    let dimension = |col: &'static str| -> Result<u32> { figure(col, r.try_get(col)?) };
+    let sharpness: Option<i64> = r.try_get("sharpness")?;
+    let glare: Option<i64> = r.try_get("glare_per_mille")?;
+    let quality = match (sharpness, glare) {
+        (Some(s), Some(g)) => Some(StillQuality {
+            sharpness: figure("stills.sharpness", s)?,
+            glare_per_mille: figure("stills.glare_per_mille", g)?,
+        }),
+        _ => None,
     };
     Ok(Still {
         id: r.try_get("id")?,
@@ -157,6 +183,7 @@ fn still_from_row(r: &AnyRow) -> Result<Still> {
         width: dimension("width")?,
         height: dimension("height")?,
         sha256: r.try_get("sha256")?,
+        quality,
         at: from_millis("stills.created_at", r.try_get("created_at")?)?,
     })
 }

@@ -13,7 +13,7 @@ use crate::helpers::{apply, demo_server};
 /// The citizen's side, run in the citizen's page: join with the application token, then
 /// negotiate media with videoreg when the agent accepts. Every message received is kept in
 /// `window.citizenLog` for the test to read.
-const CITIZEN_JS: &str = r#"
+pub const CITIZEN_JS: &str = r#"
 const [token, done] = [arguments[0], arguments[arguments.length - 1]];
 window.citizenLog = [];
 const ws = new WebSocket(`ws://${location.host}/ws/citizen`);
@@ -40,7 +40,7 @@ ws.onopen = () => { send({ type: "join", application: token, consent: true }); d
 ws.onerror = () => done(false);
 "#;
 
-async fn citizen_message(c: &Client, kind: &str) -> Option<Value> {
+pub async fn citizen_message(c: &Client, kind: &str) -> Option<Value> {
     let log = c
         .execute("return window.citizenLog || []", vec![])
         .await

@@ -2,6 +2,7 @@
 //! available, take and accept the next citizen, take the three stills from the citizen's
 //! video, tick the checklist and approve.
 
+use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::{Client, Locator};
 
 use crate::chromium::{attr, click, eventually, screenshot_path, script_number};
@@ -25,6 +26,16 @@ pub async fn open_console(agent: &Client, server: &Server, name: &str, password:
 
 /// [`open_console`] at `base` (`http://host:port`: a node, or a balancer in front of nodes).
 pub async fn open_console_at(agent: &Client, base: &str, name: &str, password: &str) {
+    sign_in_to_console(agent, base, name, password).await;
+    click(agent, "#go-available").await;
+    eventually("available", || async {
+        attr(agent, "state", "data-state").await.as_deref() == Some("available")
+    })
+    .await;
+}
+
+/// Signs in (second factor off) and opens the console in English, as it first is: offline.
+pub async fn sign_in_to_console(agent: &Client, base: &str, name: &str, password: &str) {
     agent
         .goto(&format!("{base}/staff/login?lang=en"))
         .await
@@ -50,11 +61,14 @@ pub async fn open_console_at(agent: &Client, base: &str, name: &str, password: &
             && attr(agent, "state", "data-state").await.as_deref() == Some("offline")
     })
     .await;
-    click(agent, "#go-available").await;
-    eventually("available", || async {
-        attr(agent, "state", "data-state").await.as_deref() == Some("available")
-    })
-    .await;
+}
+
+/// Presses and releases `key` on whatever has the focus.
+pub async fn press(agent: &Client, key: char) {
+    let keys = KeyActions::new("keyboard".into())
+        .then(KeyAction::Down { value: key })
+        .then(KeyAction::Up { value: key });
+    agent.perform_actions(keys).await.expect("press a key");
 }
 
 /// Takes the next citizen and accepts; waits for their video and the call's details.
@@ -110,7 +124,35 @@ pub async fn verify_and_approve(agent: &Client, shot: &str) {
         attr(agent, "approve", "disabled").await.is_none()
     })
     .await;
+    // The call script has every line ticked but the closing, which is the current one.
+    assert_eq!(
+        script_steps(agent).await,
+        serde_json::json!(["greeting", "recording", "front", "hologram", "back", "face"])
+    );
+    assert_eq!(current_step(agent).await, serde_json::json!("closing"));
     let png = agent.screenshot().await.expect("screenshot");
     std::fs::write(screenshot_path(&format!("console-{shot}.png")), png).expect("screenshot");
     click(agent, "#approve").await;
+}
+
+/// The call script's lines ticked as done, in order.
+pub async fn script_steps(agent: &Client) -> serde_json::Value {
+    agent
+        .execute(
+            "return [...document.querySelectorAll('#script li[data-done=true]')].map((li) => li.dataset.step)",
+            vec![],
+        )
+        .await
+        .expect("script steps")
+}
+
+/// The call script's current line.
+pub async fn current_step(agent: &Client) -> serde_json::Value {
+    agent
+        .execute(
+            "const li = document.querySelector('#script li[aria-current]'); return li ? li.dataset.step : null",
+            vec![],
+        )
+        .await
+        .expect("current step")
 }

@@ -9,6 +9,7 @@ mod citizen;
 mod cli;
 mod cluster;
 mod console;
+mod console_guards;
 mod console_steps;
 mod helpers;
 mod history;

@@ -13,6 +13,7 @@ use store::{NewAuditEvent, NewStill, StaffRole, StillKind, secrets};
 
 use crate::auth::{AgentsOnly, Staff, StillRead, csrf_header_ok};
 use crate::refusal::{Refusal, own_call};
+use crate::still_quality::Verdict;
 use crate::stills::{ProcessedStill, StillError, process};
 use crate::{ConsoleState, Error};
 
@@ -23,6 +24,27 @@ struct StillInfo {
     width: u32,
     height: u32,
     sha256: String,
+    /// Sharpness, glare and their verdict (`good`, `blurred`, `glare`); absent for stills
+    /// stored before they were measured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    quality: Option<QualityInfo>,
+}
+
+#[derive(Serialize)]
+struct QualityInfo {
+    sharpness: u32,
+    glare_per_mille: u32,
+    verdict: &'static str,
+}
+
+impl QualityInfo {
+    fn of(q: store::StillQuality) -> Self {
+        Self {
+            sharpness: q.sharpness,
+            glare_per_mille: q.glare_per_mille,
+            verdict: Verdict::of(q).as_str(),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -87,6 +109,7 @@ pub async fn details(
             width: s.width,
             height: s.height,
             sha256: s.sha256,
+            quality: s.quality.map(QualityInfo::of),
         })
         .collect();
     let details = CallDetails {
@@ -138,7 +161,7 @@ pub async fn upload(
     let id = secrets::new_id()?;
     let sha256 = secrets::sha256_hex(&p.image);
     let now = state.clock.now();
-    let detail = serde_json::json!({ "still": id, "kind": kind.as_str(), "sha256": sha256, "width": p.width, "height": p.height });
+    let detail = serde_json::json!({ "still": id, "kind": kind.as_str(), "sha256": sha256, "width": p.width, "height": p.height, "sharpness": p.quality.sharpness, "glare_per_mille": p.quality.glare_per_mille });
     state
         .store
         .insert_still(
@@ -152,6 +175,7 @@ pub async fn upload(
                 sha256: &sha256,
                 image: &p.image,
                 thumbnail: &p.thumbnail,
+                quality: Some(p.quality),
                 at: now,
             },
             &NewAuditEvent {
@@ -169,6 +193,7 @@ pub async fn upload(
         width: p.width,
         height: p.height,
         sha256,
+        quality: Some(QualityInfo::of(p.quality)),
     };
     Ok((StatusCode::CREATED, Json(info)).into_response())
 }

@@ -13,6 +13,10 @@ use crate::i18n::Lang;
 use crate::{ConsoleState, Error};
 
 const CONSOLE_JS: &str = include_str!("../../static/console.js");
+const CONSOLE_KEYS_JS: &str = include_str!("../../static/console-keys.js");
+const CONSOLE_DECISION_JS: &str = include_str!("../../static/console-decision.js");
+const CONSOLE_SCRIPT_JS: &str = include_str!("../../static/console-script.js");
+const CONSOLE_STILLS_JS: &str = include_str!("../../static/console-stills.js");
 
 /// A checklist heading and its items, as the page lists them.
 pub struct Section<'a> {
@@ -77,4 +81,24 @@ pub async fn page(
 /// The console's script (compiled in; no build step).
 pub async fn script() -> impl IntoResponse {
     super::javascript(CONSOLE_JS)
+}
+
+/// The console's keyboard shortcuts and their help overlay.
+pub async fn keys_script() -> impl IntoResponse {
+    super::javascript(CONSOLE_KEYS_JS)
+}
+
+/// The console's reject, abort and hang-up guards (reason chosen, confirmation).
+pub async fn decision_script() -> impl IntoResponse {
+    super::javascript(CONSOLE_DECISION_JS)
+}
+
+/// The call script panel, ticked as the checklist and stills progress.
+pub async fn call_script() -> impl IntoResponse {
+    super::javascript(CONSOLE_SCRIPT_JS)
+}
+
+/// The console's thumbnails with their quality, and the full-size viewer.
+pub async fn stills_script() -> impl IntoResponse {
+    super::javascript(CONSOLE_STILLS_JS)
 }

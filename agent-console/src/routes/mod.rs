@@ -55,6 +55,16 @@ where
         .route("/ws/agent", get(agent_socket::upgrade))
         .route("/staff/console", get(console::page))
         .route("/staff/static/console.js", get(console::script))
+        .route("/staff/static/console-keys.js", get(console::keys_script))
+        .route(
+            "/staff/static/console-decision.js",
+            get(console::decision_script),
+        )
+        .route("/staff/static/console-script.js", get(console::call_script))
+        .route(
+            "/staff/static/console-stills.js",
+            get(console::stills_script),
+        )
         .route("/staff/console/call", get(call::details))
         .route(
             "/staff/calls/{ticket}/stills/{kind}",

@@ -5,7 +5,7 @@ use chrono::TimeDelta;
 use store::testing::execute_raw;
 use store::{
     AgentStatus, BrokenLink, NewAuditEvent, NewDecision, NewRegistration, NewStill, Outcome,
-    Recorded, StaffRole, StillKind, Store, TicketStatus,
+    Recorded, StaffRole, StillKind, StillQuality, Store, TicketStatus,
 };
 
 use crate::helpers::utc;
@@ -85,6 +85,10 @@ pub async fn stills_are_stored_with_their_audit_event_and_read_back(store: Store
         sha256: "ab",
         image: &[1, 2, 3, 0, 255],
         thumbnail: &[9],
+        quality: Some(StillQuality {
+            sharpness: 1234,
+            glare_per_mille: 7,
+        }),
         at: utc(T0),
     };
     store
@@ -96,6 +100,13 @@ pub async fn stills_are_stored_with_their_audit_event_and_read_back(store: Store
     assert_eq!(
         (listed[0].kind, listed[0].width, listed[0].height),
         (StillKind::DocumentFront, 1280, 720)
+    );
+    assert_eq!(
+        listed[0].quality,
+        Some(StillQuality {
+            sharpness: 1234,
+            glare_per_mille: 7,
+        })
     );
     let (_, bytes) = store
         .still_bytes("s1", false)

@@ -126,13 +126,23 @@ async fn an_id_number_with_a_registration_cannot_be_approved_again() {
 async fn a_rejection_tells_the_citizen_why_and_needs_a_listed_reason() {
     let app = spawn_app().await;
     let mut call = app.call_with("ana", "12345678Z", "15/03/2031").await;
-    let (status, body) = call
-        .decide(&app, json!({ "decision": "reject", "reason": "made_up" }))
-        .await;
-    assert_eq!(
-        (status, body["error"]["code"].as_str()),
-        (422, Some("reason_required"))
-    );
+    // No reason, an empty one (the console's unchosen list) or one not listed: refused,
+    // for a rejection and for an abort alike, and the call goes on.
+    for asked in [
+        json!({ "decision": "reject", "reason": "made_up" }),
+        json!({ "decision": "reject" }),
+        json!({ "decision": "reject", "reason": "" }),
+        json!({ "decision": "reject", "reason": null }),
+        json!({ "decision": "abort" }),
+        json!({ "decision": "abort", "reason": "" }),
+    ] {
+        let (status, body) = call.decide(&app, asked.clone()).await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (422, Some("reason_required")),
+            "{asked}"
+        );
+    }
     let (status, _) = call.decide(&app, json!({ "decision": "maybe" })).await;
     assert_eq!(status, 422);
     let (status, body) = call

@@ -132,3 +132,47 @@ async fn only_the_agent_in_the_call_and_auditors_see_a_still() {
         .expect("POST");
     assert_eq!(r.status().as_u16(), 409);
 }
+
+/// A fixture of `agent-console/tests/fixtures/stills/`.
+fn card(name: &str) -> Vec<u8> {
+    let path = format!(
+        "{}/../agent-console/tests/fixtures/stills/{name}.png",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+#[tokio::test]
+async fn a_stills_sharpness_and_glare_are_measured_on_upload_and_listed_with_the_call() {
+    let app = spawn_app().await;
+    let call = app.call_with("ana", "12345678Z", "15/03/2031").await;
+    let mut verdicts = Vec::new();
+    for (kind, fixture) in [
+        ("document_front", "sharp"),
+        ("document_back", "blurred"),
+        ("face", "glare"),
+    ] {
+        let (status, body) = call.upload(&app, kind, card(fixture), &call.csrf).await;
+        assert_eq!(status, 201, "{body}");
+        verdicts.push(body["quality"]["verdict"].as_str().map(str::to_owned));
+    }
+    let expected = ["good", "blurred", "glare"].map(|v| Some(v.to_owned()));
+    assert_eq!(verdicts, expected);
+    // The call's details list the same figures, as stored (in any order: the test clock
+    // stands still).
+    let (status, details) =
+        browser_json(&app, &call.browser, "GET", "/staff/console/call", None).await;
+    assert_eq!(status, 200, "{details}");
+    let stills = details["stills"].as_array().expect("stills");
+    let of = |kind: &str| {
+        stills
+            .iter()
+            .find(|s| s["kind"] == kind)
+            .map(|s| s["quality"].clone())
+            .unwrap_or_default()
+    };
+    let listed = ["document_front", "document_back", "face"]
+        .map(|k| of(k)["verdict"].as_str().map(str::to_owned));
+    assert_eq!(listed, expected);
+    assert!(of("document_front")["sharpness"].as_u64() > of("document_back")["sharpness"].as_u64());
+}
