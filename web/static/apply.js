@@ -106,7 +106,7 @@ async function submit(e) {
     if (r.status === 429) {
       const secs = Number(err.retry_after_seconds || r.headers.get("retry-after") || 60);
       const at = new Date(Date.now() + secs * 1000);
-      message = texts.wait_until.replace("{t}", at.toLocaleTimeString(document.documentElement.lang, { hour: "2-digit", minute: "2-digit" }));
+      message = texts.wait_until.replace("{t}", at.toLocaleTimeString(document.documentElement.lang === "en" ? "en-GB" : "es-ES", { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZoneName: "short" }));
     }
     if (err.code === "unavailable") {
       // The database is briefly out of reach: say so and send the same form again.

@@ -39,7 +39,7 @@ async fn the_start_page_on_a_saturday_says_closed_and_gives_monday_in_english() 
 }
 
 #[tokio::test]
-async fn always_open_is_announced_on_the_page() {
+async fn always_open_says_open_at_all_hours_and_hides_closing_and_next_opening() {
     let args = ServeArgs {
         always_open: true,
         ..ServeArgs::default()
@@ -49,8 +49,19 @@ async fn always_open_is_announced_on_the_page() {
     let (_, html) = app.page("/", "es").await;
     assert!(html.contains("Abierto ahora"));
     assert!(html.contains("Modo demostración"));
+    assert!(
+        html.contains("Abierto a todas horas (demostración)"),
+        "{html}"
+    );
+    for stale in ["Atendemos hasta", "00:00–00:00", "Próxima apertura"] {
+        assert!(!html.contains(stale), "{stale} in {html}");
+    }
     let (_, en) = app.page("/", "en").await;
     assert!(en.contains("Demonstration mode"));
+    assert!(en.contains("Open at all hours (demo)"), "{en}");
+    for stale in ["serving until", "00:00–00:00", "Next opening"] {
+        assert!(!en.contains(stale), "{stale} in {en}");
+    }
 }
 
 #[tokio::test]
