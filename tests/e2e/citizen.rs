@@ -67,6 +67,11 @@ async fn citizen_flow(v: &Visit, media_ports: &str) {
         .await
         .expect("start page");
     v.shot(&citizen, "1-start").await;
+    citizen
+        .execute("document.querySelector('.status').scrollIntoView()", vec![])
+        .await
+        .expect("scroll");
+    v.shot(&citizen, "1-start-status").await;
     click(&citizen, "#begin").await;
 
     test_call(v, &citizen).await;

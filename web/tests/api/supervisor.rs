@@ -26,7 +26,7 @@ async fn dashboard(app: &TestApp, b: &Browser<'_>) -> Value {
     d
 }
 
-async fn join(app: &TestApp, id: &str, contrast: &str) -> Ws {
+pub(crate) async fn join(app: &TestApp, id: &str, contrast: &str) -> Ws {
     let token = app.application(id, contrast).await;
     let mut citizen = app.citizen().await;
     citizen
@@ -36,7 +36,7 @@ async fn join(app: &TestApp, id: &str, contrast: &str) -> Ws {
     citizen
 }
 
-async fn agent_socket<'a>(app: &'a TestApp, name: &str) -> (Browser<'a>, Ws) {
+pub(crate) async fn agent_socket<'a>(app: &'a TestApp, name: &str) -> (Browser<'a>, Ws) {
     app.add_staff(name, StaffRole::Agent).await;
     let mut b = app.browser();
     b.sign_in(name).await;
