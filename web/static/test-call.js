@@ -161,7 +161,7 @@ function runTest() {
     $("results").hidden = false;
     $("bytes").textContent = humanBytes(bytes, document.documentElement.lang);
     $("rtt").textContent = rtt === null ? "—" : `${Math.round(rtt)} ms`;
-    $("loss").textContent = `${lossPct.toFixed(1)} %`;
+    $("loss").textContent = `${new Intl.NumberFormat(document.documentElement.lang, { minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(lossPct)} %`;
     $("jitter").textContent = `${Math.round(jitter)} ms`;
     $("bitrate").textContent = `${Math.round(kbps)} kbit/s`;
     const elapsed = (now - started) / 1000;
