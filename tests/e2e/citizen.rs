@@ -1,95 +1,83 @@
 //! The whole citizen side in real headless Chromium with a fake camera and microphone: the
 //! start page, the test call, the application, the queue, the call with an agent (the
-//! console in a second browser), and the activation code on screen. A screenshot of each
-//! step goes to `target/screenshots/`.
+//! console in a second browser), the activation code on screen, and activating it. Once on a
+//! phone (360 px, Spanish) and once on a desktop (1280 px, English), with what a person
+//! would stumble on checked at each width. A screenshot of each step goes to
+//! `target/screenshots/`.
 
 use base64::Engine as _;
-use fantoccini::{Client, Locator};
+use fantoccini::Client;
 
 use crate::accessibility::violations;
 use crate::chromium::{
     attr, browser_sized, click, eventually, screenshot_path, script_number, text,
 };
+use crate::citizen_checks::{
+    RECEIPT_JS, bytes_received, code_layout, current_step, field_value, pdf_text, top_difference,
+    type_into,
+};
 use crate::console_steps::{demo_password, open_console, take_and_accept, verify_and_approve};
 use crate::helpers::demo_server;
 
-async fn shot(c: &Client, name: &str) {
-    let png = c.screenshot().await.expect("screenshot");
-    std::fs::write(screenshot_path(&format!("citizen-{name}.png")), png).expect("screenshot");
+/// Where the citizen is: the page's language and the window's size, for the screenshots'
+/// names and the texts to look for.
+struct Visit {
+    lang: &'static str,
+    size: (u32, u32),
 }
 
-async fn type_into(c: &Client, id: &str, value: &str) {
-    let field = c.find(Locator::Id(id)).await.expect("field");
-    field.clear().await.expect("clear");
-    field.send_keys(value).await.expect("type");
-}
+impl Visit {
+    fn pick<'a>(&self, es: &'a str, en: &'a str) -> &'a str {
+        if self.lang == "es" { es } else { en }
+    }
 
-/// Bytes received on the page's `#remote` video, as its script measured with getStats.
-async fn bytes_received(c: &Client) -> f64 {
-    script_number(
-        c,
-        "return Number(document.getElementById('remote').dataset.bytesReceived || 0)",
-    )
-    .await
+    async fn shot(&self, c: &Client, step: &str) {
+        let png = c.screenshot().await.expect("screenshot");
+        let name = format!("citizen-{}-{step}-{}.png", self.size.0, self.lang);
+        std::fs::write(screenshot_path(&name), png).expect("screenshot");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_citizen_goes_from_the_start_page_to_the_activation_code() {
-    let (server, _db) = demo_server("42400-42599").await;
-    let (_citizen_driver, citizen) = browser_sized(true, (360, 800)).await;
+async fn a_citizen_on_a_phone_goes_from_the_start_page_to_the_activation_code() {
+    let visit = Visit {
+        lang: "es",
+        size: (360, 800),
+    };
+    citizen_flow(&visit, "42400-42599").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_citizen_on_a_desktop_goes_from_the_start_page_to_the_activation_code() {
+    let visit = Visit {
+        lang: "en",
+        size: (1280, 900),
+    };
+    citizen_flow(&visit, "44200-44399").await;
+}
+
+async fn citizen_flow(v: &Visit, media_ports: &str) {
+    let (server, _db) = demo_server(media_ports).await;
+    let (_citizen_driver, citizen) = browser_sized(true, v.size).await;
+    let lang = v.lang;
 
     // Start.
     citizen
-        .goto(&server.url("/?lang=es"))
+        .goto(&server.url(&format!("/?lang={lang}")))
         .await
         .expect("start page");
-    shot(&citizen, "1-start-es").await;
+    v.shot(&citizen, "1-start").await;
+    citizen
+        .execute("document.querySelector('.status').scrollIntoView()", vec![])
+        .await
+        .expect("scroll");
+    v.shot(&citizen, "1-start-status").await;
     click(&citizen, "#begin").await;
 
-    // The test call.
-    eventually("the camera preview", || async {
-        attr(&citizen, "start", "disabled").await.is_none()
-    })
-    .await;
-    click(&citizen, "#start").await;
-    eventually("Continue after media came back", || async {
-        attr(&citizen, "continue", "hidden").await.is_none()
-    })
-    .await;
-    shot(&citizen, "2-test-call-es").await;
-    click(&citizen, "#continue").await;
-
-    // The application: a wrong check letter is caught in the page first.
-    eventually("the application form", || async {
-        citizen
-            .current_url()
-            .await
-            .is_ok_and(|u| u.path() == "/apply")
-    })
-    .await;
-    type_into(&citizen, "id_number", "12345678A").await;
-    type_into(&citizen, "contrast", "15-03-2031").await;
-    click(&citizen, "#submit").await;
-    eventually("the check-letter error", || async {
-        text(&citizen, "id_error").await.contains("letra")
-    })
-    .await;
-    shot(&citizen, "3-apply-error-es").await;
-    type_into(&citizen, "id_number", "12345678Z").await;
-    eventually("the DNI help", || async {
-        text(&citizen, "contrast_label").await.contains("validez")
-    })
-    .await;
-    click(&citizen, "#submit").await;
+    test_call(v, &citizen).await;
+    application(v, &citizen).await;
 
     // The queue: consent, then a place.
-    eventually("the application accepted", || async {
-        citizen
-            .current_url()
-            .await
-            .is_ok_and(|u| u.path() == "/queue")
-    })
-    .await;
     eventually("the queue page", || async {
         attr(&citizen, "consent-step", "hidden").await.is_none()
     })
@@ -107,18 +95,131 @@ async fn a_citizen_goes_from_the_start_page_to_the_activation_code() {
             && text(&citizen, "position").await == "1"
     })
     .await;
-    shot(&citizen, "4-queue-es").await;
+    // First of one at joining: nothing moved yet, so the bar is empty, not half full; the
+    // time of the last update says its zone.
+    assert_eq!(
+        attr(&citizen, "progressbar", "aria-valuenow")
+            .await
+            .as_deref(),
+        Some("0")
+    );
+    assert!(text(&citizen, "updated").await.contains("Madrid"));
+    assert_eq!(current_step(&citizen).await, "step-queue");
+    v.shot(&citizen, "4-queue").await;
     let found = violations(&citizen).await;
     assert!(found.is_empty(), "the waiting page: {found:?}");
 
-    // The agent takes the call in the console.
+    call(v, &server, &citizen).await;
+    let code = result(v, &citizen).await;
+    activation(v, &server, &citizen, &code).await;
+    citizen.close().await.expect("close");
+}
+
+/// The test call: the start button and its outcome come before the videos, the 10 s of
+/// measurement show their progress, and the data received is said in kB or MB.
+async fn test_call(v: &Visit, citizen: &Client) {
+    eventually("the camera preview", || async {
+        attr(citizen, "start", "disabled").await.is_none()
+    })
+    .await;
+    assert!(
+        top_difference(citizen, "start", "preview").await < 0.0,
+        "the start button comes before the videos"
+    );
+    click(citizen, "#start").await;
+    eventually("the measurement's progress shown", || async {
+        attr(citizen, "measuring", "hidden").await.is_none()
+            && (1.0..10.0).contains(
+                &script_number(
+                    citizen,
+                    "return document.getElementById('measure-progress').value",
+                )
+                .await,
+            )
+    })
+    .await;
+    assert!(text(citizen, "measure-label").await.contains(" s"));
+    v.shot(citizen, "2-test-call-measuring").await;
+    eventually("Continue after media came back", || async {
+        attr(citizen, "continue", "hidden").await.is_none()
+    })
+    .await;
+    let bytes = text(citizen, "bytes").await;
+    assert!(
+        bytes.ends_with(" kB") || bytes.ends_with(" MB"),
+        "data received in kB or MB: {bytes}"
+    );
+    assert!(
+        top_difference(citizen, "continue", "results").await < 0.0,
+        "Continue comes before the numbers"
+    );
+    v.shot(citizen, "2-test-call").await;
+    citizen
+        .execute(
+            "document.getElementById('results').scrollIntoView()",
+            vec![],
+        )
+        .await
+        .expect("scroll");
+    v.shot(citizen, "2-test-call-numbers").await;
+    let found = violations(citizen).await;
+    assert!(found.is_empty(), "the test call: {found:?}");
+    click(citizen, "#continue").await;
+}
+
+/// The application: a wrong check letter is caught in the page first, and the red summary
+/// goes as soon as the number is corrected.
+async fn application(v: &Visit, citizen: &Client) {
+    eventually("the application form", || async {
+        citizen
+            .current_url()
+            .await
+            .is_ok_and(|u| u.path() == "/apply")
+    })
+    .await;
+    type_into(citizen, "id_number", "12345678A").await;
+    type_into(citizen, "contrast", "15-03-2031").await;
+    click(citizen, "#submit").await;
+    let letter = v.pick("letra", "letter");
+    eventually("the check-letter error", || async {
+        text(citizen, "id_error").await.contains(letter)
+    })
+    .await;
+    assert!(text(citizen, "summary").await.contains(letter));
+    v.shot(citizen, "3-apply-error").await;
+    type_into(citizen, "id_number", "12345678Z").await;
+    eventually("the DNI help", || async {
+        text(citizen, "contrast_label")
+            .await
+            .contains(v.pick("validez", "validity"))
+    })
+    .await;
+    eventually("the summary cleared with the field's error", || async {
+        attr(citizen, "summary", "hidden").await.is_some()
+            && text(citizen, "id_error").await.is_empty()
+    })
+    .await;
+    v.shot(citizen, "3-apply-corrected").await;
+    click(citizen, "#submit").await;
+    eventually("the application accepted", || async {
+        citizen
+            .current_url()
+            .await
+            .is_ok_and(|u| u.path() == "/queue")
+    })
+    .await;
+}
+
+/// The agent takes the call in the console; media flows both ways and survives an ICE
+/// restart.
+async fn call(v: &Visit, server: &crate::helpers::Server, citizen: &Client) {
     let (_agent_driver, agent) = browser_sized(true, (1280, 1000)).await;
-    let password = demo_password(&server, "agente");
-    open_console(&agent, &server, "agente", &password).await;
+    let password = demo_password(server, "agente");
+    open_console(&agent, server, "agente", &password).await;
     take_and_accept(&agent).await;
     eventually("the agent's video at the citizen", || async {
         script_number(
-            &citizen,
+            citizen,
             "return document.getElementById('remote').videoWidth",
         )
         .await
@@ -126,7 +227,7 @@ async fn a_citizen_goes_from_the_start_page_to_the_activation_code() {
     })
     .await;
     // Media both ways: bytes received grow on both sides.
-    for (who, page) in [("citizen", &citizen), ("agent", &agent)] {
+    for (who, page) in [("citizen", citizen), ("agent", &agent)] {
         eventually(&format!("bytes at the {who}"), || async {
             bytes_received(page).await > 0.0
         })
@@ -147,49 +248,71 @@ async fn a_citizen_goes_from_the_start_page_to_the_activation_code() {
                 .and_then(|v| v.as_str().map(str::to_owned))
         }
     };
-    let before = ufrag(&citizen).await.expect("an ICE user fragment");
+    let before = ufrag(citizen).await.expect("an ICE user fragment");
     citizen
         .execute("window.videoregCall.restartIce()", vec![])
         .await
         .expect("restart ICE");
     eventually("new ICE credentials negotiated", || async {
-        ufrag(&citizen).await.is_some_and(|u| u != before)
+        ufrag(citizen).await.is_some_and(|u| u != before)
     })
     .await;
-    let after_restart = bytes_received(&citizen).await;
+    let after_restart = bytes_received(citizen).await;
     eventually("media after the ICE restart", || async {
-        bytes_received(&citizen).await > after_restart
+        bytes_received(citizen).await > after_restart
     })
     .await;
+    let title = citizen.title().await.expect("title");
     assert!(
-        citizen.title().await.expect("title").contains("atienden"),
-        "the title says it is the citizen's turn"
+        title.contains(v.pick("atienden", "turn")),
+        "the title says it is the citizen's turn: {title}"
     );
-    shot(&citizen, "5-call-es").await;
-    verify_and_approve(&agent, "citizen-flow-en").await;
-
-    // The result: the code, large and copyable, and the receipt form.
+    assert_eq!(current_step(citizen).await, "step-call");
+    v.shot(citizen, "5-call").await;
+    verify_and_approve(&agent, &format!("citizen-flow-{}", v.size.0)).await;
     eventually("the activation code", || async {
-        attr(&citizen, "approved", "hidden").await.is_none()
+        attr(citizen, "approved", "hidden").await.is_none()
     })
     .await;
-    let code = text(&citizen, "code").await;
+    agent.close().await.expect("close");
+}
+
+/// The result: the code on one line or broken only at its dashes, the last step marked, and
+/// all of it still there after a reload. Returns the code.
+async fn result(v: &Visit, citizen: &Client) -> String {
+    let code = text(citizen, "code").await;
     assert_eq!(code.len(), 19, "{code}");
-    let receipt_code = attr(&citizen, "receipt-code", "value")
-        .await
-        .unwrap_or_default();
-    assert_eq!(receipt_code, code);
+    assert_eq!(current_step(citizen).await, "step-done");
+    let layout = code_layout(citizen).await;
+    assert_eq!(layout.text, code);
+    assert!(
+        layout.breaks_not_at_dash.is_empty() && !layout.overflows,
+        "the code breaks only at dashes, inside the screen: {layout:?}"
+    );
+    if v.size.0 >= 360 {
+        assert_eq!(layout.lines, 1, "the code fits one line: {layout:?}");
+    }
     assert_eq!(
-        attr(&citizen, "receipt-id", "value").await.as_deref(),
+        attr(citizen, "receipt-code", "value").await.as_deref(),
+        Some(code.as_str())
+    );
+    assert_eq!(
+        attr(citizen, "receipt-id", "value").await.as_deref(),
         Some("12345678Z")
     );
-    shot(&citizen, "6-approved-es").await;
-    let found = violations(&citizen).await;
+    v.shot(citizen, "6-approved").await;
+    let found = violations(citizen).await;
     assert!(found.is_empty(), "the result page: {found:?}");
-    agent.close().await.expect("close");
 
-    // The receipt, with the code, as the page's form posts it.
-    click(&citizen, "#receipt input[name=include_code]").await;
+    citizen.refresh().await.expect("reload");
+    eventually("the result after a reload", || async {
+        attr(citizen, "approved", "hidden").await.is_none() && text(citizen, "code").await == code
+    })
+    .await;
+    assert_eq!(current_step(citizen).await, "step-done");
+    v.shot(citizen, "6-approved-reloaded").await;
+
+    // The receipt, with the code (chosen by default), as the page's form posts it.
     let pdf = citizen
         .execute_async(RECEIPT_JS, vec![])
         .await
@@ -199,67 +322,72 @@ async fn a_citizen_goes_from_the_start_page_to_the_activation_code() {
         .expect("decodes");
     assert!(pdf.starts_with(b"%PDF-"), "a PDF");
     let text = pdf_text(&pdf);
-    let registration = attr(&citizen, "code", "data-registration")
+    let registration = attr(citizen, "code", "data-registration")
         .await
         .unwrap_or_default();
     let reference_start: String = registration.to_ascii_uppercase().chars().take(4).collect();
     assert!(text.contains("*****678Z"), "masked ID in {text}");
     assert!(text.contains(&reference_start), "reference in {text}");
     assert!(text.contains(&code), "the code, as chosen, in {text}");
+    code
+}
 
-    // Permanent Cl@ve: the code and a new password, then sign in with it.
-    citizen
-        .goto(&server.url("/activate?lang=es"))
-        .await
-        .expect("activation page");
-    type_into(&citizen, "id_number", "12345678Z").await;
-    type_into(&citizen, "code", &code).await;
-    type_into(&citizen, "password", "Cuaderno-azul-7").await;
-    type_into(&citizen, "repeat", "Cuaderno-azul-7").await;
-    shot(&citizen, "7-activate-es").await;
-    click(&citizen, "form button[type=submit]").await;
+/// Permanent Cl@ve: the result page's link opens the form with the ID number and the code
+/// already in (never through the URL), Back shows the code again, then a new password and
+/// signing in with it.
+async fn activation(v: &Visit, server: &crate::helpers::Server, citizen: &Client, code: &str) {
+    click(citizen, "#activate-link").await;
+    eventually("the activation form, filled in", || async {
+        field_value(citizen, "code").await == code
+            && field_value(citizen, "id_number").await == "12345678Z"
+    })
+    .await;
+    let url = citizen.current_url().await.expect("url");
+    assert!(
+        !url.as_str().contains(code) && !url.as_str().contains("12345678Z"),
+        "{url}"
+    );
+    v.shot(citizen, "7-activate-prefilled").await;
+    let found = violations(citizen).await;
+    assert!(found.is_empty(), "the activation page: {found:?}");
+
+    citizen.back().await.expect("back");
+    eventually("the result again after Back", || async {
+        attr(citizen, "approved", "hidden").await.is_none() && text(citizen, "code").await == code
+    })
+    .await;
+    v.shot(citizen, "7-back-to-result").await;
+    click(citizen, "#activate-link").await;
+    eventually("the activation form, filled in again", || async {
+        field_value(citizen, "code").await == code
+    })
+    .await;
+    type_into(citizen, "password", "Cuaderno-azul-7").await;
+    type_into(citizen, "repeat", "Cuaderno-azul-7").await;
+    click(citizen, "form button[type=submit]").await;
+    let activated = v.pick(
+        "Su Cl@ve Permanente está activada",
+        "Your Permanent Cl@ve is activated",
+    );
     eventually("the password set", || async {
+        citizen.source().await.is_ok_and(|s| s.contains(activated))
+    })
+    .await;
+    v.shot(citizen, "8-activated").await;
+    citizen
+        .goto(&server.url(&format!("/login?lang={}", v.lang)))
+        .await
+        .expect("sign-in page");
+    type_into(citizen, "id_number", "12345678Z").await;
+    type_into(citizen, "password", "Cuaderno-azul-7").await;
+    click(citizen, "form button[type=submit]").await;
+    let signed_in = v.pick("Su registro en Cl@ve", "Your Cl@ve registration");
+    eventually("the registration shown", || async {
         citizen
             .source()
             .await
-            .is_ok_and(|s| s.contains("Su Cl@ve Permanente está activada"))
+            .is_ok_and(|s| s.contains(signed_in) && s.contains("Lucía Martín Ficticia"))
     })
     .await;
-    shot(&citizen, "8-activated-es").await;
-    citizen
-        .goto(&server.url("/login?lang=es"))
-        .await
-        .expect("sign-in page");
-    type_into(&citizen, "id_number", "12345678Z").await;
-    type_into(&citizen, "password", "Cuaderno-azul-7").await;
-    click(&citizen, "form button[type=submit]").await;
-    eventually("the registration shown", || async {
-        citizen.source().await.is_ok_and(|s| {
-            s.contains("Su registro en Cl@ve") && s.contains("Lucía Martín Ficticia")
-        })
-    })
-    .await;
-    shot(&citizen, "9-signed-in-es").await;
-    citizen.close().await.expect("close");
-}
-
-/// Posts the page's receipt form with `fetch` and returns the PDF as base64.
-const RECEIPT_JS: &str = r#"
-const done = arguments[arguments.length - 1];
-fetch("/receipt", { method: "POST", body: new URLSearchParams(new FormData(document.getElementById("receipt"))) })
-  .then((r) => r.arrayBuffer())
-  .then((b) => { let s = ""; new Uint8Array(b).forEach((x) => { s += String.fromCharCode(x); }); done(btoa(s)); })
-  .catch((e) => done(String(e)));
-"#;
-
-/// The PDF's text, from poppler's `pdftotext` (scripts/test installs poppler-utils).
-fn pdf_text(pdf: &[u8]) -> String {
-    let path = crate::helpers::scratch_dir().join("receipt.pdf");
-    std::fs::write(&path, pdf).expect("write the PDF");
-    let out = std::process::Command::new("pdftotext")
-        .args(["-layout", path.to_str().expect("path"), "-"])
-        .output()
-        .expect("pdftotext (Debian poppler-utils) must be installed: scripts/test installs it");
-    assert!(out.status.success(), "pdftotext failed");
-    String::from_utf8(out.stdout).expect("UTF-8")
+    v.shot(citizen, "9-signed-in").await;
 }

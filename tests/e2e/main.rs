@@ -6,6 +6,7 @@ mod balancer;
 mod browser;
 mod chromium;
 mod citizen;
+mod citizen_checks;
 mod cli;
 mod cluster;
 mod console;

@@ -1,7 +1,8 @@
 // The application form: the ID number decides which check detail we ask for (validity date,
 // issue date for a permanent DNI, support number for a NIE) and its help; the format and the
 // check letter are checked here as the server checks them; server errors are shown next to
-// their field and announced; a wait after too many attempts is shown as a time.
+// their field and announced; a wait after too many attempts is shown as a time. The red
+// summary lists what is wrong now: a field's line leaves it as soon as the field is corrected.
 
 const $ = (id) => document.getElementById(id);
 const texts = JSON.parse($("texts").textContent);
@@ -48,20 +49,25 @@ function checkContrast(kind, value) {
   return /^\d{1,2}[-/.]\d{1,2}[-/.]\d{4}$/.test(v) ? null : "date_format";
 }
 
-function fieldError(field, key) {
+/// The summary's lines: `{ field, text }`, `field` null for what concerns the whole form.
+let shown = [];
+
+function fieldError(field, key, message) {
   const input = $(field === "id" ? "id_number" : "contrast");
-  const text = key ? (texts[key] || key) : "";
+  const text = key ? (message || texts[key] || key) : "";
   $(`${field}_error`).textContent = text;
   if (key) input.setAttribute("aria-invalid", "true");
   else input.removeAttribute("aria-invalid");
+  if (!key && shown.some((l) => l.field === field)) summary(shown.filter((l) => l.field !== field));
   return text;
 }
 
-function summary(messages) {
+function summary(lines) {
+  shown = lines.filter((l) => l.text);
   const box = $("summary");
   box.replaceChildren();
-  messages.filter(Boolean).forEach((m) => { const p = document.createElement("p"); p.textContent = m; box.append(p); });
-  box.hidden = box.childElementCount === 0;
+  shown.forEach((l) => { const p = document.createElement("p"); p.textContent = l.text; box.append(p); });
+  box.hidden = shown.length === 0;
 }
 
 const FIELD_OF = { invalid_id_number: "id", not_verified: "contrast", invalid_contrast: "contrast", document_expired: "contrast" };
@@ -72,9 +78,12 @@ async function submit(e) {
   if (!token) { $("no-test").hidden = false; return; }
   const id = parseId($("id_number").value);
   const kind = contrastKind();
-  const errors = [fieldError("id", id.error || null), fieldError("contrast", kind ? checkContrast(kind, $("contrast").value) : null)];
+  const errors = [
+    { field: "id", text: fieldError("id", id.error || null) },
+    { field: "contrast", text: fieldError("contrast", kind ? checkContrast(kind, $("contrast").value) : null) },
+  ];
   summary(errors);
-  if (errors.some(Boolean)) { (id.error ? $("id_number") : $("contrast")).focus(); return; }
+  if (errors.some((l) => l.text)) { (id.error ? $("id_number") : $("contrast")).focus(); return; }
   $("submit").disabled = true;
   $("progress").textContent = texts.checking;
   try {
@@ -97,21 +106,21 @@ async function submit(e) {
     if (r.status === 429) {
       const secs = Number(err.retry_after_seconds || r.headers.get("retry-after") || 60);
       const at = new Date(Date.now() + secs * 1000);
-      message = texts.wait_until.replace("{t}", at.toLocaleTimeString(document.documentElement.lang, { hour: "2-digit", minute: "2-digit" }));
+      message = texts.wait_until.replace("{t}", at.toLocaleTimeString(document.documentElement.lang === "en" ? "en-GB" : "es-ES", { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZoneName: "short" }));
     }
     if (err.code === "unavailable") {
       // The database is briefly out of reach: say so and send the same form again.
       const secs = Number(err.retry_after_seconds || r.headers.get("retry-after") || 2);
-      summary([message]);
+      summary([{ field: null, text: message }]);
       setTimeout(() => $("apply").requestSubmit(), secs * 1000);
       return;
     }
     if (err.code === "test_call_required") $("no-test").hidden = false;
-    const field = FIELD_OF[err.code];
-    if (field) $(`${field}_error`).textContent = message;
-    summary([message]);
+    const field = FIELD_OF[err.code] || null;
+    if (field) fieldError(field, err.code, message);
+    summary([{ field, text: message }]);
   } catch {
-    summary([texts.network]);
+    summary([{ field: null, text: texts.network }]);
   } finally {
     $("submit").disabled = false;
     $("progress").textContent = "";
@@ -119,6 +128,7 @@ async function submit(e) {
 }
 
 $("id_number").addEventListener("input", () => { fieldError("id", null); refreshContrast(); });
+$("contrast").addEventListener("input", () => fieldError("contrast", null));
 $("id_number").addEventListener("blur", () => { const v = $("id_number").value; if (v) fieldError("id", parseId(v).error || null); });
 document.querySelectorAll("input[name=dni_kind]").forEach((r) => r.addEventListener("change", refreshContrast));
 $("apply").addEventListener("submit", submit);

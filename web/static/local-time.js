@@ -3,10 +3,14 @@
   "use strict";
   var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   if (!zone || zone === "Europe/Madrid") { return; }
+  // One format per language, the server's: "jueves, 26 de noviembre, 09:00" and
+  // "Thursday, 26 November, 09:00", on a 24-hour clock, with the zone's short name.
   function fmt(iso, lang, withDate) {
-    var opts = { hour: "2-digit", minute: "2-digit", timeZoneName: "short" };
-    if (withDate) { opts.weekday = "long"; opts.day = "numeric"; opts.month = "long"; }
-    return new Intl.DateTimeFormat(lang, opts).format(new Date(iso));
+    var locale = lang === "en" ? "en-GB" : "es-ES";
+    var d = new Date(iso);
+    var time = new Intl.DateTimeFormat(locale, { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZoneName: "short" }).format(d);
+    if (!withDate) { return time; }
+    return new Intl.DateTimeFormat(locale, { weekday: "long", day: "numeric", month: "long" }).format(d) + ", " + time;
   }
   document.querySelectorAll("[data-local-from]").forEach(function (el) {
     var lang = el.getAttribute("data-lang") || "es";

@@ -1,12 +1,19 @@
 // The citizen's queue, call and result, on one page: consent, then join (or resume after a
 // closed tab), position and estimate updated live with a progress bar, a sound and a title
 // change when the agent answers, the call itself (media through videoreg, mute, camera
-// switch, hang-up, quality, ICE restart on a network change), and the outcome.
+// switch, hang-up, quality, ICE restart on a network change), and the outcome. An approval's
+// code is kept in the tab (result.js) so that Back and reload show it again.
+
+import { loadResult, renderCode, saveResult } from "/static/result.js";
 
 const $ = (id) => document.getElementById(id);
 const texts = JSON.parse($("texts").textContent);
 const reasons = JSON.parse($("reasons").textContent);
 const lang = $("flow").dataset.lang;
+// One date and time format per language, the server's: "29 de noviembre, 23:00" and
+// "29 November, 23:00" (24-hour clock in both).
+const locale = lang === "en" ? "en-GB" : "es-ES";
+const MADRID = "Europe/Madrid";
 // The place survives a closed tab: the resume token (and what the receipt needs) is kept in
 // localStorage until the outcome, then removed. The application token lives in the tab.
 const store = {
@@ -28,9 +35,11 @@ const originalTitle = document.title;
 
 function show(id) {
   SECTIONS.forEach((s) => { $(s).hidden = s !== id; });
-  const inCall = id === "call";
-  $("step-call").toggleAttribute("aria-current", inCall);
-  $("step-queue").toggleAttribute("aria-current", !inCall);
+  const step = id === "call" ? "step-call" : id === "approved" ? "step-done" : "step-queue";
+  ["step-queue", "step-call", "step-done"].forEach((s) => {
+    if (s === step) $(s).setAttribute("aria-current", "step");
+    else $(s).removeAttribute("aria-current");
+  });
 }
 const announce = (text) => { $("announce").textContent = text; };
 function problem(text) {
@@ -59,27 +68,43 @@ function estimateText(m) {
   if (m.estimate_secs < 60) return texts.under_a_minute;
   return texts.about_minutes.replace("{n}", minutes(m.estimate_secs));
 }
+/// `jueves, 26 de noviembre, 09:00` / `Thursday, 26 November, 09:00` in `timeZone`.
+function dateTime(d, timeZone) {
+  const date = d.toLocaleDateString(locale, { weekday: "long", day: "numeric", month: "long", timeZone });
+  return `${date}, ${clock(d, timeZone)}`;
+}
+function clock(d, timeZone, seconds = false) {
+  const opts = { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone };
+  return d.toLocaleTimeString(locale, seconds ? { ...opts, second: "2-digit" } : opts);
+}
 function madridAndLocal(iso) {
   const d = new Date(iso);
-  const opts = { weekday: "long", day: "numeric", month: "long", hour: "2-digit", minute: "2-digit" };
-  const madrid = d.toLocaleString(lang, { ...opts, timeZone: "Europe/Madrid" });
-  const local = d.toLocaleString(lang, opts);
+  const madrid = dateTime(d, MADRID);
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-  return zone === "Europe/Madrid" ? `${madrid} (${texts.madrid_time})` : `${madrid} (${texts.madrid_time}); ${local} (${texts.your_time})`;
+  return zone === MADRID ? `${madrid} (${texts.madrid_time})` : `${madrid} (${texts.madrid_time}); ${dateTime(d, zone)} (${texts.your_time})`;
 }
 
 function showPosition(m) {
   show("waiting");
   $("position").textContent = m.position;
   $("estimate").textContent = estimateText(m);
-  const first = Number(store.getItem("videoreg.first_position") || m.position);
-  const pct = Math.round((100 * (first - m.position + 1)) / (first + 1));
-  $("progress").style.width = `${pct}%`;
-  $("progressbar").setAttribute("aria-valuenow", String(pct));
-  $("updated").textContent = texts.updated_at.replace("{t}", new Date().toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit", second: "2-digit" }));
+  // From the place at joining (0 %) to being called (100 %): each place moved up is one
+  // step of `first`, the last one being called.
+  const first = Math.max(Number(store.getItem("videoreg.first_position") || m.position), m.position, 1);
+  const ahead = Math.max(0, m.position - 1);
+  progress(Math.round((100 * (first - m.position)) / first),
+    ahead ? texts.progress_text.replace("{a}", ahead).replace("{b}", first - 1) : texts.progress_next);
+  $("updated").textContent = texts.updated_at.replace("{t}", clock(new Date(), MADRID, true));
   if (lastPosition !== m.position) announce(texts.position_now.replace("{n}", m.position).replace("{w}", estimateText(m)));
   lastPosition = m.position;
   document.title = `(${m.position}) ${originalTitle}`;
+}
+
+function progress(pct, text) {
+  $("progress").style.width = `${pct}%`;
+  $("progressbar").setAttribute("aria-valuenow", String(pct));
+  $("progressbar").setAttribute("aria-valuetext", text);
+  $("progress-text").textContent = text;
 }
 
 function beep() {
@@ -187,6 +212,16 @@ function finish(section) {
   show(section);
 }
 
+/// The result page, from the approval just received or from the tab's kept result.
+function showApproved(result) {
+  renderCode($("code"), result.code);
+  $("code").dataset.registration = result.registration;
+  $("expires").textContent = new Date(result.expires_at).toLocaleDateString(locale, { day: "numeric", month: "long", year: "numeric", timeZone: MADRID });
+  $("receipt-code").value = result.code;
+  $("receipt-id").value = result.id_number;
+  finish("approved");
+}
+
 function ended(title, text) {
   $("ended-title").textContent = title;
   $("ended-text").textContent = text;
@@ -206,6 +241,7 @@ async function handle(m) {
       break;
     case "position": showPosition(m); break;
     case "agent_found":
+      progress(100, texts.called);
       document.title = texts.title_answered;
       beep();
       announce(texts.agent_found);
@@ -232,16 +268,19 @@ async function handle(m) {
       announce(m.reason ? texts.aborted : texts.requeued);
       problem(m.reason ? texts.aborted : texts.requeued);
       break;
-    case "approved":
-      $("code").textContent = m.activation_code;
-      $("code").dataset.registration = m.registration;
-      $("expires").textContent = new Date(m.code_expires_at).toLocaleDateString(lang, { day: "numeric", month: "long", year: "numeric" });
-      $("receipt-code").value = m.activation_code;
-      $("receipt-id").value = store.getItem("videoreg.id_number") || "";
-      finish("approved");
+    case "approved": {
+      const result = {
+        code: m.activation_code,
+        registration: m.registration,
+        expires_at: m.code_expires_at,
+        id_number: store.getItem("videoreg.id_number") || "",
+      };
+      saveResult(result);
+      showApproved(result);
       store.removeItem("videoreg.id_number");
       announce(texts.approved);
       break;
+    }
     case "rejected":
       $("reject-message").textContent = (lang === "es" ? m.message_es : m.message_en) || reasons[m.reason] || "";
       finish("rejected");
@@ -317,6 +356,8 @@ if (!window.RTCPeerConnection || !navigator.mediaDevices) {
 } else if (store.getItem("videoreg.application")) {
   show("consent-step");
   connect();
+} else if (loadResult()) {
+  showApproved(loadResult());
 } else {
   ended(texts.start_title, texts.start_first);
 }

@@ -17,6 +17,22 @@ const say = (key, vars = {}) => {
   $("message").dataset.key = key;
 };
 
+/// Bytes as a person reads them: `850 kB`, `1,2 MB` (decimal units, the page's language).
+export function humanBytes(bytes, lang) {
+  const number = (n, digits) => new Intl.NumberFormat(lang, { maximumFractionDigits: digits }).format(n);
+  if (bytes >= 1e6) return `${number(bytes / 1e6, 1)} MB`;
+  return `${number(Math.round(bytes / 1e3), 0)} kB`;
+}
+
+/// The measurement's progress bar and its words: `elapsed` of MEASURE_SECONDS.
+function showProgress(elapsed) {
+  const done = Math.min(MEASURE_SECONDS, Math.max(0, elapsed));
+  $("measuring").hidden = false;
+  $("measure-progress").value = done;
+  const left = Math.ceil(MEASURE_SECONDS - done);
+  $("measure-label").textContent = texts.seconds_left.replace("{s}", Math.max(1, left));
+}
+
 export function verdict({ rttMs, lossPct, jitterMs, kbps }) {
   const within = (t) => rttMs <= t.rttMs && lossPct <= t.lossPct && jitterMs <= t.jitterMs && kbps >= t.kbps;
   if (within(THRESHOLDS.good)) return "good";
@@ -143,18 +159,22 @@ function runTest() {
     lastBytes = bytes; lastAt = now;
     const lossPct = received + lost ? (lost * 100) / (received + lost) : 0;
     $("results").hidden = false;
-    $("bytes").textContent = String(bytes);
+    $("bytes").textContent = humanBytes(bytes, document.documentElement.lang);
     $("rtt").textContent = rtt === null ? "—" : `${Math.round(rtt)} ms`;
-    $("loss").textContent = `${lossPct.toFixed(1)} %`;
+    $("loss").textContent = `${new Intl.NumberFormat(document.documentElement.lang, { minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(lossPct)} %`;
     $("jitter").textContent = `${Math.round(jitter)} ms`;
     $("bitrate").textContent = `${Math.round(kbps)} kbit/s`;
     const elapsed = (now - started) / 1000;
     if (bytes > 0) {
-      if (!$("verdict").dataset.verdict) say("measuring");
+      if (!$("verdict").dataset.verdict) {
+        say("measuring");
+        showProgress((now - started) / 1000);
+      }
     } else if (elapsed > NO_MEDIA_SECONDS) {
       say("no_media");
       finish();
       $("start").disabled = false;
+      $("measuring").hidden = true;
       return;
     }
     if (bytes > 0 && elapsed >= MEASURE_SECONDS) {
@@ -164,6 +184,9 @@ function runTest() {
       if (!$("verdict").dataset.verdict) {
         $("verdict").dataset.verdict = v;
         $("verdict").textContent = texts[v];
+        // Measured: the verdict and Continue take the place of the button and its progress.
+        $("measuring").hidden = true;
+        $("start").hidden = true;
         say("done");
         // The server keeps the result (with its own measurements) under a token that the
         // application presents.

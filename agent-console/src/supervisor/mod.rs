@@ -154,10 +154,20 @@ pub async fn load(
     let threshold = console.supervision.service_level_threshold;
     let figures = day_figures(&facts.tickets, now, threshold);
     let outcomes = outcomes(&facts.decisions);
-    let closes = view
-        .snapshot
-        .closes
-        .map(|c| c.with_timezone(&SERVICE_TZ).format("%H:%M").to_string());
+    // Always open (the demo): the day's end is no closing, and the heading says so.
+    let closes = view.snapshot.closes.map(|c| {
+        let at = c.with_timezone(&SERVICE_TZ).format("%H:%M");
+        if signaling.calendar.is_always_open() {
+            lang.pick(
+                "(abierto a todas horas, demo): fin del día",
+                "(open at all hours, demo): end of the day",
+            )
+            .to_owned()
+                + &format!(", {at}")
+        } else {
+            at.to_string()
+        }
+    });
     let (from, to) = facts.chart_span(&signaling.calendar, now);
     let charts = Charts {
         queue: charts::queue_chart(lang, &facts, from, to),

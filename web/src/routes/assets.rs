@@ -12,6 +12,8 @@ const LOCAL_TIME_JS: &str = include_str!("../../static/local-time.js");
 const TEST_CALL_JS: &str = include_str!("../../static/test-call.js");
 const APPLY_JS: &str = include_str!("../../static/apply.js");
 const QUEUE_JS: &str = include_str!("../../static/queue.js");
+const RESULT_JS: &str = include_str!("../../static/result.js");
+const ACTIVATE_JS: &str = include_str!("../../static/activate.js");
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -30,6 +32,14 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/static/queue.js",
             get(|| async { asset("text/javascript; charset=utf-8", QUEUE_JS) }),
+        )
+        .route(
+            "/static/result.js",
+            get(|| async { asset("text/javascript; charset=utf-8", RESULT_JS) }),
+        )
+        .route(
+            "/static/activate.js",
+            get(|| async { asset("text/javascript; charset=utf-8", ACTIVATE_JS) }),
         )
         .route(
             "/static/local-time.js",

@@ -149,7 +149,26 @@ fn queue_texts(lang: Lang) -> serde_json::Value {
             ),
             ("under_a_minute", "menos de 1 minuto", "under a minute"),
             ("about_minutes", "unos {n} min", "about {n} min"),
-            ("updated_at", "Actualizado a las {t}", "Updated at {t}"),
+            (
+                "updated_at",
+                "Actualizado a las {t} (hora de Madrid)",
+                "Updated at {t} (Madrid time)",
+            ),
+            (
+                "progress_text",
+                "Delante de usted: {a} (al entrar: {b}).",
+                "Ahead of you: {a} (when you joined: {b}).",
+            ),
+            (
+                "progress_next",
+                "Es el siguiente: no hay nadie delante de usted.",
+                "You are next: nobody is ahead of you.",
+            ),
+            (
+                "called",
+                "Le toca: un agente le atiende.",
+                "Your turn: an agent is taking your call.",
+            ),
             (
                 "position_now",
                 "Su posición: {n}. Espera estimada: {w}.",

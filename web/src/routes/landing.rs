@@ -1,12 +1,15 @@
 //! `GET /`: is the service open, today's hours (Madrid time and the visitor's own), the next
-//! opening, and, while open, how long someone joining now would probably wait.
+//! opening, and, while open, how long someone joining now would probably wait; with no agent
+//! working, that the estimate comes once one is, and today's typical wait so far (the median
+//! wait of the citizens answered today).
 
+use agent_console::supervisor::day::{day_bounds, ticket_facts};
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
 use axum::response::Html;
 use axum::routing::get;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use scheduler::{Estimate, SERVICE_TZ, Window, local_date};
 use signaling::queue_view::QueueView;
 
@@ -79,6 +82,40 @@ struct LandingPage {
     weekday_hours: String,
     /// While open and an agent is working: the wait someone joining now would be told.
     estimate: Option<ShownEstimate>,
+    /// While open without an estimate: today's median wait so far, e.g. `unos 6 min`.
+    typical_wait: Option<String>,
+}
+
+/// The median of `waits` (None when empty).
+fn median(mut waits: Vec<TimeDelta>) -> Option<TimeDelta> {
+    waits.sort();
+    let n = waits.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => waits.get(n / 2).copied(),
+        _ => Some((waits[n / 2 - 1] + waits[n / 2]) / 2),
+    }
+}
+
+/// Today's typical wait so far, as the page says it; None before anyone was answered, or if
+/// the tickets cannot be read (the page stays up without it).
+async fn typical_wait(state: &AppState, lang: Lang, now: DateTime<Utc>) -> Option<String> {
+    let (from, to) = day_bounds(local_date(now));
+    let rows = match state.store.tickets_joined_between(from, to).await {
+        Ok(rows) => rows,
+        Err(e) => {
+            tracing::warn!(error = %e, "landing page: today's waits unavailable");
+            return None;
+        }
+    };
+    let waits = rows.iter().filter_map(|r| ticket_facts(&r.ticket).waited());
+    let m = median(waits.collect())?;
+    Some(if m < TimeDelta::minutes(1) {
+        lang.pick("menos de 1 min", "under a minute").to_owned()
+    } else {
+        let mins = (m.num_seconds() + 30).div_euclid(60);
+        format!("{} {mins} min", lang.pick("unos", "about"))
+    })
 }
 
 async fn landing(State(state): State<AppState>, lang: Lang) -> Result<Html<String>, Error> {
@@ -94,6 +131,11 @@ async fn landing(State(state): State<AppState>, lang: Lang) -> Result<Html<Strin
                 None
             }
         }
+    } else {
+        None
+    };
+    let typical_wait = if open_now && estimate.is_none() {
+        typical_wait(&state, lang, now).await
     } else {
         None
     };
@@ -115,6 +157,21 @@ async fn landing(State(state): State<AppState>, lang: Lang) -> Result<Html<Strin
             )
         },
         estimate,
+        typical_wait,
     };
     Ok(Html(page.render()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_typical_wait_is_the_median_so_one_long_wait_does_not_move_it() {
+        let m = |s: &[i64]| median(s.iter().map(|&x| TimeDelta::seconds(x)).collect());
+        assert_eq!(m(&[]), None);
+        assert_eq!(m(&[300]), Some(TimeDelta::seconds(300)));
+        assert_eq!(m(&[60, 7200, 240]), Some(TimeDelta::seconds(240)));
+        assert_eq!(m(&[60, 120, 180, 240]), Some(TimeDelta::seconds(150)));
+    }
 }

@@ -43,6 +43,7 @@ fn texts(lang: Lang) -> serde_json::Value {
         "fair": t("Conexión aceptable: la llamada puede verse con cortes.", "Fair connection: the call may stutter."),
         "poor": t("Conexión débil: la llamada puede fallar. Acérquese al router o use otra red. Puede continuar igualmente.", "Weak connection: the call may fail. Move closer to the router or use another network. You may still continue."),
         "done": t("Prueba terminada.", "Test finished."),
+        "seconds_left": t("Quedan {s} s de medida", "{s} s of measuring left"),
     })
 }
 

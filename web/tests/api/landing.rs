@@ -39,7 +39,7 @@ async fn the_start_page_on_a_saturday_says_closed_and_gives_monday_in_english() 
 }
 
 #[tokio::test]
-async fn always_open_is_announced_on_the_page() {
+async fn always_open_says_open_at_all_hours_and_hides_closing_and_next_opening() {
     let args = ServeArgs {
         always_open: true,
         ..ServeArgs::default()
@@ -49,8 +49,19 @@ async fn always_open_is_announced_on_the_page() {
     let (_, html) = app.page("/", "es").await;
     assert!(html.contains("Abierto ahora"));
     assert!(html.contains("Modo demostración"));
+    assert!(
+        html.contains("Abierto a todas horas (demostración)"),
+        "{html}"
+    );
+    for stale in ["Atendemos hasta", "00:00–00:00", "Próxima apertura"] {
+        assert!(!html.contains(stale), "{stale} in {html}");
+    }
     let (_, en) = app.page("/", "en").await;
     assert!(en.contains("Demonstration mode"));
+    assert!(en.contains("Open at all hours (demo)"), "{en}");
+    for stale in ["serving until", "00:00–00:00", "Next opening"] {
+        assert!(!en.contains(stale), "{stale} in {en}");
+    }
 }
 
 #[tokio::test]
@@ -87,6 +98,14 @@ async fn the_start_page_tells_the_wait_for_someone_joining_now_while_open() {
         !nobody.contains("Estimated wait"),
         "no agent working: no estimate"
     );
+    assert!(
+        nobody.contains("we will tell you the estimated wait as soon as one is"),
+        "no agent working: it says when the estimate comes: {nobody}"
+    );
+    assert!(
+        !nobody.contains("Typical wait today"),
+        "nobody answered yet today: no typical wait"
+    );
     app.add_staff("ana", StaffRole::Agent).await;
     let ana = app
         .store
@@ -116,4 +135,40 @@ async fn the_start_page_tells_the_wait_for_someone_joining_now_while_open() {
         late.contains("probably not be seen before closing"),
         "{late}"
     );
+}
+
+#[tokio::test]
+async fn with_no_agent_working_the_start_page_gives_todays_typical_wait_so_far() {
+    use serde_json::json;
+    let app = spawn_app().await;
+    let (_ana, mut agent) = crate::supervisor::agent_socket(&app, "ana").await;
+    app.clock.set(madrid("2026-11-26 10:00"));
+    agent.until("state").await;
+    agent
+        .send(json!({ "type": "set_state", "state": "available" }))
+        .await;
+    while agent.until("state").await["state"] != "available" {}
+    let mut citizen = crate::supervisor::join(&app, "12345678Z", "15/03/2031").await;
+    app.clock.set(madrid("2026-11-26 10:06"));
+    agent.send(json!({ "type": "take_next" })).await;
+    agent.until("offered").await;
+    agent.send(json!({ "type": "accept" })).await;
+    citizen.until("call_started").await;
+    let ana = app
+        .store
+        .find_staff_by_name("ana")
+        .await
+        .expect("find")
+        .expect("ana");
+    app.store
+        .set_agent_state(&ana.id, AgentStatus::Offline, None, app.clock.now())
+        .await
+        .expect("state");
+    let (_, html) = app.page("/", "en").await;
+    assert!(
+        html.contains("Typical wait today so far: <strong>about 6 min</strong>"),
+        "{html}"
+    );
+    let (_, es) = app.page("/", "es").await;
+    assert!(es.contains("Espera habitual hoy hasta ahora: <strong>unos 6 min</strong>"));
 }

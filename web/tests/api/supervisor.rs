@@ -26,7 +26,7 @@ async fn dashboard(app: &TestApp, b: &Browser<'_>) -> Value {
     d
 }
 
-async fn join(app: &TestApp, id: &str, contrast: &str) -> Ws {
+pub(crate) async fn join(app: &TestApp, id: &str, contrast: &str) -> Ws {
     let token = app.application(id, contrast).await;
     let mut citizen = app.citizen().await;
     citizen
@@ -36,7 +36,7 @@ async fn join(app: &TestApp, id: &str, contrast: &str) -> Ws {
     citizen
 }
 
-async fn agent_socket<'a>(app: &'a TestApp, name: &str) -> (Browser<'a>, Ws) {
+pub(crate) async fn agent_socket<'a>(app: &'a TestApp, name: &str) -> (Browser<'a>, Ws) {
     app.add_staff(name, StaffRole::Agent).await;
     let mut b = app.browser();
     b.sign_in(name).await;
@@ -364,4 +364,21 @@ async fn agents_auditors_and_citizens_cannot_reach_the_dashboard_its_stream_or_t
         .await
         .expect("page");
     assert_eq!(r.status(), 303);
+}
+
+#[tokio::test]
+async fn always_open_forecasts_the_end_of_the_day_not_a_closing() {
+    let args = web::config::ServeArgs {
+        always_open: true,
+        ..web::config::ServeArgs::default()
+    };
+    let app = crate::helpers::spawn_app_with(crate::helpers::Db::Sqlite, args).await;
+    app.clock.set(madrid("2026-11-29 22:00"));
+    let b = supervisor(&app).await;
+    let d = dashboard(&app, &b).await;
+    let closes = d["forecast"]["closes"].as_str().unwrap_or_default();
+    assert!(
+        closes.contains("demo") && closes.ends_with("00:00"),
+        "the heading says open at all hours: {d}"
+    );
 }
