@@ -41,15 +41,20 @@ async fn the_test_call_page_gets_the_fake_camera_back_and_gives_a_verdict() {
         .click()
         .await
         .expect("click");
-    eventually("media coming back", || async {
-        text(&c, "bytes").await.parse::<u64>().unwrap_or(0) > 0
-    })
-    .await;
-    let first_bytes: u64 = text(&c, "bytes").await.parse().unwrap_or(0);
+    // The page shows kB or MB; the exact count is in `data-bytes`.
+    let bytes = || async {
+        attr(&c, "bytes", "data-bytes")
+            .await
+            .and_then(|b| b.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    eventually("media coming back", || async { bytes().await > 0 }).await;
+    let first_bytes = bytes().await;
     eventually("received bytes growing", || async {
-        text(&c, "bytes").await.parse::<u64>().unwrap_or(0) > first_bytes
+        bytes().await > first_bytes
     })
     .await;
+    assert!(text(&c, "bytes").await.ends_with("kB") || text(&c, "bytes").await.ends_with("MB"));
     eventually("a verdict", || async {
         attr(&c, "verdict", "data-verdict")
             .await

@@ -160,6 +160,7 @@ function runTest() {
     const lossPct = received + lost ? (lost * 100) / (received + lost) : 0;
     $("results").hidden = false;
     $("bytes").textContent = humanBytes(bytes, document.documentElement.lang);
+    $("bytes").dataset.bytes = String(bytes);
     $("rtt").textContent = rtt === null ? "—" : `${Math.round(rtt)} ms`;
     $("loss").textContent = `${new Intl.NumberFormat(document.documentElement.lang, { minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(lossPct)} %`;
     $("jitter").textContent = `${Math.round(jitter)} ms`;
