@@ -148,27 +148,12 @@ impl Leg {
             announced_address(config, local_addr.ip())?,
             local_addr.port(),
         );
-        let (pc, senders, out_ssrcs, out_track_ids) = peer_connection(ssrc_base, label)?;
-        let leg = Self {
-            pc,
-            ice_addr,
-            senders,
-            out_ssrcs,
-            out_track_ids,
-            payload_types: [None; 2],
-            incoming: HashMap::new(),
-            remote_candidates: 0,
-            connected: false,
-            ssrc_base,
-            label,
-        };
-        Ok((leg, socket))
+        Ok((Self::detached(ice_addr, ssrc_base, label)?, socket))
     }
 
-    /// A leg that speaks as if from `ice_addr`, with no socket: for the fuzz targets, which
-    /// hand it offers and datagrams directly.
-    #[cfg(feature = "fuzzing")]
-    pub fn detached(
+    /// A leg that speaks as if from `ice_addr`, without its socket: [`Leg::bind`] pairs it
+    /// with one; the fuzz targets hand it offers and datagrams directly.
+    pub(crate) fn detached(
         ice_addr: SocketAddr,
         ssrc_base: u32,
         label: &'static str,
