@@ -8,6 +8,7 @@ use web::config::ServeArgs;
 
 use crate::helpers::{Db, second_node, spawn_app_with};
 use crate::media_helpers::TestPeer;
+use crate::ws_helpers::Ws;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_citizen_on_one_node_is_served_by_an_agent_on_another() {
@@ -45,29 +46,7 @@ async fn a_citizen_on_one_node_is_served_by_an_agent_on_another() {
 
     // The call runs on the agent's node; the citizen's offer and candidates reach it over
     // the bus, and media flows both ways.
-    let mut citizen_peer = TestPeer::new(0x0C00_0000, "c").await;
-    let mut agent_peer = TestPeer::new(0x0A00_0000, "a").await;
-    citizen_peer.connect(&mut citizen).await;
-    agent_peer.connect(&mut agent).await;
-    let (c, g) = (citizen_peer.send("C", 40), agent_peer.send("G", 40));
-    c.await.expect("citizen sender");
-    g.await.expect("agent sender");
-    for _ in 0..30 {
-        if agent_peer.payloads(RtpCodecKind::Audio).len() >= 30
-            && citizen_peer.payloads(RtpCodecKind::Audio).len() >= 30
-        {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    assert!(
-        agent_peer.payloads(RtpCodecKind::Audio).len() >= 30,
-        "citizen → agent across nodes"
-    );
-    assert!(
-        citizen_peer.payloads(RtpCodecKind::Audio).len() >= 30,
-        "agent → citizen across nodes"
-    );
+    media_flows_both_ways(&mut citizen, &mut agent).await;
     assert_eq!(
         a.state().signaling.calls.len(),
         0,
@@ -124,10 +103,18 @@ async fn an_agents_console_that_reconnects_to_another_node_mid_call_negotiates_w
     );
     on_b.close().await;
 
+    media_flows_both_ways(&mut citizen, &mut on_a).await;
+    assert_eq!(a.state().signaling.calls.len(), 0, "A runs no call");
+    assert_eq!(b.state().signaling.calls.len(), 1, "the call stayed on B");
+}
+
+/// Connects a citizen's and an agent's stand-in browsers over their sockets and waits until
+/// audio flows both ways.
+async fn media_flows_both_ways(citizen: &mut Ws, agent: &mut Ws) {
     let mut citizen_peer = TestPeer::new(0x0C00_0000, "c").await;
     let mut agent_peer = TestPeer::new(0x0A00_0000, "a").await;
-    citizen_peer.connect(&mut citizen).await;
-    agent_peer.connect(&mut on_a).await;
+    citizen_peer.connect(citizen).await;
+    agent_peer.connect(agent).await;
     let (c, g) = (citizen_peer.send("C", 40), agent_peer.send("G", 40));
     c.await.expect("citizen sender");
     g.await.expect("agent sender");
@@ -141,12 +128,10 @@ async fn an_agents_console_that_reconnects_to_another_node_mid_call_negotiates_w
     }
     assert!(
         agent_peer.payloads(RtpCodecKind::Audio).len() >= 30,
-        "citizen → agent"
+        "citizen → agent across nodes"
     );
     assert!(
         citizen_peer.payloads(RtpCodecKind::Audio).len() >= 30,
-        "agent → citizen"
+        "agent → citizen across nodes"
     );
-    assert_eq!(a.state().signaling.calls.len(), 0, "A runs no call");
-    assert_eq!(b.state().signaling.calls.len(), 1, "the call stayed on B");
 }
