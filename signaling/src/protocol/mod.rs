@@ -1,5 +1,6 @@
 //! The messages on `/ws/citizen` and `/ws/agent`: JSON text frames, one object each, tagged
-//! by `"type"`. `docs/protocol.md` documents every message; keep the two in step.
+//! by `"type"`. `docs/protocol.md` documents every message and `docs/asyncapi.yaml` describes them for
+//! machines (a test checks it against these types); keep the three in step.
 
 use serde::{Deserialize, Serialize};
 
@@ -201,9 +202,9 @@ pub enum ToCitizen {
         /// The same in English.
         message_en: String,
     },
-    /// The call ended.
+    /// The call ended without a decision.
     CallEnded {
-        /// Why: `hang_up`, `agent_left`, `citizen_left`.
+        /// Why: `hang_up` (the agent hung up) or `citizen_hung_up`.
         reason: String,
     },
     /// Left the queue.
@@ -352,5 +353,7 @@ pub enum ToAgent {
     },
 }
 
+#[cfg(test)]
+mod asyncapi_tests;
 #[cfg(test)]
 mod tests;
