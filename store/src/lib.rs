@@ -3,7 +3,8 @@
 //! embedded migrations for both, and the repository functions for identity records,
 //! applications, queue tickets, staff users and sessions,
 //! registrations, activation codes, citizen credentials, which nodes are alive and which sockets each holds (`presence`), the counters that limit failed attempts (`throttle`), document
-//! stills, decisions and the hash-chained audit trail; and [`Tx`], the transaction in which a
+//! stills, call recordings' metadata, legal holds and what retention deleted (`retention`),
+//! decisions and the hash-chained audit trail; and [`Tx`], the transaction in which a
 //! call's step, the agent's state and the audit events describing them are written together. It holds no rules: it stores and
 //! fetches, atomically where asked; callers pass `now` in.
 //!
@@ -24,7 +25,9 @@ mod identities;
 #[cfg(feature = "testing")]
 pub mod outage_proxy;
 mod presence;
+mod recordings;
 mod reports;
+mod retention;
 pub mod sealing;
 pub mod secrets;
 mod staff;
@@ -50,7 +53,9 @@ pub use decisions::{Decision, NewDecision, NewRegistration, Outcome, Recorded};
 pub use error::Error;
 pub use identities::{IdentityKind, IdentityRecord};
 pub use presence::{Connection, ConnectionKind, LostNode, NodeState, OrphanConnection};
+pub use recordings::{NewRecording, Recording};
 pub use reports::ReportTicket;
+pub use retention::{DueStill, LegalHold};
 pub use staff::{
     NewStaffSession, RenewedSession, SessionStage, StaffRole, StaffSession, StaffUser,
 };

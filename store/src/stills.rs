@@ -141,10 +141,13 @@ impl Store {
         rows.iter().map(still_from_row).collect()
     }
 
-    /// A still with its image (or its thumbnail when `thumbnail`).
+    /// A still with its image (or its thumbnail when `thumbnail`); `None` once retention
+    /// deleted it.
     pub async fn still_bytes(&self, id: &str, thumbnail: bool) -> Result<Option<(Still, Vec<u8>)>> {
         let column = if thumbnail { "thumbnail" } else { "image" };
-        let sql = format!("SELECT {STILL_COLUMNS}, {column} AS bytes FROM stills WHERE id = $1");
+        let sql = format!(
+            "SELECT {STILL_COLUMNS}, {column} AS bytes FROM stills WHERE id = $1 AND purged_at IS NULL"
+        );
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(id)
             .fetch_optional(&self.pool)

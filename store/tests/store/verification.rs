@@ -35,7 +35,7 @@ pub async fn in_call(store: &Store, id_number_index: usize) -> String {
     ticket.id
 }
 
-fn event<'a>(action: &'a str, subject: &'a str) -> NewAuditEvent<'a> {
+pub fn event<'a>(action: &'a str, subject: &'a str) -> NewAuditEvent<'a> {
     NewAuditEvent {
         at: utc(T0),
         actor: "a1",
@@ -45,7 +45,7 @@ fn event<'a>(action: &'a str, subject: &'a str) -> NewAuditEvent<'a> {
     }
 }
 
-fn decision<'a>(
+pub fn decision<'a>(
     ticket: &'a str,
     outcome: Outcome,
     registration: Option<NewRegistration<'a>>,
@@ -64,7 +64,7 @@ fn decision<'a>(
     }
 }
 
-fn registration<'a>(id: &'a str, code_hash: &'a str) -> NewRegistration<'a> {
+pub fn registration<'a>(id: &'a str, code_hash: &'a str) -> NewRegistration<'a> {
     NewRegistration {
         id,
         code_id: id,
