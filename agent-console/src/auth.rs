@@ -95,6 +95,14 @@ impl Policy for AuditorsRead {
     }
 }
 
+/// Legal holds on decisions: auditors only (the handler checks the CSRF token).
+pub struct AuditorsOnly;
+impl Policy for AuditorsOnly {
+    fn allows(role: StaffRole, _: &Method) -> bool {
+        role == StaffRole::Auditor
+    }
+}
+
 /// A still's image: the agent whose call it is (checked by the handler) and auditors.
 pub struct StillRead;
 impl Policy for StillRead {

@@ -1,5 +1,5 @@
 //! `videoreg audit verify` on a real database: intact, then edited, then with the newest
-//! event deleted.
+//! event deleted; and each recording's file against the hash sealed in the chain.
 
 use store::NewAuditEvent;
 use store::testing::execute_raw;
@@ -129,5 +129,106 @@ async fn audit_verify_against_an_anchor_finds_a_deleted_newest_event() {
     let (ok, _, err) = verify_against(&anchor, &db).await;
     assert!(!ok, "the anchor finds the deleted newest event");
     assert!(err.contains("fewer events than the anchor"), "{err}");
+    store.close().await;
+}
+
+/// A ticket for a fictional citizen in `store`, to hang a recording on.
+async fn a_ticket(store: &store::Store) -> String {
+    let now = chrono::Utc::now();
+    let record = store::IdentityRecord {
+        id_number: "12345678Z".into(),
+        kind: store::IdentityKind::Dni,
+        full_name: "Lucía Prueba Ficticia".into(),
+        valid_until: Some("2031-03-15".into()),
+        issued_on: None,
+        support_number: None,
+        birth_date: None,
+    };
+    store
+        .upsert_identities(&[record], now)
+        .await
+        .expect("identity");
+    store
+        .insert_application(&store::NewApplication {
+            id: "app-1",
+            token_hash: "tok-1",
+            id_number: "12345678Z",
+            client_addr: "127.0.0.1",
+            created_at: now,
+            expires_at: now + chrono::TimeDelta::hours(1),
+            test_call: None,
+        })
+        .await
+        .expect("application");
+    let ticket = store::NewTicket {
+        id: "t-1",
+        application_id: "app-1",
+        id_number: "12345678Z",
+        priority: 0,
+        joined_at: now,
+        told_estimate_secs: None,
+        resume_token_hash: "r-1",
+        consent_at: now,
+    };
+    store.join_queue(&ticket, None).await.expect("join").0.id
+}
+
+#[tokio::test]
+async fn audit_verify_checks_every_recording_file_against_its_sealed_hash() {
+    use sha2::Digest;
+    let dir = scratch_dir();
+    let db = sqlite_url(&dir);
+    let recordings = dir.join("recordings");
+    std::fs::create_dir_all(&recordings).expect("recordings dir");
+    let store = store::Store::open(&db).await.expect("open");
+    let ticket = a_ticket(&store).await;
+    let content = b"webm bytes of a call".repeat(500);
+    std::fs::write(recordings.join("call.webm"), &content).expect("write");
+    let sha256: String = sha2::Sha256::digest(&content)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let now = chrono::Utc::now();
+    let sealed = store::NewRecording {
+        id: "rec-1",
+        ticket_id: &ticket,
+        file_name: "call.webm",
+        sha256: &sha256,
+        bytes: content.len() as u64,
+        duration_ms: 1000,
+        tracks: "[]",
+        incomplete_reason: None,
+        started_at: now,
+        ended_at: now,
+    };
+    store.seal_recording(&sealed, "system").await.expect("seal");
+    let dir_arg = recordings.display().to_string();
+    let verify = [
+        "audit",
+        "verify",
+        "--database-url",
+        &db,
+        "--recordings-dir",
+        &dir_arg,
+    ];
+    let (ok, out, err) = run(&verify, &[]).await;
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("recordings intact: 1 files"), "{out}");
+
+    let mut edited = content.clone();
+    edited[7] ^= 0x20;
+    std::fs::write(recordings.join("call.webm"), &edited).expect("edit one byte");
+    // The directory from the environment, as a service unit would give it.
+    let (ok, _, err) = run(
+        &["audit", "verify", "--database-url", &db],
+        &[("VIDEOREG_RECORDINGS_DIR", &dir_arg)],
+    )
+    .await;
+    assert!(!ok, "an edited recording fails verification");
+    assert!(
+        err.contains("recording rec-1 BROKEN: file differs from its sealed hash")
+            && err.contains("call.webm"),
+        "{err}"
+    );
     store.close().await;
 }

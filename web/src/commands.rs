@@ -68,16 +68,22 @@ pub async fn execute(
         }
         Some(Command::Audit(command)) => {
             let url = Settings::database_url_only(&cli.global)?;
+            let recordings = Settings::recordings_dir_only(&cli.global)?;
             let store = Store::open(&url).await?;
-            let result = audit(&store, command).await;
+            let result = audit(&store, &recordings, command).await;
             store.close().await;
             result
         }
     }
 }
 
-/// `audit verify [--anchor COUNT:HASH]` and `audit anchor`.
-async fn audit(store: &Store, command: AuditCommand) -> Result<(), Error> {
+/// `audit verify [--anchor COUNT:HASH]` (the chain, then every kept recording's file
+/// against its sealed hash) and `audit anchor`.
+async fn audit(
+    store: &Store,
+    recordings: &std::path::Path,
+    command: AuditCommand,
+) -> Result<(), Error> {
     let broken = |report: store::ChainReport, link: store::BrokenLink| {
         Error::AuditBroken(format!(
             "audit trail BROKEN at event {}: {} ({} events verified before it)",
@@ -94,7 +100,21 @@ async fn audit(store: &Store, command: AuditCommand) -> Result<(), Error> {
                     if let Some(a) = anchor {
                         println!("the anchor's {} events are all there, unchanged", a.count);
                     }
-                    Ok(())
+                    let files = crate::evidence::verify_files(store, recordings).await?;
+                    match files.broken {
+                        Some((id, path, problem)) => Err(Error::AuditBroken(format!(
+                            "recording {id} BROKEN: {problem} ({}; {} recordings verified before it)",
+                            path.display(),
+                            files.checked
+                        ))),
+                        None => {
+                            println!(
+                                "recordings intact: {} files match their sealed hashes",
+                                files.checked
+                            );
+                            Ok(())
+                        }
+                    }
                 }
             }
         }
@@ -150,6 +170,7 @@ async fn serve(
     let listener = TcpListener::bind(settings.bind)
         .await
         .map_err(|e| Error::io(format!("binding {}", settings.bind), e))?;
+    announce_evidence(&settings.evidence);
     let state = AppState::new(&settings, store.clone(), clock);
     let upkeep = tokio::spawn(crate::housekeeping::run_forever(state.clone()));
     let result = crate::run(listener, state, shutdown).await;
@@ -157,6 +178,28 @@ async fn serve(
     store.close().await;
     drop(node_lock);
     result
+}
+
+/// Creates the recordings' directory if it is missing, and says what retention will do. A
+/// directory that cannot be made is logged, not fatal: calls go on and their recordings are
+/// marked incomplete.
+fn announce_evidence(evidence: &crate::evidence::EvidencePolicy) {
+    let dir = &evidence.recordings_dir;
+    if let Err(e) = std::fs::create_dir_all(dir) {
+        tracing::error!(dir = %dir.display(), error = %e, "the recordings directory cannot be created: calls will be recorded as incomplete");
+    }
+    match evidence.retention {
+        Some(r) => tracing::info!(
+            dir = %dir.display(),
+            retention_days = r.decided.num_days(),
+            incomplete_retention_days = r.undecided.num_days(),
+            "evidence is deleted after its retention, except on legal hold"
+        ),
+        None => tracing::warn!(
+            dir = %dir.display(),
+            "no --retention-days: recordings and stills are kept until an operator chooses a retention period"
+        ),
+    }
 }
 
 /// The demo's registry and accounts, unless the database holds staff accounts the demo did

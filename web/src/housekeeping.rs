@@ -1,6 +1,7 @@
 //! Background upkeep while the server runs: forgetting failed attempts once they can no
-//! longer count toward a limit (staff names excepted: their lock lasts until a reset), and
-//! deleting staff sessions that have ended.
+//! longer count toward a limit (staff names excepted: their lock lasts until a reset),
+//! deleting staff sessions that have ended, and retention's purge of recordings and stills
+//! ([`crate::evidence::purge_once`]).
 
 use std::time::Duration;
 
@@ -22,7 +23,16 @@ pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> Result<u64, crate
         .store
         .prune_bus_payloads(now - chrono::TimeDelta::hours(1))
         .await?;
-    Ok(failures + sessions + payloads)
+    let purged = crate::evidence::purge_once(&state.store, &state.evidence, now).await?;
+    if purged != crate::evidence::Purged::default() {
+        tracing::info!(
+            recordings = purged.recordings,
+            stills = purged.stills,
+            files_left = purged.files_left,
+            "retention purged evidence past its time"
+        );
+    }
+    Ok(failures + sessions + payloads + purged.recordings + purged.stills)
 }
 
 /// Forgets failed attempts that no longer count: counters quiet for longer than their limit

@@ -1,6 +1,6 @@
 //! `web` is the videoreg server: configuration ([`config`]: every option declared once, with
 //! its flag, environment variable, TOML key, default and help), start-up, housekeeping and
-//! shutdown, the one [`AppState`], the citizen pages and account forms ([`citizen`]: receipt,
+//! shutdown, the recordings on disk and retention ([`evidence`]), the one [`AppState`], the citizen pages and account forms ([`citizen`]: receipt,
 //! activation, sign-in), the JSON API, `/metrics`, static assets, the identity registry's
 //! import ([`import`]) and the command-line subcommands. It maps every error to a response
 //! and holds no rule that belongs to another crate: the calendar is `scheduler`'s,
@@ -13,6 +13,7 @@ pub mod citizen;
 pub mod commands;
 pub mod config;
 mod error;
+pub mod evidence;
 pub mod housekeeping;
 pub mod identity;
 pub mod import;

@@ -14,6 +14,7 @@ use signaling::socket::SocketLimits;
 use store::Store;
 
 use crate::config::Settings;
+use crate::evidence::EvidencePolicy;
 use crate::identity::VerifyPolicy;
 
 /// Everything a request handler may need. Cloned per request; every field is cheap to clone
@@ -34,6 +35,9 @@ pub struct AppState {
     pub signaling: SignalingState,
     /// SHA-256 (hex) of the token that opens `/metrics` beyond loopback (read-only, shared).
     pub metrics_token_hash: Option<Arc<str>>,
+    /// Where recordings live and how long evidence is kept, for the housekeeping round's
+    /// purge (read-only, shared).
+    pub evidence: Arc<EvidencePolicy>,
 }
 
 impl AppState {
@@ -82,6 +86,7 @@ impl AppState {
             clock,
             verify: Arc::new(settings.verify.clone()),
             metrics_token_hash: settings.metrics_token_hash.as_deref().map(Arc::from),
+            evidence: Arc::new(settings.evidence.clone()),
         }
     }
 }

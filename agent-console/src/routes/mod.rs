@@ -7,6 +7,7 @@ mod agent_socket;
 mod call;
 mod console;
 mod decision;
+mod hold;
 mod login;
 mod mfa;
 mod pages;
@@ -78,6 +79,8 @@ where
         .route("/staff/stills/{id}/thumbnail", get(call::thumbnail))
         .route("/staff/decisions", get(review::list))
         .route("/staff/decisions/{ticket}", get(review::show))
+        .route("/staff/decisions/{ticket}/hold", post(hold::place))
+        .route("/staff/decisions/{ticket}/hold/lift", post(hold::lift))
         .route("/supervisor", get(supervisor::page))
         .route("/supervisor/dashboard.json", get(supervisor::snapshot))
         .route("/supervisor/stream", get(supervisor::stream))

@@ -90,6 +90,10 @@ struct DecisionPage {
     note: String,
     stills: Vec<StillView>,
     events: Vec<EventView>,
+    /// The legal hold, as shown: who, when (Madrid) and why.
+    hold: Option<(String, String, String)>,
+    /// For the hold form.
+    csrf: String,
 }
 
 /// `GET /staff/decisions/{ticket}`.
@@ -122,9 +126,16 @@ pub async fn show(
             )
         })
         .collect();
+    let hold = state
+        .store
+        .legal_hold(&ticket)
+        .await?
+        .map(|h| (name(&h.held_by), madrid_time(h.held_at), h.reason));
     let page = DecisionPage {
         lang,
         chrome: chrome(&state, &staff),
+        hold,
+        csrf: staff.session.csrf_token.clone(),
         id_number: t.id_number,
         note: last.map(|d| d.note.clone()).unwrap_or_default(),
         checklist,

@@ -204,6 +204,7 @@ fn the_sample_file_lists_every_option_with_its_default() {
     let global = GlobalArgs {
         config: Some(path),
         database_url: None,
+        recordings_dir: None,
     };
     if let Err(e) = Settings::resolve(&global, &ServeArgs::default(), DEFAULT_DATABASE_URL) {
         panic!("docs/videoreg.example.toml, uncommented, is refused: {e}");

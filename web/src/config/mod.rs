@@ -20,15 +20,21 @@ mod serve_args;
 mod settings;
 #[cfg(test)]
 mod tests;
+mod values;
 
 pub use console::ConsoleArgs;
-pub use serve_args::{AtClosingArg, PortRange, ServeArgs};
+pub use serve_args::ServeArgs;
 pub use settings::Settings;
+pub use values::{AtClosingArg, PortRange};
 
 /// The database unless told otherwise.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://./data/videoreg.db";
 /// The demo's own database unless told otherwise, kept apart from real data.
 pub const DEFAULT_DEMO_DATABASE_URL: &str = "sqlite://./data/demo.db";
+/// Where call recordings are written unless told otherwise.
+pub const DEFAULT_RECORDINGS_DIR: &str = "./data/recordings";
+/// The demo's recordings unless told otherwise, kept apart from real ones.
+pub const DEFAULT_DEMO_RECORDINGS_DIR: &str = "./data/demo-recordings";
 
 /// videoreg: registration for Cl@ve by video call.
 #[derive(Debug, Parser)]
@@ -215,4 +221,14 @@ pub struct GlobalArgs {
     /// [default: sqlite://./data/videoreg.db; demo: sqlite://./data/demo.db]
     #[arg(long, env = "DATABASE_URL", global = true, value_name = "URL")]
     pub database_url: Option<String>,
+    /// Directory of call recordings (created if missing; shared storage when many nodes
+    /// serve, so that any node can replay, verify and purge them)
+    /// [default: ./data/recordings; demo: ./data/demo-recordings]
+    #[arg(
+        long,
+        env = "VIDEOREG_RECORDINGS_DIR",
+        global = true,
+        value_name = "DIR"
+    )]
+    pub recordings_dir: Option<PathBuf>,
 }

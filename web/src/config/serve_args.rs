@@ -12,6 +12,7 @@ use serde::Deserialize;
 use super::Toggle;
 use super::console::ConsoleArgs;
 use super::layer::layered;
+use super::values::{AtClosingArg, PortRange};
 
 layered! {
 /// Options of the server (`serve` and `demo`); also the TOML file's keys.
@@ -24,6 +25,9 @@ pub struct ServeArgs {
     /// The file's `database_url`; on the command line it is the global `--database-url`.
     #[arg(skip)]
     pub database_url: Option<String>,
+    /// The file's `recordings_dir`; on the command line it is the global `--recordings-dir`.
+    #[arg(skip)]
+    pub recordings_dir: Option<std::path::PathBuf>,
     /// How long a request waits for a database connection, in milliseconds, before it is
     /// answered 503 `unavailable` (people are told to wait and their pages retry).
     #[arg(
@@ -367,51 +371,24 @@ pub struct ServeArgs {
     )]
     pub metrics_token: Option<String>,
 
+    /// Delete call recordings and stills this many days after the call, unless the decision
+    /// is on legal hold (see docs/operations.md for the legal context). No default: without
+    /// it nothing is ever deleted, and the server says so when it starts.
+    #[arg(long, env = "VIDEOREG_RETENTION_DAYS", value_name = "DAYS", help_heading = "Evidence")]
+    pub retention_days: Option<u32>,
+    /// Delete recordings of calls that ended without any decision (a hang-up, a lost
+    /// connection) this many days after the call; at most --retention-days
+    /// [default: --retention-days]
+    #[arg(
+        long,
+        env = "VIDEOREG_INCOMPLETE_RETENTION_DAYS",
+        value_name = "DAYS",
+        help_heading = "Evidence"
+    )]
+    pub incomplete_retention_days: Option<u32>,
+
     /// The agent console's options: the file's `[console]` table.
     #[command(flatten, next_help_heading = "Agent console")]
     pub console: ConsoleArgs,
 }
-}
-
-/// A range of UDP ports, `FIRST-LAST`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(try_from = "String")]
-pub struct PortRange {
-    /// First port.
-    pub first: u16,
-    /// Last port (inclusive).
-    pub last: u16,
-}
-
-impl std::str::FromStr for PortRange {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        let bad = || format!("invalid port range {s:?}: expected FIRST-LAST, e.g. 40000-40999");
-        let (a, b) = s.split_once('-').ok_or_else(bad)?;
-        let (first, last): (u16, u16) = (
-            a.trim().parse().map_err(|_| bad())?,
-            b.trim().parse().map_err(|_| bad())?,
-        );
-        if first == 0 || last < first {
-            return Err(bad());
-        }
-        Ok(Self { first, last })
-    }
-}
-
-impl TryFrom<String> for PortRange {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
-        s.parse()
-    }
-}
-
-/// What happens at closing, as typed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum AtClosingArg {
-    /// Serve everyone admitted.
-    Serve,
-    /// End the waiting tickets.
-    Expire,
 }

@@ -16,11 +16,16 @@ use signaling::agent_state::AgentPolicy;
 use signaling::presence::PresencePolicy;
 
 use crate::Error;
+use crate::evidence::{EvidencePolicy, Retention};
 use crate::identity::VerifyPolicy;
 
 use super::layer::{Layer, declared_defaults};
-use super::serve_args::{AtClosingArg, ServeArgs};
-use super::{DEFAULT_DATABASE_URL, GlobalArgs, Toggle, console};
+use super::serve_args::ServeArgs;
+use super::values::AtClosingArg;
+use super::{
+    DEFAULT_DATABASE_URL, DEFAULT_DEMO_DATABASE_URL, DEFAULT_DEMO_RECORDINGS_DIR,
+    DEFAULT_RECORDINGS_DIR, GlobalArgs, Toggle, console,
+};
 
 /// The resolved configuration the server runs with.
 #[derive(Debug, Clone)]
@@ -69,6 +74,8 @@ pub struct Settings {
     pub secrets_key_file: Option<std::path::PathBuf>,
     /// `demo` may start on a database holding staff accounts it did not create.
     pub reset_demo: bool,
+    /// Where recordings live and how long evidence is kept.
+    pub evidence: EvidencePolicy,
 }
 
 impl Settings {
@@ -92,7 +99,19 @@ impl Settings {
             .clone()
             .or_else(|| options.database_url.clone())
             .unwrap_or_else(|| default_database_url.to_owned());
+        let mut options = options;
+        options.recordings_dir = Some(recordings_dir(global, &options, default_database_url));
         Self::from_options(options, database_url)
+    }
+
+    /// The recordings' directory for commands that do not serve (`audit verify`): flag or
+    /// environment, then the file, then the default.
+    pub fn recordings_dir_only(global: &GlobalArgs) -> Result<std::path::PathBuf, Error> {
+        Ok(
+            Self::resolve(global, &ServeArgs::default(), DEFAULT_DATABASE_URL)?
+                .evidence
+                .recordings_dir,
+        )
     }
 
     /// The settings a configuration file's text gives over the declared defaults (no flags,
@@ -160,12 +179,49 @@ impl Settings {
             },
             secrets_key_file: o.secrets_key_file.clone(),
             reset_demo: o.reset_demo,
+            evidence: EvidencePolicy {
+                recordings_dir: o
+                    .recordings_dir
+                    .clone()
+                    .unwrap_or_else(|| DEFAULT_RECORDINGS_DIR.into()),
+                retention: match o.retention_days {
+                    Some(days) => Some(
+                        Retention::from_days(days, o.incomplete_retention_days)
+                            .map_err(Error::Config)?,
+                    ),
+                    None if o.incomplete_retention_days.is_some() => {
+                        return Err(Error::Config(
+                            "incomplete-retention-days needs retention-days".into(),
+                        ));
+                    }
+                    None => None,
+                },
+            },
             metrics_token_hash: o
                 .metrics_token
                 .filter(|t| !t.is_empty())
                 .map(|t| store::secrets::hash_token(&t)),
         })
     }
+}
+
+/// Flag or environment, then the file, then the command's default (the demo keeps its
+/// recordings apart, as it keeps its database).
+fn recordings_dir(
+    global: &GlobalArgs,
+    options: &ServeArgs,
+    default_database_url: &str,
+) -> std::path::PathBuf {
+    let default = if default_database_url == DEFAULT_DEMO_DATABASE_URL {
+        DEFAULT_DEMO_RECORDINGS_DIR
+    } else {
+        DEFAULT_RECORDINGS_DIR
+    };
+    global
+        .recordings_dir
+        .clone()
+        .or_else(|| options.recordings_dir.clone())
+        .unwrap_or_else(|| default.into())
 }
 
 fn presence_policy(o: &ServeArgs) -> Result<PresencePolicy, Error> {
