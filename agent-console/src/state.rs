@@ -71,4 +71,7 @@ pub struct ConsoleState {
     pub supervision: Arc<SupervisionPolicy>,
     /// The bounded pool every password check (staff and citizen) runs on.
     pub hashing: HashPool,
+    /// The directory of call recordings, read when an auditor replays one (read-only,
+    /// shared).
+    pub recordings_dir: Arc<std::path::Path>,
 }

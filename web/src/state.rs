@@ -59,6 +59,7 @@ impl AppState {
                 verification: Arc::new(settings.verification.clone()),
                 supervision: Arc::new(settings.supervision.clone()),
                 hashing: HashPool::sized_to_cores(settings.password_checks_per_address),
+                recordings_dir: Arc::from(settings.evidence.recordings_dir.as_path()),
             },
             signaling: SignalingState {
                 store: store.clone(),

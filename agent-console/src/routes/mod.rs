@@ -11,6 +11,7 @@ mod hold;
 mod login;
 mod mfa;
 mod pages;
+mod recording;
 mod report;
 mod review;
 mod supervisor;
@@ -80,6 +81,7 @@ where
         .route("/staff/decisions", get(review::list))
         .route("/staff/decisions/{ticket}", get(review::show))
         .route("/staff/decisions/{ticket}/hold", post(hold::place))
+        .route("/staff/recordings/{id}", get(recording::replay))
         .route("/staff/decisions/{ticket}/hold/lift", post(hold::lift))
         .route("/supervisor", get(supervisor::page))
         .route("/supervisor/dashboard.json", get(supervisor::snapshot))
@@ -87,10 +89,17 @@ where
         .route("/supervisor/report", get(report::show))
         .route("/staff/static/supervisor.js", get(supervisor::script))
         .route(
+            "/staff/static/decision.js",
+            get(|| async { javascript(DECISION_JS) }),
+        )
+        .route(
             "/staff/static/staff.js",
             get(|| async { javascript(STAFF_JS) }),
         )
 }
+
+/// The decision page's script: the timeline seeks the recording.
+const DECISION_JS: &str = include_str!("../../static/decision.js");
 
 /// The staff pages' shared script module (language, agent state names).
 const STAFF_JS: &str = include_str!("../../static/staff.js");

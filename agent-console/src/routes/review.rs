@@ -1,5 +1,6 @@
-//! Auditors' read-only view: recent decisions, and one call's decision with its checklist,
-//! its stills (zoomable) and its audit events.
+//! Auditors' view: recent decisions, and one call's decision with its recordings (a player
+//! with the call's events on a timeline that seeks it), its checklist, its stills (zoomable),
+//! its legal hold and its audit events.
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -69,6 +70,50 @@ pub struct StillView {
     at: String,
 }
 
+/// A recording as the detail page shows it: a player (kept files) with the call's events
+/// on its timeline, or the tombstone's date (purged files).
+pub struct RecordingView {
+    id: String,
+    started: String,
+    duration: String,
+    size: String,
+    sha256: String,
+    incomplete: Option<String>,
+    purged: Option<String>,
+    /// (seconds into the recording, as shown `m:ss`, the event's action).
+    timeline: Vec<(i64, String, String)>,
+}
+
+impl RecordingView {
+    fn new(r: store::Recording, events: &[store::AuditEvent]) -> Self {
+        let secs = i64::try_from(r.duration_ms / 1000).unwrap_or(i64::MAX);
+        let timeline = events
+            .iter()
+            .filter(|e| e.at >= r.started_at && e.at <= r.ended_at)
+            .filter(|e| e.action != "recording.viewed")
+            .map(|e| {
+                let at = (e.at - r.started_at).num_seconds();
+                (at, clock(at), e.action.clone())
+            })
+            .collect();
+        Self {
+            started: madrid_time(r.started_at),
+            duration: clock(secs),
+            size: format!("{:.1} MB", r.bytes as f64 / 1_000_000.0),
+            incomplete: r.incomplete_reason,
+            purged: r.purged_at.map(madrid_time),
+            sha256: r.sha256,
+            id: r.id,
+            timeline,
+        }
+    }
+}
+
+/// Seconds as `m:ss`.
+fn clock(secs: i64) -> String {
+    format!("{}:{:02}", secs / 60, secs % 60)
+}
+
 /// An audit event as the detail page shows it.
 pub struct EventView {
     id: i64,
@@ -90,6 +135,7 @@ struct DecisionPage {
     note: String,
     stills: Vec<StillView>,
     events: Vec<EventView>,
+    recordings: Vec<RecordingView>,
     /// The legal hold, as shown: who, when (Madrid) and why.
     hold: Option<(String, String, String)>,
     /// For the hold form.
@@ -126,6 +172,14 @@ pub async fn show(
             )
         })
         .collect();
+    let audit = state.store.audit_for_subject(&ticket).await?;
+    let recordings = state
+        .store
+        .recordings_for_ticket(&ticket)
+        .await?
+        .into_iter()
+        .map(|r| RecordingView::new(r, &audit))
+        .collect();
     let hold = state
         .store
         .legal_hold(&ticket)
@@ -135,6 +189,7 @@ pub async fn show(
         lang,
         chrome: chrome(&state, &staff),
         hold,
+        recordings,
         csrf: staff.session.csrf_token.clone(),
         id_number: t.id_number,
         note: last.map(|d| d.note.clone()).unwrap_or_default(),
@@ -162,10 +217,7 @@ pub async fn show(
                 id: s.id,
             })
             .collect(),
-        events: state
-            .store
-            .audit_for_subject(&ticket)
-            .await?
+        events: audit
             .into_iter()
             .map(|e| EventView {
                 id: e.id,

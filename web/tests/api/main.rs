@@ -27,6 +27,7 @@ mod outage_proxy;
 mod outages;
 mod password_policy;
 mod receipt;
+mod replay;
 mod retention;
 mod sign_in_limits;
 mod staff_helpers;

@@ -13,7 +13,7 @@ use web::evidence::{Purged, purge_once, sha256_of, verify_files};
 
 use crate::helpers::{Db, TestApp, second_node, spawn_app_with};
 
-fn recordings_dir() -> PathBuf {
+pub fn recordings_dir() -> PathBuf {
     let dir = std::env::temp_dir().join(format!(
         "videoreg-recordings-{}",
         store::secrets::new_id().expect("id")
@@ -22,7 +22,7 @@ fn recordings_dir() -> PathBuf {
     dir
 }
 
-fn args(dir: &Path) -> ServeArgs {
+pub fn args(dir: &Path) -> ServeArgs {
     ServeArgs {
         recordings_dir: Some(dir.to_owned()),
         retention_days: Some(30),
@@ -32,7 +32,7 @@ fn args(dir: &Path) -> ServeArgs {
 }
 
 /// Writes a recording file for `ticket` and seals it as the recorder would.
-async fn record(app: &TestApp, dir: &Path, ticket: &str, ended: DateTime<Utc>) -> String {
+pub async fn record(app: &TestApp, dir: &Path, ticket: &str, ended: DateTime<Utc>) -> String {
     let id = store::secrets::new_id().expect("id");
     let file = format!("{id}.webm");
     let content = format!("recording of {ticket}").repeat(1000);
@@ -59,7 +59,7 @@ async fn record(app: &TestApp, dir: &Path, ticket: &str, ended: DateTime<Utc>) -
 
 /// A call rejected by `agent` and one hung up without a decision by `other_agent`; their
 /// tickets.
-async fn decided_and_undecided(app: &TestApp) -> (String, String) {
+pub async fn decided_and_undecided(app: &TestApp) -> (String, String) {
     let decided = app.call_with("ana", "12345678Z", "15/03/2031").await;
     let (status, body) = decided
         .decide(
@@ -74,7 +74,7 @@ async fn decided_and_undecided(app: &TestApp) -> (String, String) {
     (decided.ticket.clone(), undecided.ticket.clone())
 }
 
-async fn actions(app: &TestApp, ticket: &str) -> Vec<String> {
+pub async fn actions(app: &TestApp, ticket: &str) -> Vec<String> {
     app.store
         .audit_for_subject(ticket)
         .await
