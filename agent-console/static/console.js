@@ -151,6 +151,7 @@ async function handle(m) {
     case "answer": if (pc) await pc.setRemoteDescription(m.description); break;
     case "ice": if (pc) await pc.addIceCandidate(m.candidate).catch(() => {}); break;
     case "quality": showQuality(m.citizen); break;
+    case "recording": showRecording(m); break;
     case "call_ended": endCall(m.reason); break;
     case "error":
       notice(m.message);
@@ -188,7 +189,24 @@ async function startCall(iceServers) {
   await loadDetails();
 }
 
+// The recording indicator: "Recording" while all is well; a warning that stays on screen when
+// the recording cannot hold all of the call (the call goes on; the decision records it).
+function showRecording(m) {
+  const pill = $("recording");
+  pill.hidden = false;
+  if (m.state === "trouble") {
+    pill.dataset.state = "trouble";
+    pill.textContent = t("⚠ Grabación incompleta", "⚠ Recording incomplete");
+    notice(m.message || t("La grabación estará incompleta.", "The recording will be incomplete."));
+  } else if (pill.dataset.state !== "trouble") {
+    pill.dataset.state = "on";
+    pill.textContent = t("● Grabando", "● Recording");
+  }
+}
+
 function endCall(reason) {
+  $("recording").hidden = true;
+  delete $("recording").dataset.state;
   if (pc) pc.close();
   pc = null;
   if (localStream) localStream.getTracks().forEach((tr) => tr.stop());

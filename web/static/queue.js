@@ -125,6 +125,7 @@ function beep() {
 
 function stopMedia() {
   clearInterval(statsTimer);
+  $("recording").hidden = true;
   if (pc) pc.close();
   pc = null;
   if (localStream) localStream.getTracks().forEach((t) => t.stop());
@@ -261,6 +262,7 @@ async function handle(m) {
       break;
     case "answer": if (pc) await pc.setRemoteDescription(m.description); break;
     case "ice": if (pc) await pc.addIceCandidate(m.candidate).catch(() => {}); break;
+    case "recording": $("recording").hidden = false; break;
     case "requeued":
       stopMedia();
       store.setItem("videoreg.first_position", String(m.position));

@@ -209,6 +209,12 @@ pub enum ToCitizen {
     },
     /// Left the queue.
     Left,
+    /// The call is being recorded (sent when recording starts, and again after a
+    /// reconnection): the page shows a discreet indicator.
+    Recording {
+        /// `on`.
+        state: RecordingState,
+    },
     /// This server is stopping (a deploy): connect again, through the same address, after
     /// `retry_after_ms`, and resume with the resume token. The place is kept; the server
     /// closes this connection right after.
@@ -223,6 +229,17 @@ pub enum ToCitizen {
         /// For people, in Spanish and English.
         message: String,
     },
+}
+
+/// A call's recording as the pages show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordingState {
+    /// The call is being recorded.
+    On,
+    /// The recording has trouble (a disk error, the recorder falling behind): the call goes
+    /// on, the recording will be incomplete, and the decision says so. Agents only.
+    Trouble,
 }
 
 /// Why joining was refused.
@@ -336,6 +353,15 @@ pub enum ToAgent {
     Reconnect {
         /// How long to wait before connecting again, in milliseconds.
         retry_after_ms: u64,
+    },
+    /// The call's recording: `on` when it starts (and again after a reconnection), `trouble`
+    /// when it cannot record all of the call (the call goes on).
+    Recording {
+        /// `on` or `trouble`.
+        state: RecordingState,
+        /// What went wrong, for `trouble`, in Spanish and English.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message: Option<String>,
     },
     /// Connection quality of both sides of the call (every 2 s during a call).
     Quality {
