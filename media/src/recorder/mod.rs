@@ -66,6 +66,9 @@ pub struct RecordedTrack {
     pub frames: u64,
     /// Video frames lost on the way or dropped while waiting for a keyframe.
     pub frames_dropped: u64,
+    /// Whether its last stream was placed on the timeline by the sender's RTCP reports
+    /// (lined up with the same side's other track as captured), else by arrival.
+    pub synced: bool,
 }
 
 /// Whose track: the citizen's or the agent's (serialisable [`Side`]).

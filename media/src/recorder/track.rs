@@ -164,6 +164,11 @@ impl Track {
         }
     }
 
+    /// Whether the stream is placed by a sender report.
+    pub fn synced(&self) -> bool {
+        self.timeline.synced
+    }
+
     /// Whether a keyframe is awaited (video only).
     pub fn needs_keyframe(&self) -> bool {
         matches!(&self.depacketiser, Depacketiser::Vp8(d) if d.needs_keyframe())

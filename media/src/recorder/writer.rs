@@ -331,6 +331,7 @@ impl Recorder<'_> {
                 codec: if t % 2 == 0 { "V_VP8" } else { "A_OPUS" }.to_owned(),
                 frames: track.frames,
                 frames_dropped: track.dropped(),
+                synced: track.synced(),
             })
             .collect();
         let last = self.last_ns.iter().flatten().max().copied().unwrap_or(0);
