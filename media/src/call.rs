@@ -260,7 +260,9 @@ impl MediaCall {
                 .take();
             return Err(Error::MediaClosed);
         }
-        Ok(self.recording_trouble().unwrap_or_else(|| watch::channel(None).1))
+        Ok(self
+            .recording_trouble()
+            .unwrap_or_else(|| watch::channel(None).1))
     }
 
     /// Trouble of the recording under way, if one is.

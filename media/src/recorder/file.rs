@@ -59,7 +59,11 @@ pub(super) fn open(tmp: &Path) -> std::io::Result<Keep> {
 }
 
 /// Finishes the file, syncs it, renames it to `path`, syncs the directory, and hashes it.
-pub(super) fn close(segment: Segment<Keep>, tmp: &Path, path: &Path) -> std::io::Result<RecordedFile> {
+pub(super) fn close(
+    segment: Segment<Keep>,
+    tmp: &Path,
+    path: &Path,
+) -> std::io::Result<RecordedFile> {
     let mut keep = match segment.finalize(None) {
         Ok(w) => w.into_inner(),
         Err(w) => {

@@ -294,7 +294,14 @@ mod tests {
         let mut track = Track::audio();
         let f = track.push(1, 10, 0, true, Bytes::from_static(&[1]), 0);
         assert_eq!(f[0].at_ns, 0);
-        let f = track.push(2, 9000, 777_777, true, Bytes::from_static(&[2]), 3_000_000_000);
+        let f = track.push(
+            2,
+            9000,
+            777_777,
+            true,
+            Bytes::from_static(&[2]),
+            3_000_000_000,
+        );
         assert_eq!(f[0].at_ns, 3_000_000_000);
         assert_eq!(track.ssrc(), Some(2));
         assert!(!Track::audio().needs_keyframe());

@@ -95,8 +95,7 @@ impl Vp8Depacketiser {
             let Some((&first, oldest)) = self.held.first_key_value() else {
                 break;
             };
-            if newest.saturating_sub(oldest.at_ns) < HOLE_WAIT_NS
-                && self.held.len() < HOLE_PACKETS
+            if newest.saturating_sub(oldest.at_ns) < HOLE_WAIT_NS && self.held.len() < HOLE_PACKETS
             {
                 break;
             }
@@ -275,7 +274,10 @@ mod tests {
         let mut d = Vp8Depacketiser::default();
         assert_eq!(d.push(packet(100, 0, true, true, &KEY)).len(), 1);
         // A reconnected sender starts from another sequence number.
-        assert!(d.push(packet(40_000, 90_000, true, true, &DELTA)).is_empty());
+        assert!(
+            d.push(packet(40_000, 90_000, true, true, &DELTA))
+                .is_empty()
+        );
         assert_eq!(d.push(packet(40_001, 93_000, true, true, &KEY)).len(), 1);
     }
 

@@ -104,7 +104,12 @@ pub(super) fn run(
         tmp,
         started,
         shared,
-        tracks: [Track::video(), Track::audio(), Track::video(), Track::audio()],
+        tracks: [
+            Track::video(),
+            Track::audio(),
+            Track::video(),
+            Track::audio(),
+        ],
         offsets: [None; 2],
         pending: BinaryHeap::new(),
         order: 0,
@@ -180,7 +185,9 @@ impl Recorder<'_> {
             } => {
                 let s = side.index();
                 let mine = [s * 2, s * 2 + 1];
-                let Some(t) = mine.into_iter().find(|&t| self.tracks[t].ssrc() == Some(ssrc))
+                let Some(t) = mine
+                    .into_iter()
+                    .find(|&t| self.tracks[t].ssrc() == Some(ssrc))
                 else {
                     return;
                 };
@@ -241,9 +248,10 @@ impl Recorder<'_> {
             let mut keep = match segment.finalize(None) {
                 Ok(w) | Err(w) => w.into_inner(),
             };
-            let error = keep.error.take().unwrap_or_else(|| {
-                std::io::Error::other("the muxer refused a frame")
-            });
+            let error = keep
+                .error
+                .take()
+                .unwrap_or_else(|| std::io::Error::other("the muxer refused a frame"));
             self.disk(error);
         } else {
             self.last_ns[t] = Some(frame.at_ns);

@@ -81,7 +81,10 @@ async fn assert_plays(report: &RecordingReport, elapsed: Duration) {
     let partial = file.path.with_file_name(format!(".{name}.partial"));
     assert!(!partial.exists(), "no temporary file left");
     let probe = probe(&file.path).await;
-    assert_eq!(probe.errors, "", "ffprobe and ffmpeg read it without errors");
+    assert_eq!(
+        probe.errors, "",
+        "ffprobe and ffmpeg read it without errors"
+    );
     let streams: Vec<(&str, &str)> = probe
         .streams
         .iter()
@@ -103,7 +106,10 @@ async fn assert_plays(report: &RecordingReport, elapsed: Duration) {
         probe.duration
     );
     let reported = report.duration.as_secs_f64();
-    assert!((reported - probe.duration).abs() < 0.5, "{reported} s reported");
+    assert!(
+        (reported - probe.duration).abs() < 0.5,
+        "{reported} s reported"
+    );
     assert_eq!(report.tracks.len(), 4);
     for t in &report.tracks {
         assert!(t.frames > 0, "track {} has frames: {t:?}", t.number);

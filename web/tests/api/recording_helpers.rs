@@ -42,14 +42,43 @@ pub async fn clips(dir: &Path) -> Arc<Clips> {
     let (ivf, ogg) = (dir.join("clip.ivf"), dir.join("clip.ogg"));
     let (ivf_s, ogg_s) = (ivf.to_string_lossy(), ogg.to_string_lossy());
     ffmpeg(&[
-        "-f", "lavfi", "-i", "testsrc=size=320x240:rate=30", "-t", "4", "-c:v", "libvpx",
-        "-deadline", "realtime", "-cpu-used", "8", "-g", "30", "-lag-in-frames", "0",
-        "-b:v", "400k", &ivf_s,
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc=size=320x240:rate=30",
+        "-t",
+        "4",
+        "-c:v",
+        "libvpx",
+        "-deadline",
+        "realtime",
+        "-cpu-used",
+        "8",
+        "-g",
+        "30",
+        "-lag-in-frames",
+        "0",
+        "-b:v",
+        "400k",
+        &ivf_s,
     ])
     .await;
     ffmpeg(&[
-        "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", "4", "-c:a",
-        "libopus", "-b:a", "32k", "-frame_duration", "20", "-page_duration", "20000", &ogg_s,
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440:sample_rate=48000",
+        "-t",
+        "4",
+        "-c:a",
+        "libopus",
+        "-b:a",
+        "32k",
+        "-frame_duration",
+        "20",
+        "-page_duration",
+        "20000",
+        &ogg_s,
     ])
     .await;
     let (mut reader, _) = IVFReader::new(std::fs::File::open(&ivf).expect("ivf")).expect("ivf");
@@ -155,7 +184,11 @@ pub struct Probe {
 pub async fn probe(path: &Path) -> Probe {
     let out = tokio::process::Command::new("ffprobe")
         .args(["-v", "error", "-show_entries"])
-        .args(["stream=codec_type,codec_name:format=duration", "-of", "json"])
+        .args([
+            "stream=codec_type,codec_name:format=duration",
+            "-of",
+            "json",
+        ])
         .arg(path)
         .output()
         .await
