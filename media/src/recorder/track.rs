@@ -17,6 +17,9 @@ const SEQ_JUMP: i64 = 1000;
 /// the stream's anchor.
 const RESYNC_NS: i64 = 2_000_000_000;
 
+/// The most a sender report may move a stream on the timeline (ns).
+const SR_SHIFT_NS: i64 = 500_000_000;
+
 /// The part of an RTP packet a recording uses, its arrival on the recording's timeline.
 #[derive(Debug, Clone)]
 pub(super) struct MediaPacket {
@@ -94,13 +97,23 @@ impl Timeline {
     }
 
     /// A sender report: `rtp_ts` was the sender's NTP time `ntp_ns`, which is `offset_ns`
-    /// from the recording's timeline. Used once per stream (the first report places it).
-    pub fn sender_report(&mut self, rtp_ts: u32, ntp_ns: i64, offset_ns: i64) {
-        if self.synced || self.last.is_none() {
+    /// from the recording's timeline. Used once per stream (the first report places it),
+    /// unless it would move the stream by more than `SR_SHIFT_NS` (a report that disagrees
+    /// that much with the arrivals is not believed).
+    pub fn sender_report(&mut self, rtp_ts: u32, ntp_ns: i64, offset_ns: i64, clock_rate: u32) {
+        let (Some((_, last_ext)), Some((a_ext, a_ns))) = (self.last, self.anchor) else {
+            return;
+        };
+        if self.synced {
             return;
         }
         let ext = self.extend(rtp_ts);
-        self.anchor = Some((ext, ntp_ns + offset_ns));
+        let anchor = (ext, ntp_ns + offset_ns);
+        let at = |(e, ns): (i64, i64)| ns + (last_ext - e) * 1_000_000_000 / i64::from(clock_rate);
+        if (at(anchor) - at((a_ext, a_ns))).abs() > SR_SHIFT_NS {
+            return;
+        }
+        self.anchor = Some(anchor);
         self.synced = true;
     }
 }
@@ -228,7 +241,8 @@ impl Track {
 
     /// A sender report for this track's stream (see [`Timeline::sender_report`]).
     pub fn sender_report(&mut self, rtp_ts: u32, ntp_ns: i64, offset_ns: i64) {
-        self.timeline.sender_report(rtp_ts, ntp_ns, offset_ns);
+        self.timeline
+            .sender_report(rtp_ts, ntp_ns, offset_ns, self.clock_rate.max(1));
     }
 }
 
@@ -270,11 +284,23 @@ mod tests {
         let mut t = Timeline::default();
         t.place(0, 90_000, 100_000_000);
         // The sender says RTP 0 was at NTP 1 s, and its clock is 40 ms behind ours.
-        t.sender_report(0, 1_000_000_000, -860_000_000);
+        t.sender_report(0, 1_000_000_000, -860_000_000, 90_000);
         assert_eq!(t.place(9000, 90_000, 250_000_000), 240_000_000);
         // Only the first report moves it.
-        t.sender_report(0, 2_000_000_000, 0);
+        t.sender_report(0, 2_000_000_000, 0, 90_000);
         assert_eq!(t.place(18_000, 90_000, 350_000_000), 340_000_000);
+    }
+
+    #[test]
+    fn a_sender_report_far_from_the_arrivals_is_not_believed() {
+        let mut t = Timeline::default();
+        t.place(0, 90_000, 100_000_000);
+        // It would put the stream 900 ms earlier than it arrived.
+        t.sender_report(0, 1_000_000_000, -1_800_000_000, 90_000);
+        assert_eq!(t.place(9000, 90_000, 200_000_000), 200_000_000);
+        // A later, consistent one is.
+        t.sender_report(9000, 1_000_000_000, -820_000_000, 90_000);
+        assert_eq!(t.place(18_000, 90_000, 290_000_000), 280_000_000);
     }
 
     #[test]

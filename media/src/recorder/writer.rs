@@ -21,6 +21,10 @@ use crate::Side;
 
 /// How long (ns of arrival) a frame waits for earlier frames of other tracks.
 const REORDER_NS: u64 = 500_000_000;
+/// The file's tick (its timecode scale, libwebm's default): 1 ms.
+const TICK_NS: u64 = 1_000_000;
+/// A frame placed further before what is already written is left out.
+const LATE_NS: u64 = 1_000_000_000;
 /// The shortest time between two keyframe requests for one side while one is awaited.
 const KEYFRAME_ASK_NS: u64 = 500_000_000;
 /// A keyframe is asked for at least this often, so that a player can seek in the file
@@ -220,11 +224,15 @@ impl Recorder<'_> {
     }
 
     fn write(&mut self, t: usize, frame: &Frame) {
-        let latest = self.last_ns.iter().flatten().max().copied();
-        if latest.is_some_and(|l| frame.at_ns < l)
-            || self.last_ns[t].is_some_and(|l| frame.at_ns <= l)
-        {
-            return; // later than the window allows: left out, the file stays in order
+        // The file's timestamps never go back, and a track's advance by at least the file's
+        // tick (1 ms): a frame placed a little early (a sender report moved its stream back)
+        // is written a little later, since leaving a video frame out would break the frames
+        // that refer to it; one placed much too early is left out.
+        let latest = self.last_ns.iter().flatten().max().copied().unwrap_or(0);
+        let own = self.last_ns[t].map_or(0, |l| l + TICK_NS);
+        let at_ns = frame.at_ns.max(latest).max(own);
+        if at_ns - frame.at_ns > LATE_NS {
+            return;
         }
         if matches!(self.out, Out::Opened(_)) {
             let Out::Opened(file) = std::mem::replace(&mut self.out, Out::Failed) else {
@@ -239,7 +247,7 @@ impl Recorder<'_> {
             return;
         };
         if segment
-            .add_frame(t as u64 + 1, &frame.data, frame.at_ns, frame.key)
+            .add_frame(t as u64 + 1, &frame.data, at_ns, frame.key)
             .is_err()
         {
             let Out::Muxing(segment) = std::mem::replace(&mut self.out, Out::Failed) else {
@@ -254,7 +262,7 @@ impl Recorder<'_> {
                 .unwrap_or_else(|| std::io::Error::other("the muxer refused a frame"));
             self.disk(error);
         } else {
-            self.last_ns[t] = Some(frame.at_ns);
+            self.last_ns[t] = Some(at_ns);
         }
     }
 

@@ -1,8 +1,9 @@
 //! Recording a call through the real server: webrtc-rs citizen and agent send real VP8 and
 //! Opus (encoded by ffmpeg) through the forwarder while the call's media is recorded; ffprobe
-//! and a full decode read the file. With loss and a paused camera the file still reads
-//! clean; with a directory that cannot be written the call goes on and the recording says
-//! it is incomplete.
+//! and a full decode read the file. With loss and a paused camera, or a citizen who
+//! reconnects (new SSRCs, sequence numbers and RTP clock), the file still reads clean and
+//! lasts the call; with a directory that cannot be written the call goes on and the
+//! recording says it is incomplete.
 
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -192,5 +193,69 @@ async fn an_unwritable_directory_leaves_the_call_running_and_the_recording_incom
         "stopped once; nothing more to stop"
     );
     citizen_peer.close().await;
+    agent_peer.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_citizen_who_reconnects_mid_call_goes_on_in_the_same_file() {
+    let dir = scratch_dir("reconnected");
+    let clips = clips(&dir).await;
+    let app = spawn_app().await;
+    let (mut citizen, _, mut agent) = app.accepted_call().await;
+    let mut first = TestPeer::new(0x0C00_0000, "citizen").await;
+    let mut agent_peer = TestPeer::new(0x0A00_0000, "agent").await;
+    first.connect(&mut citizen).await;
+    agent_peer.connect(&mut agent).await;
+    let call = app.state().signaling.calls.only().expect("one call");
+    let path = dir.join("call.webm");
+    let started = Instant::now();
+    call.start_recording(path.clone(), chrono::Utc::now())
+        .await
+        .expect("recording starts");
+    let length = Duration::from_secs(8);
+    let from_agent = send_clips(
+        agent_peer.outgoing().await,
+        clips.clone(),
+        length,
+        Impairment::default(),
+        11,
+    );
+    let before = Duration::from_secs(3);
+    send_clips(
+        first.outgoing().await,
+        clips.clone(),
+        before,
+        Impairment::default(),
+        7,
+    )
+    .await
+    .expect("first connection sent");
+    first.close().await;
+
+    // The reloaded page: a new connection, new SSRCs, sequence numbers and RTP clock.
+    let mut second = TestPeer::new(0x0D00_0000, "citizen-again").await;
+    second.connect(&mut citizen).await;
+    let rest = length.saturating_sub(started.elapsed());
+    send_clips(
+        second.outgoing().await,
+        clips,
+        rest,
+        Impairment::default(),
+        13,
+    )
+    .await
+    .expect("second connection sent");
+    from_agent.await.expect("agent sent");
+    let report = call.stop_recording().await.expect("a report");
+    let elapsed = started.elapsed();
+    assert!(report.is_complete(), "{:?}", report.incomplete);
+    assert_plays(&report, elapsed).await;
+    // About 3 s before and the rest after the reconnection, at 30 frames/s.
+    let citizen_video = &report.tracks[0];
+    assert!(
+        citizen_video.frames as f64 >= (elapsed.as_secs_f64() - 2.0) * 30.0 * 0.8,
+        "the citizen's video on both sides of the reconnection: {citizen_video:?}"
+    );
+    second.close().await;
     agent_peer.close().await;
 }

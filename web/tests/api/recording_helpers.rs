@@ -212,6 +212,10 @@ pub async fn probe(path: &Path) -> Probe {
     let decoded = tokio::process::Command::new("ffmpeg")
         .args(["-v", "error", "-i"])
         .arg(path)
+        // Every frame decoded at its own time (1 ms ticks, as in the file): without these,
+        // ffmpeg retimes video to the guessed 30 frames/s and complains of its own rounding
+        // wherever a gap shifts the frames' phase.
+        .args(["-fps_mode", "passthrough", "-enc_time_base", "-1"])
         .args(["-f", "null", "-"])
         .output()
         .await
