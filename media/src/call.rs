@@ -41,7 +41,8 @@ pub struct Quality {
 }
 
 /// Which browser of a session.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Side {
     /// The citizen (also the only side of an echo).
     Citizen,

@@ -31,7 +31,7 @@ mod writer;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -58,7 +58,7 @@ pub struct RecordedTrack {
     /// Its number in the file (1–4).
     pub number: u64,
     /// Whose it is.
-    pub side: RecordedSide,
+    pub side: Side,
     pub kind: TrackKind,
     /// Its Matroska codec id: `V_VP8` or `A_OPUS`.
     pub codec: String,
@@ -71,36 +71,31 @@ pub struct RecordedTrack {
     pub synced: bool,
 }
 
-/// Whose track: the citizen's or the agent's (serialisable [`Side`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum RecordedSide {
-    Citizen,
-    Agent,
-}
-
-impl From<Side> for RecordedSide {
-    fn from(side: Side) -> Self {
-        match side {
-            Side::Citizen => Self::Citizen,
-            Side::Agent => Self::Agent,
-        }
-    }
-}
-
 /// Why a recording is incomplete.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "reason", rename_all = "snake_case")]
 pub enum Incomplete {
     /// The file could not be created, written, synced or renamed.
-    #[error("the recording could not be written: {error}")]
     Disk { error: String },
     /// The recorder fell behind (a slow disk) and packets were left out of the recording.
-    #[error("the recorder fell behind; {packets} packets were left out")]
     QueueOverflow { packets: u64 },
     /// No media arrived while recording, so there is no file.
-    #[error("no media arrived while recording")]
     NoMedia,
+}
+
+impl std::fmt::Display for Incomplete {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Disk { error } => write!(f, "the recording could not be written: {error}"),
+            Self::QueueOverflow { packets } => {
+                write!(
+                    f,
+                    "the recorder fell behind; {packets} packets were left out"
+                )
+            }
+            Self::NoMedia => f.write_str("no media arrived while recording"),
+        }
+    }
 }
 
 /// The finished file.
@@ -124,8 +119,8 @@ pub struct RecordingReport {
     /// holds what could be recorded). `None` after a disk error or without any media; a
     /// temporary file may then be left beside the target, named `.<name>.partial`.
     pub file: Option<RecordedFile>,
-    /// The time of the last frame in the file.
-    pub duration: Duration,
+    /// The time of the last frame in the file, in milliseconds.
+    pub duration_ms: u64,
     /// The four tracks, in file order.
     pub tracks: Vec<RecordedTrack>,
     /// Why it is incomplete; empty for a complete recording.

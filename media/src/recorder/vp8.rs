@@ -85,8 +85,7 @@ impl Vp8Depacketiser {
         }
         let newest = packet.at_ns;
         self.held.insert(ext, packet);
-        loop {
-            let Some(next) = self.next else { break };
+        while let Some(next) = self.next {
             if let Some(p) = self.held.remove(&next) {
                 self.next = Some(next + 1);
                 self.consume(p, &mut out);

@@ -8,7 +8,7 @@ use std::collections::BinaryHeap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::Receiver;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use webm::mux::{AudioCodecId, Segment, SegmentBuilder, SegmentMode, VideoCodecId, Writer};
@@ -338,7 +338,7 @@ impl Recorder<'_> {
             .enumerate()
             .map(|(t, track)| RecordedTrack {
                 number: t as u64 + 1,
-                side: Side::of_index(t / 2).into(),
+                side: Side::of_index(t / 2),
                 kind: if t % 2 == 0 {
                     TrackKind::Video
                 } else {
@@ -354,7 +354,7 @@ impl Recorder<'_> {
         RecordingReport {
             started_at,
             file,
-            duration: Duration::from_nanos(last),
+            duration_ms: last / 1_000_000,
             tracks,
             incomplete: self.incomplete,
         }

@@ -136,7 +136,7 @@ pub async fn serve(config: MediaConfig) {
                     for (_, call) in all {
                         if let Some(report) = call.stop_recording().await {
                             bytes += report.file.as_ref().map_or(0, |f| f.size);
-                            seconds += report.duration.as_secs_f64();
+                            seconds += report.duration_ms as f64 / 1000.0;
                             incomplete += usize::from(!report.is_complete());
                             if let Some(f) = report.file {
                                 let _ = std::fs::remove_file(f.path);
