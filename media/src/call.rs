@@ -1,9 +1,15 @@
 //! A media session's handle: two legs forwarding to each other (a call), or one leg
 //! forwarding to itself (the test call's echo). The legs live in one task (`session.rs`);
 //! this handle talks to it through a channel and `close` waits until its sockets are gone.
+//! A call can be recorded: `start_recording` puts a tap on the session's forwarding
+//! (`recorder`), `stop_recording` (or the session's end) finishes the file.
 
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
 
 use rtc::peer_connection::sdp::RTCSessionDescription;
 use rtc::peer_connection::state::RTCPeerConnectionState;
@@ -15,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Error;
 use crate::leg::Leg;
+use crate::recorder::{Incomplete, Recording, RecordingReport};
 use crate::session::{Command, Session};
 use crate::{MediaConfig, MediaThreads};
 
@@ -34,7 +41,8 @@ pub struct Quality {
 }
 
 /// Which browser of a session.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Side {
     /// The citizen (also the only side of an echo).
     Citizen,
@@ -82,6 +90,8 @@ pub struct MediaCall {
     /// Each side's quality when the session closed, kept for reports after the end. Locked
     /// only to set or copy it.
     last: Mutex<Option<Vec<Option<Quality>>>>,
+    /// The recording under way, until it is stopped. Locked only to set or take it.
+    recording: Mutex<Option<Recording>>,
 }
 
 /// Candidates the forwarder found, for the signaling layer to send to each browser.
@@ -154,6 +164,7 @@ impl MediaCall {
             states,
             task: Mutex::new(Some(task)),
             last: Mutex::new(None),
+            recording: Mutex::new(None),
         });
         Ok((call, feed))
     }
@@ -218,6 +229,64 @@ impl MediaCall {
     /// What has been carried from a side.
     pub fn counters(&self, side: Side) -> &SideCounters {
         &self.counters[side.index()]
+    }
+
+    /// Starts recording the call into `path` (a `.webm` file; its directory is created if
+    /// need be), with the file's time 0 at `now`. The forwarding never waits for the
+    /// recording: trouble (a disk error, the recorder falling behind) goes to the returned
+    /// watch, for a warning to the agent, and into the report; the call goes on. Fails only
+    /// when the call has ended or is already being recorded.
+    pub async fn start_recording(
+        &self,
+        path: PathBuf,
+        now: DateTime<Utc>,
+    ) -> Result<watch::Receiver<Option<Incomplete>>, Error> {
+        let feed = {
+            let mut slot = self
+                .recording
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if slot.is_some() {
+                return Err(Error::AlreadyRecording);
+            }
+            let (recording, feed) = Recording::start(path, Instant::now(), now)?;
+            *slot = Some(recording);
+            feed
+        };
+        if self.commands.send(Command::Record(feed)).await.is_err() {
+            // The session has ended; the writer finishes with nothing recorded.
+            self.recording
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take();
+            return Err(Error::MediaClosed);
+        }
+        Ok(self
+            .recording_trouble()
+            .unwrap_or_else(|| watch::channel(None).1))
+    }
+
+    /// Trouble of the recording under way, if one is.
+    pub fn recording_trouble(&self) -> Option<watch::Receiver<Option<Incomplete>>> {
+        self.recording
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .map(Recording::trouble)
+    }
+
+    /// Stops the recording and waits until its file is finished, synced, renamed and hashed:
+    /// its report. Also after the call has ended (the session's end stops the recording).
+    /// `None` when nothing was being recorded.
+    pub async fn stop_recording(&self) -> Option<RecordingReport> {
+        let recording = self
+            .recording
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()?;
+        // A closed session has dropped the feed already.
+        let _ = self.ask(Command::StopRecording).await;
+        recording.finished().await
     }
 
     /// Closes both legs; returns once the session task has ended and its UDP sockets are

@@ -17,6 +17,9 @@ pub enum Error {
     /// The media session has ended.
     #[error("the media session has ended")]
     MediaClosed,
+    /// The call is being recorded already.
+    #[error("the call is being recorded already")]
+    AlreadyRecording,
     /// A session description or candidate could not be read or used.
     #[error("bad media message: {0}")]
     BadMedia(String),

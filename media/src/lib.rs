@@ -5,7 +5,8 @@
 //! UDP sockets (`session.rs`, `leg.rs`), run on the media threads ([`MediaThreads`]). It also
 //! owns the quality counters ([`Quality`], [`SideCounters`]), TURN credentials ([`turn`]),
 //! the forwarder's configuration ([`MediaConfig`], [`IceServer`]) and the test call's
-//! loopback with its limits ([`echo`]). It knows no tickets, HTML or SQL and depends on no
+//! loopback with its limits ([`echo`]), and the recorder, a tap on a call's forwarding that
+//! writes it into one WebM file while it runs ([`recorder`]). It knows no tickets, HTML or SQL and depends on no
 //! crate of videoreg's: `signaling` drives it. The async `webrtc` layer is used only by the
 //! stand-in browsers of the tests and benchmarks (`client.rs`), behind the `test-peers`
 //! feature.
@@ -21,6 +22,7 @@ mod events;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 mod leg;
+pub mod recorder;
 mod session;
 mod tap;
 mod threads;

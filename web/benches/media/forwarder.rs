@@ -5,7 +5,10 @@
 //! answered with the same `id`; the forwarder's ICE candidates arrive unasked.
 //!
 //! So the test peers (in the benchmark process) no longer share the forwarder's runtime, and
-//! the forwarder's CPU and memory are read from `/proc/<pid>` of that process alone.
+//! the forwarder's CPU and memory are read from `/proc/<pid>` of that process alone. A call
+//! may be recorded (`new` with a `record` directory): its recorder's thread is in that process
+//! too, so its CPU counts; `close` stops the recordings and says how many bytes and seconds
+//! they wrote.
 
 use std::collections::HashMap;
 use std::process::Stdio;
@@ -82,6 +85,12 @@ pub async fn serve(config: MediaConfig) {
                 Some("new") => match MediaCall::cross(&config, &threads).await {
                     Ok((call, mut feed)) => {
                         let key = next_call.fetch_add(1, Ordering::Relaxed);
+                        if let Some(dir) = req["record"].as_str() {
+                            let path = std::path::Path::new(dir).join(format!("call-{key}.webm"));
+                            call.start_recording(path, chrono::Utc::now())
+                                .await
+                                .expect("recording starts");
+                        }
                         calls.lock().expect("calls").insert(key, call);
                         let out = out.clone();
                         tokio::spawn(async move {
@@ -123,10 +132,19 @@ pub async fn serve(config: MediaConfig) {
                 }
                 Some("close") => {
                     let all: Vec<_> = calls.lock().expect("calls").drain().collect();
+                    let (mut bytes, mut seconds, mut incomplete) = (0, 0.0, 0);
                     for (_, call) in all {
+                        if let Some(report) = call.stop_recording().await {
+                            bytes += report.file.as_ref().map_or(0, |f| f.size);
+                            seconds += report.duration_ms as f64 / 1000.0;
+                            incomplete += usize::from(!report.is_complete());
+                            if let Some(f) = report.file {
+                                let _ = std::fs::remove_file(f.path);
+                            }
+                        }
                         call.close().await;
                     }
-                    json!({ "id": id })
+                    json!({ "id": id, "bytes": bytes, "seconds": seconds, "incomplete": incomplete })
                 }
                 _ => json!({ "id": id, "error": "unknown op" }),
             };
@@ -219,15 +237,18 @@ impl Forwarder {
         reply
     }
 
-    /// A new call; its candidate feeds for the citizen's and the agent's side.
+    /// A new call, recorded into `record` if given; its candidate feeds for the citizen's and
+    /// the agent's side.
     pub async fn new_call(
         &self,
+        record: Option<&std::path::Path>,
     ) -> (
         u64,
         mpsc::UnboundedReceiver<RTCIceCandidateInit>,
         mpsc::UnboundedReceiver<RTCIceCandidateInit>,
     ) {
-        let call = self.request(json!({ "op": "new" })).await["call"]
+        let record = record.map(|d| d.to_string_lossy().into_owned());
+        let call = self.request(json!({ "op": "new", "record": record })).await["call"]
             .as_u64()
             .expect("call id");
         let (ctx, crx) = mpsc::unbounded_channel();
@@ -259,9 +280,15 @@ impl Forwarder {
         .await;
     }
 
-    /// Closes every call.
-    pub async fn close_all(&self) {
-        self.request(json!({ "op": "close" })).await;
+    /// Closes every call; the bytes and seconds their recordings wrote (0 when not
+    /// recorded), and how many recordings were incomplete.
+    pub async fn close_all(&self) -> (u64, f64, u64) {
+        let reply = self.request(json!({ "op": "close" })).await;
         self.candidates.lock().expect("candidates").clear();
+        (
+            reply["bytes"].as_u64().unwrap_or(0),
+            reply["seconds"].as_f64().unwrap_or(0.0),
+            reply["incomplete"].as_u64().unwrap_or(0),
+        )
     }
 }

@@ -5,7 +5,8 @@
 //!
 //! `cargo bench -p web --bench media` (add `-- 1 10 50` to choose N); `-- echo` runs the test
 //! call benchmark instead (see `echo.rs`), `-- echo-vs-janus` the side-by-side run against
-//! Janus's EchoTest (see `janus.rs`).
+//! Janus's EchoTest (see `janus.rs`), `-- recorded` the same calls recorded against not
+//! recorded (see `recorded.rs`).
 //!
 //! Reports, per N: packets forwarded per second, the forwarder process's CPU (cores, from
 //! `/proc/<pid>`) in all and per call, packets per second per forwarder core, its memory per
@@ -28,6 +29,7 @@ mod janus;
 mod peers;
 #[path = "../common/proc_stats.rs"]
 mod proc_stats;
+mod recorded;
 #[path = "../common/server.rs"]
 mod server;
 
@@ -102,12 +104,15 @@ struct Run {
     forwarder_cpu_wait_us: f64,
     /// Growth of the forwarder's resident memory over the run, KiB.
     forwarder_rss_kib: u64,
+    /// Bytes and seconds the calls' recordings wrote, and how many were incomplete.
+    recorded: (u64, f64, u64),
     received_pps: f64,
     p50_ms: f64,
     p99_ms: f64,
 }
 
-async fn run(n: usize, fwd: Option<&Forwarder>) -> Run {
+/// N calls through the forwarder (recorded into `record` if given), or paired directly.
+async fn run(n: usize, fwd: Option<&Forwarder>, record: Option<&std::path::Path>) -> Run {
     let base = Instant::now();
     let sink = Arc::new(Sink::default());
     let pid = fwd.map(Forwarder::pid);
@@ -120,7 +125,7 @@ async fn run(n: usize, fwd: Option<&Forwarder>) -> Run {
             peer(ssrc + 4, "127.0.0.1").await,
         );
         if let Some(fwd) = fwd {
-            let (call, mut feed_a, mut feed_b) = fwd.new_call().await;
+            let (call, mut feed_a, mut feed_b) = fwd.new_call(record).await;
             connect_to_call(&mut a, fwd, call, Side::Citizen, &mut feed_a).await;
             connect_to_call(&mut b, fwd, call, Side::Agent, &mut feed_b).await;
         } else {
@@ -161,9 +166,10 @@ async fn run(n: usize, fwd: Option<&Forwarder>) -> Run {
         let _ = s.await;
     }
     let mut lat = std::mem::take(&mut *sink.latencies.lock().expect("lock"));
-    if let Some(fwd) = fwd {
-        fwd.close_all().await;
-    }
+    let recorded = match fwd {
+        Some(fwd) => fwd.close_all().await,
+        None => (0, 0.0, 0),
+    };
     for p in &peers {
         let _ = p.pc.close().await;
     }
@@ -172,6 +178,7 @@ async fn run(n: usize, fwd: Option<&Forwarder>) -> Run {
         forwarder_cores: forwarder_cpu / elapsed,
         forwarder_cpu_wait_us: wait,
         forwarder_rss_kib: rss1.saturating_sub(rss0),
+        recorded,
         received_pps: received as f64 / elapsed,
         p50_ms: pct(&mut lat, 0.5),
         p99_ms: pct(&mut lat, 0.99),
@@ -205,6 +212,10 @@ async fn main() {
         janus::compare(&counts()).await;
         return;
     }
+    if std::env::args().any(|a| a == "recorded") {
+        recorded::compare(&counts()).await;
+        return;
+    }
     if std::env::args().any(|a| a == "echo") {
         echo::compare(&counts()).await;
         return;
@@ -216,8 +227,8 @@ async fn main() {
     println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     for n in counts() {
         let load = load_average();
-        let direct = run(n, None).await;
-        let f = run(n, Some(&fwd)).await;
+        let direct = run(n, None, None).await;
+        let f = run(n, Some(&fwd), None).await;
         println!(
             "| {n} | {:.0} | {:.3} | {:.4} | {:.0} | {:.0} KiB | {:.3} | {:.2} / {:.2} ms | {:.2} / {:.2} ms | {:.2} / {:.2} ms | {:.0} µs | {load:.1} |",
             f.received_pps,

@@ -27,6 +27,8 @@ mod outage_proxy;
 mod outages;
 mod password_policy;
 mod receipt;
+mod recording;
+mod recording_helpers;
 mod replay;
 mod retention;
 mod sign_in_limits;

@@ -268,6 +268,34 @@ impl TestPeer {
         })
     }
 
+    /// The outgoing video and audio tracks with the payload types the forwarder accepted
+    /// (for sending real media: `recording_helpers`).
+    pub async fn outgoing(&self) -> [(Arc<TrackLocalStaticRTP>, u8); 2] {
+        let pt = |s: Arc<dyn RtpSender>, mime: &'static str, fallback: u8| async move {
+            s.get_parameters()
+                .await
+                .ok()
+                .and_then(|p| {
+                    p.rtp_parameters
+                        .codecs
+                        .iter()
+                        .find(|c| c.rtp_codec.mime_type.eq_ignore_ascii_case(mime))
+                        .map(|c| c.payload_type)
+                })
+                .unwrap_or(fallback)
+        };
+        [
+            (
+                self.video.clone(),
+                pt(self.video_sender.clone(), MIME_TYPE_VP8, 96).await,
+            ),
+            (
+                self.audio.clone(),
+                pt(self.audio_sender.clone(), MIME_TYPE_OPUS, 111).await,
+            ),
+        ]
+    }
+
     /// The payloads received of one kind, as text.
     pub fn payloads(&self, kind: RtpCodecKind) -> Vec<String> {
         self.received

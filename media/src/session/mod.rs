@@ -2,6 +2,8 @@
 //! and a datagram goes from the socket through the receiving leg straight into the sending
 //! leg and out again in one wake-up of this one task — no channel or other task on the way.
 //! Requests from the handle (`call.rs`) arrive on a channel and are answered in between.
+//! A recording taps the forwarding here: each packet forwarded, and each sender report, is
+//! also handed to the recorder's queue, which never waits (`recorder`).
 
 use std::future::poll_fn;
 use std::net::SocketAddr;
@@ -10,20 +12,21 @@ use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use rtc::peer_connection::event::{RTCPeerConnectionEvent, RTCTrackEvent};
-use rtc::peer_connection::message::{RTCMessage, TaggedRTCMessage};
 use rtc::peer_connection::sdp::RTCSessionDescription;
 use rtc::peer_connection::state::RTCPeerConnectionState;
 use rtc::peer_connection::transport::RTCIceCandidateInit;
-use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
 use rtc::sansio::Protocol;
 use rtc::statistics::StatsSelector;
 use tokio::io::ReadBuf;
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot, watch};
 
+mod forward;
+
 use crate::Error;
 use crate::call::{Quality, Side, SideCounters};
 use crate::leg::Leg;
+use crate::recorder::Feed;
 
 /// A request from the session's handle.
 pub(super) enum Command {
@@ -48,6 +51,10 @@ pub(super) enum Command {
     /// Close every leg and end; the reply (each leg's last quality) goes once the sockets are
     /// closed.
     Close(oneshot::Sender<Vec<Option<Quality>>>),
+    /// Hand what is forwarded to a recording from now on.
+    Record(Feed),
+    /// Stop handing packets to the recording (its writer then finishes the file).
+    StopRecording(oneshot::Sender<()>),
 }
 
 /// The largest datagram read; WebRTC media stays well under a 1500-byte MTU.
@@ -72,6 +79,8 @@ pub(super) struct Session {
     buf: Vec<u8>,
     /// The socket `recv_any` polls first, turn by turn, so that no leg starves another.
     first_socket: usize,
+    /// The recording the forwarded media is also handed to, while one runs.
+    recorder: Option<Feed>,
 }
 
 impl Session {
@@ -90,6 +99,7 @@ impl Session {
             feed,
             buf: vec![0; DATAGRAM],
             first_socket: 0,
+            recorder: None,
         }
     }
 
@@ -251,53 +261,6 @@ impl Session {
         }
     }
 
-    /// Media from leg `i`: RTP goes to the target leg's track of the same kind; a keyframe
-    /// request for one of leg `i`'s outgoing tracks goes back to where that media comes from.
-    fn message(&mut self, i: usize, message: TaggedRTCMessage) {
-        let now = message.now;
-        let counters = &self.counters[i];
-        match message.message {
-            RTCMessage::RtpPacket(track_id, packet) => {
-                counters.received(packet.payload.len());
-                let Some(incoming) = self.legs[i].incoming(&track_id) else {
-                    counters
-                        .dropped
-                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    return;
-                };
-                let t = self.target(i);
-                // Not into a connection whose DTLS is not up: there is no key to send with.
-                if !self.legs[t].connected || !self.legs[t].send_rtp(incoming.kind, packet, now) {
-                    counters
-                        .dropped
-                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                }
-            }
-            RTCMessage::RtcpPacket(track_id, _keyframe_requests) => {
-                let Some(kind) = self.legs[i].outgoing_kind(&track_id) else {
-                    return;
-                };
-                let upstream = self.target(i);
-                let Some((receiver, media_ssrc)) = self.legs[upstream].incoming_of_kind(kind)
-                else {
-                    return;
-                };
-                let pli = PictureLossIndication {
-                    sender_ssrc: 0,
-                    media_ssrc,
-                };
-                if let Some(mut r) = self.legs[upstream].pc.rtp_receiver(receiver)
-                    && r.write_rtcp(now, vec![Box::new(pli)]).is_ok()
-                {
-                    self.counters[upstream]
-                        .keyframe_requests
-                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                }
-            }
-            _ => {}
-        }
-    }
-
     /// Carries out a request; for `Close`, returns its reply for `run` to send once the
     /// session has ended.
     fn command(&mut self, command: Command) -> Option<oneshot::Sender<Vec<Option<Quality>>>> {
@@ -335,6 +298,11 @@ impl Session {
                 let _ = reply.send(self.quality(side));
             }
             Command::Close(reply) => return Some(reply),
+            Command::Record(feed) => self.recorder = Some(feed),
+            Command::StopRecording(reply) => {
+                self.recorder = None;
+                let _ = reply.send(());
+            }
         }
         None
     }
