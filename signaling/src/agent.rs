@@ -120,6 +120,14 @@ impl AgentSession {
             },
         };
         self.send(m).await;
+        if held.status == TicketStatus::InCall && crate::calls::recording_on(&self.state, &held.id)
+        {
+            self.send(ToAgent::Recording {
+                state: crate::protocol::RecordingState::On,
+                message: None,
+            })
+            .await;
+        }
         Ok(())
     }
 

@@ -27,6 +27,8 @@ pub struct SignalingState {
     pub calendar: Arc<Calendar>,
     /// Queue rules (read-only, shared).
     pub queue: Arc<QueuePolicy>,
+    /// Where calls are recorded (`--recordings-dir`; read-only, shared).
+    pub recordings_dir: Arc<std::path::Path>,
     /// This node's connections.
     pub hub: Hub,
     /// Per-connection limits (read-only, shared).

@@ -41,7 +41,14 @@ pub struct Server {
 
 /// Starts `videoreg ARGS…` and waits for its `listening on http://ADDR` line.
 pub async fn start(args: &[&str], env: &[(&str, &str)]) -> Server {
-    start_command(Command::new(binary()), args, env).await
+    let mut cmd = Command::new(binary());
+    let chosen = args.contains(&"--recordings-dir")
+        || env.iter().any(|(k, _)| *k == "VIDEOREG_RECORDINGS_DIR");
+    if !chosen {
+        // Every call is recorded: a directory of the test's own, not one under the crate.
+        cmd.env("VIDEOREG_RECORDINGS_DIR", scratch_dir().join("recordings"));
+    }
+    start_command(cmd, args, env).await
 }
 
 /// [`start`] in the working directory `dir`, as a person who types the README's command

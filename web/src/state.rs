@@ -66,6 +66,7 @@ impl AppState {
                 clock: clock.clone(),
                 calendar: Arc::new(settings.calendar.clone()),
                 queue: Arc::new(settings.queue.clone()),
+                recordings_dir: Arc::from(settings.evidence.recordings_dir.as_path()),
                 hub: Hub::default(),
                 limits: Arc::new(SocketLimits::default()),
                 citizen_sockets: PerAddress::new(settings.citizen_sockets_per_address),

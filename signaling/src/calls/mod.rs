@@ -21,6 +21,7 @@ mod ending;
 mod lost;
 pub mod media_route;
 mod offering;
+mod recording;
 pub mod running;
 mod taking;
 
@@ -39,6 +40,12 @@ use crate::{Error, SignalingState, agent_state, deliver};
 pub use ending::{Ending, Requeue};
 pub use lost::{CONNECTION_LOST, SERVER_STOPPING};
 pub use running::Calls;
+
+/// Whether the call of `ticket` runs on this node and is being recorded (to tell a page that
+/// reconnects).
+pub fn recording_on(state: &SignalingState, ticket: &str) -> bool {
+    recording::is_on(state, ticket)
+}
 
 /// The transitions of a call, over one server state. Cheap: it only borrows the state.
 #[derive(Debug, Clone, Copy)]

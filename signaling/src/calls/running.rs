@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use media::{CandidateFeed, MediaCall, RTCIceCandidateInit, RTCSessionDescription, Side};
 
+use super::recording;
 use crate::protocol::{IceCandidate, SessionDescription, ToAgent, ToCitizen};
 use crate::{Error, SignalingState, deliver};
 
@@ -108,18 +109,21 @@ impl Prepared {
     }
 }
 
-/// Runs a prepared forwarder as a ticket's call, with a task that sends each browser the
-/// forwarder's ICE candidates.
+/// Runs a prepared forwarder as a ticket's call, recorded from `now`, with a task that sends
+/// each browser the forwarder's ICE candidates. Returns how the recording started, to tell.
 pub(crate) async fn start(
     state: &SignalingState,
     prepared: Prepared,
     ticket: &str,
     agent_user: &str,
-) {
+    now: chrono::DateTime<chrono::Utc>,
+) -> recording::Started {
     let Prepared { call, mut feed } = prepared;
     if let Some(old) = state.calls.insert(ticket, call.clone()) {
         old.close().await;
+        recording::finish(state, ticket, &old).await;
     }
+    let recorded = recording::start(state, &call, ticket, now).await;
     tokio::spawn(report_quality(
         state.clone(),
         ticket.to_owned(),
@@ -142,6 +146,7 @@ pub(crate) async fn start(
             }
         }
     });
+    recorded
 }
 
 /// How often the agent is told the call's quality.
@@ -199,11 +204,13 @@ pub(crate) async fn end(state: &SignalingState, ticket: &str) {
     }
 }
 
-/// Stops a ticket's call if it runs here; false when it does not.
+/// Stops a ticket's call if it runs here, then finishes and seals its recording; false when
+/// it does not run here.
 pub async fn end_here(state: &SignalingState, ticket: &str) -> bool {
     match state.calls.remove(ticket) {
         Some(call) => {
             call.close().await;
+            recording::finish(state, ticket, &call).await;
             true
         }
         None => false,

@@ -74,7 +74,7 @@ impl Lifecycle<'_> {
         }
         s.telemetry
             .answered(offered.joined_at, offered.told_estimate_secs, now);
-        running::start(s, media, ticket, agent).await;
+        let recorded = running::start(s, media, ticket, agent, now).await;
         let ice_servers = s.media.ice_servers_for(ticket, now);
         let started = ToAgent::CallStarted {
             ice_servers: ice_servers.clone(),
@@ -90,6 +90,7 @@ impl Lifecycle<'_> {
             deliver::to_citizen(s, ticket, &started),
         )
         .await;
+        super::recording::tell(s, ticket, agent, recorded).await;
         Ok(true)
     }
 

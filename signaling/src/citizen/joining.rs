@@ -127,6 +127,12 @@ impl CitizenSession {
                     .media
                     .ice_servers_for(&ticket.id, self.state.clock.now());
                 self.send(ToCitizen::CallStarted { ice_servers }).await;
+                if crate::calls::recording_on(&self.state, &ticket.id) {
+                    self.send(ToCitizen::Recording {
+                        state: crate::protocol::RecordingState::On,
+                    })
+                    .await;
+                }
             }
             _ => {
                 let (position, estimate) = match place {

@@ -18,8 +18,12 @@ pub async fn spawn_videoreg(binary: &str, args: &[&str]) -> (Child, String) {
 /// child is dropped, and returns it with the address it listens on (`host:port`). Its log is
 /// read and dropped so that it never blocks on a pipe.
 pub async fn start(mut command: Command) -> (Child, String) {
+    // Every call is recorded: under the system's temporary directory, not the crate.
+    let recordings =
+        std::env::temp_dir().join(format!("videoreg-bench-recordings-{}", std::process::id()));
     let mut child = command
         .env("RUST_LOG", "warn,web=info")
+        .env("VIDEOREG_RECORDINGS_DIR", recordings)
         .stdout(Stdio::piped())
         .kill_on_drop(true)
         .spawn()

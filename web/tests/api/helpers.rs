@@ -86,6 +86,12 @@ async fn start(store: Store, mut args: ServeArgs) -> TestApp {
     // freely: one round at start (registration), no more. The node tests run real processes.
     args.heartbeat_seconds.get_or_insert(3600);
     args.node_dead_after_seconds.get_or_insert(7200);
+    // Every call is recorded: each server writes its recordings in a directory of its own.
+    args.recordings_dir.get_or_insert_with(|| {
+        std::env::temp_dir()
+            .join("videoreg-api-recordings")
+            .join(store::secrets::new_id().expect("id"))
+    });
     let settings =
         Settings::resolve(&GlobalArgs::default(), &args, DEFAULT_DATABASE_URL).expect("settings");
     let clock = Clock::manual(thursday_morning());

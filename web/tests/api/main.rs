@@ -27,6 +27,7 @@ mod outage_proxy;
 mod outages;
 mod password_policy;
 mod receipt;
+mod recorded_calls;
 mod recording;
 mod recording_helpers;
 mod replay;

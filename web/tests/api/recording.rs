@@ -12,7 +12,9 @@ use media::Side;
 use media::recorder::{Incomplete, RecordingReport, TrackKind};
 use rtc::rtp_transceiver::rtp_sender::RtpCodecKind;
 
-use crate::helpers::spawn_app;
+use web::config::ServeArgs;
+
+use crate::helpers::{Db, spawn_app, spawn_app_with};
 use crate::media_helpers::{TestPeer, exchange, received_from};
 use crate::recording_helpers::{Impairment, clips, probe, scratch_dir, send_clips};
 
@@ -28,18 +30,16 @@ async fn record_call(
     let clips = clips(&dir).await;
     let app = spawn_app().await;
     let (mut citizen, _, mut agent) = app.accepted_call().await;
+    // The call is recorded from its acceptance.
+    let started = Instant::now();
     let mut citizen_peer = TestPeer::new(0x0C00_0000, "citizen").await;
     let mut agent_peer = TestPeer::new(0x0A00_0000, "agent").await;
     citizen_peer.connect(&mut citizen).await;
     agent_peer.connect(&mut agent).await;
     let call = app.state().signaling.calls.only().expect("one call");
-
-    let path = dir.join("call.webm");
-    let started = Instant::now();
     let trouble = call
-        .start_recording(path.clone(), chrono::Utc::now())
-        .await
-        .expect("recording starts");
+        .recording_trouble()
+        .expect("recording since the call was accepted");
     let from_citizen = send_clips(
         citizen_peer.outgoing().await,
         clips.clone(),
@@ -156,7 +156,11 @@ async fn an_unwritable_directory_leaves_the_call_running_and_the_recording_incom
     // A directory cannot be made under a file, not even by root.
     let blocker = dir.join("not-a-directory");
     std::fs::write(&blocker, b"x").expect("file");
-    let app = spawn_app().await;
+    let args = ServeArgs {
+        recordings_dir: Some(blocker.join("recordings")),
+        ..ServeArgs::default()
+    };
+    let app = spawn_app_with(Db::Sqlite, args).await;
     let (mut citizen, _, mut agent) = app.accepted_call().await;
     let mut citizen_peer = TestPeer::new(0x0C00_0000, "citizen").await;
     let mut agent_peer = TestPeer::new(0x0A00_0000, "agent").await;
@@ -165,8 +169,7 @@ async fn an_unwritable_directory_leaves_the_call_running_and_the_recording_incom
     let call = app.state().signaling.calls.only().expect("one call");
 
     let mut trouble = call
-        .start_recording(blocker.join("call.webm"), chrono::Utc::now())
-        .await
+        .recording_trouble()
         .expect("recording starts; the disk's answer comes later");
     let seen = tokio::time::timeout(Duration::from_secs(5), trouble.wait_for(Option::is_some))
         .await
@@ -202,16 +205,13 @@ async fn a_citizen_who_reconnects_mid_call_goes_on_in_the_same_file() {
     let clips = clips(&dir).await;
     let app = spawn_app().await;
     let (mut citizen, _, mut agent) = app.accepted_call().await;
+    // The call is recorded from its acceptance.
+    let started = Instant::now();
     let mut first = TestPeer::new(0x0C00_0000, "citizen").await;
     let mut agent_peer = TestPeer::new(0x0A00_0000, "agent").await;
     first.connect(&mut citizen).await;
     agent_peer.connect(&mut agent).await;
     let call = app.state().signaling.calls.only().expect("one call");
-    let path = dir.join("call.webm");
-    let started = Instant::now();
-    call.start_recording(path.clone(), chrono::Utc::now())
-        .await
-        .expect("recording starts");
     let length = Duration::from_secs(8);
     let from_agent = send_clips(
         agent_peer.outgoing().await,
