@@ -9,6 +9,7 @@ mod console;
 mod decision;
 mod login;
 mod mfa;
+mod openapi;
 mod pages;
 mod report;
 mod review;
@@ -28,6 +29,7 @@ use store::NewAuditEvent;
 use crate::auth::{Policy, Staff};
 use crate::lockout::LOCK_AFTER;
 use crate::{ConsoleState, Error};
+pub use openapi::ConsoleApi;
 
 /// Largest decision request body.
 const DECISION_BODY_LIMIT: usize = 16 * 1024;

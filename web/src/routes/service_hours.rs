@@ -7,34 +7,66 @@ use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, TimeDelta};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 
 use crate::Error;
 use crate::state::AppState;
 use agent_console::i18n::Lang;
+use agent_console::refusal::ErrorBody;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/api/v1/service-hours", get(service_hours))
 }
 
 /// One window, opening first, as RFC 3339 with the Madrid offset.
-#[derive(Debug, Serialize)]
-struct WindowJson {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct WindowJson {
+    /// When the service opens.
+    #[schema(format = DateTime, example = "2026-11-26T09:00:00+01:00")]
     opens: String,
+    /// When it closes.
+    #[schema(format = DateTime, example = "2026-11-26T14:00:00+01:00")]
     closes: String,
 }
 
-#[derive(Debug, Deserialize)]
-struct Params {
+/// The opening windows in a span of days.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct ServiceHours {
+    /// The service's time zone, always `Europe/Madrid`.
+    #[schema(example = "Europe/Madrid")]
+    timezone: &'static str,
+    /// The windows, earliest first.
+    windows: Vec<WindowJson>,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct Params {
+    /// Start of the span (RFC 3339). [default: now]
+    #[param(value_type = Option<String>, format = DateTime)]
     from: Option<String>,
+    /// Length of the span in days, 1 to 366. [default: 7]
+    #[param(value_type = Option<u16>, minimum = 1, maximum = 366)]
     days: Option<String>,
 }
 
-async fn service_hours(
+/// The service's opening windows from `from` for `days` days.
+#[utoipa::path(
+    get,
+    path = "/api/v1/service-hours",
+    tag = "citizen",
+    operation_id = "service_hours",
+    params(Params),
+    responses(
+        (status = 200, description = "The opening windows", body = ServiceHours),
+        (status = 400, description = "`invalid_parameter`", body = ErrorBody),
+        (status = 500, description = "`internal`, with the request id", body = ErrorBody),
+    )
+)]
+pub(crate) async fn service_hours(
     State(state): State<AppState>,
     lang: Lang,
     params: Result<Query<Params>, QueryRejection>,
-) -> Result<Json<Value>, Error> {
+) -> Result<Json<ServiceHours>, Error> {
     let bad = |message: &str| Error::client(StatusCode::BAD_REQUEST, "invalid_parameter", message);
     let Query(params) =
         params.map_err(|_| bad(lang.pick("Parámetros no válidos.", "Invalid parameters.")))?;
@@ -74,7 +106,8 @@ async fn service_hours(
             closes: w.closes_local().to_rfc3339(),
         })
         .collect();
-    Ok(Json(
-        json!({ "timezone": "Europe/Madrid", "windows": windows }),
-    ))
+    Ok(Json(ServiceHours {
+        timezone: "Europe/Madrid",
+        windows,
+    }))
 }
