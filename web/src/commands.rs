@@ -67,7 +67,7 @@ pub async fn execute(
             Ok(())
         }
         Some(Command::Openapi) => {
-            println!("{}", crate::openapi::document_text());
+            println!("{}", crate::openapi::document_text()?);
             Ok(())
         }
         Some(Command::Audit(command)) => {

@@ -48,6 +48,9 @@ pub enum Error {
     /// The configuration is invalid.
     #[error("configuration: {0}")]
     Config(String),
+    /// The OpenAPI description could not be serialised.
+    #[error("OpenAPI description: {0}")]
+    OpenApi(#[from] serde_json::Error),
     /// The daily report could not be made.
     #[error("report: {0}")]
     Report(String),

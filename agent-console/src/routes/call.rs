@@ -112,7 +112,13 @@ pub(crate) struct CallDetails {
     operation_id = "console_call",
     security(("staff_session" = [])),
     responses(
-        (status = 200, description = "The call's details", body = CallDetails),
+        (status = 200, description = "The call's details", body = CallDetails,
+            links(
+                ("upload_still" = (operation_id = "upload_still",
+                    parameters(("ticket" = "$response.body#/ticket")))),
+                ("decide" = (operation_id = "decide",
+                    parameters(("ticket" = "$response.body#/ticket")))),
+            )),
         (status = 303, description = "A browser (`Accept: text/html`) without a session is sent to `/staff/login`",
             headers(("Location" = String))),
         (status = 401, description = "`sign_in_required`", body = ErrorBody),

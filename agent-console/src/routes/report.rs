@@ -20,8 +20,8 @@ use crate::{ConsoleState, Error};
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ReportQuery {
-    /// The Madrid date, `YYYY-MM-DD`. [default: today]
-    #[param(format = Date)]
+    /// The Madrid date, `YYYY-MM-DD`; empty or absent, today.
+    #[param(pattern = r"^([0-9]{4}-[0-9]{2}-[0-9]{2})?$", example = "2026-11-26")]
     date: Option<String>,
     /// `csv` for the CSV file; anything else, the page.
     #[param(example = "csv")]

@@ -6,8 +6,10 @@
 use axum::routing::get;
 use axum::{Json, Router};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+use serde_json::Value;
 use utoipa::{Modify, OpenApi};
 
+use crate::Error;
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -62,18 +64,46 @@ impl Modify for StaffSecurity {
 )]
 struct WebApi;
 
-/// The whole description: the server's operations and the staff side's.
-pub fn document() -> utoipa::openapi::OpenApi {
+/// The whole description: the server's operations and the staff side's, as JSON.
+pub fn document() -> Result<Value, Error> {
     let mut doc = WebApi::openapi();
     doc.merge(agent_console::ConsoleApi::openapi());
-    doc
+    let mut value = serde_json::to_value(&doc)?;
+    spell_links(&mut value);
+    Ok(value)
 }
 
 /// The description as `videoreg openapi` prints it and `docs/openapi.json` holds it.
-pub fn document_text() -> String {
-    document()
-        .to_pretty_json()
-        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+pub fn document_text() -> Result<String, Error> {
+    Ok(serde_json::to_string_pretty(&document()?)?)
+}
+
+/// utoipa 5.5 writes a Link Object's fields in snake case (`operation_id`); OpenAPI spells
+/// them `operationId`, `operationRef` and `requestBody`, and tools ignore links otherwise.
+fn spell_links(doc: &mut Value) {
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let links = paths
+        .values_mut()
+        .filter_map(Value::as_object_mut)
+        .flat_map(|item| item.values_mut())
+        .filter_map(|op| op.get_mut("responses").and_then(Value::as_object_mut))
+        .flat_map(|responses| responses.values_mut())
+        .filter_map(|r| r.get_mut("links").and_then(Value::as_object_mut))
+        .flat_map(|links| links.values_mut())
+        .filter_map(Value::as_object_mut);
+    for link in links {
+        for (snake, camel) in [
+            ("operation_id", "operationId"),
+            ("operation_ref", "operationRef"),
+            ("request_body", "requestBody"),
+        ] {
+            if let Some(v) = link.remove(snake) {
+                link.insert(camel.to_owned(), v);
+            }
+        }
+    }
 }
 
 /// This description.
@@ -84,6 +114,6 @@ pub fn document_text() -> String {
     operation_id = "openapi",
     responses((status = 200, description = "The OpenAPI 3.1 description", body = Object))
 )]
-pub(crate) async fn serve() -> Json<utoipa::openapi::OpenApi> {
-    Json(document())
+pub(crate) async fn serve() -> Result<Json<Value>, Error> {
+    Ok(Json(document()?))
 }

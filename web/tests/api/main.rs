@@ -23,6 +23,7 @@ mod limits;
 mod media;
 mod media_helpers;
 mod metrics_endpoint;
+mod openapi;
 mod outage_proxy;
 mod outages;
 mod password_policy;
