@@ -2,14 +2,14 @@
 //! same-origin check of the citizen's account forms, and rendering internal errors with the
 //! request id.
 
+use agent_console::i18n::Lang;
+use agent_console::refusal::{ErrorBody, ErrorDetail};
+use agent_console::{InternalError, UNAVAILABLE_RETRY_AFTER_SECONDS, Unavailable};
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Json, Response};
-use agent_console::i18n::Lang;
-use agent_console::refusal::{ErrorBody, ErrorDetail};
-use agent_console::{InternalError, UNAVAILABLE_RETRY_AFTER_SECONDS, Unavailable};
 
 use crate::state::AppState;
 

@@ -8,12 +8,12 @@
 
 use agent_console::auth::{Staff, SupervisorsOnly, csrf_header_ok, csrf_ok};
 use agent_console::i18n::Lang;
+use agent_console::refusal::ErrorBody;
 use axum::extract::State;
 use axum::extract::rejection::FormRejection;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::{Form, Json, Router};
-use agent_console::refusal::ErrorBody;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use signaling::client_addr::ClientAddr;

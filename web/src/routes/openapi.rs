@@ -5,8 +5,8 @@
 
 use axum::routing::get;
 use axum::{Json, Router};
-use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use serde_json::Value;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::Error;

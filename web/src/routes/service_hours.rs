@@ -5,7 +5,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
-use chrono::{DateTime, TimeDelta};
+use chrono::{DateTime, Datelike, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::Error;
@@ -58,7 +58,7 @@ pub(crate) struct Params {
     params(Params),
     responses(
         (status = 200, description = "The opening windows", body = ServiceHours),
-        (status = 400, description = "`invalid_parameter`", body = ErrorBody),
+        (status = 400, description = "`invalid_parameter` (also for a span reaching within two days of year 0000 or 9999's end: RFC 3339 cannot write the windows)", body = ErrorBody),
         (status = 500, description = "`internal`, with the request id", body = ErrorBody),
     )
 )]
@@ -94,9 +94,13 @@ pub(crate) async fn service_hours(
                 ))
             })?,
     };
+    let out_of_range = || bad(lang.pick("`from` está fuera de rango.", "`from` is out of range."));
     let to = from
         .checked_add_signed(TimeDelta::days(days))
-        .ok_or_else(|| bad(lang.pick("`from` está fuera de rango.", "`from` is out of range.")))?;
+        .ok_or_else(out_of_range)?;
+    if !writable(from, to) {
+        return Err(out_of_range());
+    }
     let windows: Vec<WindowJson> = state
         .calendar
         .windows_between(from, to)
@@ -110,4 +114,14 @@ pub(crate) async fn service_hours(
         timezone: "Europe/Madrid",
         windows,
     }))
+}
+
+/// Whether every window between `from` and `to` can be written in RFC 3339, whose years run
+/// from 0000 to 9999: a window may open a day before `from` and close a day after `to` (in
+/// Madrid time), so the span keeps two days clear of either end.
+fn writable(from: DateTime<Utc>, to: DateTime<Utc>) -> bool {
+    let margin = TimeDelta::days(2);
+    let first = from.checked_sub_signed(margin).map(|t| t.year());
+    let last = to.checked_add_signed(margin).map(|t| t.year());
+    first.is_some_and(|y| y >= 0) && last.is_some_and(|y| y <= 9999)
 }

@@ -48,7 +48,10 @@ async fn every_link_names_an_operation_of_the_description() {
         .filter_map(|r| r["links"].as_object())
         .flat_map(|links| links.values())
         .collect();
-    assert!(!links.is_empty(), "the console's call links to its ticket's operations");
+    assert!(
+        !links.is_empty(),
+        "the console's call links to its ticket's operations"
+    );
     for link in links {
         let target = link["operationId"].as_str();
         assert!(
@@ -61,7 +64,9 @@ async fn every_link_names_an_operation_of_the_description() {
 #[tokio::test]
 async fn staff_operations_name_their_security_schemes() {
     let doc = served().await;
-    let schemes = doc["components"]["securitySchemes"].as_object().expect("schemes");
+    let schemes = doc["components"]["securitySchemes"]
+        .as_object()
+        .expect("schemes");
     assert_eq!(schemes["staff_session"]["in"], "cookie");
     assert_eq!(schemes["staff_session"]["name"], "videoreg_staff");
     assert_eq!(schemes["csrf"]["in"], "header");
@@ -69,5 +74,8 @@ async fn staff_operations_name_their_security_schemes() {
     assert_eq!(post["security"][0]["staff_session"], serde_json::json!([]));
     assert_eq!(post["security"][0]["csrf"], serde_json::json!([]));
     let citizen = &doc["paths"]["/api/v1/applications"]["post"];
-    assert!(citizen.get("security").is_none(), "the citizen API is anonymous");
+    assert!(
+        citizen.get("security").is_none(),
+        "the citizen API is anonymous"
+    );
 }
