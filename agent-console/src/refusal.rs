@@ -126,6 +126,16 @@ impl Refusal {
         )
     }
 
+    /// A path whose parameters could not be read (e.g. percent-encoded bytes that are not
+    /// UTF-8): `400 invalid_path`, in the one refusal shape rather than axum's plain text.
+    pub fn unreadable_path() -> Self {
+        Self::json(
+            StatusCode::BAD_REQUEST,
+            "invalid_path",
+            "La dirección no es válida. / The address is not valid.",
+        )
+    }
+
     /// A request body that could not be read as the route takes it: `413 body_too_large`,
     /// or `invalid_body` (with the extractor's status) saying what the route takes.
     pub fn unreadable_body(status: StatusCode, expected: &'static str) -> Self {

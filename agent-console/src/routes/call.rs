@@ -4,7 +4,7 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -209,7 +209,7 @@ pub async fn details(
         (status = 201, description = "Stored", body = StillInfo),
         (status = 303, description = "A browser (`Accept: text/html`) without a session is sent to `/staff/login`",
             headers(("Location" = String))),
-        (status = 400, description = "`invalid_body`: the body could not be read", body = ErrorBody),
+        (status = 400, description = "`invalid_path` (the path is not UTF-8) or `invalid_body` (the body could not be read)", body = ErrorBody),
         (status = 401, description = "`sign_in_required`", body = ErrorBody),
         (status = 403, description = "`forbidden` (not an agent) or `csrf` (no matching `X-CSRF-Token`) (a page for a browser)",
             content((ErrorBody = "application/json"), (String = "text/html"))),
@@ -227,10 +227,13 @@ pub async fn details(
 pub async fn upload(
     State(state): State<ConsoleState>,
     staff: Staff<AgentsOnly>,
-    Path((ticket, kind)): Path<(String, String)>,
+    path: Result<Path<(String, String)>, PathRejection>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Error> {
+    let Ok(Path((ticket, kind))) = path else {
+        return Err(Refusal::unreadable_path().into());
+    };
     let body = body.map_err(|rejection| {
         Refusal::unreadable_body(
             rejection.status(),
@@ -321,8 +324,10 @@ async fn checked_still(
 pub async fn image(
     state: State<ConsoleState>,
     staff: Staff<StillRead>,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
 ) -> Result<Response, Error> {
+    // An id that is not even UTF-8 names no still: the empty id finds none.
+    let id = id.map(|Path(id)| id).unwrap_or_default();
     serve_still(state, staff, id, false).await
 }
 
@@ -330,8 +335,10 @@ pub async fn image(
 pub async fn thumbnail(
     state: State<ConsoleState>,
     staff: Staff<StillRead>,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
 ) -> Result<Response, Error> {
+    // An id that is not even UTF-8 names no still: the empty id finds none.
+    let id = id.map(|Path(id)| id).unwrap_or_default();
     serve_still(state, staff, id, true).await
 }
 

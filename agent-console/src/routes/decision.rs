@@ -5,7 +5,7 @@
 //! also tells both sides.
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -227,7 +227,7 @@ pub struct DecisionRecorded {
         (status = 200, description = "Recorded; both sides are told", body = DecisionRecorded),
         (status = 303, description = "A browser (`Accept: text/html`) without a session is sent to `/staff/login`",
             headers(("Location" = String))),
-        (status = 400, description = "`invalid_body`: not JSON", body = ErrorBody),
+        (status = 400, description = "`invalid_path` (the path is not UTF-8) or `invalid_body` (not JSON)", body = ErrorBody),
         (status = 401, description = "`sign_in_required`", body = ErrorBody),
         (status = 403, description = "`forbidden` (not an agent) or `csrf` (no matching `X-CSRF-Token`) (a page for a browser)",
             content((ErrorBody = "application/json"), (String = "text/html"))),
@@ -246,10 +246,13 @@ pub async fn decide(
     State(state): State<ConsoleState>,
     State(signaling): State<SignalingState>,
     staff: Staff<AgentsOnly>,
-    Path(ticket): Path<String>,
+    path: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
     body: Result<Json<DecisionRequest>, JsonRejection>,
 ) -> Result<Response, Error> {
+    let Ok(Path(ticket)) = path else {
+        return Err(Refusal::unreadable_path().into());
+    };
     let Json(req) = body.map_err(|rejection| {
         Refusal::unreadable_body(
             rejection.status(),

@@ -2,6 +2,7 @@
 //! its stills (zoomable) and its audit events.
 
 use askama::Template;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
@@ -140,11 +141,18 @@ pub async fn show(
     State(state): State<ConsoleState>,
     lang: Lang,
     staff: Staff<AuditorsRead>,
-    Path(ticket): Path<String>,
+    path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, Error> {
-    let Some(t) = state.store.ticket(&ticket).await? else {
+    let no_such_call = || -> Error {
         let message = "No existe esa llamada. / No such call.";
-        return Err(Refusal::page(Page::message(StatusCode::NOT_FOUND, message)).into());
+        Refusal::page(Page::message(StatusCode::NOT_FOUND, message)).into()
+    };
+    // A ticket that is not even UTF-8 names no call.
+    let Ok(Path(ticket)) = path else {
+        return Err(no_such_call());
+    };
+    let Some(t) = state.store.ticket(&ticket).await? else {
+        return Err(no_such_call());
     };
     let names = staff_names(&state).await?;
     let name = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_owned());

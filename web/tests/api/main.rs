@@ -4,6 +4,7 @@ mod account_helpers;
 mod activation;
 mod anonymous_limits;
 mod applications;
+mod bad_paths;
 mod citizen_consent;
 mod citizen_login;
 mod citizen_pages;
