@@ -3,6 +3,7 @@
 //! it cannot drift from them. `videoreg openapi` prints the same document; `docs/openapi.json`
 //! is its committed copy, and a test fails when the two differ.
 
+use agent_console::refusal::ErrorBody;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::Value;
@@ -112,7 +113,10 @@ fn spell_links(doc: &mut Value) {
     path = "/api/v1/openapi.json",
     tag = "operations",
     operation_id = "openapi",
-    responses((status = 200, description = "The OpenAPI 3.1 description", body = Object))
+    responses(
+        (status = 200, description = "The OpenAPI 3.1 description", body = Object),
+        (status = 500, description = "`internal`, with the request id", body = ErrorBody),
+    )
 )]
 pub(crate) async fn serve() -> Result<Json<Value>, Error> {
     Ok(Json(document()?))
