@@ -83,7 +83,7 @@ pub struct VerificationRules {
 }
 
 /// What stands between a call and its approval.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(tag = "missing", rename_all = "snake_case")]
 pub enum Missing {
     /// A required item is not ticked.

@@ -11,7 +11,8 @@
 //! Its router takes [`ConsoleState`] through `FromRef`, so it never names the server's
 //! `AppState`. Its one error type holds client errors as [`Refusal`]s, built in
 //! [`refusal`]: JSON `{"error": {"code", "message"}}` (the citizen API's shape) for the
-//! console's HTTP calls, pages and redirects for browsers.
+//! console's HTTP calls, pages and redirects for browsers. Its JSON calls and pages are
+//! described for OpenAPI on their handlers and gathered in [`ConsoleApi`].
 
 pub mod accounts;
 pub mod auth;
@@ -33,5 +34,5 @@ pub use error::{
     Error, InternalError, UNAVAILABLE_RETRY_AFTER_SECONDS, Unavailable, unavailable_response,
 };
 pub use refusal::Refusal;
-pub use routes::router;
+pub use routes::{ConsoleApi, router};
 pub use state::{ConsoleState, StaffPolicy, VerificationPolicy};

@@ -18,10 +18,11 @@ use axum::Json;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
-use serde_json::{Map, Value};
+use serde::Serialize;
 use store::{NewAuditEvent, ThrottleScope, Ticket, TicketStatus, secrets};
 
 use crate::auth::{LOGIN_CSRF_COOKIE, set_cookie};
+use crate::checklist::Missing;
 use crate::i18n::Lang;
 use crate::lockout::{Backoff, STAFF_NAME};
 use crate::routes::Chrome;
@@ -31,8 +32,8 @@ use crate::{ConsoleState, Error};
 /// A request refused because of the client, and how it is shown.
 #[derive(Debug)]
 pub enum Refusal {
-    /// For clients that did not ask for a page: `status` and
-    /// `{"error": {"code": …, "message": …}}`, with any `detail` fields inside `error`.
+    /// For clients that did not ask for a page: `status` and an [`ErrorBody`]
+    /// `{"error": {"code": …, "message": …}}`, with `missing` when an approval lacks checks.
     Json {
         /// HTTP status.
         status: StatusCode,
@@ -40,8 +41,8 @@ pub enum Refusal {
         code: &'static str,
         /// What went wrong, in Spanish and English ("es / en").
         message: String,
-        /// More fields inside `error` (e.g. `missing`); empty for most refusals.
-        detail: Map<String, Value>,
+        /// What an approval lacks (`checklist_incomplete`); `None` for other refusals.
+        missing: Option<Vec<Missing>>,
     },
     /// For a browser: a page (boxed: it is much larger than the other refusals).
     Page(Box<Page>),
@@ -67,7 +68,7 @@ impl Refusal {
             status,
             code,
             message: message.into(),
-            detail: Map::new(),
+            missing: None,
         }
     }
 
@@ -76,10 +77,10 @@ impl Refusal {
         Self::Page(Box::new(page))
     }
 
-    /// Adds a field inside a JSON refusal's `error`; pages and redirects are left as they are.
-    pub fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
-        if let Self::Json { detail, .. } = &mut self {
-            detail.insert(key.to_owned(), value.into());
+    /// Adds what an approval lacks to a JSON refusal; pages and redirects are left as they are.
+    pub fn with_missing(mut self, lacking: Vec<Missing>) -> Self {
+        if let Self::Json { missing, .. } = &mut self {
+            *missing = Some(lacking);
         }
         self
     }
@@ -125,6 +126,16 @@ impl Refusal {
         )
     }
 
+    /// A path whose parameters could not be read (e.g. percent-encoded bytes that are not
+    /// UTF-8): `400 invalid_path`, in the one refusal shape rather than axum's plain text.
+    pub fn unreadable_path() -> Self {
+        Self::json(
+            StatusCode::BAD_REQUEST,
+            "invalid_path",
+            "La dirección no es válida. / The address is not valid.",
+        )
+    }
+
     /// A request body that could not be read as the route takes it: `413 body_too_large`,
     /// or `invalid_body` (with the extractor's status) saying what the route takes.
     pub fn unreadable_body(status: StatusCode, expected: &'static str) -> Self {
@@ -136,6 +147,48 @@ impl Refusal {
             )
         } else {
             Self::json(status, "invalid_body", expected)
+        }
+    }
+}
+
+/// The one shape of every JSON refusal, the citizen API's and the console's alike, and of
+/// the generic 500 and 503 answers: `{"error": {"code", "message", …}}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong.
+    pub error: ErrorDetail,
+}
+
+/// Inside an [`ErrorBody`]: a stable code, a message, and the optional fields some codes carry.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable machine-readable code, e.g. `invalid_id_number`, `not_in_call`, `internal`.
+    #[schema(example = "not_in_call")]
+    pub code: &'static str,
+    /// What went wrong, for people: in the visitor's language (citizen API) or "es / en"
+    /// (staff).
+    pub message: String,
+    /// Seconds after which to try again (`too_many_attempts`, `unavailable`); the
+    /// `Retry-After` header says the same.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after_seconds: Option<u64>,
+    /// The request id to quote (`internal`); the `X-Request-Id` header says the same.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// What an approval lacks (`checklist_incomplete`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub missing: Option<Vec<Missing>>,
+}
+
+impl ErrorDetail {
+    /// A code and a message, no optional fields.
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            retry_after_seconds: None,
+            request_id: None,
+            missing: None,
         }
     }
 }
@@ -178,11 +231,15 @@ impl IntoResponse for Refusal {
                 status,
                 code,
                 message,
-                mut detail,
+                missing,
             } => {
-                detail.insert("code".to_owned(), code.into());
-                detail.insert("message".to_owned(), message.into());
-                (status, Json(serde_json::json!({ "error": detail }))).into_response()
+                let body = ErrorBody {
+                    error: ErrorDetail {
+                        missing,
+                        ..ErrorDetail::new(code, message)
+                    },
+                };
+                (status, Json(body)).into_response()
             }
             Self::Page(page) => (*page).into_response(),
             Self::Redirect(to) => Redirect::to(to).into_response(),

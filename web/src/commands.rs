@@ -1,5 +1,5 @@
 //! The subcommands: `serve` (default), `demo`, `identities import`, `user …`,
-//! `audit verify` and `report`.
+//! `audit verify`, `report` and `openapi`.
 
 use std::future::Future;
 
@@ -64,6 +64,10 @@ pub async fn execute(
             let csv = crate::report::csv_for(&store, date).await;
             store.close().await;
             print!("{}", csv?);
+            Ok(())
+        }
+        Some(Command::Openapi) => {
+            println!("{}", crate::openapi::document_text()?);
             Ok(())
         }
         Some(Command::Audit(command)) => {

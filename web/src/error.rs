@@ -10,10 +10,10 @@
 //! so that people are told to wait and their pages retry.
 
 use agent_console::InternalError;
+use agent_console::refusal::{ErrorBody, ErrorDetail};
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 
 /// Everything the web crate can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +48,9 @@ pub enum Error {
     /// The configuration is invalid.
     #[error("configuration: {0}")]
     Config(String),
+    /// The OpenAPI description could not be serialised.
+    #[error("OpenAPI description: {0}")]
+    OpenApi(#[from] serde_json::Error),
     /// The daily report could not be made.
     #[error("report: {0}")]
     Report(String),
@@ -102,10 +105,12 @@ impl IntoResponse for Error {
                 message,
                 retry_after,
             } => {
-                let mut body = json!({ "error": { "code": code, "message": message } });
-                if let Some(secs) = retry_after {
-                    body["error"]["retry_after_seconds"] = json!(secs);
-                }
+                let body = ErrorBody {
+                    error: ErrorDetail {
+                        retry_after_seconds: retry_after,
+                        ..ErrorDetail::new(code, message)
+                    },
+                };
                 let mut response = (status, Json(body)).into_response();
                 if let Some(secs) = retry_after {
                     response

@@ -2,7 +2,8 @@
 //! its flag, environment variable, TOML key, default and help), start-up, housekeeping and
 //! shutdown, the recordings on disk and retention ([`evidence`]), the one [`AppState`], the citizen pages and account forms ([`citizen`]: receipt,
 //! activation, sign-in), the JSON API, `/metrics`, static assets, the identity registry's
-//! import ([`import`]) and the command-line subcommands. It maps every error to a response
+//! import ([`import`]), the command-line subcommands, and the HTTP API's OpenAPI
+//! description ([`openapi`]). It maps every error to a response
 //! and holds no rule that belongs to another crate: the calendar is `scheduler`'s,
 //! persistence is `store`'s, the call's life is `signaling`'s, media is `media`'s, the staff
 //! side is `agent_console`'s. The citizen identity checks (DNI/NIE format, contrast data,
@@ -30,6 +31,7 @@ use std::net::SocketAddr;
 
 use axum::serve::ListenerExt;
 pub use error::Error;
+pub use routes::openapi;
 pub use state::AppState;
 pub use store::secrets;
 use tokio::net::TcpListener;

@@ -2,15 +2,14 @@
 //! same-origin check of the citizen's account forms, and rendering internal errors with the
 //! request id.
 
+use agent_console::i18n::Lang;
+use agent_console::refusal::{ErrorBody, ErrorDetail};
+use agent_console::{InternalError, UNAVAILABLE_RETRY_AFTER_SECONDS, Unavailable};
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Json, Response};
-use serde_json::json;
-
-use agent_console::i18n::Lang;
-use agent_console::{InternalError, UNAVAILABLE_RETRY_AFTER_SECONDS, Unavailable};
 
 use crate::state::AppState;
 
@@ -42,7 +41,12 @@ pub async fn render_internal_errors(request: Request, next: Next) -> Response {
         "Something went wrong on our side. Please try again in a few minutes; if it happens again, quote this code",
     );
     let mut out = if is_api {
-        let body = json!({ "error": { "code": "internal", "message": format!("{message}: {request_id}"), "request_id": request_id } });
+        let body = ErrorBody {
+            error: ErrorDetail {
+                request_id: Some(request_id.clone()),
+                ..ErrorDetail::new("internal", format!("{message}: {request_id}"))
+            },
+        };
         (StatusCode::INTERNAL_SERVER_ERROR, Json(body)).into_response()
     } else {
         let page = format!(
@@ -69,11 +73,12 @@ fn render_unavailable(response: Response, lang: Lang, is_api: bool) -> Response 
         "The service is temporarily unavailable. We are retrying in a few seconds; there is nothing you need to do",
     );
     let mut out = if is_api {
-        let body = json!({ "error": {
-            "code": "unavailable",
-            "message": message,
-            "retry_after_seconds": UNAVAILABLE_RETRY_AFTER_SECONDS,
-        } });
+        let body = ErrorBody {
+            error: ErrorDetail {
+                retry_after_seconds: Some(UNAVAILABLE_RETRY_AFTER_SECONDS),
+                ..ErrorDetail::new("unavailable", message)
+            },
+        };
         (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
     } else {
         let page = format!(

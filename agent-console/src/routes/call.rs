@@ -4,7 +4,7 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -12,17 +12,24 @@ use serde::Serialize;
 use store::{NewAuditEvent, NewStill, StaffRole, StillKind, secrets};
 
 use crate::auth::{AgentsOnly, Staff, StillRead, csrf_header_ok};
-use crate::refusal::{Refusal, own_call};
+use crate::refusal::{ErrorBody, Refusal, own_call};
 use crate::still_quality::Verdict;
 use crate::stills::{ProcessedStill, StillError, process};
 use crate::{ConsoleState, Error};
 
-#[derive(Serialize)]
-struct StillInfo {
+/// A stored still.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct StillInfo {
+    /// Its id (`/staff/stills/{id}` serves it).
     id: String,
+    /// `document_front`, `document_back` or `face`.
+    #[schema(example = "document_front")]
     kind: &'static str,
+    /// Width in pixels, as stored (re-encoded).
     width: u32,
+    /// Height in pixels.
     height: u32,
+    /// SHA-256 of the stored JPEG, hex.
     sha256: String,
     /// Sharpness, glare and their verdict (`good`, `blurred`, `glare`); absent for stills
     /// stored before they were measured.
@@ -30,10 +37,15 @@ struct StillInfo {
     quality: Option<QualityInfo>,
 }
 
-#[derive(Serialize)]
-struct QualityInfo {
+/// A still's measured quality.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct QualityInfo {
+    /// Variance of the Laplacian: higher is sharper.
     sharpness: u32,
+    /// Blown-out pixels, per mille.
     glare_per_mille: u32,
+    /// `good`, `blurred` or `glare`.
+    #[schema(example = "good")]
     verdict: &'static str,
 }
 
@@ -47,30 +59,79 @@ impl QualityInfo {
     }
 }
 
-#[derive(Serialize)]
-struct Registry {
+/// The identity registry's record of the citizen.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Registry {
+    /// Name as registered.
     full_name: String,
+    /// `dni` or `nie`.
+    #[schema(example = "dni")]
     kind: &'static str,
+    /// `YYYY-MM-DD`.
     birth_date: Option<String>,
+    /// A DNI's validity date, `YYYY-MM-DD` (none for a permanent one).
     valid_until: Option<String>,
+    /// A DNI's issue date, `YYYY-MM-DD`.
     issued_on: Option<String>,
+    /// A NIE's support number.
     support_number: Option<String>,
 }
 
-#[derive(Serialize)]
-struct CallDetails {
+/// What the agent needs to verify the citizen they hold.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct CallDetails {
+    /// The ticket (the path of the stills and decision calls).
     ticket: String,
+    /// `offered` or `in_call`.
+    #[schema(example = "in_call")]
     status: &'static str,
+    /// The citizen's ID number.
     id_number: String,
+    /// When the citizen joined the queue (RFC 3339, UTC).
+    #[schema(format = DateTime)]
     joined_at: String,
+    /// How long the citizen waited, in seconds.
     waited_secs: i64,
+    /// The registry's record, if any.
     registry: Option<Registry>,
+    /// The test call's result as the citizen's browser measured it.
+    #[schema(value_type = Option<Object>)]
     test_call: Option<serde_json::Value>,
+    /// Whether the ID number already has a registration (an approval would be refused).
     already_registered: bool,
+    /// The stills taken so far.
     stills: Vec<StillInfo>,
 }
 
-/// `GET /staff/console/call`: what the agent needs to verify the citizen they hold.
+/// `GET /staff/console/call`: what the agent needs to verify the citizen they hold
+/// (offered or in the call).
+#[utoipa::path(
+    get,
+    path = "/staff/console/call",
+    tag = "console",
+    operation_id = "console_call",
+    security(("staff_session" = [])),
+    responses(
+        (status = 200, description = "The call's details", body = CallDetails,
+            links(
+                ("upload_still" = (operation_id = "upload_still",
+                    parameters(("ticket" = "$response.body#/ticket")))),
+                ("decide" = (operation_id = "decide",
+                    parameters(("ticket" = "$response.body#/ticket")))),
+            )),
+        (status = 303, description = "A browser (`Accept: text/html`) without a session is sent to `/staff/login`",
+            headers(("Location" = String))),
+        (status = 401, description = "`sign_in_required`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not an agent (a page for a browser)",
+            content((ErrorBody = "application/json"), (String = "text/html"))),
+        (status = 409, description = "`not_in_call`: the agent holds no call", body = ErrorBody),
+        (status = 500, description = "`internal`, with the request id (a page unless JSON is accepted)",
+            content((ErrorBody = "application/json"), (String = "text/html"))),
+        (status = 503, description = "`unavailable`: the database cannot be reached (a page unless JSON is accepted)",
+            content((ErrorBody = "application/json"), (String = "text/html")),
+            headers(("Retry-After" = u64))),
+    )
+)]
 pub async fn details(
     State(state): State<ConsoleState>,
     staff: Staff<AgentsOnly>,
@@ -132,13 +193,47 @@ pub async fn details(
 
 /// `POST /staff/calls/{ticket}/stills/{kind}`: the body is the PNG or JPEG the console
 /// captured from the citizen's video.
+#[utoipa::path(
+    post,
+    path = "/staff/calls/{ticket}/stills/{kind}",
+    tag = "console",
+    operation_id = "upload_still",
+    security(("staff_session" = [], "csrf" = [])),
+    params(
+        ("ticket" = String, Path, description = "The ticket of the agent's call"),
+        ("kind" = String, Path, description = "`document_front`, `document_back` or `face`"),
+    ),
+    request_body(description = "The still, PNG or JPEG (checked, then re-encoded as JPEG)",
+        content(("image/png"), ("image/jpeg"))),
+    responses(
+        (status = 201, description = "Stored", body = StillInfo),
+        (status = 303, description = "A browser (`Accept: text/html`) without a session is sent to `/staff/login`",
+            headers(("Location" = String))),
+        (status = 400, description = "`invalid_path` (the path is not UTF-8) or `invalid_body` (the body could not be read)", body = ErrorBody),
+        (status = 401, description = "`sign_in_required`", body = ErrorBody),
+        (status = 403, description = "`forbidden` (not an agent) or `csrf` (no matching `X-CSRF-Token`) (a page for a browser)",
+            content((ErrorBody = "application/json"), (String = "text/html"))),
+        (status = 404, description = "`unknown_kind`", body = ErrorBody),
+        (status = 409, description = "`not_in_call`: the agent is not in this call", body = ErrorBody),
+        (status = 413, description = "`body_too_large`, or `bad_image` too many pixels", body = ErrorBody),
+        (status = 422, description = "`bad_image`: not an acceptable PNG or JPEG", body = ErrorBody),
+        (status = 500, description = "`internal`, with the request id (a page unless JSON is accepted)",
+            content((ErrorBody = "application/json"), (String = "text/html"))),
+        (status = 503, description = "`unavailable`: the database cannot be reached (a page unless JSON is accepted)",
+            content((ErrorBody = "application/json"), (String = "text/html")),
+            headers(("Retry-After" = u64))),
+    )
+)]
 pub async fn upload(
     State(state): State<ConsoleState>,
     staff: Staff<AgentsOnly>,
-    Path((ticket, kind)): Path<(String, String)>,
+    path: Result<Path<(String, String)>, PathRejection>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Error> {
+    let Ok(Path((ticket, kind))) = path else {
+        return Err(Refusal::unreadable_path().into());
+    };
     let body = body.map_err(|rejection| {
         Refusal::unreadable_body(
             rejection.status(),
@@ -229,8 +324,10 @@ async fn checked_still(
 pub async fn image(
     state: State<ConsoleState>,
     staff: Staff<StillRead>,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
 ) -> Result<Response, Error> {
+    // An id that is not even UTF-8 names no still: the empty id finds none.
+    let id = id.map(|Path(id)| id).unwrap_or_default();
     serve_still(state, staff, id, false).await
 }
 
@@ -238,8 +335,10 @@ pub async fn image(
 pub async fn thumbnail(
     state: State<ConsoleState>,
     staff: Staff<StillRead>,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
 ) -> Result<Response, Error> {
+    // An id that is not even UTF-8 names no still: the empty id finds none.
+    let id = id.map(|Path(id)| id).unwrap_or_default();
     serve_still(state, staff, id, true).await
 }
 

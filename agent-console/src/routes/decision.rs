@@ -5,19 +5,19 @@
 //! also tells both sides.
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use scheduler::REQUEUE_PRIORITY;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use signaling::SignalingState;
 use signaling::outcome::CallOutcome;
 use store::{NewAuditEvent, NewDecision, NewRegistration, Outcome, Recorded, secrets};
 
 use crate::auth::{AgentsOnly, Staff, csrf_header_ok};
 use crate::checklist::{Reason, VerificationRules};
-use crate::refusal::{Refusal, own_call};
+use crate::refusal::{ErrorBody, Refusal, own_call};
 use crate::{ConsoleState, Error};
 use signaling::activation::ActivationCode;
 
@@ -27,10 +27,11 @@ const MAX_TICKS: usize = 64;
 const MAX_NOTE: usize = 2000;
 
 /// What the console sends.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DecisionRequest {
     /// `approve`, `reject` or `abort`.
+    #[schema(example = "approve")]
     decision: String,
     /// Ticked checklist item ids.
     #[serde(default)]
@@ -203,14 +204,55 @@ fn refuse_unrecorded(recorded: Recorded) -> Result<(), Refusal> {
     }
 }
 
+/// What a recorded decision answers.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DecisionRecorded {
+    /// `approved`, `rejected` or `aborted`.
+    #[schema(example = "approved")]
+    outcome: &'static str,
+    /// The registration an approval issued.
+    registration: Option<String>,
+}
+
+/// Records the agent's decision on the call they are in.
+#[utoipa::path(
+    post,
+    path = "/staff/calls/{ticket}/decision",
+    tag = "console",
+    operation_id = "decide",
+    security(("staff_session" = [], "csrf" = [])),
+    params(("ticket" = String, Path, description = "The ticket of the agent's call")),
+    request_body = DecisionRequest,
+    responses(
+        (status = 200, description = "Recorded; both sides are told", body = DecisionRecorded),
+        (status = 303, description = "A browser (`Accept: text/html`) without a session is sent to `/staff/login`",
+            headers(("Location" = String))),
+        (status = 400, description = "`invalid_path` (the path is not UTF-8) or `invalid_body` (not JSON)", body = ErrorBody),
+        (status = 401, description = "`sign_in_required`", body = ErrorBody),
+        (status = 403, description = "`forbidden` (not an agent) or `csrf` (no matching `X-CSRF-Token`) (a page for a browser)",
+            content((ErrorBody = "application/json"), (String = "text/html"))),
+        (status = 409, description = "`not_in_call` (not this agent's call, or it ended) or `already_registered`", body = ErrorBody),
+        (status = 413, description = "`body_too_large`, or `too_long` (the note or the checklist)", body = ErrorBody),
+        (status = 415, description = "`invalid_body`: not sent as `application/json`", body = ErrorBody),
+        (status = 422, description = "`invalid_body` (not the fields), `unknown_decision`, `reason_required`, or `checklist_incomplete` with `missing`", body = ErrorBody),
+        (status = 500, description = "`internal`, with the request id (a page unless JSON is accepted)",
+            content((ErrorBody = "application/json"), (String = "text/html"))),
+        (status = 503, description = "`unavailable`: the database cannot be reached (a page unless JSON is accepted)",
+            content((ErrorBody = "application/json"), (String = "text/html")),
+            headers(("Retry-After" = u64))),
+    )
+)]
 pub async fn decide(
     State(state): State<ConsoleState>,
     State(signaling): State<SignalingState>,
     staff: Staff<AgentsOnly>,
-    Path(ticket): Path<String>,
+    path: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
     body: Result<Json<DecisionRequest>, JsonRejection>,
 ) -> Result<Response, Error> {
+    let Ok(Path(ticket)) = path else {
+        return Err(Refusal::unreadable_path().into());
+    };
     let Json(req) = body.map_err(|rejection| {
         Refusal::unreadable_body(
             rejection.status(),
@@ -234,10 +276,7 @@ pub async fn decide(
                 "checklist_incomplete",
                 "Faltan comprobaciones o imágenes. / Checks or stills are missing.",
             )
-            .with(
-                "missing",
-                serde_json::to_value(&missing).unwrap_or_default(),
-            )
+            .with_missing(missing)
             .into());
         }
     }
@@ -245,10 +284,10 @@ pub async fn decide(
     let registration_id = issued.as_ref().map(|i| i.registration_id.clone());
     let outcome = asked.outcome;
     tracing::info!(agent = %staff.user.name, ticket = %t.id, outcome = outcome.as_str(), "decision recorded");
-    let body = serde_json::json!({
-        "outcome": outcome.as_str(),
-        "registration": registration_id,
-    });
+    let body = DecisionRecorded {
+        outcome: outcome.as_str(),
+        registration: registration_id,
+    };
     Ok(Json(body).into_response())
 }
 

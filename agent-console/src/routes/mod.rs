@@ -10,6 +10,7 @@ mod decision;
 mod hold;
 mod login;
 mod mfa;
+mod openapi;
 mod pages;
 mod recording;
 mod report;
@@ -30,6 +31,7 @@ use store::NewAuditEvent;
 use crate::auth::{Policy, Staff};
 use crate::lockout::LOCK_AFTER;
 use crate::{ConsoleState, Error};
+pub use openapi::ConsoleApi;
 
 /// Largest decision request body.
 const DECISION_BODY_LIMIT: usize = 16 * 1024;

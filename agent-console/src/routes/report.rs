@@ -2,6 +2,7 @@
 //! one row per ticket), or as CSV with `&format=csv`. Without a date, today (Madrid).
 
 use askama::Template;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -11,14 +12,19 @@ use serde::Deserialize;
 use super::{Chrome, chrome};
 use crate::auth::{Staff, SupervisorsOnly};
 use crate::i18n::Lang;
-use crate::refusal::{Page, Refusal};
+use crate::refusal::{ErrorBody, Page, Refusal};
 use crate::supervisor::day::DayFacts;
 use crate::supervisor::report::{self, ReportRow};
 use crate::{ConsoleState, Error};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ReportQuery {
+    /// The Madrid date, `YYYY-MM-DD`; empty or absent, today.
+    #[param(pattern = r"^([0-9]{4}-[0-9]{2}-[0-9]{2})?$", example = "2026-11-26")]
     date: Option<String>,
+    /// `csv` for the CSV file; anything else, the page.
+    #[param(example = "csv")]
     format: Option<String>,
 }
 
@@ -48,21 +54,49 @@ impl ReportPage {
     }
 }
 
+/// The daily report: the day's figures and one row per ticket.
+#[utoipa::path(
+    get,
+    path = "/supervisor/report",
+    tag = "supervision",
+    operation_id = "report",
+    security(("staff_session" = [])),
+    params(ReportQuery),
+    responses(
+        (status = 200, description = "The report: a page, or CSV with `format=csv`",
+            content(("text/html"), ("text/csv"))),
+        (status = 303, description = "A browser (`Accept: text/html`) without a session is sent to `/staff/login`",
+            headers(("Location" = String))),
+        (status = 400, description = "Not a date, or a malformed query (a page)", content(("text/html"))),
+        (status = 401, description = "`sign_in_required`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not a supervisor (a page for a browser)",
+            content((ErrorBody = "application/json"), (String = "text/html"))),
+        (status = 500, description = "`internal`, with the request id (a page unless JSON is accepted)",
+            content((ErrorBody = "application/json"), (String = "text/html"))),
+        (status = 503, description = "`unavailable`: the database cannot be reached (a page unless JSON is accepted)",
+            content((ErrorBody = "application/json"), (String = "text/html")),
+            headers(("Retry-After" = u64))),
+    )
+)]
 pub async fn show(
     State(state): State<ConsoleState>,
     lang: Lang,
     staff: Staff<SupervisorsOnly>,
-    Query(q): Query<ReportQuery>,
+    query: Result<Query<ReportQuery>, QueryRejection>,
 ) -> Result<Response, Error> {
+    let bad_date = || -> Error {
+        let message = "Fecha no válida: use AAAA-MM-DD. / Invalid date: use YYYY-MM-DD.";
+        Refusal::page(Page::message(StatusCode::BAD_REQUEST, message)).into()
+    };
+    let Ok(Query(q)) = query else {
+        return Err(bad_date());
+    };
     let now = state.clock.now();
     let date = match q.date.as_deref().filter(|d| !d.is_empty()) {
         None => scheduler::local_date(now),
         Some(d) => match report::parse_date(d) {
             Some(date) => date,
-            None => {
-                let message = "Fecha no válida: use AAAA-MM-DD. / Invalid date: use YYYY-MM-DD.";
-                return Err(Refusal::page(Page::message(StatusCode::BAD_REQUEST, message)).into());
-            }
+            None => return Err(bad_date()),
         },
     };
     let facts = DayFacts::load(&state.store, date).await?;

@@ -3,6 +3,7 @@
 //! its legal hold and its audit events.
 
 use askama::Template;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
@@ -10,7 +11,7 @@ use axum::response::{Html, IntoResponse, Response};
 use super::{Chrome, chrome, madrid_time, staff_names};
 use crate::auth::{AuditorsRead, Staff};
 use crate::i18n::Lang;
-use crate::refusal::{Page, Refusal};
+use crate::refusal::{ErrorBody, Page, Refusal};
 use crate::{ConsoleState, Error};
 
 /// How many decisions the list shows.
@@ -33,7 +34,27 @@ struct DecisionsPage {
     rows: Vec<DecisionRow>,
 }
 
-/// `GET /staff/decisions`.
+/// `GET /staff/decisions`: the recent decisions, as a page.
+#[utoipa::path(
+    get,
+    path = "/staff/decisions",
+    tag = "review",
+    operation_id = "decisions",
+    security(("staff_session" = [])),
+    responses(
+        (status = 200, description = "The most recent decisions (a page)", content(("text/html"))),
+        (status = 303, description = "A browser (`Accept: text/html`) without a session is sent to `/staff/login`",
+            headers(("Location" = String))),
+        (status = 401, description = "`sign_in_required`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not an auditor (a page for a browser)",
+            content((ErrorBody = "application/json"), (String = "text/html"))),
+        (status = 500, description = "`internal`, with the request id (a page unless JSON is accepted)",
+            content((ErrorBody = "application/json"), (String = "text/html"))),
+        (status = 503, description = "`unavailable`: the database cannot be reached (a page unless JSON is accepted)",
+            content((ErrorBody = "application/json"), (String = "text/html")),
+            headers(("Retry-After" = u64))),
+    )
+)]
 pub async fn list(
     State(state): State<ConsoleState>,
     lang: Lang,
@@ -142,16 +163,46 @@ struct DecisionPage {
     csrf: String,
 }
 
-/// `GET /staff/decisions/{ticket}`.
+/// `GET /staff/decisions/{ticket}`: one call's decisions, checklist, stills and audit
+/// events, as a page.
+#[utoipa::path(
+    get,
+    path = "/staff/decisions/{ticket}",
+    tag = "review",
+    operation_id = "decision",
+    security(("staff_session" = [])),
+    params(("ticket" = String, Path, description = "The call's ticket")),
+    responses(
+        (status = 200, description = "The call's decision (a page)", content(("text/html"))),
+        (status = 303, description = "A browser (`Accept: text/html`) without a session is sent to `/staff/login`",
+            headers(("Location" = String))),
+        (status = 401, description = "`sign_in_required`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not an auditor (a page for a browser)",
+            content((ErrorBody = "application/json"), (String = "text/html"))),
+        (status = 404, description = "No such call (a page)", content(("text/html"))),
+        (status = 500, description = "`internal`, with the request id (a page unless JSON is accepted)",
+            content((ErrorBody = "application/json"), (String = "text/html"))),
+        (status = 503, description = "`unavailable`: the database cannot be reached (a page unless JSON is accepted)",
+            content((ErrorBody = "application/json"), (String = "text/html")),
+            headers(("Retry-After" = u64))),
+    )
+)]
 pub async fn show(
     State(state): State<ConsoleState>,
     lang: Lang,
     staff: Staff<AuditorsRead>,
-    Path(ticket): Path<String>,
+    path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, Error> {
-    let Some(t) = state.store.ticket(&ticket).await? else {
+    let no_such_call = || -> Error {
         let message = "No existe esa llamada. / No such call.";
-        return Err(Refusal::page(Page::message(StatusCode::NOT_FOUND, message)).into());
+        Refusal::page(Page::message(StatusCode::NOT_FOUND, message)).into()
+    };
+    // A ticket that is not even UTF-8 names no call.
+    let Ok(Path(ticket)) = path else {
+        return Err(no_such_call());
+    };
+    let Some(t) = state.store.ticket(&ticket).await? else {
+        return Err(no_such_call());
     };
     let names = staff_names(&state).await?;
     let name = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_owned());

@@ -43,7 +43,7 @@ impl Default for SupervisionPolicy {
 }
 
 /// One agent's line on the dashboard.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AgentLine {
     /// Sign-in name.
     pub name: String,
@@ -58,7 +58,7 @@ pub struct AgentLine {
 }
 
 /// The forecast with the closing time it is about.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ForecastView {
     /// The figures.
     #[serde(flatten)]
@@ -68,7 +68,7 @@ pub struct ForecastView {
 }
 
 /// The SVG charts, rendered in the viewer's language.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Charts {
     /// Citizens waiting and agents available over today's window.
     pub queue: String,
@@ -79,7 +79,7 @@ pub struct Charts {
 }
 
 /// Everything the dashboard shows, as of `at`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Dashboard {
     /// When (RFC 3339).
     pub at: String,

@@ -6,7 +6,7 @@
 use crate::{Activity, AgentSnapshot, QueueSnapshot, estimate_wait};
 
 /// What the rest of the day looks like.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Forecast {
     /// Waiting citizens whose expected start of service is at or after closing (all of them
     /// while no agent is working).

@@ -72,7 +72,7 @@ pub struct DecisionFacts {
 }
 
 /// Outcomes of the day's decisions.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Outcomes {
     /// Approvals.
     pub approved: u32,
@@ -95,7 +95,7 @@ impl Outcomes {
 }
 
 /// How the waits citizens were told compare with the waits they had.
-#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct EstimateAccuracy {
     /// Answered citizens who had been told an estimate.
     pub compared: u32,
@@ -108,7 +108,7 @@ pub struct EstimateAccuracy {
 }
 
 /// The day's queue figures.
-#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct DayFigures {
     /// Citizens who joined.
     pub joined: u32,

@@ -7,7 +7,9 @@ use super::TicketFacts;
 
 /// What an agent is doing, offline included (the estimator's [`crate::Activity`] leaves
 /// offline agents out).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum AgentPhase {
     /// Ready for the next citizen.

@@ -81,6 +81,9 @@ pub enum Command {
     Audit(AuditCommand),
     /// Print the daily report as CSV: one row per ticket that joined on a Madrid date.
     Report(ReportArgs),
+    /// Print the HTTP API's OpenAPI 3.1 description (as served at /api/v1/openapi.json);
+    /// `videoreg openapi > docs/openapi.json` refreshes the committed copy.
+    Openapi,
 }
 
 /// `videoreg report …`

@@ -6,8 +6,7 @@ use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
 use chrono::SecondsFormat;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
 use crate::Error;
 use crate::identity::{
@@ -15,28 +14,79 @@ use crate::identity::{
 };
 use crate::state::AppState;
 use agent_console::i18n::Lang;
+use agent_console::refusal::ErrorBody;
 use signaling::client_addr::ClientAddr;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/api/v1/applications", post(create))
 }
 
-#[derive(Debug, Deserialize)]
-struct ApplicationRequest {
+/// What a citizen sends to apply.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct ApplicationRequest {
+    /// DNI (8 digits and a check letter) or NIE (X, Y or Z, 7 digits and a check letter).
+    #[schema(example = "12345678Z")]
     id_number: String,
+    /// The contrast data: for a DNI its validity date `DD-MM-YYYY` (the issue date for a
+    /// permanent DNI), for a NIE the support number (E or C and 8 digits).
     #[serde(default)]
+    #[schema(example = "01-01-2030")]
     contrast: String,
-    /// The token from a passed test call.
+    /// The token from a passed test call (the test-call page's WebSocket gives it).
     #[serde(default)]
     test_call: String,
 }
 
-async fn create(
+/// ID number kinds.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Kind {
+    /// Documento Nacional de Identidad.
+    Dni,
+    /// Número de Identidad de Extranjero.
+    Nie,
+}
+
+/// A verified application.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct ApplicationCreated {
+    /// The application token (shown once), for joining the queue on `/ws/citizen`.
+    application: String,
+    /// When the token stops being accepted (RFC 3339, UTC).
+    #[schema(format = DateTime)]
+    expires_at: String,
+    /// The ID number, masked.
+    id_number: String,
+    /// Its kind.
+    kind: Kind,
+}
+
+/// Verifies the ID number and contrast data against the identity registry and, if they
+/// match, issues an application token.
+#[utoipa::path(
+    post,
+    path = "/api/v1/applications",
+    tag = "citizen",
+    operation_id = "create_application",
+    request_body = ApplicationRequest,
+    responses(
+        (status = 201, description = "Verified: the application token", body = ApplicationCreated),
+        (status = 400, description = "`invalid_body`: not JSON with the fields", body = ErrorBody),
+        (status = 413, description = "`body_too_large`", body = ErrorBody),
+        (status = 422, description = "`invalid_id_number`, `invalid_contrast`, `test_call_required`, `not_verified` or `document_expired`", body = ErrorBody),
+        (status = 429, description = "`too_many_attempts` for this ID number or address", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 500, description = "`internal`, with the request id", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the database cannot be reached", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    )
+)]
+pub(crate) async fn create(
     State(state): State<AppState>,
     lang: Lang,
     ClientAddr(client_addr): ClientAddr,
     body: Result<Json<ApplicationRequest>, JsonRejection>,
-) -> Result<(StatusCode, Json<Value>), Error> {
+) -> Result<(StatusCode, Json<ApplicationCreated>), Error> {
     let Json(body) = body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             return Error::client(
@@ -65,12 +115,12 @@ async fn create(
     match verify_and_apply(&state.store, &state.verify, &id, &contrast, &test_call, &client_addr, now).await? {
         Outcome::Verified(issued) => Ok((
             StatusCode::CREATED,
-            Json(json!({
-                "application": issued.token,
-                "expires_at": issued.expires_at.to_rfc3339_opts(SecondsFormat::Secs, true),
-                "id_number": id.masked(),
-                "kind": match id.kind() { IdKind::Dni => "dni", IdKind::Nie => "nie" },
-            })),
+            Json(ApplicationCreated {
+                application: issued.token,
+                expires_at: issued.expires_at.to_rfc3339_opts(SecondsFormat::Secs, true),
+                id_number: id.masked(),
+                kind: match id.kind() { IdKind::Dni => Kind::Dni, IdKind::Nie => Kind::Nie },
+            }),
         )),
         Outcome::NotVerified => Err(Error::client(
             StatusCode::UNPROCESSABLE_ENTITY,

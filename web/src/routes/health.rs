@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
-use serde_json::{Value, json};
+use serde::Serialize;
 
 use crate::state::AppState;
 
@@ -18,12 +18,58 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/healthz", get(healthz))
 }
 
-async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+/// The node's health.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct Health {
+    /// `ok`, `draining` (stopping: send nobody new here) or `unavailable`.
+    status: HealthStatus,
+    /// Whether the database answered; absent while draining.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    database: Option<DatabaseStatus>,
+}
+
+/// The node's state.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum HealthStatus {
+    /// Serving.
+    Ok,
+    /// Stopping.
+    Draining,
+    /// The database does not answer.
+    Unavailable,
+}
+
+/// The database's state.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum DatabaseStatus {
+    /// Answered within the check's timeout.
+    Up,
+    /// Failed or timed out.
+    Down,
+}
+
+/// Whether the node serves: for load balancers.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "operations",
+    operation_id = "health",
+    responses(
+        (status = 200, description = "Serving, the database up", body = Health),
+        (status = 503, description = "Draining, or the database is down", body = Health),
+    )
+)]
+pub(crate) async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
     // A stopping node says so at once, so that the load balancer sends nobody new here.
     if state.signaling.hub.is_draining() {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({ "status": "draining" })),
+            Json(Health {
+                status: HealthStatus::Draining,
+                database: None,
+            }),
         );
     }
     let database_up = match tokio::time::timeout(CHECK_TIMEOUT, state.store.ping()).await {
@@ -40,12 +86,18 @@ async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     if database_up {
         (
             StatusCode::OK,
-            Json(json!({ "status": "ok", "database": "up" })),
+            Json(Health {
+                status: HealthStatus::Ok,
+                database: Some(DatabaseStatus::Up),
+            }),
         )
     } else {
         (
             StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({ "status": "unavailable", "database": "down" })),
+            Json(Health {
+                status: HealthStatus::Unavailable,
+                database: Some(DatabaseStatus::Down),
+            }),
         )
     }
 }

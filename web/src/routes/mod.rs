@@ -9,6 +9,7 @@ mod citizen_unlock;
 mod health;
 mod landing;
 pub(crate) mod metrics;
+pub mod openapi;
 mod receipt;
 mod service_hours;
 mod test_call;
@@ -54,6 +55,7 @@ pub fn router(state: AppState) -> Router {
         .merge(citizen_flow::routes())
         .merge(assets::routes())
         .merge(metrics::routes())
+        .merge(openapi::routes())
         .merge(citizen_accounts(&state))
         .merge(agent_console::router(
             state.console.verification.stills.max_bytes,

@@ -86,3 +86,28 @@ async fn service_hours_refuses_bad_parameters_with_a_json_error() {
     let (status, _) = app.get_json("/api/v1/service-hours?days=366").await;
     assert_eq!(status, 200);
 }
+
+/// Found while checking the contract by hand: windows past year 9999 or before year 0000 came out
+/// as `+10000-01-02T…` and `-0001-12-31T…`, which are not RFC 3339 date-times.
+#[tokio::test]
+async fn service_hours_refuses_spans_whose_windows_rfc_3339_cannot_write() {
+    let app = spawn_app().await;
+    for query in [
+        "from=9999-12-31T23:59:59Z&days=366",
+        "from=9999-12-20T00:00:00Z&days=30",
+        "from=0000-01-01T00:00:00%2B23:59&days=1",
+        "from=0000-01-01T00:00:00Z&days=1",
+    ] {
+        let (status, body) = app
+            .get_json(&format!("/api/v1/service-hours?{query}"))
+            .await;
+        assert_eq!(status, 400, "{query}: {body}");
+        assert_eq!(body["error"]["code"], "invalid_parameter", "{query}");
+    }
+    let (status, body) = app
+        .get_json("/api/v1/service-hours?from=9999-12-01T00:00:00Z&days=7")
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let opens = body["windows"][0]["opens"].as_str().unwrap_or_default();
+    assert!(opens.starts_with("9999-12-"), "{body}");
+}
