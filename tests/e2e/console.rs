@@ -6,8 +6,10 @@
 use fantoccini::Client;
 use serde_json::{Value, json};
 
-use crate::chromium::{attr, browser_sized, eventually, screenshot_path};
-use crate::console_steps::{demo_password, open_console, take_and_accept, verify_and_approve};
+use crate::chromium::{attr, browser_sized, click, eventually, screenshot_path, script_number};
+use crate::console_steps::{
+    demo_password, open_console, sign_in, take_and_accept, verify_and_approve,
+};
 use crate::helpers::{apply, demo_server};
 
 /// The citizen's side, run in the citizen's page: join with the application token, then
@@ -71,6 +73,13 @@ async fn an_agent_verifies_a_citizen_in_the_console_and_the_citizen_gets_the_cod
     let (_agent_driver, agent) = browser_sized(true, (1280, 1000)).await;
     open_console(&agent, &server, "agente", &password).await;
     take_and_accept(&agent).await;
+    // The call is recorded, and both sides are told so.
+    eventually("the console's recording indicator", || async {
+        attr(&agent, "recording", "data-state").await.as_deref() == Some("on")
+    })
+    .await;
+    assert!(attr(&agent, "recording", "hidden").await.is_none());
+    assert!(citizen_message(&citizen, "recording").await.is_some());
     verify_and_approve(&agent, "in-call-en").await;
 
     // The citizen receives the code; the console is told and goes to wrap-up.
@@ -100,7 +109,56 @@ async fn an_agent_verifies_a_citizen_in_the_console_and_the_citizen_gets_the_cod
     assert_eq!(approved["registration"], registration.as_str());
     let report = store.verify_audit_chain().await.expect("verify");
     assert_eq!(report.broken, None);
+    let ticket = store.recent_decisions(1).await.expect("decisions")[0]
+        .ticket_id
+        .clone();
     store.close().await;
     agent.close().await.expect("close");
     citizen.close().await.expect("close");
+
+    // An auditor plays the call's recording on the decision page and seeks it from its
+    // timeline.
+    let (_auditor_driver, auditor) = browser_sized(false, (1280, 1000)).await;
+    let password = demo_password(&server, "auditora");
+    sign_in(&auditor, &server.base, "auditora", &password).await;
+    auditor
+        .goto(&server.url(&format!("/staff/decisions/{ticket}?lang=en")))
+        .await
+        .expect("decision page");
+    auditor
+        .execute(
+            "const v = document.querySelector('video'); v.muted = true; v.preload = 'auto'; v.play();",
+            vec![],
+        )
+        .await
+        .expect("play");
+    eventually("the recording plays", || async {
+        script_number(
+            &auditor,
+            "const v = document.querySelector('video'); return v.readyState === 4 && v.currentTime > 0.5 ? 1 : 0",
+        )
+        .await
+            == 1.0
+    })
+    .await;
+    let png = auditor.screenshot().await.expect("screenshot");
+    std::fs::write(screenshot_path("decision-recording-en.png"), png).expect("screenshot");
+    let duration = script_number(&auditor, "return document.querySelector('video').duration").await;
+    assert!(duration > 1.0, "the file knows its duration: {duration}");
+    click(&auditor, "ol.timeline li:last-child button").await;
+    let target = script_number(
+        &auditor,
+        "return Number(document.querySelector('ol.timeline li:last-child button').dataset.seek)",
+    )
+    .await;
+    eventually("the timeline seeks the video", || async {
+        let at = script_number(
+            &auditor,
+            "return document.querySelector('video').currentTime",
+        )
+        .await;
+        (at - target).abs() < 2.0
+    })
+    .await;
+    auditor.close().await.expect("close");
 }

@@ -34,24 +34,25 @@ pub async fn open_console_at(agent: &Client, base: &str, name: &str, password: &
     .await;
 }
 
-/// Signs in (second factor off) and opens the console in English, as it first is: offline.
-pub async fn sign_in_to_console(agent: &Client, base: &str, name: &str, password: &str) {
-    agent
-        .goto(&format!("{base}/staff/login?lang=en"))
+/// Signs a member of staff in (second factor off), in English; waits for the staff home.
+pub async fn sign_in(c: &Client, base: &str, name: &str, password: &str) {
+    c.goto(&format!("{base}/staff/login?lang=en"))
         .await
         .expect("login page");
-    let field = agent.find(Locator::Id("name")).await.expect("name");
+    let field = c.find(Locator::Id("name")).await.expect("name");
     field.send_keys(name).await.expect("type");
-    let field = agent.find(Locator::Id("password")).await.expect("password");
+    let field = c.find(Locator::Id("password")).await.expect("password");
     field.send_keys(password).await.expect("type");
-    click(agent, "form button[type=submit]").await;
+    click(c, "form button[type=submit]").await;
     eventually("signed in", || async {
-        agent
-            .current_url()
-            .await
-            .is_ok_and(|u| u.path() == "/staff")
+        c.current_url().await.is_ok_and(|u| u.path() == "/staff")
     })
     .await;
+}
+
+/// Signs in (second factor off) and opens the console in English, as it first is: offline.
+pub async fn sign_in_to_console(agent: &Client, base: &str, name: &str, password: &str) {
+    sign_in(agent, base, name, password).await;
     agent
         .goto(&format!("{base}/staff/console?lang=en"))
         .await
