@@ -268,6 +268,11 @@ async fn call(v: &Visit, server: &crate::helpers::Server, citizen: &Client) {
         "the title says it is the citizen's turn: {title}"
     );
     assert_eq!(current_step(citizen).await, "step-call");
+    // The call is recorded: a discreet indicator says so (and survived the ICE restart).
+    assert!(
+        attr(citizen, "recording", "hidden").await.is_none(),
+        "the recording indicator shows during the call"
+    );
     v.shot(citizen, "5-call").await;
     verify_and_approve(&agent, &format!("citizen-flow-{}", v.size.0)).await;
     eventually("the activation code", || async {
