@@ -2,8 +2,8 @@
 //! runs, copy-through (VP8 and Opus as the browsers sent them, never decoded or transcoded),
 //! playable the moment it is closed.
 //!
-//! The session task hands each RTP packet it forwards, and each RTCP sender report, to a
-//! bounded queue ([`feed`]) and goes on: it never waits for the recorder, and when the queue
+//! The session task hands each RTP packet it forwards, and each RTCP sender report, in
+//! batches of 50 ms to a bounded queue ([`feed`]) and goes on: it never waits for the recorder, and when the queue
 //! is full the packet is dropped from the recording (not from the call) and the recording is
 //! marked incomplete. A thread of the recording's own ([`writer`]) depacketises
 //! ([`vp8`], [`track`]), puts every frame on one timeline, and muxes four tracks: the
@@ -40,9 +40,9 @@ use tokio::sync::{oneshot, watch};
 use crate::{Error, Side};
 pub(crate) use feed::Feed;
 
-/// Packets the queue between the forwarder and the writer holds: about 10 s of a call's four
-/// tracks (a browser sends 50 audio and 100–200 video packets a second).
-const QUEUE_PACKETS: usize = 4096;
+/// Batches the queue between the forwarder and the writer holds: 10 s of a call (a batch
+/// every 50 ms, of 50 audio and 100–200 video packets a second from each side).
+const QUEUE_BATCHES: usize = 200;
 
 /// Audio or video.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -165,7 +165,7 @@ impl Recording {
             keyframe_wanted: Default::default(),
             trouble: trouble_tx,
         });
-        let (tx, rx) = std::sync::mpsc::sync_channel(QUEUE_PACKETS);
+        let (tx, rx) = std::sync::mpsc::sync_channel(QUEUE_BATCHES);
         let (report_tx, report) = oneshot::channel();
         let writer_shared = shared.clone();
         std::thread::Builder::new()
