@@ -136,3 +136,63 @@ impl Drop for Feed {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicU64;
+
+    use tokio::sync::watch;
+
+    use super::*;
+
+    fn packet(seq: u16) -> rtc::rtp::Packet {
+        let mut p = rtc::rtp::Packet::default();
+        p.header.sequence_number = seq;
+        p.payload = Bytes::from_static(&[0x90, 0, 0, 0]);
+        p
+    }
+
+    #[test]
+    fn packets_go_in_batches_and_a_full_queue_drops_them_from_the_recording_only() {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let (trouble, watch) = watch::channel(None);
+        let shared = Arc::new(Shared {
+            overflow: AtomicU64::new(0),
+            keyframe_wanted: Default::default(),
+            trouble,
+        });
+        let mut feed = Feed::new(tx, shared.clone());
+        let t0 = Instant::now();
+        // 10 ms apart: five packets make a batch (the fifth is 40 ms after the first, the
+        // sixth 50 ms: it closes the batch).
+        for i in 0..6u16 {
+            feed.rtp(
+                Side::Citizen,
+                true,
+                &packet(i),
+                t0 + Duration::from_millis(10 * u64::from(i)),
+            );
+        }
+        let batch = rx.try_recv().expect("one batch");
+        assert_eq!(batch.len(), 6);
+        assert!(rx.try_recv().is_err(), "nothing more yet");
+        // The writer takes nothing now: the second batch fills the queue, the third overflows.
+        for i in 6..20u16 {
+            feed.rtp(
+                Side::Agent,
+                false,
+                &packet(i),
+                t0 + Duration::from_millis(60 * u64::from(i)),
+            );
+        }
+        assert!(shared.overflow.load(Ordering::Relaxed) > 0);
+        assert!(matches!(
+            *watch.borrow(),
+            Some(Incomplete::QueueOverflow { .. })
+        ));
+        assert!(!feed.take_keyframe_wish(Side::Citizen));
+        shared.keyframe_wanted[0].store(true, Ordering::Relaxed);
+        assert!(feed.take_keyframe_wish(Side::Citizen));
+        assert!(!feed.take_keyframe_wish(Side::Citizen), "once per wish");
+    }
+}
