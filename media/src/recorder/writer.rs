@@ -13,7 +13,7 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 use webm::mux::{AudioCodecId, Segment, SegmentBuilder, SegmentMode, VideoCodecId, Writer};
 
-use super::feed::Item;
+use super::feed::{Batch, Item};
 use super::file::{Keep, close, open};
 use super::track::{Frame, Track, ntp_ns};
 use super::{Incomplete, RecordedTrack, RecordingReport, Shared, TrackKind};
@@ -96,7 +96,7 @@ pub(super) fn run(
     path: &Path,
     started: Instant,
     started_at: DateTime<Utc>,
-    rx: &Receiver<Item>,
+    rx: &Receiver<Batch>,
     shared: &Shared,
 ) -> RecordingReport {
     let name = path
@@ -128,8 +128,10 @@ pub(super) fn run(
         Ok(file) => r.out = Out::Opened(file),
         Err(e) => r.disk(e),
     }
-    while let Ok(item) = rx.recv() {
-        r.item(item);
+    while let Ok(batch) = rx.recv() {
+        for item in batch {
+            r.item(item);
+        }
     }
     r.finish(path, started_at)
 }

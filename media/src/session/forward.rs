@@ -26,11 +26,12 @@ impl Session {
                     return;
                 };
                 let video = incoming.kind == 0;
-                if let Some(recorder) = &self.recorder {
+                let keyframe_wanted = self.recorder.as_mut().is_some_and(|recorder| {
                     recorder.rtp(side, video, &packet, now);
-                    if video && recorder.take_keyframe_wish(side) {
-                        self.request_keyframe(i, incoming.kind, now);
-                    }
+                    video && recorder.take_keyframe_wish(side)
+                });
+                if keyframe_wanted {
+                    self.request_keyframe(i, incoming.kind, now);
                 }
                 let t = self.target(i);
                 // Not into a connection whose DTLS is not up: there is no key to send with.
@@ -45,7 +46,7 @@ impl Session {
                     .filter_map(|p| p.as_any().downcast_ref::<SenderReport>())
                     .peekable();
                 if reports.peek().is_some() {
-                    if let Some(recorder) = &self.recorder {
+                    if let Some(recorder) = &mut self.recorder {
                         reports.for_each(|r| recorder.sender_report(side, r, now));
                     }
                     return;

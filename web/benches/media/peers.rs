@@ -1,7 +1,8 @@
 //! The benchmark's webrtc-rs test peers: building one, receiving (counting packets and the
-//! latency stamped in payload bytes 1–8) and sending real-rate audio and video. Byte 0 is a
-//! VP8 payload descriptor (start of a frame on a frame's first packet), so that a recording
-//! of a benchmark call reassembles and muxes its frames as it would a browser's.
+//! latency stamped in payload bytes 2–9) and sending real-rate audio and video. Byte 0 is a
+//! VP8 payload descriptor (start of a frame on a frame's first packet) and byte 1 a frame
+//! tag (a keyframe every 2 s, as often as a recording asks for one), so that a recording of a
+//! benchmark call reassembles and muxes its frames as it would a browser's.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -77,9 +78,9 @@ pub fn receive(
                 while let Some(e) = t.poll().await {
                     if let TrackRemoteEvent::OnRtpPacket(p) = e {
                         sink.packets.fetch_add(1, Ordering::Relaxed);
-                        if p.payload.len() >= 9 {
+                        if p.payload.len() >= 10 {
                             let mut b = [0u8; 8];
-                            b.copy_from_slice(&p.payload[1..9]);
+                            b.copy_from_slice(&p.payload[2..10]);
                             let sent = u64::from_be_bytes(b);
                             let now = base.elapsed().as_micros() as u64;
                             let mut l = sink.latencies.lock().expect("lock");
@@ -131,11 +132,13 @@ fn send(
         let mut video_tick = tokio::time::interval_at(start, Duration::from_millis(33));
         let (mut aseq, mut vseq, mut frame) = (0u16, 0u16, 0u32);
         let mut stop = stop;
-        // Byte 0: a VP8 descriptor, S set on a frame's first packet (for audio, an Opus TOC).
-        let stamp = |size: usize, first: bool| {
+        // Byte 0: a VP8 descriptor, S set on a frame's first packet (for audio, an Opus TOC);
+        // byte 1: the frame tag, bit 0 clear for a keyframe.
+        let stamp = |size: usize, first: bool, key: bool| {
             let mut payload = vec![0u8; size];
             payload[0] = if first { 0x10 } else { 0 };
-            payload[1..9].copy_from_slice(&(base.elapsed().as_micros() as u64).to_be_bytes());
+            payload[1] = u8::from(!key);
+            payload[2..10].copy_from_slice(&(base.elapsed().as_micros() as u64).to_be_bytes());
             bytes::Bytes::from(payload)
         };
         loop {
@@ -144,7 +147,7 @@ fn send(
                 _ = audio_tick.tick() => {
                     aseq = aseq.wrapping_add(1);
                     let h = rtp::header::Header { version: 2, payload_type: 111, sequence_number: aseq, timestamp: u32::from(aseq) * 960, ssrc: assrc, ..Default::default() };
-                    let _ = audio.write_rtp(rtp::Packet { header: h, payload: stamp(160, false) }).await;
+                    let _ = audio.write_rtp(rtp::Packet { header: h, payload: stamp(160, false, false) }).await;
                 }
                 _ = video_tick.tick() => {
                     // A frame's three packets share its timestamp.
@@ -152,7 +155,7 @@ fn send(
                     for i in 0..3u16 {
                         vseq = vseq.wrapping_add(1);
                         let h = rtp::header::Header { version: 2, marker: i == 2, payload_type: 96, sequence_number: vseq, timestamp: frame.wrapping_mul(3000), ssrc: vssrc, ..Default::default() };
-                        let _ = video.write_rtp(rtp::Packet { header: h, payload: stamp(1000, i == 0) }).await;
+                        let _ = video.write_rtp(rtp::Packet { header: h, payload: stamp(1000, i == 0, frame % 60 == 1) }).await;
                     }
                 }
             }
