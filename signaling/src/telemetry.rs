@@ -40,6 +40,11 @@ pub const HANDLE: &str = "videoreg_call_handle_seconds";
 /// |told − real wait| (histogram).
 pub const ESTIMATE_ERROR: &str = "videoreg_estimate_abs_error_seconds";
 
+/// Calls' recordings finished (counter, label `result`).
+pub const RECORDINGS: &str = "videoreg_recordings_total";
+/// Bytes of recordings sealed (counter).
+pub const RECORDED_BYTES: &str = "videoreg_recorded_bytes_total";
+
 /// This build (gauge at 1, label `version`).
 pub const BUILD_INFO: &str = "videoreg_build_info";
 
@@ -48,6 +53,7 @@ const AGENT_STATES: [&str; 5] = ["available", "in_call", "wrap_up", "break", "of
 const ABANDON_HOWS: [&str; 2] = ["left", "gone"];
 const ENDPOINTS: [&str; 2] = ["citizen", "agent"];
 const DIRECTIONS: [&str; 2] = ["in", "out"];
+const RECORDING_RESULTS: [&str; 3] = ["complete", "incomplete", "failed"];
 
 /// Bucket bounds for waits and estimate errors, in seconds (30 s to 1 h).
 const WAIT_BUCKETS: &[f64] = &[
@@ -166,6 +172,16 @@ impl Telemetry {
                 Unit::Seconds,
                 "Absolute difference between the wait told at joining and the real wait."
             );
+            describe_counter!(
+                RECORDINGS,
+                Unit::Count,
+                "Calls' recordings finished: complete, incomplete (sealed, part of the call missing) or failed (no file)."
+            );
+            describe_counter!(
+                RECORDED_BYTES,
+                Unit::Bytes,
+                "Bytes of call recordings sealed (disk used before retention)."
+            );
             describe_gauge!(BUILD_INFO, "This build of videoreg (label version).");
         });
     }
@@ -196,6 +212,10 @@ impl Telemetry {
                 let _ = histogram!(name);
             }
             counter!(DECISIONS, "outcome" => "approved", "reason" => "none").increment(0);
+            for result in RECORDING_RESULTS {
+                counter!(RECORDINGS, "result" => result).increment(0);
+            }
+            counter!(RECORDED_BYTES).increment(0);
             gauge!(BUILD_INFO, "version" => env!("CARGO_PKG_VERSION")).set(1.0);
         });
     }
@@ -262,6 +282,15 @@ impl Telemetry {
     pub fn decided(&self, outcome: &'static str, reason: Option<&str>) {
         let reason = reason.unwrap_or("none").to_owned();
         self.record(|| counter!(DECISIONS, "outcome" => outcome, "reason" => reason).increment(1));
+    }
+
+    /// A call's recording finished: `complete`, `incomplete` or `failed`, with the bytes
+    /// sealed.
+    pub fn recorded(&self, result: &'static str, bytes: u64) {
+        self.record(|| {
+            counter!(RECORDINGS, "result" => result).increment(1);
+            counter!(RECORDED_BYTES).increment(bytes);
+        });
     }
 
     /// A signaling message crossed an endpoint (`citizen`, `agent`), `in` or `out`.

@@ -132,6 +132,7 @@ async fn seal(
     let now = state.clock.now();
     let reasons: Vec<String> = report.incomplete.iter().map(ToString::to_string).collect();
     let Some(file) = &report.file else {
+        state.telemetry.recorded("failed", 0);
         let detail = serde_json::json!({ "reasons": reasons }).to_string();
         let event = NewAuditEvent {
             at: now,
@@ -164,5 +165,11 @@ async fn seal(
         ended_at: now,
     };
     state.store.seal_recording(&sealed, "system").await?;
+    let result = if incomplete.is_some() {
+        "incomplete"
+    } else {
+        "complete"
+    };
+    state.telemetry.recorded(result, file.size);
     Ok(())
 }
