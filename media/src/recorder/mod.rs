@@ -42,6 +42,8 @@ use tokio::sync::{oneshot, watch};
 
 use crate::{Error, Side};
 pub(crate) use feed::Feed;
+#[cfg(feature = "fuzzing")]
+pub(crate) use track::{Track, ntp_ns};
 
 /// Batches the queue between the forwarder and the writer holds: 10 s of a call (a batch
 /// every 50 ms, of 50 audio and 100–200 video packets a second from each side).

@@ -120,7 +120,7 @@ impl Timeline {
 
 /// A frame ready for the file.
 #[derive(Debug, Clone)]
-pub(super) struct Frame {
+pub(crate) struct Frame {
     /// Its time on the recording's timeline (ns).
     pub at_ns: u64,
     pub data: Bytes,
@@ -134,7 +134,7 @@ pub(super) enum Depacketiser {
 }
 
 /// One sender's track of one kind.
-pub(super) struct Track {
+pub(crate) struct Track {
     depacketiser: Depacketiser,
     clock_rate: u32,
     ssrc: Option<u32>,
@@ -248,7 +248,7 @@ impl Track {
 
 /// An NTP timestamp (RFC 3550: seconds since 1900 in the high 32 bits, fraction in the low)
 /// in nanoseconds.
-pub(super) fn ntp_ns(ntp: u64) -> i64 {
+pub(crate) fn ntp_ns(ntp: u64) -> i64 {
     let secs = (ntp >> 32) as i64;
     let frac = ((ntp & 0xffff_ffff) * 1_000_000_000) >> 32;
     secs * 1_000_000_000 + frac as i64
