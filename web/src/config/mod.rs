@@ -20,10 +20,12 @@ mod serve_args;
 mod settings;
 #[cfg(test)]
 mod tests;
+mod values;
 
 pub use console::ConsoleArgs;
-pub use serve_args::{AtClosingArg, PortRange, ServeArgs};
-pub use settings::Settings;
+pub use serve_args::ServeArgs;
+pub use settings::{Settings, TestClock};
+pub use values::{AtClosingArg, PortRange};
 
 /// The database unless told otherwise.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://./data/videoreg.db";

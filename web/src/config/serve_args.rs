@@ -4,7 +4,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use clap::Args;
 use scheduler::{DailyHours, SpecialHours};
 use serde::Deserialize;
@@ -12,6 +12,7 @@ use serde::Deserialize;
 use super::Toggle;
 use super::console::ConsoleArgs;
 use super::layer::layered;
+use super::values::{AtClosingArg, PortRange};
 
 layered! {
 /// Options of the server (`serve` and `demo`); also the TOML file's keys.
@@ -367,51 +368,28 @@ pub struct ServeArgs {
     )]
     pub metrics_token: Option<String>,
 
+    /// `demo` only: the server's clock starts at this time (RFC 3339) instead of now, to
+    /// rehearse a service day (the soak test); `serve` refuses it.
+    #[arg(
+        long,
+        env = "VIDEOREG_CLOCK_START",
+        value_name = "RFC3339",
+        help_heading = "Test clock"
+    )]
+    pub clock_start: Option<DateTime<Utc>>,
+    /// `demo` only: the server's clock runs this many times as fast as real time (60: a
+    /// five-hour day in five minutes); `serve` refuses it. Only the clock speeds up: timers
+    /// such as --heartbeat-seconds and --wrap-up-seconds stay real [default: 1]
+    #[arg(
+        long,
+        env = "VIDEOREG_CLOCK_SPEED",
+        value_name = "N",
+        help_heading = "Test clock"
+    )]
+    pub clock_speed: Option<u32>,
+
     /// The agent console's options: the file's `[console]` table.
     #[command(flatten, next_help_heading = "Agent console")]
     pub console: ConsoleArgs,
 }
-}
-
-/// A range of UDP ports, `FIRST-LAST`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(try_from = "String")]
-pub struct PortRange {
-    /// First port.
-    pub first: u16,
-    /// Last port (inclusive).
-    pub last: u16,
-}
-
-impl std::str::FromStr for PortRange {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        let bad = || format!("invalid port range {s:?}: expected FIRST-LAST, e.g. 40000-40999");
-        let (a, b) = s.split_once('-').ok_or_else(bad)?;
-        let (first, last): (u16, u16) = (
-            a.trim().parse().map_err(|_| bad())?,
-            b.trim().parse().map_err(|_| bad())?,
-        );
-        if first == 0 || last < first {
-            return Err(bad());
-        }
-        Ok(Self { first, last })
-    }
-}
-
-impl TryFrom<String> for PortRange {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
-        s.parse()
-    }
-}
-
-/// What happens at closing, as typed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum AtClosingArg {
-    /// Serve everyone admitted.
-    Serve,
-    /// End the waiting tickets.
-    Expire,
 }

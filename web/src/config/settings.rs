@@ -19,7 +19,8 @@ use crate::Error;
 use crate::identity::VerifyPolicy;
 
 use super::layer::{Layer, declared_defaults};
-use super::serve_args::{AtClosingArg, ServeArgs};
+use super::serve_args::ServeArgs;
+use super::values::AtClosingArg;
 use super::{DEFAULT_DATABASE_URL, GlobalArgs, Toggle, console};
 
 /// The resolved configuration the server runs with.
@@ -69,6 +70,18 @@ pub struct Settings {
     pub secrets_key_file: Option<std::path::PathBuf>,
     /// `demo` may start on a database holding staff accounts it did not create.
     pub reset_demo: bool,
+    /// `demo` only: a clock that starts elsewhere or runs faster than real time.
+    pub test_clock: Option<TestClock>,
+}
+
+/// A clock other than the system's, for rehearsing a service day (`--clock-start`,
+/// `--clock-speed`; `demo` only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TestClock {
+    /// Where it starts; now when not given.
+    pub start: Option<chrono::DateTime<chrono::Utc>>,
+    /// How many of its seconds pass per real second.
+    pub speed: u32,
 }
 
 impl Settings {
@@ -160,12 +173,23 @@ impl Settings {
             },
             secrets_key_file: o.secrets_key_file.clone(),
             reset_demo: o.reset_demo,
+            test_clock: test_clock(&o)?,
             metrics_token_hash: o
                 .metrics_token
                 .filter(|t| !t.is_empty())
                 .map(|t| store::secrets::hash_token(&t)),
         })
     }
+}
+
+fn test_clock(o: &ServeArgs) -> Result<Option<TestClock>, Error> {
+    if o.clock_start.is_none() && o.clock_speed.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(TestClock {
+        start: o.clock_start,
+        speed: at_least_one(o.clock_speed.or(Some(1)), "clock-speed")?,
+    }))
 }
 
 fn presence_policy(o: &ServeArgs) -> Result<PresencePolicy, Error> {
