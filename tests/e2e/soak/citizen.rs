@@ -205,7 +205,7 @@ pub async fn citizen(day: Arc<Day>, i: usize) {
 async fn resume(day: &Day, ws: Ws, resume_token: &str, rng: &mut Rng) -> Option<Ws> {
     drop(ws);
     tokio::time::sleep(Duration::from_millis(200 + rng.below(800))).await;
-    let mut back = Ws::connect(&day, "/ws/citizen", None).await?;
+    let mut back = Ws::connect(day, "/ws/citizen", None).await?;
     back.send(json!({ "type": "resume", "resume_token": resume_token }))
         .await;
     let answer = back
@@ -241,7 +241,7 @@ async fn call_media(day: &Day, ws: &mut Ws, i: usize) -> Option<media::MediaPeer
 /// The test call with real media: `echo_start`, a negotiated peer sending a second of
 /// media, the browser's result, `test_passed`; the token, or `None` (then counted).
 async fn real_test_call(day: &Day, i: usize) -> Option<String> {
-    let mut ws = Ws::connect(&day, "/ws/citizen", None).await?;
+    let mut ws = Ws::connect(day, "/ws/citizen", None).await?;
     let mut ready = false;
     for _ in 0..20 {
         ws.send(json!({ "type": "echo_start" })).await;

@@ -123,9 +123,11 @@ pub async fn agent(day: Arc<Day>, k: usize, session: Session) {
             continue;
         };
         if started["type"] != "call_started" {
+            let why = started["reason"].as_str().or(started["code"].as_str());
             day.tally(&format!(
-                "agent_accept_{}",
-                started["type"].as_str().unwrap_or("?")
+                "agent_accept_{}_{}",
+                started["type"].as_str().unwrap_or("?"),
+                why.unwrap_or("?")
             ));
             set_state(&mut ws, "available").await;
             continue;
