@@ -65,6 +65,17 @@ impl Clock {
         }
     }
 
+    /// How long `span` of this clock's time lasts in real time, for a timer that wakes when a
+    /// rule's moment comes: the same for the system and manual clocks, `speed` times shorter
+    /// for a scaled one. Negative spans are zero.
+    pub fn real(&self, span: TimeDelta) -> Duration {
+        let span = span.to_std().unwrap_or_default();
+        match self {
+            Self::System | Self::Manual(_) => span,
+            Self::Scaled { speed, .. } => span / (*speed).max(1),
+        }
+    }
+
     /// Sets a manual clock; the others ignore it.
     pub fn set(&self, to: DateTime<Utc>) {
         if let Self::Manual(t) = self {
@@ -118,6 +129,21 @@ mod tests {
             scaled_time(start, Duration::from_secs(7), 0),
             start + TimeDelta::seconds(7)
         );
+    }
+
+    #[test]
+    fn a_timer_of_clock_time_lasts_speed_times_less_on_a_scaled_clock() {
+        let start = DateTime::parse_from_rfc3339("2026-03-02T08:00:00Z")
+            .unwrap()
+            .to_utc();
+        let thirty = TimeDelta::seconds(30);
+        assert_eq!(Clock::System.real(thirty), Duration::from_secs(30));
+        assert_eq!(Clock::manual(start).real(thirty), Duration::from_secs(30));
+        assert_eq!(
+            Clock::scaled(start, 60).real(thirty),
+            Duration::from_millis(500)
+        );
+        assert_eq!(Clock::System.real(-thirty), Duration::ZERO);
     }
 
     #[test]

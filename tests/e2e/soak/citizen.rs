@@ -102,7 +102,7 @@ pub async fn citizen(day: Arc<Day>, i: usize) {
         22..24 => Fate::HangUp,
         _ => Fate::Stay,
     };
-    let mut fate_at = Some(Instant::now() + Duration::from_millis(300 + rng.below(8_000)));
+    let mut fate_at = Some(Instant::now() + Duration::from_millis(200 + rng.below(3_000)));
     let mut peer = None;
     // Offered to an agent or in a call: the citizen stays until it ends.
     let mut held = false;

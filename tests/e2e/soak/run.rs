@@ -48,14 +48,14 @@ pub async fn day(plan: Plan) {
             &speed,
             "--media-ports",
             "45000-45999",
-            // Real-time timers, kept in proportion to the fast clock (see docs/configuration.md).
+            // The heartbeat is a real-time interval; the limit is read on the fast clock.
             "--heartbeat-seconds",
             "1",
             "--node-dead-after-seconds",
             "3600",
-            // Agents make themselves available after each call; the timer only backs that up.
-            "--wrap-up-seconds",
-            "5",
+            // Rules read the fast clock: an offer unanswered for 10 real seconds times out.
+            "--offer-timeout-seconds",
+            "600",
             "--queue-grace-seconds",
             &grace,
             "--staff-session-idle-minutes",
@@ -230,7 +230,7 @@ pub async fn day(plan: Plan) {
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     // Resources given back: poll until the figures are back near the baseline, or give up.
-    // Agents' wrap-up timers (--wrap-up-seconds, real time) outlive their calls a little.
+    // Timers' wake-ups (offer timeout, wrap-up) outlive their calls by up to 10 s.
     let settle_by = Instant::now() + Duration::from_secs(30);
     let given_back = |s: &Sample| {
         s.udp <= baseline.udp

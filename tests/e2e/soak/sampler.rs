@@ -5,9 +5,10 @@
 //! `application_name`); and whether any of them grows without bound.
 //!
 //! The load moves (the queue lengthens when the shared cores are busy), and every open socket
-//! is a descriptor and a few tasks on the server: so each figure is first corrected for the
-//! driver's open sockets (its per-socket cost fitted over the whole run, ramp-up and
-//! wind-down included), and only what is left is judged against time.
+//! is a descriptor and a few tasks on the server: so descriptors, UDP sockets, tasks and
+//! database connections are first corrected for the driver's open sockets (their per-socket
+//! cost fitted over the whole run, ramp-up and wind-down included), and only what is left is
+//! judged against time. Resident memory is judged as it is (a high-water mark).
 
 use std::collections::HashSet;
 
@@ -189,7 +190,13 @@ pub fn growth(all: &[Sample], settled: &[Sample]) -> Vec<Growth> {
     FIGURES
         .iter()
         .map(|&(figure, floor, share)| {
-            let k = per_socket(all, figure);
+            // Resident memory is a high-water mark (freed memory stays with the allocator): it
+            // follows the peak load, not the current one, and is judged as it is.
+            let k = if figure == "rss_mib" {
+                0.0
+            } else {
+                per_socket(all, figure)
+            };
             let corrected: Vec<Sample> = settled
                 .iter()
                 .map(|s| {

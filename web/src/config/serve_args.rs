@@ -378,8 +378,8 @@ pub struct ServeArgs {
     )]
     pub clock_start: Option<DateTime<Utc>>,
     /// `demo` only: the server's clock runs this many times as fast as real time (60: a
-    /// five-hour day in five minutes); `serve` refuses it. Only the clock speeds up: timers
-    /// such as --heartbeat-seconds and --wrap-up-seconds stay real [default: 1]
+    /// five-hour day in five minutes); `serve` refuses it. Rules read that clock (timeouts,
+    /// grace, expiries); heartbeats, pings and rate limits stay real [default: 1]
     #[arg(
         long,
         env = "VIDEOREG_CLOCK_SPEED",
