@@ -9,7 +9,7 @@
 //! bound over the settled part of the load, when resources are not given back once everyone
 //! has gone, or when a ticket ends in an impossible state (`soak/end_state.rs`).
 //!
-//! The short version (an hour of the day, 150 citizens, 5 agents, about 90 s) runs with the
+//! The short version (an hour of the day, 150 citizens, 5 agents, 60 s of arrivals) runs with the
 //! suite; the whole day (1,000 citizens, 20 agents, 5 minutes) is ignored and run by hand, with
 //! knobs in the environment (see `docs/performance.md`).
 
@@ -64,7 +64,7 @@ impl Plan {
     /// The suite's version: the first simulated hour.
     fn short() -> Self {
         Self {
-            citizens: 100,
+            citizens: 150,
             agents: 5,
             load_secs: 60,
             speed: 60,

@@ -72,6 +72,12 @@ pub async fn citizen(day: Arc<Day>, i: usize) {
                 day.tally("join_unavailable_sent_again");
                 tokio::time::sleep(Duration::from_secs(2)).await;
             }
+            // The join sent again found the first one done after all: its answer follows.
+            Some(m) if m["code"] == "already_joined" => {
+                day.tally("join_already_joined_after_unavailable");
+                answer = ws.until(&["queued", "refused"], STEP).await;
+                break;
+            }
             _ => break,
         }
     }
@@ -206,13 +212,25 @@ async fn resume(day: &Day, ws: Ws, resume_token: &str, rng: &mut Rng) -> Option<
     drop(ws);
     tokio::time::sleep(Duration::from_millis(200 + rng.below(800))).await;
     let mut back = Ws::connect(day, "/ws/citizen", None).await?;
-    back.send(json!({ "type": "resume", "resume_token": resume_token }))
-        .await;
-    let answer = back
-        .until(&["queued", "agent_found", "call_started"], STEP)
-        .await?;
+    let mut answer = Value::Null;
+    for _ in 0..10 {
+        back.send(json!({ "type": "resume", "resume_token": resume_token }))
+            .await;
+        answer = back
+            .until(&["queued", "agent_found", "call_started"], STEP)
+            .await?;
+        // The queue page sends its last message again after 2 s.
+        if answer["code"] != "unavailable" {
+            break;
+        }
+        day.tally("resume_unavailable_sent_again");
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
     let kind = answer["type"].as_str().unwrap_or_default().to_owned();
-    day.tally(&format!("resumed_{kind}"));
+    let code = answer["code"]
+        .as_str()
+        .map_or(String::new(), |c| format!("_{c}"));
+    day.tally(&format!("resumed_{kind}{code}"));
     if kind == "error" || kind == "closed" {
         return None;
     }
