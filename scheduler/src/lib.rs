@@ -16,7 +16,7 @@ pub mod metrics;
 mod queue;
 
 pub use calendar::{Calendar, Window, local_date};
-pub use clock::Clock;
+pub use clock::{Clock, scaled_time};
 pub use error::Error;
 pub use estimate::{
     Abandonment, Activity, AgentSnapshot, Estimate, QueueEstimate, QueueSnapshot, WaitingCitizen,

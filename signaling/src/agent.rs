@@ -343,32 +343,43 @@ impl Session for AgentSession {
             // node's (`drain`).
             return;
         }
-        let result = async {
-            // The last console of this agent is gone: a citizen it held goes back to the
-            // head of the queue and the agent goes offline. (Another open console of the
-            // same agent, on any node, keeps both.)
-            let node = &self.state.node_id;
-            let store = &self.state.store;
-            if store
-                .close_connection(node, presence::conn_id(self.id))
-                .await?
-            {
-                return Ok::<(), Error>(());
-            }
-            let me = &self.who.user_id;
-            match self.held().await? {
-                Some(t) => {
-                    let life = self.state.lifecycle();
-                    life.requeue(me, &t, Requeue::AgentLeft).await
+        // While the database is out of reach the steps are asked again: each is read back
+        // first (the row gone, the citizen no longer held), so a step that was written before
+        // its answer was lost is not done twice, and the agent is never left in a call or
+        // available with no console (the soak test found it, the pool exhausted).
+        for attempt in 1..=crate::citizen::CLOSE_ATTEMPTS {
+            let result = async {
+                // The last console of this agent is gone: a citizen it held goes back to the
+                // head of the queue and the agent goes offline. (Another open console of the
+                // same agent, on any node, keeps both.)
+                let node = &self.state.node_id;
+                let store = &self.state.store;
+                if store
+                    .close_connection(node, presence::conn_id(self.id))
+                    .await?
+                {
+                    return Ok::<(), Error>(());
                 }
-                None => {
-                    agent_state::set(&self.state, me, AgentStatus::Offline, None, "system").await
+                let me = &self.who.user_id;
+                match self.held().await? {
+                    Some(t) => {
+                        let life = self.state.lifecycle();
+                        life.requeue(me, &t, Requeue::AgentLeft).await
+                    }
+                    None => {
+                        agent_state::set(&self.state, me, AgentStatus::Offline, None, "system")
+                            .await
+                    }
                 }
             }
-        }
-        .await;
-        if let Err(e) = result {
-            tracing::error!(error = %e, "closing an agent connection");
+            .await;
+            let Err(e) = result else { return };
+            if !e.is_unavailable() || attempt == crate::citizen::CLOSE_ATTEMPTS {
+                tracing::error!(error = %e, attempt, "closing an agent connection");
+                return;
+            }
+            tracing::warn!(error = %e, attempt, "closing an agent connection: database unavailable; retrying");
+            tokio::time::sleep(crate::citizen::CLOSE_RETRY_AFTER).await;
         }
     }
 }

@@ -97,11 +97,12 @@ async fn tell(
     deliver::to_agent(state, user_id, &m).await
 }
 
-/// Wakes the publisher once `after` has passed, so that a timer is applied on time rather
-/// than at the next regular round.
+/// Wakes the publisher once `after` of the server's clock has passed (in real time: shorter
+/// on the test clock), so that a timer is applied on time rather than at the next regular
+/// round.
 pub fn wake_after(state: &SignalingState, after: TimeDelta) {
     let hub = state.hub.clone();
-    let after = after.to_std().unwrap_or_default() + std::time::Duration::from_millis(20);
+    let after = state.clock.real(after) + std::time::Duration::from_millis(20);
     tokio::spawn(async move {
         tokio::time::sleep(after).await;
         hub.queue_changed();

@@ -44,6 +44,8 @@ pub const ESTIMATE_ERROR: &str = "videoreg_estimate_abs_error_seconds";
 pub const RECORDINGS: &str = "videoreg_recordings_total";
 /// Bytes of recordings sealed (counter).
 pub const RECORDED_BYTES: &str = "videoreg_recorded_bytes_total";
+/// Tasks alive on this process's tokio runtime (gauge, read at each scrape).
+pub const ALIVE_TASKS: &str = "videoreg_tokio_alive_tasks";
 
 /// This build (gauge at 1, label `version`).
 pub const BUILD_INFO: &str = "videoreg_build_info";
@@ -183,6 +185,10 @@ impl Telemetry {
                 "Bytes of call recordings sealed (disk used before retention)."
             );
             describe_gauge!(BUILD_INFO, "This build of videoreg (label version).");
+            describe_gauge!(
+                ALIVE_TASKS,
+                "Tasks alive on this process's tokio runtime (spawned and not finished)."
+            );
         });
     }
 
@@ -217,6 +223,7 @@ impl Telemetry {
             }
             counter!(RECORDED_BYTES).increment(0);
             gauge!(BUILD_INFO, "version" => env!("CARGO_PKG_VERSION")).set(1.0);
+            gauge!(ALIVE_TASKS).set(0.0);
         });
     }
 
@@ -234,9 +241,15 @@ impl Telemetry {
         });
     }
 
-    /// Reads this process's figures (`process_*`); called before each rendering.
+    /// Reads this process's figures (`process_*`, and the tokio runtime's alive tasks);
+    /// called before each rendering.
     pub fn sample_process(&self) {
-        self.record(|| self.process.collect());
+        let tasks = tokio::runtime::Handle::try_current()
+            .map_or(0, |runtime| runtime.metrics().num_alive_tasks());
+        self.record(|| {
+            self.process.collect();
+            gauge!(ALIVE_TASKS).set(tasks as f64);
+        });
     }
 
     /// What `/metrics` renders from.

@@ -17,5 +17,6 @@ mod history;
 mod node_loss;
 mod nodes;
 mod serve;
+mod soak;
 mod supervisor;
 mod users;

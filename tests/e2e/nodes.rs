@@ -170,6 +170,28 @@ async fn serve_refuses_reset_demo() {
 }
 
 #[tokio::test]
+async fn serve_refuses_the_test_clock_from_flags_and_from_the_environment() {
+    let db = sqlite_url(&scratch_dir());
+    let key = secrets_key_file();
+    let key = key.to_str().expect("path");
+    let key_env = ("VIDEOREG_SECRETS_KEY_FILE", key);
+    for (args, env) in [
+        (vec!["serve", "--clock-speed", "60"], vec![key_env]),
+        (
+            vec!["serve", "--clock-start", "2026-12-02T07:59:00Z"],
+            vec![key_env],
+        ),
+        (vec!["serve"], vec![key_env, ("VIDEOREG_CLOCK_SPEED", "60")]),
+    ] {
+        let (ok, _, err) = run(&[&args[..], &["--database-url", &db]].concat(), &env).await;
+        assert!(
+            !ok && err.contains("--clock-start and --clock-speed are for `demo` only"),
+            "{args:?} {env:?}: {err}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn the_readme_demo_command_starts_again_on_its_own_database() {
     // `demo --always-open --staff-mfa off`, as the README has it, in a fresh directory:
     // its database is ./data/demo.db there.

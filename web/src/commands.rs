@@ -10,7 +10,7 @@ use tokio::net::TcpListener;
 
 use crate::config::{
     AuditCommand, CitizenCommand, Cli, Command, DEFAULT_DATABASE_URL, DEFAULT_DEMO_DATABASE_URL,
-    IdentitiesCommand, ServeArgs, Settings,
+    IdentitiesCommand, ServeArgs, Settings, TestClock,
 };
 use crate::{AppState, Error, import};
 
@@ -152,13 +152,26 @@ async fn serve(
             "--reset-demo is for `demo` only; `serve` never resets staff accounts".into(),
         ));
     }
+    if settings.test_clock.is_some() && !demo {
+        return Err(Error::Usage(
+            "--clock-start and --clock-speed are for `demo` only; `serve` runs on the system clock"
+                .into(),
+        ));
+    }
     // Held until this function returns, or the process ends however it ends.
     let node_lock = crate::node_lock::acquire(&settings.database_url)?;
     let key = crate::secrets_key::load(&settings, demo)?;
     let store = Store::open_with(&settings.database_url, settings.store)
         .await?
         .with_secrets_key(key);
-    let clock = Clock::System;
+    let clock = match settings.test_clock {
+        None => Clock::System,
+        Some(TestClock { start, speed }) => {
+            let start = start.unwrap_or_else(|| Clock::System.now());
+            tracing::warn!(%start, speed, "test clock: not the system's time");
+            Clock::scaled(start, speed)
+        }
+    };
     if demo {
         // Before anything is written with the demo's key: a database in service is refused.
         prepare_demo(&store, &settings, clock.now()).await?;

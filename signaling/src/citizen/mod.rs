@@ -25,6 +25,12 @@ use crate::socket::{self, Flow, Session, origin_allowed};
 use crate::test_call::{BrowserReport, TestCall};
 use crate::{Error, SignalingState};
 
+/// How often a closed socket's bookkeeping (a citizen's or an agent's) is tried while the
+/// database is out of reach, and how long apart (about a minute in all, each try waiting up
+/// to the acquire timeout).
+pub(crate) const CLOSE_ATTEMPTS: u32 = 30;
+pub(crate) const CLOSE_RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// The citizen routes.
 pub fn router<S>() -> Router<S>
 where
@@ -251,16 +257,26 @@ impl Session for CitizenSession {
         };
         self.state.hub.remove_citizen(&ticket, self.id);
         // Keep the place for the grace period (unless the citizen is connected elsewhere);
-        // the publisher lets it go afterwards.
+        // the publisher lets it go afterwards. The step is idempotent: while the database is
+        // out of reach it is asked again, or the connection's row would outlive the socket and
+        // the place would be held for nobody (the soak test found it, the pool exhausted).
         let now = self.state.clock.now();
         let node = &self.state.node_id;
-        if let Err(e) = self
-            .state
-            .store
-            .close_citizen_connection(node, conn_id(self.id), now)
-            .await
-        {
-            tracing::error!(error = %e, "marking a ticket disconnected");
+        for attempt in 1.. {
+            let Err(e) = self
+                .state
+                .store
+                .close_citizen_connection(node, conn_id(self.id), now)
+                .await
+            else {
+                return;
+            };
+            if !e.is_unavailable() || attempt == CLOSE_ATTEMPTS {
+                tracing::error!(error = %e, attempt, "marking a ticket disconnected");
+                return;
+            }
+            tracing::warn!(error = %e, attempt, "marking a ticket disconnected: database unavailable; retrying");
+            tokio::time::sleep(CLOSE_RETRY_AFTER).await;
         }
     }
 }

@@ -24,7 +24,7 @@ mod values;
 
 pub use console::ConsoleArgs;
 pub use serve_args::ServeArgs;
-pub use settings::Settings;
+pub use settings::{Settings, TestClock};
 pub use values::{AtClosingArg, PortRange};
 
 /// The database unless told otherwise.

@@ -4,7 +4,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use clap::Args;
 use scheduler::{DailyHours, SpecialHours};
 use serde::Deserialize;
@@ -386,6 +386,26 @@ pub struct ServeArgs {
         help_heading = "Evidence"
     )]
     pub incomplete_retention_days: Option<u32>,
+
+    /// `demo` only: the server's clock starts at this time (RFC 3339) instead of now, to
+    /// rehearse a service day (the soak test); `serve` refuses it.
+    #[arg(
+        long,
+        env = "VIDEOREG_CLOCK_START",
+        value_name = "RFC3339",
+        help_heading = "Test clock"
+    )]
+    pub clock_start: Option<DateTime<Utc>>,
+    /// `demo` only: the server's clock runs this many times as fast as real time (60: a
+    /// five-hour day in five minutes); `serve` refuses it. Rules read that clock (timeouts,
+    /// grace, expiries); heartbeats, pings and rate limits stay real [default: 1]
+    #[arg(
+        long,
+        env = "VIDEOREG_CLOCK_SPEED",
+        value_name = "N",
+        help_heading = "Test clock"
+    )]
+    pub clock_speed: Option<u32>,
 
     /// The agent console's options: the file's `[console]` table.
     #[command(flatten, next_help_heading = "Agent console")]

@@ -76,6 +76,18 @@ pub struct Settings {
     pub reset_demo: bool,
     /// Where recordings live and how long evidence is kept.
     pub evidence: EvidencePolicy,
+    /// `demo` only: a clock that starts elsewhere or runs faster than real time.
+    pub test_clock: Option<TestClock>,
+}
+
+/// A clock other than the system's, for rehearsing a service day (`--clock-start`,
+/// `--clock-speed`; `demo` only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TestClock {
+    /// Where it starts; now when not given.
+    pub start: Option<chrono::DateTime<chrono::Utc>>,
+    /// How many of its seconds pass per real second.
+    pub speed: u32,
 }
 
 impl Settings {
@@ -197,6 +209,7 @@ impl Settings {
                     None => None,
                 },
             },
+            test_clock: test_clock(&o)?,
             metrics_token_hash: o
                 .metrics_token
                 .filter(|t| !t.is_empty())
@@ -222,6 +235,16 @@ fn recordings_dir(
         .clone()
         .or_else(|| options.recordings_dir.clone())
         .unwrap_or_else(|| default.into())
+}
+
+fn test_clock(o: &ServeArgs) -> Result<Option<TestClock>, Error> {
+    if o.clock_start.is_none() && o.clock_speed.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(TestClock {
+        start: o.clock_start,
+        speed: at_least_one(o.clock_speed.or(Some(1)), "clock-speed")?,
+    }))
 }
 
 fn presence_policy(o: &ServeArgs) -> Result<PresencePolicy, Error> {

@@ -256,3 +256,28 @@ fn a_node_is_not_dead_for_missing_one_heartbeat() {
     assert_eq!(defaults.presence.dead_after, TimeDelta::seconds(15));
     assert_eq!(defaults.presence.drain, std::time::Duration::from_secs(30));
 }
+
+#[test]
+fn the_test_clock_is_off_unless_asked_for_and_its_speed_is_at_least_one() {
+    let cli = parse(&[]);
+    let s = Settings::resolve(&cli.global, &cli.serve, DEFAULT_DATABASE_URL).unwrap();
+    assert_eq!(s.test_clock, None);
+    let cli = parse(&[
+        "demo",
+        "--clock-start",
+        "2026-12-02T07:59:00Z",
+        "--clock-speed",
+        "60",
+    ]);
+    let Some(Command::Demo(args)) = cli.command else {
+        panic!("demo")
+    };
+    let s = Settings::resolve(&cli.global, &args, DEFAULT_DATABASE_URL).unwrap();
+    let start = "2026-12-02T07:59:00Z".parse().ok();
+    assert_eq!(s.test_clock, Some(TestClock { start, speed: 60 }));
+    let cli = parse(&["demo", "--clock-speed", "0"]);
+    let Some(Command::Demo(args)) = cli.command else {
+        panic!("demo")
+    };
+    assert!(Settings::resolve(&cli.global, &args, DEFAULT_DATABASE_URL).is_err());
+}

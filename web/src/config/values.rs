@@ -1,5 +1,5 @@
-//! Option values with a syntax of their own, parsed the same from a flag, the environment
-//! and the file.
+//! The typed values of options that are not plain numbers or text: a UDP port range and
+//! what happens at closing.
 
 use serde::Deserialize;
 

@@ -126,3 +126,46 @@ async fn a_socket_message_during_a_real_outage_gets_unavailable_and_the_socket_s
         "the retried join on the same socket succeeds"
     );
 }
+
+#[tokio::test]
+async fn a_citizen_socket_closed_during_an_outage_is_recorded_as_gone_once_the_database_is_back() {
+    let (app, mut proxy) = app_behind_proxy().await;
+    let token = app.application("12345678Z", "15/03/2031").await;
+    let mut ws = app.citizen().await;
+    ws.send(json!({ "type": "join", "application": token, "consent": true }))
+        .await;
+    let queued = ws.until("queued").await;
+    let ticket = queued["ticket"].as_str().expect("ticket").to_owned();
+    proxy.stop();
+    ws.close().await;
+    // The outage outlasts several acquire timeouts (500 ms here) while the socket is gone.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    proxy.resume().await;
+
+    let deadline = Instant::now() + GENEROUS;
+    loop {
+        let t = app
+            .store
+            .ticket(&ticket)
+            .await
+            .expect("read")
+            .expect("ticket");
+        if t.disconnected_at.is_some() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the place is kept for the grace period from the close, not held for a socket that is gone"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let rows =
+        store::testing::fetch_raw_texts(&app.store, "SELECT count(*)::text FROM connections")
+            .await
+            .expect("read");
+    assert_eq!(
+        rows,
+        vec![Some("0".to_owned())],
+        "no connection row outlives its socket"
+    );
+}
