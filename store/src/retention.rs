@@ -36,6 +36,22 @@ pub struct DueStill {
     pub sha256: String,
 }
 
+/// Ends a transaction whose one conditional write changed `changed` rows: with `event`
+/// appended and committed when it changed exactly one (`true`), rolled back otherwise.
+async fn audited(
+    mut tx: sqlx::Transaction<'_, sqlx::Any>,
+    changed: u64,
+    event: &NewAuditEvent<'_>,
+) -> Result<bool> {
+    if changed != 1 {
+        tx.rollback().await?;
+        return Ok(false);
+    }
+    append_in(&mut tx, event).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
 /// Not on legal hold (`t` is the table alias holding `ticket_id`).
 const NOT_HELD: &str = "NOT EXISTS (SELECT 1 FROM legal_holds h WHERE h.ticket_id = t.ticket_id)";
 /// The call's ticket has a decision (approve, reject or abort).
@@ -86,10 +102,6 @@ impl Store {
             .execute(&mut *tx)
             .await?
             .rows_affected();
-        if claimed != 1 {
-            tx.rollback().await?;
-            return Ok(false);
-        }
         let detail = serde_json::json!({
             "recording": r.id, "file": r.file_name, "sha256": r.sha256, "bytes": r.bytes,
         })
@@ -101,9 +113,7 @@ impl Store {
             subject: &r.ticket_id,
             detail: &detail,
         };
-        append_in(&mut tx, &event).await?;
-        tx.commit().await?;
-        Ok(true)
+        audited(tx, claimed, &event).await
     }
 
     /// Up to `limit` stills with their bytes, taken before `before`, not on legal hold.
@@ -145,10 +155,6 @@ impl Store {
         .execute(&mut *tx)
         .await?
         .rows_affected();
-        if claimed != 1 {
-            tx.rollback().await?;
-            return Ok(false);
-        }
         let detail = serde_json::json!({ "still": s.id, "sha256": s.sha256 }).to_string();
         let event = NewAuditEvent {
             at: now,
@@ -157,9 +163,7 @@ impl Store {
             subject: &s.ticket_id,
             detail: &detail,
         };
-        append_in(&mut tx, &event).await?;
-        tx.commit().await?;
-        Ok(true)
+        audited(tx, claimed, &event).await
     }
 
     /// Places a legal hold on a decision's ticket, with its audit event. `false` when it is
@@ -183,10 +187,6 @@ impl Store {
         .execute(&mut *tx)
         .await?
         .rows_affected();
-        if placed != 1 {
-            tx.rollback().await?;
-            return Ok(false);
-        }
         let detail = serde_json::json!({ "reason": reason }).to_string();
         let event = NewAuditEvent {
             at: now,
@@ -195,9 +195,7 @@ impl Store {
             subject: ticket_id,
             detail: &detail,
         };
-        append_in(&mut tx, &event).await?;
-        tx.commit().await?;
-        Ok(true)
+        audited(tx, placed, &event).await
     }
 
     /// Lifts a legal hold, with its audit event. `false` when there was none.
@@ -213,10 +211,6 @@ impl Store {
             .execute(&mut *tx)
             .await?
             .rows_affected();
-        if lifted != 1 {
-            tx.rollback().await?;
-            return Ok(false);
-        }
         let event = NewAuditEvent {
             at: now,
             actor: auditor,
@@ -224,9 +218,7 @@ impl Store {
             subject: ticket_id,
             detail: "{}",
         };
-        append_in(&mut tx, &event).await?;
-        tx.commit().await?;
-        Ok(true)
+        audited(tx, lifted, &event).await
     }
 
     /// The legal hold on a ticket, if any.

@@ -135,31 +135,7 @@ async fn audit_verify_against_an_anchor_finds_a_deleted_newest_event() {
 /// A ticket for a fictional citizen in `store`, to hang a recording on.
 async fn a_ticket(store: &store::Store) -> String {
     let now = chrono::Utc::now();
-    let record = store::IdentityRecord {
-        id_number: "12345678Z".into(),
-        kind: store::IdentityKind::Dni,
-        full_name: "Lucía Prueba Ficticia".into(),
-        valid_until: Some("2031-03-15".into()),
-        issued_on: None,
-        support_number: None,
-        birth_date: None,
-    };
-    store
-        .upsert_identities(&[record], now)
-        .await
-        .expect("identity");
-    store
-        .insert_application(&store::NewApplication {
-            id: "app-1",
-            token_hash: "tok-1",
-            id_number: "12345678Z",
-            client_addr: "127.0.0.1",
-            created_at: now,
-            expires_at: now + chrono::TimeDelta::hours(1),
-            test_call: None,
-        })
-        .await
-        .expect("application");
+    crate::helpers::applicant(store, now).await;
     let ticket = store::NewTicket {
         id: "t-1",
         application_id: "app-1",

@@ -163,31 +163,7 @@ async fn report_prints_a_days_tickets_as_csv() {
     let joined = chrono::DateTime::parse_from_rfc3339("2026-11-26T10:15:00+01:00")
         .expect("instant")
         .to_utc();
-    let identity = store::IdentityRecord {
-        id_number: "12345678Z".into(),
-        kind: store::IdentityKind::Dni,
-        full_name: "Lucía Prueba Ficticia".into(),
-        valid_until: Some("2031-03-15".into()),
-        issued_on: None,
-        support_number: None,
-        birth_date: None,
-    };
-    store
-        .upsert_identities(&[identity], joined)
-        .await
-        .expect("identity");
-    store
-        .insert_application(&store::NewApplication {
-            id: "app-1",
-            token_hash: "hash-1",
-            id_number: "12345678Z",
-            client_addr: "127.0.0.1",
-            created_at: joined,
-            expires_at: joined + chrono::TimeDelta::hours(6),
-            test_call: None,
-        })
-        .await
-        .expect("application");
+    crate::helpers::applicant(&store, joined).await;
     store
         .join_queue(
             &store::NewTicket {

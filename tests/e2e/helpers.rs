@@ -239,3 +239,33 @@ pub async fn demo_server(media_ports: &str) -> (Server, String) {
     .await;
     (server, db)
 }
+
+/// A fictional citizen (`12345678Z`) in the registry of `store`, with an application
+/// (`app-1`) made at `at`, ready to join the queue.
+pub async fn applicant(store: &store::Store, at: chrono::DateTime<chrono::Utc>) {
+    let identity = store::IdentityRecord {
+        id_number: "12345678Z".into(),
+        kind: store::IdentityKind::Dni,
+        full_name: "Lucía Prueba Ficticia".into(),
+        valid_until: Some("2031-03-15".into()),
+        issued_on: None,
+        support_number: None,
+        birth_date: None,
+    };
+    store
+        .upsert_identities(&[identity], at)
+        .await
+        .expect("identity");
+    store
+        .insert_application(&store::NewApplication {
+            id: "app-1",
+            token_hash: "hash-1",
+            id_number: "12345678Z",
+            client_addr: "127.0.0.1",
+            created_at: at,
+            expires_at: at + chrono::TimeDelta::hours(6),
+            test_call: None,
+        })
+        .await
+        .expect("application");
+}
