@@ -73,6 +73,8 @@ pub async fn drain(state: &SignalingState) -> Result<Drained, Error> {
             tracing::error!(error = %e, %ticket, "ending a call as the node stops");
         }
     }
+    // The recordings of every call that ended here are sealed before the node goes.
+    state.calls.recordings_sealed().await;
     state
         .store
         .set_node_state(&state.node_id, NodeState::Stopped, state.clock.now())

@@ -112,6 +112,15 @@ async fn an_agent_verifies_a_citizen_in_the_console_and_the_citizen_gets_the_cod
     let ticket = store.recent_decisions(1).await.expect("decisions")[0]
         .ticket_id
         .clone();
+    // The recording is sealed right after the citizen is told.
+    eventually("the call's recording sealed", || async {
+        !store
+            .recordings_for_ticket(&ticket)
+            .await
+            .expect("recordings")
+            .is_empty()
+    })
+    .await;
     store.close().await;
     agent.close().await.expect("close");
     citizen.close().await.expect("close");

@@ -17,6 +17,9 @@ use crate::{Error, SignalingState, deliver};
 #[derive(Clone, Default)]
 pub struct Calls {
     inner: Arc<Mutex<HashMap<String, Arc<MediaCall>>>>,
+    /// Recordings being finished and sealed after their calls ended (so that nobody waits
+    /// for the disk to be told the call's end). Locked only to add a task or take them all.
+    finishing: Arc<Mutex<tokio::task::JoinSet<()>>>,
 }
 
 impl std::fmt::Debug for Calls {
@@ -77,6 +80,29 @@ impl Calls {
         self.len() == 0
     }
 
+    /// Finishes and seals `call`'s recording in the background.
+    fn finish_recording(&self, state: &SignalingState, ticket: &str, call: Arc<MediaCall>) {
+        let (state, ticket) = (state.clone(), ticket.to_owned());
+        let mut set = self
+            .finishing
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        while set.try_join_next().is_some() {}
+        set.spawn(async move { recording::finish(&state, &ticket, &call).await });
+    }
+
+    /// Waits until every recording of an ended call is finished and sealed (a stopping node
+    /// waits for this before it exits).
+    pub async fn recordings_sealed(&self) {
+        let set = std::mem::take(
+            &mut *self
+                .finishing
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
+        set.join_all().await;
+    }
+
     /// The tickets whose calls run here.
     pub fn tickets(&self) -> Vec<String> {
         self.inner
@@ -121,7 +147,7 @@ pub(crate) async fn start(
     let Prepared { call, mut feed } = prepared;
     if let Some(old) = state.calls.insert(ticket, call.clone()) {
         old.close().await;
-        recording::finish(state, ticket, &old).await;
+        state.calls.finish_recording(state, ticket, old);
     }
     let recorded = recording::start(state, &call, ticket, now).await;
     tokio::spawn(report_quality(
@@ -204,13 +230,14 @@ pub(crate) async fn end(state: &SignalingState, ticket: &str) {
     }
 }
 
-/// Stops a ticket's call if it runs here, then finishes and seals its recording; false when
+/// Stops a ticket's call if it runs here, and has its recording finished and sealed in the
+/// background (the sides are told the call's end without waiting for the disk); false when
 /// it does not run here.
 pub async fn end_here(state: &SignalingState, ticket: &str) -> bool {
     match state.calls.remove(ticket) {
         Some(call) => {
             call.close().await;
-            recording::finish(state, ticket, &call).await;
+            state.calls.finish_recording(state, ticket, call);
             true
         }
         None => false,

@@ -161,12 +161,20 @@ pub async fn citizen(day: Arc<Day>, i: usize) {
                 if fate == Fate::HangUp {
                     tokio::time::sleep(Duration::from_millis(300 + rng.below(1500))).await;
                     ws.send(json!({ "type": "hang_up" })).await;
-                    let answer = ws.until(&["call_ended"], STEP).await;
-                    let reason = answer.as_ref().and_then(|m| m["reason"].as_str());
-                    day.tally(&format!(
-                        "citizen_hang_up_{}",
-                        reason.unwrap_or("unanswered")
-                    ));
+                    // The agent may have decided first: then the outcome comes instead.
+                    let answer = ws
+                        .until(&["call_ended", "approved", "rejected"], STEP)
+                        .await;
+                    match answer.as_ref().and_then(|m| m["type"].as_str()) {
+                        Some(outcome @ ("approved" | "rejected")) => day.tally(outcome),
+                        _ => {
+                            let reason = answer.as_ref().and_then(|m| m["reason"].as_str());
+                            day.tally(&format!(
+                                "citizen_hang_up_{}",
+                                reason.unwrap_or("unanswered")
+                            ));
+                        }
+                    }
                     break;
                 }
             }
@@ -216,8 +224,18 @@ async fn resume(day: &Day, ws: Ws, resume_token: &str, rng: &mut Rng) -> Option<
     for _ in 0..10 {
         back.send(json!({ "type": "resume", "resume_token": resume_token }))
             .await;
+        // A ticket decided while the citizen was away answers with its outcome again.
         answer = back
-            .until(&["queued", "agent_found", "call_started"], STEP)
+            .until(
+                &[
+                    "queued",
+                    "agent_found",
+                    "call_started",
+                    "approved",
+                    "rejected",
+                ],
+                STEP,
+            )
             .await?;
         // The queue page sends its last message again after 2 s.
         if answer["code"] != "unavailable" {

@@ -68,6 +68,8 @@ async fn a_call_is_recorded_from_its_acceptance_and_sealed_when_it_ends() {
     }
     agent.send(json!({ "type": "hang_up" })).await;
     agent.until("call_ended").await;
+    // Told without waiting for the disk; the recording is sealed right after.
+    app.state().signaling.calls.recordings_sealed().await;
 
     let sealed = app
         .store
@@ -151,6 +153,7 @@ async fn with_an_unwritable_disk_the_agent_is_warned_and_the_decision_says_so() 
         )
         .await;
     assert_eq!(status, 200, "the call and its decision go on: {body}");
+    app.state().signaling.calls.recordings_sealed().await;
     let events = app
         .store
         .audit_for_subject(&call.ticket)
