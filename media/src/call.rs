@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Error;
 use crate::leg::Leg;
-use crate::recorder::{Incomplete, Recording, RecordingReport};
+use crate::recorder::{Incomplete, Recorders, Recording, RecordingReport};
 use crate::session::{Command, Session};
 use crate::{MediaConfig, MediaThreads};
 
@@ -92,6 +92,8 @@ pub struct MediaCall {
     last: Mutex<Option<Vec<Option<Quality>>>>,
     /// The recording under way, until it is stopped. Locked only to set or take it.
     recording: Mutex<Option<Recording>>,
+    /// The node's recordings' writer thread.
+    recorders: Recorders,
 }
 
 /// Candidates the forwarder found, for the signaling layer to send to each browser.
@@ -165,6 +167,7 @@ impl MediaCall {
             task: Mutex::new(Some(task)),
             last: Mutex::new(None),
             recording: Mutex::new(None),
+            recorders: threads.recorders().clone(),
         });
         Ok((call, feed))
     }
@@ -249,7 +252,7 @@ impl MediaCall {
             if slot.is_some() {
                 return Err(Error::AlreadyRecording);
             }
-            let (recording, feed) = Recording::start(path, Instant::now(), now)?;
+            let (recording, feed) = Recording::start(&self.recorders, path, Instant::now(), now)?;
             *slot = Some(recording);
             feed
         };

@@ -11,12 +11,15 @@ use tokio::runtime::Handle;
 use tokio::sync::oneshot;
 
 use crate::Error;
+use crate::recorder::Recorders;
 
-/// A pool of media threads, started on first use. Cheap to clone; clones share the pool.
-/// The threads end when the last clone is dropped.
+/// A pool of media threads, started on first use, and the recordings' writer thread.
+/// Cheap to clone; clones share the pool. The threads end when the last clone is dropped.
 #[derive(Clone)]
 pub struct MediaThreads {
     inner: Arc<Inner>,
+    /// The writer thread the calls' recordings share (`recorder`).
+    recorders: Recorders,
 }
 
 struct Inner {
@@ -44,6 +47,7 @@ impl MediaThreads {
                 started: Mutex::new(Vec::new()),
                 next: AtomicUsize::new(0),
             }),
+            recorders: Recorders::default(),
         }
     }
 
@@ -56,6 +60,11 @@ impl MediaThreads {
     /// How many threads the pool has.
     pub fn count(&self) -> usize {
         self.inner.count
+    }
+
+    /// The recordings' writer thread.
+    pub(crate) fn recorders(&self) -> &Recorders {
+        &self.recorders
     }
 
     /// The runtime the next session goes to, starting the pool if needed.

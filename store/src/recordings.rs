@@ -67,7 +67,8 @@ pub(crate) const RECORDING_COLUMNS: &str = "id, ticket_id, file_name, sha256, by
 impl Store {
     /// Seals a finished recording: its row and its `recording.sealed` audit event (subject:
     /// the ticket; detail: file, hash, size, duration, tracks, completeness), together.
-    pub async fn seal_recording(&self, r: &NewRecording<'_>, actor: &str) -> Result<()> {
+    /// False, and nothing written, when a recording of that file is sealed already.
+    pub async fn seal_recording(&self, r: &NewRecording<'_>, actor: &str) -> Result<bool> {
         let tracks: serde_json::Value =
             serde_json::from_str(r.tracks).map_err(|_| Error::Corrupt {
                 what: "recordings.tracks",
@@ -85,9 +86,10 @@ impl Store {
         })
         .to_string();
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
+        let inserted = sqlx::query(
             "INSERT INTO recordings (id, ticket_id, file_name, sha256, bytes, duration_ms, tracks, complete, incomplete_reason, started_at, ended_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+             ON CONFLICT (file_name) DO NOTHING",
         )
         .bind(r.id)
         .bind(r.ticket_id)
@@ -102,6 +104,10 @@ impl Store {
         .bind(to_millis(r.ended_at))
         .execute(&mut *tx)
         .await?;
+        if inserted.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
         let event = NewAuditEvent {
             at: r.ended_at,
             actor,
@@ -111,7 +117,7 @@ impl Store {
         };
         append_in(&mut tx, &event).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(true)
     }
 
     /// A call's recordings, oldest first (purged ones too: their row is the tombstone's twin).

@@ -1,7 +1,9 @@
 //! The call recordings on disk: where they live, checking each file against the hash sealed
 //! in the audit chain (`videoreg audit verify`), and retention's purge of recordings and
-//! stills in the housekeeping round. The rows and tombstones are `store`'s; the files and the
-//! policy are here.
+//! stills in the housekeeping round, and keeping what a stopped node left unfinished
+//! ([`recovery`]). The rows and tombstones are `store`'s; the files and the policy are here.
+
+pub mod recovery;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -11,6 +13,7 @@ use sha2::{Digest, Sha256};
 use store::Store;
 
 use crate::Error;
+pub use recovery::recover_interrupted;
 
 /// How many rows one query of the purge or the check reads.
 const PAGE: u32 = 200;

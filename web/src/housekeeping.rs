@@ -1,7 +1,8 @@
 //! Background upkeep while the server runs: forgetting failed attempts once they can no
 //! longer count toward a limit (staff names excepted: their lock lasts until a reset),
-//! deleting staff sessions that have ended, and retention's purge of recordings and stills
-//! ([`crate::evidence::purge_once`]).
+//! deleting staff sessions that have ended, retention's purge of recordings and stills
+//! ([`crate::evidence::purge_once`]), and keeping recordings a stopped node left unfinished
+//! ([`crate::evidence::recover_interrupted`]).
 
 use std::time::Duration;
 
@@ -12,7 +13,7 @@ use crate::state::AppState;
 /// How often upkeep runs.
 const EVERY: Duration = Duration::from_secs(600);
 
-/// One round of upkeep at `now`; returns how many rows were deleted.
+/// One round of upkeep at `now`; returns how many rows were deleted and recordings kept.
 pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> Result<u64, crate::Error> {
     let failures = prune_throttles(state, now).await?;
     let sessions = state
@@ -32,7 +33,9 @@ pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> Result<u64, crate
             "retention purged evidence past its time"
         );
     }
-    Ok(failures + sessions + payloads + purged.recordings + purged.stills)
+    let dir = &state.evidence.recordings_dir;
+    let recovered = crate::evidence::recover_interrupted(&state.store, dir, now).await?;
+    Ok(failures + sessions + payloads + purged.recordings + purged.stills + recovered)
 }
 
 /// Forgets failed attempts that no longer count: counters quiet for longer than their limit

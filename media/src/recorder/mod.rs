@@ -5,7 +5,8 @@
 //! The session task hands each RTP packet it forwards, and each RTCP sender report, in
 //! batches of 50 ms to a bounded queue ([`feed`]) and goes on: it never waits for the
 //! recorder, and when the queue is full the batch is dropped from the recording (not from the
-//! call) and the recording is marked incomplete. A thread of the recording's own ([`writer`]) depacketises
+//! call) and the recording is marked incomplete. The node's one writer thread ([`pool`]) takes
+//! each recording's batches 20 times a second; for each recording ([`writer`]) it depacketises
 //! ([`vp8`], [`track`]), puts every frame on one timeline, and muxes four tracks: the
 //! citizen's video and audio (tracks 1 and 2) and the agent's (3 and 4). It writes under a
 //! temporary name beside the target, and on stop finishes the file, syncs it to disk,
@@ -23,10 +24,10 @@
 //! cost is a C++ compile of its muxer and parser (about 13,000 lines, once: 2.7 s of CPU
 //! unoptimised, 6.8 s at -O3, with the g++ every Debian build machine has) and the rule that
 //! timestamps never go back across tracks, which the writer's 500 ms reordering window keeps.
-//! Each recording has a thread of its own, asleep between batches.
 
 mod feed;
 mod file;
+mod pool;
 mod track;
 mod vp8;
 mod writer;
@@ -42,6 +43,7 @@ use tokio::sync::{oneshot, watch};
 
 use crate::{Error, Side};
 pub(crate) use feed::Feed;
+pub(crate) use pool::Recorders;
 #[cfg(feature = "fuzzing")]
 pub(crate) use track::{Track, ntp_ns};
 
@@ -156,10 +158,11 @@ pub(crate) struct Recording {
 }
 
 impl Recording {
-    /// Starts the writer thread for `path`, with the recording's time 0 at `started` (the
-    /// forwarder's clock) and `started_at` (the wall clock); returns the recording and the
-    /// feed the session task hands packets to.
+    /// Hands a recording into `path` to the writer thread, with the recording's time 0 at
+    /// `started` (the forwarder's clock) and `started_at` (the wall clock); returns the
+    /// recording and the feed the session task hands packets to.
     pub fn start(
+        recorders: &Recorders,
         path: PathBuf,
         started: Instant,
         started_at: DateTime<Utc>,
@@ -170,16 +173,16 @@ impl Recording {
             keyframe_wanted: Default::default(),
             trouble: trouble_tx,
         });
-        let (tx, rx) = std::sync::mpsc::sync_channel(QUEUE_BATCHES);
+        let (tx, batches) = std::sync::mpsc::sync_channel(QUEUE_BATCHES);
         let (report_tx, report) = oneshot::channel();
-        let writer_shared = shared.clone();
-        std::thread::Builder::new()
-            .name("videoreg-recorder".into())
-            .spawn(move || {
-                let report = writer::run(&path, started, started_at, &rx, &writer_shared);
-                let _ = report_tx.send(report);
-            })
-            .map_err(Error::MediaThread)?;
+        recorders.start(pool::Started {
+            path,
+            started,
+            started_at,
+            shared: shared.clone(),
+            batches,
+            report: report_tx,
+        })?;
         Ok((Self { report, trouble }, Feed::new(tx, shared)))
     }
 

@@ -1,4 +1,4 @@
-//! The recording's own thread: takes packets off the queue, turns them into frames
+//! One recording on the writer thread (`pool.rs`): takes packets off its queue, turns them into frames
 //! (`track.rs`), holds frames for a short window so that the four tracks go into the file in
 //! time order (libwebm refuses a timestamp older than one already written), and muxes them.
 //! The file is written under a temporary name beside the target; at the end it is finished,
@@ -6,14 +6,14 @@
 
 use std::collections::BinaryHeap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::sync::mpsc::Receiver;
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use webm::mux::{AudioCodecId, Segment, SegmentBuilder, SegmentMode, VideoCodecId, Writer};
 
-use super::feed::{Batch, Item};
+use super::feed::Item;
 use super::file::{Keep, close, open};
 use super::track::{Frame, Track, ntp_ns};
 use super::{Incomplete, RecordedTrack, RecordingReport, Shared, TrackKind};
@@ -69,10 +69,11 @@ impl Ord for Pending {
     }
 }
 
-struct Recorder<'a> {
+/// A recording being muxed.
+pub(super) struct Recorder {
     tmp: PathBuf,
     started: Instant,
-    shared: &'a Shared,
+    shared: Arc<Shared>,
     /// Citizen video, citizen audio, agent video, agent audio: file tracks 1–4.
     tracks: [Track; 4],
     /// Per side: the sender's NTP clock's offset from the timeline, and the SSRC whose
@@ -91,57 +92,47 @@ struct Recorder<'a> {
     incomplete: Vec<Incomplete>,
 }
 
-/// Runs a recording until its feed is gone; returns its report.
-pub(super) fn run(
-    path: &Path,
-    started: Instant,
-    started_at: DateTime<Utc>,
-    rx: &Receiver<Batch>,
-    shared: &Shared,
-) -> RecordingReport {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.partial"));
-    let mut r = Recorder {
-        tmp,
-        started,
-        shared,
-        tracks: [
-            Track::video(),
-            Track::audio(),
-            Track::video(),
-            Track::audio(),
-        ],
-        offsets: [None; 2],
-        pending: BinaryHeap::new(),
-        order: 0,
-        newest_ns: 0,
-        out: Out::Failed,
-        last_ns: [None; 4],
-        asked_ns: [None; 2],
-        key_ns: [0; 2],
-        incomplete: Vec::new(),
-    };
-    match open(&r.tmp) {
-        Ok(file) => r.out = Out::Opened(file),
-        Err(e) => r.disk(e),
-    }
-    while let Ok(batch) = rx.recv() {
-        for item in batch {
-            r.item(item);
+impl Recorder {
+    /// Opens the temporary file beside `path` for a recording whose time 0 is `started`.
+    pub(super) fn open(path: &Path, started: Instant, shared: Arc<Shared>) -> Self {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let tmp = path.with_file_name(format!(".{name}.partial"));
+        let mut r = Self {
+            tmp,
+            started,
+            shared,
+            tracks: [
+                Track::video(),
+                Track::audio(),
+                Track::video(),
+                Track::audio(),
+            ],
+            offsets: [None; 2],
+            pending: BinaryHeap::new(),
+            order: 0,
+            newest_ns: 0,
+            out: Out::Failed,
+            last_ns: [None; 4],
+            asked_ns: [None; 2],
+            key_ns: [0; 2],
+            incomplete: Vec::new(),
+        };
+        match open(&r.tmp) {
+            Ok(file) => r.out = Out::Opened(file),
+            Err(e) => r.disk(e),
         }
+        r
     }
-    r.finish(path, started_at)
-}
 
-impl Recorder<'_> {
     fn ns(&self, at: Instant) -> u64 {
         u64::try_from(at.saturating_duration_since(self.started).as_nanos()).unwrap_or(u64::MAX)
     }
 
-    fn item(&mut self, item: Item) {
+    /// One packet or sender report off the queue.
+    pub(super) fn item(&mut self, item: Item) {
         match item {
             Item::Rtp {
                 side,
@@ -309,7 +300,8 @@ impl Recorder<'_> {
         self.out = Out::Failed;
     }
 
-    fn finish(mut self, path: &Path, started_at: DateTime<Utc>) -> RecordingReport {
+    /// Writes what waits, finishes the file and renames it to `path`: the report.
+    pub(super) fn finish(mut self, path: &Path, started_at: DateTime<Utc>) -> RecordingReport {
         while let Some(p) = self.pending.pop() {
             self.write(p.track, &p.frame);
         }

@@ -18,6 +18,7 @@ mod errors;
 mod evidence;
 mod helpers;
 mod hours;
+mod interrupted_recordings;
 mod join_statements;
 mod landing;
 mod limits;

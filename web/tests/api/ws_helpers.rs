@@ -13,6 +13,8 @@ use crate::helpers::TestApp;
 
 /// How long a test waits for any one message.
 const WAIT: Duration = Duration::from_secs(10);
+/// How long a test waits for a message of one kind, whatever else comes meanwhile.
+const UNTIL: Duration = Duration::from_secs(30);
 
 pub struct Ws {
     stream: WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>,
@@ -122,10 +124,12 @@ impl Ws {
             .expect("a message before the socket closed")
     }
 
-    /// The next JSON message, or `None` once the socket is closed.
+    /// The next JSON message, or `None` once the socket is closed. The wait is bounded as a
+    /// whole: the server's pings, skipped here, do not restart it.
     pub async fn try_recv(&mut self) -> Option<Value> {
+        let deadline = tokio::time::Instant::now() + WAIT;
         loop {
-            let next = tokio::time::timeout(WAIT, self.stream.next())
+            let next = tokio::time::timeout_at(deadline, self.stream.next())
                 .await
                 .expect("a message in time");
             match next {
@@ -138,26 +142,35 @@ impl Ws {
         }
     }
 
-    /// Reads until a message of type `kind` arrives, skipping others (e.g. `position`).
+    /// Reads until a message of type `kind` arrives, skipping others (e.g. `position`),
+    /// within [`UNTIL`] in all.
     pub async fn until(&mut self, kind: &str) -> Value {
-        loop {
-            let m = self.recv().await;
-            if m["type"] == kind {
-                return m;
+        tokio::time::timeout(UNTIL, async {
+            loop {
+                let m = self.recv().await;
+                if m["type"] == kind {
+                    return m;
+                }
             }
-        }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("a {kind} message within {UNTIL:?}"))
     }
 
     /// Reads until a message of type `kind` arrives, skipping others but failing on an
-    /// `error`.
+    /// `error`, within [`UNTIL`] in all.
     pub async fn until_unrefused(&mut self, kind: &str) -> Value {
-        loop {
-            let m = self.recv().await;
-            assert_ne!(m["type"], "error", "{m}");
-            if m["type"] == kind {
-                return m;
+        tokio::time::timeout(UNTIL, async {
+            loop {
+                let m = self.recv().await;
+                assert_ne!(m["type"], "error", "{m}");
+                if m["type"] == kind {
+                    return m;
+                }
             }
-        }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("a {kind} message within {UNTIL:?}"))
     }
 
     pub async fn close(mut self) {

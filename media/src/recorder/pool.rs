@@ -1,0 +1,167 @@
+//! The one writer thread every recording of a node shares. It sleeps until a recording
+//! starts; while any runs it wakes every [`TICK`] and takes what each recording's queue holds.
+//! A thread per recording, woken for each batch, cost a node at 50 recorded calls more than
+//! the forwarding itself (`docs/performance.md`); one thread woken 20 times a second costs
+//! the same at 1 call and at 50. A recording whose feed is gone is finished (its last frames,
+//! the cues, fsync, rename, SHA-256) on a short-lived thread of its own, so that a long
+//! call's hash or a slow disk's fsync never holds up the others.
+
+use std::path::PathBuf;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use tokio::sync::oneshot;
+
+use super::feed::Batch;
+use super::writer::Recorder;
+use super::{RecordingReport, Shared};
+use crate::Error;
+
+/// How often the writer takes what the queues hold while recordings run: the feeds send a
+/// batch every 50 ms.
+const TICK: Duration = Duration::from_millis(50);
+
+/// A recording handed to the writer thread.
+pub(super) struct Started {
+    pub path: PathBuf,
+    pub started: Instant,
+    pub started_at: DateTime<Utc>,
+    pub shared: Arc<Shared>,
+    pub batches: Receiver<Batch>,
+    pub report: oneshot::Sender<RecordingReport>,
+}
+
+/// The writer thread, started with the first recording. Cheap to clone; clones share it.
+/// The thread ends once every clone is gone and the recordings it holds are finished.
+#[derive(Clone, Default)]
+pub struct Recorders {
+    /// Where new recordings go; `None` until the thread is started. Locked only to start
+    /// the thread or send to it.
+    to_writer: Arc<Mutex<Option<Sender<Started>>>>,
+}
+
+impl std::fmt::Debug for Recorders {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Recorders")
+    }
+}
+
+impl Recorders {
+    /// Hands a recording to the writer thread, starting it if need be.
+    pub(super) fn start(&self, recording: Started) -> Result<(), Error> {
+        let mut to_writer = self
+            .to_writer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let recording = match to_writer.as_ref() {
+            Some(tx) => match tx.send(recording) {
+                Ok(()) => return Ok(()),
+                // The thread is gone (it panicked): a new one takes the recording.
+                Err(mpsc::SendError(recording)) => recording,
+            },
+            None => recording,
+        };
+        let (tx, rx) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("videoreg-recorder".into())
+            .spawn(move || run(&rx))
+            .map_err(Error::MediaThread)?;
+        let _ = tx.send(recording);
+        *to_writer = Some(tx);
+        Ok(())
+    }
+}
+
+/// A recording on the writer thread.
+struct Live {
+    recorder: Recorder,
+    batches: Receiver<Batch>,
+    path: PathBuf,
+    started_at: DateTime<Utc>,
+    report: oneshot::Sender<RecordingReport>,
+}
+
+/// The writer thread's loop: until no handle is left and no recording runs.
+fn run(new: &Receiver<Started>) {
+    let mut live: Vec<Live> = Vec::new();
+    let mut open = true;
+    while open || !live.is_empty() {
+        let next = if live.is_empty() {
+            new.recv().map_err(|_| RecvTimeoutError::Disconnected)
+        } else if open {
+            new.recv_timeout(TICK)
+        } else {
+            std::thread::sleep(TICK);
+            Err(RecvTimeoutError::Timeout)
+        };
+        match next {
+            Ok(started) => live.push(Live::open(started)),
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => open = false,
+        }
+        while let Ok(started) = new.try_recv() {
+            live.push(Live::open(started));
+        }
+        let mut i = 0;
+        while i < live.len() {
+            if live[i].take_batches() {
+                i += 1;
+            } else {
+                live.swap_remove(i).finish_apart();
+            }
+        }
+    }
+}
+
+impl Live {
+    fn open(s: Started) -> Self {
+        Self {
+            recorder: Recorder::open(&s.path, s.started, s.shared),
+            batches: s.batches,
+            path: s.path,
+            started_at: s.started_at,
+            report: s.report,
+        }
+    }
+
+    /// Muxes what the queue holds; false once the feed is gone and the queue empty.
+    fn take_batches(&mut self) -> bool {
+        loop {
+            match self.batches.try_recv() {
+                Ok(batch) => {
+                    for item in batch {
+                        self.recorder.item(item);
+                    }
+                }
+                Err(TryRecvError::Empty) => return true,
+                Err(TryRecvError::Disconnected) => return false,
+            }
+        }
+    }
+
+    /// Finishes the file on a thread of its own (here, if none can be started).
+    fn finish_apart(self) {
+        let finishing = Arc::new(Mutex::new(Some(self)));
+        let apart = finishing.clone();
+        let spawned = std::thread::Builder::new()
+            .name("videoreg-recorder-finish".into())
+            .spawn(move || finish(&apart));
+        if spawned.is_err() {
+            finish(&finishing);
+        }
+    }
+}
+
+/// Finishes the recording `finishing` holds, once.
+fn finish(finishing: &Mutex<Option<Live>>) {
+    let taken = finishing
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .take();
+    if let Some(live) = taken {
+        let report = live.recorder.finish(&live.path, live.started_at);
+        let _ = live.report.send(report);
+    }
+}
