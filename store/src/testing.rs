@@ -89,16 +89,8 @@ impl Drop for TestDatabase {
                     let rt = tokio::runtime::Builder::new_current_thread()
                         .enable_all()
                         .build()?;
-                    rt.block_on(async move {
-                        let mut conn = sqlx::AnyConnection::connect(&base).await?;
-                        sqlx::query(sqlx::AssertSqlSafe(format!(
-                            "DROP SCHEMA IF EXISTS {schema} CASCADE"
-                        )))
-                        .execute(&mut conn)
-                        .await?;
-                        conn.close().await
-                    })
-                    .map_err(std::io::Error::other)
+                    rt.block_on(drop_schema(&base, &schema))
+                        .map_err(std::io::Error::other)
                 })
                 .join();
             }
@@ -141,4 +133,43 @@ pub async fn fetch_raw_texts(store: &Store, sql: &str) -> Result<Vec<Option<Stri
     rows.iter()
         .map(|r| r.try_get::<Option<String>, _>(0).map_err(Into::into))
         .collect()
+}
+
+/// How long dropping a test's schema waits for a table's lock before it ends the sessions
+/// that hold one.
+const DROP_LOCK_WAIT: &str = "SET lock_timeout = '5s'";
+
+/// Drops a test's schema. Its server may still hold a transaction open in it: a test drops
+/// its database from inside its own runtime, which then cannot run that server's tasks to
+/// the transaction's end (nor the tasks of a proxy in front of it), so waiting for their
+/// locks would wait forever. After a bounded wait, the sessions holding locks in the schema
+/// are ended and the drop is tried again.
+async fn drop_schema(base: &str, schema: &str) -> std::result::Result<(), sqlx::Error> {
+    let mut conn = sqlx::AnyConnection::connect(base).await?;
+    sqlx::query(DROP_LOCK_WAIT).execute(&mut conn).await?;
+    let drop = format!("DROP SCHEMA IF EXISTS {schema} CASCADE");
+    let mut dropped = Ok(());
+    for _ in 0..3 {
+        dropped = sqlx::query(sqlx::AssertSqlSafe(drop.clone()))
+            .execute(&mut conn)
+            .await
+            .map(|_| ());
+        if dropped.is_ok() {
+            break;
+        }
+        eprintln!(
+            "dropping test schema {schema}: its locks are still held; ending the sessions that hold them"
+        );
+        sqlx::query(
+            "SELECT pg_terminate_backend(l.pid) FROM pg_locks l
+             JOIN pg_class c ON c.oid = l.relation
+             JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE n.nspname = $1 AND l.pid <> pg_backend_pid()",
+        )
+        .bind(schema)
+        .execute(&mut conn)
+        .await?;
+    }
+    conn.close().await?;
+    dropped
 }

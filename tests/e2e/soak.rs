@@ -29,6 +29,10 @@ use run::day;
 mod citizen;
 mod end_state;
 mod media;
+// CPU, memory and load read from /proc, as the benchmarks read them.
+#[path = "../../web/benches/common/proc_stats.rs"]
+#[allow(dead_code, reason = "shared with the benchmarks")]
+mod proc_stats;
 mod report;
 mod run;
 mod sampler;

@@ -17,7 +17,7 @@ use store::testing::TestDatabase;
 use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite::Message;
 use web::AppState;
-use web::config::{DEFAULT_DATABASE_URL, GlobalArgs, ServeArgs, Settings};
+use web::config::{CommandDefaults, GlobalArgs, ServeArgs, Settings};
 
 #[path = "common/proc_stats.rs"]
 #[allow(
@@ -60,7 +60,7 @@ async fn videoreg_server() -> (String, TestDatabase) {
     let settings = Settings::resolve(
         &GlobalArgs::default(),
         &ServeArgs::default(),
-        DEFAULT_DATABASE_URL,
+        CommandDefaults::SERVE,
     )
     .expect("settings");
     let mut state = AppState::new(&settings, store, Clock::System);

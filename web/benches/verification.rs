@@ -13,7 +13,7 @@ use scheduler::Clock;
 use store::testing::TestDatabase;
 use tokio::net::TcpListener;
 use web::AppState;
-use web::config::{DEFAULT_DATABASE_URL, GlobalArgs, ServeArgs, Settings};
+use web::config::{CommandDefaults, GlobalArgs, ServeArgs, Settings};
 use web::identity::check_letter;
 
 const REGISTRY: u32 = 20_000;
@@ -79,7 +79,7 @@ async fn main() {
         ..ServeArgs::default()
     };
     let settings =
-        Settings::resolve(&GlobalArgs::default(), &args, DEFAULT_DATABASE_URL).expect("settings");
+        Settings::resolve(&GlobalArgs::default(), &args, CommandDefaults::SERVE).expect("settings");
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     tokio::spawn(web::run(

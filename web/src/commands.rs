@@ -9,8 +9,8 @@ use store::Store;
 use tokio::net::TcpListener;
 
 use crate::config::{
-    AuditCommand, CitizenCommand, Cli, Command, DEFAULT_DATABASE_URL, DEFAULT_DEMO_DATABASE_URL,
-    IdentitiesCommand, ServeArgs, Settings, TestClock,
+    AuditCommand, CitizenCommand, Cli, Command, CommandDefaults, IdentitiesCommand, ServeArgs,
+    Settings, TestClock,
 };
 use crate::{AppState, Error, import};
 
@@ -24,7 +24,7 @@ pub async fn execute(
         Some(Command::Serve(args)) => serve(&cli.global, &args, false, shutdown).await,
         Some(Command::Demo(args)) => serve(&cli.global, &args, true, shutdown).await,
         Some(Command::Identities(IdentitiesCommand::Import { file })) => {
-            let url = Settings::database_url_only(&cli.global)?;
+            let url = Settings::for_tools(&cli.global)?.database_url;
             let store = Store::open(&url).await?;
             let result = import::import_file(&store, &file, Clock::System.now()).await;
             store.close().await;
@@ -33,7 +33,7 @@ pub async fn execute(
             Ok(())
         }
         Some(Command::User(command)) => {
-            let settings = Settings::resolve(&cli.global, &cli.serve, DEFAULT_DATABASE_URL)?;
+            let settings = Settings::resolve(&cli.global, &cli.serve, CommandDefaults::SERVE)?;
             let min_chars = staff_min_chars(settings.staff.mfa_required);
             let store = Store::open(&settings.database_url).await?;
             let result =
@@ -45,7 +45,7 @@ pub async fn execute(
             let id = crate::identity::DniNie::parse(&id_number).map_err(|e| {
                 Error::Usage(format!("{id_number:?} is not a DNI or NIE number ({e:?})"))
             })?;
-            let url = Settings::database_url_only(&cli.global)?;
+            let url = Settings::for_tools(&cli.global)?.database_url;
             let store = Store::open(&url).await?;
             let detail = serde_json::json!({ "reason": reason });
             let now = Clock::System.now();
@@ -56,7 +56,7 @@ pub async fn execute(
             Ok(())
         }
         Some(Command::Report(args)) => {
-            let url = Settings::database_url_only(&cli.global)?;
+            let url = Settings::for_tools(&cli.global)?.database_url;
             let store = Store::open(&url).await?;
             let date = args
                 .date
@@ -71,10 +71,10 @@ pub async fn execute(
             Ok(())
         }
         Some(Command::Audit(command)) => {
-            let url = Settings::database_url_only(&cli.global)?;
-            let recordings = Settings::recordings_dir_only(&cli.global)?;
-            let store = Store::open(&url).await?;
-            let result = audit(&store, &recordings, command).await;
+            let settings = Settings::for_tools(&cli.global)?;
+            let store = Store::open(&settings.database_url).await?;
+            let recordings = &settings.evidence.recordings_dir;
+            let result = audit(&store, recordings, command).await;
             store.close().await;
             result
         }
@@ -141,12 +141,12 @@ async fn serve(
     demo: bool,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), Error> {
-    let default_url = if demo {
-        DEFAULT_DEMO_DATABASE_URL
+    let defaults = if demo {
+        CommandDefaults::DEMO
     } else {
-        DEFAULT_DATABASE_URL
+        CommandDefaults::SERVE
     };
-    let settings = Settings::resolve(global, args, default_url)?;
+    let settings = Settings::resolve(global, args, defaults)?;
     if settings.reset_demo && !demo {
         return Err(Error::Usage(
             "--reset-demo is for `demo` only; `serve` never resets staff accounts".into(),

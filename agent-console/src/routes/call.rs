@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use store::{NewAuditEvent, NewStill, StaffRole, StillKind, secrets};
 
+use super::openapi::StaffRefusals;
 use crate::auth::{AgentsOnly, Staff, StillRead, csrf_header_ok};
 use crate::refusal::{ErrorBody, Refusal, own_call};
 use crate::still_quality::Verdict;
@@ -119,17 +120,10 @@ pub(crate) struct CallDetails {
                 ("decide" = (operation_id = "decide",
                     parameters(("ticket" = "$response.body#/ticket")))),
             )),
-        (status = 303, description = "A browser (`Accept: text/html`) without a session is sent to `/staff/login`",
-            headers(("Location" = String))),
-        (status = 401, description = "`sign_in_required`", body = ErrorBody),
         (status = 403, description = "`forbidden`: not an agent (a page for a browser)",
             content((ErrorBody = "application/json"), (String = "text/html"))),
         (status = 409, description = "`not_in_call`: the agent holds no call", body = ErrorBody),
-        (status = 500, description = "`internal`, with the request id (a page unless JSON is accepted)",
-            content((ErrorBody = "application/json"), (String = "text/html"))),
-        (status = 503, description = "`unavailable`: the database cannot be reached (a page unless JSON is accepted)",
-            content((ErrorBody = "application/json"), (String = "text/html")),
-            headers(("Retry-After" = u64))),
+        StaffRefusals,
     )
 )]
 pub async fn details(
@@ -207,21 +201,14 @@ pub async fn details(
         content(("image/png"), ("image/jpeg"))),
     responses(
         (status = 201, description = "Stored", body = StillInfo),
-        (status = 303, description = "A browser (`Accept: text/html`) without a session is sent to `/staff/login`",
-            headers(("Location" = String))),
         (status = 400, description = "`invalid_path` (the path is not UTF-8) or `invalid_body` (the body could not be read)", body = ErrorBody),
-        (status = 401, description = "`sign_in_required`", body = ErrorBody),
         (status = 403, description = "`forbidden` (not an agent) or `csrf` (no matching `X-CSRF-Token`) (a page for a browser)",
             content((ErrorBody = "application/json"), (String = "text/html"))),
         (status = 404, description = "`unknown_kind`", body = ErrorBody),
         (status = 409, description = "`not_in_call`: the agent is not in this call", body = ErrorBody),
         (status = 413, description = "`body_too_large`, or `bad_image` too many pixels", body = ErrorBody),
         (status = 422, description = "`bad_image`: not an acceptable PNG or JPEG", body = ErrorBody),
-        (status = 500, description = "`internal`, with the request id (a page unless JSON is accepted)",
-            content((ErrorBody = "application/json"), (String = "text/html"))),
-        (status = 503, description = "`unavailable`: the database cannot be reached (a page unless JSON is accepted)",
-            content((ErrorBody = "application/json"), (String = "text/html")),
-            headers(("Retry-After" = u64))),
+        StaffRefusals,
     )
 )]
 pub async fn upload(

@@ -15,6 +15,7 @@ use signaling::SignalingState;
 use signaling::outcome::CallOutcome;
 use store::{NewAuditEvent, NewDecision, NewRegistration, Outcome, Recorded, secrets};
 
+use super::openapi::StaffRefusals;
 use crate::auth::{AgentsOnly, Staff, csrf_header_ok};
 use crate::checklist::{Reason, VerificationRules};
 use crate::refusal::{ErrorBody, Refusal, own_call};
@@ -125,7 +126,7 @@ async fn record(
     let decision_id = secrets::new_id()?;
     let checklist = serde_json::to_string(&ticked).unwrap_or_else(|_| "[]".into());
     let reason_code = reason.map(|r| r.code.as_str());
-    let detail = serde_json::json!({
+    let mut detail = serde_json::json!({
         "decision": decision_id,
         "outcome": outcome.as_str(),
         "reason": reason_code,
@@ -134,6 +135,10 @@ async fn record(
         "registration": registration_id,
         "note": note,
     });
+    // The decision says when the call's recording (running here) will be incomplete.
+    if let Some(why) = signaling::calls::recording_trouble(signaling, ticket_id) {
+        detail["recording"] = serde_json::json!({ "complete": false, "reason": why.to_string() });
+    }
     let action = format!("decision.{}", outcome.as_str());
     let told = told(issued.as_ref(), *reason, outcome);
     // The call's life: the decision, the ticket's end (or requeue), the agent's wrap-up and
@@ -225,21 +230,14 @@ pub struct DecisionRecorded {
     request_body = DecisionRequest,
     responses(
         (status = 200, description = "Recorded; both sides are told", body = DecisionRecorded),
-        (status = 303, description = "A browser (`Accept: text/html`) without a session is sent to `/staff/login`",
-            headers(("Location" = String))),
         (status = 400, description = "`invalid_path` (the path is not UTF-8) or `invalid_body` (not JSON)", body = ErrorBody),
-        (status = 401, description = "`sign_in_required`", body = ErrorBody),
         (status = 403, description = "`forbidden` (not an agent) or `csrf` (no matching `X-CSRF-Token`) (a page for a browser)",
             content((ErrorBody = "application/json"), (String = "text/html"))),
         (status = 409, description = "`not_in_call` (not this agent's call, or it ended) or `already_registered`", body = ErrorBody),
         (status = 413, description = "`body_too_large`, or `too_long` (the note or the checklist)", body = ErrorBody),
         (status = 415, description = "`invalid_body`: not sent as `application/json`", body = ErrorBody),
         (status = 422, description = "`invalid_body` (not the fields), `unknown_decision`, `reason_required`, or `checklist_incomplete` with `missing`", body = ErrorBody),
-        (status = 500, description = "`internal`, with the request id (a page unless JSON is accepted)",
-            content((ErrorBody = "application/json"), (String = "text/html"))),
-        (status = 503, description = "`unavailable`: the database cannot be reached (a page unless JSON is accepted)",
-            content((ErrorBody = "application/json"), (String = "text/html")),
-            headers(("Retry-After" = u64))),
+        StaffRefusals,
     )
 )]
 pub async fn decide(

@@ -9,6 +9,7 @@ use axum::response::{Html, IntoResponse, Response};
 use scheduler::metrics::{DayFigures, Outcomes, day_figures, outcomes};
 use serde::Deserialize;
 
+use super::openapi::StaffRefusals;
 use super::{Chrome, chrome};
 use crate::auth::{Staff, SupervisorsOnly};
 use crate::i18n::Lang;
@@ -65,17 +66,10 @@ impl ReportPage {
     responses(
         (status = 200, description = "The report: a page, or CSV with `format=csv`",
             content(("text/html"), ("text/csv"))),
-        (status = 303, description = "A browser (`Accept: text/html`) without a session is sent to `/staff/login`",
-            headers(("Location" = String))),
         (status = 400, description = "Not a date, or a malformed query (a page)", content(("text/html"))),
-        (status = 401, description = "`sign_in_required`", body = ErrorBody),
         (status = 403, description = "`forbidden`: not a supervisor (a page for a browser)",
             content((ErrorBody = "application/json"), (String = "text/html"))),
-        (status = 500, description = "`internal`, with the request id (a page unless JSON is accepted)",
-            content((ErrorBody = "application/json"), (String = "text/html"))),
-        (status = 503, description = "`unavailable`: the database cannot be reached (a page unless JSON is accepted)",
-            content((ErrorBody = "application/json"), (String = "text/html")),
-            headers(("Retry-After" = u64))),
+        StaffRefusals,
     )
 )]
 pub async fn show(

@@ -8,6 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
+use super::openapi::StaffRefusals;
 use super::{Chrome, chrome, madrid_time, staff_names};
 use crate::auth::{AuditorsRead, Staff};
 use crate::i18n::Lang;
@@ -43,16 +44,9 @@ struct DecisionsPage {
     security(("staff_session" = [])),
     responses(
         (status = 200, description = "The most recent decisions (a page)", content(("text/html"))),
-        (status = 303, description = "A browser (`Accept: text/html`) without a session is sent to `/staff/login`",
-            headers(("Location" = String))),
-        (status = 401, description = "`sign_in_required`", body = ErrorBody),
         (status = 403, description = "`forbidden`: not an auditor (a page for a browser)",
             content((ErrorBody = "application/json"), (String = "text/html"))),
-        (status = 500, description = "`internal`, with the request id (a page unless JSON is accepted)",
-            content((ErrorBody = "application/json"), (String = "text/html"))),
-        (status = 503, description = "`unavailable`: the database cannot be reached (a page unless JSON is accepted)",
-            content((ErrorBody = "application/json"), (String = "text/html")),
-            headers(("Retry-After" = u64))),
+        StaffRefusals,
     )
 )]
 pub async fn list(
@@ -174,17 +168,10 @@ struct DecisionPage {
     params(("ticket" = String, Path, description = "The call's ticket")),
     responses(
         (status = 200, description = "The call's decision (a page)", content(("text/html"))),
-        (status = 303, description = "A browser (`Accept: text/html`) without a session is sent to `/staff/login`",
-            headers(("Location" = String))),
-        (status = 401, description = "`sign_in_required`", body = ErrorBody),
         (status = 403, description = "`forbidden`: not an auditor (a page for a browser)",
             content((ErrorBody = "application/json"), (String = "text/html"))),
         (status = 404, description = "No such call (a page)", content(("text/html"))),
-        (status = 500, description = "`internal`, with the request id (a page unless JSON is accepted)",
-            content((ErrorBody = "application/json"), (String = "text/html"))),
-        (status = 503, description = "`unavailable`: the database cannot be reached (a page unless JSON is accepted)",
-            content((ErrorBody = "application/json"), (String = "text/html")),
-            headers(("Retry-After" = u64))),
+        StaffRefusals,
     )
 )]
 pub async fn show(

@@ -21,6 +21,7 @@ use super::{Chrome, chrome};
 use crate::auth::{Staff, SupervisorsOnly};
 use crate::i18n::Lang;
 use crate::refusal::ErrorBody;
+use crate::routes::openapi::StaffRefusals;
 use crate::supervisor::{self, Dashboard};
 use crate::{ConsoleState, Error};
 
@@ -61,16 +62,9 @@ pub async fn page(
     security(("staff_session" = [])),
     responses(
         (status = 200, description = "The dashboard now", body = Dashboard),
-        (status = 303, description = "A browser (`Accept: text/html`) without a session is sent to `/staff/login`",
-            headers(("Location" = String))),
-        (status = 401, description = "`sign_in_required`", body = ErrorBody),
         (status = 403, description = "`forbidden`: not a supervisor (a page for a browser)",
             content((ErrorBody = "application/json"), (String = "text/html"))),
-        (status = 500, description = "`internal`, with the request id (a page unless JSON is accepted)",
-            content((ErrorBody = "application/json"), (String = "text/html"))),
-        (status = 503, description = "`unavailable`: the database cannot be reached (a page unless JSON is accepted)",
-            content((ErrorBody = "application/json"), (String = "text/html")),
-            headers(("Retry-After" = u64))),
+        StaffRefusals,
     )
 )]
 pub async fn snapshot(

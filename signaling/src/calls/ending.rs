@@ -228,13 +228,7 @@ impl Lifecycle<'_> {
             reason: None,
             actor: agent,
         };
-        // The decision says when the call's recording (running here) will be incomplete.
-        let noted =
-            super::recording::trouble(s, ticket).map(|why| with_recording_note(event, &why));
-        events.add_made(&NewAuditEvent {
-            detail: noted.as_deref().unwrap_or(event.detail),
-            ..event.clone()
-        });
+        events.add_made(event);
         write_agent(&mut tx, &mut events, next).await?;
         let committed = events.commit(tx).await;
         self.settle(committed, ticket, self.decision_written(decision))
@@ -291,17 +285,4 @@ impl Lifecycle<'_> {
         .await;
         self.announce(next).await;
     }
-}
-
-/// A decision event's detail with `"recording": {"complete": false, "reason": …}` added.
-fn with_recording_note(event: &NewAuditEvent<'_>, why: &media::recorder::Incomplete) -> String {
-    let mut detail: serde_json::Value =
-        serde_json::from_str(event.detail).unwrap_or_else(|_| serde_json::json!({}));
-    if let Some(map) = detail.as_object_mut() {
-        map.insert(
-            "recording".into(),
-            serde_json::json!({ "complete": false, "reason": why.to_string() }),
-        );
-    }
-    detail.to_string()
 }

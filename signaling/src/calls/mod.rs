@@ -47,6 +47,15 @@ pub fn recording_on(state: &SignalingState, ticket: &str) -> bool {
     recording::is_on(state, ticket)
 }
 
+/// Why the recording of `ticket`'s call, running on this node, will be incomplete, if it
+/// will: for the decision to say so.
+pub fn recording_trouble(
+    state: &SignalingState,
+    ticket: &str,
+) -> Option<media::recorder::Incomplete> {
+    recording::trouble(state, ticket)
+}
+
 /// The transitions of a call, over one server state. Cheap: it only borrows the state.
 #[derive(Debug, Clone, Copy)]
 pub struct Lifecycle<'a> {

@@ -80,16 +80,20 @@ pub(crate) async fn tell(state: &SignalingState, ticket: &str, agent: &str, star
 /// Whether the call of `ticket` runs here and is being recorded (to tell a reconnecting
 /// page again).
 pub(crate) fn is_on(state: &SignalingState, ticket: &str) -> bool {
-    state
-        .calls
-        .get(ticket)
-        .is_some_and(|c| c.recording_trouble().is_some())
+    trouble_watch(state, ticket).is_some()
 }
 
 /// Why the recording of `ticket`'s call, running here, will be incomplete, if it will.
 pub(crate) fn trouble(state: &SignalingState, ticket: &str) -> Option<Incomplete> {
-    let watch = state.calls.get(ticket)?.recording_trouble()?;
-    watch.borrow().clone()
+    trouble_watch(state, ticket)?.borrow().clone()
+}
+
+/// The trouble watch of the recording of `ticket`'s call, when one runs here.
+fn trouble_watch(
+    state: &SignalingState,
+    ticket: &str,
+) -> Option<tokio::sync::watch::Receiver<Option<Incomplete>>> {
+    state.calls.get(ticket)?.recording_trouble()
 }
 
 async fn warn_agent(state: &SignalingState, agent: &str, why: &Incomplete) {

@@ -177,9 +177,9 @@ pub async fn day(plan: Plan) {
 
     let load_from = started.elapsed().as_secs_f64();
     let cpu_before = (
-        sampler::cpu_seconds(&pid.to_string()),
-        sampler::cpu_seconds("self"),
-        sampler::load_average(),
+        proc_stats::cpu_seconds(Some(pid)),
+        proc_stats::cpu_seconds(None),
+        proc_stats::load_average(),
     );
     let mut citizens = tokio::task::JoinSet::new();
     let spacing = Duration::from_secs(plan.load_secs).div_f64(plan.citizens.max(1) as f64);
@@ -213,10 +213,10 @@ pub async fn day(plan: Plan) {
     }
     let served_by = started.elapsed().as_secs_f64();
     let cpu = (
-        sampler::cpu_seconds(&pid.to_string()) - cpu_before.0,
-        sampler::cpu_seconds("self") - cpu_before.1,
+        proc_stats::cpu_seconds(Some(pid)) - cpu_before.0,
+        proc_stats::cpu_seconds(None) - cpu_before.1,
         cpu_before.2,
-        sampler::load_average(),
+        proc_stats::load_average(),
     );
     day.agents_stop.store(true, Ordering::Relaxed);
     while let Some(r) = staff.join_next().await {

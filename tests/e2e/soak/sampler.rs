@@ -64,13 +64,7 @@ impl Sample {
 pub async fn sample(t: f64, pid: u32, day: &super::Day, application_name: &str) -> Sample {
     let (base, store) = (&day.base, &day.store);
     let clients = day.sockets.load(std::sync::atomic::Ordering::Relaxed) as f64;
-    let rss_kib: f64 = std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(f64::NAN);
+    let rss_kib = super::proc_stats::rss_kib(pid) as f64;
     let mut fds = 0usize;
     let mut sockets = HashSet::new();
     if let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/fd")) {
@@ -227,32 +221,4 @@ pub fn growth(all: &[Sample], settled: &[Sample]) -> Vec<Growth> {
             }
         })
         .collect()
-}
-
-/// User plus system CPU seconds `pid` has used (`self` for this process).
-pub fn cpu_seconds(pid: &str) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let fields: Vec<&str> = stat
-        .rsplit(')')
-        .next()
-        .unwrap_or("")
-        .split_whitespace()
-        .collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    (ticks(11) + ticks(12)) / 100.0
-}
-
-/// The machine's one-minute load average (others build on the same cores).
-pub fn load_average() -> f64 {
-    std::fs::read_to_string("/proc/loadavg")
-        .unwrap_or_default()
-        .split_whitespace()
-        .next()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(f64::NAN)
 }

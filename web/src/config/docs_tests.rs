@@ -206,7 +206,7 @@ fn the_sample_file_lists_every_option_with_its_default() {
         database_url: None,
         recordings_dir: None,
     };
-    if let Err(e) = Settings::resolve(&global, &ServeArgs::default(), DEFAULT_DATABASE_URL) {
+    if let Err(e) = Settings::resolve(&global, &ServeArgs::default(), CommandDefaults::SERVE) {
         panic!("docs/videoreg.example.toml, uncommented, is refused: {e}");
     }
     let table: toml::Table = toml::from_str(&text).expect("the sample parses");

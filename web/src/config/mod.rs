@@ -36,6 +36,27 @@ pub const DEFAULT_RECORDINGS_DIR: &str = "./data/recordings";
 /// The demo's recordings unless told otherwise, kept apart from real ones.
 pub const DEFAULT_DEMO_RECORDINGS_DIR: &str = "./data/demo-recordings";
 
+/// Where a command keeps its data unless told otherwise: the demo keeps its own apart from
+/// real data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CommandDefaults {
+    pub database_url: &'static str,
+    pub recordings_dir: &'static str,
+}
+
+impl CommandDefaults {
+    /// `serve` and the commands that work on its data.
+    pub const SERVE: Self = Self {
+        database_url: DEFAULT_DATABASE_URL,
+        recordings_dir: DEFAULT_RECORDINGS_DIR,
+    };
+    /// `demo`.
+    pub const DEMO: Self = Self {
+        database_url: DEFAULT_DEMO_DATABASE_URL,
+        recordings_dir: DEFAULT_DEMO_RECORDINGS_DIR,
+    };
+}
+
 /// videoreg: registration for Cl@ve by video call.
 #[derive(Debug, Parser)]
 #[command(

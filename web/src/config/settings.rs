@@ -22,10 +22,7 @@ use crate::identity::VerifyPolicy;
 use super::layer::{Layer, declared_defaults};
 use super::serve_args::ServeArgs;
 use super::values::AtClosingArg;
-use super::{
-    DEFAULT_DATABASE_URL, DEFAULT_DEMO_DATABASE_URL, DEFAULT_DEMO_RECORDINGS_DIR,
-    DEFAULT_RECORDINGS_DIR, GlobalArgs, Toggle, console,
-};
+use super::{CommandDefaults, DEFAULT_DATABASE_URL, GlobalArgs, Toggle, console};
 
 /// The resolved configuration the server runs with.
 #[derive(Debug, Clone)]
@@ -92,38 +89,39 @@ pub struct TestClock {
 
 impl Settings {
     /// Resolves flags and environment (already in `args`) over the file named by
-    /// `--config`, over the declared defaults; `default_database_url` is the command's own
-    /// (the demo keeps its data apart).
+    /// `--config`, over the declared defaults, over the command's own `defaults` (the demo
+    /// keeps its data apart).
     pub fn resolve(
         global: &GlobalArgs,
         args: &ServeArgs,
-        default_database_url: &str,
+        defaults: CommandDefaults,
     ) -> Result<Self, Error> {
         let file = match &global.config {
             Some(path) => read_file(path)?,
             None => ServeArgs::default(),
         };
-        let defaults = declared_defaults::<ServeArgs>()
+        let declared = declared_defaults::<ServeArgs>()
             .map_err(|e| Error::Config(format!("built-in defaults: {e}")))?;
-        let options = args.clone().over(file).over(defaults);
+        let mut options = args.clone().over(file).over(declared);
         let database_url = global
             .database_url
             .clone()
             .or_else(|| options.database_url.clone())
-            .unwrap_or_else(|| default_database_url.to_owned());
-        let mut options = options;
-        options.recordings_dir = Some(recordings_dir(global, &options, default_database_url));
+            .unwrap_or_else(|| defaults.database_url.to_owned());
+        options.recordings_dir = Some(
+            global
+                .recordings_dir
+                .clone()
+                .or_else(|| options.recordings_dir.clone())
+                .unwrap_or_else(|| defaults.recordings_dir.into()),
+        );
         Self::from_options(options, database_url)
     }
 
-    /// The recordings' directory for commands that do not serve (`audit verify`): flag or
-    /// environment, then the file, then the default.
-    pub fn recordings_dir_only(global: &GlobalArgs) -> Result<std::path::PathBuf, Error> {
-        Ok(
-            Self::resolve(global, &ServeArgs::default(), DEFAULT_DATABASE_URL)?
-                .evidence
-                .recordings_dir,
-        )
+    /// The settings of a command that does not serve (flag or environment, then the file,
+    /// then `serve`'s defaults): its database URL and its recordings' directory.
+    pub fn for_tools(global: &GlobalArgs) -> Result<Self, Error> {
+        Self::resolve(global, &ServeArgs::default(), CommandDefaults::SERVE)
     }
 
     /// The settings a configuration file's text gives over the declared defaults (no flags,
@@ -138,12 +136,6 @@ impl Settings {
             .clone()
             .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
         Self::from_options(options, database_url)
-    }
-
-    /// The database URL for commands that do not serve: flag or environment, then the file,
-    /// then the default.
-    pub fn database_url_only(global: &GlobalArgs) -> Result<String, Error> {
-        Ok(Self::resolve(global, &ServeArgs::default(), DEFAULT_DATABASE_URL)?.database_url)
     }
 
     /// Turns the layered options into the policies of the crates that apply them.
@@ -195,7 +187,7 @@ impl Settings {
                 recordings_dir: o
                     .recordings_dir
                     .clone()
-                    .unwrap_or_else(|| DEFAULT_RECORDINGS_DIR.into()),
+                    .unwrap_or_else(|| CommandDefaults::SERVE.recordings_dir.into()),
                 retention: match o.retention_days {
                     Some(days) => Some(
                         Retention::from_days(days, o.incomplete_retention_days)
@@ -216,25 +208,6 @@ impl Settings {
                 .map(|t| store::secrets::hash_token(&t)),
         })
     }
-}
-
-/// Flag or environment, then the file, then the command's default (the demo keeps its
-/// recordings apart, as it keeps its database).
-fn recordings_dir(
-    global: &GlobalArgs,
-    options: &ServeArgs,
-    default_database_url: &str,
-) -> std::path::PathBuf {
-    let default = if default_database_url == DEFAULT_DEMO_DATABASE_URL {
-        DEFAULT_DEMO_RECORDINGS_DIR
-    } else {
-        DEFAULT_RECORDINGS_DIR
-    };
-    global
-        .recordings_dir
-        .clone()
-        .or_else(|| options.recordings_dir.clone())
-        .unwrap_or_else(|| default.into())
 }
 
 fn test_clock(o: &ServeArgs) -> Result<Option<TestClock>, Error> {

@@ -15,7 +15,7 @@ fn parse(args: &[&str]) -> Cli {
 #[test]
 fn defaults_apply_when_nothing_is_given() {
     let cli = parse(&[]);
-    let s = Settings::resolve(&cli.global, &cli.serve, DEFAULT_DATABASE_URL).unwrap();
+    let s = Settings::resolve(&cli.global, &cli.serve, CommandDefaults::SERVE).unwrap();
     assert_eq!(s.bind.to_string(), "127.0.0.1:8080");
     assert_eq!(s.database_url, DEFAULT_DATABASE_URL);
     assert_eq!(s.verify.per_id, 5);
@@ -60,7 +60,7 @@ fn flags_beat_the_file_and_the_file_beats_defaults() {
         "--verify-limit-per-address",
         "7",
     ]);
-    let s = Settings::resolve(&cli.global, &cli.serve, DEFAULT_DATABASE_URL).unwrap();
+    let s = Settings::resolve(&cli.global, &cli.serve, CommandDefaults::SERVE).unwrap();
     assert_eq!(s.bind.port(), 0, "the flag wins");
     assert_eq!(s.verify.per_id, 3, "the file fills what flags leave out");
     assert_eq!(s.verify.per_address, 7);
@@ -80,12 +80,12 @@ fn bad_files_and_values_are_refused_with_a_reason() {
     let path = dir.join("bad.toml");
     std::fs::write(&path, "bindd = \"x\"\n").unwrap();
     let cli = parse(&["--config", path.to_str().unwrap()]);
-    let err = Settings::resolve(&cli.global, &cli.serve, DEFAULT_DATABASE_URL).unwrap_err();
+    let err = Settings::resolve(&cli.global, &cli.serve, CommandDefaults::SERVE).unwrap_err();
     assert!(err.to_string().contains("bindd"), "{err}");
     let cli = parse(&["--verify-limit-per-id", "0"]);
-    assert!(Settings::resolve(&cli.global, &cli.serve, DEFAULT_DATABASE_URL).is_err());
+    assert!(Settings::resolve(&cli.global, &cli.serve, CommandDefaults::SERVE).is_err());
     let cli = parse(&["--media-threads", "0"]);
-    let err = Settings::resolve(&cli.global, &cli.serve, DEFAULT_DATABASE_URL).unwrap_err();
+    let err = Settings::resolve(&cli.global, &cli.serve, CommandDefaults::SERVE).unwrap_err();
     assert!(err.to_string().contains("media-threads"), "{err}");
     assert!(Cli::try_parse_from(["videoreg", "--hours", "9-14"]).is_err());
 }
@@ -149,7 +149,7 @@ fn the_console_table_lies_between_flags_and_defaults() {
         "--still-max-side",
         "1024",
     ]);
-    let s = Settings::resolve(&cli.global, &cli.serve, DEFAULT_DATABASE_URL).unwrap();
+    let s = Settings::resolve(&cli.global, &cli.serve, CommandDefaults::SERVE).unwrap();
     assert_eq!(s.agents.wrap_up, TimeDelta::seconds(45));
     assert_eq!(
         s.queue.wrap_up,
@@ -175,7 +175,7 @@ fn the_console_table_lies_between_flags_and_defaults() {
     ] {
         let path = config_file("console-bad", text);
         let cli = parse(&["--config", path.to_str().unwrap()]);
-        let err = Settings::resolve(&cli.global, &cli.serve, DEFAULT_DATABASE_URL).unwrap_err();
+        let err = Settings::resolve(&cli.global, &cli.serve, CommandDefaults::SERVE).unwrap_err();
         assert!(err.to_string().contains(expected), "{text}: {err}");
     }
 }
@@ -186,14 +186,14 @@ fn demo_keeps_its_own_database_unless_one_is_named() {
     let Some(Command::Demo(args)) = &cli.command else {
         panic!("demo")
     };
-    let s = Settings::resolve(&cli.global, args, DEFAULT_DEMO_DATABASE_URL).unwrap();
+    let s = Settings::resolve(&cli.global, args, CommandDefaults::DEMO).unwrap();
     assert_eq!(s.database_url, DEFAULT_DEMO_DATABASE_URL);
     let path = config_file("demo", "database_url = \"sqlite://file.db\"\n");
     let cli = parse(&["demo", "--config", path.to_str().unwrap()]);
     let Some(Command::Demo(args)) = &cli.command else {
         panic!("demo")
     };
-    let s = Settings::resolve(&cli.global, args, DEFAULT_DEMO_DATABASE_URL).unwrap();
+    let s = Settings::resolve(&cli.global, args, CommandDefaults::DEMO).unwrap();
     assert_eq!(
         s.database_url, "sqlite://file.db",
         "the file beats the demo's default"
@@ -206,7 +206,7 @@ fn demo_keeps_its_own_database_unless_one_is_named() {
         "sqlite://flag.db",
     ]);
     assert_eq!(
-        Settings::database_url_only(&cli.global).unwrap(),
+        Settings::for_tools(&cli.global).unwrap().database_url,
         "sqlite://flag.db"
     );
 }
@@ -218,7 +218,7 @@ fn file_values_beat_declared_defaults_of_every_kind() {
         "staff_mfa = \"off\"\nat_closing = \"expire\"\nmedia_ports = \"41000-41009\"\nalways_open = true\nturn_secret = \"s\"\nturn_ttl_minutes = 0\n",
     );
     let cli = parse(&["--config", path.to_str().unwrap()]);
-    let err = Settings::resolve(&cli.global, &cli.serve, DEFAULT_DATABASE_URL).unwrap_err();
+    let err = Settings::resolve(&cli.global, &cli.serve, CommandDefaults::SERVE).unwrap_err();
     assert!(
         err.to_string()
             .contains("turn-ttl-minutes must be at least 1 minute"),
@@ -229,7 +229,7 @@ fn file_values_beat_declared_defaults_of_every_kind() {
         "staff_mfa = \"off\"\nat_closing = \"expire\"\nmedia_ports = \"41000-41009\"\nalways_open = true\n",
     );
     let cli = parse(&["--config", path.to_str().unwrap()]);
-    let s = Settings::resolve(&cli.global, &cli.serve, DEFAULT_DATABASE_URL).unwrap();
+    let s = Settings::resolve(&cli.global, &cli.serve, CommandDefaults::SERVE).unwrap();
     assert!(!s.staff.mfa_required);
     assert_eq!(s.queue.at_closing, scheduler::AtClosing::Expire);
     assert_eq!(s.media.ports, 41_000..=41_009);
@@ -260,7 +260,7 @@ fn a_node_is_not_dead_for_missing_one_heartbeat() {
 #[test]
 fn the_test_clock_is_off_unless_asked_for_and_its_speed_is_at_least_one() {
     let cli = parse(&[]);
-    let s = Settings::resolve(&cli.global, &cli.serve, DEFAULT_DATABASE_URL).unwrap();
+    let s = Settings::resolve(&cli.global, &cli.serve, CommandDefaults::SERVE).unwrap();
     assert_eq!(s.test_clock, None);
     let cli = parse(&[
         "demo",
@@ -272,12 +272,12 @@ fn the_test_clock_is_off_unless_asked_for_and_its_speed_is_at_least_one() {
     let Some(Command::Demo(args)) = cli.command else {
         panic!("demo")
     };
-    let s = Settings::resolve(&cli.global, &args, DEFAULT_DATABASE_URL).unwrap();
+    let s = Settings::resolve(&cli.global, &args, CommandDefaults::SERVE).unwrap();
     let start = "2026-12-02T07:59:00Z".parse().ok();
     assert_eq!(s.test_clock, Some(TestClock { start, speed: 60 }));
     let cli = parse(&["demo", "--clock-speed", "0"]);
     let Some(Command::Demo(args)) = cli.command else {
         panic!("demo")
     };
-    assert!(Settings::resolve(&cli.global, &args, DEFAULT_DATABASE_URL).is_err());
+    assert!(Settings::resolve(&cli.global, &args, CommandDefaults::SERVE).is_err());
 }

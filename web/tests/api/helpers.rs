@@ -5,7 +5,7 @@ use store::testing::TestDatabase;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use web::AppState;
-use web::config::{DEFAULT_DATABASE_URL, GlobalArgs, ServeArgs, Settings};
+use web::config::{CommandDefaults, GlobalArgs, ServeArgs, Settings};
 
 /// Which database a test app runs on.
 #[derive(Debug, Clone, Copy)]
@@ -93,7 +93,7 @@ async fn start(store: Store, mut args: ServeArgs) -> TestApp {
             .join(store::secrets::new_id().expect("id"))
     });
     let settings =
-        Settings::resolve(&GlobalArgs::default(), &args, DEFAULT_DATABASE_URL).expect("settings");
+        Settings::resolve(&GlobalArgs::default(), &args, CommandDefaults::SERVE).expect("settings");
     let clock = Clock::manual(thursday_morning());
     web::import::seed_demo(&store, clock.now())
         .await

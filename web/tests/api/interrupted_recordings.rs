@@ -28,13 +28,14 @@ async fn cut_off_recording(scratch: &Path, to: &Path, modified: DateTime<Utc>) {
         .output()
         .await
         .expect("ffmpeg (Debian's ffmpeg package) runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let bytes = std::fs::read(&whole).expect("read");
     std::fs::write(to, &bytes[..bytes.len() * 7 / 10]).expect("write");
-    let file = std::fs::File::options()
-        .write(true)
-        .open(to)
-        .expect("open");
+    let file = std::fs::File::options().write(true).open(to).expect("open");
     file.set_modified(SystemTime::from(modified))
         .expect("set its time");
 }
@@ -96,7 +97,12 @@ async fn a_recording_a_stopped_node_left_is_sealed_once_as_incomplete_and_kept()
     assert_eq!(kinds, ["video", "audio"], "what was written still plays");
 
     // Nothing more to do in the next round, and a call still running keeps its file.
-    assert_eq!(recover_interrupted(&app.store, &dir, now).await.expect("again"), 0);
+    assert_eq!(
+        recover_interrupted(&app.store, &dir, now)
+            .await
+            .expect("again"),
+        0
+    );
     std::fs::remove_dir_all(&dir).ok();
     std::fs::remove_dir_all(&scratch).ok();
 }
@@ -112,16 +118,26 @@ async fn the_file_of_a_call_still_running_is_never_taken() {
     let started = (now - TimeDelta::hours(3)).timestamp_millis();
     let partial = dir.join(format!(".{}-{started}.webm.partial", call.ticket));
     cut_off_recording(&scratch, &partial, now - TimeDelta::hours(2)).await;
-    let recovered = recover_interrupted(&app.store, &dir, now).await.expect("round");
+    let recovered = recover_interrupted(&app.store, &dir, now)
+        .await
+        .expect("round");
     assert_eq!(recovered, 0);
     assert!(partial.exists());
     let unknown = dir.join(".nosuchticket-1765000000000.webm.partial");
     std::fs::copy(&partial, &unknown).expect("copy");
-    let file = std::fs::File::options().write(true).open(&unknown).expect("open");
+    let file = std::fs::File::options()
+        .write(true)
+        .open(&unknown)
+        .expect("open");
     file.set_modified(SystemTime::from(now - TimeDelta::hours(2)))
         .expect("set its time");
-    let recovered = recover_interrupted(&app.store, &dir, now).await.expect("round");
-    assert_eq!(recovered, 0, "a file naming no call is left for an operator");
+    let recovered = recover_interrupted(&app.store, &dir, now)
+        .await
+        .expect("round");
+    assert_eq!(
+        recovered, 0,
+        "a file naming no call is left for an operator"
+    );
     assert!(unknown.exists());
     std::fs::remove_dir_all(&dir).ok();
     std::fs::remove_dir_all(&scratch).ok();
