@@ -68,6 +68,8 @@ pub enum Target<'a> {
     Videoreg(&'a str),
     /// Janus's EchoTest plugin.
     Janus(&'a super::janus::Janus),
+    /// Janus's EchoTest plugin, each test recorded into this directory.
+    JanusRecorded(&'a super::janus::Janus, &'a std::path::Path),
 }
 
 /// What keeps one echo test open until the run ends.
@@ -156,7 +158,8 @@ pub async fn run(n: usize, pid: u32, target: &Target<'_>, peer_ip: &str) -> Meas
         let mut p = peer(0x0200_0000 + (i as u32) * 8, peer_ip).await;
         held.push(match target {
             Target::Videoreg(url) => Held::Socket(Box::new(videoreg_echo(&mut p, url).await)),
-            Target::Janus(j) => Held::JanusSession(j.echo(&mut p).await),
+            Target::Janus(j) => Held::JanusSession(j.echo(&mut p, None).await),
+            Target::JanusRecorded(j, dir) => Held::JanusSession(j.echo(&mut p, Some(dir)).await),
         });
         let tracks = std::mem::replace(&mut p.tracks, tokio::sync::mpsc::unbounded_channel().1);
         receive(tracks, base, sink.clone());
@@ -185,7 +188,9 @@ pub async fn run(n: usize, pid: u32, target: &Target<'_>, peer_ip: &str) -> Meas
     }
     for h in held {
         match (h, target) {
-            (Held::JanusSession(s), Target::Janus(j)) => j.destroy(s).await,
+            (Held::JanusSession(s), Target::Janus(j) | Target::JanusRecorded(j, _)) => {
+                j.destroy(s).await;
+            }
             (Held::Socket(mut s), _) => {
                 let _ = SinkExt::close(&mut s).await;
             }

@@ -20,11 +20,11 @@ use webrtc::peer_connection::{RTCPeerConnectionState, RTCSessionDescription};
 use super::echo::{Target, run, start_videoreg};
 use super::peers::Peer;
 
-const NETNS: &str = "videoreg-bench";
+pub const NETNS: &str = "videoreg-bench";
 const HOST_IF: &str = "vrb0";
 const NS_IF: &str = "vrb1";
-const HOST_IP: &str = "10.77.0.1";
-const NS_IP: &str = "10.77.0.2";
+pub const HOST_IP: &str = "10.77.0.1";
+pub const NS_IP: &str = "10.77.0.2";
 const JANUS_HTTP_PORT: u16 = 8088;
 const JANUS_LIBS: &str = "/usr/lib/x86_64-linux-gnu/janus";
 
@@ -38,10 +38,10 @@ fn ip(args: &[&str]) -> bool {
 }
 
 /// The namespace and its veth pair; removed on drop (which also removes the pair).
-struct Netns;
+pub struct Netns;
 
 impl Netns {
-    fn create() -> Self {
+    pub fn create() -> Self {
         assert!(
             ip(&["-V"]),
             "`ip` (iproute2) is needed for the Janus comparison: apt-get install iproute2"
@@ -136,7 +136,7 @@ pub struct Janus {
 }
 
 impl Janus {
-    async fn start(dir: &std::path::Path) -> Self {
+    pub async fn start(dir: &std::path::Path) -> Self {
         write_config(dir);
         let log = std::fs::File::create(dir.join("janus.log")).expect("janus log");
         let config = dir.join("janus.jcfg");
@@ -175,7 +175,7 @@ impl Janus {
         );
     }
 
-    fn pid(&self) -> u32 {
+    pub fn pid(&self) -> u32 {
         self.child.id().expect("janus running")
     }
 
@@ -196,8 +196,9 @@ impl Janus {
         reply
     }
 
-    /// Starts one EchoTest for `p` (audio and video), returning its session id.
-    pub async fn echo(&self, p: &mut Peer) -> u64 {
+    /// Starts one EchoTest for `p` (audio and video), returning its session id; recorded
+    /// into `record` (`<dir>/echo-<session>-audio.mjr` and `-video.mjr`) if given.
+    pub async fn echo(&self, p: &mut Peer, record: Option<&std::path::Path>) -> u64 {
         let session = self.post("", json!({ "janus": "create" })).await["data"]["id"]
             .as_u64()
             .expect("session id");
@@ -211,13 +212,18 @@ impl Janus {
             .as_u64()
             .expect("handle id");
         let at_handle = format!("/{session}/{handle}");
+        let mut body = json!({ "audio": true, "video": true });
+        if let Some(dir) = record {
+            body["record"] = json!(true);
+            body["filename"] = json!(dir.join(format!("echo-{session}")).display().to_string());
+        }
         let offer = p.pc.create_offer(None).await.expect("offer");
         p.pc.set_local_description(offer.clone())
             .await
             .expect("local");
         self.post(
             &at_handle,
-            json!({ "janus": "message", "body": { "audio": true, "video": true }, "jsep": offer }),
+            json!({ "janus": "message", "body": body, "jsep": offer }),
         )
         .await;
         // The answer comes as an event on the session's long poll.

@@ -6,7 +6,8 @@
 //! `cargo bench -p web --bench media` (add `-- 1 10 50` to choose N); `-- echo` runs the test
 //! call benchmark instead (see `echo.rs`), `-- echo-vs-janus` the side-by-side run against
 //! Janus's EchoTest (see `janus.rs`), `-- recorded` the same calls recorded against not
-//! recorded (see `recorded.rs`).
+//! recorded (see `recorded.rs`), `-- recorded-vs-janus` recording's cost side by side with
+//! Janus's recording and post-processing (see `janus_recorded.rs`).
 //!
 //! Reports, per N: packets forwarded per second, the forwarder process's CPU (cores, from
 //! `/proc/<pid>`) in all and per call, packets per second per forwarder core, its memory per
@@ -26,6 +27,7 @@ const SECONDS: u64 = 10;
 mod echo;
 mod forwarder;
 mod janus;
+mod janus_recorded;
 mod peers;
 #[path = "../common/proc_stats.rs"]
 mod proc_stats;
@@ -210,6 +212,10 @@ async fn main() {
     }
     if std::env::args().any(|a| a == "echo-vs-janus") {
         janus::compare(&counts()).await;
+        return;
+    }
+    if std::env::args().any(|a| a == "recorded-vs-janus") {
+        janus_recorded::compare(&counts()).await;
         return;
     }
     if std::env::args().any(|a| a == "recorded") {
