@@ -59,7 +59,7 @@ on_both_backends!(
     evidence::a_rewritten_chain_fails_against_the_anchor_and_a_longer_one_passes,
     evidence::totp_secrets_are_not_readable_in_the_database,
     evidence::clear_totp_secrets_of_older_versions_are_sealed_once,
-    retention::a_sealed_recording_is_read_back_with_its_audit_event,
+    retention::a_sealed_recording_is_read_back_with_its_audit_event_and_sealed_once,
     retention::recordings_are_due_by_their_own_retention_and_never_when_held,
     retention::two_purging_at_once_purge_each_recording_once_and_the_chain_verifies,
     retention::purged_stills_lose_their_bytes_and_keep_their_row,

@@ -62,14 +62,22 @@ fn ids(rs: &[Recording]) -> Vec<&str> {
     rs.iter().map(|r| r.id.as_str()).collect()
 }
 
-pub async fn a_sealed_recording_is_read_back_with_its_audit_event(store: Store) {
+pub async fn a_sealed_recording_is_read_back_with_its_audit_event_and_sealed_once(store: Store) {
     let ticket = in_call(&store, 0).await;
     let mut incomplete = recording("rec-1", &ticket, utc(T0));
     incomplete.incomplete_reason = Some("disk_error");
-    store
-        .seal_recording(&incomplete, "system")
-        .await
-        .expect("seal");
+    assert!(
+        store
+            .seal_recording(&incomplete, "system")
+            .await
+            .expect("seal")
+    );
+    // The same file again (a second node recovering it, say): nothing more is written.
+    let again = NewRecording {
+        id: "rec-1-again",
+        ..incomplete.clone()
+    };
+    assert!(!store.seal_recording(&again, "system").await.expect("seal"));
     let back = store.recordings_for_ticket(&ticket).await.expect("read");
     assert_eq!(back.len(), 1);
     assert_eq!(back[0].sha256, "ab12");
@@ -77,10 +85,12 @@ pub async fn a_sealed_recording_is_read_back_with_its_audit_event(store: Store) 
     assert_eq!(back[0].incomplete_reason.as_deref(), Some("disk_error"));
     assert_eq!(back[0].purged_at, None);
     let events = store.audit_for_subject(&ticket).await.expect("audit");
-    let sealed = events
+    let sealed: Vec<_> = events
         .iter()
-        .find(|e| e.action == "recording.sealed")
-        .expect("a sealed event");
+        .filter(|e| e.action == "recording.sealed")
+        .collect();
+    assert_eq!(sealed.len(), 1, "one event for one file");
+    let sealed = sealed[0];
     let detail: serde_json::Value = serde_json::from_str(&sealed.detail).expect("json");
     assert_eq!(detail["sha256"], "ab12");
     assert_eq!(detail["complete"], false);
