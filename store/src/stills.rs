@@ -97,10 +97,11 @@ pub struct Still {
     pub quality: Option<StillQuality>,
     /// When.
     pub at: DateTime<Utc>,
+    /// When retention deleted its image (its row stays).
+    pub purged_at: Option<DateTime<Utc>>,
 }
 
-const STILL_COLUMNS: &str =
-    "id, ticket_id, kind, agent_id, width, height, sha256, sharpness, glare_per_mille, created_at";
+const STILL_COLUMNS: &str = "id, ticket_id, kind, agent_id, width, height, sha256, sharpness, glare_per_mille, created_at, purged_at";
 
 impl Store {
     /// Stores a still and its audit event in one transaction.
@@ -168,6 +169,7 @@ fn still_from_row(r: &AnyRow) -> Result<Still> {
     let dimension = |col: &'static str| -> Result<u32> { figure(col, r.try_get(col)?) };
     let sharpness: Option<i64> = r.try_get("sharpness")?;
     let glare: Option<i64> = r.try_get("glare_per_mille")?;
+    let purged: Option<i64> = r.try_get("purged_at")?;
     let quality = match (sharpness, glare) {
         (Some(s), Some(g)) => Some(StillQuality {
             sharpness: figure("stills.sharpness", s)?,
@@ -188,5 +190,8 @@ fn still_from_row(r: &AnyRow) -> Result<Still> {
         sha256: r.try_get("sha256")?,
         quality,
         at: from_millis("stills.created_at", r.try_get("created_at")?)?,
+        purged_at: purged
+            .map(|ms| from_millis("stills.purged_at", ms))
+            .transpose()?,
     })
 }

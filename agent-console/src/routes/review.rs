@@ -83,6 +83,8 @@ pub struct StillView {
     size: String,
     sha256: String,
     at: String,
+    /// When retention deleted its image (Madrid time), if it did.
+    purged: Option<String>,
 }
 
 /// A recording as the detail page shows it: a player (kept files) with the call's events
@@ -251,6 +253,7 @@ pub async fn show(
                 kind: s.kind.as_str(),
                 size: format!("{}×{}", s.width, s.height),
                 at: madrid_time(s.at),
+                purged: s.purged_at.map(madrid_time),
                 sha256: s.sha256,
                 id: s.id,
             })

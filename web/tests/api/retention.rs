@@ -11,6 +11,7 @@ use store::StaffRole;
 use web::config::ServeArgs;
 use web::evidence::{Purged, purge_once, sha256_of, verify_files};
 
+use crate::console_helpers::png;
 use crate::helpers::{Db, TestApp, second_node, spawn_app_with};
 
 pub fn recordings_dir() -> PathBuf {
@@ -276,6 +277,44 @@ async fn only_an_auditor_places_and_lifts_a_legal_hold_and_both_are_audited() {
     assert!(
         events.contains(&"decision.hold_lifted".to_owned()),
         "{events:?}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[tokio::test]
+async fn a_still_deleted_by_retention_is_shown_as_deleted_not_as_a_broken_image() {
+    let dir = recordings_dir();
+    let app = spawn_app_with(Db::Sqlite, args(&dir)).await;
+    let call = app.call_with("ana", "12345678Z", "15/03/2031").await;
+    let (status, still) = call.upload(&app, "face", png(64, 48), &call.csrf).await;
+    assert_eq!(status, 201, "{still}");
+    let (status, body) = call
+        .decide(
+            &app,
+            json!({ "decision": "reject", "reason": "document_expired" }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    app.add_staff("auditora", StaffRole::Auditor).await;
+    let mut b = app.browser();
+    b.sign_in("auditora").await;
+    let page = format!("/staff/decisions/{}", call.ticket);
+    let thumbnail = format!(
+        "/staff/stills/{}/thumbnail",
+        still["id"].as_str().expect("id")
+    );
+    assert!(b.get(&page).await.body.contains(&thumbnail));
+
+    let later = app.clock.now() + TimeDelta::days(31);
+    let policy = app.state().evidence.clone();
+    let purged = purge_once(&app.store, &policy, later).await.expect("purge");
+    assert_eq!(purged.stills, 1);
+    let shown = b.get(&page).await.body;
+    assert!(!shown.contains(&thumbnail), "no image to point at");
+    assert!(
+        shown.contains("Imagen borrada al cumplir su plazo")
+            || shown.contains("Image deleted when its retention ended"),
+        "{shown}"
     );
     std::fs::remove_dir_all(&dir).ok();
 }
