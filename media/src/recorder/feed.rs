@@ -1,8 +1,8 @@
 //! The forwarder's end of a recording: what the session task calls for each packet. It
 //! copies a packet's few header fields and a reference to its payload into a batch, and puts
-//! the batch on the bounded queue every 50 ms (by the packets' own arrival times): waking the
-//! writer for every packet cost more than all the writer's work (`docs/performance.md`). A
-//! full queue drops the batch from the recording, never waits.
+//! the batch on the bounded queue every 50 ms (by the packets' own arrival times), and wakes
+//! the writer thread: waking it for every packet cost more than all the writer's work
+//! (`docs/performance.md`). A full queue drops the batch from the recording, never waits.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -48,6 +48,8 @@ pub(super) type Batch = Vec<Item>;
 /// recording.
 pub(crate) struct Feed {
     tx: SyncSender<Batch>,
+    /// Wakes the writer thread after a batch (a full wake-up queue means it is awake).
+    wake: SyncSender<()>,
     shared: Arc<Shared>,
     batch: Batch,
     /// The arrival of the batch's first packet.
@@ -55,9 +57,10 @@ pub(crate) struct Feed {
 }
 
 impl Feed {
-    pub(super) fn new(tx: SyncSender<Batch>, shared: Arc<Shared>) -> Self {
+    pub(super) fn new(tx: SyncSender<Batch>, wake: SyncSender<()>, shared: Arc<Shared>) -> Self {
         Self {
             tx,
+            wake,
             shared,
             batch: Vec::new(),
             since: None,
@@ -110,7 +113,9 @@ impl Feed {
         let batch = std::mem::take(&mut self.batch);
         let packets = batch.len() as u64;
         match self.tx.try_send(batch) {
-            Ok(()) => {}
+            Ok(()) => {
+                let _ = self.wake.try_send(());
+            }
             Err(TrySendError::Full(_)) => {
                 let before = self.shared.overflow.fetch_add(packets, Ordering::Relaxed);
                 if before == 0 {
@@ -134,6 +139,8 @@ impl Drop for Feed {
         if !self.batch.is_empty() {
             self.send();
         }
+        // The writer finishes the file once it sees the feed gone.
+        let _ = self.wake.try_send(());
     }
 }
 
@@ -161,7 +168,8 @@ mod tests {
             keyframe_wanted: Default::default(),
             trouble,
         });
-        let mut feed = Feed::new(tx, shared.clone());
+        let (wake, _woken) = std::sync::mpsc::sync_channel(1);
+        let mut feed = Feed::new(tx, wake, shared.clone());
         let t0 = Instant::now();
         // 10 ms apart: five packets make a batch (the fifth is 40 ms after the first, the
         // sixth 50 ms: it closes the batch).

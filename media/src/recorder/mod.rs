@@ -5,8 +5,8 @@
 //! The session task hands each RTP packet it forwards, and each RTCP sender report, in
 //! batches of 50 ms to a bounded queue ([`feed`]) and goes on: it never waits for the
 //! recorder, and when the queue is full the batch is dropped from the recording (not from the
-//! call) and the recording is marked incomplete. The node's one writer thread ([`pool`]) takes
-//! each recording's batches 20 times a second; for each recording ([`writer`]) it depacketises
+//! call) and the recording is marked incomplete. The node's one writer thread ([`pool`]), woken
+//! by the feeds, takes each recording's batches; for each recording ([`writer`]) it depacketises
 //! ([`vp8`], [`track`]), puts every frame on one timeline, and muxes four tracks: the
 //! citizen's video and audio (tracks 1 and 2) and the agent's (3 and 4). It writes under a
 //! temporary name beside the target, and on stop finishes the file, syncs it to disk,
@@ -175,7 +175,7 @@ impl Recording {
         });
         let (tx, batches) = std::sync::mpsc::sync_channel(QUEUE_BATCHES);
         let (report_tx, report) = oneshot::channel();
-        recorders.start(pool::Started {
+        let wake = recorders.start(pool::Started {
             path,
             started,
             started_at,
@@ -183,7 +183,7 @@ impl Recording {
             batches,
             report: report_tx,
         })?;
-        Ok((Self { report, trouble }, Feed::new(tx, shared)))
+        Ok((Self { report, trouble }, Feed::new(tx, wake, shared)))
     }
 
     /// The first trouble so far (`None` while all is well); changes at most once or twice.

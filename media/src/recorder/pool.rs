@@ -1,13 +1,14 @@
-//! The one writer thread every recording of a node shares. It sleeps until a recording
-//! starts; while any runs it wakes every [`TICK`] and takes what each recording's queue holds.
-//! A thread per recording, woken for each batch, cost a node at 50 recorded calls more than
-//! the forwarding itself (`docs/performance.md`); one thread woken 20 times a second costs
-//! the same at 1 call and at 50. A recording whose feed is gone is finished (its last frames,
-//! the cues, fsync, rename, SHA-256) on a short-lived thread of its own, so that a long
-//! call's hash or a slow disk's fsync never holds up the others.
+//! The one writer thread every recording of a node shares. Each feed wakes it after handing
+//! a batch to its recording's queue (a wake-up queue of one, so that a writer already awake
+//! is not woken again), and it takes what every queue holds; so its work is spread over the
+//! second as the batches come, not gathered into bursts that would compete with the media
+//! threads for a core. A thread per recording cost as much CPU (`docs/performance.md`) and a
+//! thread per call. A recording whose feed is gone is finished (its last frames, the cues,
+//! fsync, rename, SHA-256) on a short-lived thread of its own, so that a long call's hash or
+//! a slow disk's fsync never holds up the others.
 
 use std::path::PathBuf;
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender, TryRecvError};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -19,9 +20,9 @@ use super::writer::Recorder;
 use super::{RecordingReport, Shared};
 use crate::Error;
 
-/// How often the writer takes what the queues hold while recordings run: the feeds send a
-/// batch every 50 ms.
-const TICK: Duration = Duration::from_millis(50);
+/// How often the writer looks at the queues when nothing woke it (a feed that was dropped
+/// empty-handed, say).
+const TICK: Duration = Duration::from_millis(200);
 
 /// A recording handed to the writer thread.
 pub(super) struct Started {
@@ -37,9 +38,9 @@ pub(super) struct Started {
 /// The thread ends once every clone is gone and the recordings it holds are finished.
 #[derive(Clone, Default)]
 pub struct Recorders {
-    /// Where new recordings go; `None` until the thread is started. Locked only to start
-    /// the thread or send to it.
-    to_writer: Arc<Mutex<Option<Sender<Started>>>>,
+    /// Where new recordings go, and the writer's wake-up; `None` until the thread is started.
+    /// Locked only to start the thread or send to it.
+    to_writer: Arc<Mutex<Option<(Sender<Started>, SyncSender<()>)>>>,
 }
 
 impl std::fmt::Debug for Recorders {
@@ -49,28 +50,34 @@ impl std::fmt::Debug for Recorders {
 }
 
 impl Recorders {
-    /// Hands a recording to the writer thread, starting it if need be.
-    pub(super) fn start(&self, recording: Started) -> Result<(), Error> {
+    /// Hands a recording to the writer thread, starting it if need be; the writer's wake-up,
+    /// for the recording's feed.
+    pub(super) fn start(&self, recording: Started) -> Result<SyncSender<()>, Error> {
         let mut to_writer = self
             .to_writer
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         let recording = match to_writer.as_ref() {
-            Some(tx) => match tx.send(recording) {
-                Ok(()) => return Ok(()),
+            Some((tx, wake)) => match tx.send(recording) {
+                Ok(()) => {
+                    let _ = wake.try_send(());
+                    return Ok(wake.clone());
+                }
                 // The thread is gone (it panicked): a new one takes the recording.
                 Err(mpsc::SendError(recording)) => recording,
             },
             None => recording,
         };
         let (tx, rx) = mpsc::channel();
+        let (wake, woken) = mpsc::sync_channel(1);
         std::thread::Builder::new()
             .name("videoreg-recorder".into())
-            .spawn(move || run(&rx))
+            .spawn(move || run(&rx, &woken))
             .map_err(Error::MediaThread)?;
         let _ = tx.send(recording);
-        *to_writer = Some(tx);
-        Ok(())
+        let _ = wake.try_send(());
+        *to_writer = Some((tx, wake.clone()));
+        Ok(wake)
     }
 }
 
@@ -84,22 +91,25 @@ struct Live {
 }
 
 /// The writer thread's loop: until no handle is left and no recording runs.
-fn run(new: &Receiver<Started>) {
+fn run(new: &Receiver<Started>, woken: &Receiver<()>) {
     let mut live: Vec<Live> = Vec::new();
     let mut open = true;
     while open || !live.is_empty() {
         let next = if live.is_empty() {
-            new.recv().map_err(|_| RecvTimeoutError::Disconnected)
-        } else if open {
-            new.recv_timeout(TICK)
+            // Asleep until a recording starts.
+            woken.recv().map_err(|_| RecvTimeoutError::Disconnected)
         } else {
-            std::thread::sleep(TICK);
-            Err(RecvTimeoutError::Timeout)
+            woken.recv_timeout(TICK)
         };
         match next {
-            Ok(started) => live.push(Live::open(started)),
-            Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => open = false,
+            Ok(()) | Err(RecvTimeoutError::Timeout) => {}
+            // No handle and no feed is left: what runs is finished below.
+            Err(RecvTimeoutError::Disconnected) => {
+                open = false;
+                if !live.is_empty() {
+                    std::thread::sleep(TICK);
+                }
+            }
         }
         while let Ok(started) = new.try_recv() {
             live.push(Live::open(started));
