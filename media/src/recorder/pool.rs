@@ -40,8 +40,11 @@ pub(super) struct Started {
 pub struct Recorders {
     /// Where new recordings go, and the writer's wake-up; `None` until the thread is started.
     /// Locked only to start the thread or send to it.
-    to_writer: Arc<Mutex<Option<(Sender<Started>, SyncSender<()>)>>>,
+    to_writer: Arc<Mutex<Option<ToWriter>>>,
 }
+
+/// The writer thread's inbox for new recordings, and its wake-up.
+type ToWriter = (Sender<Started>, SyncSender<()>);
 
 impl std::fmt::Debug for Recorders {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -173,5 +176,37 @@ fn finish(finishing: &Mutex<Option<Live>>) {
     if let Some(live) = taken {
         let report = live.recorder.finish(&live.path, live.started_at);
         let _ = live.report.send(report);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Incomplete, Recording};
+    use super::*;
+
+    #[tokio::test]
+    async fn recordings_on_the_one_writer_each_end_with_their_own_report() {
+        let dir = std::env::temp_dir().join(format!("videoreg-pool-{}", std::process::id()));
+        let recorders = Recorders::default();
+        let now = chrono::Utc::now();
+        let mut running = Vec::new();
+        for i in 0..3 {
+            let path = dir.join(format!("call-{i}.webm"));
+            let started = Recording::start(&recorders, path, Instant::now(), now);
+            running.push(started.expect("started"));
+        }
+        // The calls end without any media: each recording says so, and leaves no file.
+        for (recording, feed) in running {
+            drop(feed);
+            let report = tokio::time::timeout(Duration::from_secs(10), recording.finished())
+                .await
+                .expect("finished in time")
+                .expect("a report");
+            assert_eq!(report.incomplete, [Incomplete::NoMedia]);
+            assert_eq!(report.file, None);
+        }
+        let left: Vec<_> = std::fs::read_dir(&dir).expect("dir").flatten().collect();
+        assert!(left.is_empty(), "{left:?}");
+        std::fs::remove_dir_all(&dir).expect("clean");
     }
 }
