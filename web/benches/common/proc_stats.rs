@@ -6,6 +6,19 @@ pub fn cpu_seconds(pid: Option<u32>) -> f64 {
         || "/proc/self/stat".to_owned(),
         |p| format!("/proc/{p}/stat"),
     );
+    stat_seconds(&path, 11)
+}
+
+/// User plus system CPU seconds used by this process's children that have ended and been
+/// waited for.
+#[allow(dead_code, reason = "not every benchmark runs child processes")]
+pub fn children_cpu_seconds() -> f64 {
+    stat_seconds("/proc/self/stat", 13)
+}
+
+/// The sum of the two clock-tick fields of `/proc/<pid>/stat` from `first` (counted after the
+/// command name), in seconds.
+fn stat_seconds(path: &str, first: usize) -> f64 {
     let stat = std::fs::read_to_string(path).unwrap_or_default();
     // Fields after the command name, which is in parentheses and may contain spaces.
     let fields: Vec<&str> = stat
@@ -20,27 +33,7 @@ pub fn cpu_seconds(pid: Option<u32>) -> f64 {
             .and_then(|v| v.parse::<f64>().ok())
             .unwrap_or(0.0)
     };
-    (ticks(11) + ticks(12)) / 100.0
-}
-
-/// User plus system CPU seconds used by this process's children that have ended and been
-/// waited for.
-#[allow(dead_code, reason = "not every benchmark runs child processes")]
-pub fn children_cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let fields: Vec<&str> = stat
-        .rsplit(')')
-        .next()
-        .unwrap_or("")
-        .split_whitespace()
-        .collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    (ticks(13) + ticks(14)) / 100.0
+    (ticks(first) + ticks(first + 1)) / 100.0
 }
 
 /// Resident memory of `pid`, in KiB.

@@ -11,28 +11,36 @@ use web::evidence::recovery::{INTERRUPTED, STALE};
 use web::evidence::{recover_interrupted, sha256_of, verify_files};
 
 use crate::helpers::{Db, second_node, spawn_app_with};
-use crate::recording_helpers::{probe, scratch_dir};
+use crate::recording_helpers::{ffmpeg, probe, scratch_dir};
 use crate::retention::{actions, args, decided_and_undecided};
 
 /// What a node that stops mid-call leaves: a WebM cut off part way, without its seek index
 /// or duration (made here by Debian's ffmpeg from a test picture and a tone, VP8 and Opus).
 async fn cut_off_recording(scratch: &Path, to: &Path, modified: DateTime<Utc>) {
     let whole = scratch.join("whole.webm");
-    let out = tokio::process::Command::new("ffmpeg")
-        .args(["-v", "error", "-y", "-f", "lavfi"])
-        .args(["-i", "testsrc=size=320x240:rate=30", "-f", "lavfi"])
-        .args(["-i", "sine=frequency=440:sample_rate=48000", "-t", "4"])
-        .args(["-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8"])
-        .args(["-c:a", "libopus"])
-        .arg(&whole)
-        .output()
-        .await
-        .expect("ffmpeg (Debian's ffmpeg package) runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let whole_s = whole.to_string_lossy();
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc=size=320x240:rate=30",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440:sample_rate=48000",
+        "-t",
+        "4",
+        "-c:v",
+        "libvpx",
+        "-deadline",
+        "realtime",
+        "-cpu-used",
+        "8",
+        "-c:a",
+        "libopus",
+        &whole_s,
+    ])
+    .await;
     let bytes = std::fs::read(&whole).expect("read");
     std::fs::write(to, &bytes[..bytes.len() * 7 / 10]).expect("write");
     let file = std::fs::File::options().write(true).open(to).expect("open");

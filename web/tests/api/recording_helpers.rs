@@ -23,7 +23,8 @@ pub struct Clips {
     audio: Vec<Bytes>,
 }
 
-async fn ffmpeg(args: &[&str]) {
+/// Runs Debian's ffmpeg quietly; fails the test with its message when it fails.
+pub async fn ffmpeg(args: &[&str]) {
     let out = tokio::process::Command::new("ffmpeg")
         .args(["-v", "error", "-y"])
         .args(args)
