@@ -152,6 +152,16 @@ async fn an_agent_verifies_a_citizen_in_the_console_and_the_citizen_gets_the_cod
     .await;
     let png = auditor.screenshot().await.expect("screenshot");
     std::fs::write(screenshot_path("decision-recording-en.png"), png).expect("screenshot");
+    // Long audit details (the decision's stills and their hashes) wrap in their cells.
+    let sideways = script_number(
+        &auditor,
+        "const d = document.documentElement; return d.scrollWidth - d.clientWidth",
+    )
+    .await;
+    assert!(
+        sideways <= 0.0,
+        "the page scrolls sideways by {sideways} px"
+    );
     let duration = script_number(&auditor, "return document.querySelector('video').duration").await;
     assert!(duration > 1.0, "the file knows its duration: {duration}");
     click(&auditor, "ol.timeline li:last-child button").await;
