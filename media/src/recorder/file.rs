@@ -11,10 +11,14 @@ use webm::mux::Segment;
 
 use super::RecordedFile;
 
-/// A file writer that keeps the first I/O error (libwebm only says that a write failed).
+/// A file writer that keeps the first I/O error (libwebm only says that a write failed) and
+/// its own position: libwebm asks for the position around every frame, and asking the
+/// buffered file would flush it and seek each time (a write and an `lseek` per frame).
 pub(super) struct Keep {
     pub inner: BufWriter<File>,
     pub error: Option<std::io::Error>,
+    /// Where the next write goes.
+    position: u64,
 }
 
 impl Keep {
@@ -31,6 +35,9 @@ impl Keep {
 impl Write for Keep {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let r = self.inner.write(buf);
+        if let Ok(n) = &r {
+            self.position += *n as u64;
+        }
         self.kept(r)
     }
     fn flush(&mut self) -> std::io::Result<()> {
@@ -42,7 +49,14 @@ impl Write for Keep {
 impl Seek for Keep {
     fn seek(&mut self, pos: SeekFrom) -> std::io::Result<u64> {
         let r = self.inner.seek(pos);
+        if let Ok(at) = &r {
+            self.position = *at;
+        }
         self.kept(r)
+    }
+
+    fn stream_position(&mut self) -> std::io::Result<u64> {
+        Ok(self.position)
     }
 }
 
@@ -55,6 +69,7 @@ pub(super) fn open(tmp: &Path) -> std::io::Result<Keep> {
     Ok(Keep {
         inner: BufWriter::with_capacity(256 * 1024, file),
         error: None,
+        position: 0,
     })
 }
 
@@ -106,4 +121,31 @@ pub(super) fn close(
         sha256,
         size,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_position_is_known_without_flushing_and_follows_writes_and_seeks() {
+        let dir = std::env::temp_dir().join(format!("videoreg-keep-{}", std::process::id()));
+        let path = dir.join(".a.webm.partial");
+        let mut keep = open(&path).expect("open");
+        keep.write_all(b"0123456789").expect("write");
+        assert_eq!(keep.stream_position().expect("position"), 10);
+        assert_eq!(
+            std::fs::metadata(&path).expect("file").len(),
+            0,
+            "still in the buffer: asking the position did not flush"
+        );
+        assert_eq!(keep.seek(SeekFrom::Start(2)).expect("seek"), 2);
+        keep.write_all(b"ab").expect("write");
+        assert_eq!(keep.stream_position().expect("position"), 4);
+        keep.seek(SeekFrom::End(0)).expect("seek");
+        assert_eq!(keep.stream_position().expect("position"), 10);
+        keep.flush().expect("flush");
+        assert_eq!(std::fs::read(&path).expect("read"), b"01ab456789");
+        std::fs::remove_dir_all(&dir).expect("clean");
+    }
 }
