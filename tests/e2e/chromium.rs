@@ -14,14 +14,30 @@ use crate::helpers::scratch_dir;
 /// A step in the browser never waits longer than this.
 pub const STEP: Duration = Duration::from_secs(45);
 
+/// A running chromedriver. Dropped, it ends its whole process group: chromedriver and the
+/// browsers it started, also when a test fails before closing its session (killing
+/// chromedriver alone left its Chromium running, adopted by init).
+pub struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        if let Some(pid) = self.0.id() {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", "--", &format!("-{pid}")])
+                .stderr(Stdio::null())
+                .status();
+        }
+    }
+}
+
 /// chromedriver on a free port and a WebDriver session in headless Chromium. Fails (never
 /// skips) if either is missing: scripts/test installs them.
-pub async fn browser(allow_media: bool) -> (Child, Client) {
+pub async fn browser(allow_media: bool) -> (Driver, Client) {
     browser_sized(allow_media, (360, 900)).await
 }
 
 /// The same, with a window of `width`×`height` CSS pixels.
-pub async fn browser_sized(allow_media: bool, (width, height): (u32, u32)) -> (Child, Client) {
+pub async fn browser_sized(allow_media: bool, (width, height): (u32, u32)) -> (Driver, Client) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .expect("free port")
         .local_addr()
@@ -31,9 +47,12 @@ pub async fn browser_sized(allow_media: bool, (width, height): (u32, u32)) -> (C
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
+        // Its own process group, which the browsers it starts join: see `Driver`.
+        .process_group(0)
         .kill_on_drop(true)
         .spawn()
         .expect("chromedriver (Debian package chromium-driver) must be installed: scripts/test installs it");
+    let driver = Driver(driver);
     let status = format!("http://127.0.0.1:{port}/status");
     let ready = tokio::time::timeout(Duration::from_secs(20), async {
         loop {

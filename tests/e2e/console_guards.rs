@@ -64,7 +64,7 @@ async fn upload_fixture(agent: &Client, kind: &str, fixture: &str) -> serde_json
 }
 
 /// A citizen with a passed test call joins the queue from their own browser.
-async fn citizen_joins(server: &Server, db: &str) -> (tokio::process::Child, Client) {
+async fn citizen_joins(server: &Server, db: &str) -> (crate::chromium::Driver, Client) {
     let token = apply(server, db, "12345678Z", "15-03-2031").await;
     let (driver, citizen) = browser_sized(true, (800, 600)).await;
     citizen.goto(&server.url("/")).await.expect("citizen page");
