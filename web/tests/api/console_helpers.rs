@@ -126,6 +126,15 @@ impl Call<'_> {
         browser_json(app, &self.browser, "POST", &path, Some((&self.csrf, body))).await
     }
 
+    /// Rejects the call for an expired document, as an agent would; fails the test unless
+    /// the decision is recorded.
+    pub async fn reject_expired(&self, app: &TestApp) -> Value {
+        let decision = serde_json::json!({ "decision": "reject", "reason": "document_expired" });
+        let (status, body) = self.decide(app, decision).await;
+        assert_eq!(status, 200, "the rejection is recorded: {body}");
+        body
+    }
+
     /// The audit events about the call's ticket.
     pub async fn audit(&self, app: &TestApp) -> Vec<store::AuditEvent> {
         app.store

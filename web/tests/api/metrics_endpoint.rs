@@ -129,13 +129,7 @@ async fn metrics_parse_and_move_when_a_citizen_joins_is_answered_and_leaves() {
 
     let call = app.call_with("ana", "12345678Z", "15/03/2031").await;
     app.clock.advance(chrono::TimeDelta::minutes(4));
-    let (status, body) = call
-        .decide(
-            &app,
-            json!({ "decision": "reject", "reason": "document_expired" }),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
+    call.reject_expired(&app).await;
     let samples = until_value(&app, "videoreg_agents{state=\"wrap_up\"}", 1.0).await;
     assert_eq!(value(&samples, "videoreg_queue_joins_total"), Some(2.0));
     assert_eq!(value(&samples, "videoreg_queue_answers_total"), Some(1.0));

@@ -62,13 +62,7 @@ pub async fn record(app: &TestApp, dir: &Path, ticket: &str, ended: DateTime<Utc
 /// tickets.
 pub async fn decided_and_undecided(app: &TestApp) -> (String, String) {
     let decided = app.call_with("ana", "12345678Z", "15/03/2031").await;
-    let (status, body) = decided
-        .decide(
-            app,
-            json!({ "decision": "reject", "reason": "document_expired" }),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
+    decided.reject_expired(app).await;
     let mut undecided = app.call_with("luis", "00000000T", "20/06/2019").await;
     undecided.agent.send(json!({ "type": "hang_up" })).await;
     undecided.agent.until("call_ended").await;
@@ -288,13 +282,7 @@ async fn a_still_deleted_by_retention_is_shown_as_deleted_not_as_a_broken_image(
     let call = app.call_with("ana", "12345678Z", "15/03/2031").await;
     let (status, still) = call.upload(&app, "face", png(64, 48), &call.csrf).await;
     assert_eq!(status, 201, "{still}");
-    let (status, body) = call
-        .decide(
-            &app,
-            json!({ "decision": "reject", "reason": "document_expired" }),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
+    call.reject_expired(&app).await;
     app.add_staff("auditora", StaffRole::Auditor).await;
     let mut b = app.browser();
     b.sign_in("auditora").await;
