@@ -152,29 +152,47 @@ impl Citizen {
 
 /// Signs `name` in on `server` (second factor off); returns the session's cookie header.
 pub async fn sign_in(server: &Server, name: &str, password: &str) -> String {
+    sign_in_at(&server.base, name, password).await
+}
+
+/// Signs `name` in on the server at `base` through the login form (second factor off);
+/// returns the session's cookie header.
+pub async fn sign_in_at(base: &str, name: &str, password: &str) -> String {
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("client");
     let page = client
-        .get(server.url("/staff/login"))
+        .get(format!("{base}/staff/login"))
         .send()
         .await
         .expect("form");
     let form_cookie = cookies(&page).join("; ");
-    let body = page.text().await.expect("body");
-    let marker = "name=\"csrf\" value=\"";
-    let from = body.find(marker).expect("csrf field") + marker.len();
-    let csrf = body[from..].split('"').next().expect("value").to_owned();
+    let csrf = csrf_of(&page.text().await.expect("body"));
     let r = client
-        .post(server.url("/staff/login"))
+        .post(format!("{base}/staff/login"))
         .header("cookie", form_cookie)
         .form(&[("name", name), ("password", password), ("csrf", &csrf)])
         .send()
         .await
         .expect("sign in");
-    assert!(r.status().is_redirection(), "signed in: {}", r.status());
+    assert!(
+        r.status().is_redirection(),
+        "{name} signed in: {}",
+        r.status()
+    );
     cookies(&r).join("; ")
+}
+
+/// The value of the first `csrf` form field on a page.
+pub fn csrf_of(body: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let from = body.find(marker).expect("a csrf field") + marker.len();
+    body[from..]
+        .split('"')
+        .next()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 fn cookies(r: &reqwest::Response) -> Vec<String> {

@@ -5,14 +5,13 @@
 
 pub mod recovery;
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, TimeDelta, Utc};
-use sha2::{Digest, Sha256};
 use store::Store;
 
 use crate::Error;
+pub use media::recorder::sha256_of;
 pub use recovery::recover_interrupted;
 
 /// How many rows one query of the purge or the check reads.
@@ -170,28 +169,6 @@ pub async fn verify_files(store: &Store, dir: &Path) -> Result<FilesReport, Erro
             _ => return Ok(report),
         }
     }
-}
-
-/// Hex SHA-256 and size of a file, read in blocks.
-pub fn sha256_of(path: &Path) -> std::io::Result<(String, u64)> {
-    let mut file = std::fs::File::open(path)?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 256 * 1024];
-    let mut total = 0u64;
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-        total += n as u64;
-    }
-    let hex: String = hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    Ok((hex, total))
 }
 
 #[cfg(test)]

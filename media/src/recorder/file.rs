@@ -73,6 +73,29 @@ pub(super) fn open(tmp: &Path) -> std::io::Result<Keep> {
     })
 }
 
+/// Hex SHA-256 and size of a file, read in blocks: how a recording is sealed, and how
+/// `audit verify` checks it later.
+pub fn sha256_of(path: &Path) -> std::io::Result<(String, u64)> {
+    let mut hasher = Sha256::new();
+    let mut file = File::open(path)?;
+    let mut buf = vec![0; 256 * 1024];
+    let mut size = 0u64;
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        size += n as u64;
+        hasher.update(&buf[..n]);
+    }
+    let hex = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Ok((hex, size))
+}
+
 /// Finishes the file, syncs it, renames it to `path`, syncs the directory, and hashes it.
 pub(super) fn close(
     segment: Segment<Keep>,
@@ -99,23 +122,7 @@ pub(super) fn close(
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         File::open(dir)?.sync_all()?;
     }
-    let mut hasher = Sha256::new();
-    let mut file = File::open(path)?;
-    let mut buf = vec![0; 256 * 1024];
-    let mut size = 0u64;
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        size += n as u64;
-        hasher.update(&buf[..n]);
-    }
-    let sha256 = hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let (sha256, size) = sha256_of(path)?;
     Ok(RecordedFile {
         path: path.to_owned(),
         sha256,

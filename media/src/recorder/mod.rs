@@ -43,6 +43,7 @@ use tokio::sync::{oneshot, watch};
 
 use crate::{Error, Side};
 pub(crate) use feed::Feed;
+pub use file::sha256_of;
 pub(crate) use pool::Recorders;
 #[cfg(feature = "fuzzing")]
 pub(crate) use track::{Track, ntp_ns};

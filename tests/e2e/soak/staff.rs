@@ -34,58 +34,15 @@ pub struct Session {
 
 /// Signs `name` in (second factor off) and reads the session's CSRF token from `/staff`.
 pub async fn sign_in(day: &Day, name: &str, password: &str) -> Session {
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
-    let page = client
-        .get(format!("{}/staff/login", day.base))
-        .send()
-        .await
-        .expect("form");
-    let form_cookie = cookies(&page).join("; ");
-    let csrf = csrf_of(&page.text().await.expect("body"));
-    let r = client
-        .post(format!("{}/staff/login", day.base))
-        .header("cookie", form_cookie)
-        .form(&[("name", name), ("password", password), ("csrf", &csrf)])
-        .send()
-        .await
-        .expect("sign in");
-    assert!(
-        r.status().is_redirection(),
-        "{name} signed in: {}",
-        r.status()
-    );
-    let cookie = cookies(&r).join("; ");
-    let staff = client
+    let cookie = crate::cluster::sign_in_at(&day.base, name, password).await;
+    let staff = reqwest::Client::new()
         .get(format!("{}/staff", day.base))
         .header("cookie", &cookie)
         .send()
         .await
         .expect("/staff");
-    let csrf = csrf_of(&staff.text().await.expect("body"));
+    let csrf = crate::cluster::csrf_of(&staff.text().await.expect("body"));
     Session { cookie, csrf }
-}
-
-fn csrf_of(body: &str) -> String {
-    let marker = "name=\"csrf\" value=\"";
-    let from = body.find(marker).expect("a csrf field") + marker.len();
-    body[from..]
-        .split('"')
-        .next()
-        .unwrap_or_default()
-        .to_owned()
-}
-
-fn cookies(r: &reqwest::Response) -> Vec<String> {
-    r.headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .filter_map(|v| v.split(';').next())
-        .map(str::to_owned)
-        .collect()
 }
 
 /// One agent's day: available, then `take_next` until the day is over; each citizen is
