@@ -65,6 +65,19 @@ pub struct Reason {
     pub citizen: Label,
 }
 
+/// An action a citizen may be asked to do during the live-person check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LivenessAction {
+    /// Stable id (stored with the challenge).
+    pub id: String,
+    /// What the citizen is asked, in both languages.
+    pub label: Label,
+}
+
+/// The longest action text, in characters.
+const MAX_ACTION_TEXT: usize = 200;
+
 /// Everything configurable about a verification.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -80,6 +93,9 @@ pub struct VerificationRules {
     pub reject_reasons: Vec<Reason>,
     /// Reasons for aborting (the citizen goes back to the head of the queue).
     pub abort_reasons: Vec<Reason>,
+    /// Actions the live-person check picks from at random.
+    #[serde(default = "default_actions")]
+    pub liveness_actions: Vec<LivenessAction>,
 }
 
 /// What stands between a call and its approval.
@@ -105,6 +121,8 @@ pub enum Missing {
         /// Its kind.
         kind: String,
     },
+    /// No live-person challenge has passed in this call (when one is required).
+    Challenge,
 }
 
 impl VerificationRules {
@@ -161,6 +179,27 @@ impl VerificationRules {
                 .any(|r| r.code.is_empty() || !codes.insert(r.code.as_str()))
             {
                 return Err(format!("{name} reason codes must be non-empty and unique"));
+            }
+        }
+        let mut actions = HashSet::new();
+        if self.liveness_actions.is_empty() {
+            return Err("at least one liveness action is needed".into());
+        }
+        for a in &self.liveness_actions {
+            if a.id.is_empty() || !actions.insert(a.id.as_str()) {
+                return Err(format!(
+                    "liveness action id {:?} is empty or repeated",
+                    a.id
+                ));
+            }
+            if [&a.label.es, &a.label.en]
+                .iter()
+                .any(|t| t.trim().is_empty() || t.chars().count() > MAX_ACTION_TEXT)
+            {
+                return Err(format!(
+                    "liveness action {:?} needs both texts, each at most {MAX_ACTION_TEXT} characters",
+                    a.id
+                ));
             }
         }
         Ok(())
@@ -222,6 +261,46 @@ impl VerificationRules {
     pub fn abort_reason(&self, code: &str) -> Option<&Reason> {
         self.abort_reasons.iter().find(|r| r.code == code)
     }
+}
+
+/// The built-in actions: each defeats a replayed or injected video in its own way.
+fn default_actions() -> Vec<LivenessAction> {
+    let action = |id: &str, es: &str, en: &str| LivenessAction {
+        id: id.to_owned(),
+        label: Label::new(es, en),
+    };
+    vec![
+        action(
+            "turn_head_left",
+            "Gire la cabeza hacia la izquierda",
+            "Turn your head to the left",
+        ),
+        action(
+            "turn_head_right",
+            "Gire la cabeza hacia la derecha",
+            "Turn your head to the right",
+        ),
+        action(
+            "cover_left_eye",
+            "Tápese el ojo izquierdo con la mano",
+            "Cover your left eye with your hand",
+        ),
+        action(
+            "tilt_document",
+            "Incline el documento hacia la luz",
+            "Tilt the document towards the light",
+        ),
+        action(
+            "touch_nose",
+            "Tóquese la nariz con el dedo índice",
+            "Touch your nose with your index finger",
+        ),
+        action(
+            "raise_hand",
+            "Levante la mano abierta junto a la cara",
+            "Raise your open hand beside your face",
+        ),
+    ]
 }
 
 impl Default for VerificationRules {
@@ -368,6 +447,7 @@ impl Default for VerificationRules {
                     "The connection kept dropping. You are back at the head of the queue.",
                 ),
             ],
+            liveness_actions: default_actions(),
         }
     }
 }
@@ -434,6 +514,20 @@ mod tests {
                 .missing_for_approval(&ticked, &StillKind::ALL)
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn liveness_actions_need_ids_and_both_texts() {
+        let mut rules = VerificationRules::default();
+        rules.liveness_actions.clear();
+        assert!(rules.validate().unwrap_err().contains("liveness action"));
+        let mut rules = VerificationRules::default();
+        let first = rules.liveness_actions[0].clone();
+        rules.liveness_actions.push(first);
+        assert!(rules.validate().unwrap_err().contains("repeated"));
+        let mut rules = VerificationRules::default();
+        rules.liveness_actions[0].label.en = " ".into();
+        assert!(rules.validate().unwrap_err().contains("both texts"));
     }
 
     #[test]

@@ -35,4 +35,4 @@ pub use error::{
 };
 pub use refusal::Refusal;
 pub use routes::{ConsoleApi, router};
-pub use state::{ConsoleState, StaffPolicy, VerificationPolicy};
+pub use state::{ConsoleState, LivenessPolicy, StaffPolicy, VerificationPolicy};

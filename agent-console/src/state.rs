@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use chrono::TimeDelta;
 use scheduler::Clock;
+use signaling::liveness::{AnswerMode, CodeKind};
 use store::Store;
 
 use crate::checklist::VerificationRules;
@@ -50,6 +51,32 @@ pub struct VerificationPolicy {
     pub stills: StillLimits,
     /// How long an activation code stays valid.
     pub activation_ttl: TimeDelta,
+    /// The live-person check.
+    pub liveness: LivenessPolicy,
+}
+
+/// How the live-person check is done, fixed at start-up.
+#[derive(Debug, Clone, Copy)]
+pub struct LivenessPolicy {
+    /// Whether approval needs a challenge passed in the call.
+    pub required: bool,
+    /// How the citizen may answer.
+    pub answer: AnswerMode,
+    /// What codes are made of.
+    pub code: CodeKind,
+    /// How long a challenge may be answered.
+    pub ttl: TimeDelta,
+}
+
+impl Default for LivenessPolicy {
+    fn default() -> Self {
+        Self {
+            required: true,
+            answer: AnswerMode::Both,
+            code: CodeKind::Digits,
+            ttl: TimeDelta::seconds(60),
+        }
+    }
 }
 
 /// The staff side's view of the server state. Cheap to clone; nothing in it is locked.

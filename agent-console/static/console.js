@@ -6,6 +6,7 @@ import { $, STATES, t } from "./staff.js";
 import { wireShortcuts } from "./console-keys.js";
 import { reasonsChosen, wireDecisions } from "./console-decision.js";
 import { updateScript } from "./console-script.js";
+import { challengeMissing, challengeUpdate, resetChallenge, wireChallenge } from "./console-challenge.js";
 import { STILL_NAMES, addStill, wireZoom } from "./console-stills.js";
 
 const root = document.getElementById("console");
@@ -152,6 +153,7 @@ async function handle(m) {
     case "ice": if (pc) await pc.addIceCandidate(m.candidate).catch(() => {}); break;
     case "quality": showQuality(m.citizen); break;
     case "recording": showRecording(m); break;
+    case "challenge": challengeUpdate(m); break;
     case "call_ended": endCall(m.reason); break;
     case "error":
       notice(m.message);
@@ -219,6 +221,7 @@ function endCall(reason) {
   $("stills").replaceChildren();
   $("details").replaceChildren();
   $("checklist").reset();
+  resetChallenge();
   $("note").value = "";
   reasonsChosen(true);
   updateMissing();
@@ -266,6 +269,7 @@ async function loadDetails() {
   row(dl, t("Esperó", "Waited"), clock(d.waited_secs));
   if (d.already_registered) notice(t("Atención: este DNI/NIE ya tiene un registro.", "Warning: this ID number is already registered."));
   d.stills.forEach(stillAdded);
+  resetChallenge(d.challenge_passed);
   updateMissing();
 }
 
@@ -316,6 +320,8 @@ function updateMissing() {
     if (min > n) missing.push(`${f.querySelector("legend").textContent} (${n}/${min})`);
   });
   requiredStills.filter((k) => !taken.has(k)).forEach((k) => missing.push(t("imagen: ", "still: ") + STILL_NAMES[k]));
+  const check = challengeMissing();
+  if (check) missing.push(check);
   updateScript(new Set(ticked()), taken);
   $("missing").textContent = missing.length ? t("Falta: ", "Missing: ") + missing.join("; ") : t("Todo listo para aprobar.", "Ready to approve.");
   $("approve").disabled = missing.length > 0;
@@ -387,6 +393,7 @@ function wire() {
   $("checklist").onchange = updateMissing;
   $("approve").onclick = () => decide("approve", null);
   wireDecisions(decide, send);
+  wireChallenge(() => call, csrf, refusal, updateMissing);
   wireShortcuts();
   $("auto-accept").checked = localStorage.getItem("videoreg.autoAccept") === "1";
   $("auto-accept").onchange = () => localStorage.setItem("videoreg.autoAccept", $("auto-accept").checked ? "1" : "0");

@@ -4,7 +4,7 @@
 //! applications, queue tickets, staff users and sessions,
 //! registrations, activation codes, citizen credentials, which nodes are alive and which sockets each holds (`presence`), the counters that limit failed attempts (`throttle`), document
 //! stills, call recordings' metadata, legal holds and what retention deleted (`retention`),
-//! decisions and the hash-chained audit trail; and [`Tx`], the transaction in which a
+//! liveness challenges, decisions and the hash-chained audit trail; and [`Tx`], the transaction in which a
 //! call's step, the agent's state and the audit events describing them are written together. It holds no rules: it stores and
 //! fetches, atomically where asked; callers pass `now` in.
 //!
@@ -17,6 +17,7 @@ mod applications;
 mod audit;
 mod audit_verify;
 mod bus;
+mod challenges;
 mod citizens;
 mod db;
 mod decisions;
@@ -45,6 +46,7 @@ pub use applications::{Application, NewApplication};
 pub use audit::{AuditEvent, GENESIS_HASH, NewAuditEvent, link_hash};
 pub use audit_verify::{AuditAnchor, BrokenLink, ChainReport};
 pub use bus::{BusListener, BusMessage};
+pub use challenges::{Challenge, NewChallenge};
 pub use citizens::{
     Activation, AttemptKind, CitizenCredential, CitizenRegistration, NewActivation, StoredCode,
 };

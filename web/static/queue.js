@@ -123,7 +123,66 @@ function beep() {
   } catch { /* no sound available: the title and the page still change */ }
 }
 
+// The live-person check: the code and the action large, a countdown, and a box for the
+// code when typing is allowed. The server checks a typed code; a spoken one the agent hears.
+let challenge = null;
+let challengeTimer = null;
+function hideChallenge() {
+  clearInterval(challengeTimer);
+  challenge = null;
+  $("challenge").hidden = true;
+}
+function showChallenge(m) {
+  clearInterval(challengeTimer);
+  challenge = m.challenge;
+  $("challenge-action").textContent = lang === "en" ? m.action_en : m.action_es;
+  $("challenge-code").textContent = m.code;
+  $("challenge-say").hidden = !m.spoken;
+  $("challenge-type-label").textContent = m.spoken ? texts.challenge_or_type : texts.challenge_type;
+  $("challenge-form").hidden = !m.typed;
+  $("challenge-input").value = "";
+  $("challenge-input").disabled = false;
+  const until = Date.now() + m.expires_in_secs * 1000;
+  const tick = () => {
+    const left = Math.max(0, Math.ceil((until - Date.now()) / 1000));
+    $("challenge-status").textContent = left > 0 ? texts.challenge_seconds.replace("{n}", left) : texts.challenge_expired;
+    if (left === 0) { clearInterval(challengeTimer); $("challenge-input").disabled = true; }
+  };
+  tick();
+  challengeTimer = setInterval(tick, 1000);
+  $("challenge").hidden = false;
+  announce(`${$("challenge-action").textContent}. ${m.code}`);
+  send({ type: "challenge_shown", challenge: m.challenge });
+  if (m.typed) $("challenge-input").focus();
+}
+function challengeResult(m) {
+  if (m.challenge !== challenge) return;
+  const say = (t) => { $("challenge-status").textContent = t; announce(t); };
+  switch (m.result) {
+    case "passed":
+      clearInterval(challengeTimer);
+      $("challenge-form").hidden = true;
+      say(texts.challenge_passed);
+      setTimeout(() => { if (challenge === m.challenge) hideChallenge(); }, 4000);
+      break;
+    case "wrong_code":
+      say(texts.challenge_wrong.replace("{n}", m.attempts_left));
+      $("challenge-input").select();
+      break;
+    default:
+      clearInterval(challengeTimer);
+      $("challenge-form").hidden = true;
+      say(texts["challenge_" + m.result] || texts.challenge_used);
+  }
+}
+$("challenge-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const code = $("challenge-input").value.trim();
+  if (challenge && code) send({ type: "challenge_answer", challenge, code });
+});
+
 function stopMedia() {
+  hideChallenge();
   clearInterval(statsTimer);
   $("recording").hidden = true;
   if (pc) pc.close();
@@ -263,6 +322,8 @@ async function handle(m) {
     case "answer": if (pc) await pc.setRemoteDescription(m.description); break;
     case "ice": if (pc) await pc.addIceCandidate(m.candidate).catch(() => {}); break;
     case "recording": $("recording").hidden = false; break;
+    case "challenge": showChallenge(m); break;
+    case "challenge_result": challengeResult(m); break;
     case "requeued":
       stopMedia();
       store.setItem("videoreg.first_position", String(m.position));

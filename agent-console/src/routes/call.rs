@@ -102,6 +102,8 @@ pub(crate) struct CallDetails {
     already_registered: bool,
     /// The stills taken so far.
     stills: Vec<StillInfo>,
+    /// Whether a live-person challenge has passed in this call.
+    challenge_passed: bool,
 }
 
 /// `GET /staff/console/call`: what the agent needs to verify the citizen they hold
@@ -180,6 +182,7 @@ pub async fn details(
         test_call,
         already_registered: state.store.registration_for(&t.id_number).await?.is_some(),
         stills,
+        challenge_passed: super::decision::challenge_passed(&state, &t, &staff.user.id).await?,
         ticket: t.id,
     };
     Ok(Json(details).into_response())

@@ -17,6 +17,7 @@ const CONSOLE_KEYS_JS: &str = include_str!("../../static/console-keys.js");
 const CONSOLE_DECISION_JS: &str = include_str!("../../static/console-decision.js");
 const CONSOLE_SCRIPT_JS: &str = include_str!("../../static/console-script.js");
 const CONSOLE_STILLS_JS: &str = include_str!("../../static/console-stills.js");
+const CONSOLE_CHALLENGE_JS: &str = include_str!("../../static/console-challenge.js");
 
 /// A checklist heading and its items, as the page lists them.
 pub struct Section<'a> {
@@ -38,6 +39,10 @@ struct ConsolePage<'a> {
     required_stills: String,
     offer_timeout_secs: i64,
     wrap_up_secs: i64,
+    /// Whether approval needs a passed live-person challenge.
+    liveness_required: bool,
+    /// Whether codes are words (the agent picks their language).
+    words: bool,
 }
 
 pub async fn page(
@@ -74,6 +79,8 @@ pub async fn page(
         required_stills: rules.required_stills.join(","),
         offer_timeout_secs: signaling.agent_policy.offer_timeout.num_seconds(),
         wrap_up_secs: signaling.agent_policy.wrap_up.num_seconds(),
+        liveness_required: state.verification.liveness.required,
+        words: state.verification.liveness.code == signaling::liveness::CodeKind::Words,
     };
     Ok(Html(page.render()?))
 }
@@ -101,4 +108,9 @@ pub async fn call_script() -> impl IntoResponse {
 /// The console's thumbnails with their quality, and the full-size viewer.
 pub async fn stills_script() -> impl IntoResponse {
     super::javascript(CONSOLE_STILLS_JS)
+}
+
+/// The live-person check panel: issuing, following and confirming a challenge.
+pub async fn challenge_script() -> impl IntoResponse {
+    super::javascript(CONSOLE_CHALLENGE_JS)
 }

@@ -17,7 +17,7 @@ use store::{NewAuditEvent, NewDecision, NewRegistration, Outcome, Recorded, secr
 
 use super::openapi::StaffRefusals;
 use crate::auth::{AgentsOnly, Staff, csrf_header_ok};
-use crate::checklist::{Reason, VerificationRules};
+use crate::checklist::{Missing, Reason, VerificationRules};
 use crate::refusal::{ErrorBody, Refusal, own_call};
 use crate::{ConsoleState, Error};
 use signaling::activation::ActivationCode;
@@ -236,7 +236,7 @@ pub struct DecisionRecorded {
         (status = 409, description = "`not_in_call` (not this agent's call, or it ended) or `already_registered`", body = ErrorBody),
         (status = 413, description = "`body_too_large`, or `too_long` (the note or the checklist)", body = ErrorBody),
         (status = 415, description = "`invalid_body`: not sent as `application/json`", body = ErrorBody),
-        (status = 422, description = "`invalid_body` (not the fields), `unknown_decision`, `reason_required`, or `checklist_incomplete` with `missing`", body = ErrorBody),
+        (status = 422, description = "`invalid_body` (not the fields), `unknown_decision`, `reason_required`, or `checklist_incomplete` with `missing` (items, groups, stills, or `challenge`: no live-person challenge passed)", body = ErrorBody),
         StaffRefusals,
     )
 )]
@@ -267,7 +267,12 @@ pub async fn decide(
     let ticked = rules.known_ticks(&asked.checklist);
     if asked.outcome == Outcome::Approved {
         let kinds: Vec<_> = stills.iter().map(|s| s.kind).collect();
-        let missing = rules.missing_for_approval(&ticked, &kinds);
+        let mut missing = rules.missing_for_approval(&ticked, &kinds);
+        if state.verification.liveness.required
+            && !challenge_passed(&state, &t, &staff.user.id).await?
+        {
+            missing.push(Missing::Challenge);
+        }
         if !missing.is_empty() {
             return Err(Refusal::json(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -287,6 +292,16 @@ pub async fn decide(
         registration: registration_id,
     };
     Ok(Json(body).into_response())
+}
+
+/// Whether `agent` has a live-person challenge passed in this call (since it started).
+pub(crate) async fn challenge_passed(
+    state: &ConsoleState,
+    t: &store::Ticket,
+    agent: &str,
+) -> Result<bool, Error> {
+    let since = t.answered_at.or(t.offered_at).unwrap_or(t.joined_at);
+    Ok(state.store.challenge_passed(&t.id, agent, since).await?)
 }
 
 /// What an approval issues: a registration reference and a fresh activation code.

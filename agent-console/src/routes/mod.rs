@@ -5,6 +5,7 @@
 
 mod agent_socket;
 mod call;
+mod challenge;
 mod console;
 mod decision;
 mod hold;
@@ -35,6 +36,8 @@ pub use openapi::ConsoleApi;
 
 /// Largest decision request body.
 const DECISION_BODY_LIMIT: usize = 16 * 1024;
+/// Largest challenge request (it carries a language at most).
+const CHALLENGE_BODY_LIMIT: usize = 1024;
 
 /// Every staff route. `S` is the server's state; it only has to yield a [`ConsoleState`]
 /// and a [`signaling::SignalingState`]. `still_max_bytes` bounds still uploads before they
@@ -66,6 +69,10 @@ where
         )
         .route("/staff/static/console-script.js", get(console::call_script))
         .route(
+            "/staff/static/console-challenge.js",
+            get(console::challenge_script),
+        )
+        .route(
             "/staff/static/console-stills.js",
             get(console::stills_script),
         )
@@ -73,6 +80,14 @@ where
         .route(
             "/staff/calls/{ticket}/stills/{kind}",
             post(call::upload).layer(DefaultBodyLimit::max(still_max_bytes)),
+        )
+        .route(
+            "/staff/calls/{ticket}/challenge",
+            post(challenge::issue).layer(DefaultBodyLimit::max(CHALLENGE_BODY_LIMIT)),
+        )
+        .route(
+            "/staff/calls/{ticket}/challenge/{id}/heard",
+            post(challenge::heard),
         )
         .route(
             "/staff/calls/{ticket}/decision",

@@ -15,6 +15,8 @@ use utoipa::openapi::{
 #[openapi(paths(
     super::call::details,
     super::call::upload,
+    super::challenge::issue,
+    super::challenge::heard,
     super::decision::decide,
     super::review::list,
     super::review::show,

@@ -18,6 +18,7 @@ use tokio::sync::mpsc;
 use crate::calls::Ending;
 use crate::calls::media_route::{Sender, route};
 use crate::deliver;
+use crate::liveness;
 use crate::presence::conn_id;
 use crate::protocol::{CitizenMessage, ToCitizen};
 use crate::protocol::{IceCandidate, SessionDescription};
@@ -166,6 +167,26 @@ impl CitizenSession {
         Ok(Flow::Continue)
     }
 
+    async fn challenge_shown(&mut self, challenge: &str) -> Result<Flow, Error> {
+        let ticket = self.ticket.clone().ok_or(Error::NoCall)?;
+        liveness::shown(&self.state, &ticket, challenge).await?;
+        Ok(Flow::Continue)
+    }
+
+    async fn challenge_answer(&mut self, challenge: &str, code: &str) -> Result<Flow, Error> {
+        let ticket = self.ticket.clone().ok_or(Error::NoCall)?;
+        if code.chars().count() > liveness::MAX_TYPED {
+            self.send(error(
+                "too_long",
+                "El código es demasiado largo. / The code is too long.",
+            ))
+            .await;
+            return Ok(Flow::Continue);
+        }
+        liveness::typed(&self.state, &ticket, challenge, code).await?;
+        Ok(Flow::Continue)
+    }
+
     async fn leave(&mut self) -> Result<Flow, Error> {
         let Some(ticket) = self.ticket.clone() else {
             self.send(error(
@@ -235,6 +256,10 @@ impl Session for CitizenSession {
             }
             CitizenMessage::Offer { description } => self.offer(description).await,
             CitizenMessage::Ice { candidate } => self.ice(candidate).await,
+            CitizenMessage::ChallengeShown { challenge } => self.challenge_shown(&challenge).await,
+            CitizenMessage::ChallengeAnswer { challenge, code } => {
+                self.challenge_answer(&challenge, &code).await
+            }
         };
         result.unwrap_or_else(|e| {
             socket::report::<Self>(&self.tx, &e);

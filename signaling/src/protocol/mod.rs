@@ -84,6 +84,18 @@ pub enum CitizenMessage {
         /// The candidate.
         candidate: IceCandidate,
     },
+    /// The page is showing the liveness challenge (sent once, when it appears).
+    ChallengeShown {
+        /// The challenge's id, from `challenge`.
+        challenge: String,
+    },
+    /// The code the citizen typed for the liveness challenge.
+    ChallengeAnswer {
+        /// The challenge's id, from `challenge`.
+        challenge: String,
+        /// What the citizen typed (at most 64 characters).
+        code: String,
+    },
 }
 
 /// What videoreg sends a citizen.
@@ -215,6 +227,35 @@ pub enum ToCitizen {
         /// `on`.
         state: RecordingState,
     },
+    /// The agent asks for a live-person check: the page shows the code and the action large
+    /// until `expires_in_secs` pass, and answers `challenge_shown`.
+    Challenge {
+        /// Its id.
+        challenge: String,
+        /// The code to say aloud or type: six digits, or two words.
+        code: String,
+        /// What to do, in Spanish.
+        action_es: String,
+        /// What to do, in English.
+        action_en: String,
+        /// Seconds left to answer.
+        expires_in_secs: i64,
+        /// Whether the page offers a box to type the code (`challenge_answer`).
+        typed: bool,
+        /// Whether the citizen may say the code aloud instead.
+        spoken: bool,
+    },
+    /// How the citizen's typed code was taken.
+    ChallengeResult {
+        /// The challenge's id.
+        challenge: String,
+        /// `passed`, `wrong_code` (try again), `failed` (too many wrong codes), `expired` or
+        /// `used` (already answered or replaced).
+        result: ChallengeOutcome,
+        /// Typed codes left, for `wrong_code`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        attempts_left: Option<i64>,
+    },
     /// This server is stopping (a deploy): connect again, through the same address, after
     /// `retry_after_ms`, and resume with the resume token. The place is kept; the server
     /// closes this connection right after.
@@ -240,6 +281,24 @@ pub enum RecordingState {
     /// The recording has trouble (a disk error, the recorder falling behind): the call goes
     /// on, the recording will be incomplete, and the decision says so. Agents only.
     Trouble,
+}
+
+/// Where a liveness challenge stands, as the citizen and the agent are told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChallengeOutcome {
+    /// The citizen's page shows it (agents only).
+    Shown,
+    /// Answered in time with the right code (typed, or heard by the agent).
+    Passed,
+    /// A typed code was wrong; the citizen may try again.
+    WrongCode,
+    /// Too many wrong codes: the agent issues a new challenge.
+    Failed,
+    /// Answered after its time.
+    Expired,
+    /// Already answered, or replaced by a newer challenge.
+    Used,
 }
 
 /// Why joining was refused.
@@ -362,6 +421,16 @@ pub enum ToAgent {
         /// What went wrong, for `trouble`, in Spanish and English.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         message: Option<String>,
+    },
+    /// A liveness challenge of the agent's call moved on: shown on the citizen's page,
+    /// passed, a wrong code typed, failed or answered late.
+    Challenge {
+        /// The challenge's id.
+        challenge: String,
+        /// What happened.
+        state: ChallengeOutcome,
+        /// Milliseconds from issue to this moment.
+        after_ms: i64,
     },
     /// Connection quality of both sides of the call (every 2 s during a call).
     Quality {

@@ -1,17 +1,19 @@
 //! The agent console's options: wrap-up and offer timers, activation-code lifetime and still
-//! limits (flags, environment or the file's `[console]` table), and the checklist with its
+//! limits, the live-person check (flags, environment or the file's `[console]` table), and the checklist with its
 //! reason codes (the file's `[console.rules]` table only: it is too rich for flags).
 
-use agent_console::VerificationPolicy;
 use agent_console::checklist::VerificationRules;
 use agent_console::stills::StillLimits;
+use agent_console::{LivenessPolicy, VerificationPolicy};
 use chrono::TimeDelta;
 use clap::Args;
 use serde::Deserialize;
 use signaling::agent_state::AgentPolicy;
+use signaling::liveness::{AnswerMode, CodeKind};
 
 use super::layer::layered;
 use super::settings::{at_least_one, seconds};
+use super::{LivenessAnswer, LivenessCode, Toggle};
 use crate::Error;
 
 /// The largest `--still-max-side` accepted, in pixels.
@@ -65,6 +67,44 @@ pub struct ConsoleArgs {
         default_value = "4096"
     )]
     pub still_max_side: Option<u32>,
+    /// Whether approval needs a live-person challenge passed during the call (a random code
+    /// said or typed, and a random action).
+    #[arg(
+        long,
+        env = "VIDEOREG_LIVENESS_REQUIRED",
+        value_enum,
+        value_name = "on|off",
+        default_value = "on"
+    )]
+    pub liveness_required: Option<Toggle>,
+    /// How the citizen answers the challenge: typed into the page (checked by the server),
+    /// spoken (the agent ticks "code heard"), or both.
+    #[arg(
+        long,
+        env = "VIDEOREG_LIVENESS_ANSWER",
+        value_enum,
+        value_name = "typed|spoken|both",
+        default_value = "both"
+    )]
+    pub liveness_answer: Option<LivenessAnswer>,
+    /// What challenge codes are made of: six digits, or two words in the language the
+    /// agent picks.
+    #[arg(
+        long,
+        env = "VIDEOREG_LIVENESS_CODE",
+        value_enum,
+        value_name = "digits|words",
+        default_value = "digits"
+    )]
+    pub liveness_code: Option<LivenessCode>,
+    /// How long a challenge may be answered, in seconds (10 to 600).
+    #[arg(
+        long,
+        env = "VIDEOREG_LIVENESS_SECONDS",
+        value_name = "SECONDS",
+        default_value = "60"
+    )]
+    pub liveness_seconds: Option<u32>,
     /// The checklist, the stills approval needs and the reason codes: the file's
     /// `[console.rules]` table only; without it the built-in rules apply.
     #[arg(skip)]
@@ -95,7 +135,27 @@ pub(crate) fn resolve(c: ConsoleArgs) -> Result<(AgentPolicy, VerificationPolicy
     rules
         .validate()
         .map_err(|e| Error::Config(format!("[console.rules]: {e}")))?;
+    let liveness_secs = at_least_one(c.liveness_seconds, "liveness-seconds")?;
+    if !(10..=600).contains(&liveness_secs) {
+        return Err(Error::Config(
+            "liveness-seconds must be between 10 and 600".into(),
+        ));
+    }
+    let liveness = LivenessPolicy {
+        required: c.liveness_required.unwrap_or(Toggle::On) == Toggle::On,
+        answer: match c.liveness_answer.unwrap_or(LivenessAnswer::Both) {
+            LivenessAnswer::Typed => AnswerMode::Typed,
+            LivenessAnswer::Spoken => AnswerMode::Spoken,
+            LivenessAnswer::Both => AnswerMode::Both,
+        },
+        code: match c.liveness_code.unwrap_or(LivenessCode::Digits) {
+            LivenessCode::Digits => CodeKind::Digits,
+            LivenessCode::Words => CodeKind::Words,
+        },
+        ttl: TimeDelta::seconds(i64::from(liveness_secs)),
+    };
     let verification = VerificationPolicy {
+        liveness,
         rules,
         stills: StillLimits {
             max_bytes: kib as usize * 1024,

@@ -222,6 +222,28 @@ pub enum Toggle {
     Off,
 }
 
+/// How a citizen answers the live-person check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LivenessAnswer {
+    /// Typed into the page; the server checks it.
+    Typed,
+    /// Said aloud; the agent confirms hearing it.
+    Spoken,
+    /// Either.
+    Both,
+}
+
+/// What live-person codes are made of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LivenessCode {
+    /// Six digits.
+    Digits,
+    /// Two words in the language the agent picks.
+    Words,
+}
+
 /// `videoreg identities …`
 #[derive(Debug, Subcommand)]
 pub enum IdentitiesCommand {

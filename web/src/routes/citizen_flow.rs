@@ -227,6 +227,38 @@ fn queue_texts(lang: Lang) -> serde_json::Value {
                 "We found only one camera.",
             ),
             ("camera_switched", "Cámara cambiada.", "Camera switched."),
+            ("challenge_seconds", "Quedan {n} s", "{n} s left"),
+            ("challenge_or_type", "O escríbalo aquí:", "Or type it here:"),
+            (
+                "challenge_type",
+                "Escriba este código aquí:",
+                "Type this code here:",
+            ),
+            (
+                "challenge_passed",
+                "Comprobación superada. Gracias.",
+                "Check passed. Thank you.",
+            ),
+            (
+                "challenge_wrong",
+                "Ese código no es correcto. Le quedan {n} intentos.",
+                "That code is not right. {n} tries left.",
+            ),
+            (
+                "challenge_failed",
+                "El código no era correcto. El agente le pedirá otro.",
+                "The code was not right. The agent will give you another.",
+            ),
+            (
+                "challenge_expired",
+                "Se acabó el tiempo. El agente le pedirá otro código.",
+                "Time is up. The agent will give you another code.",
+            ),
+            (
+                "challenge_used",
+                "Ese código ya no vale. Espere al siguiente.",
+                "That code is no longer valid. Wait for the next one.",
+            ),
             ("mute", "Silenciar micrófono", "Mute microphone"),
             ("unmute", "Activar micrófono", "Unmute microphone"),
             (

@@ -16,7 +16,12 @@ async fn approval_needs_the_checklist_and_the_stills_on_the_server() {
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["error"]["code"], "checklist_incomplete");
     let missing = body["error"]["missing"].as_array().expect("list");
-    assert_eq!(missing.len(), 4 + 1 + 3, "{body}");
+    // Four items, the security-features group, three stills and the live-person check.
+    assert_eq!(missing.len(), 4 + 1 + 3 + 1, "{body}");
+    assert!(
+        missing.contains(&json!({ "missing": "challenge" })),
+        "{body}"
+    );
     // Everything ticked but two security features and no stills: still refused.
     let partial: Vec<&str> = FULL_CHECKLIST
         .iter()
@@ -41,6 +46,7 @@ async fn approval_writes_registration_and_hashed_code_and_the_citizen_gets_the_c
     let app = spawn_app().await;
     let mut call = app.call_with("ana", "12345678Z", "15/03/2031").await;
     call.take_every_still(&app).await;
+    call.pass_challenge(&app).await;
     let (status, body) = call
         .decide(
             &app,
@@ -90,8 +96,9 @@ async fn approval_writes_registration_and_hashed_code_and_the_citizen_gets_the_c
 #[tokio::test]
 async fn an_id_number_with_a_registration_cannot_be_approved_again() {
     let app = spawn_app().await;
-    let call = app.call_with("ana", "12345678Z", "15/03/2031").await;
+    let mut call = app.call_with("ana", "12345678Z", "15/03/2031").await;
     call.take_every_still(&app).await;
+    call.pass_challenge(&app).await;
     let (status, _) = call
         .decide(
             &app,
@@ -100,7 +107,7 @@ async fn an_id_number_with_a_registration_cannot_be_approved_again() {
         .await;
     assert_eq!(status, 200);
     // The same citizen comes back and reaches another agent.
-    let again = app.call_with("bea", "12345678Z", "15/03/2031").await;
+    let mut again = app.call_with("bea", "12345678Z", "15/03/2031").await;
     let (status, details) = crate::console_helpers::browser_json(
         &app,
         &again.browser,
@@ -112,6 +119,7 @@ async fn an_id_number_with_a_registration_cannot_be_approved_again() {
     assert_eq!(status, 200);
     assert_eq!(details["already_registered"], true, "the console warns");
     again.take_every_still(&app).await;
+    again.pass_challenge(&app).await;
     let (status, body) = again
         .decide(
             &app,
@@ -227,6 +235,7 @@ async fn a_citizen_who_missed_the_approval_gets_a_fresh_code_on_coming_back() {
     let mut call = app.call_with("ana", "12345678Z", "15/03/2031").await;
     let resume = call.citizen_resume_token.clone();
     call.take_every_still(&app).await;
+    call.pass_challenge(&app).await;
     // The citizen's connection drops just before the decision.
     call.citizen
         .send_raw(tokio_tungstenite::tungstenite::Message::Close(None))

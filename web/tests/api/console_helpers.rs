@@ -135,6 +135,33 @@ impl Call<'_> {
         body
     }
 
+    /// Issues a live-person challenge as the agent; returns status and JSON.
+    pub async fn challenge(&self, app: &TestApp) -> (u16, Value) {
+        let path = format!("/staff/calls/{}/challenge", self.ticket);
+        browser_json(
+            app,
+            &self.browser,
+            "POST",
+            &path,
+            Some((&self.csrf, serde_json::json!({}))),
+        )
+        .await
+    }
+
+    /// Issues a challenge and has the citizen type its code, as they would from the page;
+    /// fails the test unless it passes.
+    pub async fn pass_challenge(&mut self, app: &TestApp) {
+        let (status, issued) = self.challenge(app).await;
+        assert_eq!(status, 201, "{issued}");
+        let shown = self.citizen.until("challenge").await;
+        let id = shown["challenge"].clone();
+        self.citizen
+            .send(serde_json::json!({ "type": "challenge_answer", "challenge": id, "code": shown["code"] }))
+            .await;
+        let result = self.citizen.until("challenge_result").await;
+        assert_eq!(result["result"], "passed", "{result}");
+    }
+
     /// The audit events about the call's ticket.
     pub async fn audit(&self, app: &TestApp) -> Vec<store::AuditEvent> {
         app.store

@@ -22,6 +22,7 @@ mod interrupted_recordings;
 mod join_statements;
 mod landing;
 mod limits;
+mod liveness;
 mod media;
 mod media_helpers;
 mod metrics_endpoint;
