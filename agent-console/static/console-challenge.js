@@ -25,6 +25,11 @@ function status(text) {
 function setPassed(value) {
   passed = value;
   $("challenge-passed").checked = value;
+  if (value) {
+    // Done: the countdown and the "heard" box have nothing more to say.
+    $("challenge-timer").hidden = true;
+    $("challenge-heard").parentElement.hidden = true;
+  }
   onChange();
 }
 
@@ -74,6 +79,7 @@ async function issue(call, csrf, refusal) {
   $("challenge-heard").checked = false;
   $("challenge-heard").disabled = !c.spoken;
   $("challenge-heard").parentElement.hidden = !c.spoken;
+  $("challenge-timer").hidden = false;
   $("challenge-live").hidden = false;
   status(t("Enviado a la pantalla del ciudadano…", "Sent to the citizen's screen…"));
   countdown();

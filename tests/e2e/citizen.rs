@@ -16,7 +16,10 @@ use crate::citizen_checks::{
     RECEIPT_JS, bytes_received, code_layout, current_step, field_value, pdf_text, top_difference,
     type_into,
 };
-use crate::console_steps::{demo_password, open_console, take_and_accept, verify_and_approve};
+use crate::console_steps::{
+    challenge_passed, demo_password, issue_challenge, open_console, take_and_accept,
+    verify_and_approve,
+};
 use crate::helpers::demo_server;
 
 /// Where the citizen is: the page's language and the window's size, for the screenshots'
@@ -274,12 +277,62 @@ async fn call(v: &Visit, server: &crate::helpers::Server, citizen: &Client) {
         "the recording indicator shows during the call"
     );
     v.shot(citizen, "5-call").await;
+    typed_challenge(v, citizen, &agent).await;
     verify_and_approve(&agent, &format!("citizen-flow-{}", v.size.0)).await;
     eventually("the activation code", || async {
         attr(citizen, "approved", "hidden").await.is_none()
     })
     .await;
     agent.close().await.expect("close");
+}
+
+/// The live-person check as the citizen meets it: the agent issues a challenge, the page
+/// shows the same code and an action large, a wrong code is refused with the tries left, and
+/// the right one typed passes it in the console.
+async fn typed_challenge(v: &Visit, citizen: &Client, agent: &Client) {
+    let code = issue_challenge(agent).await;
+    eventually("the challenge on the citizen's page", || async {
+        attr(citizen, "challenge", "hidden").await.is_none()
+    })
+    .await;
+    assert_eq!(text(citizen, "challenge-code").await, code);
+    assert!(!text(citizen, "challenge-action").await.is_empty());
+    assert!(
+        !overflows(citizen, "challenge").await,
+        "the challenge fits the screen"
+    );
+    v.shot(citizen, "5b-challenge").await;
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    type_into(citizen, "challenge-input", wrong).await;
+    click(citizen, "#challenge-form button").await;
+    eventually("the wrong code refused", || async {
+        text(citizen, "challenge-status").await.contains('2')
+    })
+    .await;
+    type_into(citizen, "challenge-input", &code).await;
+    click(citizen, "#challenge-form button").await;
+    eventually("the challenge passed in the console", || async {
+        challenge_passed(agent).await
+    })
+    .await;
+    let status = text(citizen, "challenge-status").await;
+    assert!(
+        status.contains(v.pick("superada", "passed")),
+        "the citizen is told it passed: {status}"
+    );
+    v.shot(citizen, "5c-challenge-passed").await;
+}
+
+/// Whether the element `id` is wider than the screen.
+async fn overflows(c: &Client, id: &str) -> bool {
+    script_number(
+        c,
+        &format!(
+            "const r = document.getElementById({id:?}).getBoundingClientRect(); return r.right > document.documentElement.clientWidth + 1 ? 1 : 0"
+        ),
+    )
+    .await
+        == 1.0
 }
 
 /// The result: the code on one line or broken only at its dashes, the last step marked, and

@@ -162,6 +162,18 @@ async fn an_agent_verifies_a_citizen_in_the_console_and_the_citizen_gets_the_cod
         sideways <= 0.0,
         "the page scrolls sideways by {sideways} px"
     );
+    // The live-person check is on the recording's timeline, where the auditor can watch it.
+    let moments = auditor
+        .execute(
+            "return document.querySelector('ol.timeline').textContent",
+            vec![],
+        )
+        .await
+        .expect("timeline");
+    let moments = moments.as_str().unwrap_or_default();
+    for step in ["challenge.issued", "challenge.passed"] {
+        assert!(moments.contains(step), "{step} on the timeline: {moments}");
+    }
     let duration = script_number(&auditor, "return document.querySelector('video').duration").await;
     assert!(duration > 1.0, "the file knows its duration: {duration}");
     click(&auditor, "ol.timeline li:last-child button").await;

@@ -1,11 +1,11 @@
 //! The agent's steps in the console, shared by the end-to-end tests: sign in, become
 //! available, take and accept the next citizen, take the three stills from the citizen's
-//! video, tick the checklist and approve.
+//! video, tick the checklist, pass the live-person check and approve.
 
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::{Client, Locator};
 
-use crate::chromium::{attr, click, eventually, screenshot_path, script_number};
+use crate::chromium::{attr, click, eventually, screenshot_path, script_number, text};
 use crate::helpers::Server;
 
 /// The password the demo printed for `name`.
@@ -121,6 +121,14 @@ pub async fn verify_and_approve(agent: &Client, shot: &str) {
     for b in boxes {
         b.click().await.expect("tick");
     }
+    if !challenge_passed(agent).await {
+        let missing = text(agent, "missing").await;
+        assert!(
+            missing.contains("live-person check") || missing.contains("persona real"),
+            "the summary names the missing check: {missing}"
+        );
+        heard_challenge(agent).await;
+    }
     eventually("approval enabled", || async {
         attr(agent, "approve", "disabled").await.is_none()
     })
@@ -134,6 +142,37 @@ pub async fn verify_and_approve(agent: &Client, shot: &str) {
     let png = agent.screenshot().await.expect("screenshot");
     std::fs::write(screenshot_path(&format!("console-{shot}.png")), png).expect("screenshot");
     click(agent, "#approve").await;
+}
+
+/// Whether the console shows the call's live-person challenge as passed.
+pub async fn challenge_passed(agent: &Client) -> bool {
+    script_number(
+        agent,
+        "return document.getElementById('challenge-passed').checked ? 1 : 0",
+    )
+    .await
+        == 1.0
+}
+
+/// Issues a live-person challenge and waits until the console shows its code; returns it.
+pub async fn issue_challenge(agent: &Client) -> String {
+    click(agent, "#challenge-issue").await;
+    eventually("the challenge's code in the console", || async {
+        attr(agent, "challenge-live", "hidden").await.is_none()
+            && !text(agent, "challenge-code").await.is_empty()
+    })
+    .await;
+    text(agent, "challenge-code").await
+}
+
+/// Issues a challenge and ticks "code heard", as an agent does when the citizen says it.
+pub async fn heard_challenge(agent: &Client) {
+    issue_challenge(agent).await;
+    click(agent, "#challenge-heard").await;
+    eventually("the challenge passed in the console", || async {
+        challenge_passed(agent).await
+    })
+    .await;
 }
 
 /// The call script's lines ticked as done, in order.

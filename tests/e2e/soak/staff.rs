@@ -114,6 +114,7 @@ pub async fn agent(day: Arc<Day>, k: usize, session: Session) {
                     for kind in ["document_front", "document_back", "face"] {
                         upload(&day, &session, &ticket, kind).await;
                     }
+                    live_person_check(&day, &session, &ticket).await;
                 }
                 decided = decide(&day, &session, &ticket, &decision).await;
                 if !decided.ends_with("_503") && !decided.ends_with("_422") {
@@ -205,6 +206,54 @@ async fn upload(day: &Day, session: &Session, ticket: &str, kind: &str) {
             return;
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+/// Issues a live-person challenge and confirms the code as heard (the citizen said it), as
+/// an agent does before approving; tallies any refusal.
+async fn live_person_check(day: &Day, session: &Session, ticket: &str) {
+    for _ in 0..5 {
+        let r = day
+            .client
+            .post(format!("{}/staff/calls/{ticket}/challenge", day.base))
+            .header("cookie", &session.cookie)
+            .header("x-csrf-token", &session.csrf)
+            .json(&json!({}))
+            .send()
+            .await;
+        let Ok(r) = r else {
+            day.tally("challenge_0");
+            return;
+        };
+        let status = r.status().as_u16();
+        if status == 503 {
+            day.tally("challenge_503");
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            continue;
+        }
+        let body: Value = r.json().await.unwrap_or(Value::Null);
+        let Some(id) = body["challenge"].as_str().filter(|_| status == 201) else {
+            day.tally(&format!("challenge_{status}"));
+            return;
+        };
+        let heard = day
+            .client
+            .post(format!(
+                "{}/staff/calls/{ticket}/challenge/{id}/heard",
+                day.base
+            ))
+            .header("cookie", &session.cookie)
+            .header("x-csrf-token", &session.csrf)
+            .send()
+            .await
+            .map_or(0, |r| r.status().as_u16());
+        if heard == 200 {
+            return;
+        }
+        day.tally(&format!("challenge_heard_{heard}"));
+        if heard != 503 && heard != 410 {
+            return;
+        }
     }
 }
 
