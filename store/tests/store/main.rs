@@ -1,6 +1,7 @@
 //! Every repository function, run against SQLite and against PostgreSQL.
 
 mod cases;
+mod challenges;
 mod citizens;
 mod evidence;
 mod helpers;
@@ -38,6 +39,8 @@ on_both_backends!(
     cases::a_test_call_result_is_taken_once_before_it_expires,
     cases::the_bus_carries_small_and_large_messages_between_nodes,
     verification::stills_are_stored_with_their_audit_event_and_read_back,
+    challenges::a_challenge_is_settled_once_and_never_after_it_expires,
+    challenges::a_new_challenge_replaces_the_live_one_and_only_a_pass_in_the_call_counts,
     verification::an_approval_writes_ticket_registration_code_decision_and_audit_at_once,
     verification::an_id_number_is_registered_once_and_a_refused_approval_writes_nothing,
     verification::an_abort_puts_the_citizen_back_at_the_head,
