@@ -160,6 +160,29 @@ pub async fn disable_user(
     audit(store, now, actor, "staff.user_disabled", name).await
 }
 
+/// Makes an agent a reviewer of other agents' approvals, or not (only agents review).
+pub async fn set_reviewer(
+    store: &Store,
+    actor: &str,
+    name: &str,
+    reviewer: bool,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    let user = existing(store, name).await?;
+    if user.role != store::StaffRole::Agent {
+        return Err(Error::Account(format!(
+            "{name:?} is not an agent: only agents review approvals"
+        )));
+    }
+    store.set_staff_reviewer(&user.id, reviewer, now).await?;
+    let action = if reviewer {
+        "staff.reviewer_granted"
+    } else {
+        "staff.reviewer_revoked"
+    };
+    audit(store, now, actor, action, name).await
+}
+
 /// Forgets an account's second factor: it enrols again at its next sign-in.
 pub async fn reset_mfa(
     store: &Store,

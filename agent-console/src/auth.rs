@@ -95,6 +95,41 @@ impl Policy for AuditorsRead {
     }
 }
 
+/// A decision's page and its evidence (recording, stills): auditors read them, and so do
+/// agents who review approvals, for approvals of others queued for review (the handler
+/// checks with [`may_review`]).
+pub struct DecisionRead;
+impl Policy for DecisionRead {
+    fn allows(role: StaffRole, method: &Method) -> bool {
+        matches!(role, StaffRole::Auditor | StaffRole::Agent) && is_read(method)
+    }
+}
+
+/// Second reviews: agents with the reviewer flag review, auditors resolve flags (the
+/// handlers check which).
+pub struct ReviewWork;
+impl Policy for ReviewWork {
+    fn allows(role: StaffRole, _: &Method) -> bool {
+        matches!(role, StaffRole::Auditor | StaffRole::Agent)
+    }
+}
+
+/// Whether `user` may see the call on `ticket` as its second reviewer: an agent with the
+/// reviewer flag, an approval queued for review, and not their own.
+pub async fn may_review(
+    store: &store::Store,
+    user: &store::StaffUser,
+    ticket: &str,
+) -> Result<bool, store::Error> {
+    if user.role != StaffRole::Agent || !user.reviewer {
+        return Ok(false);
+    }
+    Ok(store
+        .review(ticket)
+        .await?
+        .is_some_and(|r| r.agent_id != user.id))
+}
+
 /// Legal holds on decisions: auditors only (the handler checks the CSRF token).
 pub struct AuditorsOnly;
 impl Policy for AuditorsOnly {

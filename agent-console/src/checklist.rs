@@ -75,6 +75,16 @@ pub struct LivenessAction {
     pub label: Label,
 }
 
+/// A reason a second reviewer flags an approval for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlagReason {
+    /// Stable code (stored with the review).
+    pub code: String,
+    /// For the reviewer and the auditor.
+    pub label: Label,
+}
+
 /// The longest action text, in characters.
 const MAX_ACTION_TEXT: usize = 200;
 
@@ -96,6 +106,9 @@ pub struct VerificationRules {
     /// Actions the live-person check picks from at random.
     #[serde(default = "default_actions")]
     pub liveness_actions: Vec<LivenessAction>,
+    /// Reasons a second reviewer may flag an approval for.
+    #[serde(default = "default_flags")]
+    pub review_flags: Vec<FlagReason>,
 }
 
 /// What stands between a call and its approval.
@@ -181,6 +194,15 @@ impl VerificationRules {
                 return Err(format!("{name} reason codes must be non-empty and unique"));
             }
         }
+        let mut flags = HashSet::new();
+        if self.review_flags.is_empty()
+            || self
+                .review_flags
+                .iter()
+                .any(|f| f.code.is_empty() || !flags.insert(f.code.as_str()))
+        {
+            return Err("review flag codes must be at least one, non-empty and unique".into());
+        }
         let mut actions = HashSet::new();
         if self.liveness_actions.is_empty() {
             return Err("at least one liveness action is needed".into());
@@ -257,6 +279,11 @@ impl VerificationRules {
         self.reject_reasons.iter().find(|r| r.code == code)
     }
 
+    /// The review flag with `code`.
+    pub fn flag_reason(&self, code: &str) -> Option<&FlagReason> {
+        self.review_flags.iter().find(|f| f.code == code)
+    }
+
     /// The abort reason with `code`.
     pub fn abort_reason(&self, code: &str) -> Option<&Reason> {
         self.abort_reasons.iter().find(|r| r.code == code)
@@ -299,6 +326,41 @@ fn default_actions() -> Vec<LivenessAction> {
             "raise_hand",
             "Levante la mano abierta junto a la cara",
             "Raise your open hand beside your face",
+        ),
+    ]
+}
+
+/// The built-in reasons for flagging an approval.
+fn default_flags() -> Vec<FlagReason> {
+    let flag = |code: &str, es: &str, en: &str| FlagReason {
+        code: code.to_owned(),
+        label: Label::new(es, en),
+    };
+    vec![
+        flag(
+            "document_doubt",
+            "Dudas sobre el documento (autenticidad, vigencia)",
+            "Doubts about the document (genuine, valid)",
+        ),
+        flag(
+            "face_mismatch",
+            "La cara no coincide claramente con la foto",
+            "The face does not clearly match the photo",
+        ),
+        flag(
+            "liveness_doubt",
+            "Dudas de que sea una persona en directo",
+            "Doubts that it is a live person",
+        ),
+        flag(
+            "checklist_unsupported",
+            "Lo marcado no se ve en la grabación ni en las imágenes",
+            "What was ticked is not borne out by the recording or stills",
+        ),
+        flag(
+            "evidence_missing",
+            "Falta la grabación o imágenes necesarias",
+            "The recording or needed stills are missing",
         ),
     ]
 }
@@ -448,6 +510,7 @@ impl Default for VerificationRules {
                 ),
             ],
             liveness_actions: default_actions(),
+            review_flags: default_flags(),
         }
     }
 }

@@ -23,6 +23,7 @@ pub mod lockout;
 pub mod passwords;
 pub mod refusal;
 mod routes;
+pub mod second_review;
 pub mod state;
 pub mod still_quality;
 pub mod stills;

@@ -9,6 +9,7 @@ use store::Store;
 
 use crate::checklist::VerificationRules;
 use crate::passwords::hashing::HashPool;
+use crate::second_review::ReviewPolicy;
 use crate::stills::StillLimits;
 use crate::supervisor::SupervisionPolicy;
 
@@ -53,6 +54,8 @@ pub struct VerificationPolicy {
     pub activation_ttl: TimeDelta,
     /// The live-person check.
     pub liveness: LivenessPolicy,
+    /// Which approvals a second person reviews.
+    pub review: ReviewPolicy,
 }
 
 /// How the live-person check is done, fixed at start-up.

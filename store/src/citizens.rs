@@ -7,6 +7,7 @@ use sqlx::Row;
 
 use crate::audit::{NewAuditEvent, append_in};
 use crate::db::{from_millis, to_millis};
+use crate::reviews::BLOCKED_BY_REVIEW;
 use crate::secrets::constant_time_eq;
 use crate::{Result, Store};
 
@@ -97,6 +98,9 @@ pub enum Activation {
     AlreadyUsed,
     /// The ID number holds no registration.
     NoRegistration,
+    /// The code matched, but a second review flagged the approval (until an auditor clears
+    /// it), or the registration was revoked after review.
+    UnderReview,
 }
 
 impl Store {
@@ -151,25 +155,30 @@ impl Store {
     ) -> Result<Activation> {
         let mut tx = self.pool.begin().await?;
         // Write first, so that SQLite takes its write lock before anything is read.
-        let used = sqlx::query(
+        let sql = format!(
             "UPDATE activation_codes SET used_at = $3
              WHERE used_at IS NULL AND expires_at > $3 AND code_hash = $2
                AND registration_id IN (SELECT id FROM registrations WHERE id_number = $1)
-             RETURNING id",
-        )
-        .bind(a.id_number)
-        .bind(a.code_hash)
-        .bind(to_millis(a.at))
-        .fetch_optional(&mut *tx)
-        .await?;
-        if used.is_none() {
-            let rows = sqlx::query(
-                "SELECT c.code_hash, c.expires_at, c.used_at FROM activation_codes c
-                 JOIN registrations r ON r.id = c.registration_id WHERE r.id_number = $1",
-            )
+               AND NOT {BLOCKED_BY_REVIEW}
+             RETURNING id"
+        );
+        let used = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(a.id_number)
-            .fetch_all(&mut *tx)
+            .bind(a.code_hash)
+            .bind(to_millis(a.at))
+            .fetch_optional(&mut *tx)
             .await?;
+        if used.is_none() {
+            let sql = format!(
+                "SELECT c.code_hash, c.expires_at, c.used_at,
+                        CAST(CASE WHEN {BLOCKED_BY_REVIEW} THEN 1 ELSE 0 END AS BIGINT) AS blocked
+                 FROM activation_codes c
+                 JOIN registrations r ON r.id = c.registration_id WHERE r.id_number = $1"
+            );
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(a.id_number)
+                .fetch_all(&mut *tx)
+                .await?;
             tx.rollback().await?;
             let registered = self.citizen_registration(a.id_number).await?.is_some();
             let matching = rows.iter().find(|r| {
@@ -182,6 +191,7 @@ impl Store {
                 Some(r) if r.try_get::<Option<i64>, _>("used_at")?.is_some() => {
                     Activation::AlreadyUsed
                 }
+                Some(r) if r.try_get::<i64, _>("blocked")? != 0 => Activation::UnderReview,
                 Some(_) => Activation::Expired,
             });
         }

@@ -9,6 +9,7 @@ use sqlx::any::AnyRow;
 
 use crate::audit::{NewAuditEvent, append_in};
 use crate::db::{from_millis, to_millis};
+use crate::reviews::NewReview;
 use crate::{Error, Result, Store, Tx};
 
 /// What the agent decided.
@@ -77,6 +78,8 @@ pub struct NewDecision<'a> {
     pub checklist: &'a str,
     /// For approvals: what to issue.
     pub registration: Option<NewRegistration<'a>>,
+    /// For approvals chosen for a second review: why.
+    pub review: Option<NewReview<'a>>,
     /// For aborts: the ticket's priority back in the queue.
     pub requeue_priority: i64,
     /// When.
@@ -288,6 +291,9 @@ impl Tx {
         .bind(to_millis(d.at))
         .execute(&mut *self.conn())
         .await?;
+        if let (Some(registration), Some(review)) = (registration_id, &d.review) {
+            self.queue_review(d, registration, review).await?;
+        }
         Ok(Recorded::Done {
             id_number: call.id_number,
             answered_at: call.answered_at,

@@ -4,7 +4,7 @@
 //! applications, queue tickets, staff users and sessions,
 //! registrations, activation codes, citizen credentials, which nodes are alive and which sockets each holds (`presence`), the counters that limit failed attempts (`throttle`), document
 //! stills, call recordings' metadata, legal holds and what retention deleted (`retention`),
-//! liveness challenges, decisions and the hash-chained audit trail; and [`Tx`], the transaction in which a
+//! liveness challenges, second reviews of approvals, decisions and the hash-chained audit trail; and [`Tx`], the transaction in which a
 //! call's step, the agent's state and the audit events describing them are written together. It holds no rules: it stores and
 //! fetches, atomically where asked; callers pass `now` in.
 //!
@@ -29,6 +29,7 @@ mod presence;
 mod recordings;
 mod reports;
 mod retention;
+mod reviews;
 pub mod sealing;
 pub mod secrets;
 mod staff;
@@ -58,6 +59,7 @@ pub use presence::{Connection, ConnectionKind, LostNode, NodeState, OrphanConnec
 pub use recordings::{NewRecording, Recording};
 pub use reports::ReportTicket;
 pub use retention::{DueStill, LegalHold};
+pub use reviews::{NewReview, Review, ReviewCounts};
 pub use staff::{
     NewStaffSession, RenewedSession, SessionStage, StaffRole, StaffSession, StaffUser,
 };

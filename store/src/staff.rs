@@ -56,6 +56,8 @@ pub struct StaffUser {
     pub totp_last_step: Option<i64>,
     /// A disabled account cannot sign in.
     pub disabled: bool,
+    /// An agent who reviews other agents' approvals (four eyes).
+    pub reviewer: bool,
     /// When it was created.
     pub created_at: DateTime<Utc>,
 }
@@ -154,7 +156,7 @@ impl Store {
     /// The account with this sign-in name.
     pub async fn find_staff_by_name(&self, name: &str) -> Result<Option<StaffUser>> {
         let row = sqlx::query(
-            "SELECT id, name, role, password_hash, totp_secret, totp_last_step, disabled, created_at
+            "SELECT id, name, role, password_hash, totp_secret, totp_last_step, disabled, reviewer, created_at
              FROM staff_users WHERE name = $1",
         )
         .bind(name).fetch_optional(&self.pool).await?;
@@ -165,7 +167,7 @@ impl Store {
     /// The account with this id.
     pub async fn find_staff_by_id(&self, id: &str) -> Result<Option<StaffUser>> {
         let row = sqlx::query(
-            "SELECT id, name, role, password_hash, totp_secret, totp_last_step, disabled, created_at
+            "SELECT id, name, role, password_hash, totp_secret, totp_last_step, disabled, reviewer, created_at
              FROM staff_users WHERE id = $1",
         )
         .bind(id).fetch_optional(&self.pool).await?;
@@ -176,7 +178,7 @@ impl Store {
     /// Every account, by name.
     pub async fn list_staff(&self) -> Result<Vec<StaffUser>> {
         let rows = sqlx::query(
-            "SELECT id, name, role, password_hash, totp_secret, totp_last_step, disabled, created_at
+            "SELECT id, name, role, password_hash, totp_secret, totp_last_step, disabled, reviewer, created_at
              FROM staff_users ORDER BY name",
         )
         .fetch_all(&self.pool)
@@ -213,6 +215,24 @@ impl Store {
         let done =
             sqlx::query("UPDATE staff_users SET disabled = $1, updated_at = $2 WHERE id = $3")
                 .bind(i64::from(disabled))
+                .bind(to_millis(now))
+                .bind(user_id)
+                .execute(&self.pool)
+                .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Makes an account a reviewer of other agents' approvals, or not; returns whether the
+    /// account exists.
+    pub async fn set_staff_reviewer(
+        &self,
+        user_id: &str,
+        reviewer: bool,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let done =
+            sqlx::query("UPDATE staff_users SET reviewer = $1, updated_at = $2 WHERE id = $3")
+                .bind(i64::from(reviewer))
                 .bind(to_millis(now))
                 .bind(user_id)
                 .execute(&self.pool)
@@ -424,6 +444,7 @@ fn user_from_row(r: &AnyRow) -> Result<StaffUser> {
         totp_secret: r.try_get("totp_secret")?,
         totp_last_step: r.try_get("totp_last_step")?,
         disabled: disabled != 0,
+        reviewer: r.try_get::<i64, _>("reviewer")? != 0,
         created_at: from_millis("staff_users.created_at", r.try_get("created_at")?)?,
     })
 }

@@ -58,6 +58,14 @@ pub async fn run(
             accounts::reset_mfa(store, CLI_ACTOR, &name, now).await?;
             println!("reset the second factor of {name}; they enrol again at their next sign-in");
         }
+        UserCommand::Reviewer { name, state } => {
+            let on = state == crate::config::Toggle::On;
+            accounts::set_reviewer(store, CLI_ACTOR, &name, on, now).await?;
+            match on {
+                true => println!("{name} now reviews other agents' approvals"),
+                false => println!("{name} no longer reviews approvals"),
+            }
+        }
         UserCommand::List => {
             println!("{:<24} {:<11} {:<8} state", "name", "role", "2FA");
             for u in store.list_staff().await? {
@@ -74,7 +82,13 @@ pub async fn run(
                 } else {
                     "pending"
                 };
-                println!("{:<24} {:<11} {:<8} {state}", u.name, u.role.as_str(), mfa);
+                let reviewer = if u.reviewer { ", reviewer" } else { "" };
+                println!(
+                    "{:<24} {:<11} {:<8} {state}{reviewer}",
+                    u.name,
+                    u.role.as_str(),
+                    mfa
+                );
             }
         }
     }
@@ -128,6 +142,8 @@ const DEMO_ACCOUNTS: [(&str, StaffRole); 4] = [
     ("supervisora", StaffRole::Supervisor),
     ("auditora", StaffRole::Auditor),
 ];
+/// The demo agent who reviews the other's approvals.
+const DEMO_REVIEWER: &str = "agente2";
 
 /// Whether `demo` may seed its accounts into a database holding `staff`: yes when every
 /// account there is one of the demo's own (a fresh database, or the demo's from an earlier
@@ -179,6 +195,9 @@ pub async fn seed_demo_accounts(store: &Store, now: DateTime<Utc>) -> Result<(),
         }
         println!("  {name:<12} {:<11} {password}", role.as_str());
     }
+    // The second agent also reviews the first one's approvals (second review).
+    accounts::set_reviewer(store, "demo", DEMO_REVIEWER, true, now).await?;
+    println!("  ({DEMO_REVIEWER} also reviews other agents' approvals at /staff/reviews)");
     Ok(())
 }
 
@@ -195,6 +214,7 @@ mod tests {
             totp_secret: None,
             totp_last_step: None,
             disabled: false,
+            reviewer: false,
             created_at: Utc::now(),
         }
     }

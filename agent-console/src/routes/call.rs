@@ -350,9 +350,12 @@ async fn serve_still(
         return Err(not_found());
     };
     if staff.user.role == StaffRole::Agent {
-        // Agents see the stills of the call they are in, nothing else.
+        // Agents see the stills of the call they are in, and reviewers those of the
+        // approvals they review; nothing else.
         let held = state.store.current_ticket_for_agent(&staff.user.id).await?;
-        if held.is_none_or(|t| t.id != still.ticket_id) {
+        if held.is_none_or(|t| t.id != still.ticket_id)
+            && !crate::auth::may_review(&state.store, &staff.user, &still.ticket_id).await?
+        {
             return Err(not_found());
         }
     }

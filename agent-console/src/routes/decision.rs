@@ -13,12 +13,13 @@ use scheduler::REQUEUE_PRIORITY;
 use serde::{Deserialize, Serialize};
 use signaling::SignalingState;
 use signaling::outcome::CallOutcome;
-use store::{NewAuditEvent, NewDecision, NewRegistration, Outcome, Recorded, secrets};
+use store::{NewAuditEvent, NewDecision, NewRegistration, NewReview, Outcome, Recorded, secrets};
 
 use super::openapi::StaffRefusals;
 use crate::auth::{AgentsOnly, Staff, csrf_header_ok};
 use crate::checklist::{Missing, Reason, VerificationRules};
 use crate::refusal::{ErrorBody, Refusal, own_call};
+use crate::second_review::{Approval, draw};
 use crate::{ConsoleState, Error};
 use signaling::activation::ActivationCode;
 
@@ -139,6 +140,13 @@ async fn record(
     if let Some(why) = signaling::calls::recording_trouble(signaling, ticket_id) {
         detail["recording"] = serde_json::json!({ "complete": false, "reason": why.to_string() });
     }
+    let review = match outcome {
+        Outcome::Approved => sampled_for_review(state, signaling, staff, ticket_id, now).await?,
+        _ => None,
+    };
+    if let Some(why) = review {
+        detail["review"] = serde_json::json!({ "sampled_for": why });
+    }
     let action = format!("decision.{}", outcome.as_str());
     let told = told(issued.as_ref(), *reason, outcome);
     // The call's life: the decision, the ticket's end (or requeue), the agent's wrap-up and
@@ -155,6 +163,7 @@ async fn record(
                 note,
                 checklist: &checklist,
                 registration: issued.as_ref().map(Issued::registration),
+                review: review.map(|sampled_for| NewReview { sampled_for }),
                 requeue_priority: REQUEUE_PRIORITY,
                 at: now,
             },
@@ -170,6 +179,39 @@ async fn record(
         .await?;
     refuse_unrecorded(recorded)?;
     Ok(issued)
+}
+
+/// Whether this approval goes to a second reviewer, and why (see
+/// [`crate::second_review::ReviewPolicy`]).
+async fn sampled_for_review(
+    state: &ConsoleState,
+    signaling: &SignalingState,
+    staff: &Staff<AgentsOnly>,
+    ticket_id: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<&'static str>, Error> {
+    let earlier_approvals = state.store.approvals_by(&staff.user.id, now).await?;
+    let test_call: Option<serde_json::Value> = match state.store.ticket(ticket_id).await? {
+        Some(t) => state
+            .store
+            .application(&t.application_id)
+            .await?
+            .and_then(|a| a.test_call)
+            .and_then(|json| serde_json::from_str(&json).ok()),
+        None => None,
+    };
+    let verdict = test_call
+        .as_ref()
+        .and_then(|t| t["verdict"].as_str().map(str::to_owned));
+    let approval = Approval {
+        earlier_approvals,
+        test_call_verdict: verdict.as_deref(),
+        call_poor: signaling::calls::citizen_side_poor(signaling, ticket_id)
+            .await
+            .unwrap_or(false),
+        draw: draw().map_err(|e| Error::Internal(format!("random source: {e}")))?,
+    };
+    Ok(state.verification.review.sampled_for(&approval))
 }
 
 /// What the citizen is told of the decision.

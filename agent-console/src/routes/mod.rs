@@ -16,6 +16,7 @@ mod pages;
 mod recording;
 mod report;
 mod review;
+mod second_review;
 mod supervisor;
 
 use std::collections::HashMap;
@@ -100,6 +101,15 @@ where
         .route("/staff/decisions/{ticket}/hold", post(hold::place))
         .route("/staff/recordings/{id}", get(recording::replay))
         .route("/staff/decisions/{ticket}/hold/lift", post(hold::lift))
+        .route("/staff/reviews", get(second_review::list))
+        .route(
+            "/staff/decisions/{ticket}/review",
+            post(second_review::complete),
+        )
+        .route(
+            "/staff/decisions/{ticket}/review/resolve",
+            post(second_review::resolve),
+        )
         .route("/supervisor", get(supervisor::page))
         .route("/supervisor/dashboard.json", get(supervisor::snapshot))
         .route("/supervisor/stream", get(supervisor::stream))

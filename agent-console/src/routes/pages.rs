@@ -28,6 +28,7 @@ struct HomePage {
     show_console: bool,
     show_decisions: bool,
     show_supervisor: bool,
+    show_reviews: bool,
 }
 
 pub async fn home(
@@ -47,6 +48,8 @@ pub async fn home(
         show_console: AgentPages::allows(role, &get),
         show_decisions: AuditorsRead::allows(role, &get),
         show_supervisor: SupervisorsOnly::allows(role, &get),
+        show_reviews: role == store::StaffRole::Auditor
+            || (role == store::StaffRole::Agent && staff.user.reviewer),
     };
     Ok(Html(page.render()?))
 }

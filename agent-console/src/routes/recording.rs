@@ -7,18 +7,18 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use signaling::client_addr::ClientAddr;
-use store::NewAuditEvent;
+use store::{NewAuditEvent, StaffRole};
 use tower::ServiceExt;
 use tower_http::services::ServeFile;
 
-use crate::auth::{AuditorsRead, Staff};
+use crate::auth::{DecisionRead, Staff, may_review};
 use crate::refusal::{Page, Refusal};
 use crate::{ConsoleState, Error};
 
 /// `GET /staff/recordings/{id}`: the WebM file, whole or the range asked for.
 pub async fn replay(
     State(state): State<ConsoleState>,
-    staff: Staff<AuditorsRead>,
+    staff: Staff<DecisionRead>,
     ClientAddr(addr): ClientAddr,
     Path(id): Path<String>,
     request: Request<Body>,
@@ -30,6 +30,11 @@ pub async fn replay(
     let recording = state.store.recording(&id).await?.ok_or_else(gone)?;
     if recording.purged_at.is_some() {
         return Err(gone());
+    }
+    if staff.user.role == StaffRole::Agent
+        && !may_review(&state.store, &staff.user, &recording.ticket_id).await?
+    {
+        return Err(Refusal::forbidden(true).into());
     }
     let range = request
         .headers()

@@ -40,6 +40,18 @@ struct ReportPage {
     figures: DayFigures,
     outcomes: Outcomes,
     rows: Vec<ReportRow>,
+    /// Second review of the day's approvals, per approving agent.
+    reviews: Vec<ReviewRow>,
+}
+
+/// One agent's approvals of the day under second review.
+pub struct ReviewRow {
+    agent: String,
+    queued: i64,
+    confirmed: i64,
+    flagged: i64,
+    revoked: i64,
+    pending: i64,
 }
 
 impl ReportPage {
@@ -106,6 +118,21 @@ pub async fn show(
         )
             .into_response());
     }
+    let names = super::staff_names(&state).await?;
+    let reviews = state
+        .store
+        .review_counts(facts.from, facts.to)
+        .await?
+        .into_iter()
+        .map(|c| ReviewRow {
+            agent: names.get(&c.agent_id).cloned().unwrap_or(c.agent_id),
+            pending: c.queued - c.confirmed - c.flagged,
+            queued: c.queued,
+            confirmed: c.confirmed,
+            flagged: c.flagged,
+            revoked: c.revoked,
+        })
+        .collect();
     let threshold = state.supervision.service_level_threshold;
     let page = ReportPage {
         lang,
@@ -116,6 +143,7 @@ pub async fn show(
         figures: day_figures(&facts.tickets, now.min(facts.to), threshold),
         outcomes: outcomes(&facts.decisions),
         rows,
+        reviews,
     };
     Ok(Html(page.render()?).into_response())
 }

@@ -9,11 +9,13 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
 use super::openapi::StaffRefusals;
+use super::second_review::sampled_words;
 use super::{Chrome, chrome, madrid_time, staff_names};
-use crate::auth::{AuditorsRead, Staff};
+use crate::auth::{AuditorsRead, DecisionRead, Staff, may_review};
 use crate::i18n::Lang;
 use crate::refusal::{ErrorBody, Page, Refusal};
 use crate::{ConsoleState, Error};
+use store::StaffRole;
 
 /// How many decisions the list shows.
 const LIST: u32 = 200;
@@ -126,6 +128,29 @@ impl RecordingView {
     }
 }
 
+/// Where a review stands, in words.
+fn review_state(lang: Lang, r: &store::Review) -> String {
+    match (r.outcome.as_deref(), r.resolution.as_deref()) {
+        (None, _) => lang.pick("pendiente de revisión", "waiting for review"),
+        (Some("confirmed"), _) => {
+            lang.pick("confirmada por el revisor", "confirmed by the reviewer")
+        }
+        (_, Some("cleared")) => lang.pick(
+            "alerta levantada por auditoría: el código vuelve a valer",
+            "flag cleared by an auditor: the code works again",
+        ),
+        (_, Some("revoked")) => lang.pick(
+            "registro anulado por auditoría",
+            "registration revoked by an auditor",
+        ),
+        _ => lang.pick(
+            "con alerta: código de activación suspendido",
+            "flagged: activation code suspended",
+        ),
+    }
+    .to_owned()
+}
+
 /// Seconds as `m:ss`.
 fn clock(secs: i64) -> String {
     format!("{}:{:02}", secs / 60, secs % 60)
@@ -155,8 +180,27 @@ struct DecisionPage {
     recordings: Vec<RecordingView>,
     /// The legal hold, as shown: who, when (Madrid) and why.
     hold: Option<(String, String, String)>,
-    /// For the hold form.
+    /// For the hold and review forms.
     csrf: String,
+    /// Whether the viewer is an auditor (holds, resolving flags).
+    auditor: bool,
+    /// The second review, if the approval was chosen for one.
+    review: Option<ReviewView>,
+    /// Whether the viewer may confirm or flag it now.
+    can_review: bool,
+    /// Whether the viewer may resolve its flag now.
+    can_resolve: bool,
+    /// The flag reasons: (code, label).
+    flag_reasons: Vec<(String, String)>,
+}
+
+/// A second review as the decision page shows it.
+pub struct ReviewView {
+    why: String,
+    state: String,
+    reviewer: String,
+    reason: String,
+    note: String,
 }
 
 /// `GET /staff/decisions/{ticket}`: one call's decisions, checklist, stills and audit
@@ -170,7 +214,7 @@ struct DecisionPage {
     params(("ticket" = String, Path, description = "The call's ticket")),
     responses(
         (status = 200, description = "The call's decision (a page)", content(("text/html"))),
-        (status = 403, description = "`forbidden`: not an auditor (a page for a browser)",
+        (status = 403, description = "`forbidden`: not an auditor, nor a reviewer of this approval (a page for a browser)",
             content((ErrorBody = "application/json"), (String = "text/html"))),
         (status = 404, description = "No such call (a page)", content(("text/html"))),
         StaffRefusals,
@@ -179,7 +223,7 @@ struct DecisionPage {
 pub async fn show(
     State(state): State<ConsoleState>,
     lang: Lang,
-    staff: Staff<AuditorsRead>,
+    staff: Staff<DecisionRead>,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, Error> {
     let no_such_call = || -> Error {
@@ -190,9 +234,14 @@ pub async fn show(
     let Ok(Path(ticket)) = path else {
         return Err(no_such_call());
     };
+    let auditor = staff.user.role == StaffRole::Auditor;
+    if !auditor && !may_review(&state.store, &staff.user, &ticket).await? {
+        return Err(Refusal::forbidden(true).into());
+    }
     let Some(t) = state.store.ticket(&ticket).await? else {
         return Err(no_such_call());
     };
+    let review = state.store.review(&ticket).await?;
     let names = staff_names(&state).await?;
     let name = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_owned());
     let decisions = state.store.decisions_for_ticket(&ticket).await?;
@@ -225,9 +274,42 @@ pub async fn show(
         .legal_hold(&ticket)
         .await?
         .map(|h| (name(&h.held_by), madrid_time(h.held_at), h.reason));
+    let can_review = !auditor && review.as_ref().is_some_and(|r| r.outcome.is_none());
+    let can_resolve = auditor
+        && review
+            .as_ref()
+            .is_some_and(|r| r.outcome.as_deref() == Some("flagged") && r.resolution.is_none());
+    let rules = &state.verification.rules;
+    let flag_label = |code: &str| {
+        rules.flag_reason(code).map_or_else(
+            || code.to_owned(),
+            |f| lang.pick(&f.label.es, &f.label.en).to_owned(),
+        )
+    };
+    let review = review.map(|r| ReviewView {
+        why: sampled_words(lang, &r.sampled_for),
+        state: review_state(lang, &r),
+        reviewer: r.reviewer_id.as_deref().map(&name).unwrap_or_default(),
+        reason: r.reason.as_deref().map(&flag_label).unwrap_or_default(),
+        note: r.note.unwrap_or_default(),
+    });
     let page = DecisionPage {
         lang,
         chrome: chrome(&state, &staff),
+        auditor,
+        review,
+        can_review,
+        can_resolve,
+        flag_reasons: rules
+            .review_flags
+            .iter()
+            .map(|f| {
+                (
+                    f.code.clone(),
+                    lang.pick(&f.label.es, &f.label.en).to_owned(),
+                )
+            })
+            .collect(),
         hold,
         recordings,
         csrf: staff.session.csrf_token.clone(),

@@ -56,6 +56,19 @@ pub fn recording_trouble(
     recording::trouble(state, ticket)
 }
 
+/// Whether the citizen's side of `ticket`'s call, running on this node, is poor: more than
+/// 5 % of packets lost or a round trip over 400 ms (the console's own threshold). `None` when
+/// the call does not run here or nothing has been measured.
+pub async fn citizen_side_poor(state: &SignalingState, ticket: &str) -> Option<bool> {
+    let call = state.calls.get(ticket)?;
+    let q = call.quality(media::Side::Citizen).await?;
+    if q.packets == 0 {
+        return None;
+    }
+    let loss = q.lost as f64 / (q.packets + q.lost) as f64;
+    Some(loss > 0.05 || q.rtt_ms.is_some_and(|rtt| rtt > 400.0))
+}
+
 /// The transitions of a call, over one server state. Cheap: it only borrows the state.
 #[derive(Debug, Clone, Copy)]
 pub struct Lifecycle<'a> {

@@ -133,6 +133,22 @@ pub fn code_used(lang: Lang) -> &'static str {
     )
 }
 
+/// The code matched, but a second review of the approval stopped it for now.
+pub fn under_review(lang: Lang) -> &'static str {
+    lang.pick(
+        "Su registro está en revisión: una segunda persona está comprobando la videollamada y, mientras tanto, el código de activación no se puede usar. No tiene que hacer nada; vuelva a intentarlo en unos días. Si tiene dudas, llame al 060.",
+        "Your registration is under review: a second person is checking the video call, and until they finish the activation code cannot be used. You do not need to do anything; try again in a few days. If in doubt, call 060.",
+    )
+}
+
+/// The code matched, but the registration was revoked after review.
+pub fn registration_revoked(lang: Lang) -> &'static str {
+    lang.pick(
+        "Tras la revisión de la videollamada, su registro no se ha podido confirmar y este código ya no sirve. Puede registrarse de nuevo con otra videollamada o en una oficina; si tiene dudas, llame al 060.",
+        "After the video call was reviewed, your registration could not be confirmed and this code no longer works. You can register again with another video call or at an office; if in doubt, call 060.",
+    )
+}
+
 /// The code matched but has expired.
 pub fn code_expired(lang: Lang, on: &str) -> String {
     match lang {

@@ -1,8 +1,9 @@
 //! The agent console's options: wrap-up and offer timers, activation-code lifetime and still
-//! limits, the live-person check (flags, environment or the file's `[console]` table), and the checklist with its
+//! limits, the live-person check, second review (flags, environment or the file's `[console]` table), and the checklist with its
 //! reason codes (the file's `[console.rules]` table only: it is too rich for flags).
 
 use agent_console::checklist::VerificationRules;
+use agent_console::second_review::ReviewPolicy;
 use agent_console::stills::StillLimits;
 use agent_console::{LivenessPolicy, VerificationPolicy};
 use chrono::TimeDelta;
@@ -105,6 +106,23 @@ pub struct ConsoleArgs {
         default_value = "60"
     )]
     pub liveness_seconds: Option<u32>,
+    /// The share of approvals a second agent (with the reviewer flag) reviews, in percent
+    /// (0–100); approvals by new agents and after poor-quality calls are always reviewed.
+    #[arg(
+        long,
+        env = "VIDEOREG_REVIEW_SAMPLE_PERCENT",
+        value_name = "PERCENT",
+        default_value = "10"
+    )]
+    pub review_sample_percent: Option<u32>,
+    /// An agent's first this many approvals all go to second review (0: none).
+    #[arg(
+        long,
+        env = "VIDEOREG_REVIEW_NEW_AGENT_APPROVALS",
+        value_name = "COUNT",
+        default_value = "20"
+    )]
+    pub review_new_agent_approvals: Option<u32>,
     /// The checklist, the stills approval needs and the reason codes: the file's
     /// `[console.rules]` table only; without it the built-in rules apply.
     #[arg(skip)]
@@ -154,8 +172,19 @@ pub(crate) fn resolve(c: ConsoleArgs) -> Result<(AgentPolicy, VerificationPolicy
         },
         ttl: TimeDelta::seconds(i64::from(liveness_secs)),
     };
+    let sample_percent = c.review_sample_percent.unwrap_or(10);
+    if sample_percent > 100 {
+        return Err(Error::Config(
+            "review-sample-percent must be between 0 and 100".into(),
+        ));
+    }
+    let review = ReviewPolicy {
+        sample_percent,
+        new_agent_approvals: c.review_new_agent_approvals.unwrap_or(20),
+    };
     let verification = VerificationPolicy {
         liveness,
+        review,
         rules,
         stills: StillLimits {
             max_bytes: kib as usize * 1024,

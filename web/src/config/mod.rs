@@ -176,6 +176,14 @@ pub enum UserCommand {
         /// Sign-in name.
         name: String,
     },
+    /// Let an agent review other agents' approvals (second review), or stop it.
+    Reviewer {
+        /// Sign-in name (an agent).
+        name: String,
+        /// `on` or `off`.
+        #[arg(value_enum)]
+        state: Toggle,
+    },
     /// List accounts with their role and state.
     List,
 }

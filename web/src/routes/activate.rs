@@ -164,6 +164,17 @@ async fn submit(
         let on = crate::citizen::receipt::madrid_time(lang, matched.code.expires_at);
         return fail(StatusCode::GONE, typed, messages::code_expired(lang, &on));
     }
+    if let Some(review) = state
+        .store
+        .review_blocking(&matched.registration.id)
+        .await?
+    {
+        let message = match review.resolution.as_deref() {
+            Some("revoked") => messages::registration_revoked(lang),
+            _ => messages::under_review(lang),
+        };
+        return fail(StatusCode::CONFLICT, typed, message.to_owned());
+    }
 
     // The code is right: now the name can be checked against the password.
     let names = full_name(&state.store, &id).await?;
@@ -261,6 +272,13 @@ async fn store_activation(
             let on = crate::citizen::receipt::madrid_time(lang, done.matched.code.expires_at);
             fail(StatusCode::GONE, typed, messages::code_expired(lang, &on))
         }
+        // A second reviewer flagged the approval between the check above and this
+        // transaction.
+        Activation::UnderReview => fail(
+            StatusCode::CONFLICT,
+            typed,
+            messages::under_review(lang).to_owned(),
+        ),
         Activation::WrongCode | Activation::NoRegistration => fail(
             StatusCode::UNPROCESSABLE_ENTITY,
             typed,

@@ -92,6 +92,7 @@ pub async fn register(app: &TestApp, id_number: &str, valid_for: TimeDelta) -> R
                     code_hash: &hash,
                     code_expires_at: now + valid_for,
                 }),
+                review: None,
                 requeue_priority: 0,
                 at: now,
             },

@@ -36,6 +36,7 @@ mod recording;
 mod recording_helpers;
 mod replay;
 mod retention;
+mod second_review;
 mod sign_in_limits;
 mod staff_helpers;
 mod staff_roles;

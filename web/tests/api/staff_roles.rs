@@ -31,6 +31,18 @@ const ROUTES: &[(&str, &str, u16, u16, u16, u16)] = &[
     // Auditors read decisions; nobody else.
     ("GET", "/staff/decisions", 303, 403, 403, 200),
     ("GET", "/staff/decisions/t", 303, 403, 403, 404),
+    // Second review: agents with the reviewer flag review, auditors resolve (these
+    // accounts: an agent without the flag); a resolution without its explanation is refused.
+    ("GET", "/staff/reviews", 303, 403, 403, 200),
+    ("POST", "/staff/decisions/t/review", 303, 403, 403, 403),
+    (
+        "POST",
+        "/staff/decisions/t/review/resolve",
+        303,
+        403,
+        403,
+        422,
+    ),
     // The supervisors' dashboard, its JSON snapshot and live stream, and the daily report
     // (page and CSV): supervisors only.
     ("GET", "/supervisor", 303, 403, 200, 403),
