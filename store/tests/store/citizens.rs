@@ -34,6 +34,7 @@ async fn approved(store: &Store, code_hash: &str) -> DateTime<Utc> {
                     code_hash,
                     code_expires_at: at + TimeDelta::days(30),
                 }),
+                review: None,
                 requeue_priority: 1,
                 at,
             },

@@ -8,6 +8,7 @@ mod helpers;
 mod queue;
 mod reports;
 mod retention;
+mod reviews;
 mod staff;
 mod throttle;
 mod transitions;
@@ -40,6 +41,8 @@ on_both_backends!(
     cases::the_bus_carries_small_and_large_messages_between_nodes,
     verification::stills_are_stored_with_their_audit_event_and_read_back,
     challenges::a_challenge_is_settled_once_and_never_after_it_expires,
+    reviews::a_flag_stops_activation_until_an_auditor_clears_it,
+    reviews::a_revoked_registration_stays_stopped,
     challenges::a_new_challenge_replaces_the_live_one_and_only_a_pass_in_the_call_counts,
     verification::an_approval_writes_ticket_registration_code_decision_and_audit_at_once,
     verification::an_id_number_is_registered_once_and_a_refused_approval_writes_nothing,

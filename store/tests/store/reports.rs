@@ -47,6 +47,7 @@ pub async fn a_days_tickets_decisions_and_state_changes_are_read_back(store: Sto
                 note: "",
                 checklist: "[]",
                 registration: None,
+                review: None,
                 requeue_priority: 1,
                 at: t0 + TimeDelta::minutes(9),
             },

@@ -59,6 +59,7 @@ pub fn decision<'a>(
         note: "",
         checklist: "[]",
         registration,
+        review: None,
         requeue_priority: 1,
         at: utc(T0) + TimeDelta::minutes(5),
     }
