@@ -11,6 +11,7 @@ use crate::console_steps::{
     demo_password, open_console, sign_in, take_and_accept, verify_and_approve,
 };
 use crate::helpers::{apply, demo_server};
+use crate::review_steps::{clear_as_auditor, flag_as_reviewer};
 
 /// The citizen's side, run in the citizen's page: join with the application token, then
 /// negotiate media with videoreg when the agent accepts. Every message received is kept in
@@ -192,4 +193,9 @@ async fn an_agent_verifies_a_citizen_in_the_console_and_the_citizen_gets_the_cod
     })
     .await;
     auditor.close().await.expect("close");
+
+    // The demo agent's first approvals go to second review: the demo's reviewer flags this
+    // one (the code stops working), and an auditor clears the flag.
+    flag_as_reviewer(&server, &ticket, code).await;
+    clear_as_auditor(&server, &ticket).await;
 }

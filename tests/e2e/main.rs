@@ -16,6 +16,7 @@ mod helpers;
 mod history;
 mod node_loss;
 mod nodes;
+mod review_steps;
 mod serve;
 mod soak;
 mod supervisor;
