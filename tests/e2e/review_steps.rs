@@ -16,11 +16,14 @@ async fn shot(c: &Client, name: &str) {
 
 /// The page's text (empty while a new page loads).
 async fn body(c: &Client) -> String {
-    c.execute("return document.body ? document.body.innerText : ''", vec![])
-        .await
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
+    c.execute(
+        "return document.body ? document.body.innerText : ''",
+        vec![],
+    )
+    .await
+    .ok()
+    .and_then(|v| v.as_str().map(str::to_owned))
+    .unwrap_or_default()
 }
 
 /// Flags the approval on `ticket` as `agente2`, and checks that `code` no longer activates.
