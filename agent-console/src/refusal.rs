@@ -255,6 +255,27 @@ impl IntoResponse for Page {
 
 /// The ticket `agent_id` holds in a call (or is offered, when `offered_too`), and only if it
 /// is `ticket_id` when one is given; refused with `409 not_in_call` otherwise.
+/// A console call's ticket and JSON body, checked in the order the console's refusals are
+/// documented: the path, the body (`expected` says what it must be), then the session's
+/// CSRF token in `X-CSRF-Token`.
+pub(crate) fn console_request<T>(
+    session: &store::StaffSession,
+    path: Result<axum::extract::Path<String>, axum::extract::rejection::PathRejection>,
+    headers: &HeaderMap,
+    body: Result<Json<T>, axum::extract::rejection::JsonRejection>,
+    expected: &'static str,
+) -> Result<(String, T), Refusal> {
+    let Ok(axum::extract::Path(ticket)) = path else {
+        return Err(Refusal::unreadable_path());
+    };
+    let Json(req) =
+        body.map_err(|rejection| Refusal::unreadable_body(rejection.status(), expected))?;
+    if !crate::auth::csrf_header_ok(headers, session) {
+        return Err(Refusal::invalid_session());
+    }
+    Ok((ticket, req))
+}
+
 pub(crate) async fn own_call(
     state: &ConsoleState,
     agent_id: &str,

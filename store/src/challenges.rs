@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::audit::{NewAuditEvent, append_in};
+use crate::audit::{NewAuditEvent, append_in, audited};
 use crate::db::{from_millis, to_millis};
 use crate::{Result, Store};
 
@@ -130,20 +130,15 @@ impl Store {
         event: &NewAuditEvent<'_>,
     ) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
-        let done = sqlx::query(
+        let changed = sqlx::query(
             "UPDATE challenges SET shown_at = $1 WHERE id = $2 AND shown_at IS NULL AND outcome IS NULL",
         )
         .bind(to_millis(now))
         .bind(id)
         .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            tx.rollback().await?;
-            return Ok(false);
-        }
-        append_in(&mut tx, event).await?;
-        tx.commit().await?;
-        Ok(true)
+        .await?
+        .rows_affected();
+        audited(tx, changed, event).await
     }
 
     /// Settles a live, unexpired challenge as `outcome` (`passed` or `failed`), `how` it was
@@ -158,7 +153,7 @@ impl Store {
         event: &NewAuditEvent<'_>,
     ) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
-        let done = sqlx::query(
+        let changed = sqlx::query(
             "UPDATE challenges SET outcome = $1, how = $2, answered_at = $3
              WHERE id = $4 AND outcome IS NULL AND expires_at > $3",
         )
@@ -167,14 +162,9 @@ impl Store {
         .bind(to_millis(now))
         .bind(id)
         .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            tx.rollback().await?;
-            return Ok(false);
-        }
-        append_in(&mut tx, event).await?;
-        tx.commit().await?;
-        Ok(true)
+        .await?
+        .rows_affected();
+        audited(tx, changed, event).await
     }
 
     /// Counts one wrong typed code against a live challenge; returns the count after it

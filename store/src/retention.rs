@@ -7,7 +7,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
-use crate::audit::{NewAuditEvent, append_in};
+use crate::audit::{NewAuditEvent, audited};
 use crate::db::{from_millis, to_millis};
 use crate::recordings::{RECORDING_COLUMNS, Recording, recording_from_row};
 use crate::{Result, Store};
@@ -34,22 +34,6 @@ pub struct DueStill {
     pub ticket_id: String,
     /// Hex SHA-256 of the image.
     pub sha256: String,
-}
-
-/// Ends a transaction whose one conditional write changed `changed` rows: with `event`
-/// appended and committed when it changed exactly one (`true`), rolled back otherwise.
-async fn audited(
-    mut tx: sqlx::Transaction<'_, sqlx::Any>,
-    changed: u64,
-    event: &NewAuditEvent<'_>,
-) -> Result<bool> {
-    if changed != 1 {
-        tx.rollback().await?;
-        return Ok(false);
-    }
-    append_in(&mut tx, event).await?;
-    tx.commit().await?;
-    Ok(true)
 }
 
 /// Not on legal hold (`t` is the table alias holding `ticket_id`).

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::audit::{NewAuditEvent, append_in};
+use crate::audit::{NewAuditEvent, audited};
 use crate::db::{from_millis, to_millis};
 use crate::{Result, Store, Tx};
 
@@ -155,7 +155,7 @@ impl Store {
         event: &NewAuditEvent<'_>,
     ) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
-        let done = sqlx::query(
+        let changed = sqlx::query(
             "UPDATE reviews SET reviewer_id = $1, reviewed_at = $2, outcome = $3, reason = $4, note = $5
              WHERE ticket_id = $6 AND outcome IS NULL AND agent_id <> $1",
         )
@@ -166,14 +166,9 @@ impl Store {
         .bind(note)
         .bind(ticket_id)
         .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            tx.rollback().await?;
-            return Ok(false);
-        }
-        append_in(&mut tx, event).await?;
-        tx.commit().await?;
-        Ok(true)
+        .await?
+        .rows_affected();
+        audited(tx, changed, event).await
     }
 
     /// Resolves a flag (`cleared` or `revoked`) with its audit event. False, and nothing
@@ -187,7 +182,7 @@ impl Store {
         event: &NewAuditEvent<'_>,
     ) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
-        let done = sqlx::query(
+        let changed = sqlx::query(
             "UPDATE reviews SET resolved_by = $1, resolved_at = $2, resolution = $3
              WHERE ticket_id = $4 AND outcome = 'flagged' AND resolution IS NULL",
         )
@@ -196,14 +191,9 @@ impl Store {
         .bind(resolution)
         .bind(ticket_id)
         .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            tx.rollback().await?;
-            return Ok(false);
-        }
-        append_in(&mut tx, event).await?;
-        tx.commit().await?;
-        Ok(true)
+        .await?
+        .rows_affected();
+        audited(tx, changed, event).await
     }
 
     /// The review that stops `registration_id`'s activation, if one does.

@@ -16,7 +16,7 @@ use signaling::liveness::{self, Action, Ask, Settled};
 use super::openapi::StaffRefusals;
 use crate::auth::{AgentsOnly, Staff, csrf_header_ok};
 use crate::checklist::Label;
-use crate::refusal::{ErrorBody, Refusal, own_call};
+use crate::refusal::{ErrorBody, Refusal, console_request, own_call};
 use crate::{ConsoleState, Error};
 
 /// What the console may send when issuing.
@@ -83,18 +83,13 @@ pub async fn issue(
     headers: HeaderMap,
     body: Result<Json<ChallengeRequest>, JsonRejection>,
 ) -> Result<Response, Error> {
-    let Ok(Path(ticket)) = path else {
-        return Err(Refusal::unreadable_path().into());
-    };
-    let Json(req) = body.map_err(|rejection| {
-        Refusal::unreadable_body(
-            rejection.status(),
-            "La petición debe ser JSON. / The request must be JSON.",
-        )
-    })?;
-    if !csrf_header_ok(&headers, &staff.session) {
-        return Err(Refusal::invalid_session().into());
-    }
+    let (ticket, req) = console_request(
+        &staff.session,
+        path,
+        &headers,
+        body,
+        "La petición debe ser JSON. / The request must be JSON.",
+    )?;
     let english = match req.language.as_deref() {
         None | Some("es") => false,
         Some("en") => true,

@@ -16,9 +16,9 @@ use signaling::outcome::CallOutcome;
 use store::{NewAuditEvent, NewDecision, NewRegistration, NewReview, Outcome, Recorded, secrets};
 
 use super::openapi::StaffRefusals;
-use crate::auth::{AgentsOnly, Staff, csrf_header_ok};
+use crate::auth::{AgentsOnly, Staff};
 use crate::checklist::{Missing, Reason, VerificationRules};
-use crate::refusal::{ErrorBody, Refusal, own_call};
+use crate::refusal::{ErrorBody, Refusal, console_request, own_call};
 use crate::second_review::{Approval, draw};
 use crate::{ConsoleState, Error};
 use signaling::activation::ActivationCode;
@@ -290,18 +290,13 @@ pub async fn decide(
     headers: HeaderMap,
     body: Result<Json<DecisionRequest>, JsonRejection>,
 ) -> Result<Response, Error> {
-    let Ok(Path(ticket)) = path else {
-        return Err(Refusal::unreadable_path().into());
-    };
-    let Json(req) = body.map_err(|rejection| {
-        Refusal::unreadable_body(
-            rejection.status(),
-            "La petición debe ser JSON con el campo decision. / The request must be JSON with a decision field.",
-        )
-    })?;
-    if !csrf_header_ok(&headers, &staff.session) {
-        return Err(Refusal::invalid_session().into());
-    }
+    let (ticket, req) = console_request(
+        &staff.session,
+        path,
+        &headers,
+        body,
+        "La petición debe ser JSON con el campo decision. / The request must be JSON with a decision field.",
+    )?;
     let rules = &state.verification.rules;
     let asked = asked(rules, req)?;
     let t = own_call(&state, &staff.user.id, Some(&ticket), false).await?;
