@@ -139,6 +139,22 @@ pub(crate) fn event_from_row(r: &sqlx::any::AnyRow) -> Result<AuditEvent> {
     })
 }
 
+/// Ends a transaction whose one conditional write changed `changed` rows: with `event`
+/// appended and committed when it changed exactly one (`true`), rolled back otherwise.
+pub(crate) async fn audited(
+    mut tx: sqlx::Transaction<'_, sqlx::Any>,
+    changed: u64,
+    event: &NewAuditEvent<'_>,
+) -> Result<bool> {
+    if changed != 1 {
+        tx.rollback().await?;
+        return Ok(false);
+    }
+    append_in(&mut tx, event).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,20 +181,4 @@ mod tests {
         shifted.action = "";
         assert_ne!(one, link_hash(GENESIS_HASH, &shifted));
     }
-}
-
-/// Ends a transaction whose one conditional write changed `changed` rows: with `event`
-/// appended and committed when it changed exactly one (`true`), rolled back otherwise.
-pub(crate) async fn audited(
-    mut tx: sqlx::Transaction<'_, sqlx::Any>,
-    changed: u64,
-    event: &NewAuditEvent<'_>,
-) -> Result<bool> {
-    if changed != 1 {
-        tx.rollback().await?;
-        return Ok(false);
-    }
-    append_in(&mut tx, event).await?;
-    tx.commit().await?;
-    Ok(true)
 }
