@@ -7,6 +7,7 @@ import { wireShortcuts } from "./console-keys.js";
 import { reasonsChosen, wireDecisions } from "./console-decision.js";
 import { updateScript } from "./console-script.js";
 import { challengeMissing, challengeUpdate, resetChallenge, wireChallenge } from "./console-challenge.js";
+import { resetMonitor, showMonitored, showWhisper } from "./console-monitor.js";
 import { STILL_NAMES, addStill, wireZoom } from "./console-stills.js";
 
 const root = document.getElementById("console");
@@ -154,6 +155,8 @@ async function handle(m) {
     case "quality": showQuality(m.citizen); break;
     case "recording": showRecording(m); break;
     case "challenge": challengeUpdate(m); break;
+    case "monitored": showMonitored(m); break;
+    case "whisper": showWhisper(m); break;
     case "call_ended": endCall(m.reason); break;
     case "error":
       notice(m.message);
@@ -222,6 +225,7 @@ function endCall(reason) {
   $("details").replaceChildren();
   $("checklist").reset();
   resetChallenge();
+  resetMonitor();
   $("note").value = "";
   reasonsChosen(true);
   updateMissing();

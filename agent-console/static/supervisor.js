@@ -3,6 +3,7 @@
 // page only formats them, and counts the seconds between snapshots.
 
 import { $, STATES, t } from "./staff.js";
+import { callsNow, watch } from "./supervisor-monitor.js";
 
 const root = document.getElementById("dashboard");
 const thresholdSecs = (Number(root.dataset.thresholdMin) || 5) * 60;
@@ -49,8 +50,19 @@ function renderAgents(d, elapsed) {
     if (a.reason) state.append(` ${a.reason}`);
     cell(tr, a.state_secs == null ? "–" : clock(a.state_secs + elapsed));
     cell(tr, String(a.calls_today));
+    const action = cell(tr, "");
+    if (a.ticket) {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = "secondary watch";
+      b.dataset.ticket = a.ticket;
+      b.textContent = t("Ver la llamada", "Watch the call");
+      b.onclick = () => watch(a.ticket, a.name);
+      action.appendChild(b);
+    }
     body.appendChild(tr);
   }
+  callsNow(d.agents);
   const counts = $("agent-counts");
   counts.textContent = Object.entries(d.agents_by_state)
     .map(([state, n]) => `${n} ${counts.dataset[state] || state}`)

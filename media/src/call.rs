@@ -20,9 +20,9 @@ use tokio::task::JoinHandle;
 use serde::{Deserialize, Serialize};
 
 use crate::Error;
-use crate::leg::Leg;
+use crate::leg::{Leg, Shape};
 use crate::recorder::{Incomplete, Recorders, Recording, RecordingReport};
-use crate::session::{Command, Session};
+use crate::session::{Command, MonitorAdded, Session};
 use crate::{MediaConfig, MediaThreads};
 
 /// One side's connection quality, as the forwarder sees it.
@@ -75,6 +75,8 @@ pub struct SideCounters {
     pub dropped: AtomicU64,
     /// Keyframe requests passed back to this side.
     pub keyframe_requests: AtomicU64,
+    /// Keyframe requests from monitors not passed on, being too soon after the last.
+    pub monitor_keyframes_held: AtomicU64,
 }
 
 /// A running media session.
@@ -142,7 +144,7 @@ impl MediaCall {
         let task = threads.pick()?.spawn(async move {
             let mut bound = (Vec::new(), Vec::new());
             for (ssrc_base, label) in legs {
-                match Leg::bind(&config, ssrc_base, label).await {
+                match Leg::bind(&config, ssrc_base, label, Shape::Pair).await {
                     Ok((leg, socket)) => {
                         bound.0.push(leg);
                         bound.1.push(socket);
@@ -194,6 +196,27 @@ impl MediaCall {
             reply,
         })
         .await?
+    }
+
+    /// Adds a supervisor's receive-only monitor to the call: its browser's `offer` (with its
+    /// candidates gathered) answered with four tracks, each side's video and audio, from
+    /// `config`'s port range. Refused for an echo, and beyond [`crate::MAX_MONITORS`].
+    pub async fn add_monitor(
+        &self,
+        config: &MediaConfig,
+        offer: RTCSessionDescription,
+    ) -> Result<MonitorAdded, Error> {
+        self.ask(|reply| Command::AddMonitor {
+            config: Box::new(config.clone()),
+            offer: Box::new(offer),
+            reply,
+        })
+        .await?
+    }
+
+    /// Closes monitor `id`; false when the call has none by that id.
+    pub async fn remove_monitor(&self, id: u64) -> Result<bool, Error> {
+        self.ask(|reply| Command::RemoveMonitor { id, reply }).await
     }
 
     /// Adds a side's ICE candidate.

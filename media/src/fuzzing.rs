@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use rtc::peer_connection::sdp::RTCSessionDescription;
 
-use crate::leg::Leg;
+use crate::leg::{Leg, Shape};
 
 /// The address a detached leg speaks from.
 const HERE: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), 40_000);
@@ -21,7 +21,7 @@ pub fn answer_offer(sdp: &str) -> bool {
     let Ok(offer) = RTCSessionDescription::offer(sdp.to_owned()) else {
         return false;
     };
-    let Ok(mut leg) = Leg::detached(HERE, 0x0F00_0000, "fuzz") else {
+    let Ok(mut leg) = Leg::detached(HERE, 0x0F00_0000, "fuzz", Shape::Pair) else {
         return false;
     };
     leg.answer(offer, Instant::now()).is_ok()
@@ -30,7 +30,7 @@ pub fn answer_offer(sdp: &str) -> bool {
 /// Answers `offer_sdp` (when it can), then hands the leg each datagram in turn, as if they
 /// arrived on its socket from the browser.
 pub fn datagrams_after_offer(offer_sdp: &str, datagrams: &[&[u8]]) {
-    let Ok(mut leg) = Leg::detached(HERE, 0x0F00_0000, "fuzz") else {
+    let Ok(mut leg) = Leg::detached(HERE, 0x0F00_0000, "fuzz", Shape::Pair) else {
         return;
     };
     if let Ok(offer) = RTCSessionDescription::offer(offer_sdp.to_owned()) {

@@ -52,20 +52,41 @@ pub(super) struct Incoming {
     pub receiver: RTCRtpReceiverId,
 }
 
+/// A track the forwarder sends the browser: which kind, and which side's media it carries
+/// (a monitor's leg carries both sides).
+#[derive(Debug, Clone)]
+pub(super) struct Outgoing {
+    /// `kind_index` of the track.
+    pub kind: usize,
+    /// The side whose media it carries (0 citizen, 1 agent; a call's leg: the other side).
+    pub source: usize,
+    sender: RTCRtpSenderId,
+    ssrc: u32,
+    /// The browser's keyframe requests arrive under this id.
+    track_id: MediaStreamTrackId,
+    /// The payload type the browser accepted, once answered.
+    payload_type: Option<u8>,
+}
+
+/// The tracks a leg sends: a call's or echo's leg one video and one audio (slots 0 and 1,
+/// by `kind_index`); a monitor's leg both sides' (slots `2 * side + kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Shape {
+    /// Video and audio from one source.
+    Pair,
+    /// Video and audio from each side, receive-only for the browser.
+    Monitor,
+}
+
 /// One browser's peer connection with the forwarder.
 pub(super) struct Leg {
     pub pc: RTCPeerConnection,
     /// The address browsers are told and the state machine knows as this leg's own (the
     /// socket's, or the announced one behind 1:1 NAT).
     ice_addr: SocketAddr,
-    /// The outgoing senders, by `kind_index`.
-    senders: [RTCRtpSenderId; 2],
-    /// The outgoing tracks' SSRCs, by `kind_index`.
-    out_ssrcs: [u32; 2],
-    /// The outgoing tracks' ids: the browser's keyframe requests arrive under them.
-    out_track_ids: [MediaStreamTrackId; 2],
-    /// The payload types the browser accepted for the outgoing tracks, once answered.
-    payload_types: [Option<u8>; 2],
+    /// The outgoing tracks, by slot (see [`Shape`]).
+    outgoing: Vec<Outgoing>,
+    shape: Shape,
     /// The tracks the browser sends, by id: the first of each kind (more are not forwarded).
     incoming: HashMap<MediaStreamTrackId, Incoming>,
     /// Candidates the browser has given since the connection was made.
@@ -80,21 +101,13 @@ pub(super) struct Leg {
 /// The most candidates one browser connection may give; a browser gives a handful.
 const MAX_REMOTE_CANDIDATES: usize = 32;
 
-/// A fresh state machine with the outgoing video and audio tracks: the connection, its
-/// senders and the tracks' SSRCs and ids, by `kind_index`.
-#[allow(clippy::type_complexity, reason = "one private constructor's parts")]
+/// A fresh state machine with the outgoing tracks of `shape`: the connection and its
+/// tracks, by slot.
 fn peer_connection(
     ssrc_base: u32,
     label: &str,
-) -> Result<
-    (
-        RTCPeerConnection,
-        [RTCRtpSenderId; 2],
-        [u32; 2],
-        [MediaStreamTrackId; 2],
-    ),
-    Error,
-> {
+    shape: Shape,
+) -> Result<(RTCPeerConnection, Vec<Outgoing>), Error> {
     let mut engine = media_engine()?;
     let registry = interceptors(&mut engine)?;
     let mut pc = RTCPeerConnectionBuilder::new()
@@ -103,17 +116,28 @@ fn peer_connection(
         .with_interceptor_registry(registry)
         .build(Instant::now())
         .map_err(Error::webrtc)?;
-    let mut senders = [RTCRtpSenderId::default(); 2];
-    let mut out_ssrcs = [0; 2];
-    let mut out_track_ids: [MediaStreamTrackId; 2] = Default::default();
-    for (i, kind) in KINDS.into_iter().enumerate() {
-        let ssrc = ssrc_base.wrapping_add(i as u32);
-        let t = track(kind, ssrc, label);
-        out_track_ids[i] = t.track_id().to_owned();
-        out_ssrcs[i] = ssrc;
-        senders[i] = pc.add_track(t).map_err(Error::webrtc)?;
+    let sources: &[(usize, &str)] = match shape {
+        Shape::Pair => &[(0, label)],
+        Shape::Monitor => &[(0, "citizen"), (1, "agent")],
+    };
+    let mut outgoing = Vec::new();
+    for (n, (source, name)) in sources.iter().enumerate() {
+        for (i, kind) in KINDS.into_iter().enumerate() {
+            let ssrc = ssrc_base.wrapping_add((2 * n + i) as u32);
+            let t = track(kind, ssrc, name);
+            let track_id = t.track_id().to_owned();
+            let sender = pc.add_track(t).map_err(Error::webrtc)?;
+            outgoing.push(Outgoing {
+                kind: i,
+                source: *source,
+                sender,
+                ssrc,
+                track_id,
+                payload_type: None,
+            });
+        }
     }
-    Ok((pc, senders, out_ssrcs, out_track_ids))
+    Ok((pc, outgoing))
 }
 
 /// The DTLS fingerprint lines of a description: a browser's new connection has a new one.
@@ -131,6 +155,7 @@ impl Leg {
         config: &MediaConfig,
         ssrc_base: u32,
         label: &'static str,
+        shape: Shape,
     ) -> Result<(Self, UdpSocket), Error> {
         let mut bound = None;
         for port in config.ports.clone() {
@@ -148,7 +173,7 @@ impl Leg {
             announced_address(config, local_addr.ip())?,
             local_addr.port(),
         );
-        Ok((Self::detached(ice_addr, ssrc_base, label)?, socket))
+        Ok((Self::detached(ice_addr, ssrc_base, label, shape)?, socket))
     }
 
     /// A leg that speaks as if from `ice_addr`, without its socket: [`Leg::bind`] pairs it
@@ -157,15 +182,14 @@ impl Leg {
         ice_addr: SocketAddr,
         ssrc_base: u32,
         label: &'static str,
+        shape: Shape,
     ) -> Result<Self, Error> {
-        let (pc, senders, out_ssrcs, out_track_ids) = peer_connection(ssrc_base, label)?;
+        let (pc, outgoing) = peer_connection(ssrc_base, label, shape)?;
         Ok(Self {
             pc,
             ice_addr,
-            senders,
-            out_ssrcs,
-            out_track_ids,
-            payload_types: [None; 2],
+            outgoing,
+            shape,
             incoming: HashMap::new(),
             remote_candidates: 0,
             connected: false,
@@ -178,15 +202,12 @@ impl Leg {
     /// new browser connection (a reloaded page, a resumed call), which needs a new DTLS
     /// handshake that renegotiating the old connection would never start.
     fn rebuild(&mut self) -> Result<(), Error> {
-        let (pc, senders, out_ssrcs, out_track_ids) = peer_connection(self.ssrc_base, self.label)?;
+        let (pc, outgoing) = peer_connection(self.ssrc_base, self.label, self.shape)?;
         let mut old = std::mem::replace(&mut self.pc, pc);
         if let Err(e) = old.close() {
             tracing::debug!(error = %e, "closing a replaced media connection");
         }
-        self.senders = senders;
-        self.out_ssrcs = out_ssrcs;
-        self.out_track_ids = out_track_ids;
-        self.payload_types = [None; 2];
+        self.outgoing = outgoing;
         self.incoming.clear();
         self.remote_candidates = 0;
         self.connected = false;
@@ -222,8 +243,9 @@ impl Leg {
         self.pc
             .set_local_description(now, answer.clone())
             .map_err(Error::webrtc)?;
-        for (i, kind) in KINDS.into_iter().enumerate() {
-            self.payload_types[i] = self.pc.rtp_sender(self.senders[i]).and_then(|mut s| {
+        for out in &mut self.outgoing {
+            let kind = KINDS[out.kind];
+            out.payload_type = self.pc.rtp_sender(out.sender).and_then(|mut s| {
                 s.get_parameters()
                     .rtp_parameters
                     .codecs
@@ -289,23 +311,38 @@ impl Leg {
         Some((receiver, ssrc))
     }
 
-    /// Which outgoing track (by `kind_index`) a track id names.
-    pub fn outgoing_kind(&self, track_id: &str) -> Option<usize> {
-        self.out_track_ids.iter().position(|id| id == track_id)
+    /// Which outgoing track a track id names: its kind (`kind_index`) and source side.
+    pub fn outgoing_of(&self, track_id: &str) -> Option<(usize, usize)> {
+        self.outgoing
+            .iter()
+            .find(|o| o.track_id == track_id)
+            .map(|o| (o.kind, o.source))
     }
 
-    /// Sends a forwarded packet on the outgoing track of `kind`, re-addressed to its SSRC
-    /// and negotiated payload type. False when it cannot go (not negotiated yet, or refused).
-    pub fn send_rtp(&mut self, kind: usize, mut packet: rtc::rtp::Packet, now: Instant) -> bool {
-        let Some(pt) = self.payload_types[kind] else {
+    /// The slot carrying `source`'s media of `kind`: in a pair, the kind's; in a monitor,
+    /// the side's.
+    pub fn slot(&self, source: usize, kind: usize) -> usize {
+        match self.shape {
+            Shape::Pair => kind,
+            Shape::Monitor => 2 * source + kind,
+        }
+    }
+
+    /// Sends a forwarded packet on outgoing track `slot`, re-addressed to its SSRC and
+    /// negotiated payload type. False when it cannot go (not negotiated yet, or refused).
+    pub fn send_rtp(&mut self, slot: usize, mut packet: rtc::rtp::Packet, now: Instant) -> bool {
+        let Some(out) = self.outgoing.get(slot) else {
             return false;
         };
-        packet.header.ssrc = self.out_ssrcs[kind];
+        let Some(pt) = out.payload_type else {
+            return false;
+        };
+        packet.header.ssrc = out.ssrc;
         packet.header.payload_type = pt;
         // Extension ids are per connection; the receiving browser may not know these.
         packet.header.extension = false;
         packet.header.extensions.clear();
-        match self.pc.rtp_sender(self.senders[kind]) {
+        match self.pc.rtp_sender(out.sender) {
             Some(mut sender) => sender.write_rtp(now, packet).is_ok(),
             None => false,
         }
@@ -419,7 +456,7 @@ mod tests {
     fn a_state_machine_can_be_built_with_the_crypto_this_crate_enables() {
         // webrtc-rs refuses a peer connection without a crypto provider for DTLS; the
         // binary has only what `signaling` itself turns on (`scripts/test` runs this alone).
-        let built = peer_connection(0x1000_0000, "check");
+        let built = peer_connection(0x1000_0000, "check", Shape::Pair);
         assert!(built.is_ok(), "{:?}", built.err());
     }
 

@@ -6,7 +6,8 @@
 //! owns the quality counters ([`Quality`], [`SideCounters`]), TURN credentials ([`turn`]),
 //! the forwarder's configuration ([`MediaConfig`], [`IceServer`]) and the test call's
 //! loopback with its limits ([`echo`]), and the recorder, a tap on a call's forwarding that
-//! writes it into one WebM file while it runs ([`recorder`]). It knows no tickets, HTML or SQL and depends on no
+//! writes it into one WebM file while it runs ([`recorder`]), and supervisors' receive-only
+//! monitors of a call ([`MediaCall::add_monitor`]). It knows no tickets, HTML or SQL and depends on no
 //! crate of videoreg's: `signaling` drives it. The async `webrtc` layer is used only by the
 //! stand-in browsers of the tests and benchmarks (`client.rs`), behind the `test-peers`
 //! feature.
@@ -39,9 +40,12 @@ pub use error::Error;
 pub use events::{ChannelEvents, EventStreams, channel_events};
 /// An SDP offer or answer, as the forwarder takes and gives it.
 pub use rtc::peer_connection::sdp::RTCSessionDescription;
+/// A peer connection's state (a monitor's, watched by its owner).
+pub use rtc::peer_connection::state::RTCPeerConnectionState as PeerState;
 /// A browser's ICE candidate, as the forwarder takes and gives it.
 pub use rtc::peer_connection::transport::RTCIceCandidateInit;
 use serde::{Deserialize, Serialize};
+pub use session::{MAX_MONITORS, MonitorAdded};
 pub use threads::MediaThreads;
 
 /// Where the forwarder listens and what browsers are told.

@@ -5,7 +5,7 @@
 //! ([`agent`], [`agent_state`]), resume after reconnect, activation codes ([`activation`]), the client's address
 //! ([`client_addr`]) and what one address may hold at once ([`per_address`]),
 //! this node's presence in the database and the clean-up after nodes that die ([`presence`]),
-//! stopping without stranding anyone ([`drain`]), the live-person check during a call ([`liveness`]), what a decided call tells the citizen ([`outcome`]), the Prometheus figures
+//! stopping without stranding anyone ([`drain`]), the live-person check during a call ([`liveness`]), supervisors watching a call ([`monitoring`]), what a decided call tells the citizen ([`outcome`]), the Prometheus figures
 //! ([`telemetry`]), and **a call's life in one module**: [`calls::Lifecycle`] takes, offers,
 //! accepts, requeues, aborts and ends every call, in the same order on every path (store
 //! write with its audit event, telemetry, media, messages), and drives the `media` crate's
@@ -24,6 +24,7 @@ pub mod drain;
 mod error;
 pub mod hub;
 pub mod liveness;
+pub mod monitoring;
 pub mod outcome;
 pub mod per_address;
 pub mod presence;

@@ -9,6 +9,7 @@ use store::Store;
 use crate::agent_state::AgentPolicy;
 use crate::calls::Calls;
 use crate::hub::Hub;
+use crate::monitoring::{MonitorPolicy, Monitors};
 use crate::per_address::PerAddress;
 use crate::presence::PresencePolicy;
 use crate::socket::SocketLimits;
@@ -59,4 +60,9 @@ pub struct SignalingState {
     pub trust_forwarded_for: bool,
     /// This server's Prometheus figures.
     pub telemetry: Telemetry,
+    /// The supervisors' monitors of calls running here (locked inside, never across an
+    /// `.await`).
+    pub monitors: Monitors,
+    /// Whether agents see that they are watched (read-only, shared).
+    pub monitoring: Arc<MonitorPolicy>,
 }

@@ -134,6 +134,16 @@ impl Store {
             last: None,
             anchor,
         };
+        // One snapshot for the walk and the head: on a live server events are appended while
+        // the walk runs, and a head read after them would name events the walk never saw.
+        // PostgreSQL: a repeatable-read transaction; SQLite: a read transaction holds its
+        // snapshot from its first read.
+        let mut tx = self.pool.begin().await?;
+        if self.backend() == crate::Backend::Postgres {
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                .execute(&mut *tx)
+                .await?;
+        }
         let mut after = 0i64;
         loop {
             let rows = sqlx::query(
@@ -141,48 +151,20 @@ impl Store {
             )
             .bind(after)
             .bind(VERIFY_PAGE)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *tx)
             .await?;
             let Some(r) = rows.last() else { break };
             after = r.try_get("id")?;
             for r in &rows {
                 if let Err((id, problem)) = walk.step(r)? {
+                    tx.rollback().await?;
                     return Ok(broken(walk.checked, id, problem));
                 }
             }
         }
-        self.check_head(walk).await
-    }
-
-    /// The head against the chain walked, and the anchor's count against the chain's.
-    async fn check_head(&self, walk: Walk<'_>) -> Result<ChainReport> {
-        let (head_id, head_hash, head_count) = self.audit_head().await?;
-        let (last_id, last_hash) = walk.last.unwrap_or((0, GENESIS_HASH.to_owned()));
-        if head_id != last_id || head_hash != last_hash {
-            return Ok(broken(
-                walk.checked,
-                head_id.max(last_id),
-                "the newest events are missing (the chain's head names a later event)",
-            ));
-        }
-        if head_count != walk.checked {
-            return Ok(broken(
-                walk.checked,
-                head_id,
-                "the chain's head counts a different number of events than the chain holds",
-            ));
-        }
-        if walk.anchor.is_some_and(|a| a.count > walk.checked) {
-            return Ok(broken(
-                walk.checked,
-                last_id,
-                "the chain holds fewer events than the anchor counts (the newest events were deleted)",
-            ));
-        }
-        Ok(ChainReport {
-            checked: walk.checked,
-            broken: None,
-        })
+        let head = audit_head(&mut tx).await?;
+        tx.rollback().await?;
+        check_head(walk, head)
     }
 
     /// The head of a chain that verifies, to keep outside the database; `Err` with the
@@ -192,22 +174,55 @@ impl Store {
         if report.broken.is_some() {
             return Ok(Err(report));
         }
-        let (_, hash, count) = self.audit_head().await?;
+        let mut conn = self.pool.acquire().await?;
+        let (_, hash, count) = audit_head(&mut conn).await?;
         Ok(Ok(AuditAnchor { count, hash }))
     }
+}
 
-    async fn audit_head(&self) -> Result<(i64, String, u64)> {
-        let head =
-            sqlx::query("SELECT last_id, last_hash, event_count FROM audit_head WHERE id = 1")
-                .fetch_one(&self.pool)
-                .await?;
-        let count: i64 = head.try_get("event_count")?;
-        let count = u64::try_from(count).map_err(|_| Error::Corrupt {
-            what: "audit_head.event_count",
-            value: count.to_string(),
-        })?;
-        Ok((head.try_get("last_id")?, head.try_get("last_hash")?, count))
+/// The chain's head: the newest event's id and hash, and the number of events.
+async fn audit_head(conn: &mut sqlx::AnyConnection) -> Result<(i64, String, u64)> {
+    let head = sqlx::query("SELECT last_id, last_hash, event_count FROM audit_head WHERE id = 1")
+        .fetch_one(&mut *conn)
+        .await?;
+    let count: i64 = head.try_get("event_count")?;
+    let count = u64::try_from(count).map_err(|_| Error::Corrupt {
+        what: "audit_head.event_count",
+        value: count.to_string(),
+    })?;
+    Ok((head.try_get("last_id")?, head.try_get("last_hash")?, count))
+}
+
+/// The head against the chain walked (both from one snapshot), and the anchor's count
+/// against the chain's.
+fn check_head(walk: Walk<'_>, head: (i64, String, u64)) -> Result<ChainReport> {
+    let (head_id, head_hash, head_count) = head;
+    let (last_id, last_hash) = walk.last.unwrap_or((0, GENESIS_HASH.to_owned()));
+    if head_id != last_id || head_hash != last_hash {
+        return Ok(broken(
+            walk.checked,
+            head_id.max(last_id),
+            "the newest events are missing (the chain's head names a later event)",
+        ));
     }
+    if head_count != walk.checked {
+        return Ok(broken(
+            walk.checked,
+            head_id,
+            "the chain's head counts a different number of events than the chain holds",
+        ));
+    }
+    if walk.anchor.is_some_and(|a| a.count > walk.checked) {
+        return Ok(broken(
+            walk.checked,
+            last_id,
+            "the chain holds fewer events than the anchor counts (the newest events were deleted)",
+        ));
+    }
+    Ok(ChainReport {
+        checked: walk.checked,
+        broken: None,
+    })
 }
 
 fn broken(checked: u64, id: i64, problem: &str) -> ChainReport {

@@ -259,6 +259,16 @@ impl Store {
         rows.iter().map(ticket_from_row).collect()
     }
 
+    /// The calls in progress, oldest first.
+    pub async fn calls_in_progress(&self) -> Result<Vec<Ticket>> {
+        let rows = sqlx::query(select_tickets!(
+            "WHERE status = 'in_call' ORDER BY answered_at, seq"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(ticket_from_row).collect()
+    }
+
     /// The citizen leaves (or is gone past the grace period): waiting → left.
     pub async fn leave_ticket(&self, id: &str, now: DateTime<Utc>, outcome: &str) -> Result<bool> {
         let done = sqlx::query("UPDATE tickets SET status = 'left', ended_at = $2, outcome = $3 WHERE id = $1 AND status = 'waiting'")

@@ -82,6 +82,8 @@ impl AppState {
                 presence: Arc::new(settings.presence.clone()),
                 trust_forwarded_for: settings.trust_forwarded_for,
                 telemetry,
+                monitors: Default::default(),
+                monitoring: Arc::new(settings.monitoring),
             },
             store,
             calendar: Arc::new(settings.calendar.clone()),

@@ -18,6 +18,7 @@ const CONSOLE_DECISION_JS: &str = include_str!("../../static/console-decision.js
 const CONSOLE_SCRIPT_JS: &str = include_str!("../../static/console-script.js");
 const CONSOLE_STILLS_JS: &str = include_str!("../../static/console-stills.js");
 const CONSOLE_CHALLENGE_JS: &str = include_str!("../../static/console-challenge.js");
+const CONSOLE_MONITOR_JS: &str = include_str!("../../static/console-monitor.js");
 
 /// A checklist heading and its items, as the page lists them.
 pub struct Section<'a> {
@@ -108,6 +109,11 @@ pub async fn call_script() -> impl IntoResponse {
 /// The console's thumbnails with their quality, and the full-size viewer.
 pub async fn stills_script() -> impl IntoResponse {
     super::javascript(CONSOLE_STILLS_JS)
+}
+
+/// What the agent is told of supervisors watching, and their hints.
+pub async fn monitor_script() -> impl IntoResponse {
+    super::javascript(CONSOLE_MONITOR_JS)
 }
 
 /// The live-person check panel: issuing, following and confirming a challenge.

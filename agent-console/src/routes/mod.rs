@@ -11,6 +11,7 @@ mod decision;
 mod hold;
 mod login;
 mod mfa;
+mod monitor;
 mod openapi;
 mod pages;
 mod recording;
@@ -39,6 +40,10 @@ pub use openapi::ConsoleApi;
 const DECISION_BODY_LIMIT: usize = 16 * 1024;
 /// Largest challenge request (it carries a language at most).
 const CHALLENGE_BODY_LIMIT: usize = 1024;
+/// Largest monitor request: a receive-only offer with its candidates (a browser's is 5–8 KiB).
+const MONITOR_BODY_LIMIT: usize = 64 * 1024;
+/// Largest whisper request (280 characters, escaped).
+const WHISPER_BODY_LIMIT: usize = 4 * 1024;
 
 /// Every staff route. `S` is the server's state; it only has to yield a [`ConsoleState`]
 /// and a [`signaling::SignalingState`]. `still_max_bytes` bounds still uploads before they
@@ -72,6 +77,10 @@ where
         .route(
             "/staff/static/console-challenge.js",
             get(console::challenge_script),
+        )
+        .route(
+            "/staff/static/console-monitor.js",
+            get(console::monitor_script),
         )
         .route(
             "/staff/static/console-stills.js",
@@ -114,7 +123,23 @@ where
         .route("/supervisor/dashboard.json", get(supervisor::snapshot))
         .route("/supervisor/stream", get(supervisor::stream))
         .route("/supervisor/report", get(report::show))
+        .route(
+            "/supervisor/calls/{ticket}/monitor",
+            post(monitor::start).layer(DefaultBodyLimit::max(MONITOR_BODY_LIMIT)),
+        )
+        .route(
+            "/supervisor/calls/{ticket}/monitor/{id}/stop",
+            post(monitor::stop),
+        )
+        .route(
+            "/supervisor/calls/{ticket}/whisper",
+            post(monitor::whisper).layer(DefaultBodyLimit::max(WHISPER_BODY_LIMIT)),
+        )
         .route("/staff/static/supervisor.js", get(supervisor::script))
+        .route(
+            "/staff/static/supervisor-monitor.js",
+            get(supervisor::monitor_script),
+        )
         .route(
             "/staff/static/decision.js",
             get(|| async { javascript(DECISION_JS) }),

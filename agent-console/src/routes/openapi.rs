@@ -22,6 +22,9 @@ use utoipa::openapi::{
     super::review::show,
     super::supervisor::snapshot,
     super::report::show,
+    super::monitor::start,
+    super::monitor::stop,
+    super::monitor::whisper,
 ))]
 pub struct ConsoleApi;
 

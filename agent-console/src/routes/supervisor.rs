@@ -26,6 +26,7 @@ use crate::supervisor::{self, Dashboard};
 use crate::{ConsoleState, Error};
 
 const SUPERVISOR_JS: &str = include_str!("../../static/supervisor.js");
+const SUPERVISOR_MONITOR_JS: &str = include_str!("../../static/supervisor-monitor.js");
 
 /// A snapshot is sent at least this often, even without a publisher round.
 const REFRESH: Duration = Duration::from_secs(15);
@@ -38,6 +39,8 @@ struct SupervisorPage {
     lang: Lang,
     chrome: Chrome,
     threshold_min: i64,
+    /// For the monitor's and the whisper's requests.
+    csrf: String,
 }
 
 pub async fn page(
@@ -49,6 +52,7 @@ pub async fn page(
         lang,
         chrome: chrome(&state, &staff),
         threshold_min: state.supervision.service_level_threshold.num_minutes(),
+        csrf: staff.session.csrf_token.clone(),
     };
     Ok(Html(page.render()?))
 }
@@ -147,6 +151,11 @@ pub async fn stream(
         first: true,
     };
     Sse::new(futures_util::stream::unfold(follow, next_event)).keep_alive(KeepAlive::default())
+}
+
+/// The dashboard's silent monitoring: watching a call, and whispering to its agent.
+pub async fn monitor_script() -> impl IntoResponse {
+    super::javascript(SUPERVISOR_MONITOR_JS)
 }
 
 /// The dashboard's script (compiled in; no build step).

@@ -55,6 +55,9 @@ pub struct AgentLine {
     pub state_secs: Option<i64>,
     /// Calls answered today.
     pub calls_today: u32,
+    /// The ticket of the call the agent is in (for watching it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ticket: Option<String>,
 }
 
 /// The forecast with the closing time it is about.
@@ -115,6 +118,13 @@ pub async fn load(
     let now = view.snapshot.now;
     let facts = DayFacts::load(&console.store, scheduler::local_date(now)).await?;
     let staff = console.store.list_staff().await?;
+    let in_call: HashMap<String, String> = console
+        .store
+        .calls_in_progress()
+        .await?
+        .into_iter()
+        .filter_map(|t| Some((t.agent_id?, t.id)))
+        .collect();
     let current: HashMap<&str, &store::AgentState> = view
         .agents
         .iter()
@@ -134,6 +144,7 @@ pub async fn load(
                 reason: state.and_then(|s| s.reason.clone()),
                 state_secs: state.map(|s| (now - s.since).num_seconds().max(0)),
                 calls_today: facts.calls_by_agent.get(&u.id).copied().unwrap_or(0),
+                ticket: in_call.get(&u.id).cloned(),
             }
         })
         .collect();

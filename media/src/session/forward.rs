@@ -33,6 +33,9 @@ impl Session {
                 if keyframe_wanted {
                     self.request_keyframe(i, incoming.kind, now);
                 }
+                if !self.monitors.is_empty() {
+                    self.copy_to_monitors(i, incoming.kind, &packet, now);
+                }
                 let t = self.target(i);
                 // Not into a connection whose DTLS is not up: there is no key to send with.
                 if !self.legs[t].connected || !self.legs[t].send_rtp(incoming.kind, packet, now) {
@@ -51,7 +54,7 @@ impl Session {
                     }
                     return;
                 }
-                let Some(kind) = self.legs[i].outgoing_kind(&track_id) else {
+                let Some((kind, _)) = self.legs[i].outgoing_of(&track_id) else {
                     return;
                 };
                 self.request_keyframe(self.target(i), kind, now);
@@ -61,7 +64,7 @@ impl Session {
     }
 
     /// Asks leg `upstream`'s browser for a keyframe of its track of `kind` (RTCP PLI).
-    fn request_keyframe(&mut self, upstream: usize, kind: usize, now: Instant) {
+    pub(super) fn request_keyframe(&mut self, upstream: usize, kind: usize, now: Instant) {
         let Some((receiver, media_ssrc)) = self.legs[upstream].incoming_of_kind(kind) else {
             return;
         };

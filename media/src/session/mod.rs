@@ -22,6 +22,9 @@ use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot, watch};
 
 mod forward;
+mod monitor;
+
+pub use monitor::{MAX_MONITORS, MonitorAdded};
 
 use crate::Error;
 use crate::call::{Quality, Side, SideCounters};
@@ -55,6 +58,17 @@ pub(super) enum Command {
     Record(Feed),
     /// Stop handing packets to the recording (its writer then finishes the file).
     StopRecording(oneshot::Sender<()>),
+    /// Add a supervisor's receive-only leg answering its offer.
+    AddMonitor {
+        config: Box<crate::MediaConfig>,
+        offer: Box<RTCSessionDescription>,
+        reply: oneshot::Sender<Result<MonitorAdded, Error>>,
+    },
+    /// Close a monitor; the reply says whether there was one.
+    RemoveMonitor {
+        id: u64,
+        reply: oneshot::Sender<bool>,
+    },
 }
 
 /// The largest datagram read; WebRTC media stays well under a 1500-byte MTU.
@@ -81,6 +95,11 @@ pub(super) struct Session {
     first_socket: usize,
     /// The recording the forwarded media is also handed to, while one runs.
     recorder: Option<Feed>,
+    /// Supervisors' receive-only legs, and their sockets (same order).
+    monitors: Vec<monitor::Monitor>,
+    monitor_sockets: Vec<UdpSocket>,
+    /// The last monitor id given.
+    next_monitor: u64,
 }
 
 impl Session {
@@ -100,6 +119,9 @@ impl Session {
             buf: vec![0; DATAGRAM],
             first_socket: 0,
             recorder: None,
+            monitors: Vec::new(),
+            monitor_sockets: Vec::new(),
+            next_monitor: 0,
         }
     }
 
@@ -121,6 +143,7 @@ impl Session {
             let next = self
                 .legs
                 .iter_mut()
+                .chain(self.monitors.iter_mut().map(|m| &mut m.leg))
                 .filter_map(|l| l.pc.poll_timeout())
                 .min();
             let deadline = match next {
@@ -147,13 +170,14 @@ impl Session {
                 biased;
                 command = commands.recv() => {
                     let Some(command) = command else { break };
-                    if let Some(reply) = self.command(command) {
+                    if let Some(reply) = self.command(command).await {
                         closed_reply = Some(reply);
                         break;
                     }
                 }
-                arrived = recv_any(&self.sockets, self.first_socket, &mut self.buf) => {
-                    self.first_socket = (self.first_socket + 1) % self.sockets.len().max(1);
+                arrived = recv_any(&self.sockets, &self.monitor_sockets, self.first_socket, &mut self.buf) => {
+                    let all = self.sockets.len() + self.monitor_sockets.len();
+                    self.first_socket = (self.first_socket + 1) % all.max(1);
                     if let Some((i, n, from)) = arrived {
                         self.arrived(i, n, from);
                     }
@@ -169,6 +193,10 @@ impl Session {
         let last: Vec<Option<Quality>> = (0..self.legs.len())
             .map(|i| self.quality(Side::of_index(i)))
             .collect();
+        let monitors: Vec<u64> = self.monitors.iter().map(|m| m.id).collect();
+        for id in monitors {
+            self.remove_monitor(id).await;
+        }
         for leg in &mut self.legs {
             if let Err(e) = leg.pc.close() {
                 tracing::debug!(error = %e, "closing a media leg");
@@ -189,6 +217,17 @@ impl Session {
     /// A datagram of `n` bytes arrived on leg `i`: it and whatever else is waiting on that
     /// socket go to the leg (a burst, to spare wake-ups).
     fn arrived(&mut self, i: usize, n: usize, from: SocketAddr) {
+        if i >= self.legs.len() {
+            let k = i - self.legs.len();
+            let leg = &mut self.monitors[k].leg;
+            leg.received(&self.buf[..n], from, Instant::now());
+            while let Ok((n, from)) = self.monitor_sockets[k].try_recv_from(&mut self.buf) {
+                self.monitors[k]
+                    .leg
+                    .received(&self.buf[..n], from, Instant::now());
+            }
+            return;
+        }
         self.legs[i].received(&self.buf[..n], from, Instant::now());
         for _ in 0..BURST {
             match self.sockets[i].try_recv_from(&mut self.buf) {
@@ -202,7 +241,8 @@ impl Session {
 
     /// Runs the protocol timers that are due.
     fn timers(&mut self, now: Instant) {
-        for leg in &mut self.legs {
+        let monitors = self.monitors.iter_mut().map(|m| &mut m.leg);
+        for leg in self.legs.iter_mut().chain(monitors) {
             if leg.pc.poll_timeout().is_some_and(|due| due <= now)
                 && let Err(e) = leg.pc.handle_timeout(now)
             {
@@ -222,12 +262,23 @@ impl Session {
                 self.message(i, message);
             }
         }
+        for k in 0..self.monitors.len() {
+            self.monitor_flush(k);
+        }
         self.send_queued().await;
+        if !self.monitors.is_empty() {
+            self.drop_failed_monitors().await;
+        }
     }
 
     /// Sends every leg's queued datagrams.
     async fn send_queued(&mut self) {
-        for (leg, socket) in self.legs.iter_mut().zip(&self.sockets) {
+        let monitors = self
+            .monitors
+            .iter_mut()
+            .map(|m| &mut m.leg)
+            .zip(&self.monitor_sockets);
+        for (leg, socket) in self.legs.iter_mut().zip(&self.sockets).chain(monitors) {
             while let Some(out) = leg.pc.poll_write() {
                 let to = out.transport.peer_addr;
                 let sent = match socket.try_send_to(&out.message, to) {
@@ -263,7 +314,7 @@ impl Session {
 
     /// Carries out a request; for `Close`, returns its reply for `run` to send once the
     /// session has ended.
-    fn command(&mut self, command: Command) -> Option<oneshot::Sender<Vec<Option<Quality>>>> {
+    async fn command(&mut self, command: Command) -> Option<oneshot::Sender<Vec<Option<Quality>>>> {
         match command {
             Command::Offer { side, offer, reply } => {
                 let answered = match self.legs.get_mut(side.index()) {
@@ -303,6 +354,16 @@ impl Session {
                 self.recorder = None;
                 let _ = reply.send(());
             }
+            Command::AddMonitor {
+                config,
+                offer,
+                reply,
+            } => {
+                let _ = reply.send(self.add_monitor(&config, *offer).await);
+            }
+            Command::RemoveMonitor { id, reply } => {
+                let _ = reply.send(self.remove_monitor(id).await);
+            }
         }
         None
     }
@@ -340,18 +401,23 @@ fn no_such_side() -> Error {
     Error::BadMedia("this session has no such side".into())
 }
 
-/// The first datagram to arrive on any leg's socket, polling from socket `first`: (leg,
-/// length, sender). `None` for a socket error, which is logged (the loop carries on; ICE
-/// notices a dead path).
+/// The first datagram to arrive on any leg's socket, then any monitor's, polling from
+/// socket `first`: (index, length, sender), a monitor's index counting after the legs. `None`
+/// for a socket error, which is logged (the loop carries on; ICE notices a dead path).
 async fn recv_any(
     sockets: &[UdpSocket],
+    monitors: &[UdpSocket],
     first: usize,
     buf: &mut [u8],
 ) -> Option<(usize, usize, SocketAddr)> {
+    let all = sockets.len() + monitors.len();
     poll_fn(|cx| {
-        for k in 0..sockets.len() {
-            let i = (first + k) % sockets.len();
-            let socket = &sockets[i];
+        for k in 0..all {
+            let i = (first + k) % all;
+            let socket = match sockets.get(i) {
+                Some(s) => s,
+                None => &monitors[i - sockets.len()],
+            };
             let mut read = ReadBuf::new(buf);
             match socket.poll_recv_from(cx, &mut read) {
                 Poll::Ready(Ok(from)) => return Poll::Ready(Some((i, read.filled().len(), from))),

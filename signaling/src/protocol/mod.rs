@@ -432,6 +432,19 @@ pub enum ToAgent {
         /// Milliseconds from issue to this moment.
         after_ms: i64,
     },
+    /// How many supervisors are watching the call now (sent when one starts or stops; `0`:
+    /// nobody). Not sent when the service turns the notice off.
+    Monitored {
+        /// Supervisors watching.
+        watching: u32,
+    },
+    /// A private hint from a supervisor, for the agent's eyes only.
+    Whisper {
+        /// The supervisor's sign-in name.
+        from: String,
+        /// The hint (at most 280 characters).
+        text: String,
+    },
     /// Connection quality of both sides of the call (every 2 s during a call).
     Quality {
         /// The citizen's side.

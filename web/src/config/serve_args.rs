@@ -360,6 +360,17 @@ pub struct ServeArgs {
         help_heading = "Supervision"
     )]
     pub service_level_seconds: Option<u32>,
+    /// Whether an agent sees "supervisor watching" while a supervisor monitors the call
+    /// (the citizen is told of the recording and of no monitor either way).
+    #[arg(
+        long,
+        env = "VIDEOREG_MONITOR_NOTICE",
+        value_enum,
+        value_name = "on|off",
+        default_value = "on",
+        help_heading = "Supervision"
+    )]
+    pub monitor_notice: Option<Toggle>,
     /// Bearer token that opens `/metrics` to addresses other than loopback (without it,
     /// only loopback may scrape).
     #[arg(

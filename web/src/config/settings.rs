@@ -13,6 +13,7 @@ use media::echo::EchoLimits;
 use media::turn::TurnSecret;
 use media::{IceServer, MediaConfig, MediaThreads};
 use signaling::agent_state::AgentPolicy;
+use signaling::monitoring::MonitorPolicy;
 use signaling::presence::PresencePolicy;
 
 use crate::Error;
@@ -65,6 +66,8 @@ pub struct Settings {
     pub verification: VerificationPolicy,
     /// The supervisors' dashboard rules.
     pub supervision: SupervisionPolicy,
+    /// Whether agents see that a supervisor watches.
+    pub monitoring: MonitorPolicy,
     /// SHA-256 (hex) of the token that opens `/metrics` beyond loopback.
     pub metrics_token_hash: Option<String>,
     /// The file holding the secrets key, if configured (read by [`crate::secrets_key`]).
@@ -180,6 +183,9 @@ impl Settings {
             verification,
             supervision: SupervisionPolicy {
                 service_level_threshold: seconds(o.service_level_seconds, "service-level-seconds")?,
+            },
+            monitoring: MonitorPolicy {
+                notice: o.monitor_notice.unwrap_or(Toggle::On) == Toggle::On,
             },
             secrets_key_file: o.secrets_key_file.clone(),
             reset_demo: o.reset_demo,

@@ -26,6 +26,8 @@ mod liveness;
 mod media;
 mod media_helpers;
 mod metrics_endpoint;
+mod monitor_helpers;
+mod monitoring;
 mod openapi;
 mod outage_proxy;
 mod outages;

@@ -43,6 +43,9 @@ pub struct TestPeer {
     remote_candidates: Arc<Mutex<Vec<String>>>,
     /// The video track received, once it has arrived (for sending keyframe requests).
     remote_video: Arc<Mutex<Option<Arc<dyn TrackRemote>>>>,
+    /// The next RTP sequence number: a second `send` carries on from the first (SRTP drops
+    /// a sequence number it has seen as a replay).
+    next_seq: Arc<std::sync::atomic::AtomicU16>,
 }
 
 impl TestPeer {
@@ -91,6 +94,7 @@ impl TestPeer {
             sent: Default::default(),
             remote_video: Default::default(),
             remote_candidates: Default::default(),
+            next_seq: Default::default(),
         }
     }
 
@@ -227,6 +231,9 @@ impl TestPeer {
     /// Sends `count` numbered packets on each track, 20 ms apart: payloads `<tag>V<n>` and
     /// `<tag>A<n>`.
     pub fn send(&self, tag: &'static str, count: u16) -> JoinHandle<()> {
+        let first = self
+            .next_seq
+            .fetch_add(count, std::sync::atomic::Ordering::Relaxed);
         let (video, audio) = (self.video.clone(), self.audio.clone());
         let (vs, as_) = (self.video_sender.clone(), self.audio_sender.clone());
         tokio::spawn(async move {
@@ -255,8 +262,8 @@ impl TestPeer {
                             version: 2,
                             marker: true,
                             payload_type,
-                            sequence_number: n,
-                            timestamp: u32::from(n) * 960,
+                            sequence_number: first.wrapping_add(n),
+                            timestamp: u32::from(first.wrapping_add(n)) * 960,
                             ssrc,
                             ..Default::default()
                         },
