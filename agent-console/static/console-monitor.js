@@ -9,15 +9,15 @@ export function showMonitored(m) {
   const pill = $("watched");
   pill.hidden = m.watching === 0;
   pill.textContent = m.watching > 1
-    ? t(`👁 ${m.watching} supervisores mirando`, `👁 ${m.watching} supervisors watching`)
-    : t("👁 Supervisor mirando", "👁 Supervisor watching");
+    ? t(`◉ ${m.watching} supervisores mirando`, `◉ ${m.watching} supervisors watching`)
+    : t("◉ Supervisor mirando", "◉ Supervisor watching");
 }
 
 /// The `whisper` message: a hint from a supervisor, newest first.
 export function showWhisper(m) {
   const list = $("whispers");
   const li = document.createElement("li");
-  const at = new Date().toLocaleTimeString(document.documentElement.lang, { hour: "2-digit", minute: "2-digit" });
+  const at = new Date().toLocaleTimeString(document.documentElement.lang, { hour: "2-digit", minute: "2-digit", hour12: false });
   li.textContent = `${at} · ${m.from}: ${m.text}`;
   list.prepend(li);
   list.hidden = false;

@@ -42,7 +42,10 @@ export async function watch(ticket, agent) {
   pc.ontrack = (e) => {
     // The order of the offer's transceivers: citizen's video and audio, then the agent's.
     const i = pc.getTransceivers().indexOf(e.transceiver);
-    streams[i < 2 ? 0 : 1].addTrack(e.track);
+    const side = i < 2 ? 0 : 1;
+    streams[side].addTrack(e.track);
+    // The stream was empty when given to the element: start it now that it has media.
+    videos[side].play().catch(() => {});
   };
   pc.onconnectionstatechange = () => {
     const s = pc.connectionState;

@@ -11,6 +11,7 @@ use crate::console_steps::{
     demo_password, open_console, sign_in, take_and_accept, verify_and_approve,
 };
 use crate::helpers::{apply, demo_server};
+use crate::monitor_steps::watch_the_call;
 use crate::review_steps::{clear_as_auditor, flag_as_reviewer};
 
 /// The citizen's side, run in the citizen's page: join with the application token, then
@@ -81,6 +82,8 @@ async fn an_agent_verifies_a_citizen_in_the_console_and_the_citizen_gets_the_cod
     .await;
     assert!(attr(&agent, "recording", "hidden").await.is_none());
     assert!(citizen_message(&citizen, "recording").await.is_some());
+    // A supervisor watches the call for a while, silently, and sends the agent a hint.
+    watch_the_call(&server, &agent).await;
     verify_and_approve(&agent, "in-call-en").await;
 
     // The citizen receives the code; the console is told and goes to wrap-up.

@@ -14,6 +14,7 @@ mod console_guards;
 mod console_steps;
 mod helpers;
 mod history;
+mod monitor_steps;
 mod node_loss;
 mod nodes;
 mod review_steps;
