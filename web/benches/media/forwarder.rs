@@ -122,6 +122,23 @@ pub async fn serve(config: MediaConfig) {
                         Err(e) => json!({ "id": id, "error": e }),
                     }
                 }
+                Some("monitor") => {
+                    let answer = match (
+                        call_of(&req),
+                        serde_json::from_value::<RTCSessionDescription>(req["sdp"].clone()),
+                    ) {
+                        (Some(call), Ok(offer)) => call
+                            .add_monitor(&config, offer)
+                            .await
+                            .map(|m| m.answer)
+                            .map_err(|e| e.to_string()),
+                        _ => Err("no such call or bad offer".to_owned()),
+                    };
+                    match answer {
+                        Ok(a) => json!({ "id": id, "answer": a }),
+                        Err(e) => json!({ "id": id, "error": e }),
+                    }
+                }
                 Some("ice") => {
                     let candidate =
                         serde_json::from_value::<RTCIceCandidateInit>(req["candidate"].clone());
@@ -268,6 +285,14 @@ impl Forwarder {
     ) -> RTCSessionDescription {
         let reply = self
             .request(json!({ "op": "offer", "call": call, "side": side_name(side), "sdp": offer }))
+            .await;
+        serde_json::from_value(reply["answer"].clone()).expect("answer")
+    }
+
+    /// Adds a receive-only monitor to a call, answering its offer (candidates in it).
+    pub async fn monitor(&self, call: u64, offer: RTCSessionDescription) -> RTCSessionDescription {
+        let reply = self
+            .request(json!({ "op": "monitor", "call": call, "sdp": offer }))
             .await;
         serde_json::from_value(reply["answer"].clone()).expect("answer")
     }

@@ -7,7 +7,8 @@
 //! call benchmark instead (see `echo.rs`), `-- echo-vs-janus` the side-by-side run against
 //! Janus's EchoTest (see `janus.rs`), `-- recorded` the same calls recorded against not
 //! recorded (see `recorded.rs`), `-- recorded-vs-janus` recording's cost side by side with
-//! Janus's recording and post-processing (see `janus_recorded.rs`).
+//! Janus's recording and post-processing (see `janus_recorded.rs`), `-- monitored` the same
+//! calls with a supervisor's monitor on each against none (see `monitored.rs`).
 //!
 //! Reports, per N: packets forwarded per second, the forwarder process's CPU (cores, from
 //! `/proc/<pid>`) in all and per call, packets per second per forwarder core, its memory per
@@ -28,6 +29,7 @@ mod echo;
 mod forwarder;
 mod janus;
 mod janus_recorded;
+mod monitored;
 mod peers;
 #[path = "../common/proc_stats.rs"]
 mod proc_stats;
@@ -115,11 +117,23 @@ struct Run {
 
 /// N calls through the forwarder (recorded into `record` if given), or paired directly.
 async fn run(n: usize, fwd: Option<&Forwarder>, record: Option<&std::path::Path>) -> Run {
+    run_with(n, fwd, record, None).await
+}
+
+/// As [`run`], with one receive-only monitor on each call when `monitors` is given (what
+/// they receive is counted there, apart from the calls' own figures).
+async fn run_with(
+    n: usize,
+    fwd: Option<&Forwarder>,
+    record: Option<&std::path::Path>,
+    monitors: Option<&Arc<Sink>>,
+) -> Run {
     let base = Instant::now();
     let sink = Arc::new(Sink::default());
     let pid = fwd.map(Forwarder::pid);
     let rss0 = pid.map_or(0, rss_kib);
     let mut peers = Vec::new();
+    let mut watchers = Vec::new();
     for i in 0..n {
         let ssrc = 0x0100_0000 + (i as u32) * 16;
         let (mut a, mut b) = (
@@ -130,6 +144,10 @@ async fn run(n: usize, fwd: Option<&Forwarder>, record: Option<&std::path::Path>
             let (call, mut feed_a, mut feed_b) = fwd.new_call(record).await;
             connect_to_call(&mut a, fwd, call, Side::Citizen, &mut feed_a).await;
             connect_to_call(&mut b, fwd, call, Side::Agent, &mut feed_b).await;
+            if let Some(sink) = monitors {
+                let m = monitored::watch(fwd, call, sink, base).await;
+                watchers.push(m);
+            }
         } else {
             connect_direct(&mut a, &mut b).await;
         }
@@ -175,6 +193,9 @@ async fn run(n: usize, fwd: Option<&Forwarder>, record: Option<&std::path::Path>
     for p in &peers {
         let _ = p.pc.close().await;
     }
+    for w in &watchers {
+        let _ = w.close().await;
+    }
     Run {
         peer_cores: (cpu1 - cpu0) / elapsed,
         forwarder_cores: forwarder_cpu / elapsed,
@@ -216,6 +237,10 @@ async fn main() {
     }
     if std::env::args().any(|a| a == "recorded-vs-janus") {
         janus_recorded::compare(&counts()).await;
+        return;
+    }
+    if std::env::args().any(|a| a == "monitored") {
+        monitored::compare(&counts()).await;
         return;
     }
     if std::env::args().any(|a| a == "recorded") {
