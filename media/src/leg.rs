@@ -109,7 +109,7 @@ fn peer_connection(
     shape: Shape,
 ) -> Result<(RTCPeerConnection, Vec<Outgoing>), Error> {
     let mut engine = media_engine()?;
-    let registry = interceptors(&mut engine)?;
+    let registry = interceptors(&mut engine, shape)?;
     let mut pc = RTCPeerConnectionBuilder::new()
         .with_configuration(RTCConfigurationBuilder::new().build())
         .with_media_engine(engine)
@@ -373,8 +373,14 @@ const NACK_HISTORY: u16 = 128;
 
 /// webrtc-rs's default interceptors (NACK both ways, RTCP reports, transport-wide congestion
 /// feedback for the sender's estimate) with a shorter NACK history, and the keyframe-request
-/// tap. The codecs already declare NACK and PLI feedback (`codecs::codec`).
-fn interceptors(engine: &mut MediaEngine) -> Result<Registry, Error> {
+/// tap. The codecs already declare NACK and PLI feedback (`codecs::codec`). A monitor's leg
+/// receives nothing and keeps no copies for retransmission: RTCP reports and the tap only
+/// (a supervisor's view may lose a packet; the call's legs never do for it).
+fn interceptors(engine: &mut MediaEngine, shape: Shape) -> Result<Registry, Error> {
+    if shape == Shape::Monitor {
+        return Ok(configure_rtcp_reports(Registry::new())
+            .with(Slot::from(14_000), KeyframeRequestTap::default()));
+    }
     let registry = Registry::new()
         .with(
             Slot::NackResponder,
