@@ -128,6 +128,24 @@ impl RecordingView {
     }
 }
 
+/// The registry's record as the decision page lists it (empty without one).
+fn registry_rows(lang: Lang, record: Option<store::IdentityRecord>) -> Vec<(String, String)> {
+    let Some(r) = record else {
+        return Vec::new();
+    };
+    let row = |es: &str, en: &str, v: Option<String>| v.map(|v| (lang.pick(es, en).to_owned(), v));
+    [
+        row("Nombre", "Name", Some(r.full_name)),
+        row("Fecha de nacimiento", "Birth date", r.birth_date),
+        row("Validez", "Valid until", r.valid_until),
+        row("Expedición", "Issued on", r.issued_on),
+        row("Número de soporte", "Support number", r.support_number),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
 /// Where a review stands, in words.
 fn review_state(lang: Lang, r: &store::Review) -> String {
     match (r.outcome.as_deref(), r.resolution.as_deref()) {
@@ -192,6 +210,8 @@ struct DecisionPage {
     can_resolve: bool,
     /// The flag reasons: (code, label).
     flag_reasons: Vec<(String, String)>,
+    /// The identity registry's record of the ID number, as (label, value) rows.
+    registry: Vec<(String, String)>,
 }
 
 /// A second review as the decision page shows it.
@@ -242,6 +262,7 @@ pub async fn show(
         return Err(no_such_call());
     };
     let review = state.store.review(&ticket).await?;
+    let registry = registry_rows(lang, state.store.find_identity(&t.id_number).await?);
     let names = staff_names(&state).await?;
     let name = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_owned());
     let decisions = state.store.decisions_for_ticket(&ticket).await?;
@@ -297,6 +318,7 @@ pub async fn show(
         lang,
         chrome: chrome(&state, &staff),
         auditor,
+        registry,
         review,
         can_review,
         can_resolve,

@@ -163,6 +163,10 @@ async fn a_flag_suspends_activation_until_an_auditor_clears_it() {
         "the review form"
     );
     assert!(
+        page.body.contains("Lucía Martín Ficticia"),
+        "the registry's record beside the evidence"
+    );
+    assert!(
         !page.body.contains("/hold\""),
         "no legal hold form for a reviewer"
     );
