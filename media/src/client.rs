@@ -1,6 +1,7 @@
 //! A webrtc-rs peer standing in for a browser, for the tests and benchmarks: webrtc-rs's
 //! default codecs and interceptors, UDP over IPv4 on one address, no mDNS, and the same
-//! outgoing tracks the forwarder uses, with its events as channels (`events.rs`).
+//! outgoing tracks the forwarder uses, with its events as channels (`events.rs`); and a
+//! stand-in for a supervisor's monitor, receive-only ([`monitor_client`]).
 
 use std::sync::Arc;
 
@@ -85,4 +86,48 @@ pub async fn client(options: ClientOptions<'_>) -> Result<Client, Error> {
         audio_sender,
         events,
     })
+}
+
+/// A stand-in for a supervisor's monitor: a connection with four receive-only transceivers
+/// (video, audio, video, audio: the citizen's, then the agent's), and its events.
+pub async fn monitor_client(ip: &str) -> Result<(Arc<dyn PeerConnection>, EventStreams), Error> {
+    use rtc::rtp_transceiver::rtp_sender::RtpCodecKind;
+    use rtc::rtp_transceiver::{RTCRtpTransceiverDirection, RTCRtpTransceiverInit};
+    let mut engine = MediaEngine::default();
+    engine.register_default_codecs().map_err(Error::webrtc)?;
+    let registry =
+        register_default_interceptors(Registry::new(), &mut engine).map_err(Error::webrtc)?;
+    let settings = SettingEngineBuilder::new()
+        .with_multicast_dns_mode(MulticastDnsMode::Disabled)
+        .with_network_types(vec![NetworkType::Udp4])
+        .build();
+    let (handler, events) = channel_events();
+    let pc: Arc<dyn PeerConnection> = Arc::new(
+        PeerConnectionBuilder::new()
+            .with_configuration(RTCConfigurationBuilder::new().build())
+            .with_media_engine(engine)
+            .with_setting_engine(settings)
+            .with_interceptor_registry(registry)
+            .with_handler(handler)
+            .with_udp_addrs(vec![format!("{ip}:0")])
+            .build()
+            .await
+            .map_err(Error::webrtc)?,
+    );
+    for kind in [
+        RtpCodecKind::Video,
+        RtpCodecKind::Audio,
+        RtpCodecKind::Video,
+        RtpCodecKind::Audio,
+    ] {
+        let init = RTCRtpTransceiverInit {
+            direction: RTCRtpTransceiverDirection::Recvonly,
+            streams: Vec::new(),
+            send_encodings: Vec::new(),
+        };
+        pc.add_transceiver_from_kind(kind, Some(init))
+            .await
+            .map_err(Error::webrtc)?;
+    }
+    Ok((pc, events))
 }

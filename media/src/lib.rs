@@ -34,7 +34,7 @@ use std::ops::RangeInclusive;
 
 pub use call::{CandidateFeed, MediaCall, Quality, Side, SideCounters};
 #[cfg(feature = "test-peers")]
-pub use client::{Client, ClientOptions, client};
+pub use client::{Client, ClientOptions, client, monitor_client};
 pub use error::Error;
 #[cfg(feature = "test-peers")]
 pub use events::{ChannelEvents, EventStreams, channel_events};

@@ -6,20 +6,13 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rtc::ice::mdns::MulticastDnsMode;
-use rtc::ice::network_type::NetworkType;
 use rtc::rtp_transceiver::rtp_sender::RtpCodecKind;
-use rtc::rtp_transceiver::{RTCRtpTransceiverDirection, RTCRtpTransceiverInit};
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, watch};
 use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
-use webrtc::peer_connection::{
-    MediaEngine, PeerConnection, PeerConnectionBuilder, RTCConfigurationBuilder,
-    RTCPeerConnectionState, RTCSessionDescription, Registry, SettingEngineBuilder,
-    register_default_interceptors,
-};
+use webrtc::peer_connection::{PeerConnection, RTCPeerConnectionState, RTCSessionDescription};
 
-use media::{EventStreams, channel_events};
+use media::{EventStreams, monitor_client};
 
 use crate::console_helpers::browser_json;
 use crate::helpers::TestApp;
@@ -40,42 +33,7 @@ pub struct MonitorPeer {
 
 impl MonitorPeer {
     pub async fn new() -> Self {
-        let mut engine = MediaEngine::default();
-        engine.register_default_codecs().expect("codecs");
-        let registry =
-            register_default_interceptors(Registry::new(), &mut engine).expect("interceptors");
-        let settings = SettingEngineBuilder::new()
-            .with_multicast_dns_mode(MulticastDnsMode::Disabled)
-            .with_network_types(vec![NetworkType::Udp4])
-            .build();
-        let (handler, events) = channel_events();
-        let pc: Arc<dyn PeerConnection> = Arc::new(
-            PeerConnectionBuilder::new()
-                .with_configuration(RTCConfigurationBuilder::new().build())
-                .with_media_engine(engine)
-                .with_setting_engine(settings)
-                .with_interceptor_registry(registry)
-                .with_handler(handler)
-                .with_udp_addrs(vec!["127.0.0.1:0".to_owned()])
-                .build()
-                .await
-                .expect("monitor peer"),
-        );
-        for kind in [
-            RtpCodecKind::Video,
-            RtpCodecKind::Audio,
-            RtpCodecKind::Video,
-            RtpCodecKind::Audio,
-        ] {
-            let init = RTCRtpTransceiverInit {
-                direction: RTCRtpTransceiverDirection::Recvonly,
-                streams: Vec::new(),
-                send_encodings: Vec::new(),
-            };
-            pc.add_transceiver_from_kind(kind, Some(init))
-                .await
-                .expect("receive-only transceiver");
-        }
+        let (pc, events) = monitor_client("127.0.0.1").await.expect("monitor peer");
         let EventStreams {
             candidates,
             tracks,
