@@ -120,20 +120,19 @@ async fn run(n: usize, fwd: Option<&Forwarder>, record: Option<&std::path::Path>
     run_with(n, fwd, record, None).await
 }
 
-/// As [`run`], with one receive-only monitor on each call when `monitors` is given (what
-/// they receive is counted there, apart from the calls' own figures).
+/// As [`run`], with one receive-only monitor on each call (in the monitors' process) when
+/// `monitors` is given.
 async fn run_with(
     n: usize,
     fwd: Option<&Forwarder>,
     record: Option<&std::path::Path>,
-    monitors: Option<&Arc<Sink>>,
+    monitors: Option<&monitored::Monitors>,
 ) -> Run {
     let base = Instant::now();
     let sink = Arc::new(Sink::default());
     let pid = fwd.map(Forwarder::pid);
     let rss0 = pid.map_or(0, rss_kib);
     let mut peers = Vec::new();
-    let mut watchers = Vec::new();
     for i in 0..n {
         let ssrc = 0x0100_0000 + (i as u32) * 16;
         let (mut a, mut b) = (
@@ -144,9 +143,8 @@ async fn run_with(
             let (call, mut feed_a, mut feed_b) = fwd.new_call(record).await;
             connect_to_call(&mut a, fwd, call, Side::Citizen, &mut feed_a).await;
             connect_to_call(&mut b, fwd, call, Side::Agent, &mut feed_b).await;
-            if let Some(sink) = monitors {
-                let m = monitored::watch(fwd, call, sink, base).await;
-                watchers.push(m);
+            if let Some(m) = monitors {
+                m.watch(fwd, call).await;
             }
         } else {
             connect_direct(&mut a, &mut b).await;
@@ -193,9 +191,6 @@ async fn run_with(
     for p in &peers {
         let _ = p.pc.close().await;
     }
-    for w in &watchers {
-        let _ = w.close().await;
-    }
     Run {
         peer_cores: (cpu1 - cpu0) / elapsed,
         forwarder_cores: forwarder_cpu / elapsed,
@@ -220,6 +215,10 @@ fn counts() -> Vec<usize> {
 #[tokio::main]
 async fn main() {
     let mode = std::env::args().nth(1).unwrap_or_default();
+    if mode == monitored::ARG {
+        monitored::serve().await;
+        return;
+    }
     if mode == forwarder::ARG {
         forwarder::serve(MediaConfig {
             bind_ip: "127.0.0.1".parse().expect("ip"),

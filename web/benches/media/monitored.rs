@@ -1,54 +1,222 @@
 //! Monitored calls against the same calls unwatched: N calls through the forwarder process
 //! (as in `main.rs`), once plain and once with a supervisor's receive-only monitor (a
-//! webrtc-rs peer with four receive-only transceivers) on each call. Reports the forwarder's
-//! CPU per call both ways, the calls' added one-way latency p99, and what the monitors
-//! received (packets per second per monitor), which shows they got both sides' media.
+//! webrtc-rs peer with four receive-only transceivers) on each call. The monitors run in a
+//! third process (this binary again, with `monitors-process`), so that receiving their
+//! copies does not take CPU from the calls' peers, whose latency is what is measured.
+//! Reports the forwarder's CPU per call both ways, the calls' added one-way latency p99, and
+//! what the monitors received (packets per second per monitor: both sides' media arrive).
 
-use std::sync::Arc;
-use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
+use std::collections::HashMap;
+use std::process::Stdio;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use webrtc::peer_connection::{PeerConnection, RTCPeerConnectionState};
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::process::{Child, Command};
+use tokio::sync::{mpsc, oneshot};
+use webrtc::media_stream::track_remote::TrackRemoteEvent;
+use webrtc::peer_connection::{PeerConnection, RTCPeerConnectionState, RTCSessionDescription};
 
 use media::{EventStreams, monitor_client};
 
-use super::peers::{Sink, receive};
 use super::{Forwarder, Run, run, run_with};
 
-/// Connects a receive-only monitor to `call`; what it receives is counted in `sink`.
-pub async fn watch(
-    fwd: &Forwarder,
-    call: u64,
-    sink: &Arc<Sink>,
-    base: Instant,
-) -> Arc<dyn PeerConnection> {
-    let (pc, events) = monitor_client("127.0.0.1").await.expect("monitor peer");
-    let EventStreams {
-        mut candidates,
-        tracks,
-        mut state,
-    } = events;
-    let offer = pc.create_offer(None).await.expect("offer");
-    pc.set_local_description(offer).await.expect("local");
-    let _ = tokio::time::timeout(Duration::from_secs(2), candidates.recv()).await;
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    let offer = pc.local_description().await.expect("offer set");
-    let answer = fwd.monitor(call, offer).await;
-    pc.set_remote_description(answer).await.expect("remote");
-    let connected = async {
-        while *state.borrow_and_update() != RTCPeerConnectionState::Connected {
-            state.changed().await.expect("state");
+/// The argument that makes the benchmark binary host the monitors.
+pub const ARG: &str = "monitors-process";
+
+/// The child's side: monitors made, offered and answered on request; every packet they
+/// receive counted.
+pub async fn serve() {
+    let (out_tx, mut out_rx) = mpsc::unbounded_channel::<Value>();
+    tokio::spawn(async move {
+        let mut stdout = tokio::io::stdout();
+        while let Some(v) = out_rx.recv().await {
+            let line = format!("{v}\n");
+            if stdout.write_all(line.as_bytes()).await.is_err() {
+                break;
+            }
+            let _ = stdout.flush().await;
         }
-    };
-    tokio::time::timeout(Duration::from_secs(20), connected)
-        .await
-        .expect("monitor connected in 20 s");
-    receive(tracks, base, sink.clone());
-    pc
+    });
+    let packets = Arc::new(AtomicU64::new(0));
+    let monitors: Arc<Mutex<HashMap<u64, Arc<dyn PeerConnection>>>> = Arc::default();
+    let pending: Arc<Mutex<HashMap<u64, EventStreams>>> = Arc::default();
+    let mut lines = BufReader::new(tokio::io::stdin()).lines();
+    while let Ok(Some(line)) = lines.next_line().await {
+        let Ok(req) = serde_json::from_str::<Value>(&line) else {
+            continue;
+        };
+        let (out, packets, monitors, pending) = (
+            out_tx.clone(),
+            packets.clone(),
+            monitors.clone(),
+            pending.clone(),
+        );
+        tokio::spawn(async move {
+            let id = req["id"].clone();
+            let key = req["key"].as_u64().unwrap_or(0);
+            let reply = match req["op"].as_str() {
+                Some("offer") => {
+                    let (pc, mut events) = monitor_client("127.0.0.1").await.expect("monitor");
+                    let offer = pc.create_offer(None).await.expect("offer");
+                    pc.set_local_description(offer).await.expect("local");
+                    let _ = tokio::time::timeout(Duration::from_secs(2), events.candidates.recv())
+                        .await;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    let offer = pc.local_description().await.expect("offer set");
+                    monitors.lock().expect("monitors").insert(key, pc);
+                    pending.lock().expect("pending").insert(key, events);
+                    json!({ "id": id, "offer": offer })
+                }
+                Some("answer") => {
+                    let pc = monitors.lock().expect("monitors").get(&key).cloned();
+                    let events = pending.lock().expect("pending").remove(&key);
+                    let (Some(pc), Some(events), Ok(answer)) = (
+                        pc,
+                        events,
+                        serde_json::from_value::<RTCSessionDescription>(req["answer"].clone()),
+                    ) else {
+                        let _ = out.send(json!({ "id": id, "error": "no such monitor" }));
+                        return;
+                    };
+                    pc.set_remote_description(answer).await.expect("remote");
+                    let EventStreams {
+                        mut tracks,
+                        mut state,
+                        ..
+                    } = events;
+                    let connected = async {
+                        while *state.borrow_and_update() != RTCPeerConnectionState::Connected {
+                            state.changed().await.expect("state");
+                        }
+                    };
+                    tokio::time::timeout(Duration::from_secs(20), connected)
+                        .await
+                        .expect("monitor connected in 20 s");
+                    tokio::spawn(async move {
+                        while let Some(t) = tracks.recv().await {
+                            let packets = packets.clone();
+                            tokio::spawn(async move {
+                                while let Some(e) = t.poll().await {
+                                    if let TrackRemoteEvent::OnRtpPacket(_) = e {
+                                        packets.fetch_add(1, Ordering::Relaxed);
+                                    }
+                                }
+                            });
+                        }
+                    });
+                    json!({ "id": id })
+                }
+                Some("count") => json!({ "id": id, "packets": packets.load(Ordering::Relaxed) }),
+                Some("close") => {
+                    let all: Vec<_> = monitors.lock().expect("monitors").drain().collect();
+                    for (_, pc) in all {
+                        let _ = pc.close().await;
+                    }
+                    json!({ "id": id })
+                }
+                _ => json!({ "id": id, "error": "unknown op" }),
+            };
+            let _ = out.send(reply);
+        });
+    }
+}
+
+/// The parent's side: a handle on the monitors' process.
+pub struct Monitors {
+    _child: Child,
+    requests: mpsc::UnboundedSender<String>,
+    pending: Arc<Mutex<HashMap<u64, oneshot::Sender<Value>>>>,
+    next_id: AtomicU64,
+}
+
+impl Monitors {
+    /// Starts the monitors' process (this same binary).
+    pub fn start() -> Self {
+        let exe = std::env::current_exe().expect("own executable");
+        let mut child = Command::new(exe)
+            .arg(ARG)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("monitors process");
+        let mut stdin = child.stdin.take().expect("stdin");
+        let stdout = child.stdout.take().expect("stdout");
+        let (requests, mut rx) = mpsc::unbounded_channel::<String>();
+        tokio::spawn(async move {
+            while let Some(line) = rx.recv().await {
+                if stdin.write_all(line.as_bytes()).await.is_err() {
+                    break;
+                }
+                let _ = stdin.flush().await;
+            }
+        });
+        let pending: Arc<Mutex<HashMap<u64, oneshot::Sender<Value>>>> = Arc::default();
+        let p = pending.clone();
+        tokio::spawn(async move {
+            let mut lines = BufReader::new(stdout).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                let Ok(v) = serde_json::from_str::<Value>(&line) else {
+                    continue;
+                };
+                if let Some(id) = v["id"].as_u64()
+                    && let Some(tx) = p.lock().expect("pending").remove(&id)
+                {
+                    let _ = tx.send(v);
+                }
+            }
+        });
+        Self {
+            _child: child,
+            requests,
+            pending,
+            next_id: AtomicU64::new(1),
+        }
+    }
+
+    async fn request(&self, mut req: Value) -> Value {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        req["id"] = json!(id);
+        let (tx, rx) = oneshot::channel();
+        self.pending.lock().expect("pending").insert(id, tx);
+        self.requests
+            .send(format!("{req}\n"))
+            .expect("monitors stdin");
+        let reply = rx.await.expect("monitors reply");
+        assert!(reply.get("error").is_none(), "monitors: {reply}");
+        reply
+    }
+
+    /// Puts a monitor on `call` and waits until it is connected.
+    pub async fn watch(&self, fwd: &Forwarder, call: u64) {
+        let key = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let offer = self.request(json!({ "op": "offer", "key": key })).await;
+        let offer: RTCSessionDescription =
+            serde_json::from_value(offer["offer"].clone()).expect("offer");
+        let answer = fwd.monitor(call, offer).await;
+        self.request(json!({ "op": "answer", "key": key, "answer": answer }))
+            .await;
+    }
+
+    /// Packets the monitors have received so far.
+    pub async fn packets(&self) -> u64 {
+        self.request(json!({ "op": "count" })).await["packets"]
+            .as_u64()
+            .unwrap_or(0)
+    }
+
+    /// Closes every monitor.
+    pub async fn close_all(&self) {
+        self.request(json!({ "op": "close" })).await;
+    }
 }
 
 pub async fn compare(ns: &[usize]) {
     let fwd = Forwarder::start();
+    let monitors = Monitors::start();
     println!(
         "| calls | forwarder CPU per call, unwatched | one monitor per call | added | latency p99 unwatched / watched | added p99 | packets/s per monitor |"
     );
@@ -56,8 +224,10 @@ pub async fn compare(ns: &[usize]) {
     for &n in ns {
         let plain = run(n, Some(&fwd), None).await;
         tokio::time::sleep(Duration::from_secs(2)).await;
-        let sink = Arc::new(Sink::default());
-        let watched = run_with(n, Some(&fwd), None, Some(&sink)).await;
+        let before = monitors.packets().await;
+        let watched = run_with(n, Some(&fwd), None, Some(&monitors)).await;
+        let received = monitors.packets().await - before;
+        monitors.close_all().await;
         tokio::time::sleep(Duration::from_secs(2)).await;
         let per_call = |r: &Run| r.forwarder_cores / n as f64;
         let seconds = (super::SECONDS + 1) as f64;
@@ -69,7 +239,7 @@ pub async fn compare(ns: &[usize]) {
             plain.p99_ms,
             watched.p99_ms,
             watched.p99_ms - plain.p99_ms,
-            sink.packets.load(Ordering::Relaxed) as f64 / seconds / n as f64,
+            received as f64 / seconds / n as f64,
         );
     }
 }
