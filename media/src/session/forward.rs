@@ -33,13 +33,15 @@ impl Session {
                 if keyframe_wanted {
                     self.request_keyframe(i, incoming.kind, now);
                 }
-                if !self.monitors.is_empty() {
-                    self.copy_to_monitors(i, incoming.kind, &packet, now);
-                }
+                // Monitors get their copies after the call's own leg has its packet.
+                let copy = (!self.monitors.is_empty()).then(|| packet.clone());
                 let t = self.target(i);
                 // Not into a connection whose DTLS is not up: there is no key to send with.
                 if !self.legs[t].connected || !self.legs[t].send_rtp(incoming.kind, packet, now) {
                     self.counters[i].dropped.fetch_add(1, Relaxed);
+                }
+                if let Some(copy) = copy {
+                    self.copy_to_monitors(i, incoming.kind, &copy, now);
                 }
             }
             RTCMessage::RtcpPacket(track_id, packets) => {
