@@ -38,12 +38,13 @@ pub use openapi::ConsoleApi;
 
 /// Largest decision request body.
 const DECISION_BODY_LIMIT: usize = 16 * 1024;
-/// Largest challenge request (it carries a language at most).
-const CHALLENGE_BODY_LIMIT: usize = 1024;
+/// Largest challenge request (it carries a language at most; as large as a decision's, so
+/// that a malformed body is answered for what it says, not for its size).
+const CHALLENGE_BODY_LIMIT: usize = 16 * 1024;
 /// Largest monitor request: a receive-only offer with its candidates (a browser's is 5–8 KiB).
 const MONITOR_BODY_LIMIT: usize = 64 * 1024;
-/// Largest whisper request (280 characters, escaped).
-const WHISPER_BODY_LIMIT: usize = 4 * 1024;
+/// Largest whisper request (280 characters, escaped; room as for a decision).
+const WHISPER_BODY_LIMIT: usize = 16 * 1024;
 
 /// Every staff route. `S` is the server's state; it only has to yield a [`ConsoleState`]
 /// and a [`signaling::SignalingState`]. `still_max_bytes` bounds still uploads before they

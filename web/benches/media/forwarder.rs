@@ -11,16 +11,15 @@
 //! they wrote.
 
 use std::collections::HashMap;
-use std::process::Stdio;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use media::{MediaCall, MediaConfig, MediaThreads, Side};
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::process::{Child, Command};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 use webrtc::peer_connection::{RTCIceCandidateInit, RTCSessionDescription};
+
+use super::child::{self, Helper};
 
 /// The argument that makes the benchmark binary act as the forwarder process.
 pub const ARG: &str = "forwarder-process";
@@ -42,18 +41,6 @@ fn side_of(v: &Value) -> Side {
 
 /// The child's side: serves requests from stdin until it closes.
 pub async fn serve(config: MediaConfig) {
-    let (out_tx, mut out_rx) = mpsc::unbounded_channel::<Value>();
-    tokio::spawn(async move {
-        let mut stdout = tokio::io::stdout();
-        while let Some(v) = out_rx.recv().await {
-            let mut line = v.to_string();
-            line.push('\n');
-            if stdout.write_all(line.as_bytes()).await.is_err() {
-                break;
-            }
-            let _ = stdout.flush().await;
-        }
-    });
     let calls: Arc<Mutex<HashMap<u64, Arc<MediaCall>>>> = Arc::default();
     // As `videoreg serve` sizes them, or `VIDEOREG_MEDIA_THREADS` (the same variable).
     let threads = MediaThreads::new(
@@ -63,25 +50,19 @@ pub async fn serve(config: MediaConfig) {
             .unwrap_or_else(MediaThreads::default_count),
     );
     let next_call = Arc::new(AtomicU64::new(0));
-    let mut lines = BufReader::new(tokio::io::stdin()).lines();
-    while let Ok(Some(line)) = lines.next_line().await {
-        let Ok(req) = serde_json::from_str::<Value>(&line) else {
-            continue;
-        };
-        let (calls, out, config, next_call, threads) = (
+    child::serve(move |req, out| {
+        let (calls, config, next_call, threads) = (
             calls.clone(),
-            out_tx.clone(),
             config.clone(),
             next_call.clone(),
             threads.clone(),
         );
-        tokio::spawn(async move {
-            let id = req["id"].clone();
+        async move {
             let call_of = |req: &Value| {
                 let key = req["call"].as_u64().unwrap_or(u64::MAX);
                 calls.lock().expect("calls").get(&key).cloned()
             };
-            let reply = match req["op"].as_str() {
+            match req["op"].as_str() {
                 Some("new") => match MediaCall::cross(&config, &threads).await {
                     Ok((call, mut feed)) => {
                         let key = next_call.fetch_add(1, Ordering::Relaxed);
@@ -102,9 +83,9 @@ pub async fn serve(config: MediaConfig) {
                                 }
                             }
                         });
-                        json!({ "id": id, "call": key })
+                        json!({ "call": key })
                     }
-                    Err(e) => json!({ "id": id, "error": e.to_string() }),
+                    Err(e) => json!({ "error": e.to_string() }),
                 },
                 Some("offer") => {
                     let answer = match (
@@ -118,8 +99,8 @@ pub async fn serve(config: MediaConfig) {
                         _ => Err("no such call or bad offer".to_owned()),
                     };
                     match answer {
-                        Ok(a) => json!({ "id": id, "answer": a }),
-                        Err(e) => json!({ "id": id, "error": e }),
+                        Ok(a) => json!({ "answer": a }),
+                        Err(e) => json!({ "error": e }),
                     }
                 }
                 Some("monitor") => {
@@ -135,8 +116,8 @@ pub async fn serve(config: MediaConfig) {
                         _ => Err("no such call or bad offer".to_owned()),
                     };
                     match answer {
-                        Ok(a) => json!({ "id": id, "answer": a }),
-                        Err(e) => json!({ "id": id, "error": e }),
+                        Ok(a) => json!({ "answer": a }),
+                        Err(e) => json!({ "error": e }),
                     }
                 }
                 Some("ice") => {
@@ -145,7 +126,7 @@ pub async fn serve(config: MediaConfig) {
                     if let (Some(call), Ok(c)) = (call_of(&req), candidate) {
                         let _ = call.add_ice(side_of(&req), c).await;
                     }
-                    json!({ "id": id })
+                    json!({})
                 }
                 Some("close") => {
                     let all: Vec<_> = calls.lock().expect("calls").drain().collect();
@@ -161,97 +142,49 @@ pub async fn serve(config: MediaConfig) {
                         }
                         call.close().await;
                     }
-                    json!({ "id": id, "bytes": bytes, "seconds": seconds, "incomplete": incomplete })
+                    json!({ "bytes": bytes, "seconds": seconds, "incomplete": incomplete })
                 }
-                _ => json!({ "id": id, "error": "unknown op" }),
-            };
-            let _ = out.send(reply);
-        });
-    }
+                _ => json!({ "error": "unknown op" }),
+            }
+        }
+    })
+    .await;
 }
 
 type CandidateSenders = HashMap<(u64, &'static str), mpsc::UnboundedSender<RTCIceCandidateInit>>;
 
 /// The parent's side: a handle on the forwarder process.
 pub struct Forwarder {
-    child: Child,
-    requests: mpsc::UnboundedSender<String>,
-    pending: Arc<Mutex<HashMap<u64, oneshot::Sender<Value>>>>,
+    helper: Helper,
     candidates: Arc<Mutex<CandidateSenders>>,
-    next_id: AtomicU64,
 }
 
 impl Forwarder {
     /// Starts the forwarder process (this same binary).
     pub fn start() -> Self {
-        let exe = std::env::current_exe().expect("own executable");
-        let mut child = Command::new(exe)
-            .arg(ARG)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("forwarder process");
-        let mut stdin = child.stdin.take().expect("stdin");
-        let stdout = child.stdout.take().expect("stdout");
-        let (requests, mut rx) = mpsc::unbounded_channel::<String>();
-        tokio::spawn(async move {
-            while let Some(line) = rx.recv().await {
-                if stdin.write_all(line.as_bytes()).await.is_err() {
-                    break;
-                }
-                let _ = stdin.flush().await;
-            }
-        });
-        let pending: Arc<Mutex<HashMap<u64, oneshot::Sender<Value>>>> = Arc::default();
         let candidates: Arc<Mutex<CandidateSenders>> = Arc::default();
-        let (p, c) = (pending.clone(), candidates.clone());
-        tokio::spawn(async move {
-            let mut lines = BufReader::new(stdout).lines();
-            while let Ok(Some(line)) = lines.next_line().await {
-                let Ok(v) = serde_json::from_str::<Value>(&line) else {
-                    continue;
-                };
-                if let Some(id) = v["id"].as_u64() {
-                    if let Some(tx) = p.lock().expect("pending").remove(&id) {
-                        let _ = tx.send(v);
-                    }
-                } else if let (Some(call), Ok(cand)) = (
-                    v["call"].as_u64(),
-                    serde_json::from_value::<RTCIceCandidateInit>(v["candidate"].clone()),
-                ) {
-                    let side = side_name(side_of(&v));
-                    if let Some(tx) = c.lock().expect("candidates").get(&(call, side)) {
-                        let _ = tx.send(cand);
-                    }
+        let c = candidates.clone();
+        let helper = Helper::start(ARG, move |v| {
+            if let (Some(call), Ok(cand)) = (
+                v["call"].as_u64(),
+                serde_json::from_value::<RTCIceCandidateInit>(v["candidate"].clone()),
+            ) {
+                let side = side_name(side_of(&v));
+                if let Some(tx) = c.lock().expect("candidates").get(&(call, side)) {
+                    let _ = tx.send(cand);
                 }
             }
         });
-        Self {
-            child,
-            requests,
-            pending,
-            candidates,
-            next_id: AtomicU64::new(1),
-        }
+        Self { helper, candidates }
     }
 
     /// The forwarder's process id.
     pub fn pid(&self) -> u32 {
-        self.child.id().expect("forwarder running")
+        self.helper.pid()
     }
 
-    async fn request(&self, mut req: Value) -> Value {
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        req["id"] = json!(id);
-        let (tx, rx) = oneshot::channel();
-        self.pending.lock().expect("pending").insert(id, tx);
-        let mut line = req.to_string();
-        line.push('\n');
-        self.requests.send(line).expect("forwarder stdin");
-        let reply = rx.await.expect("forwarder reply");
-        assert!(reply.get("error").is_none(), "forwarder: {reply}");
-        reply
+    async fn request(&self, req: Value) -> Value {
+        self.helper.request(req).await
     }
 
     /// A new call, recorded into `record` if given; its candidate feeds for the citizen's and

@@ -25,6 +25,7 @@ use webrtc::peer_connection::{RTCIceCandidateInit, RTCPeerConnectionState};
 
 const SECONDS: u64 = 10;
 
+mod child;
 mod echo;
 mod forwarder;
 mod janus;

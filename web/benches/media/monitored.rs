@@ -7,20 +7,17 @@
 //! what the monitors received (packets per second per monitor: both sides' media arrive).
 
 use std::collections::HashMap;
-use std::process::Stdio;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::process::{Child, Command};
-use tokio::sync::{mpsc, oneshot};
+use serde_json::json;
 use webrtc::media_stream::track_remote::TrackRemoteEvent;
 use webrtc::peer_connection::{PeerConnection, RTCPeerConnectionState, RTCSessionDescription};
 
 use media::{EventStreams, monitor_client};
 
+use super::child::{self, Helper};
 use super::{Forwarder, Run, run, run_with};
 
 /// The argument that makes the benchmark binary host the monitors.
@@ -29,35 +26,14 @@ pub const ARG: &str = "monitors-process";
 /// The child's side: monitors made, offered and answered on request; every packet they
 /// receive counted.
 pub async fn serve() {
-    let (out_tx, mut out_rx) = mpsc::unbounded_channel::<Value>();
-    tokio::spawn(async move {
-        let mut stdout = tokio::io::stdout();
-        while let Some(v) = out_rx.recv().await {
-            let line = format!("{v}\n");
-            if stdout.write_all(line.as_bytes()).await.is_err() {
-                break;
-            }
-            let _ = stdout.flush().await;
-        }
-    });
     let packets = Arc::new(AtomicU64::new(0));
     let monitors: Arc<Mutex<HashMap<u64, Arc<dyn PeerConnection>>>> = Arc::default();
     let pending: Arc<Mutex<HashMap<u64, EventStreams>>> = Arc::default();
-    let mut lines = BufReader::new(tokio::io::stdin()).lines();
-    while let Ok(Some(line)) = lines.next_line().await {
-        let Ok(req) = serde_json::from_str::<Value>(&line) else {
-            continue;
-        };
-        let (out, packets, monitors, pending) = (
-            out_tx.clone(),
-            packets.clone(),
-            monitors.clone(),
-            pending.clone(),
-        );
-        tokio::spawn(async move {
-            let id = req["id"].clone();
+    child::serve(move |req, _| {
+        let (packets, monitors, pending) = (packets.clone(), monitors.clone(), pending.clone());
+        async move {
             let key = req["key"].as_u64().unwrap_or(0);
-            let reply = match req["op"].as_str() {
+            match req["op"].as_str() {
                 Some("offer") => {
                     let (pc, mut events) = monitor_client("127.0.0.1").await.expect("monitor");
                     let offer = pc.create_offer(None).await.expect("offer");
@@ -68,7 +44,7 @@ pub async fn serve() {
                     let offer = pc.local_description().await.expect("offer set");
                     monitors.lock().expect("monitors").insert(key, pc);
                     pending.lock().expect("pending").insert(key, events);
-                    json!({ "id": id, "offer": offer })
+                    json!({ "offer": offer })
                 }
                 Some("answer") => {
                     let pc = monitors.lock().expect("monitors").get(&key).cloned();
@@ -78,139 +54,99 @@ pub async fn serve() {
                         events,
                         serde_json::from_value::<RTCSessionDescription>(req["answer"].clone()),
                     ) else {
-                        let _ = out.send(json!({ "id": id, "error": "no such monitor" }));
-                        return;
+                        return json!({ "error": "no such monitor" });
                     };
-                    pc.set_remote_description(answer).await.expect("remote");
-                    let EventStreams {
-                        mut tracks,
-                        mut state,
-                        ..
-                    } = events;
-                    let connected = async {
-                        while *state.borrow_and_update() != RTCPeerConnectionState::Connected {
-                            state.changed().await.expect("state");
-                        }
-                    };
-                    tokio::time::timeout(Duration::from_secs(20), connected)
-                        .await
-                        .expect("monitor connected in 20 s");
-                    tokio::spawn(async move {
-                        while let Some(t) = tracks.recv().await {
-                            let packets = packets.clone();
-                            tokio::spawn(async move {
-                                while let Some(e) = t.poll().await {
-                                    if let TrackRemoteEvent::OnRtpPacket(_) = e {
-                                        packets.fetch_add(1, Ordering::Relaxed);
-                                    }
-                                }
-                            });
-                        }
-                    });
-                    json!({ "id": id })
+                    connect(pc, events, answer, packets).await;
+                    json!({})
                 }
-                Some("count") => json!({ "id": id, "packets": packets.load(Ordering::Relaxed) }),
+                Some("count") => json!({ "packets": packets.load(Ordering::Relaxed) }),
                 Some("close") => {
                     let all: Vec<_> = monitors.lock().expect("monitors").drain().collect();
                     for (_, pc) in all {
                         let _ = pc.close().await;
                     }
-                    json!({ "id": id })
+                    json!({})
                 }
-                _ => json!({ "id": id, "error": "unknown op" }),
-            };
-            let _ = out.send(reply);
-        });
-    }
+                _ => json!({ "error": "unknown op" }),
+            }
+        }
+    })
+    .await;
+}
+
+/// Applies a monitor's answer, waits until it is connected and counts what it receives.
+async fn connect(
+    pc: Arc<dyn PeerConnection>,
+    events: EventStreams,
+    answer: RTCSessionDescription,
+    packets: Arc<AtomicU64>,
+) {
+    pc.set_remote_description(answer).await.expect("remote");
+    let EventStreams {
+        mut tracks,
+        mut state,
+        ..
+    } = events;
+    let connected = async {
+        while *state.borrow_and_update() != RTCPeerConnectionState::Connected {
+            state.changed().await.expect("state");
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(20), connected)
+        .await
+        .expect("monitor connected in 20 s");
+    tokio::spawn(async move {
+        while let Some(t) = tracks.recv().await {
+            let packets = packets.clone();
+            tokio::spawn(async move {
+                while let Some(e) = t.poll().await {
+                    if let TrackRemoteEvent::OnRtpPacket(_) = e {
+                        packets.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            });
+        }
+    });
 }
 
 /// The parent's side: a handle on the monitors' process.
 pub struct Monitors {
-    _child: Child,
-    requests: mpsc::UnboundedSender<String>,
-    pending: Arc<Mutex<HashMap<u64, oneshot::Sender<Value>>>>,
-    next_id: AtomicU64,
+    helper: Helper,
 }
 
 impl Monitors {
     /// Starts the monitors' process (this same binary).
     pub fn start() -> Self {
-        let exe = std::env::current_exe().expect("own executable");
-        let mut child = Command::new(exe)
-            .arg(ARG)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("monitors process");
-        let mut stdin = child.stdin.take().expect("stdin");
-        let stdout = child.stdout.take().expect("stdout");
-        let (requests, mut rx) = mpsc::unbounded_channel::<String>();
-        tokio::spawn(async move {
-            while let Some(line) = rx.recv().await {
-                if stdin.write_all(line.as_bytes()).await.is_err() {
-                    break;
-                }
-                let _ = stdin.flush().await;
-            }
-        });
-        let pending: Arc<Mutex<HashMap<u64, oneshot::Sender<Value>>>> = Arc::default();
-        let p = pending.clone();
-        tokio::spawn(async move {
-            let mut lines = BufReader::new(stdout).lines();
-            while let Ok(Some(line)) = lines.next_line().await {
-                let Ok(v) = serde_json::from_str::<Value>(&line) else {
-                    continue;
-                };
-                if let Some(id) = v["id"].as_u64()
-                    && let Some(tx) = p.lock().expect("pending").remove(&id)
-                {
-                    let _ = tx.send(v);
-                }
-            }
-        });
         Self {
-            _child: child,
-            requests,
-            pending,
-            next_id: AtomicU64::new(1),
+            helper: Helper::start(ARG, |_| {}),
         }
-    }
-
-    async fn request(&self, mut req: Value) -> Value {
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        req["id"] = json!(id);
-        let (tx, rx) = oneshot::channel();
-        self.pending.lock().expect("pending").insert(id, tx);
-        self.requests
-            .send(format!("{req}\n"))
-            .expect("monitors stdin");
-        let reply = rx.await.expect("monitors reply");
-        assert!(reply.get("error").is_none(), "monitors: {reply}");
-        reply
     }
 
     /// Puts a monitor on `call` and waits until it is connected.
     pub async fn watch(&self, fwd: &Forwarder, call: u64) {
-        let key = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let offer = self.request(json!({ "op": "offer", "key": key })).await;
+        let key = self.helper.next();
+        let offer = self
+            .helper
+            .request(json!({ "op": "offer", "key": key }))
+            .await;
         let offer: RTCSessionDescription =
             serde_json::from_value(offer["offer"].clone()).expect("offer");
         let answer = fwd.monitor(call, offer).await;
-        self.request(json!({ "op": "answer", "key": key, "answer": answer }))
+        self.helper
+            .request(json!({ "op": "answer", "key": key, "answer": answer }))
             .await;
     }
 
     /// Packets the monitors have received so far.
     pub async fn packets(&self) -> u64 {
-        self.request(json!({ "op": "count" })).await["packets"]
+        self.helper.request(json!({ "op": "count" })).await["packets"]
             .as_u64()
             .unwrap_or(0)
     }
 
     /// Closes every monitor.
     pub async fn close_all(&self) {
-        self.request(json!({ "op": "close" })).await;
+        self.helper.request(json!({ "op": "close" })).await;
     }
 }
 
