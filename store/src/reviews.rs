@@ -52,13 +52,6 @@ pub struct Review {
     pub resolution: Option<String>,
 }
 
-impl Review {
-    /// Whether it stops the registration's activation code: flagged and not cleared.
-    pub fn blocks_activation(&self) -> bool {
-        self.outcome.as_deref() == Some("flagged") && self.resolution.as_deref() != Some("cleared")
-    }
-}
-
 /// Reviews per agent whose approvals were reviewed, over a period.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ReviewCounts {
@@ -74,7 +67,8 @@ pub struct ReviewCounts {
     pub revoked: i64,
 }
 
-/// SQL condition on `registration_id` (a column or parameter in scope): a review blocks it.
+/// SQL condition on `registration_id` (a column or parameter in scope): a review blocks it —
+/// flagged, and not cleared. The one definition, for activation and for its message.
 pub(crate) const BLOCKED_BY_REVIEW: &str = "registration_id IN (SELECT registration_id FROM reviews WHERE outcome = 'flagged' AND (resolution IS NULL OR resolution = 'revoked'))";
 
 const COLUMNS: &str = "ticket_id, decision_id, registration_id, agent_id, sampled_for, queued_at, reviewer_id, reviewed_at, outcome, reason, note, resolved_by, resolved_at, resolution";
@@ -198,17 +192,14 @@ impl Store {
 
     /// The review that stops `registration_id`'s activation, if one does.
     pub async fn review_blocking(&self, registration_id: &str) -> Result<Option<Review>> {
-        let sql = format!("SELECT {COLUMNS} FROM reviews WHERE registration_id = $1");
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let sql = format!(
+            "SELECT {COLUMNS} FROM reviews WHERE registration_id = $1 AND {BLOCKED_BY_REVIEW}"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(registration_id)
-            .fetch_all(&self.pool)
+            .fetch_optional(&self.pool)
             .await?;
-        Ok(rows
-            .iter()
-            .map(review_from_row)
-            .collect::<Result<Vec<_>>>()?
-            .into_iter()
-            .find(Review::blocks_activation))
+        row.as_ref().map(review_from_row).transpose()
     }
 
     /// How many approvals `agent_id` made up to `until` (when a decision is being made:

@@ -106,11 +106,12 @@ async fn record(
     state: &ConsoleState,
     signaling: &SignalingState,
     staff: &Staff<AgentsOnly>,
-    ticket_id: &str,
+    t: &store::Ticket,
     asked: &Asked<'_>,
     stills: &[store::Still],
     ticked: &[String],
 ) -> Result<Option<Issued>, Error> {
+    let ticket_id = t.id.as_str();
     let Asked {
         outcome,
         reason,
@@ -141,7 +142,7 @@ async fn record(
         detail["recording"] = serde_json::json!({ "complete": false, "reason": why.to_string() });
     }
     let review = match outcome {
-        Outcome::Approved => sampled_for_review(state, signaling, staff, ticket_id, now).await?,
+        Outcome::Approved => sampled_for_review(state, signaling, staff, t, now).await?,
         _ => None,
     };
     if let Some(why) = review {
@@ -187,26 +188,23 @@ async fn sampled_for_review(
     state: &ConsoleState,
     signaling: &SignalingState,
     staff: &Staff<AgentsOnly>,
-    ticket_id: &str,
+    t: &store::Ticket,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Option<&'static str>, Error> {
     let earlier_approvals = state.store.approvals_by(&staff.user.id, now).await?;
-    let test_call: Option<serde_json::Value> = match state.store.ticket(ticket_id).await? {
-        Some(t) => state
-            .store
-            .application(&t.application_id)
-            .await?
-            .and_then(|a| a.test_call)
-            .and_then(|json| serde_json::from_str(&json).ok()),
-        None => None,
-    };
+    let test_call: Option<serde_json::Value> = state
+        .store
+        .application(&t.application_id)
+        .await?
+        .and_then(|a| a.test_call)
+        .and_then(|json| serde_json::from_str(&json).ok());
     let verdict = test_call
         .as_ref()
         .and_then(|t| t["verdict"].as_str().map(str::to_owned));
     let approval = Approval {
         earlier_approvals,
         test_call_verdict: verdict.as_deref(),
-        call_poor: signaling::calls::citizen_side_poor(signaling, ticket_id)
+        call_poor: signaling::calls::citizen_side_poor(signaling, &t.id)
             .await
             .unwrap_or(false),
         draw: draw().map_err(|e| Error::Internal(format!("random source: {e}")))?,
@@ -320,7 +318,7 @@ pub async fn decide(
             .into());
         }
     }
-    let issued = record(&state, &signaling, &staff, &t.id, &asked, &stills, &ticked).await?;
+    let issued = record(&state, &signaling, &staff, &t, &asked, &stills, &ticked).await?;
     let registration_id = issued.as_ref().map(|i| i.registration_id.clone());
     let outcome = asked.outcome;
     tracing::info!(agent = %staff.user.name, ticket = %t.id, outcome = outcome.as_str(), "decision recorded");

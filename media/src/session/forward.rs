@@ -41,7 +41,7 @@ impl Session {
                     self.counters[i].dropped.fetch_add(1, Relaxed);
                 }
                 if let Some(copy) = copy {
-                    self.copy_to_monitors(i, incoming.kind, &copy, now);
+                    self.copy_to_monitors(i, incoming.kind, copy, now);
                 }
             }
             RTCMessage::RtcpPacket(track_id, packets) => {

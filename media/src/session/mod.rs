@@ -195,7 +195,7 @@ impl Session {
             .collect();
         let monitors: Vec<u64> = self.monitors.iter().map(|m| m.id).collect();
         for id in monitors {
-            self.remove_monitor(id).await;
+            self.remove_monitor(id);
         }
         for leg in &mut self.legs {
             if let Err(e) = leg.pc.close() {
@@ -217,23 +217,20 @@ impl Session {
     /// A datagram of `n` bytes arrived on leg `i`: it and whatever else is waiting on that
     /// socket go to the leg (a burst, to spare wake-ups).
     fn arrived(&mut self, i: usize, n: usize, from: SocketAddr) {
-        if i >= self.legs.len() {
-            let k = i - self.legs.len();
-            let leg = &mut self.monitors[k].leg;
-            leg.received(&self.buf[..n], from, Instant::now());
-            while let Ok((n, from)) = self.monitor_sockets[k].try_recv_from(&mut self.buf) {
-                self.monitors[k]
-                    .leg
-                    .received(&self.buf[..n], from, Instant::now());
+        // Index `i` counts the call's legs, then the monitors (as `recv_any` does).
+        let (leg, socket) = match self.legs.get_mut(i) {
+            Some(leg) => (leg, &self.sockets[i]),
+            None => {
+                let k = i - self.sockets.len();
+                (&mut self.monitors[k].leg, &self.monitor_sockets[k])
             }
-            return;
-        }
-        self.legs[i].received(&self.buf[..n], from, Instant::now());
+        };
+        leg.received(&self.buf[..n], from, Instant::now());
         for _ in 0..BURST {
-            match self.sockets[i].try_recv_from(&mut self.buf) {
+            match socket.try_recv_from(&mut self.buf) {
                 // Each datagram with its own arrival time: congestion feedback and jitter
                 // are computed from these.
-                Ok((n, from)) => self.legs[i].received(&self.buf[..n], from, Instant::now()),
+                Ok((n, from)) => leg.received(&self.buf[..n], from, Instant::now()),
                 Err(_) => break,
             }
         }
@@ -266,9 +263,7 @@ impl Session {
             self.monitor_flush(k);
         }
         self.send_queued().await;
-        if !self.monitors.is_empty() {
-            self.drop_failed_monitors().await;
-        }
+        self.drop_failed_monitors();
     }
 
     /// Sends every leg's queued datagrams.
@@ -362,7 +357,7 @@ impl Session {
                 let _ = reply.send(self.add_monitor(&config, *offer).await);
             }
             Command::RemoveMonitor { id, reply } => {
-                let _ = reply.send(self.remove_monitor(id).await);
+                let _ = reply.send(self.remove_monitor(id));
             }
         }
         None

@@ -82,7 +82,7 @@ impl Session {
     }
 
     /// Closes and drops monitor `id`; false when there is none.
-    pub(super) async fn remove_monitor(&mut self, id: u64) -> bool {
+    pub(super) fn remove_monitor(&mut self, id: u64) -> bool {
         let Some(k) = self.monitors.iter().position(|m| m.id == id) else {
             return false;
         };
@@ -134,35 +134,41 @@ impl Session {
         self.request_keyframe(source, kind, now);
     }
 
-    /// Hands a copy of side `i`'s packet of `kind` to every connected monitor.
+    /// Hands side `i`'s packet of `kind` to every connected monitor: the last one gets it,
+    /// the others a copy each.
     pub(super) fn copy_to_monitors(
         &mut self,
         i: usize,
         kind: usize,
-        packet: &rtc::rtp::Packet,
+        packet: rtc::rtp::Packet,
         now: Instant,
     ) {
-        for m in self.monitors.iter_mut().filter(|m| m.leg.connected) {
+        let mut connected = self
+            .monitors
+            .iter_mut()
+            .filter(|m| m.leg.connected)
+            .peekable();
+        while let Some(m) = connected.next() {
             let slot = m.leg.slot(i, kind);
-            m.leg.send_rtp(slot, packet.clone(), now);
+            if connected.peek().is_some() {
+                m.leg.send_rtp(slot, packet.clone(), now);
+            } else {
+                m.leg.send_rtp(slot, packet, now);
+                return;
+            }
         }
     }
 
     /// Drops monitors whose connection failed or closed.
-    pub(super) async fn drop_failed_monitors(&mut self) {
-        let failed: Vec<u64> = self
-            .monitors
-            .iter()
-            .filter(|m| {
-                matches!(
-                    *m.state.borrow(),
-                    RTCPeerConnectionState::Failed | RTCPeerConnectionState::Closed
-                )
-            })
-            .map(|m| m.id)
-            .collect();
-        for id in failed {
-            self.remove_monitor(id).await;
+    pub(super) fn drop_failed_monitors(&mut self) {
+        let gone = |m: &Monitor| {
+            matches!(
+                *m.state.borrow(),
+                RTCPeerConnectionState::Failed | RTCPeerConnectionState::Closed
+            )
+        };
+        while let Some(id) = self.monitors.iter().find(|m| gone(m)).map(|m| m.id) {
+            self.remove_monitor(id);
         }
     }
 }
