@@ -13,4 +13,12 @@ pub enum Error {
     /// A special-hours entry was not written as `YYYY-MM-DD=HH:MM-HH:MM`.
     #[error("invalid special hours {0:?}: expected YYYY-MM-DD=HH:MM-HH:MM")]
     InvalidSpecialHours(String),
+    /// A capacity or staffing row was not written as `"DAYS HOURS" = number`.
+    #[error(
+        "invalid capacity row {0:?}: expected \"DAYS HOURS\" = number, for example \"mon-fri 09-14\" = 3"
+    )]
+    InvalidCapacity(String),
+    /// Slot rules that cannot make slots.
+    #[error("invalid booking rules: {0}")]
+    InvalidBookingRules(String),
 }

@@ -1,11 +1,14 @@
 //! `scheduler` owns videoreg's rules about time: the service calendar (opening windows in
 //! Europe/Madrid wall-clock time, Spain's national holidays, extra closed dates and special
-//! hours from configuration, the next opening), the queue policy (admission before closing,
-//! the order of requeued and walk-in tickets), wait-time estimation ([`estimate`]) and the
-//! supervisors' figures and forecast ([`metrics`]). It does no I/O and never reads the clock on its own behalf: every rule
-//! takes `now` as a parameter. The [`Clock`] it defines is what callers (the web server, the
-//! signaling hub) read to obtain that `now`, so that tests can set time for the whole server.
+//! hours from configuration, the next opening), appointment slots and their capacity
+//! ([`booking`]), the queue policy (admission before closing, the order of requeued,
+//! appointment and walk-in tickets), wait-time estimation ([`estimate`]) and the supervisors'
+//! figures and forecast ([`metrics`]). It does no I/O and never reads the clock on its own
+//! behalf: every rule takes `now` as a parameter. The [`Clock`] it defines is what callers
+//! (the web server, the signaling hub) read to obtain that `now`, so that tests can set time
+//! for the whole server.
 
+pub mod booking;
 mod calendar;
 mod clock;
 mod error;
@@ -25,7 +28,8 @@ pub use estimate::{
 pub use holidays::{easter_sunday, national_holidays};
 pub use hours::{DailyHours, SpecialHours};
 pub use queue::{
-    AtClosing, NORMAL_PRIORITY, QueuePolicy, REQUEUE_PRIORITY, Refusal, admit, mean_handle_time,
+    AtClosing, NORMAL_PRIORITY, QueuePolicy, REQUEUE_PRIORITY, Refusal, Standing, admit,
+    in_service_order, mean_handle_time, service_key,
 };
 
 /// The time zone in which the service's hours are defined.

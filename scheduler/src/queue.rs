@@ -51,6 +51,53 @@ pub const NORMAL_PRIORITY: i64 = 0;
 /// Priority of a ticket put back by an agent (abort for quality, agent lost): served first.
 pub const REQUEUE_PRIORITY: i64 = 1;
 
+/// How a waiting ticket stands in the queue, for its place in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    /// Put back by an agent (aborted for quality, agent lost): it was being served.
+    Requeued,
+    /// Came in for an appointment at `at`, in time.
+    Appointment {
+        /// The slot's start.
+        at: DateTime<Utc>,
+    },
+    /// Came without an appointment (or too late for theirs).
+    WalkIn,
+}
+
+/// The service order, written once. At `now`, tickets are served:
+/// 1. requeued tickets, in arrival order: they were already being served;
+/// 2. appointments whose time has come, by slot time: an appointment is kept at its time,
+///    ahead of whoever walked in;
+/// 3. walk-ins, in arrival order;
+/// 4. appointments whose time has not come, by slot time: served early only when nobody
+///    else is waiting, so that coming early never pushes a walk-in back.
+///
+/// `seq` is the arrival order. Returns a key; smaller is served first.
+pub fn service_key(standing: Standing, seq: i64, now: DateTime<Utc>) -> (u8, DateTime<Utc>, i64) {
+    let no_time = DateTime::<Utc>::MIN_UTC;
+    match standing {
+        Standing::Requeued => (0, no_time, seq),
+        Standing::Appointment { at } if at <= now => (1, at, seq),
+        Standing::WalkIn => (2, no_time, seq),
+        Standing::Appointment { at } => (3, at, seq),
+    }
+}
+
+/// `tickets` sorted into service order ([`service_key`]); `standing` gives each ticket's
+/// standing and arrival order.
+pub fn in_service_order<T>(
+    mut tickets: Vec<T>,
+    now: DateTime<Utc>,
+    standing: impl Fn(&T) -> (Standing, i64),
+) -> Vec<T> {
+    tickets.sort_by_cached_key(|t| {
+        let (s, seq) = standing(t);
+        service_key(s, seq, now)
+    });
+    tickets
+}
+
 /// The mean of recent handle times, or the configured default when there are none.
 pub fn mean_handle_time(policy: &QueuePolicy, recent: &[TimeDelta]) -> TimeDelta {
     let sample: Vec<&TimeDelta> = recent
@@ -136,6 +183,48 @@ mod tests {
             TimeDelta::minutes(6),
             "only the 2 most recent"
         );
+    }
+
+    #[test]
+    fn requeued_then_due_appointments_then_walk_ins_then_early_appointments() {
+        let now = madrid("2026-12-07 09:12");
+        let at = |t: &str| Standing::Appointment { at: madrid(t) };
+        // (name, standing, arrival order)
+        let tickets = vec![
+            ("walk-in 1", Standing::WalkIn, 1),
+            ("appointment 09:20, came early", at("2026-12-07 09:20"), 2),
+            ("walk-in 2", Standing::WalkIn, 3),
+            ("appointment 09:10", at("2026-12-07 09:10"), 4),
+            ("requeued", Standing::Requeued, 5),
+            (
+                "appointment 09:00, came late in the grace",
+                at("2026-12-07 09:00"),
+                6,
+            ),
+            ("requeued earlier", Standing::Requeued, 0),
+            ("appointment 09:30, came early", at("2026-12-07 09:30"), 7),
+        ];
+        let order: Vec<&str> = in_service_order(tickets, now, |t| (t.1, t.2))
+            .into_iter()
+            .map(|t| t.0)
+            .collect();
+        assert_eq!(
+            order,
+            [
+                "requeued earlier",
+                "requeued",
+                "appointment 09:00, came late in the grace",
+                "appointment 09:10",
+                "walk-in 1",
+                "walk-in 2",
+                "appointment 09:20, came early",
+                "appointment 09:30, came early",
+            ]
+        );
+        // At 09:20 the 09:20 appointment goes ahead of the walk-ins.
+        let key = |s, seq| service_key(s, seq, madrid("2026-12-07 09:20"));
+        assert!(key(at("2026-12-07 09:20"), 2) < key(Standing::WalkIn, 1));
+        assert!(key(Standing::Requeued, 9) < key(at("2026-12-07 09:20"), 2));
     }
 
     #[test]
