@@ -1,12 +1,14 @@
 //! `store` owns videoreg's persistence: one sqlx pool that speaks SQLite (the embedded
 //! default, a file under `./data/`) or PostgreSQL (`postgres://…`, for many nodes), the
 //! embedded migrations for both, and the repository functions for identity records,
-//! applications, queue tickets, staff users and sessions,
-//! registrations, activation codes, citizen credentials, which nodes are alive and which sockets each holds (`presence`), the counters that limit failed attempts (`throttle`), document
-//! stills, call recordings' metadata, legal holds and what retention deleted (`retention`),
-//! liveness challenges, second reviews of approvals, decisions and the hash-chained audit trail; and [`Tx`], the transaction in which a
-//! call's step, the agent's state and the audit events describing them are written together. It holds no rules: it stores and
-//! fetches, atomically where asked; callers pass `now` in.
+//! applications, appointments (`bookings`), queue tickets, staff users and sessions,
+//! registrations, activation codes, citizen credentials, which nodes are alive and which
+//! sockets each holds (`presence`), the counters that limit failed attempts (`throttle`),
+//! document stills, call recordings' metadata, legal holds and what retention deleted
+//! (`retention`), liveness challenges, second reviews of approvals, decisions and the
+//! hash-chained audit trail; and [`Tx`], the transaction in which a call's step, the agent's
+//! state and the audit events describing them are written together. It holds no rules: it
+//! stores and fetches, atomically where asked; callers pass `now` in.
 //!
 //! Instants are stored as milliseconds since the Unix epoch (`BIGINT`) so that one SQL text
 //! serves both backends through sqlx's `Any` driver.
@@ -16,6 +18,7 @@ mod agents;
 mod applications;
 mod audit;
 mod audit_verify;
+mod bookings;
 mod bus;
 mod challenges;
 mod citizens;
@@ -46,6 +49,7 @@ pub use agents::{AgentState, AgentStatus};
 pub use applications::{Application, NewApplication};
 pub use audit::{AuditEvent, GENESIS_HASH, NewAuditEvent, link_hash};
 pub use audit_verify::{AuditAnchor, BrokenLink, ChainReport};
+pub use bookings::{BookOutcome, Booking, NewBooking};
 pub use bus::{BusListener, BusMessage};
 pub use challenges::{Challenge, NewChallenge};
 pub use citizens::{

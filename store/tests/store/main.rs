@@ -1,5 +1,6 @@
 //! Every repository function, run against SQLite and against PostgreSQL.
 
+mod bookings;
 mod cases;
 mod challenges;
 mod citizens;
@@ -15,6 +16,9 @@ mod transitions;
 mod verification;
 
 on_both_backends!(
+    bookings::a_slot_fills_to_its_capacity_and_an_id_number_has_one_live_booking,
+    bookings::simultaneous_bookings_never_overfill_a_slot,
+    bookings::a_booking_is_settled_once_and_missed_ones_become_no_shows,
     queue::one_live_ticket_per_id_number_and_a_second_tab_gets_the_same_place,
     queue::the_queue_is_fifo_and_requeued_tickets_go_to_the_head,
     queue::concurrent_claims_never_give_two_agents_the_same_citizen,
