@@ -22,10 +22,21 @@ pub struct Helper {
 }
 
 impl Helper {
-    /// Starts this binary with `arg`; `unasked` gets every line that answers no request.
-    pub fn start(arg: &str, unasked: impl Fn(Value) + Send + 'static) -> Self {
+    /// Starts this binary with `arg`, under `launcher` if it is not empty (a command that
+    /// execs the rest of its arguments, such as `taskset -c 0` or `chrt -i 0`, so that the
+    /// helper keeps the process id it is given); `unasked` gets every line that answers no
+    /// request.
+    pub fn start(launcher: &[&str], arg: &str, unasked: impl Fn(Value) + Send + 'static) -> Self {
         let exe = std::env::current_exe().expect("own executable");
-        let mut child = Command::new(exe)
+        let mut command = match launcher.split_first() {
+            Some((program, args)) => {
+                let mut c = Command::new(program);
+                c.args(args).arg(exe);
+                c
+            }
+            None => Command::new(exe),
+        };
+        let mut child = command
             .arg(arg)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

@@ -162,9 +162,14 @@ pub struct Forwarder {
 impl Forwarder {
     /// Starts the forwarder process (this same binary).
     pub fn start() -> Self {
+        Self::start_under(&[])
+    }
+
+    /// As `start`, run under `launcher` (see `Helper::start`).
+    pub fn start_under(launcher: &[&str]) -> Self {
         let candidates: Arc<Mutex<CandidateSenders>> = Arc::default();
         let c = candidates.clone();
-        let helper = Helper::start(ARG, move |v| {
+        let helper = Helper::start(launcher, ARG, move |v| {
             if let (Some(call), Ok(cand)) = (
                 v["call"].as_u64(),
                 serde_json::from_value::<RTCIceCandidateInit>(v["candidate"].clone()),

@@ -3,8 +3,9 @@
 //! webrtc-rs peer with four receive-only transceivers) on each call. The monitors run in a
 //! third process (this binary again, with `monitors-process`), so that receiving their
 //! copies does not take CPU from the calls' peers, whose latency is what is measured.
-//! Reports the forwarder's CPU per call both ways, the calls' added one-way latency p99, and
-//! what the monitors received (packets per second per monitor: both sides' media arrive).
+//! Where each process runs is in `place`. Reports the forwarder's CPU per call both ways, the
+//! calls' added one-way latency p99, and what the monitors received (packets per second per
+//! monitor: both sides' media arrive).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -115,10 +116,10 @@ pub struct Monitors {
 }
 
 impl Monitors {
-    /// Starts the monitors' process (this same binary).
-    pub fn start() -> Self {
+    /// Starts the monitors' process (this same binary) under `launcher`.
+    pub fn start_under(launcher: &[&str]) -> Self {
         Self {
-            helper: Helper::start(ARG, |_| {}),
+            helper: Helper::start(launcher, ARG, |_| {}),
         }
     }
 
@@ -150,9 +151,48 @@ impl Monitors {
     }
 }
 
+/// Where each process runs. With two cores or more, the forwarder has core 0 to itself and
+/// this process (the calls' peers, whose latency is measured) core 1, and the monitors run
+/// on core 1 at `SCHED_IDLE`: they take only cycles the peers do not want and never the
+/// forwarder's core, as a supervisor's browser on another machine would. The forwarder's work for them (a copy encrypted and
+/// sent per packet) stays in the forwarder, where it is measured. On one core, nothing is
+/// pinned.
+struct Placement {
+    forwarder: &'static [&'static str],
+    monitors: &'static [&'static str],
+}
+
+fn place() -> Placement {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if cores < 2 {
+        println!("one core: nothing pinned");
+        return Placement {
+            forwarder: &[],
+            monitors: &[],
+        };
+    }
+    let pinned = std::process::Command::new("taskset")
+        .args(["-a", "-p", "-c", "1", &std::process::id().to_string()])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        pinned,
+        "taskset (util-linux) could not pin the peers' process to core 1"
+    );
+    println!(
+        "forwarder pinned to core 0, calls' peers to core 1, monitors to core 1 at SCHED_IDLE"
+    );
+    Placement {
+        forwarder: &["taskset", "-c", "0"],
+        monitors: &["taskset", "-c", "1", "chrt", "-i", "0"],
+    }
+}
+
 pub async fn compare(ns: &[usize]) {
-    let fwd = Forwarder::start();
-    let monitors = Monitors::start();
+    let placement = place();
+    let fwd = Forwarder::start_under(placement.forwarder);
+    let monitors = Monitors::start_under(placement.monitors);
     println!(
         "| calls | forwarder CPU per call, unwatched | one monitor per call | added | latency p99 unwatched / watched | added p99 | packets/s per monitor |"
     );
