@@ -132,11 +132,14 @@ impl Calendar {
     /// The first window that opens strictly after `now` (from inside a window, that is the
     /// next one, not the current one). `None` if the service never opens in the next 800 days.
     pub fn next_window(&self, now: DateTime<Utc>) -> Option<Window> {
-        let today = local_date(now);
+        self.windows_from(local_date(now)).find(|w| w.opens > now)
+    }
+
+    /// The windows of the days from `date` on, in order, over the next 800 days.
+    pub fn windows_from(&self, date: NaiveDate) -> impl Iterator<Item = Window> + '_ {
         (0..SEARCH_HORIZON_DAYS)
-            .filter_map(|i| today.checked_add_days(Days::new(i)))
+            .filter_map(move |i| date.checked_add_days(Days::new(i)))
             .filter_map(|d| self.window_on(d))
-            .find(|w| w.opens > now)
     }
 
     /// When the service next opens after `now`; see [`Calendar::next_window`].

@@ -129,6 +129,15 @@ impl Store {
         &self,
         anchor: Option<&AuditAnchor>,
     ) -> Result<ChainReport> {
+        Ok(self.walk_audit_chain(anchor).await?.0)
+    }
+
+    /// The chain's report and, when it verifies, the hash of its newest event as the walk
+    /// saw it (the genesis hash for an empty chain).
+    async fn walk_audit_chain(
+        &self,
+        anchor: Option<&AuditAnchor>,
+    ) -> Result<(ChainReport, String)> {
         let mut walk = Walk {
             checked: 0,
             last: None,
@@ -158,25 +167,28 @@ impl Store {
             for r in &rows {
                 if let Err((id, problem)) = walk.step(r)? {
                     tx.rollback().await?;
-                    return Ok(broken(walk.checked, id, problem));
+                    return Ok((broken(walk.checked, id, problem), String::new()));
                 }
             }
         }
         let head = audit_head(&mut tx).await?;
         tx.rollback().await?;
-        check_head(walk, head)
+        let hash = head.1.clone();
+        Ok((check_head(walk, head)?, hash))
     }
 
     /// The head of a chain that verifies, to keep outside the database; `Err` with the
     /// broken link's report when the chain does not verify (a broken chain is not anchored).
     pub async fn audit_anchor(&self) -> Result<Result<AuditAnchor, ChainReport>> {
-        let report = self.verify_audit_chain().await?;
+        // The head the walk verified, from its own snapshot: not one read after it.
+        let (report, hash) = self.walk_audit_chain(None).await?;
         if report.broken.is_some() {
             return Ok(Err(report));
         }
-        let mut conn = self.pool.acquire().await?;
-        let (_, hash, count) = audit_head(&mut conn).await?;
-        Ok(Ok(AuditAnchor { count, hash }))
+        Ok(Ok(AuditAnchor {
+            count: report.checked,
+            hash,
+        }))
     }
 }
 

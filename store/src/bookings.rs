@@ -90,17 +90,13 @@ impl Store {
         event: &NewAuditEvent<'_>,
     ) -> Result<BookOutcome> {
         let mut tx = self.pool.begin().await?;
-        // A write first: it takes SQLite's write lock before anything is read (a read then a
-        // write in one transaction fails when another writer commits in between), and on
-        // PostgreSQL locks the ID number's live booking against a second request.
-        sqlx::query(
-            "UPDATE bookings SET status = status WHERE id_number = $1 AND status = 'booked'",
-        )
-        .bind(b.id_number)
-        .execute(&mut *tx)
-        .await?;
-        let sql =
-            format!("SELECT {COLUMNS} FROM bookings WHERE id_number = $1 AND status = 'booked'");
+        // A write first, returning the ID number's live booking: it takes SQLite's write lock
+        // before anything is read (a read then a write in one transaction fails when another
+        // writer commits in between), and on PostgreSQL locks that booking against a second
+        // request.
+        let sql = format!(
+            "UPDATE bookings SET status = status WHERE id_number = $1 AND status = 'booked' RETURNING {COLUMNS}"
+        );
         let live = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(b.id_number)
             .fetch_optional(&mut *tx)
@@ -113,17 +109,22 @@ impl Store {
             }
             release(&mut tx, &old.id, "cancelled", b.created_at).await?;
         }
-        let taken = sqlx::query(
-            "INSERT INTO booking_slots (slot_at, booked) VALUES ($1, 1)
-             ON CONFLICT (slot_at) DO UPDATE SET booked = booking_slots.booked + 1
-             WHERE booking_slots.booked < $2",
-        )
-        .bind(to_millis(b.slot_at))
-        .bind(i64::from(capacity))
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if taken != 1 || capacity == 0 {
+        // A slot of no capacity is full without a write.
+        let taken = if capacity == 0 {
+            0
+        } else {
+            sqlx::query(
+                "INSERT INTO booking_slots (slot_at, booked) VALUES ($1, 1)
+                 ON CONFLICT (slot_at) DO UPDATE SET booked = booking_slots.booked + 1
+                 WHERE booking_slots.booked < $2",
+            )
+            .bind(to_millis(b.slot_at))
+            .bind(i64::from(capacity))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+        };
+        if taken != 1 {
             tx.rollback().await?;
             return Ok(BookOutcome::Full);
         }

@@ -8,7 +8,7 @@ mod tests;
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Days, TimeDelta, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
 
 pub use capacity::{Capacity, HourTable, MAX_CELL};
@@ -137,28 +137,25 @@ pub fn slots(
     booked: &Booked,
 ) -> Vec<Slot> {
     let earliest = now + rules.lead;
-    let today = local_date(now);
-    let windows = (0..800u64)
-        .filter_map(|i| today.checked_add_days(Days::new(i)))
-        .filter_map(|d| calendar.window_on(d))
-        .filter(|w| w.closes >= earliest + rules.length)
-        .take(rules.days as usize);
-    let mut out = Vec::new();
-    for w in windows {
-        let mut starts = w.opens;
-        while starts + rules.length <= w.closes {
-            if starts >= earliest {
-                out.push(Slot {
+    calendar
+        .windows_from(local_date(now))
+        .map(|w| {
+            let starts = std::iter::successors(Some(w.opens), |s| Some(*s + rules.length));
+            starts
+                .take_while(|s| *s + rules.length <= w.closes)
+                .filter(|s| *s >= earliest)
+                .map(|starts| Slot {
                     starts,
                     ends: starts + rules.length,
                     capacity: capacity.of_slot(starts, rules.length),
                     booked: booked.get(&starts).copied().unwrap_or(0),
-                });
-            }
-            starts += rules.length;
-        }
-    }
-    out
+                })
+                .collect::<Vec<_>>()
+        })
+        .filter(|day| !day.is_empty())
+        .take(rules.days as usize)
+        .flatten()
+        .collect()
 }
 
 /// The first `n` slots with a free place.
@@ -236,5 +233,5 @@ pub fn arrival(rules: &SlotRules, starts: DateTime<Utc>, now: DateTime<Utc>) -> 
 /// Whether a booking for `starts` was missed at `now`: its grace is over (a booking still
 /// live then is a no-show).
 pub fn missed(rules: &SlotRules, starts: DateTime<Utc>, now: DateTime<Utc>) -> bool {
-    now > starts + rules.grace
+    arrival(rules, starts, now) == Arrival::Late
 }
