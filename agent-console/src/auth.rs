@@ -114,20 +114,27 @@ impl Policy for ReviewWork {
     }
 }
 
-/// Whether `user` may see the call on `ticket` as its second reviewer: an agent with the
-/// reviewer flag, an approval queued for review, and not their own.
+/// Whether `user` reviews others' approvals: an agent with the reviewer flag.
+pub fn is_reviewer(user: &store::StaffUser) -> bool {
+    user.role == StaffRole::Agent && user.reviewer
+}
+
+/// Whether `user` may see the call on `ticket` as its second reviewer: a reviewer
+/// ([`is_reviewer`]), an approval queued for review, and not their own.
 pub async fn may_review(
     store: &store::Store,
     user: &store::StaffUser,
     ticket: &str,
 ) -> Result<bool, store::Error> {
-    if user.role != StaffRole::Agent || !user.reviewer {
+    if !is_reviewer(user) {
         return Ok(false);
     }
-    Ok(store
-        .review(ticket)
-        .await?
-        .is_some_and(|r| r.agent_id != user.id))
+    Ok(reviews(user, store.review(ticket).await?.as_ref()))
+}
+
+/// [`may_review`] with the call's review already read.
+pub fn reviews(user: &store::StaffUser, review: Option<&store::Review>) -> bool {
+    is_reviewer(user) && review.is_some_and(|r| r.agent_id != user.id)
 }
 
 /// Legal holds on decisions: auditors only (the handler checks the CSRF token).

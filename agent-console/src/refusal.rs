@@ -253,8 +253,6 @@ impl IntoResponse for Page {
     }
 }
 
-/// The ticket `agent_id` holds in a call (or is offered, when `offered_too`), and only if it
-/// is `ticket_id` when one is given; refused with `409 not_in_call` otherwise.
 /// A console call's ticket and JSON body, checked in the order the console's refusals are
 /// documented: the path, the body (`expected` says what it must be), then the session's
 /// CSRF token in `X-CSRF-Token`.
@@ -276,6 +274,8 @@ pub(crate) fn console_request<T>(
     Ok((ticket, req))
 }
 
+/// The ticket `agent_id` holds in a call (or is offered, when `offered_too`), and only if it
+/// is `ticket_id` when one is given; refused with `409 not_in_call` otherwise.
 pub(crate) async fn own_call(
     state: &ConsoleState,
     agent_id: &str,

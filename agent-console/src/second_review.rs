@@ -50,16 +50,8 @@ impl ReviewPolicy {
 }
 
 /// A uniform draw in 0..100 from the operating system's random source.
-pub fn draw() -> Result<u32, getrandom::Error> {
-    let zone = u32::MAX - u32::MAX % 100;
-    loop {
-        let mut b = [0u8; 4];
-        getrandom::fill(&mut b)?;
-        let v = u32::from_le_bytes(b);
-        if v < zone {
-            return Ok(v % 100);
-        }
-    }
+pub fn draw() -> Result<u32, store::Error> {
+    store::secrets::random_below(100)
 }
 
 #[cfg(test)]

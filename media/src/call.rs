@@ -75,8 +75,6 @@ pub struct SideCounters {
     pub dropped: AtomicU64,
     /// Keyframe requests passed back to this side.
     pub keyframe_requests: AtomicU64,
-    /// Keyframe requests from monitors not passed on, being too soon after the last.
-    pub monitor_keyframes_held: AtomicU64,
 }
 
 /// A running media session.

@@ -9,8 +9,9 @@ use rtc::ice::mdns::MulticastDnsMode;
 use rtc::ice::network_type::NetworkType;
 use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
 use webrtc::peer_connection::{
-    MediaEngine, PeerConnection, PeerConnectionBuilder, RTCConfigurationBuilder, RTCIceServer,
-    RTCIceTransportPolicy, Registry, SettingEngineBuilder, register_default_interceptors,
+    MediaEngine, PeerConnection, PeerConnectionBuilder, RTCConfiguration, RTCConfigurationBuilder,
+    RTCIceServer, RTCIceTransportPolicy, Registry, SettingEngineBuilder,
+    register_default_interceptors,
 };
 use webrtc::rtp_transceiver::RtpSender;
 
@@ -43,8 +44,12 @@ pub struct Client {
     pub events: EventStreams,
 }
 
-/// Builds a stand-in browser with its video and audio tracks added.
-pub async fn client(options: ClientOptions<'_>) -> Result<Client, Error> {
+/// A webrtc-rs connection on `ip` as the stand-ins use it (default codecs and
+/// interceptors, UDP over IPv4, no mDNS), and its events.
+async fn peer(
+    ip: &str,
+    configuration: RTCConfiguration,
+) -> Result<(Arc<dyn PeerConnection>, EventStreams), Error> {
     let mut engine = MediaEngine::default();
     engine.register_default_codecs().map_err(Error::webrtc)?;
     let registry =
@@ -53,25 +58,31 @@ pub async fn client(options: ClientOptions<'_>) -> Result<Client, Error> {
         .with_multicast_dns_mode(MulticastDnsMode::Disabled)
         .with_network_types(vec![NetworkType::Udp4])
         .build();
+    let (handler, events) = channel_events();
+    let pc: Arc<dyn PeerConnection> = Arc::new(
+        PeerConnectionBuilder::new()
+            .with_configuration(configuration)
+            .with_media_engine(engine)
+            .with_setting_engine(settings)
+            .with_interceptor_registry(registry)
+            .with_handler(handler)
+            .with_udp_addrs(vec![format!("{ip}:0")])
+            .build()
+            .await
+            .map_err(Error::webrtc)?,
+    );
+    Ok((pc, events))
+}
+
+/// Builds a stand-in browser with its video and audio tracks added.
+pub async fn client(options: ClientOptions<'_>) -> Result<Client, Error> {
     let configuration = RTCConfigurationBuilder::new().with_ice_servers(options.ice_servers);
     let configuration = if options.relay_only {
         configuration.with_ice_transport_policy(RTCIceTransportPolicy::Relay)
     } else {
         configuration
     };
-    let (handler, events) = channel_events();
-    let pc: Arc<dyn PeerConnection> = Arc::new(
-        PeerConnectionBuilder::new()
-            .with_configuration(configuration.build())
-            .with_media_engine(engine)
-            .with_setting_engine(settings)
-            .with_interceptor_registry(registry)
-            .with_handler(handler)
-            .with_udp_addrs(vec![format!("{}:0", options.ip)])
-            .build()
-            .await
-            .map_err(Error::webrtc)?,
-    );
+    let (pc, events) = peer(options.ip, configuration.build()).await?;
     let [video, audio] = KINDS.map(|kind| {
         let ssrc = options.ssrc_base.wrapping_add(kind_index(kind) as u32);
         Arc::new(TrackLocalStaticRTP::new(track(kind, ssrc, options.label)))
@@ -93,27 +104,7 @@ pub async fn client(options: ClientOptions<'_>) -> Result<Client, Error> {
 pub async fn monitor_client(ip: &str) -> Result<(Arc<dyn PeerConnection>, EventStreams), Error> {
     use rtc::rtp_transceiver::rtp_sender::RtpCodecKind;
     use rtc::rtp_transceiver::{RTCRtpTransceiverDirection, RTCRtpTransceiverInit};
-    let mut engine = MediaEngine::default();
-    engine.register_default_codecs().map_err(Error::webrtc)?;
-    let registry =
-        register_default_interceptors(Registry::new(), &mut engine).map_err(Error::webrtc)?;
-    let settings = SettingEngineBuilder::new()
-        .with_multicast_dns_mode(MulticastDnsMode::Disabled)
-        .with_network_types(vec![NetworkType::Udp4])
-        .build();
-    let (handler, events) = channel_events();
-    let pc: Arc<dyn PeerConnection> = Arc::new(
-        PeerConnectionBuilder::new()
-            .with_configuration(RTCConfigurationBuilder::new().build())
-            .with_media_engine(engine)
-            .with_setting_engine(settings)
-            .with_interceptor_registry(registry)
-            .with_handler(handler)
-            .with_udp_addrs(vec![format!("{ip}:0")])
-            .build()
-            .await
-            .map_err(Error::webrtc)?,
-    );
+    let (pc, events) = peer(ip, RTCConfigurationBuilder::new().build()).await?;
     for kind in [
         RtpCodecKind::Video,
         RtpCodecKind::Audio,

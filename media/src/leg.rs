@@ -319,15 +319,6 @@ impl Leg {
             .map(|o| (o.kind, o.source))
     }
 
-    /// The slot carrying `source`'s media of `kind`: in a pair, the kind's; in a monitor,
-    /// the side's.
-    pub fn slot(&self, source: usize, kind: usize) -> usize {
-        match self.shape {
-            Shape::Pair => kind,
-            Shape::Monitor => 2 * source + kind,
-        }
-    }
-
     /// Sends a forwarded packet on outgoing track `slot`, re-addressed to its SSRC and
     /// negotiated payload type. False when it cannot go (not negotiated yet, or refused).
     pub fn send_rtp(&mut self, slot: usize, mut packet: rtc::rtp::Packet, now: Instant) -> bool {
@@ -377,18 +368,19 @@ const NACK_HISTORY: u16 = 128;
 /// receives nothing and keeps no copies for retransmission: RTCP reports and the tap only
 /// (a supervisor's view may lose a packet; the call's legs never do for it).
 fn interceptors(engine: &mut MediaEngine, shape: Shape) -> Result<Registry, Error> {
-    if shape == Shape::Monitor {
-        return Ok(configure_rtcp_reports(Registry::new())
-            .with(Slot::from(14_000), KeyframeRequestTap::default()));
-    }
-    let registry = Registry::new()
-        .with(
-            Slot::NackResponder,
-            NackResponderBuilder::new().with_size(NACK_HISTORY).build(),
-        )
-        .with(Slot::NackGenerator, NackGeneratorBuilder::new().build());
-    configure_simulcast_extension_headers(engine).map_err(Error::webrtc)?;
-    let registry = configure_twcc_receiver_only(registry, engine).map_err(Error::webrtc)?;
+    let registry = match shape {
+        Shape::Monitor => Registry::new(),
+        Shape::Pair => {
+            let registry = Registry::new()
+                .with(
+                    Slot::NackResponder,
+                    NackResponderBuilder::new().with_size(NACK_HISTORY).build(),
+                )
+                .with(Slot::NackGenerator, NackGeneratorBuilder::new().build());
+            configure_simulcast_extension_headers(engine).map_err(Error::webrtc)?;
+            configure_twcc_receiver_only(registry, engine).map_err(Error::webrtc)?
+        }
+    };
     Ok(configure_rtcp_reports(registry).with(Slot::from(14_000), KeyframeRequestTap::default()))
 }
 

@@ -98,17 +98,9 @@ const WORDS_EN: [&str; 64] = [
     "south", "stone", "summer", "table", "tiger", "train", "tree", "water", "window", "winter",
 ];
 
-/// A uniformly random number below `n` (`n` > 0), from the operating system.
+/// A uniformly random number below `n` (`n` > 0).
 fn random_below(n: u32) -> Result<u32, Error> {
-    let zone = u32::MAX - u32::MAX % n;
-    loop {
-        let mut b = [0u8; 4];
-        getrandom::fill(&mut b).map_err(|e| Error::Random(e.to_string()))?;
-        let v = u32::from_le_bytes(b);
-        if v < zone {
-            return Ok(v % n);
-        }
-    }
+    secrets::random_below(n).map_err(|e| Error::Random(e.to_string()))
 }
 
 /// A fresh code of `kind`; `english` picks the English word list.
@@ -191,11 +183,11 @@ pub async fn issue(
     now: DateTime<Utc>,
 ) -> Result<Issued, Error> {
     let earlier = state.store.challenges_for_ticket(ask.ticket).await?;
-    let code = loop {
+    let (code, hash) = loop {
         let code = new_code(ask.code, ask.english)?;
         let hash = code_hash(ask.ticket, &code);
         if !earlier.iter().any(|c| c.code_hash == hash) {
-            break code;
+            break (code, hash);
         }
     };
     let last_action = earlier.last().map(|c| c.action.as_str());
@@ -222,7 +214,7 @@ pub async fn issue(
                 id: &id,
                 ticket_id: ask.ticket,
                 agent_id: ask.agent,
-                code_hash: &code_hash(ask.ticket, &code),
+                code_hash: &hash,
                 action: chosen.id,
                 answer: ask.answer.as_str(),
                 issued_at: now,

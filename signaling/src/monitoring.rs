@@ -25,12 +25,6 @@ pub struct MonitorPolicy {
     pub notice: bool,
 }
 
-impl Default for MonitorPolicy {
-    fn default() -> Self {
-        Self { notice: true }
-    }
-}
-
 /// The monitors running on this node: (ticket, monitor id) → the supervisor watching. Locked
 /// only to insert, remove or count, never across an `.await`.
 #[derive(Debug, Clone, Default)]

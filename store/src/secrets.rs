@@ -26,6 +26,23 @@ pub fn new_id() -> Result<String, Error> {
     Ok(hex(&bytes))
 }
 
+/// A uniformly random number below `n` (`n` > 0; 0 for `n` = 0), from the operating system:
+/// draws above the largest multiple of `n` are thrown away, so no value is likelier.
+pub fn random_below(n: u32) -> Result<u32, Error> {
+    if n == 0 {
+        return Ok(0);
+    }
+    let zone = u32::MAX - u32::MAX % n;
+    loop {
+        let mut b = [0u8; 4];
+        getrandom::fill(&mut b).map_err(|e| Error::Random(e.to_string()))?;
+        let v = u32::from_le_bytes(b);
+        if v < zone {
+            return Ok(v % n);
+        }
+    }
+}
+
 /// The hash under which a token is stored and looked up.
 pub fn hash_token(token: &str) -> String {
     hex(&Sha256::digest(token.as_bytes()))

@@ -149,12 +149,7 @@ pub async fn details(
             issued_on: r.issued_on,
             support_number: r.support_number,
         });
-    let test_call = state
-        .store
-        .application(&t.application_id)
-        .await?
-        .and_then(|a| a.test_call)
-        .and_then(|json| serde_json::from_str(&json).ok());
+    let test_call = test_call(&state, &t).await?;
     let stills = state
         .store
         .stills_for_ticket(&t.id)
@@ -186,6 +181,19 @@ pub async fn details(
         ticket: t.id,
     };
     Ok(Json(details).into_response())
+}
+
+/// The test-call result the call's application carried (JSON), if any.
+pub(super) async fn test_call(
+    state: &ConsoleState,
+    t: &store::Ticket,
+) -> Result<Option<serde_json::Value>, Error> {
+    Ok(state
+        .store
+        .application(&t.application_id)
+        .await?
+        .and_then(|a| a.test_call)
+        .and_then(|json| serde_json::from_str(&json).ok()))
 }
 
 /// `POST /staff/calls/{ticket}/stills/{kind}`: the body is the PNG or JPEG the console

@@ -192,12 +192,7 @@ async fn sampled_for_review(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Option<&'static str>, Error> {
     let earlier_approvals = state.store.approvals_by(&staff.user.id, now).await?;
-    let test_call: Option<serde_json::Value> = state
-        .store
-        .application(&t.application_id)
-        .await?
-        .and_then(|a| a.test_call)
-        .and_then(|json| serde_json::from_str(&json).ok());
+    let test_call = super::call::test_call(state, t).await?;
     let verdict = test_call
         .as_ref()
         .and_then(|t| t["verdict"].as_str().map(str::to_owned));

@@ -48,8 +48,7 @@ pub async fn home(
         show_console: AgentPages::allows(role, &get),
         show_decisions: AuditorsRead::allows(role, &get),
         show_supervisor: SupervisorsOnly::allows(role, &get),
-        show_reviews: role == store::StaffRole::Auditor
-            || (role == store::StaffRole::Agent && staff.user.reviewer),
+        show_reviews: role == store::StaffRole::Auditor || crate::auth::is_reviewer(&staff.user),
     };
     Ok(Html(page.render()?))
 }

@@ -11,7 +11,7 @@ use axum::response::{Html, IntoResponse, Response};
 use super::openapi::StaffRefusals;
 use super::second_review::sampled_words;
 use super::{Chrome, chrome, madrid_time, staff_names};
-use crate::auth::{AuditorsRead, DecisionRead, Staff, may_review};
+use crate::auth::{AuditorsRead, DecisionRead, Staff, reviews};
 use crate::i18n::Lang;
 use crate::refusal::{ErrorBody, Page, Refusal};
 use crate::{ConsoleState, Error};
@@ -255,13 +255,13 @@ pub async fn show(
         return Err(no_such_call());
     };
     let auditor = staff.user.role == StaffRole::Auditor;
-    if !auditor && !may_review(&state.store, &staff.user, &ticket).await? {
+    let review = state.store.review(&ticket).await?;
+    if !auditor && !reviews(&staff.user, review.as_ref()) {
         return Err(Refusal::forbidden(true).into());
     }
     let Some(t) = state.store.ticket(&ticket).await? else {
         return Err(no_such_call());
     };
-    let review = state.store.review(&ticket).await?;
     let registry = registry_rows(lang, state.store.find_identity(&t.id_number).await?);
     let names = staff_names(&state).await?;
     let name = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_owned());

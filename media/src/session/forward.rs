@@ -34,7 +34,11 @@ impl Session {
                     self.request_keyframe(i, incoming.kind, now);
                 }
                 // Monitors get their copies after the call's own leg has its packet.
-                let copy = (!self.monitors.is_empty()).then(|| packet.clone());
+                let copy = self
+                    .monitors
+                    .iter()
+                    .any(|m| m.leg.connected)
+                    .then(|| packet.clone());
                 let t = self.target(i);
                 // Not into a connection whose DTLS is not up: there is no key to send with.
                 if !self.legs[t].connected || !self.legs[t].send_rtp(incoming.kind, packet, now) {

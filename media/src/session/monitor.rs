@@ -5,7 +5,6 @@
 //! browser send keyframes faster than a call does. A monitor that fails or is removed closes
 //! alone; the call's legs never wait for it.
 
-use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
 use rtc::peer_connection::event::RTCPeerConnectionEvent;
@@ -125,9 +124,6 @@ impl Session {
             return;
         };
         if m.last_keyframe[source].is_some_and(|at| now.duration_since(at) < KEYFRAME_GAP) {
-            self.counters[source]
-                .monitor_keyframes_held
-                .fetch_add(1, Relaxed);
             return;
         }
         m.last_keyframe[source] = Some(now);
@@ -149,7 +145,8 @@ impl Session {
             .filter(|m| m.leg.connected)
             .peekable();
         while let Some(m) = connected.next() {
-            let slot = m.leg.slot(i, kind);
+            // A monitor's outgoing tracks: each side's video, then its audio.
+            let slot = 2 * i + kind;
             if connected.peek().is_some() {
                 m.leg.send_rtp(slot, packet.clone(), now);
             } else {

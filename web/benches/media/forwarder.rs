@@ -87,27 +87,15 @@ pub async fn serve(config: MediaConfig) {
                     }
                     Err(e) => json!({ "error": e.to_string() }),
                 },
-                Some("offer") => {
+                Some(op @ ("offer" | "monitor")) => {
                     let answer = match (
                         call_of(&req),
                         serde_json::from_value::<RTCSessionDescription>(req["sdp"].clone()),
                     ) {
-                        (Some(call), Ok(offer)) => call
+                        (Some(call), Ok(offer)) if op == "offer" => call
                             .offer(side_of(&req), offer)
                             .await
                             .map_err(|e| e.to_string()),
-                        _ => Err("no such call or bad offer".to_owned()),
-                    };
-                    match answer {
-                        Ok(a) => json!({ "answer": a }),
-                        Err(e) => json!({ "error": e }),
-                    }
-                }
-                Some("monitor") => {
-                    let answer = match (
-                        call_of(&req),
-                        serde_json::from_value::<RTCSessionDescription>(req["sdp"].clone()),
-                    ) {
                         (Some(call), Ok(offer)) => call
                             .add_monitor(&config, offer)
                             .await
