@@ -4,7 +4,7 @@
 // "Code heard". Approval waits for a passed challenge when the service requires one; the
 // server checks it again.
 
-import { $, t } from "./staff.js";
+import { $, postJson, refusal, t } from "./staff.js";
 
 const panel = () => $("liveness");
 let live = null; // { id, until }
@@ -59,14 +59,10 @@ function countdown() {
   }
 }
 
-async function issue(call, csrf, refusal) {
+async function issue(call, csrf) {
   if (!call() || !call().ticket) return;
   const body = { language: $("challenge-language") ? $("challenge-language").value : undefined };
-  const r = await fetch(`/staff/calls/${call().ticket}/challenge`, {
-    method: "POST",
-    headers: { accept: "application/json", "content-type": "application/json", "x-csrf-token": csrf },
-    body: JSON.stringify(body),
-  });
+  const r = await postJson(`/staff/calls/${call().ticket}/challenge`, csrf, body);
   const c = await r.json().catch(() => ({}));
   if (r.status !== 201) {
     status(refusal(c, t("No se pudo emitir el reto.", "The challenge could not be issued.")));
@@ -86,12 +82,9 @@ async function issue(call, csrf, refusal) {
   timer = setInterval(countdown, 1000);
 }
 
-async function heard(call, csrf, refusal) {
+async function heard(call, csrf) {
   if (!live || !call() || !call().ticket) return;
-  const r = await fetch(`/staff/calls/${call().ticket}/challenge/${live.id}/heard`, {
-    method: "POST",
-    headers: { accept: "application/json", "x-csrf-token": csrf },
-  });
+  const r = await postJson(`/staff/calls/${call().ticket}/challenge/${live.id}/heard`, csrf);
   const body = await r.json().catch(() => ({}));
   if (r.ok) {
     stop();
@@ -122,8 +115,8 @@ export function challengeUpdate(m) {
 }
 
 /// Wires the buttons; `call()` is the current call, `changed` runs when passing changes.
-export function wireChallenge(call, csrf, refusal, changed) {
+export function wireChallenge(call, csrf, changed) {
   onChange = changed;
-  $("challenge-issue").onclick = () => issue(call, csrf, refusal);
-  $("challenge-heard").onchange = () => { if ($("challenge-heard").checked) heard(call, csrf, refusal); };
+  $("challenge-issue").onclick = () => issue(call, csrf);
+  $("challenge-heard").onchange = () => { if ($("challenge-heard").checked) heard(call, csrf); };
 }

@@ -2,7 +2,7 @@
 // (media through videoreg), stills captured from the citizen's video, the checklist and the
 // decision. Every rule is checked again on the server; this page only mirrors them.
 
-import { $, STATES, t } from "./staff.js";
+import { $, STATES, postJson, refusal, t } from "./staff.js";
 import { wireShortcuts } from "./console-keys.js";
 import { reasonsChosen, wireDecisions } from "./console-decision.js";
 import { updateScript } from "./console-script.js";
@@ -72,7 +72,6 @@ const send = (m) => {
   return ws && ws.readyState === WebSocket.OPEN && ws.send(JSON.stringify(m));
 };
 // A refused request answers {"error": {"code", "message"}}; its message, or `fallback`.
-const refusal = (body, fallback) => body?.error?.message || fallback;
 const clock = (secs) => `${Math.floor(secs / 60)}:${String(Math.floor(secs % 60)).padStart(2, "0")}`;
 
 function connect() {
@@ -333,11 +332,8 @@ function updateMissing() {
 
 async function decide(decision, reason) {
   if (!call || !call.ticket) return;
-  const r = await fetch(`/staff/calls/${call.ticket}/decision`, {
-    method: "POST",
-    headers: { accept: "application/json", "content-type": "application/json", "x-csrf-token": csrf },
-    body: JSON.stringify({ decision, checklist: ticked(), reason, note: $("note").value }),
-  });
+  const r = await postJson(`/staff/calls/${call.ticket}/decision`, csrf,
+    { decision, checklist: ticked(), reason, note: $("note").value });
   const body = await r.json().catch(() => ({}));
   if (!r.ok) notice(refusal(body, t("No se pudo registrar la decisión.", "The decision could not be recorded.")));
 }
@@ -397,7 +393,7 @@ function wire() {
   $("checklist").onchange = updateMissing;
   $("approve").onclick = () => decide("approve", null);
   wireDecisions(decide, send);
-  wireChallenge(() => call, csrf, refusal, updateMissing);
+  wireChallenge(() => call, csrf, updateMissing);
   wireShortcuts();
   $("auto-accept").checked = localStorage.getItem("videoreg.autoAccept") === "1";
   $("auto-accept").onchange = () => localStorage.setItem("videoreg.autoAccept", $("auto-accept").checked ? "1" : "0");

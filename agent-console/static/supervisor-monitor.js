@@ -4,18 +4,14 @@
 // offering, so one request carries the offer and one answer closes it. "Stop watching",
 // leaving the page or the call's end closes it; a private hint goes to the agent's console.
 
-import { $, t } from "./staff.js";
+import { $, postJson, refusal, t } from "./staff.js";
 
 const root = document.getElementById("dashboard");
 const csrf = root.dataset.csrf;
 let watching = null; // { ticket, monitor, pc, agent }
 
-const post = (path, body) => fetch(path, {
-  method: "POST",
-  headers: { accept: "application/json", "content-type": "application/json", "x-csrf-token": csrf },
-  body: body === undefined ? undefined : JSON.stringify(body),
-});
-const refusal = async (r, fallback) => (await r.json().catch(() => ({})))?.error?.message || fallback;
+const post = (path, body) => postJson(path, csrf, body);
+const refused = async (r, fallback) => refusal(await r.json().catch(() => ({})), fallback);
 
 function state(text, kind) {
   $("monitor-state").textContent = text;
@@ -61,7 +57,7 @@ export async function watch(ticket, agent) {
   await gathered(pc);
   const r = await post(`/supervisor/calls/${ticket}/monitor`, { offer: { type: "offer", sdp: pc.localDescription.sdp } });
   if (r.status !== 201) {
-    state(await refusal(r, t("No se pudo ver la llamada.", "The call could not be watched.")), "ended");
+    state(await refused(r, t("No se pudo ver la llamada.", "The call could not be watched.")), "ended");
     pc.close();
     watching = null;
     return;
@@ -70,7 +66,6 @@ export async function watch(ticket, agent) {
   if (!watching || watching.pc !== pc) return;
   watching.monitor = body.monitor;
   await pc.setRemoteDescription(body.answer);
-  root.dataset.monitor = String(body.monitor);
 }
 
 export async function stop() {
@@ -79,7 +74,6 @@ export async function stop() {
   watching = null;
   pc.close();
   $("monitor").hidden = true;
-  delete root.dataset.monitor;
   if (monitor != null) await post(`/supervisor/calls/${ticket}/monitor/${monitor}/stop`).catch(() => {});
 }
 
@@ -102,7 +96,7 @@ $("whisper").addEventListener("submit", async (e) => {
   const r = await post(`/supervisor/calls/${watching.ticket}/whisper`, { text });
   $("whisper-status").textContent = r.ok
     ? t(`Enviado a ${watching.agent}.`, `Sent to ${watching.agent}.`)
-    : await refusal(r, t("No se pudo enviar.", "It could not be sent."));
+    : await refused(r, t("No se pudo enviar.", "It could not be sent."));
   if (r.ok) $("whisper-text").value = "";
 });
 // Leaving the page closes the connection (its DTLS close reaches videoreg, which drops the

@@ -55,7 +55,6 @@ function renderAgents(d, elapsed) {
       const b = document.createElement("button");
       b.type = "button";
       b.className = "secondary watch";
-      b.dataset.ticket = a.ticket;
       b.textContent = t("Ver la llamada", "Watch the call");
       b.onclick = () => watch(a.ticket, a.name);
       action.appendChild(b);

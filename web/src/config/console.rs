@@ -13,7 +13,7 @@ use signaling::agent_state::AgentPolicy;
 use signaling::liveness::{AnswerMode, CodeKind};
 
 use super::layer::layered;
-use super::settings::{at_least_one, seconds};
+use super::settings::{at_least_one, given, seconds};
 use super::{LivenessAnswer, LivenessCode, Toggle};
 use crate::Error;
 
@@ -160,19 +160,19 @@ pub(crate) fn resolve(c: ConsoleArgs) -> Result<(AgentPolicy, VerificationPolicy
         ));
     }
     let liveness = LivenessPolicy {
-        required: c.liveness_required.unwrap_or(Toggle::On) == Toggle::On,
-        answer: match c.liveness_answer.unwrap_or(LivenessAnswer::Both) {
+        required: given(c.liveness_required, "liveness-required")? == Toggle::On,
+        answer: match given(c.liveness_answer, "liveness-answer")? {
             LivenessAnswer::Typed => AnswerMode::Typed,
             LivenessAnswer::Spoken => AnswerMode::Spoken,
             LivenessAnswer::Both => AnswerMode::Both,
         },
-        code: match c.liveness_code.unwrap_or(LivenessCode::Digits) {
+        code: match given(c.liveness_code, "liveness-code")? {
             LivenessCode::Digits => CodeKind::Digits,
             LivenessCode::Words => CodeKind::Words,
         },
         ttl: TimeDelta::seconds(i64::from(liveness_secs)),
     };
-    let sample_percent = c.review_sample_percent.unwrap_or(10);
+    let sample_percent = given(c.review_sample_percent, "review-sample-percent")?;
     if sample_percent > 100 {
         return Err(Error::Config(
             "review-sample-percent must be between 0 and 100".into(),
@@ -180,7 +180,7 @@ pub(crate) fn resolve(c: ConsoleArgs) -> Result<(AgentPolicy, VerificationPolicy
     }
     let review = ReviewPolicy {
         sample_percent,
-        new_agent_approvals: c.review_new_agent_approvals.unwrap_or(20),
+        new_agent_approvals: given(c.review_new_agent_approvals, "review-new-agent-approvals")?,
     };
     let verification = VerificationPolicy {
         liveness,

@@ -185,7 +185,7 @@ impl Settings {
                 service_level_threshold: seconds(o.service_level_seconds, "service-level-seconds")?,
             },
             monitoring: MonitorPolicy {
-                notice: o.monitor_notice.unwrap_or(Toggle::On) == Toggle::On,
+                notice: given(o.monitor_notice, "monitor-notice")? == Toggle::On,
             },
             secrets_key_file: o.secrets_key_file.clone(),
             reset_demo: o.reset_demo,
@@ -360,7 +360,7 @@ fn read_file(path: &Path) -> Result<ServeArgs, Error> {
 
 /// An option's value after the layers. Every option read this way declares a default, so
 /// `None` means a declaration lost its default (a unit test guards against it).
-fn given<T>(value: Option<T>, name: &str) -> Result<T, Error> {
+pub(super) fn given<T>(value: Option<T>, name: &str) -> Result<T, Error> {
     value.ok_or_else(|| Error::Config(format!("{name} has no value and no default")))
 }
 
