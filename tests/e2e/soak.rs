@@ -112,6 +112,9 @@ pub struct Day {
     clock_start: DateTime<Utc>,
     /// Tickets of citizens with a camera: their agent negotiates media too.
     pub media_tickets: Mutex<HashSet<String>>,
+    /// Tickets of citizens who vanished: an agent may still decide them in the grace
+    /// period, and nobody hears the outcome until a resume that never comes.
+    pub vanished: Mutex<Vec<String>>,
     tally: Mutex<BTreeMap<String, u64>>,
     /// The driver's WebSockets open on the server now (each is a descriptor and tasks there).
     pub sockets: Arc<AtomicI64>,

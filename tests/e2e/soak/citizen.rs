@@ -132,6 +132,7 @@ pub async fn citizen(day: Arc<Day>, i: usize) {
                     }
                     Fate::Vanish => {
                         day.tally("vanished");
+                        day.vanished.lock().expect("lock").push(ticket.clone());
                         break;
                     }
                     Fate::Reconnect => match resume(&day, ws, &resume_token, &mut rng).await {

@@ -42,8 +42,13 @@ pub async fn waiting(store: &Store) -> i64 {
 }
 
 /// What is impossible after the day, each with how many rows show it; `approved_told` is
-/// how many citizens were told `approved`.
-pub async fn impossible(store: &Store, approved_told: i64) -> Vec<(String, i64)> {
+/// how many citizens were told `approved`, and `vanished` the tickets of citizens who went
+/// without a word (an agent who had just been offered one may still approve it, unheard).
+pub async fn impossible(
+    store: &Store,
+    approved_told: i64,
+    vanished: &[String],
+) -> Vec<(String, i64)> {
     let checks = [
         (
             "tickets still offered, in a call or waiting",
@@ -95,9 +100,18 @@ pub async fn impossible(store: &Store, approved_told: i64) -> Vec<(String, i64)>
             found.push((what.to_owned(), n));
         }
     }
+    // Ticket ids are the server's own (letters, digits, dashes); quoted all the same.
+    let away: Vec<String> = vanished
+        .iter()
+        .map(|id| format!("'{}'", id.replace('\'', "''")))
+        .collect();
+    let not_away = match away.is_empty() {
+        true => String::new(),
+        false => format!(" AND id NOT IN ({})", away.join(", ")),
+    };
     let approved = count(
         store,
-        "SELECT count(*)::text FROM tickets WHERE outcome = 'approved'",
+        &format!("SELECT count(*)::text FROM tickets WHERE outcome = 'approved'{not_away}"),
     )
     .await;
     if approved != approved_told {

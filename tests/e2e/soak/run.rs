@@ -108,6 +108,7 @@ pub async fn day(plan: Plan) {
         started,
         clock_start: CLOCK_START.parse().expect("RFC 3339"),
         media_tickets: Mutex::default(),
+        vanished: Mutex::default(),
         tally: Mutex::default(),
         sockets: Arc::default(),
         closing: AtomicBool::new(false),
@@ -245,7 +246,9 @@ pub async fn day(plan: Plan) {
         }
     };
     sampling.abort();
-    let impossible = end_state::impossible(&day.store, day.count("approved") as i64).await;
+    let vanished = day.vanished.lock().expect("lock").clone();
+    let impossible =
+        end_state::impossible(&day.store, day.count("approved") as i64, &vanished).await;
     let outcomes = end_state::outcomes(&day.store).await;
     let _ = server.child.kill().await;
     let (warnings, errors) = log_lines.await.expect("log reader");
