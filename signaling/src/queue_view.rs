@@ -58,7 +58,7 @@ impl QueueView {
     pub async fn load(state: &SignalingState) -> Result<Self, Error> {
         let now = state.clock.now();
         let policy = &state.queue;
-        let waiting = state.store.waiting_queue().await?;
+        let waiting = state.store.waiting_queue(now).await?;
         let agent_states = state.store.agent_states().await?;
         let sample = u32::try_from(policy.handle_time_sample).unwrap_or(u32::MAX);
         let calls = state.store.recent_calls(sample).await?;

@@ -65,4 +65,6 @@ pub struct SignalingState {
     pub monitors: Monitors,
     /// Whether agents see that they are watched (read-only, shared).
     pub monitoring: Arc<MonitorPolicy>,
+    /// Appointment slots, capacity, grace and when slots are offered (read-only, shared).
+    pub booking: Arc<scheduler::booking::BookingPolicy>,
 }

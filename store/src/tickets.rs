@@ -90,6 +90,9 @@ pub struct Ticket {
     pub ended_at: Option<DateTime<Utc>>,
     /// How it ended, e.g. `approved`, `rejected:…`, `left`, `abandoned`.
     pub outcome: Option<String>,
+    /// The appointment it came in for, in time: the slot's start (a late arrival is a
+    /// walk-in and has none).
+    pub appointment_at: Option<DateTime<Utc>>,
 }
 
 /// A finished call, for handle-time figures.
@@ -127,10 +130,27 @@ macro_rules! select_tickets {
 /// Every column a [`Ticket`] is read from.
 macro_rules! ticket_columns {
     () => {
-        "id, application_id, id_number, status, priority, joined_at, told_estimate_secs, disconnected_at, agent_id, offered_at, answered_at, ended_at, outcome"
+        "id, application_id, id_number, status, priority, joined_at, told_estimate_secs, disconnected_at, agent_id, offered_at, answered_at, ended_at, outcome, appointment_at"
+    };
+}
+
+/// The service order as SQL, `now` being the placeholder given (e.g. `"$2"`): the four tiers
+/// of `scheduler::queue::service_key`, which is this clause's oracle in the store's tests
+/// (`claims_follow_the_scheduler_service_order`). 1. requeued (priority ≥ 1, the scheduler's
+/// `REQUEUE_PRIORITY`), by arrival; 2. appointments due by `now`, by slot; 3. walk-ins, by
+/// arrival; 4. appointments not yet due, by slot.
+macro_rules! service_order {
+    ($now:literal) => {
+        concat!(
+            "ORDER BY CASE WHEN priority >= 1 THEN 0 WHEN appointment_at <= ",
+            $now,
+            " THEN 1 WHEN appointment_at IS NULL THEN 2 ELSE 3 END,
+             CASE WHEN priority >= 1 THEN 0 ELSE COALESCE(appointment_at, 0) END, seq"
+        )
     };
 }
 pub(crate) use select_tickets;
+pub(crate) use service_order;
 pub(crate) use ticket_columns;
 
 /// How many times a join retries after colliding with a simultaneous one.
@@ -155,6 +175,8 @@ pub struct NewTicket<'a> {
     pub resume_token_hash: &'a str,
     /// When the citizen consented to the call and its recording.
     pub consent_at: DateTime<Utc>,
+    /// The slot's start, for a citizen who came in time for an appointment.
+    pub appointment_at: Option<DateTime<Utc>>,
 }
 
 impl Store {
@@ -184,12 +206,12 @@ impl Store {
             // plus one, safe because SQLite runs one writing statement at a time.
             let sql = match self.backend() {
                 Backend::Postgres => {
-                    concat!("INSERT INTO tickets (id, application_id, id_number, status, priority, joined_at, told_estimate_secs, resume_token_hash, consent_at)
-                     VALUES ($1, $2, $3, 'waiting', $4, $5, $6, $7, $8) RETURNING ", ticket_columns!())
+                    concat!("INSERT INTO tickets (id, application_id, id_number, status, priority, joined_at, told_estimate_secs, resume_token_hash, consent_at, appointment_at)
+                     VALUES ($1, $2, $3, 'waiting', $4, $5, $6, $7, $8, $9) RETURNING ", ticket_columns!())
                 }
                 Backend::Sqlite => {
-                    concat!("INSERT INTO tickets (id, seq, application_id, id_number, status, priority, joined_at, told_estimate_secs, resume_token_hash, consent_at)
-                     VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM tickets), $2, $3, 'waiting', $4, $5, $6, $7, $8) RETURNING ", ticket_columns!())
+                    concat!("INSERT INTO tickets (id, seq, application_id, id_number, status, priority, joined_at, told_estimate_secs, resume_token_hash, consent_at, appointment_at)
+                     VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM tickets), $2, $3, 'waiting', $4, $5, $6, $7, $8, $9) RETURNING ", ticket_columns!())
                 }
             };
             let inserted = sqlx::query(sql)
@@ -201,6 +223,7 @@ impl Store {
                 .bind(t.told_estimate_secs)
                 .bind(t.resume_token_hash)
                 .bind(to_millis(t.consent_at))
+                .bind(t.appointment_at.map(to_millis))
                 .fetch_one(&self.pool)
                 .await;
             match inserted.map_err(Error::from) {
@@ -249,11 +272,13 @@ impl Store {
         row.map(|r| ticket_from_row(&r)).transpose()
     }
 
-    /// The waiting tickets in service order: priority first, then arrival.
-    pub async fn waiting_queue(&self) -> Result<Vec<Ticket>> {
-        let rows = sqlx::query(select_tickets!(
-            "WHERE status = 'waiting' ORDER BY priority DESC, seq"
+    /// The waiting tickets in service order at `now` ([`service_order`]).
+    pub async fn waiting_queue(&self, now: DateTime<Utc>) -> Result<Vec<Ticket>> {
+        let rows = sqlx::query(concat!(
+            select_tickets!("WHERE status = 'waiting' "),
+            service_order!("$1")
         ))
+        .bind(to_millis(now))
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(ticket_from_row).collect()
@@ -403,5 +428,6 @@ pub(crate) fn ticket_from_row(r: &AnyRow) -> Result<Ticket> {
         answered_at: opt_instant(r, "answered_at")?,
         ended_at: opt_instant(r, "ended_at")?,
         outcome: r.try_get("outcome")?,
+        appointment_at: opt_instant(r, "appointment_at")?,
     })
 }

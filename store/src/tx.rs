@@ -12,7 +12,7 @@ use sqlx::{Any, Transaction};
 use crate::agents::{AgentState, AgentStatus, state_from_row};
 use crate::audit::{NewAuditEvent, append_in};
 use crate::db::to_millis;
-use crate::tickets::{select_tickets, ticket_from_row};
+use crate::tickets::{select_tickets, service_order, ticket_from_row};
 use crate::{Backend, Result, Store, Ticket};
 
 /// An open transaction. Dropped without [`Tx::commit`], nothing of it is written (call
@@ -135,8 +135,8 @@ impl Tx {
         Ok(())
     }
 
-    /// Claims the head of the queue for `agent_id`, atomically: two agents never get the same
-    /// ticket. A citizen whose connection dropped keeps the place but is skipped until back:
+    /// Claims the head of the queue (in service order at `now`) for `agent_id`, atomically:
+    /// two agents never get the same ticket. A citizen whose connection dropped keeps the place but is skipped until back:
     /// no agent is offered somebody who is not there. PostgreSQL skips rows another transaction is claiming; SQLite runs the one
     /// statement under its single writer lock.
     pub async fn claim_next(
@@ -146,14 +146,20 @@ impl Tx {
     ) -> Result<Option<Ticket>> {
         let claim = match self.backend {
             Backend::Postgres => {
-                "UPDATE tickets SET status = 'offered', agent_id = $1, offered_at = $2
-                 WHERE id = (SELECT id FROM tickets WHERE status = 'waiting' AND disconnected_at IS NULL ORDER BY priority DESC, seq LIMIT 1 FOR UPDATE SKIP LOCKED)
-                 RETURNING id"
+                concat!(
+                    "UPDATE tickets SET status = 'offered', agent_id = $1, offered_at = $2
+                     WHERE id = (SELECT id FROM tickets WHERE status = 'waiting' AND disconnected_at IS NULL ",
+                    service_order!("$2"),
+                    " LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING id"
+                )
             }
             Backend::Sqlite => {
-                "UPDATE tickets SET status = 'offered', agent_id = $1, offered_at = $2
-                 WHERE id = (SELECT id FROM tickets WHERE status = 'waiting' AND disconnected_at IS NULL ORDER BY priority DESC, seq LIMIT 1)
-                 RETURNING id"
+                concat!(
+                    "UPDATE tickets SET status = 'offered', agent_id = $1, offered_at = $2
+                     WHERE id = (SELECT id FROM tickets WHERE status = 'waiting' AND disconnected_at IS NULL ",
+                    service_order!("$2"),
+                    " LIMIT 1) RETURNING id"
+                )
             }
         };
         let id: Option<String> = sqlx::query_scalar(claim)

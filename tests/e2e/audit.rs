@@ -145,6 +145,7 @@ async fn a_ticket(store: &store::Store) -> String {
         told_estimate_secs: None,
         resume_token_hash: "r-1",
         consent_at: now,
+        appointment_at: None,
     };
     store.join_queue(&ticket, None).await.expect("join").0.id
 }

@@ -175,6 +175,7 @@ async fn report_prints_a_days_tickets_as_csv() {
                 told_estimate_secs: Some(240),
                 resume_token_hash: "resume-1",
                 consent_at: joined,
+                appointment_at: None,
             },
             None,
         )

@@ -84,6 +84,7 @@ impl AppState {
                 telemetry,
                 monitors: Default::default(),
                 monitoring: Arc::new(settings.monitoring),
+                booking: Arc::new(settings.booking.clone()),
             },
             store,
             calendar: Arc::new(settings.calendar.clone()),

@@ -1,5 +1,5 @@
 //! How many appointments a slot takes: a table of numbers per weekday and local hour, given
-//! directly (`[booking.capacity]`) or derived from the agents expected (`[booking.staffing]`)
+//! directly (`--booking-capacity`) or derived from the agents expected (`--booking-staffing`)
 //! times the share of their work reserved for appointments.
 
 use std::collections::BTreeMap;

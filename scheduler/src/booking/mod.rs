@@ -102,6 +102,42 @@ impl Default for SlotRules {
     }
 }
 
+/// Booking as configured: the slots' rules, each slot's capacity, and from which wait a
+/// citizen joining the queue is offered a slot beside waiting now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BookingPolicy {
+    /// Slot length, days, lead, check-in and grace.
+    pub rules: SlotRules,
+    /// How many appointments each slot takes.
+    pub capacity: Capacity,
+    /// A citizen told a longer wait than this at joining is offered slots.
+    pub offer_above: TimeDelta,
+}
+
+impl BookingPolicy {
+    /// The configuration's defaults: [`SlotRules::standard`], two agents expected in every
+    /// hour, half of their time for appointments at 6.5 minutes a citizen (one appointment
+    /// per ten-minute slot), slots offered above a 30-minute wait.
+    pub fn standard() -> Self {
+        let agents = HourTable::parse([("mon-sun 00-24", 2)]).unwrap_or_default();
+        Self {
+            rules: SlotRules::standard(),
+            capacity: Capacity::Staffing {
+                agents,
+                share_percent: 50,
+                per_citizen: TimeDelta::seconds(390),
+            },
+            offer_above: TimeDelta::minutes(30),
+        }
+    }
+}
+
+impl Default for BookingPolicy {
+    fn default() -> Self {
+        Self::standard()
+    }
+}
+
 /// One appointment slot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Slot {

@@ -286,3 +286,12 @@ fn rules_refuse_what_cannot_make_slots() {
         Ok(SlotRules::standard())
     );
 }
+
+#[test]
+fn the_standard_policy_offers_one_appointment_per_ten_minute_slot_in_every_hour() {
+    let p = BookingPolicy::standard();
+    for at in ["2026-12-07 09:00", "2026-12-12 23:50", "2026-12-13 00:00"] {
+        assert_eq!(p.capacity.of_slot(madrid(at), p.rules.length()), 1, "{at}");
+    }
+    assert_eq!(p.offer_above, TimeDelta::minutes(30));
+}

@@ -62,6 +62,7 @@ impl CitizenSession {
             told_estimate_secs: told.map(|e| e.point.num_seconds()),
             resume_token_hash: &resume_hash,
             consent_at: now,
+            appointment_at: None,
         };
         let (ticket, new) = s.store.join_queue(&new_ticket, already).await?;
         let place = match (new, view) {

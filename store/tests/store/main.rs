@@ -10,6 +10,7 @@ mod queue;
 mod reports;
 mod retention;
 mod reviews;
+mod service_order;
 mod staff;
 mod throttle;
 mod transitions;
@@ -27,6 +28,7 @@ on_both_backends!(
     queue::disconnected_citizens_are_abandoned_after_the_grace_period,
     queue::agent_states_are_kept_and_counted,
     queue::simultaneous_joins_all_get_a_place_in_arrival_order,
+    service_order::claims_follow_the_scheduler_service_order,
     transitions::calls_whose_citizen_stays_away_end,
     transitions::a_step_and_its_audit_event_are_written_together_or_not_at_all,
     staff::staff_accounts_are_created_found_listed_and_changed,

@@ -49,6 +49,7 @@ pub async fn join(
                 told_estimate_secs: Some(360),
                 resume_token_hash: &format!("{resume}-{id}"),
                 consent_at: at,
+                appointment_at: None,
             },
             None,
         )
@@ -103,7 +104,7 @@ pub async fn the_queue_is_fifo_and_requeued_tickets_go_to_the_head(store: Store)
         join(&store, id, t0 + TimeDelta::seconds(i as i64), "r").await;
     }
     let order: Vec<String> = store
-        .waiting_queue()
+        .waiting_queue(chrono::Utc::now())
         .await
         .expect("queue")
         .into_iter()
@@ -129,12 +130,12 @@ pub async fn the_queue_is_fifo_and_requeued_tickets_go_to_the_head(store: Store)
     // Abort for quality: back to the head, ahead of earlier arrivals.
     assert!(
         store
-            .requeue_ticket(&first.id, scheduler_requeue())
+            .requeue_ticket(&first.id, scheduler::REQUEUE_PRIORITY)
             .await
             .expect("requeue")
     );
     let order: Vec<String> = store
-        .waiting_queue()
+        .waiting_queue(chrono::Utc::now())
         .await
         .expect("queue")
         .into_iter()
@@ -148,11 +149,6 @@ pub async fn the_queue_is_fifo_and_requeued_tickets_go_to_the_head(store: Store)
         .expect("a ticket");
     assert_eq!(again.id, first.id);
     assert!(!store.requeue_ticket("no-such", 1).await.expect("requeue"));
-}
-
-/// `scheduler::REQUEUE_PRIORITY` (the store does not depend on the scheduler).
-fn scheduler_requeue() -> i64 {
-    1
 }
 
 pub async fn concurrent_claims_never_give_two_agents_the_same_citizen(store: Store) {
@@ -183,7 +179,13 @@ pub async fn concurrent_claims_never_give_two_agents_the_same_citizen(store: Sto
     let distinct: HashSet<&String> = all.iter().collect();
     assert_eq!(all.len(), 40, "every ticket claimed");
     assert_eq!(distinct.len(), 40, "no ticket claimed twice");
-    assert!(store.waiting_queue().await.expect("queue").is_empty());
+    assert!(
+        store
+            .waiting_queue(chrono::Utc::now())
+            .await
+            .expect("queue")
+            .is_empty()
+    );
 }
 
 pub async fn calls_record_every_instant_and_handle_times_come_from_them(store: Store) {
@@ -363,7 +365,10 @@ pub async fn simultaneous_joins_all_get_a_place_in_arrival_order(store: Store) {
     for t in tasks {
         joined.push(t.await.expect("task"));
     }
-    let queue = store.waiting_queue().await.expect("queue");
+    let queue = store
+        .waiting_queue(chrono::Utc::now())
+        .await
+        .expect("queue");
     assert_eq!(queue.len(), 20, "every citizen has a place");
     let distinct: HashSet<&str> = queue.iter().map(|t| t.id.as_str()).collect();
     assert_eq!(distinct.len(), 20);

@@ -21,7 +21,8 @@ struct Declared {
     /// `--long <VALUE_NAME>`, or `--long` for a switch, as `--help` writes it.
     help_usage: String,
     env: String,
-    /// Its key in the TOML file: `key`, `[console] key`, or none for `--config`.
+    /// Its key in the TOML file: `key`, `[console] key`, `[booking] key`, or none for
+    /// `--config`.
     key: Option<String>,
     default: Option<String>,
     heading: String,
@@ -30,10 +31,11 @@ struct Declared {
 
 /// Every option of `serve`, global ones included, by long flag.
 fn declared() -> BTreeMap<String, Declared> {
-    let console: BTreeSet<String> = ConsoleArgs::augment_args(clap::Command::new("console"))
-        .get_arguments()
-        .map(|a| a.get_id().to_string())
-        .collect();
+    let ids = |c: clap::Command| -> BTreeSet<String> {
+        c.get_arguments().map(|a| a.get_id().to_string()).collect()
+    };
+    let console = ids(ConsoleArgs::augment_args(clap::Command::new("console")));
+    let booking = ids(BookingArgs::augment_args(clap::Command::new("booking")));
     let command = ServeArgs::augment_args(GlobalArgs::augment_args(clap::Command::new("v")));
     command
         .get_arguments()
@@ -51,6 +53,7 @@ fn declared() -> BTreeMap<String, Declared> {
             let key = match id.as_str() {
                 "config" => None,
                 _ if console.contains(&id) => Some(format!("[console] {id}")),
+                _ if booking.contains(&id) => Some(format!("[booking] {id}")),
                 _ => Some(id),
             };
             let declared = Declared {
@@ -210,15 +213,22 @@ fn the_sample_file_lists_every_option_with_its_default() {
         panic!("docs/videoreg.example.toml, uncommented, is refused: {e}");
     }
     let table: toml::Table = toml::from_str(&text).expect("the sample parses");
-    let console = table
-        .get("console")
-        .and_then(toml::Value::as_table)
-        .expect("the sample has a [console] table");
+    let sub = |name: &str| {
+        table
+            .get(name)
+            .and_then(toml::Value::as_table)
+            .unwrap_or_else(|| panic!("the sample has a [{name}] table"))
+    };
+    let (console, booking) = (sub("console"), sub("booking"));
     for o in declared().values() {
         let Some(key) = &o.key else { continue };
-        let value = match key.strip_prefix("[console] ") {
-            Some(k) => console.get(k),
-            None => table.get(key),
+        let value = match (
+            key.strip_prefix("[console] "),
+            key.strip_prefix("[booking] "),
+        ) {
+            (Some(k), _) => console.get(k),
+            (_, Some(k)) => booking.get(k),
+            _ => table.get(key),
         };
         let Some(value) = value else {
             panic!("docs/videoreg.example.toml lacks {key}")
@@ -227,6 +237,10 @@ fn the_sample_file_lists_every_option_with_its_default() {
             toml::Value::String(s) => s.clone(),
             toml::Value::Integer(n) => n.to_string(),
             toml::Value::Boolean(b) => b.to_string(),
+            // A list whose default is one row.
+            toml::Value::Array(a) if a.len() == 1 && a[0].is_str() => {
+                a[0].as_str().unwrap_or_default().to_owned()
+            }
             other => format!("{other:?}"),
         };
         if let Some(default) = &o.default {

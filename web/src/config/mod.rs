@@ -1,8 +1,8 @@
 //! The one typed configuration: command-line flags, `VIDEOREG_*` environment variables and
 //! an optional TOML file, in that order of precedence, then built-in defaults.
 //!
-//! Each option is declared once, as a field of [`ServeArgs`] (or of [`ConsoleArgs`], the
-//! file's `[console]` table) that clap and serde both read: see [`layer`] for how the
+//! Each option is declared once, as a field of [`ServeArgs`] (or of [`ConsoleArgs`] and
+//! [`BookingArgs`], the file's `[console]` and `[booking]` tables) that clap and serde both read: see [`layer`] for how the
 //! sources are combined. `docs/configuration.md` and `docs/videoreg.example.toml` list the
 //! same options; a test checks that they agree with `videoreg --help`.
 
@@ -12,6 +12,7 @@ use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
 use serde::Deserialize;
 
+mod booking;
 mod console;
 #[cfg(test)]
 mod docs_tests;
@@ -22,10 +23,11 @@ mod settings;
 mod tests;
 mod values;
 
+pub use booking::BookingArgs;
 pub use console::ConsoleArgs;
 pub use serve_args::ServeArgs;
 pub use settings::{Settings, TestClock};
-pub use values::{AtClosingArg, PortRange};
+pub use values::{AtClosingArg, HourRow, PortRange};
 
 /// The database unless told otherwise.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://./data/videoreg.db";

@@ -10,6 +10,7 @@ use scheduler::{DailyHours, SpecialHours};
 use serde::Deserialize;
 
 use super::Toggle;
+use super::booking::BookingArgs;
 use super::console::ConsoleArgs;
 use super::layer::layered;
 use super::values::{AtClosingArg, PortRange};
@@ -421,5 +422,9 @@ pub struct ServeArgs {
     /// The agent console's options: the file's `[console]` table.
     #[command(flatten, next_help_heading = "Agent console")]
     pub console: ConsoleArgs,
+
+    /// Appointment options: the file's `[booking]` table.
+    #[command(flatten, next_help_heading = "Appointments")]
+    pub booking: BookingArgs,
 }
 }

@@ -23,7 +23,7 @@ use crate::identity::VerifyPolicy;
 use super::layer::{Layer, declared_defaults};
 use super::serve_args::ServeArgs;
 use super::values::AtClosingArg;
-use super::{CommandDefaults, DEFAULT_DATABASE_URL, GlobalArgs, Toggle, console};
+use super::{CommandDefaults, DEFAULT_DATABASE_URL, GlobalArgs, Toggle, booking, console};
 
 /// The resolved configuration the server runs with.
 #[derive(Debug, Clone)]
@@ -68,6 +68,8 @@ pub struct Settings {
     pub supervision: SupervisionPolicy,
     /// Whether agents see that a supervisor watches.
     pub monitoring: MonitorPolicy,
+    /// Appointment slots, their capacity, grace and when they are offered.
+    pub booking: scheduler::booking::BookingPolicy,
     /// SHA-256 (hex) of the token that opens `/metrics` beyond loopback.
     pub metrics_token_hash: Option<String>,
     /// The file holding the secrets key, if configured (read by [`crate::secrets_key`]).
@@ -148,6 +150,7 @@ impl Settings {
         let mut queue = queue_policy(&o)?;
         // The estimator plans with the same wrap-up the agents get.
         queue.wrap_up = agents.wrap_up;
+        let booking = booking::resolve(&o.booking, queue.default_handle_time + queue.wrap_up)?;
         Ok(Self {
             bind,
             database_url,
@@ -184,6 +187,7 @@ impl Settings {
             supervision: SupervisionPolicy {
                 service_level_threshold: seconds(o.service_level_seconds, "service-level-seconds")?,
             },
+            booking,
             monitoring: MonitorPolicy {
                 notice: given(o.monitor_notice, "monitor-notice")? == Toggle::On,
             },

@@ -62,6 +62,7 @@ pub async fn register(app: &TestApp, id_number: &str, valid_for: TimeDelta) -> R
                 told_estimate_secs: None,
                 resume_token_hash: &format!("resume-{id_number}"),
                 consent_at: now,
+                appointment_at: None,
             },
             None,
         )

@@ -14,7 +14,13 @@ async fn joining_needs_consent_and_its_time_is_kept_with_the_ticket() {
         .await;
     let refused = citizen.until("error").await;
     assert_eq!(refused["code"], "consent_required", "{refused}");
-    assert!(app.store.waiting_queue().await.expect("queue").is_empty());
+    assert!(
+        app.store
+            .waiting_queue(chrono::Utc::now())
+            .await
+            .expect("queue")
+            .is_empty()
+    );
     citizen
         .send(json!({ "type": "join", "application": token, "consent": true }))
         .await;

@@ -187,7 +187,11 @@ async fn an_abort_puts_the_citizen_back_at_the_head_of_the_queue() {
         (requeued["position"].as_u64(), requeued["reason"].as_str()),
         (Some(1), Some("video_quality"))
     );
-    let waiting = app.store.waiting_queue().await.expect("queue");
+    let waiting = app
+        .store
+        .waiting_queue(chrono::Utc::now())
+        .await
+        .expect("queue");
     assert_eq!(waiting[0].id, call.ticket, "back at the head");
 }
 

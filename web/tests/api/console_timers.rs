@@ -48,7 +48,11 @@ async fn an_offer_not_accepted_in_time_goes_back_and_the_agent_goes_on_break() {
         (Some("break"), Some("no_answer"))
     );
     assert_eq!(citizen.until("requeued").await["position"], 1);
-    let waiting = app.store.waiting_queue().await.expect("queue");
+    let waiting = app
+        .store
+        .waiting_queue(chrono::Utc::now())
+        .await
+        .expect("queue");
     assert_eq!(waiting.len(), 1);
     assert_eq!(waiting[0].priority, scheduler::REQUEUE_PRIORITY);
 }

@@ -37,7 +37,7 @@ async fn citizen_and_agent_media_cross_through_the_forwarder_both_ways() {
     }
     let call = app.state().signaling.calls.get(
         app.store
-            .waiting_queue()
+            .waiting_queue(chrono::Utc::now())
             .await
             .expect("queue")
             .first()

@@ -49,7 +49,14 @@ async fn a_second_tab_gets_the_same_place_not_a_second_one() {
         .await;
     let b = second.until("queued").await;
     assert_eq!(a["ticket"], b["ticket"]);
-    assert_eq!(app.store.waiting_queue().await.expect("queue").len(), 1);
+    assert_eq!(
+        app.store
+            .waiting_queue(chrono::Utc::now())
+            .await
+            .expect("queue")
+            .len(),
+        1
+    );
 }
 
 #[tokio::test]
