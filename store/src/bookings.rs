@@ -196,6 +196,25 @@ impl Store {
         audited(tx, changed, event).await
     }
 
+    /// Hands a booking to another browser (found with its reference and ID number): the
+    /// cookie whose hash is `browser_hash` now opens it, with `event`. False when no such
+    /// booking.
+    pub async fn bind_booking_browser(
+        &self,
+        id: &str,
+        browser_hash: &str,
+        event: &NewAuditEvent<'_>,
+    ) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        let changed = sqlx::query("UPDATE bookings SET browser_hash = $1 WHERE id = $2")
+            .bind(browser_hash)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        audited(tx, changed, event).await
+    }
+
     /// Marks every live booking whose slot started before `before` (its grace over) as a
     /// no-show, each with a `booking.no_show` event by `actor`; returns them.
     pub async fn mark_no_shows(

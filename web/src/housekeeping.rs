@@ -1,8 +1,9 @@
 //! Background upkeep while the server runs: forgetting failed attempts once they can no
 //! longer count toward a limit (staff names excepted: their lock lasts until a reset),
 //! deleting staff sessions that have ended, retention's purge of recordings and stills
-//! ([`crate::evidence::purge_once`]), and keeping recordings a stopped node left unfinished
-//! ([`crate::evidence::recover_interrupted`]).
+//! ([`crate::evidence::purge_once`]), keeping recordings a stopped node left unfinished
+//! ([`crate::evidence::recover_interrupted`]), and recording missed appointments
+//! ([`no_shows`]).
 
 use std::time::Duration;
 
@@ -35,7 +36,29 @@ pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> Result<u64, crate
     }
     let dir = &state.evidence.recordings_dir;
     let recovered = crate::evidence::recover_interrupted(&state.store, dir, now).await?;
-    Ok(failures + sessions + payloads + purged.recordings + purged.stills + recovered)
+    let missed = no_shows(state, now).await?;
+    Ok(failures + sessions + payloads + purged.recordings + purged.stills + recovered + missed)
+}
+
+/// How long after its slot a booking nobody came for is recorded as a no-show: until then a
+/// citizen past the grace still hears that they are late (and join as a walk-in).
+pub const NO_SHOW_AFTER: chrono::TimeDelta = chrono::TimeDelta::hours(1);
+
+/// Records live bookings whose slot started [`NO_SHOW_AFTER`] (or the grace, if longer)
+/// ago as no-shows, each audited; returns how many.
+pub async fn no_shows(state: &AppState, now: DateTime<Utc>) -> Result<u64, crate::Error> {
+    let after = NO_SHOW_AFTER.max(state.signaling.booking.rules.grace());
+    let missed = state
+        .store
+        .mark_no_shows(now - after, now, "system")
+        .await?;
+    if !missed.is_empty() {
+        tracing::info!(
+            count = missed.len(),
+            "appointments missed: recorded as no-shows"
+        );
+    }
+    Ok(missed.len() as u64)
 }
 
 /// Forgets failed attempts that no longer count: counters quiet for longer than their limit

@@ -10,6 +10,7 @@
 //! verification limits) live here, in [`identity`], because the application API is their
 //! only user.
 
+pub mod booking;
 pub mod citizen;
 pub mod commands;
 pub mod config;

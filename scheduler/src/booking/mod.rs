@@ -90,6 +90,11 @@ impl SlotRules {
         self.days
     }
 
+    /// How long before the slot a citizen may come in.
+    pub fn check_in(&self) -> TimeDelta {
+        self.check_in
+    }
+
     /// How late a citizen may be and keep the priority.
     pub fn grace(&self) -> TimeDelta {
         self.grace

@@ -1,8 +1,9 @@
 //! Joining the queue, resuming a place, and being told where one stands.
 
 use chrono::SecondsFormat;
+use scheduler::booking::{Arrival, arrival};
 use scheduler::{NORMAL_PRIORITY, Refusal, admit};
-use store::{ConnectionKind, NewTicket, Ticket, TicketStatus, secrets};
+use store::{ConnectionKind, NewAuditEvent, NewTicket, Ticket, TicketStatus, secrets};
 
 use super::{CitizenSession, error};
 use crate::Error;
@@ -35,15 +36,34 @@ impl CitizenSession {
             .await;
             return Ok(Flow::Continue);
         };
-        // Read once: the live ticket and, for a newcomer, the queue (admission, the wait
-        // told, and the position).
+        // Read once: the live ticket and, for a newcomer, their live booking and the queue
+        // (admission, the wait told, and the position).
         let already = s.store.live_ticket_for(&app.id_number).await?;
+        let booking = match already {
+            Some(_) => None,
+            None => s.store.live_booking_for(&app.id_number).await?,
+        };
+        let appointment = booking.as_ref().and_then(|b| {
+            let rules = &s.booking.rules;
+            match arrival(rules, b.slot_at, now) {
+                // An appointment keeps its place only while the calendar still opens at
+                // its time (a closed date added after booking makes it a walk-in).
+                Arrival::InTime => Some((b, s.calendar.current_window(b.slot_at).is_some())),
+                Arrival::Late => Some((b, false)),
+                // Before the check-in time the booking stays for its day; this is a walk-in.
+                Arrival::TooEarly { .. } => None,
+            }
+        });
+        let appointment_at = appointment.and_then(|(b, kept)| kept.then_some(b.slot_at));
         let view = match already {
             Some(_) => None,
             None => {
                 let view = QueueView::load(s).await?;
                 let expected = view.newcomer().map(|e| e.point);
-                if let Err(refusal) = admit(&s.calendar, now, expected) {
+                // An appointment was booked against the slot's capacity: no admission.
+                if appointment_at.is_none()
+                    && let Err(refusal) = admit(&s.calendar, now, expected)
+                {
                     self.send(refused(refusal)).await;
                     return Ok(Flow::Close);
                 }
@@ -62,12 +82,34 @@ impl CitizenSession {
             told_estimate_secs: told.map(|e| e.point.num_seconds()),
             resume_token_hash: &resume_hash,
             consent_at: now,
-            appointment_at: None,
+            appointment_at,
         };
         let (ticket, new) = s.store.join_queue(&new_ticket, already).await?;
-        let place = match (new, view) {
+        if new && let Some((b, kept)) = appointment {
+            let status = if kept { "kept" } else { "late" };
+            let detail = serde_json::json!({ "ticket": ticket.id, "slot_at": rfc3339(b.slot_at) })
+                .to_string();
+            let event = NewAuditEvent {
+                at: now,
+                actor: "citizen",
+                action: if kept { "booking.kept" } else { "booking.late" },
+                subject: &b.id,
+                detail: &detail,
+            };
+            s.store
+                .settle_booking(&b.id, status, &ticket.id, now, &event)
+                .await?;
+            self.send(ToCitizen::Appointment {
+                slot: rfc3339(b.slot_at),
+                kept,
+            })
+            .await;
+        }
+        // An appointment is served at its time, not at the end of the queue as read: its
+        // place is read again below.
+        let place = match (new, view, appointment_at) {
             // Last in the queue as it was read, told the newcomer's estimate.
-            (true, Some(view)) => Some((
+            (true, Some(view), None) => Some((
                 u32::try_from(view.waiting.len() + 1).unwrap_or(u32::MAX),
                 told,
             )),
@@ -144,6 +186,8 @@ impl CitizenSession {
                         .unwrap_or((1, None)),
                 };
                 let told = Told::from(estimate);
+                let offer_booking = ticket.appointment_at.is_none()
+                    && estimate.is_some_and(|e| e.point > self.state.booking.offer_above);
                 self.send(ToCitizen::Queued {
                     ticket: ticket.id.clone(),
                     resume_token,
@@ -152,6 +196,7 @@ impl CitizenSession {
                     estimate_low_secs: told.low_secs,
                     estimate_high_secs: told.high_secs,
                     grace_secs: self.state.grace.num_seconds(),
+                    offer_booking,
                 })
                 .await;
             }

@@ -120,6 +120,18 @@ pub enum ToCitizen {
         estimate_high_secs: Option<i64>,
         /// How long the place is kept after the connection drops, in seconds.
         grace_secs: i64,
+        /// The wait is long: the page offers appointment slots beside waiting now
+        /// (`GET /api/v1/bookings/slots`). Absent when false.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        offer_booking: bool,
+    },
+    /// Joined for an appointment (sent before `queued`): served at the slot's time, ahead of
+    /// walk-ins, or, past the grace, joined as a walk-in.
+    Appointment {
+        /// The slot's start (RFC 3339).
+        slot: String,
+        /// True: in time, served at the slot. False: late, joined as a walk-in.
+        kept: bool,
     },
     /// The position or the estimate changed (also sent at least every 15 s).
     Position {

@@ -61,6 +61,11 @@ fn every_citizen_message_round_trips() {
             estimate_low_secs: None,
             estimate_high_secs: None,
             grace_secs: 60,
+            offer_booking: false,
+        },
+        ToCitizen::Appointment {
+            slot: "2026-11-30T08:10:00Z".into(),
+            kept: true,
         },
         ToCitizen::Position {
             position: 2,

@@ -3,6 +3,8 @@
 mod activate;
 mod applications;
 mod assets;
+mod booking_access;
+mod bookings;
 mod citizen_flow;
 mod citizen_login;
 mod citizen_unlock;
@@ -51,6 +53,8 @@ pub fn router(state: AppState) -> Router {
         .merge(health::routes())
         .merge(service_hours::routes())
         .merge(applications::routes())
+        .merge(bookings::routes())
+        .merge(booking_access::routes())
         .merge(test_call::routes())
         .merge(citizen_flow::routes())
         .merge(assets::routes())

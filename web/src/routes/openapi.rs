@@ -49,6 +49,13 @@ impl Modify for StaffSecurity {
     ),
     paths(
         super::applications::create,
+        super::bookings::slots,
+        super::bookings::book,
+        super::bookings::mine,
+        super::bookings::cancel,
+        super::booking_access::find,
+        super::booking_access::check_in,
+        super::booking_access::calendar,
         super::service_hours::service_hours,
         super::health::healthz,
         super::citizen_unlock::unlock,

@@ -5,6 +5,8 @@ mod activation;
 mod anonymous_limits;
 mod applications;
 mod bad_paths;
+mod booking_helpers;
+mod bookings;
 mod citizen_consent;
 mod citizen_login;
 mod citizen_pages;
