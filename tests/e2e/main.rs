@@ -3,6 +3,7 @@
 mod accessibility;
 mod audit;
 mod balancer;
+mod booking;
 mod browser;
 mod chromium;
 mod citizen;

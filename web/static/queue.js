@@ -5,6 +5,7 @@
 // code is kept in the tab (result.js) so that Back and reload show it again.
 
 import { loadResult, renderCode, saveResult } from "/static/result.js";
+import { offerSlots } from "/static/slots.js";
 
 const $ = (id) => document.getElementById(id);
 const texts = JSON.parse($("texts").textContent);
@@ -32,6 +33,28 @@ let finished = false;
 let statsTimer = null;
 let lastPosition = null;
 const originalTitle = document.title;
+// Booked from the queue: the place is given up (`leave`), then the booking page opens.
+let leavingForBooking = false;
+let offered = false;
+
+/// Offers appointment slots (once) with `text` saying why, booked with `application`.
+function offerBooking(text, application) {
+  if (offered || !application) return;
+  offered = true;
+  $("booking-offer-text").textContent = text;
+  $("booking-offer").hidden = false;
+  const bookingProblem = (t) => { $("booking-problem").textContent = t; $("booking-problem").hidden = !t; };
+  offerSlots($("slots"), {
+    texts, locale, application,
+    onProblem: bookingProblem,
+    onBooked: () => {
+      announce(texts.booked);
+      if (ws && ws.readyState === WebSocket.OPEN && !finished) { leavingForBooking = true; send({ type: "leave" }); }
+      else location.assign(`/cita?lang=${lang}`);
+    },
+  });
+}
+function hideBooking() { $("booking-offer").hidden = true; }
 
 function show(id) {
   SECTIONS.forEach((s) => { $(s).hidden = s !== id; });
@@ -298,9 +321,20 @@ async function handle(m) {
       if (!store.getItem("videoreg.first_position")) store.setItem("videoreg.first_position", String(m.position));
       $("grace").textContent = m.grace_secs;
       showPosition(m);
+      if (m.offer_booking) offerBooking(texts.offer_long_wait, store.getItem("videoreg.application"));
       break;
+    case "appointment": {
+      const at = clock(new Date(m.slot), MADRID);
+      const text = (m.kept ? texts.appointment_kept : texts.appointment_late).replace("{t}", at);
+      $("appointment-note").textContent = m.kept ? text : "";
+      $("appointment-note").hidden = !m.kept;
+      problem(m.kept ? "" : text);
+      announce(text);
+      break;
+    }
     case "position": showPosition(m); break;
     case "agent_found":
+      hideBooking();
       progress(100, texts.called);
       document.title = texts.title_answered;
       beep();
@@ -349,11 +383,17 @@ async function handle(m) {
       finish("rejected");
       break;
     case "call_ended": ended(texts.call_ended_title, texts.call_ended); break;
-    case "left": ended(texts.left_title, texts.left); break;
+    case "left":
+      if (leavingForBooking) { finished = true; location.assign(`/cita?lang=${lang}`); break; }
+      ended(texts.left_title, texts.left);
+      break;
     case "refused": {
+      // Kept for the booking: the end of the page forgets it.
+      const application = store.getItem("videoreg.application");
       const when = m.next_opening ? madridAndLocal(m.next_opening) : texts.no_opening;
       ended(m.reason === "closed" ? texts.closed_title : texts.too_late_title,
         (m.reason === "closed" ? texts.closed : texts.too_late).replace("{when}", when));
+      offerBooking(texts.offer_refused, application);
       break;
     }
     case "error":

@@ -134,6 +134,8 @@ function runTest() {
     } else if (m.type === "test_passed") {
       // Continue appears once the server has kept the result: the application needs it.
       sessionStorage.setItem("videoreg.test_call", m.test_token);
+      // Come from the appointment page: back there to check in.
+      if (sessionStorage.getItem("videoreg.after_test") === "/cita") $("continue").href = `/cita?lang=${document.documentElement.lang}`;
       $("continue").hidden = false;
       $("continue").removeAttribute("aria-disabled");
     } else if (m.type === "echo_ended") {

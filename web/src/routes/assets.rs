@@ -13,6 +13,8 @@ const TEST_CALL_JS: &str = include_str!("../../static/test-call.js");
 const APPLY_JS: &str = include_str!("../../static/apply.js");
 const QUEUE_JS: &str = include_str!("../../static/queue.js");
 const RESULT_JS: &str = include_str!("../../static/result.js");
+const SLOTS_JS: &str = include_str!("../../static/slots.js");
+const BOOKING_JS: &str = include_str!("../../static/booking.js");
 const ACTIVATE_JS: &str = include_str!("../../static/activate.js");
 
 pub fn routes() -> Router<AppState> {
@@ -36,6 +38,14 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/static/result.js",
             get(|| async { asset("text/javascript; charset=utf-8", RESULT_JS) }),
+        )
+        .route(
+            "/static/slots.js",
+            get(|| async { asset("text/javascript; charset=utf-8", SLOTS_JS) }),
+        )
+        .route(
+            "/static/booking.js",
+            get(|| async { asset("text/javascript; charset=utf-8", BOOKING_JS) }),
         )
         .route(
             "/static/activate.js",

@@ -359,6 +359,15 @@ fn queue_texts(lang: Lang) -> serde_json::Value {
     )
 }
 
+/// The queue page's messages with those of the slots it may offer.
+fn queue_texts_with_slots(lang: Lang) -> serde_json::Value {
+    let mut texts = queue_texts(lang);
+    if let Some(all) = texts.as_object_mut() {
+        all.extend(super::booking_page::slot_texts(lang));
+    }
+    texts
+}
+
 async fn queue(State(state): State<AppState>, lang: Lang) -> Result<Html<String>, Error> {
     let reasons: serde_json::Map<String, serde_json::Value> = state
         .console
@@ -376,7 +385,7 @@ async fn queue(State(state): State<AppState>, lang: Lang) -> Result<Html<String>
     let page = QueuePage {
         lang,
         always_open: state.calendar.is_always_open(),
-        texts_json: queue_texts(lang).to_string(),
+        texts_json: queue_texts_with_slots(lang).to_string(),
         reasons_json: serde_json::Value::Object(reasons).to_string(),
     };
     Ok(Html(page.render()?))
@@ -388,7 +397,7 @@ mod tests {
 
     #[test]
     fn both_languages_have_the_same_messages() {
-        for texts in [apply_texts, queue_texts] {
+        for texts in [apply_texts, queue_texts_with_slots] {
             let es = texts(Lang::Es);
             let en = texts(Lang::En);
             let keys = |v: &serde_json::Value| {
