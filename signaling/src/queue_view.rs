@@ -1,6 +1,7 @@
 //! The queue as citizens are told it: positions and expected waits, computed in one place
 //! from a snapshot of the store (waiting tickets, agents' states, recent calls, recent
-//! abandonment, today's closing) by `scheduler::estimate_wait`.
+//! abandonment, today's closing, the bookings still to come today) by
+//! `scheduler::estimate_wait`.
 
 use std::collections::HashMap;
 
@@ -66,6 +67,16 @@ impl QueueView {
             .store
             .queue_abandonment(now - policy.abandonment_window, now)
             .await?;
+        // Booked citizens not come in yet, due before closing (a late one may still come
+        // within the grace): the estimate serves them at their slots.
+        let closes = state.calendar.current_window(now).map(|w| w.closes);
+        let booked = match closes {
+            Some(closes) => {
+                let since = now - state.booking.rules.grace();
+                state.store.live_booking_slots(since, closes).await?
+            }
+            None => Vec::new(),
+        };
         let mut own: HashMap<&str, Vec<chrono::TimeDelta>> = HashMap::new();
         for call in &calls {
             if let Some(agent) = &call.agent_id {
@@ -96,6 +107,7 @@ impl QueueView {
                 .map(|t| WaitingCitizen {
                     waited: (now - t.joined_at).max(chrono::TimeDelta::zero()),
                     requeued: t.priority >= REQUEUE_PRIORITY,
+                    appointment: t.appointment_at,
                 })
                 .collect(),
             agents,
@@ -107,7 +119,8 @@ impl QueueView {
                 left: abandonment.left,
                 exposure: abandonment.waited,
             },
-            closes: state.calendar.current_window(now).map(|w| w.closes),
+            closes,
+            booked,
         };
         Ok(Self {
             estimates: estimate_wait(&snapshot),

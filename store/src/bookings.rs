@@ -307,6 +307,25 @@ impl Store {
             .collect()
     }
 
+    /// The slots of live bookings (citizens not come in yet) starting in `[from, to)`, one
+    /// per booking, in order: the wait estimate expects them at their slots.
+    pub async fn live_booking_slots(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<DateTime<Utc>>> {
+        let rows: Vec<i64> = sqlx::query_scalar(
+            "SELECT slot_at FROM bookings WHERE status = 'booked' AND slot_at >= $1 AND slot_at < $2 ORDER BY slot_at",
+        )
+        .bind(to_millis(from))
+        .bind(to_millis(to))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|ms| from_millis("bookings.slot_at", ms))
+            .collect()
+    }
+
     /// Every booking whose slot starts in `[from, to)`, by slot.
     pub async fn bookings_between(
         &self,

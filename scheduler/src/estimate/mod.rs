@@ -5,7 +5,10 @@
 //! from that snapshot. Calls in progress end after the rest of a recent call that lasted
 //! longer (the residual handle time, Ibrahim & Whitt), each agent at their own pace; agents
 //! in wrap-up or on a break come back when it usually ends; the citizens ahead may give up
-//! at the observed abandonment rate; requeued citizens go first. The mean start time is the
+//! at the observed abandonment rate. Each agent who becomes free takes the next citizen in
+//! the service order of `crate::queue::service_key` at that moment: requeued citizens, then
+//! appointments whose time has come (including booked ones not in the queue yet, who come at
+//! their slot), then walk-ins, then appointments not yet due. The mean start time is the
 //! point estimate (with exponential handle times and every agent busy it is the classic
 //! queue-length estimate `(n + 1) / (s · μ)`), and the 20th–80th percentiles are the range.
 
@@ -31,6 +34,8 @@ pub struct WaitingCitizen {
     pub waited: TimeDelta,
     /// Put back by an agent (abort for quality, agent lost): served before everyone else.
     pub requeued: bool,
+    /// Came in time for an appointment at this slot: served from then ahead of walk-ins.
+    pub appointment: Option<DateTime<Utc>>,
 }
 
 /// What an agent is doing (offline agents are left out of the snapshot).
@@ -100,6 +105,10 @@ pub struct QueueSnapshot {
     pub abandonment: Abandonment,
     /// Today's closing time, if open.
     pub closes: Option<DateTime<Utc>>,
+    /// The slots of live bookings whose citizens have not come in yet, from now until
+    /// closing: each is expected at its slot and served ahead of walk-ins from then on.
+    /// Capacity kept for appointments but not booked is not here: it takes nobody's place.
+    pub booked: Vec<DateTime<Utc>>,
 }
 
 /// One citizen's expected wait (from `now`) with its range.
@@ -150,21 +159,87 @@ pub fn estimate_wait(snapshot: &QueueSnapshot) -> QueueEstimate {
     }
     let mut starts = replay(snapshot);
     let estimate = |samples: &mut [f64]| summarise(snapshot, samples);
-    // `starts` holds REPLICATIONS samples per service position, the newcomer last.
-    let mut by_position: Vec<Estimate> = starts.chunks_mut(REPLICATIONS).map(estimate).collect();
-    let newcomer = by_position.pop();
-    let mut waiting = vec![None; snapshot.waiting.len()];
-    for (position, &index) in service_order(&snapshot.waiting).iter().enumerate() {
-        waiting[index] = by_position.get(position).copied();
+    // `starts` holds REPLICATIONS samples per waiting citizen (in the snapshot's order), the
+    // newcomer last.
+    let mut all: Vec<Estimate> = starts.chunks_mut(REPLICATIONS).map(estimate).collect();
+    let newcomer = all.pop();
+    QueueEstimate {
+        waiting: all.into_iter().map(Some).collect(),
+        newcomer,
     }
-    QueueEstimate { waiting, newcomer }
 }
 
-/// Indices of the waiting citizens in service order: requeued first, then as stored.
-fn service_order(waiting: &[WaitingCitizen]) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..waiting.len()).collect();
-    order.sort_by_key(|&i| !waiting[i].requeued);
-    order
+/// The order the replay serves in, by tier (`crate::queue::service_key`'s): requeued and
+/// walk-ins each in arrival order, appointments (waiting or only booked) by slot.
+struct Order {
+    /// Indices into the starts (waiting citizens, then the newcomer).
+    requeued: Vec<usize>,
+    walk_ins: Vec<usize>,
+    /// `(slot in seconds from now, index or None for a booked citizen not here yet)`, by
+    /// slot then arrival (a booked citizen arrives after everyone waiting).
+    appointments: Vec<(f64, Option<usize>)>,
+}
+
+impl Order {
+    fn new(snapshot: &QueueSnapshot) -> Self {
+        let (mut requeued, mut walk_ins, mut appointments) = (Vec::new(), Vec::new(), Vec::new());
+        for (i, w) in snapshot.waiting.iter().enumerate() {
+            match (w.requeued, w.appointment) {
+                (true, _) => requeued.push(i),
+                (false, Some(at)) => appointments.push((secs(at - snapshot.now), Some(i))),
+                (false, None) => walk_ins.push(i),
+            }
+        }
+        // Waiting citizens are in arrival order already; the newcomer walks in last.
+        walk_ins.push(snapshot.waiting.len());
+        appointments.extend(
+            snapshot
+                .booked
+                .iter()
+                .map(|at| (secs(*at - snapshot.now), None)),
+        );
+        // Stable: equal slots keep arrival order, booked ones after those waiting.
+        appointments.sort_by(|a, b| a.0.total_cmp(&b.0));
+        Self {
+            requeued,
+            walk_ins,
+            appointments,
+        }
+    }
+}
+
+/// Where one replay is in the [`Order`].
+struct Cursor {
+    requeued: usize,
+    walk_ins: usize,
+    served: Vec<bool>,
+}
+
+impl Cursor {
+    /// Who an agent free at `t` seconds from now takes: `Some(Some(index))`, `Some(None)`
+    /// for a booked citizen (their start is not recorded), `None` when nobody is there.
+    fn next(&mut self, order: &Order, t: f64) -> Option<Option<usize>> {
+        if let Some(&i) = order.requeued.get(self.requeued) {
+            self.requeued += 1;
+            return Some(Some(i));
+        }
+        let first = self.served.iter().position(|s| !s);
+        if let Some(k) = first
+            && order.appointments[k].0 <= t
+        {
+            self.served[k] = true;
+            return Some(order.appointments[k].1);
+        }
+        if let Some(&i) = order.walk_ins.get(self.walk_ins) {
+            self.walk_ins += 1;
+            return Some(Some(i));
+        }
+        // Early: the first appointment already waiting, when nobody else is.
+        let k = (0..order.appointments.len())
+            .find(|&k| !self.served[k] && order.appointments[k].1.is_some())?;
+        self.served[k] = true;
+        Some(order.appointments[k].1)
+    }
 }
 
 fn secs(d: TimeDelta) -> f64 {
@@ -185,8 +260,8 @@ struct Server {
     elapsed: f64,
 }
 
-/// Replays the queue: the start times (seconds from now) of every service position and of a
-/// newcomer, `REPLICATIONS` per position, position-major.
+/// Replays the queue: the start times (seconds from now) of every waiting citizen and of a
+/// newcomer, `REPLICATIONS` each, citizen-major (the snapshot's order, the newcomer last).
 fn replay(snapshot: &QueueSnapshot) -> Vec<f64> {
     let pooled: Vec<f64> = snapshot
         .recent_handle_times
@@ -210,9 +285,12 @@ fn replay(snapshot: &QueueSnapshot) -> Vec<f64> {
         .collect();
     let brk = snapshot.expected_break.map_or(0.0, secs);
     let theta = snapshot.abandonment.rate_per_sec();
-    let ahead = snapshot.waiting.len();
-    let positions = ahead + 1;
-    let mut starts = vec![0.0; positions * REPLICATIONS];
+    let people = snapshot.waiting.len() + 1;
+    let mut starts = vec![0.0; people * REPLICATIONS];
+    if servers.is_empty() {
+        return starts;
+    }
+    let order = Order::new(snapshot);
     let mut rng = Rng::new(SEED);
     let mut free = vec![0.0f64; servers.len()];
     for rep in 0..REPLICATIONS {
@@ -224,19 +302,29 @@ fn replay(snapshot: &QueueSnapshot) -> Vec<f64> {
                 Activity::Break => (brk - s.elapsed).max(brk * 0.1),
             };
         }
-        for position in 0..positions {
+        let mut cursor = Cursor {
+            requeued: 0,
+            walk_ins: 0,
+            served: vec![false; order.appointments.len()],
+        };
+        let mut left = people;
+        while left > 0 {
             let (agent, at) = free
                 .iter()
                 .copied()
                 .enumerate()
                 .min_by(|a, b| a.1.total_cmp(&b.1))
                 .unwrap_or((0, 0.0));
-            starts[position * REPLICATIONS + rep] = at;
-            if position == ahead || servers.is_empty() {
+            // Everyone waiting is always there to take, so nobody left means all are served.
+            let Some(taken) = cursor.next(&order, at) else {
                 break;
+            };
+            if let Some(i) = taken {
+                starts[i * REPLICATIONS + rep] = at;
+                left -= 1;
             }
-            // The citizen at this position may have given up before an agent got to them;
-            // then the agent takes the next one (patience is memoryless: from now on).
+            // The citizen may have given up before an agent got to them; then the agent
+            // takes the next one (patience is memoryless: from now on).
             let gives_up = theta > 0.0 && rng.exponential(1.0 / theta) < at;
             if !gives_up {
                 free[agent] = at + handle.draw(servers[agent].pace, &mut rng) + wrap;

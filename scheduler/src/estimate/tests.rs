@@ -23,6 +23,7 @@ fn waiting(n: usize) -> Vec<WaitingCitizen> {
         .map(|i| WaitingCitizen {
             waited: TimeDelta::minutes(i64::try_from(n - i).unwrap()),
             requeued: false,
+            appointment: None,
         })
         .collect()
 }
@@ -38,6 +39,7 @@ fn snapshot(waiting: Vec<WaitingCitizen>, agents: Vec<AgentSnapshot>) -> QueueSn
         expected_break: None,
         abandonment: Abandonment::default(),
         closes: Some(now() + TimeDelta::hours(4)),
+        booked: Vec::new(),
     }
 }
 
@@ -196,4 +198,72 @@ fn the_same_snapshot_always_gives_the_same_estimate() {
     let agents = (0..4).map(|i| agent(Activity::InCall, i)).collect();
     let s = snapshot(waiting(7), agents);
     assert_eq!(estimate_wait(&s), estimate_wait(&s.clone()));
+}
+
+/// An agent in a call with exactly 6-minute calls on record (so free in about 6 min).
+fn six_minute_agent() -> (Vec<TimeDelta>, AgentSnapshot) {
+    (vec![TimeDelta::minutes(6); 100], agent(Activity::InCall, 0))
+}
+
+fn appointment_at(minutes: i64) -> WaitingCitizen {
+    WaitingCitizen {
+        waited: TimeDelta::minutes(1),
+        requeued: false,
+        appointment: Some(now() + TimeDelta::minutes(minutes)),
+    }
+}
+
+#[test]
+fn a_booked_appointment_due_before_a_walk_ins_turn_goes_first() {
+    let (history, a) = six_minute_agent();
+    let mut s = snapshot(Vec::new(), vec![a]);
+    s.recent_handle_times = history;
+    let alone = newcomer_secs(&s);
+    assert!((alone - 360.0).abs() < 5.0, "{alone}");
+    // Booked for 10:03, not here yet: at 10:06 it is due and is served first.
+    s.booked = vec![now() + TimeDelta::minutes(3)];
+    let behind = newcomer_secs(&s);
+    assert!((behind - 720.0).abs() < 5.0, "{behind}");
+    // Booked for 11:00: the walk-in is long served by then.
+    s.booked = vec![now() + TimeDelta::hours(1)];
+    assert!((newcomer_secs(&s) - alone).abs() < 1.0);
+}
+
+#[test]
+fn a_waiting_appointment_is_served_at_its_time_and_early_only_when_nobody_else_waits() {
+    let (history, a) = six_minute_agent();
+    // A walk-in, an appointment due at 10:03 and one due at 10:30, in that arrival order.
+    let walk_in = WaitingCitizen {
+        waited: TimeDelta::minutes(5),
+        requeued: false,
+        appointment: None,
+    };
+    let mut s = snapshot(
+        vec![walk_in, appointment_at(30), appointment_at(3)],
+        vec![a],
+    );
+    s.recent_handle_times = history;
+    let e = estimate_wait(&s);
+    let at = |i: usize| secs(e.waiting[i].unwrap().point);
+    // 10:06: the 10:03 appointment; 10:12: the walk-in; 10:18: the newcomer; 10:24: the
+    // 10:30 appointment, early, as nobody else is left.
+    assert!((at(2) - 360.0).abs() < 5.0, "{}", at(2));
+    assert!((at(0) - 720.0).abs() < 5.0, "{}", at(0));
+    assert!((newcomer_secs(&s) - 1080.0).abs() < 5.0);
+    assert!((at(1) - 1440.0).abs() < 5.0, "{}", at(1));
+}
+
+#[test]
+fn requeued_citizens_go_before_due_appointments() {
+    let (history, a) = six_minute_agent();
+    let requeued = WaitingCitizen {
+        waited: TimeDelta::minutes(1),
+        requeued: true,
+        appointment: None,
+    };
+    let mut s = snapshot(vec![appointment_at(-5), requeued], vec![a]);
+    s.recent_handle_times = history;
+    let e = estimate_wait(&s);
+    let at = |i: usize| secs(e.waiting[i].unwrap().point);
+    assert!(at(1) < at(0), "{} vs {}", at(1), at(0));
 }

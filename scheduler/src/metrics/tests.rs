@@ -213,6 +213,7 @@ fn snapshot(waiting: usize, agents: Vec<Activity>, closes_in: TimeDelta) -> Queu
             .map(|_| WaitingCitizen {
                 waited: TimeDelta::minutes(1),
                 requeued: false,
+                appointment: None,
             })
             .collect(),
         agents: agents
@@ -229,6 +230,7 @@ fn snapshot(waiting: usize, agents: Vec<Activity>, closes_in: TimeDelta) -> Queu
         expected_break: None,
         abandonment: Abandonment::default(),
         closes: Some(now + closes_in),
+        booked: Vec::new(),
     }
 }
 

@@ -461,6 +461,56 @@ async fn a_long_wait_offers_booking_and_a_short_one_does_not() {
     }
 }
 
+#[tokio::test]
+async fn a_walk_ins_wait_counts_the_appointments_booked_before_their_turn() {
+    let mut second_walk_in = Vec::new();
+    for with_booking in [false, true] {
+        let app = spawn_app().await;
+        app.add_staff("ana", StaffRole::Agent).await;
+        let ana = app
+            .store
+            .find_staff_by_name("ana")
+            .await
+            .expect("find")
+            .expect("ana");
+        // Thursday 10:00, one agent in a call, six-minute calls by default.
+        app.store
+            .set_agent_state(&ana.id, AgentStatus::InCall, None, app.clock.now())
+            .await
+            .expect("state");
+        let mut sockets = Vec::new();
+        let mut estimates = Vec::new();
+        for (i, id) in [LUCIA, ("00000000T", "20/06/2019")].into_iter().enumerate() {
+            if i == 1 && with_booking {
+                // Someone books 10:10: due before the next walk-in's turn, served first.
+                let booker = app.application(NIE.0, NIE.1).await;
+                let booked = app
+                    .book(
+                        &mut Browser::default(),
+                        &booker,
+                        "2026-11-26T09:10:00Z",
+                        false,
+                    )
+                    .await;
+                assert_eq!(booked.status, 201, "{}", booked.body);
+            }
+            let token = app.application(id.0, id.1).await;
+            let mut ws = app.citizen().await;
+            ws.send(json!({ "type": "join", "application": token, "consent": true }))
+                .await;
+            let queued = ws.until("queued").await;
+            estimates.push(queued["estimate_secs"].as_i64().expect("an estimate"));
+            sockets.push(ws);
+        }
+        second_walk_in.push(estimates[1]);
+    }
+    let (without, with) = (second_walk_in[0], second_walk_in[1]);
+    assert!(
+        with >= without + 120,
+        "the appointment due at 10:10 comes before the second walk-in: {with} s, against {without} s without it"
+    );
+}
+
 fn tempfile_dir() -> std::path::PathBuf {
     let dir = std::env::temp_dir()
         .join("videoreg-api-ics")

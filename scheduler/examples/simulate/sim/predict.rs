@@ -88,6 +88,7 @@ fn snapshot(world: &World, t: f64) -> QueueSnapshot {
             WaitingCitizen {
                 waited: secs(t - citizen.queued_at),
                 requeued: citizen.requeued,
+                appointment: None,
             }
         })
         .collect();
@@ -128,6 +129,7 @@ fn snapshot(world: &World, t: f64) -> QueueSnapshot {
             exposure: secs(exposure),
         },
         closes: world.close.is_finite().then(|| instant(world.close)),
+        booked: Vec::new(),
     }
 }
 
