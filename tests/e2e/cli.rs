@@ -192,11 +192,13 @@ async fn report_prints_a_days_tickets_as_csv() {
     let mut lines = out.lines();
     assert_eq!(
         lines.next(),
-        Some("ticket,joined,answered,ended,told_estimate_secs,real_wait_secs,agent,outcome,reason")
+        Some(
+            "ticket,joined,answered,ended,told_estimate_secs,real_wait_secs,agent,outcome,reason,appointment,appointment_status,wait_after_slot_secs"
+        )
     );
     assert_eq!(
         lines.next(),
-        Some("ticket-1,2026-11-26 10:15:00,,,240,,,waiting,")
+        Some("ticket-1,2026-11-26 10:15:00,,,240,,,waiting,,,,")
     );
     assert_eq!(lines.next(), None);
     let (ok, out, _) = run(

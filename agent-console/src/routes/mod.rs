@@ -4,6 +4,7 @@
 //! [`crate::refusal`]), never from each other.
 
 mod agent_socket;
+mod bookings;
 mod call;
 mod challenge;
 mod console;
@@ -124,6 +125,7 @@ where
         .route("/supervisor/dashboard.json", get(supervisor::snapshot))
         .route("/supervisor/stream", get(supervisor::stream))
         .route("/supervisor/report", get(report::show))
+        .route("/supervisor/bookings", get(bookings::page))
         .route(
             "/supervisor/calls/{ticket}/monitor",
             post(monitor::start).layer(DefaultBodyLimit::max(MONITOR_BODY_LIMIT)),

@@ -22,6 +22,7 @@ use utoipa::openapi::{
     super::review::show,
     super::supervisor::snapshot,
     super::report::show,
+    super::bookings::page,
     super::monitor::start,
     super::monitor::stop,
     super::monitor::whisper,

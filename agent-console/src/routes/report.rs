@@ -14,6 +14,7 @@ use super::{Chrome, chrome};
 use crate::auth::{Staff, SupervisorsOnly};
 use crate::i18n::Lang;
 use crate::refusal::{ErrorBody, Page, Refusal};
+use crate::supervisor::bookings::{DayAppointments, day_appointments};
 use crate::supervisor::day::DayFacts;
 use crate::supervisor::report::{self, ReportRow};
 use crate::{ConsoleState, Error};
@@ -42,6 +43,8 @@ struct ReportPage {
     rows: Vec<ReportRow>,
     /// Second review of the day's approvals, per approving agent.
     reviews: Vec<ReviewRow>,
+    /// The day's appointments.
+    appointments: DayAppointments,
 }
 
 /// One agent's approvals of the day under second review.
@@ -57,6 +60,10 @@ pub struct ReviewRow {
 impl ReportPage {
     fn percent(&self, v: &Option<f64>) -> String {
         v.map_or_else(|| "–".to_owned(), |v| format!("{:.0} %", v * 100.0))
+    }
+
+    fn seconds(&self, v: &Option<i64>) -> String {
+        v.map_or_else(|| "–".to_owned(), crate::supervisor::clock)
     }
 
     fn duration(&self, v: &Option<f64>) -> String {
@@ -133,6 +140,8 @@ pub async fn show(
             revoked: c.revoked,
         })
         .collect();
+    let booked = state.store.bookings_between(facts.from, facts.to).await?;
+    let appointments = day_appointments(&booked, &facts.rows);
     let threshold = state.supervision.service_level_threshold;
     let page = ReportPage {
         lang,
@@ -144,6 +153,7 @@ pub async fn show(
         outcomes: outcomes(&facts.decisions),
         rows,
         reviews,
+        appointments,
     };
     Ok(Html(page.render()?).into_response())
 }

@@ -4,6 +4,7 @@
 //! ([`charts`]). The same [`Dashboard`] is the page's JSON snapshot, pushed on every queue
 //! change; the daily report ([`report`]) reads the same tickets.
 
+pub mod bookings;
 pub mod charts;
 pub mod day;
 pub mod report;

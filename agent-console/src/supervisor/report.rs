@@ -1,6 +1,8 @@
 //! The daily report: one row per ticket that joined on a Madrid date (times joined,
 //! answered and ended in Madrid time, the wait told, the real wait, the agent, the outcome
-//! and its reason), as a page and as CSV (`/supervisor/report`, `videoreg report`).
+//! and its reason, and for a citizen who came for an appointment its slot, whether they came
+//! in time, and how long after the slot they were taken), as a page and as CSV
+//! (`/supervisor/report`, `videoreg report`).
 
 use chrono::{DateTime, NaiveDate, Utc};
 use scheduler::SERVICE_TZ;
@@ -30,6 +32,12 @@ pub struct ReportRow {
     pub outcome: String,
     /// The reason code, for rejections and aborts.
     pub reason: String,
+    /// The appointment's slot (Madrid), for a citizen who came for one.
+    pub appointment: String,
+    /// `kept` (in time: served from the slot ahead of walk-ins) or `late` (a walk-in).
+    pub appointment_status: String,
+    /// For a kept appointment: slot → answered, in seconds (0 when taken early).
+    pub wait_after_slot_secs: Option<i64>,
 }
 
 fn madrid(t: Option<DateTime<Utc>>) -> String {
@@ -69,7 +77,18 @@ pub fn row(r: &ReportTicket) -> ReportRow {
         agent: r.agent_name.clone().unwrap_or_default(),
         outcome,
         reason: reason.unwrap_or_default(),
+        appointment: madrid(r.booking.as_ref().map(|b| b.0)),
+        appointment_status: r.booking.as_ref().map(|b| b.1.clone()).unwrap_or_default(),
+        wait_after_slot_secs: wait_after_slot(r),
     }
+}
+
+/// Slot → answered for a ticket that kept its appointment, in seconds (0 when taken early).
+pub fn wait_after_slot(r: &ReportTicket) -> Option<i64> {
+    let slot = r.ticket.appointment_at?;
+    r.ticket
+        .answered_at
+        .map(|a| (a - slot).num_seconds().max(0))
 }
 
 /// The rows as CSV text with a header line.
@@ -86,6 +105,9 @@ pub fn to_csv(rows: &[ReportRow]) -> Result<String, Error> {
             "agent",
             "outcome",
             "reason",
+            "appointment",
+            "appointment_status",
+            "wait_after_slot_secs",
         ])
         .map_err(|e| Error::Internal(format!("csv: {e}")))?;
     }

@@ -6,6 +6,7 @@ mod anonymous_limits;
 mod applications;
 mod bad_paths;
 mod booking_helpers;
+mod booking_supervision;
 mod bookings;
 mod citizen_consent;
 mod citizen_login;

@@ -49,6 +49,7 @@ const ROUTES: &[(&str, &str, u16, u16, u16, u16)] = &[
     ("GET", "/supervisor/dashboard.json", 303, 403, 200, 403),
     ("GET", "/supervisor/stream", 303, 403, 200, 403),
     ("GET", "/supervisor/report", 303, 403, 200, 403),
+    ("GET", "/supervisor/bookings", 303, 403, 200, 403),
     (
         "GET",
         "/supervisor/report?date=2026-11-26&format=csv",
