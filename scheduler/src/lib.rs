@@ -22,8 +22,8 @@ pub use calendar::{Calendar, Window, local_date};
 pub use clock::{Clock, scaled_time};
 pub use error::Error;
 pub use estimate::{
-    Abandonment, Activity, AgentSnapshot, Estimate, QueueEstimate, QueueSnapshot, WaitingCitizen,
-    estimate_wait,
+    Abandonment, Activity, AgentSnapshot, Calibration, Estimate, QueueEstimate, QueueSnapshot,
+    ToldWait, WaitingCitizen, estimate_wait,
 };
 pub use holidays::{easter_sunday, national_holidays};
 pub use hours::{DailyHours, SpecialHours};

@@ -13,13 +13,14 @@ use std::time::Instant;
 
 use sim::{Kind, Predictor, Scenario};
 
-const USAGE: &str = "usage: simulate [--scenario mmc|burst] [--seed N] [--days N] [--agents N] \
+const USAGE: &str = "usage: simulate [--scenario mmc|burst|appointments] [--seed N] [--days N] [--agents N] \
 [--rho X] [--history N] [--hours X] [--warmup-hours X] [--classic-only]";
 
 fn parse(args: &[String]) -> Result<Scenario, String> {
     let kind = match value(args, "--scenario").as_deref() {
         None | Some("burst") => Kind::Burst,
         Some("mmc" | "mms") => Kind::Mmc,
+        Some("appointments") => Kind::Appointments,
         Some(other) => return Err(format!("unknown scenario {other:?}")),
     };
     let mut s = Scenario::new(kind);
@@ -102,11 +103,14 @@ fn main() -> ExitCode {
     }
     println!();
     println!(
-        "videoreg range (20th–80th percentile): holds {:.1} % of real waits; wide (shown as a range) for {:.1} %",
+        "videoreg range (20th–80th percentile, 60 % nominal): the replay's holds {:.1} % of real waits; recalibrated, {:.1} % ({:.1} % below it, {:.1} % above); the replay's is wide (shown as a range) for {:.1} %",
         100.0 * report.range_coverage(),
+        100.0 * report.calibrated_coverage(),
+        100.0 * report.below_calibrated(),
+        100.0 * (1.0 - report.calibrated_coverage() - report.below_calibrated()),
         100.0 * report.uncertain_share()
     );
-    if scenario.kind == Kind::Burst {
+    if scenario.kind.is_day() {
         println!();
         println!(
             "| admission by | refused | refused but taken before 14:00 | admitted but taken after 14:00 |"

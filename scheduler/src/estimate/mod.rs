@@ -12,12 +12,14 @@
 //! point estimate (with exponential handle times and every agent busy it is the classic
 //! queue-length estimate `(n + 1) / (s · μ)`), and the 20th–80th percentiles are the range.
 
+mod calibration;
 mod model;
 #[cfg(test)]
 mod tests;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
+pub use calibration::{Calibration, Told as ToldWait};
 use model::{HandleModel, Rng};
 
 /// How many times the rest of the day is replayed per estimate.
@@ -322,6 +324,9 @@ fn replay(snapshot: &QueueSnapshot) -> Vec<f64> {
             if let Some(i) = taken {
                 starts[i * REPLICATIONS + rep] = at;
                 left -= 1;
+                if left == 0 {
+                    break;
+                }
             }
             // The citizen may have given up before an agent got to them; then the agent
             // takes the next one (patience is memoryless: from now on).

@@ -119,3 +119,53 @@ fn on_burst_days_videoreg_beats_ql_and_hol() {
         assert!(a.refused + a.admitted_not_served <= report.citizens);
     }
 }
+
+#[test]
+fn recalibrated_ranges_hold_about_three_waits_in_five_on_burst_days() {
+    let s = Scenario {
+        seed: 3,
+        days: 4,
+        ..Scenario::new(Kind::Burst)
+    };
+    let report = sim::run(&s);
+    let (raw, calibrated) = (report.range_coverage(), report.calibrated_coverage());
+    assert!(
+        (calibrated - 0.60).abs() <= 0.05,
+        "recalibrated {calibrated} (the replay's own {raw})"
+    );
+    assert!(raw < calibrated, "the replay's range is too narrow: {raw}");
+}
+
+#[test]
+fn with_half_the_citizens_booked_videoreg_beats_ql_and_hol_and_its_range_holds() {
+    let s = Scenario {
+        seed: 3,
+        days: 8,
+        ..Scenario::new(Kind::Appointments)
+    };
+    let report = sim::run(&s);
+    let ours = report.accuracy(Predictor::Videoreg);
+    assert!(ours.n > 2_000, "{}", ours.n);
+    for other in [Predictor::Ql, Predictor::Hol] {
+        let a = report.accuracy(other);
+        assert!(
+            ours.rase < a.rase,
+            "RASE: videoreg {} vs {} {}",
+            ours.rase,
+            other.name(),
+            a.rase
+        );
+        assert!(
+            ours.within > a.within,
+            "within: videoreg {} vs {} {}",
+            ours.within,
+            other.name(),
+            a.within
+        );
+    }
+    let calibrated = report.calibrated_coverage();
+    assert!(
+        (calibrated - 0.60).abs() <= 0.05,
+        "recalibrated {calibrated}"
+    );
+}

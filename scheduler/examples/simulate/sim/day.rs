@@ -8,11 +8,18 @@ use rand::Rng;
 use rand::rngs::SmallRng;
 use rand_distr::{Distribution, Exp, LogNormal, Uniform};
 
+use scheduler::{Standing, service_key};
+
+use super::appointments;
 use super::predict::{self, Told};
 use super::{Kind, Scenario};
 
 /// How many of their own recent calls each agent's history keeps.
 const OWN_HISTORY: usize = 50;
+/// How many recent citizens the range's calibration learns from, and after how many new
+/// ones it learns again (the live queue's: `signaling::queue_view`).
+const TOLD_HISTORY: usize = 2000;
+const RELEARN_EVERY: usize = 50;
 const MINUTE: f64 = 60.0;
 const HOUR: f64 = 3600.0;
 
@@ -27,6 +34,9 @@ pub struct Citizen {
     pub deadline: f64,
     /// Put back at the head by an agent.
     pub requeued: bool,
+    /// The slot of the appointment they came in time for (served from then ahead of
+    /// walk-ins).
+    pub appointment: Option<f64>,
     /// What each predictor told them at joining.
     pub told: Told,
     /// When an agent first took them.
@@ -106,6 +116,14 @@ pub struct World {
     pub last_entered_wait: f64,
     /// The sum of `history`.
     pub history_sum: f64,
+    /// The range's recalibration, learnt from `told`.
+    pub calibration: scheduler::Calibration,
+    /// Recent citizens taken by an agent, with what videoreg told them (raw).
+    told: VecDeque<scheduler::ToldWait>,
+    /// Taken since the calibration last learnt.
+    unlearnt: usize,
+    /// Today's bookings (the appointments day).
+    pub booked: Vec<appointments::Booked>,
     history_len: usize,
     handle: HandleDist,
 }
@@ -117,7 +135,7 @@ impl World {
         let mean = s.mean_handle_minutes * MINUTE;
         let handle = match s.kind {
             Kind::Mmc => HandleDist::Exp(Exp::new(1.0 / mean).expect("positive rate")),
-            Kind::Burst => {
+            Kind::Burst | Kind::Appointments => {
                 // Coefficient of variation 0.6.
                 let sigma2 = (1.0f64 + 0.36).ln();
                 let mu = mean.ln() - sigma2 / 2.0;
@@ -131,22 +149,26 @@ impl World {
             agents: Vec::new(),
             history: VecDeque::new(),
             mean_handle: mean,
-            wrap_mean: if s.kind == Kind::Burst { 30.0 } else { 0.0 },
-            break_mean: (s.kind == Kind::Burst).then_some(15.0 * MINUTE),
+            wrap_mean: if s.kind.is_day() { 30.0 } else { 0.0 },
+            break_mean: s.kind.is_day().then_some(15.0 * MINUTE),
             abandoned: 0,
             exposure: 0.0,
-            close: if s.kind == Kind::Burst {
+            close: if s.kind.is_day() {
                 5.0 * HOUR
             } else {
                 f64::INFINITY
             },
             last_entered_wait: 0.0,
             history_sum: 0.0,
+            calibration: scheduler::Calibration::default(),
+            told: VecDeque::new(),
+            unlearnt: 0,
+            booked: Vec::new(),
             history_len: s.history.max(1),
             handle,
         };
         for _ in 0..s.agents {
-            let p = if s.kind == Kind::Burst {
+            let p = if s.kind.is_day() {
                 pace.sample(rng)
             } else {
                 1.0
@@ -196,16 +218,16 @@ impl World {
         let arrivals = self.arrivals(s, rng);
         let horizon = match s.kind {
             Kind::Mmc => s.hours * HOUR,
-            Kind::Burst => f64::INFINITY,
+            Kind::Burst | Kind::Appointments => f64::INFINITY,
         };
         let warmup = match s.kind {
             Kind::Mmc => s.warmup_hours * HOUR,
-            Kind::Burst => 0.0,
+            Kind::Burst | Kind::Appointments => 0.0,
         };
         let patience = LogNormal::new((30.0 * MINUTE).ln(), 0.8).expect("valid");
         let mut next = 0;
         loop {
-            let t_arrival = arrivals.get(next).copied().unwrap_or(f64::INFINITY);
+            let (t_arrival, slot) = arrivals.get(next).copied().unwrap_or((f64::INFINITY, None));
             let (t_agent, agent) = self
                 .agents
                 .iter()
@@ -224,16 +246,17 @@ impl World {
             }
             if t_arrival <= t_agent && t_arrival <= t_leave {
                 next += 1;
-                let told = predict::tell(self, t, s.videoreg);
+                let told = predict::tell(self, t, s.videoreg, slot);
                 let deadline = match s.kind {
                     Kind::Mmc => f64::INFINITY,
-                    Kind::Burst => t + patience.sample(rng),
+                    Kind::Burst | Kind::Appointments => t + patience.sample(rng),
                 };
                 self.citizens.push(Citizen {
                     arrived: t,
                     queued_at: t,
                     deadline,
                     requeued: false,
+                    appointment: slot,
                     told,
                     started: None,
                     left: false,
@@ -282,32 +305,95 @@ impl World {
         }
     }
 
-    fn arrivals(&self, s: &Scenario, rng: &mut SmallRng) -> Vec<f64> {
+    /// The day's arrivals in time order, each with the slot of the appointment it keeps
+    /// (`None`: a walk-in, or a booked citizen past the grace); the bookings go to `booked`.
+    fn arrivals(&mut self, s: &Scenario, rng: &mut SmallRng) -> Vec<(f64, Option<f64>)> {
         let agents = f64::from(s.agents);
         let cycle = self.mean_handle + self.wrap_mean;
+        // The appointments day's walk-ins are half the burst day's citizens.
+        let walk_in_share = if s.kind == Kind::Appointments {
+            0.5
+        } else {
+            1.0
+        };
         let (base, burst, tau, end) = match s.kind {
             Kind::Mmc => (s.rho * agents / cycle, 0.0, 1.0, s.hours * HOUR),
             // 85 % of the full team's capacity all day, plus six citizens per agent expected
             // in a burst at opening that fades over a quarter of an hour.
-            Kind::Burst => {
+            Kind::Burst | Kind::Appointments => {
                 let tau = 15.0 * MINUTE;
-                (0.85 * agents / cycle, 6.0 * agents / tau, tau, self.close)
+                (
+                    walk_in_share * 0.85 * agents / cycle,
+                    walk_in_share * 6.0 * agents / tau,
+                    tau,
+                    self.close,
+                )
             }
+        };
+        self.booked = match s.kind {
+            Kind::Appointments => {
+                // As many booked as walk-ins expected; a slot takes half of what the agents
+                // can serve in it (`--booking-share` 50 %).
+                let n = (base * end + burst * tau).round() as usize;
+                let per_slot = (agents * appointments::SLOT / cycle * 0.5).floor() as usize;
+                appointments::plan(n, per_slot.max(1), end, rng)
+            }
+            _ => Vec::new(),
         };
         let peak = base + burst;
         let gap = Exp::new(peak).expect("positive rate");
         let accept = Uniform::new(0.0, peak).expect("valid");
         let mut t = 0.0;
-        let mut out = Vec::new();
+        let mut out: Vec<(f64, Option<f64>)> = self
+            .booked
+            .iter()
+            .filter_map(|b| {
+                let comes = b.comes?;
+                Some((
+                    comes,
+                    (comes <= b.slot + appointments::GRACE).then_some(b.slot),
+                ))
+            })
+            .collect();
         loop {
             t += gap.sample(rng);
             if t >= end {
-                return out;
+                break;
             }
             if accept.sample(rng) < base + burst * (-t / tau).exp() {
-                out.push(t);
+                out.push((t, None));
             }
         }
+        out.sort_by(|a, b| a.0.total_cmp(&b.0));
+        out
+    }
+
+    /// The slots of booked citizens who have not come in at `t` and may still come (the
+    /// live queue's live bookings from the grace before now).
+    pub fn booked_to_come(&self, t: f64) -> Vec<f64> {
+        self.booked
+            .iter()
+            .filter(|b| b.comes.is_none_or(|c| c > t) && b.slot + appointments::GRACE >= t)
+            .map(|b| b.slot)
+            .collect()
+    }
+
+    /// Takes the next citizen in the service order (`scheduler::queue::service_key`).
+    fn next_in_order(&mut self, t: f64) -> Option<usize> {
+        let now = predict::instant(t);
+        let key = |c: usize| {
+            let citizen = &self.citizens[c];
+            let standing = match (citizen.requeued, citizen.appointment) {
+                (true, _) => Standing::Requeued,
+                (false, Some(slot)) => Standing::Appointment {
+                    at: predict::instant(slot),
+                },
+                (false, None) => Standing::WalkIn,
+            };
+            service_key(standing, c as i64, now)
+        };
+        let position = (0..self.queue.len()).min_by_key(|&i| key(self.queue[i]))?;
+        self.queue.remove(position)
     }
 
     fn agent_event(&mut self, i: usize, t: f64, rng: &mut SmallRng) {
@@ -379,7 +465,7 @@ impl World {
 
     /// Idle agents take the head of the queue, longest idle first.
     fn dispatch(&mut self, s: &Scenario, t: f64, rng: &mut SmallRng) {
-        let requeue = if s.kind == Kind::Burst { 0.03 } else { 0.0 };
+        let requeue = if s.kind.is_day() { 0.03 } else { 0.0 };
         while !self.queue.is_empty() {
             let Some(i) = self
                 .agents
@@ -391,14 +477,31 @@ impl World {
             else {
                 return;
             };
-            let Some(c) = self.queue.pop_front() else {
+            let Some(c) = self.next_in_order(t) else {
                 return;
             };
             let citizen = &mut self.citizens[c];
             let waited = t - citizen.queued_at;
             self.exposure += waited;
             self.last_entered_wait = waited;
-            citizen.started.get_or_insert(t);
+            if citizen.started.is_none() {
+                citizen.started = Some(t);
+                // As scored (and as the live queue learns): citizens who waited.
+                let waited = t - citizen.arrived;
+                if let (Some(point), Some(range), true) =
+                    (citizen.told.point[0], citizen.told.range, waited > 0.0)
+                {
+                    let told =
+                        predict::told_wait(citizen.arrived, point, range, t - citizen.arrived);
+                    push_capped(&mut self.told, told, TOLD_HISTORY);
+                    self.unlearnt += 1;
+                    if self.unlearnt >= RELEARN_EVERY {
+                        self.unlearnt = 0;
+                        let recent: Vec<scheduler::ToldWait> = self.told.iter().copied().collect();
+                        self.calibration = scheduler::Calibration::learn(&recent);
+                    }
+                }
+            }
             let handle = self.agents[i].pace * self.draw(rng);
             let aborts = rng.random_bool(requeue);
             let until = if aborts {
@@ -429,7 +532,7 @@ fn next_change(a: &Agent) -> f64 {
     }
 }
 
-fn push_capped(v: &mut VecDeque<f64>, x: f64, cap: usize) {
+fn push_capped<T>(v: &mut VecDeque<T>, x: T, cap: usize) {
     v.push_back(x);
     while v.len() > cap {
         v.pop_front();

@@ -5,6 +5,7 @@
 //! At the end it scores each against the waits that really happened. Shared by the
 //! `simulate` example and the `simulation` integration test.
 
+mod appointments;
 mod day;
 mod predict;
 mod score;
@@ -26,6 +27,16 @@ pub enum Kind {
     /// breaks, requeues, citizens giving up, and the 14:00 close (agents serve everyone
     /// admitted).
     Burst,
+    /// The burst day's service with half of its citizens booked (`appointments`): served at
+    /// their slots ahead of walk-ins, some early, some late, some not at all.
+    Appointments,
+}
+
+impl Kind {
+    /// A service day (09:00–14:00 with shifts, breaks, requeues and closing), not M/M/s.
+    pub fn is_day(self) -> bool {
+        self != Self::Mmc
+    }
 }
 
 /// What to simulate.
@@ -62,7 +73,7 @@ impl Scenario {
             seed: 1,
             days: match kind {
                 Kind::Mmc => 20,
-                Kind::Burst => 40,
+                Kind::Burst | Kind::Appointments => 40,
             },
             agents: 10,
             rho: 0.9,
@@ -71,7 +82,7 @@ impl Scenario {
             // so that QL is the optimal predictor the theory assumes (known μ).
             history: match kind {
                 Kind::Mmc => 2000,
-                Kind::Burst => 500,
+                Kind::Burst | Kind::Appointments => 500,
             },
             hours: 24.0,
             warmup_hours: 4.0,

@@ -38,13 +38,27 @@ impl Predictor {
 }
 
 /// What a citizen is told at joining by each predictor (seconds; `None`: no estimate), and
-/// videoreg's range.
+/// videoreg's range, as the replay gives it and as recalibrated from recent citizens.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Told {
     /// Per predictor, in [`Predictor::ALL`] order.
     pub point: [Option<f64>; 3],
-    /// videoreg's low and high.
+    /// videoreg's low and high, raw (what the calibration learns from).
     pub range: Option<(f64, f64)>,
+    /// videoreg's low and high after `scheduler::Calibration` (what a citizen is shown).
+    pub calibrated: Option<(f64, f64)>,
+}
+
+/// What the calibration learns from: a citizen taken after `waited` seconds, who was told
+/// `range` (raw) and `point` at `arrived`.
+pub fn told_wait(arrived: f64, point: f64, range: (f64, f64), waited: f64) -> scheduler::ToldWait {
+    scheduler::ToldWait {
+        at: instant(arrived),
+        point: secs(point),
+        low: secs(range.0),
+        high: secs(range.1),
+        waited: secs(waited),
+    }
 }
 
 /// The fixed day the simulator's seconds count from (09:00 in Madrid).
@@ -61,13 +75,25 @@ fn seconds(d: TimeDelta) -> f64 {
     d.num_milliseconds() as f64 / 1000.0
 }
 
-/// Asks every predictor, at `t`, about a citizen who joins now.
-pub fn tell(world: &World, t: f64, videoreg: bool) -> Told {
-    let estimate = if videoreg {
-        estimate_wait(&snapshot(world, t)).newcomer
-    } else {
-        None
+/// Asks every predictor, at `t`, about a citizen who joins now: a walk-in, or one who came
+/// in time for the appointment at `slot` (videoreg tells them their own ticket's wait, as the
+/// live queue does; QL and HOL know nothing of appointments).
+pub fn tell(world: &World, t: f64, videoreg: bool, slot: Option<f64>) -> Told {
+    let estimate = match (videoreg, slot) {
+        (false, _) => None,
+        (true, None) => estimate_wait(&snapshot(world, t)).newcomer,
+        (true, Some(slot)) => {
+            let mut s = snapshot(world, t);
+            s.waiting.push(WaitingCitizen {
+                waited: TimeDelta::zero(),
+                requeued: false,
+                appointment: Some(instant(slot)),
+            });
+            estimate_wait(&s).waiting.last().copied().flatten()
+        }
     };
+    let closes = world.close.is_finite().then(|| instant(world.close));
+    let calibrated = estimate.map(|e| world.calibration.apply(e, instant(t), closes));
     Told {
         point: [
             estimate.map(|e| seconds(e.point)),
@@ -75,6 +101,7 @@ pub fn tell(world: &World, t: f64, videoreg: bool) -> Told {
             head_of_line(world, t),
         ],
         range: estimate.map(|e| (seconds(e.low), seconds(e.high))),
+        calibrated: calibrated.map(|e| (seconds(e.low), seconds(e.high))),
     }
 }
 
@@ -88,7 +115,7 @@ fn snapshot(world: &World, t: f64) -> QueueSnapshot {
             WaitingCitizen {
                 waited: secs(t - citizen.queued_at),
                 requeued: citizen.requeued,
-                appointment: None,
+                appointment: citizen.appointment.map(instant),
             }
         })
         .collect();
@@ -129,7 +156,7 @@ fn snapshot(world: &World, t: f64) -> QueueSnapshot {
             exposure: secs(exposure),
         },
         closes: world.close.is_finite().then(|| instant(world.close)),
-        booked: Vec::new(),
+        booked: world.booked_to_come(t).into_iter().map(instant).collect(),
     }
 }
 

@@ -54,6 +54,8 @@ pub struct Report {
     sums: [Sums; 3],
     wait_total: f64,
     in_range: usize,
+    in_calibrated: usize,
+    below_calibrated: usize,
     uncertain: usize,
 }
 
@@ -98,6 +100,10 @@ impl Report {
                 let point = c.told.point[0].unwrap_or(0.0);
                 self.uncertain += usize::from(high - low > 2.0 * (0.25 * point).max(120.0));
             }
+            if let Some((low, high)) = c.told.calibrated {
+                self.in_calibrated += usize::from(low <= waited && waited <= high);
+                self.below_calibrated += usize::from(waited < low);
+            }
         }
     }
 
@@ -132,6 +138,16 @@ impl Report {
     /// Share of waits inside videoreg's range (its low–high).
     pub fn range_coverage(&self) -> f64 {
         self.in_range as f64 / (self.waited.max(1) as f64)
+    }
+
+    /// Share of waits inside videoreg's recalibrated range (what citizens are shown).
+    pub fn calibrated_coverage(&self) -> f64 {
+        self.in_calibrated as f64 / (self.waited.max(1) as f64)
+    }
+
+    /// Share of waits below the recalibrated range's low end (nominally 20 %).
+    pub fn below_calibrated(&self) -> f64 {
+        self.below_calibrated as f64 / (self.waited.max(1) as f64)
     }
 
     /// Share of citizens who waited whose videoreg range was wide (shown as a range).
