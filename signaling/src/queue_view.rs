@@ -5,10 +5,10 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use scheduler::{
-    Abandonment, Activity, AgentSnapshot, Estimate, QueueEstimate, QueueSnapshot, REQUEUE_PRIORITY,
-    WaitingCitizen, estimate_wait,
+    Abandonment, Activity, AgentSnapshot, Calibration, Estimate, QueueEstimate, QueueSnapshot,
+    REQUEUE_PRIORITY, ToldWait, WaitingCitizen, estimate_wait,
 };
 use store::{AgentState, AgentStatus, Ticket};
 
@@ -50,6 +50,9 @@ pub struct QueueView {
     pub estimates: QueueEstimate,
     /// Every agent's state, as read for the snapshot.
     pub agents: Vec<AgentState>,
+    /// The newcomer's estimate before the range's recalibration: what is stored with a new
+    /// ticket for the calibration to learn from.
+    pub raw_newcomer: Option<Estimate>,
     /// What the estimates were made from (the supervisors' forecast starts from it too).
     pub snapshot: QueueSnapshot,
 }
@@ -122,8 +125,20 @@ impl QueueView {
             closes,
             booked,
         };
+        let raw = estimate_wait(&snapshot);
+        let calibration = state
+            .calibration
+            .read()
+            .map(|c| c.clone())
+            .unwrap_or_else(|poisoned| poisoned.into_inner().clone());
+        let closes = snapshot.closes;
+        let honest = |e: Option<Estimate>| e.map(|e| calibration.apply(e, now, closes));
         Ok(Self {
-            estimates: estimate_wait(&snapshot),
+            estimates: QueueEstimate {
+                waiting: raw.waiting.iter().copied().map(honest).collect(),
+                newcomer: honest(raw.newcomer),
+            },
+            raw_newcomer: raw.newcomer,
             waiting,
             agents: agent_states,
             snapshot,
@@ -153,4 +168,35 @@ impl QueueView {
             .unwrap_or(0)
             .max(0)
     }
+}
+
+/// How far back, and how many citizens, the range's recalibration learns from.
+const CALIBRATION_WINDOW: TimeDelta = TimeDelta::days(7);
+const CALIBRATION_CITIZENS: u32 = 2000;
+
+/// Learns the wait range's recalibration again from the citizens of the last 7 days (at
+/// most 2000) who were taken after a wait; returns how many it learnt from.
+pub async fn relearn(state: &SignalingState) -> Result<usize, Error> {
+    let now = state.clock.now();
+    let told = state
+        .store
+        .recent_told_waits(now - CALIBRATION_WINDOW, CALIBRATION_CITIZENS)
+        .await?;
+    let history: Vec<ToldWait> = told
+        .iter()
+        .filter(|t| t.waited > TimeDelta::zero())
+        .map(|t| ToldWait {
+            at: t.joined_at,
+            point: TimeDelta::seconds(t.point_secs),
+            low: TimeDelta::seconds(t.low_secs),
+            high: TimeDelta::seconds(t.high_secs),
+            waited: t.waited,
+        })
+        .collect();
+    let learnt = Calibration::learn(&history);
+    match state.calibration.write() {
+        Ok(mut c) => *c = learnt,
+        Err(poisoned) => *poisoned.into_inner() = learnt,
+    }
+    Ok(history.len())
 }

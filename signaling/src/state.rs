@@ -67,4 +67,8 @@ pub struct SignalingState {
     pub monitoring: Arc<MonitorPolicy>,
     /// Appointment slots, capacity, grace and when slots are offered (read-only, shared).
     pub booking: Arc<scheduler::booking::BookingPolicy>,
+    /// The wait range's recalibration, learnt again by [`crate::queue_view::relearn`]
+    /// (housekeeping, every ten minutes) and read by every queue view. The lock is held only
+    /// to clone or replace it, never across an `.await`.
+    pub calibration: Arc<std::sync::RwLock<scheduler::Calibration>>,
 }

@@ -69,7 +69,7 @@ pub use staff::{
 };
 pub use stills::{NewStill, Still, StillKind, StillQuality};
 pub use throttle::{Throttle, ThrottleScope, pair_subject};
-pub use tickets::{NewTicket, QueueAbandonment, RecentCall, Ticket, TicketStatus};
+pub use tickets::{NewTicket, QueueAbandonment, RecentCall, Ticket, TicketStatus, ToldWait};
 pub use tx::Tx;
 
 /// Result type of every store function.

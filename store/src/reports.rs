@@ -36,7 +36,7 @@ impl Store {
     ) -> Result<Vec<ReportTicket>> {
         let rows = sqlx::query(
             "SELECT t.id, t.application_id, t.id_number, t.status, t.priority, t.joined_at, t.told_estimate_secs,
-                    t.disconnected_at, t.agent_id, t.offered_at, t.answered_at, t.ended_at, t.outcome, t.appointment_at,
+                    t.disconnected_at, t.agent_id, t.offered_at, t.answered_at, t.ended_at, t.outcome, t.appointment_at, t.told_low_secs, t.told_high_secs,
                     s.name AS agent_name, b.slot_at AS booking_slot_at, b.status AS booking_status,
                     (SELECT d.outcome FROM decisions d WHERE d.ticket_id = t.id ORDER BY d.created_at DESC, d.id DESC LIMIT 1) AS decision,
                     (SELECT d.reason FROM decisions d WHERE d.ticket_id = t.id ORDER BY d.created_at DESC, d.id DESC LIMIT 1) AS decision_reason

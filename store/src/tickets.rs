@@ -93,6 +93,23 @@ pub struct Ticket {
     /// The appointment it came in for, in time: the slot's start (a late arrival is a
     /// walk-in and has none).
     pub appointment_at: Option<DateTime<Utc>>,
+    /// The replay's range at joining, before recalibration, in seconds (low, high).
+    pub told_range_secs: Option<(i64, i64)>,
+}
+
+/// A citizen's told wait and real wait ([`Store::recent_told_waits`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ToldWait {
+    /// When they joined.
+    pub joined_at: DateTime<Utc>,
+    /// The point told, in seconds.
+    pub point_secs: i64,
+    /// The replay's low end before recalibration, in seconds.
+    pub low_secs: i64,
+    /// Its high end.
+    pub high_secs: i64,
+    /// Joined → answered.
+    pub waited: TimeDelta,
 }
 
 /// A finished call, for handle-time figures.
@@ -130,7 +147,7 @@ macro_rules! select_tickets {
 /// Every column a [`Ticket`] is read from.
 macro_rules! ticket_columns {
     () => {
-        "id, application_id, id_number, status, priority, joined_at, told_estimate_secs, disconnected_at, agent_id, offered_at, answered_at, ended_at, outcome, appointment_at"
+        "id, application_id, id_number, status, priority, joined_at, told_estimate_secs, disconnected_at, agent_id, offered_at, answered_at, ended_at, outcome, appointment_at, told_low_secs, told_high_secs"
     };
 }
 
@@ -177,6 +194,8 @@ pub struct NewTicket<'a> {
     pub consent_at: DateTime<Utc>,
     /// The slot's start, for a citizen who came in time for an appointment.
     pub appointment_at: Option<DateTime<Utc>>,
+    /// The replay's range at joining, before recalibration, in seconds (low, high).
+    pub told_range_secs: Option<(i64, i64)>,
 }
 
 impl Store {
@@ -206,12 +225,12 @@ impl Store {
             // plus one, safe because SQLite runs one writing statement at a time.
             let sql = match self.backend() {
                 Backend::Postgres => {
-                    concat!("INSERT INTO tickets (id, application_id, id_number, status, priority, joined_at, told_estimate_secs, resume_token_hash, consent_at, appointment_at)
-                     VALUES ($1, $2, $3, 'waiting', $4, $5, $6, $7, $8, $9) RETURNING ", ticket_columns!())
+                    concat!("INSERT INTO tickets (id, application_id, id_number, status, priority, joined_at, told_estimate_secs, resume_token_hash, consent_at, appointment_at, told_low_secs, told_high_secs)
+                     VALUES ($1, $2, $3, 'waiting', $4, $5, $6, $7, $8, $9, $10, $11) RETURNING ", ticket_columns!())
                 }
                 Backend::Sqlite => {
-                    concat!("INSERT INTO tickets (id, seq, application_id, id_number, status, priority, joined_at, told_estimate_secs, resume_token_hash, consent_at, appointment_at)
-                     VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM tickets), $2, $3, 'waiting', $4, $5, $6, $7, $8, $9) RETURNING ", ticket_columns!())
+                    concat!("INSERT INTO tickets (id, seq, application_id, id_number, status, priority, joined_at, told_estimate_secs, resume_token_hash, consent_at, appointment_at, told_low_secs, told_high_secs)
+                     VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM tickets), $2, $3, 'waiting', $4, $5, $6, $7, $8, $9, $10, $11) RETURNING ", ticket_columns!())
                 }
             };
             let inserted = sqlx::query(sql)
@@ -224,6 +243,8 @@ impl Store {
                 .bind(t.resume_token_hash)
                 .bind(to_millis(t.consent_at))
                 .bind(t.appointment_at.map(to_millis))
+                .bind(t.told_range_secs.map(|r| r.0))
+                .bind(t.told_range_secs.map(|r| r.1))
                 .fetch_one(&self.pool)
                 .await;
             match inserted.map_err(Error::from) {
@@ -282,6 +303,38 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(ticket_from_row).collect()
+    }
+
+    /// What the wait estimate told the last `limit` citizens who joined since `since` and
+    /// were taken by an agent, newest first: the range's recalibration learns from them.
+    pub async fn recent_told_waits(
+        &self,
+        since: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<ToldWait>> {
+        let rows = sqlx::query(
+            "SELECT joined_at, told_estimate_secs, told_low_secs, told_high_secs, answered_at FROM tickets
+             WHERE joined_at >= $1 AND answered_at IS NOT NULL AND told_estimate_secs IS NOT NULL
+               AND told_low_secs IS NOT NULL AND told_high_secs IS NOT NULL
+             ORDER BY joined_at DESC LIMIT $2",
+        )
+        .bind(to_millis(since))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let joined_at = from_millis("tickets.joined_at", r.try_get("joined_at")?)?;
+                let answered_at = from_millis("tickets.answered_at", r.try_get("answered_at")?)?;
+                Ok(ToldWait {
+                    joined_at,
+                    point_secs: r.try_get("told_estimate_secs")?,
+                    low_secs: r.try_get("told_low_secs")?,
+                    high_secs: r.try_get("told_high_secs")?,
+                    waited: answered_at - joined_at,
+                })
+            })
+            .collect()
     }
 
     /// The calls in progress, oldest first.
@@ -429,5 +482,12 @@ pub(crate) fn ticket_from_row(r: &AnyRow) -> Result<Ticket> {
         ended_at: opt_instant(r, "ended_at")?,
         outcome: r.try_get("outcome")?,
         appointment_at: opt_instant(r, "appointment_at")?,
+        told_range_secs: match (
+            r.try_get::<Option<i64>, _>("told_low_secs")?,
+            r.try_get::<Option<i64>, _>("told_high_secs")?,
+        ) {
+            (Some(low), Some(high)) => Some((low, high)),
+            _ => None,
+        },
     })
 }

@@ -146,6 +146,7 @@ async fn a_ticket(store: &store::Store) -> String {
         resume_token_hash: "r-1",
         consent_at: now,
         appointment_at: None,
+        told_range_secs: None,
     };
     store.join_queue(&ticket, None).await.expect("join").0.id
 }

@@ -176,6 +176,7 @@ async fn report_prints_a_days_tickets_as_csv() {
                 resume_token_hash: "resume-1",
                 consent_at: joined,
                 appointment_at: None,
+                told_range_secs: None,
             },
             None,
         )

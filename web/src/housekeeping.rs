@@ -2,8 +2,9 @@
 //! longer count toward a limit (staff names excepted: their lock lasts until a reset),
 //! deleting staff sessions that have ended, retention's purge of recordings and stills
 //! ([`crate::evidence::purge_once`]), keeping recordings a stopped node left unfinished
-//! ([`crate::evidence::recover_interrupted`]), and recording missed appointments
-//! ([`no_shows`]).
+//! ([`crate::evidence::recover_interrupted`]), recording missed appointments
+//! ([`no_shows`]), and learning the wait range's recalibration again
+//! (`signaling::queue_view::relearn`).
 
 use std::time::Duration;
 
@@ -37,6 +38,9 @@ pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> Result<u64, crate
     let dir = &state.evidence.recordings_dir;
     let recovered = crate::evidence::recover_interrupted(&state.store, dir, now).await?;
     let missed = no_shows(state, now).await?;
+    signaling::queue_view::relearn(&state.signaling)
+        .await
+        .map_err(agent_console::Error::from)?;
     Ok(failures + sessions + payloads + purged.recordings + purged.stills + recovered + missed)
 }
 

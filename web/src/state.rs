@@ -85,6 +85,7 @@ impl AppState {
                 monitors: Default::default(),
                 monitoring: Arc::new(settings.monitoring),
                 booking: Arc::new(settings.booking.clone()),
+                calibration: Default::default(),
             },
             store,
             calendar: Arc::new(settings.calendar.clone()),

@@ -83,6 +83,11 @@ impl CitizenSession {
             resume_token_hash: &resume_hash,
             consent_at: now,
             appointment_at,
+            told_range_secs: view
+                .as_ref()
+                .and_then(|v| v.raw_newcomer)
+                .filter(|_| told.is_some())
+                .map(|e| (e.low.num_seconds(), e.high.num_seconds())),
         };
         let (ticket, new) = s.store.join_queue(&new_ticket, already).await?;
         if new && let Some((b, kept)) = appointment {

@@ -50,6 +50,7 @@ pub async fn join(
                 resume_token_hash: &format!("{resume}-{id}"),
                 consent_at: at,
                 appointment_at: None,
+                told_range_secs: None,
             },
             None,
         )

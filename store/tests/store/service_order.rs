@@ -21,6 +21,7 @@ async fn join(store: &Store, id: &str, at: DateTime<Utc>, appointment: Option<Da
                 resume_token_hash: &format!("r-{id}"),
                 consent_at: at,
                 appointment_at: appointment,
+                told_range_secs: None,
             },
             None,
         )

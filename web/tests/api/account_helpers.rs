@@ -63,6 +63,7 @@ pub async fn register(app: &TestApp, id_number: &str, valid_for: TimeDelta) -> R
                 resume_token_hash: &format!("resume-{id_number}"),
                 consent_at: now,
                 appointment_at: None,
+                told_range_secs: None,
             },
             None,
         )

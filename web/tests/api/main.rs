@@ -20,6 +20,7 @@ mod echo;
 mod errors;
 mod evidence;
 mod helpers;
+mod honest_ranges;
 mod hours;
 mod interrupted_recordings;
 mod join_statements;

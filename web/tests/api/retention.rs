@@ -66,6 +66,26 @@ pub async fn decided_and_undecided(app: &TestApp) -> (String, String) {
     let mut undecided = app.call_with("luis", "00000000T", "20/06/2019").await;
     undecided.agent.send(json!({ "type": "hang_up" })).await;
     undecided.agent.until("call_ended").await;
+    // The server finishes each call's own recording (sealed, or failed without media) a
+    // moment after the call ends: wait for both, so that neither lands mid-test.
+    let finishing = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        loop {
+            let mut finished = 0;
+            for t in [&decided.ticket, &undecided.ticket] {
+                let done = actions(app, t)
+                    .await
+                    .iter()
+                    .any(|a| a == "recording.sealed" || a == "recording.failed");
+                finished += usize::from(done);
+            }
+            if finished == 2 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    assert!(finishing.is_ok(), "both calls' recordings finished");
     (decided.ticket.clone(), undecided.ticket.clone())
 }
 
