@@ -1,9 +1,9 @@
-//! Cita previa in real headless Chromium on a phone (360 px), in both languages: refused
-//! while the service is still closed, the queue page offers slots and the citizen books
-//! 09:10; the appointment page shows it and its calendar file; at the check-in time the
-//! citizen comes in and joins the queue as an appointment. The server's clock starts on a
-//! Monday at 08:45 Madrid and runs thirty times as fast. Screenshots go to
-//! `target/screenshots/`.
+//! Cita previa in real headless Chromium on a phone (360 px), in both languages, as the issue
+//! tells it: on Friday at 13:55 the queue refuses the citizen as too late and offers slots;
+//! they book Monday 09:10, see the booking and get its calendar file. Then the server is
+//! started again on the same database with its clock at Monday 09:05: the booking page asks
+//! for a short test call (theirs is three days old), and leads into the queue at the head,
+//! as an appointment. Screenshots go to `target/screenshots/`.
 
 use std::time::Duration;
 
@@ -11,25 +11,26 @@ use chrono::{DateTime, TimeDelta, Utc};
 use fantoccini::Client;
 
 use crate::accessibility::violations;
-use crate::chromium::{browser_sized, click, eventually, screenshot_path, text};
+use crate::chromium::{attr, browser_sized, click, eventually, screenshot_path, text};
 use crate::helpers::{Server, scratch_dir, sqlite_url, start};
 
-/// Monday 7 December 2026, 08:45 Madrid.
-const CLOCK_START: &str = "2026-12-07T07:45:00Z";
+/// Friday 4 December 2026, 13:55 Madrid.
+const FRIDAY: &str = "2026-12-04T12:55:00Z";
+/// Monday 7 December 2026, 09:05 Madrid.
+const MONDAY: &str = "2026-12-07T08:05:00Z";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn refused_before_opening_a_citizen_books_09_10_and_comes_in_for_it_in_spanish() {
-    book_and_come_in("es").await;
+async fn refused_as_too_late_a_citizen_books_monday_09_10_and_comes_in_for_it_in_spanish() {
+    book_and_come_in("es", "45200-45399").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn refused_before_opening_a_citizen_books_09_10_and_comes_in_for_it_in_english() {
-    book_and_come_in("en").await;
+async fn refused_as_too_late_a_citizen_books_monday_09_10_and_comes_in_for_it_in_english() {
+    book_and_come_in("en", "45400-45599").await;
 }
 
-async fn book_and_come_in(lang: &str) {
-    let db = sqlite_url(&scratch_dir());
-    let server = start(
+async fn server(db: &str, clock: &str, media_ports: &str) -> Server {
+    start(
         &[
             "demo",
             "--staff-mfa",
@@ -37,23 +38,34 @@ async fn book_and_come_in(lang: &str) {
             "--bind",
             "127.0.0.1:0",
             "--database-url",
-            &db,
+            db,
+            "--media-ports",
+            media_ports,
             "--clock-start",
-            CLOCK_START,
-            "--clock-speed",
-            "30",
+            clock,
         ],
         &[],
     )
-    .await;
-    let token = apply_at(
-        &server,
-        &db,
-        DateTime::parse_from_rfc3339(CLOCK_START)
-            .expect("time")
-            .to_utc(),
-    )
-    .await;
+    .await
+}
+
+async fn book_and_come_in(lang: &str, media_ports: &str) {
+    let db = sqlite_url(&scratch_dir());
+    let friday = server(&db, FRIDAY, media_ports).await;
+    let token = apply_at(&friday, &db, utc(FRIDAY)).await;
+    // An agent is in a call: someone joining at 13:55 would not be taken before 14:00.
+    let store = store::Store::open(&db)
+        .await
+        .expect("open the server's database");
+    let agent = store
+        .find_staff_by_name("agente")
+        .await
+        .expect("find")
+        .expect("the demo's agent");
+    store
+        .set_agent_state(&agent.id, store::AgentStatus::InCall, None, utc(FRIDAY))
+        .await
+        .expect("in a call");
     let (_driver, c) = browser_sized(true, (360, 800)).await;
     let shot = |step: &'static str| {
         let c = c.clone();
@@ -68,12 +80,12 @@ async fn book_and_come_in(lang: &str) {
         }
     };
 
-    // The queue refuses (closed until 09:00) and offers slots.
-    c.goto(&server.url(&format!("/?lang={lang}")))
+    // Friday 13:55: refused as too late, slots offered.
+    c.goto(&friday.url(&format!("/?lang={lang}")))
         .await
         .expect("start page");
     js(&c, &format!("sessionStorage.setItem('videoreg.application', '{token}'); sessionStorage.setItem('videoreg.id_number', '12345678Z'); return true;")).await;
-    c.goto(&server.url(&format!("/queue?lang={lang}")))
+    c.goto(&friday.url(&format!("/queue?lang={lang}")))
         .await
         .expect("queue page");
     click(&c, "#consent").await;
@@ -82,11 +94,20 @@ async fn book_and_come_in(lang: &str) {
         js(&c, "return !document.getElementById('ended').hidden && document.querySelectorAll('#slots button.slot').length > 0").await
     })
     .await;
-    shot("1-offer").await;
+    let title = text(&c, "ended-title").await;
+    assert!(
+        title.contains(if lang == "es" {
+            "Hoy ya no"
+        } else {
+            "cannot see you today"
+        }),
+        "{title}"
+    );
+    shot("1-too-late-offer").await;
     let mut failures = violations(&c).await;
     assert!(
-        js(&c, "const b = [...document.querySelectorAll('#slots button.slot')].find((b) => b.textContent === '09:10'); if (b) b.click(); return !!b;").await,
-        "09:10 is offered"
+        js(&c, "const b = [...document.querySelectorAll('#slots button.slot')].find((b) => b.getAttribute('aria-label').includes('7') && b.textContent === '09:10'); if (b) b.click(); return !!b;").await,
+        "Monday 09:10 is offered"
     );
 
     // The appointment page: the booking, its reference and its calendar file.
@@ -109,25 +130,47 @@ async fn book_and_come_in(lang: &str) {
         ics.contains("DTSTART;TZID=Europe/Madrid:20261207T091000"),
         "{ics}"
     );
+    drop(friday);
 
-    // From 09:00 (thirty seconds of real time after the start) the citizen may come in.
-    let came = tokio::time::timeout(Duration::from_secs(90), async {
-        loop {
-            c.goto(&server.url(&format!("/cita?lang={lang}")))
-                .await
-                .expect("reload");
-            tokio::time::sleep(Duration::from_millis(500)).await;
-            if js(&c, "return !document.getElementById('enter').hidden").await {
-                break;
-            }
-            tokio::time::sleep(Duration::from_secs(2)).await;
+    // Monday 09:05, the same database: the cookie (host-wide) opens the booking on the new
+    // server. The test call is three days old: a short one first.
+    let monday = server(&db, MONDAY, media_ports).await;
+    c.goto(&monday.url(&format!("/cita?lang={lang}")))
+        .await
+        .expect("appointment page");
+    eventually("the check-in open", || async {
+        js(&c, "return !document.getElementById('enter').hidden").await
+    })
+    .await;
+    shot("3-check-in").await;
+    failures.extend(violations(&c).await);
+    click(&c, "#enter").await;
+    eventually("asked for a test call", || async {
+        attr(&c, "test-link", "hidden").await.is_none()
+    })
+    .await;
+    click(&c, "#test-link").await;
+    eventually("the camera preview", || async {
+        attr(&c, "start", "disabled").await.is_none()
+    })
+    .await;
+    click(&c, "#start").await;
+    let passed = tokio::time::timeout(Duration::from_secs(60), async {
+        while attr(&c, "continue", "hidden").await.is_some() {
+            tokio::time::sleep(Duration::from_millis(300)).await;
         }
     })
     .await;
-    assert!(came.is_ok(), "the check-in opened");
-    shot("3-check-in").await;
-    failures.extend(violations(&c).await);
-    assert!(failures.is_empty(), "{failures:#?}");
+    assert!(passed.is_ok(), "the test call passed");
+    click(&c, "#continue").await;
+    eventually("back on the appointment page", || async {
+        js(
+            &c,
+            "return location.pathname === '/cita' && !document.getElementById('enter').hidden",
+        )
+        .await
+    })
+    .await;
     click(&c, "#enter").await;
     eventually("the queue page's consent", || async {
         js(&c, "return location.pathname === '/queue' && !document.getElementById('consent-step').hidden").await
@@ -135,15 +178,15 @@ async fn book_and_come_in(lang: &str) {
     .await;
     click(&c, "#consent").await;
     click(&c, "#join").await;
-    eventually("in the queue", || async {
-        js(&c, "return !document.getElementById('waiting').hidden").await
+    eventually("in the queue, at the head, as an appointment", || async {
+        js(&c, "return !document.getElementById('waiting').hidden && !document.getElementById('appointment-note').hidden && document.getElementById('position').textContent === '1'").await
     })
     .await;
+    assert!(text(&c, "appointment-note").await.contains("09:10"));
     shot("4-queued").await;
+    failures.extend(violations(&c).await);
+    assert!(failures.is_empty(), "{failures:#?}");
 
-    let store = store::Store::open(&db)
-        .await
-        .expect("open the server's database");
     let ticket = store
         .live_ticket_for("12345678Z")
         .await
@@ -161,6 +204,10 @@ async fn book_and_come_in(lang: &str) {
     .expect("read the booking");
     assert_eq!(status, [Some("kept".to_owned())]);
     store.close().await;
+}
+
+fn utc(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).expect("time").to_utc()
 }
 
 /// Runs `script` in the page; its boolean result (false for anything else).
