@@ -265,10 +265,10 @@ impl Store {
             .await
     }
 
-    /// The latest booking made from a browser (by its cookie's hash).
+    /// A browser's booking (by its cookie's hash): its live one, or else the latest.
     pub async fn booking_by_browser(&self, browser_hash: &str) -> Result<Option<Booking>> {
         self.booking_where(
-            "browser_hash = $1 ORDER BY created_at DESC, id DESC LIMIT 1",
+            "browser_hash = $1 ORDER BY CASE WHEN status = 'booked' THEN 0 ELSE 1 END, created_at DESC, id DESC LIMIT 1",
             browser_hash,
         )
         .await

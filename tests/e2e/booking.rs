@@ -118,6 +118,34 @@ async fn book_and_come_in(lang: &str, media_ports: &str) {
     assert!(text(&c, "when").await.contains("09:10"));
     shot("2-booked").await;
     failures.extend(violations(&c).await);
+    // Changing the time there and back: 09:20, then 09:10 again.
+    for time in ["09:20", "09:10"] {
+        click(&c, "#change-time").await;
+        eventually("other times offered", || async {
+            js(
+                &c,
+                "return document.querySelectorAll('#change-slots button.slot').length > 0",
+            )
+            .await
+        })
+        .await;
+        if time == "09:20" {
+            js(
+                &c,
+                "document.getElementById('change').scrollIntoView(); return true;",
+            )
+            .await;
+            shot("2-change").await;
+        }
+        let pick = format!(
+            "const b = [...document.querySelectorAll('#change-slots button.slot')].find((b) => b.getAttribute('aria-label').includes('7') && b.textContent === '{time}'); if (b) b.click(); return !!b;"
+        );
+        assert!(js(&c, &pick).await, "{time} is offered");
+        eventually("the booking moved", || async {
+            js(&c, &format!("return document.getElementById('change').hidden && document.getElementById('when').textContent.includes('{time}')")).await
+        })
+        .await;
+    }
     let ics = c
         .execute_async(
             "fetch('/api/v1/bookings/mine/calendar.ics').then((r) => r.text()).then(arguments[0])",
@@ -202,7 +230,21 @@ async fn book_and_come_in(lang: &str, media_ports: &str) {
     )
     .await
     .expect("read the booking");
-    assert_eq!(status, [Some("kept".to_owned())]);
+    // The first two were moved (cancelled, their places given back); the last one kept.
+    assert_eq!(
+        status.iter().flatten().filter(|s| *s == "kept").count(),
+        1,
+        "{status:?}"
+    );
+    assert_eq!(
+        status
+            .iter()
+            .flatten()
+            .filter(|s| *s == "cancelled")
+            .count(),
+        2,
+        "{status:?}"
+    );
     store.close().await;
 }
 

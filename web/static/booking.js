@@ -1,7 +1,10 @@
 // The citizen's appointment (cita previa): the booking this browser holds (or found with the
 // reference and the ID number), in Madrid and local time, the calendar file, cancelling, and
 // from the check-in time the way into the queue: a short test call when the server asks for
-// one, then the queue page with the application the check-in gives.
+// one, then the queue page with the application the check-in gives. The time can be changed
+// (the booking moves; no new check of the ID number).
+
+import { moveMine, offerSlots } from "/static/slots.js";
 
 const $ = (id) => document.getElementById(id);
 const texts = JSON.parse($("texts").textContent);
@@ -50,6 +53,7 @@ function render(b) {
   $("status").textContent = texts[`status_${b.status}`] || b.status;
   $("cancel").hidden = !live;
   $("ics").hidden = !live;
+  $("change-time").hidden = !(live || b.status === "cancelled");
   $("check-in").hidden = !live;
   clearTimeout(refresh);
   if (!live) return;
@@ -76,6 +80,16 @@ $("find-form").addEventListener("submit", async (e) => {
   problem("");
   const { status, body } = await api("POST", "/api/v1/bookings/find", { reference: $("reference").value, id_number: $("id_number").value });
   if (status === 200) render(body); else problem(message(body));
+});
+
+$("change-time").addEventListener("click", () => {
+  $("change").hidden = false;
+  $("change-time").hidden = true;
+  offerSlots($("change-slots"), {
+    texts, locale, bookSlot: moveMine,
+    onProblem: problem,
+    onBooked: (b) => { $("change").hidden = true; announce(texts.booked); render(b); },
+  });
 });
 
 let confirming = false;

@@ -5,7 +5,7 @@
 // code is kept in the tab (result.js) so that Back and reload show it again.
 
 import { loadResult, renderCode, saveResult } from "/static/result.js";
-import { offerSlots } from "/static/slots.js";
+import { offerSlots, withApplication } from "/static/slots.js";
 
 const $ = (id) => document.getElementById(id);
 const texts = JSON.parse($("texts").textContent);
@@ -45,7 +45,7 @@ function offerBooking(text, application) {
   $("booking-offer").hidden = false;
   const bookingProblem = (t) => { $("booking-problem").textContent = t; $("booking-problem").hidden = !t; };
   offerSlots($("slots"), {
-    texts, locale, application,
+    texts, locale, bookSlot: withApplication(application),
     onProblem: bookingProblem,
     onBooked: () => {
       announce(texts.booked);

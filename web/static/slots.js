@@ -1,12 +1,32 @@
-// Appointment slots offered beside waiting (cita previa): the next free ones, grouped by day
-// in Madrid time, booked with the application token. A live booking for the same number is
-// replaced only when the citizen says so.
+// Appointment slots (cita previa): the next free ones, grouped by day in Madrid time, booked
+// with `bookSlot`: from the queue page with the application token (a live booking for the
+// same number is replaced only when the citizen says so), or from the appointment page to
+// move the booking.
 
 const MADRID = "Europe/Madrid";
 
-/// Fills `list` with the next free slots; `onBooked(booking)` after a booking, `onProblem`
-/// with a message to show.
-export async function offerSlots(list, { texts, locale, application, onBooked, onProblem }) {
+/// Books `slot` with the application token (replacing a live booking when `replace`).
+export function withApplication(application) {
+  return (slot, replace) => fetch("/api/v1/bookings", {
+    method: "POST",
+    headers: { "content-type": "application/json", accept: "application/json" },
+    body: JSON.stringify({ application, slot, replace }),
+  });
+}
+
+/// Moves the browser's own booking to `slot`.
+export function moveMine(slot) {
+  return fetch("/api/v1/bookings/mine/slot", {
+    method: "POST",
+    headers: { "content-type": "application/json", accept: "application/json" },
+    body: JSON.stringify({ slot }),
+  });
+}
+
+/// Fills `list` with the next free slots; `bookSlot(slot, replace)` books one (a fetch
+/// promise), `onBooked(booking)` after a booking, `onProblem` with a message to show.
+export async function offerSlots(list, options) {
+  const { texts, locale, bookSlot, onBooked, onProblem } = options;
   list.replaceChildren(Object.assign(document.createElement("p"), { className: "muted", textContent: texts.slots_loading }));
   let slots = [];
   try {
@@ -30,21 +50,31 @@ export async function offerSlots(list, { texts, locale, application, onBooked, o
     if (!days.has(day)) days.set(day, []);
     days.get(day).push(s);
   }
-  // Four days at most, eight times each: enough to choose from on a phone.
+  // Four days at most: enough to choose from on a phone.
   for (const [day, times] of [...days].slice(0, 4)) {
     const group = document.createElement("div");
     group.className = "slot-day";
     group.append(Object.assign(document.createElement("h3"), { textContent: day.charAt(0).toUpperCase() + day.slice(1) }));
     const row = document.createElement("div");
     row.className = "slot-list";
-    for (const s of times.slice(0, 8)) {
+    times.forEach((s, i) => {
       const time = new Date(s.starts).toLocaleTimeString(locale, { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: MADRID });
       const b = Object.assign(document.createElement("button"), { type: "button", className: "secondary slot", textContent: time });
       b.setAttribute("aria-label", `${day}, ${time}`);
       b.addEventListener("click", () => book(s.starts, false));
+      // Eight at first; the rest of the day behind "more times".
+      b.hidden = i >= 8;
       row.append(b);
-    }
+    });
     group.append(row);
+    if (times.length > 8) {
+      const more = Object.assign(document.createElement("button"), { type: "button", className: "link", textContent: texts.more_times });
+      more.addEventListener("click", () => {
+        row.querySelectorAll("button.slot").forEach((b) => { b.hidden = false; });
+        more.remove();
+      });
+      group.append(more);
+    }
     list.append(group);
   }
 
@@ -53,11 +83,7 @@ export async function offerSlots(list, { texts, locale, application, onBooked, o
     list.querySelectorAll("button").forEach((b) => { b.disabled = true; });
     let r, body;
     try {
-      r = await fetch("/api/v1/bookings", {
-        method: "POST",
-        headers: { "content-type": "application/json", accept: "application/json" },
-        body: JSON.stringify({ application, slot, replace }),
-      });
+      r = await bookSlot(slot, replace);
       body = await r.json().catch(() => ({}));
     } catch {
       list.querySelectorAll("button").forEach((b) => { b.disabled = false; });
@@ -66,6 +92,7 @@ export async function offerSlots(list, { texts, locale, application, onBooked, o
     }
     list.querySelectorAll("button").forEach((b) => { b.disabled = false; });
     if (r.status === 201) { onBooked(body); return; }
+    // Only a booking with the application token can meet a live one to replace.
     const code = body.error && body.error.code;
     onProblem((body.error && body.error.message) || texts.booking_failed);
     if (code === "already_booked") {
@@ -73,7 +100,7 @@ export async function offerSlots(list, { texts, locale, application, onBooked, o
       change.addEventListener("click", () => book(slot, true));
       list.prepend(change);
     } else if (code === "slot_full" || code === "no_such_slot") {
-      offerSlots(list, { texts, locale, application, onBooked, onProblem });
+      offerSlots(list, options);
     }
   }
 }

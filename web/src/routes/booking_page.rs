@@ -68,6 +68,7 @@ pub(super) fn slot_texts(lang: Lang) -> serde_json::Map<String, serde_json::Valu
                 "Change my appointment to this time",
             ),
             ("booked", "Cita reservada.", "Appointment booked."),
+            ("more_times", "Más horas de este día", "More times this day"),
             (
                 "offer_long_wait",
                 "La espera es larga. Si lo prefiere, elija una hora y le atenderemos entonces, antes que a quien llegue sin cita; dejará su sitio en la cola.",

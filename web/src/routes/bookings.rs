@@ -14,7 +14,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, SecondsFormat, Utc};
 use scheduler::SERVICE_TZ;
-use scheduler::booking::{Arrival, SlotRefusal, arrival, bookable, next_free};
+use scheduler::booking::{Arrival, Slot, SlotRefusal, arrival, bookable, next_free};
 use serde::{Deserialize, Serialize};
 use store::{BookOutcome, Booking, NewAuditEvent, NewBooking, secrets};
 
@@ -192,33 +192,7 @@ pub(crate) async fn book(
             ),
         ));
     };
-    let no_such_slot = || {
-        Error::client(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "no_such_slot",
-            lang.pick(
-                "Esa hora ya no se ofrece. Elija otra de la lista.",
-                "That time is no longer offered. Choose another from the list.",
-            ),
-        )
-    };
-    let starts = DateTime::parse_from_rfc3339(body.slot.get(..64).unwrap_or(&body.slot))
-        .map_err(|_| no_such_slot())?
-        .to_utc();
-    let policy = &state.signaling.booking;
-    let booked = booked(&state, now).await?;
-    let slot = match bookable(
-        &state.calendar,
-        now,
-        &policy.rules,
-        &policy.capacity,
-        &booked,
-        starts,
-    ) {
-        Ok(slot) => slot,
-        Err(SlotRefusal::NoSuchSlot) => return Err(no_such_slot()),
-        Err(SlotRefusal::Full) => return Err(slot_full(lang)),
-    };
+    let slot = free_slot(&state, lang, &body.slot, now).await?;
     let reference = BookingReference::generate()?;
     let (browser, browser_hash) = secrets::new_token()?;
     let id = secrets::new_id()?;
@@ -383,6 +357,43 @@ pub(super) fn with_cookie(
     (status, [(header::SET_COOKIE, set)], Json(view)).into_response()
 }
 
+/// The slot starting at `typed` (RFC 3339) if it is offered and has a place: 422
+/// `no_such_slot` or 409 `slot_full` otherwise.
+pub(super) async fn free_slot(
+    state: &AppState,
+    lang: Lang,
+    typed: &str,
+    now: DateTime<Utc>,
+) -> Result<Slot, Error> {
+    let no_such_slot = || {
+        Error::client(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "no_such_slot",
+            lang.pick(
+                "Esa hora ya no se ofrece. Elija otra de la lista.",
+                "That time is no longer offered. Choose another from the list.",
+            ),
+        )
+    };
+    let starts = DateTime::parse_from_rfc3339(typed.get(..64).unwrap_or(typed))
+        .map_err(|_| no_such_slot())?
+        .to_utc();
+    let policy = &state.signaling.booking;
+    let booked = booked(state, now).await?;
+    match bookable(
+        &state.calendar,
+        now,
+        &policy.rules,
+        &policy.capacity,
+        &booked,
+        starts,
+    ) {
+        Ok(slot) => Ok(slot),
+        Err(SlotRefusal::NoSuchSlot) => Err(no_such_slot()),
+        Err(SlotRefusal::Full) => Err(slot_full(lang)),
+    }
+}
+
 /// Live bookings per slot over the booking horizon.
 async fn booked(state: &AppState, now: DateTime<Utc>) -> Result<scheduler::booking::Booked, Error> {
     Ok(state
@@ -394,7 +405,7 @@ async fn booked(state: &AppState, now: DateTime<Utc>) -> Result<scheduler::booki
         .await?)
 }
 
-fn slot_full(lang: Lang) -> Error {
+pub(super) fn slot_full(lang: Lang) -> Error {
     Error::client(
         StatusCode::CONFLICT,
         "slot_full",

@@ -4,6 +4,7 @@ mod activate;
 mod applications;
 mod assets;
 mod booking_access;
+mod booking_change;
 mod booking_page;
 mod bookings;
 mod citizen_flow;
@@ -56,6 +57,7 @@ pub fn router(state: AppState) -> Router {
         .merge(applications::routes())
         .merge(bookings::routes())
         .merge(booking_access::routes())
+        .merge(booking_change::routes())
         .merge(booking_page::routes())
         .merge(test_call::routes())
         .merge(citizen_flow::routes())

@@ -56,6 +56,7 @@ impl Modify for StaffSecurity {
         super::booking_access::find,
         super::booking_access::check_in,
         super::booking_access::calendar,
+        super::booking_change::rebook,
         super::service_hours::service_hours,
         super::health::healthz,
         super::citizen_unlock::unlock,

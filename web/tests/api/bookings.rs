@@ -462,6 +462,83 @@ async fn a_long_wait_offers_booking_and_a_short_one_does_not() {
 }
 
 #[tokio::test]
+async fn a_booking_is_moved_from_its_browser_or_after_finding_it_without_verifying_again() {
+    let app = spawn_app().await;
+    app.clock.set(madrid(SATURDAY));
+    let token = app.application(LUCIA.0, LUCIA.1).await;
+    let mut browser = Browser::default();
+    let first = app.book(&mut browser, &token, MONDAY_0910, false).await;
+    assert_eq!(first.status, 201);
+    let move_to = |b: &Browser, slot: &str| {
+        let (app, b, slot) = (&app, b.clone(), slot.to_owned());
+        async move {
+            app.my_booking(
+                &b,
+                Method::POST,
+                "/api/v1/bookings/mine/slot",
+                Some(json!({ "slot": slot })),
+            )
+            .await
+        }
+    };
+    // Monday 09:20 instead: the 09:10 place is free again, one live booking.
+    let moved = move_to(&browser, "2026-11-30T08:20:00Z").await;
+    assert_eq!(moved.status, 201, "{}", moved.body);
+    assert_eq!(moved.body["slot"], "2026-11-30T08:20:00Z");
+    assert_ne!(moved.body["reference"], first.body["reference"]);
+    assert!(app.free_slots().await.contains(&MONDAY_0910.to_owned()));
+    let mine = app
+        .my_booking(&browser, Method::GET, "/api/v1/bookings/mine", None)
+        .await;
+    assert_eq!(mine.body["slot"], "2026-11-30T08:20:00Z");
+    // From a phone, with the reference and the number; after a cancel too.
+    let mut phone = Browser::default();
+    let reference = moved.body["reference"]
+        .as_str()
+        .expect("reference")
+        .to_owned();
+    assert_eq!(
+        app.find_booking(&mut phone, &reference, LUCIA.0)
+            .await
+            .status,
+        200
+    );
+    let cancelled = app
+        .my_booking(&phone, Method::DELETE, "/api/v1/bookings/mine", None)
+        .await;
+    assert_eq!(cancelled.status, 200);
+    let again = move_to(&phone, "2026-11-30T08:30:00Z").await;
+    assert_eq!(again.status, 201, "{}", again.body);
+    let live = app
+        .store
+        .live_booking_for(LUCIA.0)
+        .await
+        .expect("read")
+        .expect("live");
+    assert_eq!(live.slot_at.to_rfc3339(), "2026-11-30T08:30:00+00:00");
+    // Refusals: a full slot, an odd time, no booking in this browser.
+    let other = app.application(NIE.0, NIE.1).await;
+    assert_eq!(
+        app.book(&mut Browser::default(), &other, MONDAY_0910, false)
+            .await
+            .status,
+        201
+    );
+    let full = move_to(&phone, MONDAY_0910).await;
+    assert_eq!(
+        (full.status, full.body["error"]["code"].clone()),
+        (409, json!("slot_full"))
+    );
+    let odd = move_to(&phone, "2026-11-30T08:31:00Z").await;
+    assert_eq!(
+        (odd.status, odd.body["error"]["code"].clone()),
+        (422, json!("no_such_slot"))
+    );
+    let none = move_to(&Browser::default(), MONDAY_0910).await;
+    assert_eq!(none.status, 404);
+}
+
+#[tokio::test]
 async fn a_walk_ins_wait_counts_the_appointments_booked_before_their_turn() {
     let mut second_walk_in = Vec::new();
     for with_booking in [false, true] {
