@@ -7,12 +7,12 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use fantoccini::Client;
 
 use crate::accessibility::violations;
 use crate::chromium::{attr, browser_sized, click, eventually, screenshot_path, text};
-use crate::helpers::{Server, scratch_dir, sqlite_url, start};
+use crate::helpers::{Server, apply_at, scratch_dir, sqlite_url, start};
 
 /// Friday 4 December 2026, 13:55 Madrid.
 const FRIDAY: &str = "2026-12-04T12:55:00Z";
@@ -52,7 +52,7 @@ async fn server(db: &str, clock: &str, media_ports: &str) -> Server {
 async fn book_and_come_in(lang: &str, media_ports: &str) {
     let db = sqlite_url(&scratch_dir());
     let friday = server(&db, FRIDAY, media_ports).await;
-    let token = apply_at(&friday, &db, utc(FRIDAY)).await;
+    let token = apply_at(&friday, &db, "12345678Z", "15-03-2031", utc(FRIDAY)).await;
     // An agent is in a call: someone joining at 13:55 would not be taken before 14:00.
     let store = store::Store::open(&db)
         .await
@@ -259,33 +259,4 @@ async fn js(c: &Client, script: &str) -> bool {
         .ok()
         .and_then(|v| v.as_bool())
         .unwrap_or(false)
-}
-
-/// Applies as the demo's 12345678Z with a passed test call dated by the server's clock.
-async fn apply_at(server: &Server, db: &str, now: DateTime<Utc>) -> String {
-    let store = store::Store::open(db)
-        .await
-        .expect("open the server's database");
-    let (test_call, hash) = store::secrets::new_token().expect("token");
-    store
-        .insert_test_call(
-            &hash,
-            r#"{"verdict":"good"}"#,
-            now,
-            now + TimeDelta::hours(2),
-        )
-        .await
-        .expect("store a test call");
-    store.close().await;
-    let r = reqwest::Client::new()
-        .post(server.url("/api/v1/applications"))
-        .json(&serde_json::json!({ "id_number": "12345678Z", "contrast": "15-03-2031", "test_call": test_call }))
-        .send()
-        .await
-        .expect("apply");
-    assert_eq!(r.status().as_u16(), 201);
-    r.json::<serde_json::Value>().await.expect("JSON")["application"]
-        .as_str()
-        .expect("token")
-        .to_owned()
 }

@@ -155,11 +155,15 @@ impl Server {
 /// A passed test call's token, written straight into the server's database (the real test
 /// call is tested in web's echo tests and in the browser test).
 pub async fn passed_test_call(database_url: &str) -> String {
+    passed_test_call_at(database_url, chrono::Utc::now()).await
+}
+
+/// [`passed_test_call`] made at `now` by the server's clock (a demo with `--clock-start`).
+pub async fn passed_test_call_at(database_url: &str, now: chrono::DateTime<chrono::Utc>) -> String {
     let store = store::Store::open(database_url)
         .await
         .expect("open the server's database");
     let (token, hash) = store::secrets::new_token().expect("token");
-    let now = chrono::Utc::now();
     store
         .insert_test_call(
             &hash,
@@ -176,7 +180,25 @@ pub async fn passed_test_call(database_url: &str) -> String {
 /// Applies as `id_number` with `contrast` and a passed test call (written into `database_url`);
 /// returns the application token.
 pub async fn apply(server: &Server, database_url: &str, id_number: &str, contrast: &str) -> String {
-    let test_call = passed_test_call(database_url).await;
+    apply_at(
+        server,
+        database_url,
+        id_number,
+        contrast,
+        chrono::Utc::now(),
+    )
+    .await
+}
+
+/// [`apply`] with the test call made at `now` by the server's clock.
+pub async fn apply_at(
+    server: &Server,
+    database_url: &str,
+    id_number: &str,
+    contrast: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> String {
+    let test_call = passed_test_call_at(database_url, now).await;
     let r = reqwest::Client::new()
         .post(server.url("/api/v1/applications"))
         .json(&serde_json::json!({ "id_number": id_number, "contrast": contrast, "test_call": test_call }))

@@ -189,33 +189,82 @@ fn place() -> Placement {
     }
 }
 
+/// `rounds=K` on the command line: each count is measured K times, unwatched and watched
+/// in turn, and summarised by the median with its range (the target is about the
+/// forwarder, not about one run's tail: the unwatched p99 itself moves between runs).
+fn rounds() -> usize {
+    std::env::args()
+        .find_map(|a| a.strip_prefix("rounds=").and_then(|k| k.parse().ok()))
+        .unwrap_or(1usize)
+        .max(1)
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
 pub async fn compare(ns: &[usize]) {
     let placement = place();
     let fwd = Forwarder::start_under(placement.forwarder);
     let monitors = Monitors::start_under(placement.monitors);
+    let k = rounds();
     println!(
-        "| calls | forwarder CPU per call, unwatched | one monitor per call | added | latency p99 unwatched / watched | added p99 | packets/s per monitor |"
+        "| calls | round | forwarder CPU per call, unwatched | one monitor per call | added | latency p99 unwatched / watched | added p99 | packets/s per monitor |"
     );
-    println!("|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|");
+    let mut summary = Vec::new();
     for &n in ns {
-        let plain = run(n, Some(&fwd), None).await;
-        tokio::time::sleep(Duration::from_secs(2)).await;
-        let before = monitors.packets().await;
-        let watched = run_with(n, Some(&fwd), None, Some(&monitors)).await;
-        let received = monitors.packets().await - before;
-        monitors.close_all().await;
-        tokio::time::sleep(Duration::from_secs(2)).await;
-        let per_call = |r: &Run| r.forwarder_cores / n as f64;
-        let seconds = (super::SECONDS + 1) as f64;
+        let (mut added_cpu, mut added_p99) = (Vec::new(), Vec::new());
+        for round in 1..=k {
+            let plain = run(n, Some(&fwd), None).await;
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            let before = monitors.packets().await;
+            let watched = run_with(n, Some(&fwd), None, Some(&monitors)).await;
+            let received = monitors.packets().await - before;
+            monitors.close_all().await;
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            let per_call = |r: &Run| r.forwarder_cores / n as f64;
+            let seconds = (super::SECONDS + 1) as f64;
+            let cpu = (per_call(&watched) / per_call(&plain).max(1e-9) - 1.0) * 100.0;
+            added_cpu.push(cpu);
+            added_p99.push(watched.p99_ms - plain.p99_ms);
+            println!(
+                "| {n} | {round} | {:.4} | {:.4} | {cpu:+.0} % | {:.2} / {:.2} ms | {:+.2} ms | {:.0} |",
+                per_call(&plain),
+                per_call(&watched),
+                plain.p99_ms,
+                watched.p99_ms,
+                watched.p99_ms - plain.p99_ms,
+                received as f64 / seconds / n as f64,
+            );
+        }
+        summary.push((n, added_cpu, added_p99));
+    }
+    if k > 1 {
+        println!();
         println!(
-            "| {n} | {:.4} | {:.4} | {:+.0} % | {:.2} / {:.2} ms | {:+.2} ms | {:.0} |",
-            per_call(&plain),
-            per_call(&watched),
-            (per_call(&watched) / per_call(&plain).max(1e-9) - 1.0) * 100.0,
-            plain.p99_ms,
-            watched.p99_ms,
-            watched.p99_ms - plain.p99_ms,
-            received as f64 / seconds / n as f64,
+            "| calls | rounds | added CPU per call: median (min – max) | added p99: median (min – max) |"
         );
+        println!("|---|---|---|---|");
+        for (n, mut cpu, mut p99) in summary {
+            let range = |v: &[f64]| {
+                let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
+                let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                (lo, hi)
+            };
+            let (c0, c1) = range(&cpu);
+            let (p0, p1) = range(&p99);
+            println!(
+                "| {n} | {k} | {:+.0} % ({c0:+.0} – {c1:+.0} %) | {:+.2} ms ({p0:+.2} – {p1:+.2} ms) |",
+                median(&mut cpu),
+                median(&mut p99),
+            );
+        }
     }
 }

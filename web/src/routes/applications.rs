@@ -87,26 +87,7 @@ pub(crate) async fn create(
     ClientAddr(client_addr): ClientAddr,
     body: Result<Json<ApplicationRequest>, JsonRejection>,
 ) -> Result<(StatusCode, Json<ApplicationCreated>), Error> {
-    let Json(body) = body.map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            return Error::client(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "body_too_large",
-                lang.pick(
-                    "La solicitud es demasiado grande.",
-                    "The request is too large.",
-                ),
-            );
-        }
-        Error::client(
-            StatusCode::BAD_REQUEST,
-            "invalid_body",
-            lang.pick(
-                "La solicitud debe ser JSON con los campos id_number y contrast.",
-                "The request must be JSON with the fields id_number and contrast.",
-            ),
-        )
-    })?;
+    let Json(body) = body.map_err(|r| super::invalid_body(lang, &r, "id_number, contrast"))?;
     let id = DniNie::parse(&body.id_number).map_err(|e| invalid_id(lang, e))?;
     let contrast =
         Contrast::parse(id.kind(), &body.contrast).map_err(|e| invalid_contrast(lang, e))?;

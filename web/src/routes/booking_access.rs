@@ -16,7 +16,8 @@ use serde::{Deserialize, Serialize};
 use signaling::client_addr::ClientAddr;
 use store::{NewApplication, NewAuditEvent, ThrottleScope, secrets};
 
-use super::bookings::{BookingView, browser_booking, invalid_body, rfc3339, when, with_cookie};
+use super::bookings::{BookingView, browser_booking, rfc3339, when, with_cookie};
+use super::invalid_body;
 use crate::Error;
 use crate::booking::{BookingReference, ics};
 use crate::citizen::limits::ATTEMPTS;

@@ -9,10 +9,12 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::{Json, Router};
 use serde::Deserialize;
-use store::{BookOutcome, Booking, NewAuditEvent, NewBooking, secrets};
+use store::{BookOutcome, NewAuditEvent, NewBooking, secrets};
+
+use super::invalid_body;
 
 use super::bookings::{
-    BookingView, browser_booking, free_slot, invalid_body, rfc3339, slot_full, when,
+    BookingView, as_booked, browser_booking, free_slot, rfc3339, slot_full, when,
 };
 use crate::Error;
 use crate::booking::BookingReference;
@@ -103,20 +105,7 @@ pub(crate) async fn rebook(
             ));
         }
     }
-    let booking = Booking {
-        id: id.clone(),
-        reference: reference.as_str().to_owned(),
-        id_number: old.id_number.clone(),
-        application_id: old.application_id.clone(),
-        test_call: None,
-        lang: lang.code().to_owned(),
-        slot_at: slot.starts,
-        browser_hash: old.browser_hash.clone(),
-        status: "booked".to_owned(),
-        created_at: now,
-        settled_at: None,
-        ticket_id: None,
-    };
+    let booking = as_booked(&new);
     Ok((
         StatusCode::CREATED,
         Json(BookingView::of(&state, &booking, lang, now)),

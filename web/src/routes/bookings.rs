@@ -18,6 +18,7 @@ use scheduler::booking::{Arrival, Slot, SlotRefusal, arrival, bookable, next_fre
 use serde::{Deserialize, Serialize};
 use store::{BookOutcome, Booking, NewAuditEvent, NewBooking, secrets};
 
+use super::invalid_body;
 use crate::Error;
 use crate::booking::BookingReference;
 use crate::state::AppState;
@@ -240,20 +241,7 @@ pub(crate) async fn book(
             ));
         }
     }
-    let booking = Booking {
-        id: id.clone(),
-        reference: reference.as_str().to_owned(),
-        id_number: app.id_number.clone(),
-        application_id: app.id.clone(),
-        test_call: app.test_call.clone(),
-        lang: lang.code().to_owned(),
-        slot_at: slot.starts,
-        browser_hash,
-        status: "booked".to_owned(),
-        created_at: now,
-        settled_at: None,
-        ticket_id: None,
-    };
+    let booking = as_booked(&new);
     Ok(with_cookie(
         &state,
         &browser,
@@ -312,6 +300,24 @@ pub(crate) async fn cancel(
     }
     let b = state.store.booking(&b.id).await?.unwrap_or(b);
     Ok(Json(BookingView::of(&state, &b, lang, now)))
+}
+
+/// The booking `new` is once stored, live.
+pub(super) fn as_booked(new: &NewBooking<'_>) -> Booking {
+    Booking {
+        id: new.id.to_owned(),
+        reference: new.reference.to_owned(),
+        id_number: new.id_number.to_owned(),
+        application_id: new.application_id.to_owned(),
+        test_call: new.test_call.map(str::to_owned),
+        lang: new.lang.to_owned(),
+        slot_at: new.slot_at,
+        browser_hash: new.browser_hash.to_owned(),
+        status: "booked".to_owned(),
+        created_at: new.created_at,
+        settled_at: None,
+        ticket_id: None,
+    }
 }
 
 /// The booking this browser's cookie opens, or 404 `no_booking`.
@@ -413,28 +419,6 @@ pub(super) fn slot_full(lang: Lang) -> Error {
             "Esa hora se acaba de ocupar. Elija otra.",
             "That time has just been taken. Choose another.",
         ),
-    )
-}
-
-/// 413 for a large body, else 400 `invalid_body` naming the fields expected.
-pub(super) fn invalid_body(lang: Lang, r: &JsonRejection, fields: &str) -> Error {
-    if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        return Error::client(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "body_too_large",
-            lang.pick(
-                "La solicitud es demasiado grande.",
-                "The request is too large.",
-            ),
-        );
-    }
-    Error::client(
-        StatusCode::BAD_REQUEST,
-        "invalid_body",
-        match lang {
-            Lang::Es => format!("La solicitud debe ser JSON con los campos {fields}."),
-            Lang::En => format!("The request must be JSON with the fields {fields}."),
-        },
     )
 }
 

@@ -26,10 +26,14 @@ use axum::http::Request;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
+use crate::Error;
 use crate::middleware::{
     REQUEST_ID, remember_language, render_internal_errors, same_origin_posts, security_headers,
 };
 use crate::state::AppState;
+use agent_console::i18n::Lang;
+use axum::extract::rejection::JsonRejection;
+use axum::http::StatusCode;
 
 /// Request bodies larger than this are refused with 413 before any handler runs.
 const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -96,4 +100,26 @@ pub fn router(state: AppState) -> Router {
                 .on_failure(()),
         )
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// 413 for a large body, else 400 `invalid_body` naming the fields expected.
+fn invalid_body(lang: Lang, r: &JsonRejection, fields: &str) -> Error {
+    if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return Error::client(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            lang.pick(
+                "La solicitud es demasiado grande.",
+                "The request is too large.",
+            ),
+        );
+    }
+    Error::client(
+        StatusCode::BAD_REQUEST,
+        "invalid_body",
+        match lang {
+            Lang::Es => format!("La solicitud debe ser JSON con los campos {fields}."),
+            Lang::En => format!("The request must be JSON with the fields {fields}."),
+        },
+    )
 }

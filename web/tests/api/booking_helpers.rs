@@ -65,11 +65,7 @@ impl TestApp {
             .send()
             .await
             .expect("request");
-        let a = answer(r).await;
-        if let Some(c) = &a.cookie {
-            browser.cookie = c.clone();
-        }
-        a
+        kept(browser, answer(r).await)
     }
 
     /// A request on the browser's own booking (`GET`, `DELETE` or `POST` with `body`).
@@ -99,10 +95,14 @@ impl TestApp {
             .send()
             .await
             .expect("request");
-        let a = answer(r).await;
-        if let Some(c) = &a.cookie {
-            browser.cookie = c.clone();
-        }
-        a
+        kept(browser, answer(r).await)
     }
+}
+
+/// `a`, its cookie (if it set one) kept by `browser`.
+fn kept(browser: &mut Browser, a: Answer) -> Answer {
+    if let Some(c) = &a.cookie {
+        browser.cookie = c.clone();
+    }
+    a
 }

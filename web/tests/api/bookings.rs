@@ -5,7 +5,7 @@
 
 use reqwest::Method;
 use serde_json::json;
-use store::{AgentStatus, StaffRole};
+use store::AgentStatus;
 
 use crate::booking_helpers::Browser;
 use crate::helpers::{Db, madrid, spawn_app, spawn_app_with};
@@ -433,17 +433,7 @@ async fn a_long_wait_offers_booking_and_a_short_one_does_not() {
         let mut args = web::config::ServeArgs::default();
         args.booking.offer_above_minutes = Some(offer_above);
         let app = spawn_app_with(Db::Sqlite, args).await;
-        app.add_staff("ana", StaffRole::Agent).await;
-        let ana = app
-            .store
-            .find_staff_by_name("ana")
-            .await
-            .expect("find")
-            .expect("ana");
-        app.store
-            .set_agent_state(&ana.id, AgentStatus::InCall, None, app.clock.now())
-            .await
-            .expect("state");
+        app.agent_in("ana", AgentStatus::InCall).await;
         let token = app.application(LUCIA.0, LUCIA.1).await;
         let mut ws = app.citizen().await;
         ws.send(json!({ "type": "join", "application": token, "consent": true }))
@@ -543,18 +533,7 @@ async fn a_walk_ins_wait_counts_the_appointments_booked_before_their_turn() {
     let mut second_walk_in = Vec::new();
     for with_booking in [false, true] {
         let app = spawn_app().await;
-        app.add_staff("ana", StaffRole::Agent).await;
-        let ana = app
-            .store
-            .find_staff_by_name("ana")
-            .await
-            .expect("find")
-            .expect("ana");
-        // Thursday 10:00, one agent in a call, six-minute calls by default.
-        app.store
-            .set_agent_state(&ana.id, AgentStatus::InCall, None, app.clock.now())
-            .await
-            .expect("state");
+        app.agent_in("ana", AgentStatus::InCall).await;
         let mut sockets = Vec::new();
         let mut estimates = Vec::new();
         for (i, id) in [LUCIA, ("00000000T", "20/06/2019")].into_iter().enumerate() {

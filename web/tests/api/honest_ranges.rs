@@ -4,7 +4,7 @@
 
 use chrono::TimeDelta;
 use serde_json::json;
-use store::{AgentStatus, IdentityKind, IdentityRecord, NewApplication, NewTicket, StaffRole};
+use store::{AgentStatus, IdentityKind, IdentityRecord, NewApplication, NewTicket};
 
 use crate::helpers::{madrid, spawn_app};
 
@@ -80,17 +80,7 @@ async fn ranges_learnt_from_last_weeks_waits_are_what_a_joining_citizen_is_shown
         n
     );
 
-    app.add_staff("ana", StaffRole::Agent).await;
-    let ana = app
-        .store
-        .find_staff_by_name("ana")
-        .await
-        .expect("find")
-        .expect("ana");
-    app.store
-        .set_agent_state(&ana.id, AgentStatus::InCall, None, app.clock.now())
-        .await
-        .expect("state");
+    app.agent_in("ana", AgentStatus::InCall).await;
     let token = app.application("12345678Z", "15/03/2031").await;
     let mut ws = app.citizen().await;
     ws.send(json!({ "type": "join", "application": token, "consent": true }))

@@ -50,6 +50,21 @@ impl TestApp {
             .expect("add staff account");
     }
 
+    /// Creates the agent `name` and records them in `status` (as a console would), now.
+    pub async fn agent_in(&self, name: &str, status: store::AgentStatus) {
+        self.add_staff(name, StaffRole::Agent).await;
+        let agent = self
+            .store
+            .find_staff_by_name(name)
+            .await
+            .expect("find")
+            .expect("the account just added");
+        self.store
+            .set_agent_state(&agent.id, status, None, self.clock.now())
+            .await
+            .expect("agent state");
+    }
+
     /// Account operations as `videoreg user` runs them, on the server's hashing pool, with
     /// the single-factor minimum length.
     pub fn accounts(&self) -> Accounts<'_> {

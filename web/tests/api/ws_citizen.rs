@@ -1,6 +1,6 @@
 use chrono::TimeDelta;
 use serde_json::json;
-use store::{AgentStatus, StaffRole};
+use store::AgentStatus;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::helpers::{madrid, spawn_app};
@@ -80,17 +80,7 @@ async fn joining_while_closed_is_refused_with_the_next_opening() {
 async fn joining_too_close_to_closing_is_refused_with_the_reason() {
     let app = spawn_app().await;
     let token = app.application("12345678Z", "15/03/2031").await;
-    app.add_staff("ana", StaffRole::Agent).await;
-    let ana = app
-        .store
-        .find_staff_by_name("ana")
-        .await
-        .expect("find")
-        .expect("ana");
-    app.store
-        .set_agent_state(&ana.id, AgentStatus::InCall, None, app.clock.now())
-        .await
-        .expect("state");
+    app.agent_in("ana", AgentStatus::InCall).await;
     // One agent, in a call, six-minute calls on average: someone joining at 13:57 would be
     // taken after 14:00.
     app.clock.set(madrid("2026-11-26 13:57"));
