@@ -52,6 +52,7 @@ pub(crate) struct FindRequest {
     responses(
         (status = 200, description = "Found; `Set-Cookie` opens it from this browser from now on (and no longer from the one before)", body = BookingView),
         (status = 400, description = "`invalid_body`", body = ErrorBody),
+        (status = 413, description = "`body_too_large`", body = ErrorBody),
         (status = 404, description = "`not_found`: no booking with this reference for this number", body = ErrorBody),
         (status = 429, description = "`too_many_attempts` from this address", body = ErrorBody,
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
@@ -144,6 +145,8 @@ pub(crate) struct CheckedIn {
     request_body = CheckInRequest,
     responses(
         (status = 200, description = "Join the queue with this application", body = CheckedIn),
+        (status = 400, description = "`invalid_body`: not JSON (`{}` when no test call is sent)", body = ErrorBody),
+        (status = 413, description = "`body_too_large`", body = ErrorBody),
         (status = 404, description = "`no_booking`", body = ErrorBody),
         (status = 409, description = "`not_live` (cancelled, kept or missed) or `too_early`", body = ErrorBody),
         (status = 422, description = "`test_call_required`: do the short test call first", body = ErrorBody),

@@ -40,6 +40,7 @@ pub(crate) struct RebookRequest {
     responses(
         (status = 201, description = "Booked at the new time (a new reference)", body = BookingView),
         (status = 400, description = "`invalid_body`", body = ErrorBody),
+        (status = 413, description = "`body_too_large`", body = ErrorBody),
         (status = 404, description = "`no_booking`", body = ErrorBody),
         (status = 409, description = "`slot_full`, `already_booked` (another booking for this number won a race), or `not_live` (the appointment was kept or missed: start again)", body = ErrorBody),
         (status = 422, description = "`no_such_slot`", body = ErrorBody),

@@ -163,6 +163,7 @@ impl BookingView {
     responses(
         (status = 201, description = "Booked; `Set-Cookie` opens it from this browser", body = BookingView),
         (status = 400, description = "`invalid_body`", body = ErrorBody),
+        (status = 413, description = "`body_too_large`", body = ErrorBody),
         (status = 409, description = "`slot_full`, or `already_booked` (this ID number has a live booking; send `replace`)", body = ErrorBody),
         (status = 422, description = "`not_verified` (application unknown or expired) or `no_such_slot`", body = ErrorBody),
         (status = 503, description = "`unavailable`", body = ErrorBody),
