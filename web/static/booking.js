@@ -5,12 +5,13 @@
 // (the booking moves; no new check of the ID number).
 
 import { moveMine, offerSlots } from "/static/slots.js";
+import { MADRID, timeFormat } from "/static/when.js";
 
 const $ = (id) => document.getElementById(id);
 const texts = JSON.parse($("texts").textContent);
 const lang = $("cita").dataset.lang;
-const locale = lang === "en" ? "en-GB" : "es-ES";
-const MADRID = "Europe/Madrid";
+// Dates with their year: a booking may be for another year.
+const { dateTime, madridAndLocal } = timeFormat(lang, texts, { year: true });
 const SECTIONS = ["loading", "find", "booking"];
 // Until the check-in opens the page looks again every 30 s (and says so).
 const REFRESH_MS = 30000;
@@ -19,18 +20,6 @@ let refresh = null;
 function show(id) { SECTIONS.forEach((s) => { $(s).hidden = s !== id; }); }
 function problem(text) { $("problem").textContent = text; $("problem").hidden = !text; }
 const announce = (text) => { $("announce").textContent = text; };
-
-function dateTime(d, timeZone) {
-  const date = d.toLocaleDateString(locale, { weekday: "long", day: "numeric", month: "long", year: "numeric", timeZone });
-  const time = d.toLocaleTimeString(locale, { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone });
-  return `${date}, ${time}`;
-}
-function madridAndLocal(iso) {
-  const d = new Date(iso);
-  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-  const madrid = `${dateTime(d, MADRID)} (${texts.madrid_time})`;
-  return zone === MADRID ? madrid : `${madrid}; ${dateTime(d, zone)} (${texts.your_time})`;
-}
 
 async function api(method, path, body) {
   const r = await fetch(path, {
@@ -86,7 +75,7 @@ $("change-time").addEventListener("click", () => {
   $("change").hidden = false;
   $("change-time").hidden = true;
   offerSlots($("change-slots"), {
-    texts, locale, bookSlot: moveMine,
+    texts, when: timeFormat(lang, texts), bookSlot: moveMine,
     onProblem: problem,
     onBooked: (b) => { $("change").hidden = true; announce(texts.booked); render(b); },
   });

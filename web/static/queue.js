@@ -6,15 +6,15 @@
 
 import { loadResult, renderCode, saveResult } from "/static/result.js";
 import { offerSlots, withApplication } from "/static/slots.js";
+import { MADRID, timeFormat } from "/static/when.js";
 
 const $ = (id) => document.getElementById(id);
 const texts = JSON.parse($("texts").textContent);
 const reasons = JSON.parse($("reasons").textContent);
 const lang = $("flow").dataset.lang;
-// One date and time format per language, the server's: "29 de noviembre, 23:00" and
-// "29 November, 23:00" (24-hour clock in both).
-const locale = lang === "en" ? "en-GB" : "es-ES";
-const MADRID = "Europe/Madrid";
+// One date and time format per language, the server's (when.js).
+const when = timeFormat(lang, texts);
+const { locale, clock, madridAndLocal } = when;
 // The place survives a closed tab: the resume token (and what the receipt needs) is kept in
 // localStorage until the outcome, then removed. The application token lives in the tab.
 const store = {
@@ -45,7 +45,7 @@ function offerBooking(text, application) {
   $("booking-offer").hidden = false;
   const bookingProblem = (t) => { $("booking-problem").textContent = t; $("booking-problem").hidden = !t; };
   offerSlots($("slots"), {
-    texts, locale, bookSlot: withApplication(application),
+    texts, when, bookSlot: withApplication(application),
     onProblem: bookingProblem,
     onBooked: () => {
       announce(texts.booked);
@@ -91,22 +91,6 @@ function estimateText(m) {
   if (m.estimate_secs < 60) return texts.under_a_minute;
   return texts.about_minutes.replace("{n}", minutes(m.estimate_secs));
 }
-/// `jueves, 26 de noviembre, 09:00` / `Thursday, 26 November, 09:00` in `timeZone`.
-function dateTime(d, timeZone) {
-  const date = d.toLocaleDateString(locale, { weekday: "long", day: "numeric", month: "long", timeZone });
-  return `${date}, ${clock(d, timeZone)}`;
-}
-function clock(d, timeZone, seconds = false) {
-  const opts = { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone };
-  return d.toLocaleTimeString(locale, seconds ? { ...opts, second: "2-digit" } : opts);
-}
-function madridAndLocal(iso) {
-  const d = new Date(iso);
-  const madrid = dateTime(d, MADRID);
-  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-  return zone === MADRID ? `${madrid} (${texts.madrid_time})` : `${madrid} (${texts.madrid_time}); ${dateTime(d, zone)} (${texts.your_time})`;
-}
-
 function showPosition(m) {
   show("waiting");
   $("position").textContent = m.position;

@@ -3,30 +3,29 @@
 // same number is replaced only when the citizen says so), or from the appointment page to
 // move the booking.
 
-const MADRID = "Europe/Madrid";
+import { MADRID } from "/static/when.js";
+
+const postJson = (path, body) => fetch(path, {
+  method: "POST",
+  headers: { "content-type": "application/json", accept: "application/json" },
+  body: JSON.stringify(body),
+});
 
 /// Books `slot` with the application token (replacing a live booking when `replace`).
 export function withApplication(application) {
-  return (slot, replace) => fetch("/api/v1/bookings", {
-    method: "POST",
-    headers: { "content-type": "application/json", accept: "application/json" },
-    body: JSON.stringify({ application, slot, replace }),
-  });
+  return (slot, replace) => postJson("/api/v1/bookings", { application, slot, replace });
 }
 
 /// Moves the browser's own booking to `slot`.
 export function moveMine(slot) {
-  return fetch("/api/v1/bookings/mine/slot", {
-    method: "POST",
-    headers: { "content-type": "application/json", accept: "application/json" },
-    body: JSON.stringify({ slot }),
-  });
+  return postJson("/api/v1/bookings/mine/slot", { slot });
 }
 
-/// Fills `list` with the next free slots; `bookSlot(slot, replace)` books one (a fetch
-/// promise), `onBooked(booking)` after a booking, `onProblem` with a message to show.
+/// Fills `list` with the next free slots; `when` formats them (when.js), `bookSlot(slot,
+/// replace)` books one (a fetch promise), `onBooked(booking)` after a booking, `onProblem`
+/// with a message to show.
 export async function offerSlots(list, options) {
-  const { texts, locale, bookSlot, onBooked, onProblem } = options;
+  const { texts, when, bookSlot, onBooked, onProblem } = options;
   list.replaceChildren(Object.assign(document.createElement("p"), { className: "muted", textContent: texts.slots_loading }));
   let slots = [];
   try {
@@ -46,7 +45,7 @@ export async function offerSlots(list, options) {
   const days = new Map();
   for (const s of slots) {
     const d = new Date(s.starts);
-    const day = d.toLocaleDateString(locale, { weekday: "long", day: "numeric", month: "long", timeZone: MADRID });
+    const day = when.day(d, MADRID);
     if (!days.has(day)) days.set(day, []);
     days.get(day).push(s);
   }
@@ -58,7 +57,7 @@ export async function offerSlots(list, options) {
     const row = document.createElement("div");
     row.className = "slot-list";
     times.forEach((s, i) => {
-      const time = new Date(s.starts).toLocaleTimeString(locale, { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: MADRID });
+      const time = when.clock(new Date(s.starts), MADRID);
       const b = Object.assign(document.createElement("button"), { type: "button", className: "secondary slot", textContent: time });
       b.setAttribute("aria-label", `${day}, ${time}`);
       b.addEventListener("click", () => book(s.starts, false));
@@ -80,22 +79,23 @@ export async function offerSlots(list, options) {
 
   async function book(slot, replace) {
     onProblem("");
-    list.querySelectorAll("button").forEach((b) => { b.disabled = true; });
+    const buttons = list.querySelectorAll("button");
+    buttons.forEach((b) => { b.disabled = true; });
     let r, body;
     try {
       r = await bookSlot(slot, replace);
       body = await r.json().catch(() => ({}));
     } catch {
-      list.querySelectorAll("button").forEach((b) => { b.disabled = false; });
       onProblem(texts.booking_failed);
       return;
+    } finally {
+      buttons.forEach((b) => { b.disabled = false; });
     }
-    list.querySelectorAll("button").forEach((b) => { b.disabled = false; });
     if (r.status === 201) { onBooked(body); return; }
-    // Only a booking with the application token can meet a live one to replace.
     const code = body.error && body.error.code;
     onProblem((body.error && body.error.message) || texts.booking_failed);
     if (code === "already_booked") {
+      // Only a booking with the application token meets a live one it may replace.
       const change = Object.assign(document.createElement("button"), { type: "button", textContent: texts.change_booking });
       change.addEventListener("click", () => book(slot, true));
       list.prepend(change);

@@ -86,7 +86,6 @@ impl CitizenSession {
             told_range_secs: view
                 .as_ref()
                 .and_then(|v| v.raw_newcomer)
-                .filter(|_| told.is_some())
                 .map(|e| (e.low.num_seconds(), e.high.num_seconds())),
         };
         let (ticket, new) = s.store.join_queue(&new_ticket, already).await?;

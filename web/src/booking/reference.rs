@@ -43,6 +43,11 @@ impl BookingReference {
         (s.len() == LEN).then_some(Self(s))
     }
 
+    /// A stored reference as a citizen is shown it (`ABCD-EFGH`); anything else as it is.
+    pub fn shown(stored: &str) -> String {
+        Self::parse(stored).map_or_else(|| stored.to_owned(), |r| r.to_string())
+    }
+
     /// The canonical form, as stored.
     pub fn as_str(&self) -> &str {
         &self.0

@@ -7,4 +7,4 @@ mod verify;
 
 pub use contrast::{Contrast, ContrastError, PERMANENT, parse_iso, parse_support_number};
 pub use id_number::{DniNie, IdKind, IdNumberError, check_letter};
-pub use verify::{Issued, Outcome, TestCall, VerifyPolicy, verify_and_apply};
+pub use verify::{Issued, Outcome, TestCall, VerifyPolicy, issue_application, verify_and_apply};

@@ -167,20 +167,15 @@ pub async fn verify_and_apply(
         }
     }
 
-    let (token, token_hash) = secrets::new_token()?;
-    let application_id = secrets::new_id()?;
-    let expires_at = now + policy.application_ttl;
-    store
-        .insert_application(&NewApplication {
-            id: &application_id,
-            token_hash: &token_hash,
-            id_number: id.as_str(),
-            client_addr,
-            created_at: now,
-            expires_at,
-            test_call: Some(&test_call.result),
-        })
-        .await?;
+    let (issued, application_id) = issue_application(
+        store,
+        policy,
+        id.as_str(),
+        &test_call.result,
+        client_addr,
+        now,
+    )
+    .await?;
     // The test call is used up by this application (it was only looked at until now).
     store.take_test_call(&test_call.token_hash, now).await?;
     store
@@ -193,5 +188,32 @@ pub async fn verify_and_apply(
                 .to_string(),
         })
         .await?;
-    Ok(Outcome::Verified(Issued { token, expires_at }))
+    Ok(Outcome::Verified(issued))
+}
+
+/// Stores a new application for `id_number` (verified, now or when it booked) with the test
+/// call's `result`; the token to join the queue with, and the application's id.
+pub async fn issue_application(
+    store: &Store,
+    policy: &VerifyPolicy,
+    id_number: &str,
+    test_call: &str,
+    client_addr: &str,
+    now: DateTime<Utc>,
+) -> Result<(Issued, String), crate::Error> {
+    let (token, token_hash) = secrets::new_token()?;
+    let id = secrets::new_id()?;
+    let expires_at = now + policy.application_ttl;
+    store
+        .insert_application(&NewApplication {
+            id: &id,
+            token_hash: &token_hash,
+            id_number,
+            client_addr,
+            created_at: now,
+            expires_at,
+            test_call: Some(test_call),
+        })
+        .await?;
+    Ok((Issued { token, expires_at }, id))
 }

@@ -121,17 +121,7 @@ pub(crate) async fn create(
         )),
         Outcome::TestCallUsedUp => Err(test_call_required(lang)),
         Outcome::TooManyAttempts { retry_at } => {
-            let secs = (retry_at - now).num_seconds().max(1);
-            let minutes = (secs + 59) / 60;
-            Err(Error::Client {
-                status: StatusCode::TOO_MANY_REQUESTS,
-                code: "too_many_attempts",
-                message: match lang {
-                    Lang::Es => format!("Demasiados intentos fallidos. Vuelva a intentarlo dentro de {minutes} min."),
-                    Lang::En => format!("Too many failed attempts. Try again in {minutes} min."),
-                },
-                retry_after: u64::try_from(secs).ok(),
-            })
+            Err(super::too_many_attempts(lang, (retry_at - now).num_seconds()))
         }
     }
 }

@@ -14,6 +14,7 @@ const APPLY_JS: &str = include_str!("../../static/apply.js");
 const QUEUE_JS: &str = include_str!("../../static/queue.js");
 const RESULT_JS: &str = include_str!("../../static/result.js");
 const SLOTS_JS: &str = include_str!("../../static/slots.js");
+const WHEN_JS: &str = include_str!("../../static/when.js");
 const BOOKING_JS: &str = include_str!("../../static/booking.js");
 const ACTIVATE_JS: &str = include_str!("../../static/activate.js");
 
@@ -42,6 +43,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/static/slots.js",
             get(|| async { asset("text/javascript; charset=utf-8", SLOTS_JS) }),
+        )
+        .route(
+            "/static/when.js",
+            get(|| async { asset("text/javascript; charset=utf-8", WHEN_JS) }),
         )
         .route(
             "/static/booking.js",

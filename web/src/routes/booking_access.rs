@@ -14,14 +14,14 @@ use chrono::TimeDelta;
 use scheduler::booking::{Arrival, arrival};
 use serde::{Deserialize, Serialize};
 use signaling::client_addr::ClientAddr;
-use store::{NewApplication, NewAuditEvent, ThrottleScope, secrets};
+use store::{NewAuditEvent, ThrottleScope, secrets};
 
 use super::bookings::{BookingView, browser_booking, rfc3339, when, with_cookie};
-use super::invalid_body;
+use super::{invalid_body, too_many_attempts};
 use crate::Error;
 use crate::booking::{BookingReference, ics};
 use crate::citizen::limits::ATTEMPTS;
-use crate::identity::DniNie;
+use crate::identity::{DniNie, issue_application};
 use crate::state::AppState;
 use agent_console::i18n::Lang;
 use agent_console::refusal::ErrorBody;
@@ -74,9 +74,14 @@ pub(crate) async fn find(
     }];
     match throttle::admit(&state.store, &limits, now).await? {
         Admission::Admitted(_) => {}
-        Admission::Wait { until, .. } => return Err(too_many(lang, (until - now).num_seconds())),
+        Admission::Wait { until, .. } => {
+            return Err(too_many_attempts(lang, (until - now).num_seconds()));
+        }
         Admission::Locked { .. } => {
-            return Err(too_many(lang, ATTEMPTS.by_address.cap.num_seconds()));
+            return Err(too_many_attempts(
+                lang,
+                ATTEMPTS.by_address.cap.num_seconds(),
+            ));
         }
     }
     let not_found = || {
@@ -214,21 +219,15 @@ pub(crate) async fn check_in(
             ),
         ));
     };
-    let (token, token_hash) = secrets::new_token()?;
-    let id = secrets::new_id()?;
-    let expires_at = now + state.verify.application_ttl;
-    state
-        .store
-        .insert_application(&NewApplication {
-            id: &id,
-            token_hash: &token_hash,
-            id_number: &b.id_number,
-            client_addr: &addr,
-            created_at: now,
-            expires_at,
-            test_call: Some(&test_call),
-        })
-        .await?;
+    let (issued, id) = issue_application(
+        &state.store,
+        &state.verify,
+        &b.id_number,
+        &test_call,
+        &addr,
+        now,
+    )
+    .await?;
     let detail =
         serde_json::json!({ "booking": b.id, "late": late, "client_addr": addr }).to_string();
     state
@@ -242,8 +241,8 @@ pub(crate) async fn check_in(
         })
         .await?;
     Ok(Json(CheckedIn {
-        application: token,
-        expires_at: rfc3339(expires_at),
+        application: issued.token,
+        expires_at: rfc3339(issued.expires_at),
         late,
     }))
 }
@@ -260,8 +259,7 @@ pub(crate) async fn calendar(
     headers: HeaderMap,
 ) -> Result<Response, Error> {
     let b = browser_booking(&state, &headers, lang).await?;
-    let reference = BookingReference::parse(&b.reference)
-        .map_or_else(|| b.reference.clone(), |r| r.to_string());
+    let reference = BookingReference::shown(&b.reference);
     let description = match lang {
         Lang::Es => format!(
             "Referencia de su cita: {reference}.\nTenga a mano su DNI o NIE. Desde 10 minutos antes, abra la página de su cita (/cita) en el mismo navegador, o búsquela con la referencia y su número."
@@ -293,20 +291,4 @@ pub(crate) async fn calendar(
         text,
     )
         .into_response())
-}
-
-fn too_many(lang: Lang, secs: i64) -> Error {
-    let secs = secs.max(1);
-    Error::Client {
-        status: StatusCode::TOO_MANY_REQUESTS,
-        code: "too_many_attempts",
-        message: match lang {
-            Lang::Es => format!(
-                "Demasiados intentos. Vuelva a intentarlo dentro de {} min.",
-                (secs + 59) / 60
-            ),
-            Lang::En => format!("Too many attempts. Try again in {} min.", (secs + 59) / 60),
-        },
-        retry_after: u64::try_from(secs).ok(),
-    }
 }

@@ -10,6 +10,7 @@ use axum::extract::State;
 use axum::response::Html;
 use axum::routing::get;
 
+use super::messages;
 use crate::Error;
 use crate::state::AppState;
 use agent_console::i18n::Lang;
@@ -24,17 +25,6 @@ struct BookingPage {
     lang: Lang,
     always_open: bool,
     texts_json: String,
-}
-
-/// Messages as `key → text` in `lang`.
-fn messages(
-    lang: Lang,
-    pairs: &[(&str, &str, &str)],
-) -> serde_json::Map<String, serde_json::Value> {
-    pairs
-        .iter()
-        .map(|(key, es, en)| ((*key).to_owned(), lang.pick(es, en).into()))
-        .collect()
 }
 
 /// What offering and booking slots says (the queue page and this one).

@@ -14,7 +14,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, SecondsFormat, Utc};
 use scheduler::SERVICE_TZ;
-use scheduler::booking::{Arrival, Slot, SlotRefusal, arrival, bookable, next_free};
+use scheduler::booking::{Slot, SlotRefusal, bookable, next_free};
 use serde::{Deserialize, Serialize};
 use store::{BookOutcome, Booking, NewAuditEvent, NewBooking, secrets};
 
@@ -137,13 +137,9 @@ impl BookingView {
     pub(super) fn of(state: &AppState, b: &Booking, lang: Lang, now: DateTime<Utc>) -> Self {
         let rules = &state.signaling.booking.rules;
         let ends = b.slot_at + rules.length();
-        let check_in_from = match arrival(rules, b.slot_at, now) {
-            Arrival::TooEarly { from } => from,
-            _ => b.slot_at - rules.check_in(),
-        };
+        let check_in_from = b.slot_at - rules.check_in();
         Self {
-            reference: BookingReference::parse(&b.reference)
-                .map_or_else(|| b.reference.clone(), |r| r.to_string()),
+            reference: BookingReference::shown(&b.reference),
             status: b.status.clone(),
             slot: rfc3339(b.slot_at),
             slot_ends: rfc3339(ends),
@@ -299,8 +295,12 @@ pub(crate) async fn cancel(
             ),
         ));
     }
-    let b = state.store.booking(&b.id).await?.unwrap_or(b);
-    Ok(Json(BookingView::of(&state, &b, lang, now)))
+    let cancelled = Booking {
+        status: "cancelled".to_owned(),
+        settled_at: Some(now),
+        ..b
+    };
+    Ok(Json(BookingView::of(&state, &cancelled, lang, now)))
 }
 
 /// The booking `new` is once stored, live.
@@ -382,7 +382,10 @@ pub(super) async fn free_slot(
             ),
         )
     };
-    let starts = DateTime::parse_from_rfc3339(typed.get(..64).unwrap_or(typed))
+    if typed.len() > 64 {
+        return Err(no_such_slot());
+    }
+    let starts = DateTime::parse_from_rfc3339(typed)
         .map_err(|_| no_such_slot())?
         .to_utc();
     let policy = &state.signaling.booking;

@@ -21,12 +21,7 @@ pub fn routes() -> Router<AppState> {
 
 /// Messages as a JSON object: key → the text in `lang`.
 fn messages(lang: Lang, pairs: &[(&str, &str, &str)]) -> serde_json::Value {
-    serde_json::Value::Object(
-        pairs
-            .iter()
-            .map(|(key, es, en)| ((*key).to_owned(), lang.pick(es, en).to_owned().into()))
-            .collect(),
-    )
+    serde_json::Value::Object(super::messages(lang, pairs))
 }
 
 #[derive(Template)]

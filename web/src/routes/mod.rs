@@ -123,3 +123,32 @@ fn invalid_body(lang: Lang, r: &JsonRejection, fields: &str) -> Error {
         },
     )
 }
+
+/// 429 `too_many_attempts`: try again in `secs` seconds (said in whole minutes), with
+/// `Retry-After`.
+fn too_many_attempts(lang: Lang, secs: i64) -> Error {
+    let secs = secs.max(1);
+    let minutes = (secs + 59) / 60;
+    Error::Client {
+        status: StatusCode::TOO_MANY_REQUESTS,
+        code: "too_many_attempts",
+        message: match lang {
+            Lang::Es => format!(
+                "Demasiados intentos fallidos. Vuelva a intentarlo dentro de {minutes} min."
+            ),
+            Lang::En => format!("Too many failed attempts. Try again in {minutes} min."),
+        },
+        retry_after: u64::try_from(secs).ok(),
+    }
+}
+
+/// A page's messages as `key → text` in `lang`, for its JSON data block.
+fn messages(
+    lang: Lang,
+    pairs: &[(&str, &str, &str)],
+) -> serde_json::Map<String, serde_json::Value> {
+    pairs
+        .iter()
+        .map(|(key, es, en)| ((*key).to_owned(), lang.pick(es, en).into()))
+        .collect()
+}
