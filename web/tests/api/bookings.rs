@@ -567,6 +567,61 @@ async fn a_walk_ins_wait_counts_the_appointments_booked_before_their_turn() {
     );
 }
 
+#[tokio::test]
+async fn admission_at_the_close_counts_the_appointments_booked_before_a_walk_in() {
+    // Thursday 13:45, one agent in a call, six-minute calls by default: a second walk-in
+    // would be taken about 13:59 — unless the 13:50 appointment (booked at 13:30) comes
+    // first.
+    let mut answers = Vec::new();
+    for with_booking in [false, true] {
+        let app = spawn_app().await;
+        app.clock.set(madrid("2026-11-26 13:30"));
+        if with_booking {
+            let booker = app.application(NIE.0, NIE.1).await;
+            let booked = app
+                .book(
+                    &mut Browser::default(),
+                    &booker,
+                    "2026-11-26T12:50:00Z",
+                    false,
+                )
+                .await;
+            assert_eq!(booked.status, 201, "{}", booked.body);
+        }
+        app.clock.set(madrid("2026-11-26 13:45"));
+        app.agent_in("ana", AgentStatus::InCall).await;
+        let mut sockets = Vec::new();
+        for id in [LUCIA, ("00000000T", "20/06/2019")] {
+            let token = app.application(id.0, id.1).await;
+            let mut ws = app.citizen().await;
+            ws.send(json!({ "type": "join", "application": token, "consent": true }))
+                .await;
+            let answer = loop {
+                let m = ws.recv().await;
+                if m["type"] == "queued" || m["type"] == "refused" {
+                    break m;
+                }
+            };
+            sockets.push(ws);
+            answers.push((
+                with_booking,
+                answer["type"].clone(),
+                answer["reason"].clone(),
+            ));
+        }
+    }
+    assert_eq!(
+        answers,
+        [
+            (false, json!("queued"), json!(null)),
+            (false, json!("queued"), json!(null)),
+            (true, json!("queued"), json!(null)),
+            (true, json!("refused"), json!("too_late_today")),
+        ],
+        "the booked load pushes the second walk-in past 14:00"
+    );
+}
+
 fn tempfile_dir() -> std::path::PathBuf {
     let dir = std::env::temp_dir()
         .join("videoreg-api-ics")
