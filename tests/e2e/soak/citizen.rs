@@ -162,10 +162,18 @@ pub async fn citizen(day: Arc<Day>, i: usize) {
                 if fate == Fate::HangUp {
                     tokio::time::sleep(Duration::from_millis(300 + rng.below(1500))).await;
                     ws.send(json!({ "type": "hang_up" })).await;
-                    // The agent may have decided first: then the outcome comes instead.
-                    let answer = ws
+                    // The agent may have decided first: then the outcome comes instead, and
+                    // the hang-up, finding no call, may be refused (`no_call`) before the
+                    // outcome arrives.
+                    let mut answer = ws
                         .until(&["call_ended", "approved", "rejected"], STEP)
                         .await;
+                    if answer.as_ref().is_some_and(|m| m["code"] == "no_call") {
+                        day.tally("citizen_hang_up_no_call");
+                        answer = ws
+                            .until(&["call_ended", "approved", "rejected"], STEP)
+                            .await;
+                    }
                     match answer.as_ref().and_then(|m| m["type"].as_str()) {
                         Some(outcome @ ("approved" | "rejected")) => day.tally(outcome),
                         _ => {
