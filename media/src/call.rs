@@ -21,8 +21,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::Error;
 use crate::leg::{Leg, Shape};
+use crate::port::LegKey;
 use crate::recorder::{Incomplete, Recorders, Recording, RecordingReport};
-use crate::session::{Command, MonitorAdded, Session};
+use crate::session::{Command, MonitorAdded, Session, Wire};
 use crate::{MediaConfig, MediaThreads};
 
 /// One side's connection quality, as the forwarder sees it.
@@ -140,13 +141,15 @@ impl MediaCall {
         let config = config.clone();
         let legs = legs.to_vec();
         let task = threads.pick()?.spawn(async move {
-            let mut bound = (Vec::new(), Vec::new());
-            for (ssrc_base, label) in legs {
-                match Leg::bind(&config, ssrc_base, label, Shape::Pair).await {
-                    Ok((leg, socket)) => {
-                        bound.0.push(leg);
-                        bound.1.push(socket);
-                    }
+            let mut wire = Wire::new(&config);
+            let mut bound = Vec::new();
+            for (i, (ssrc_base, label)) in legs.into_iter().enumerate() {
+                let leg = match wire.open(&config, LegKey::Call(i)).await {
+                    Ok(addrs) => Leg::new(addrs, ssrc_base, label, Shape::Pair),
+                    Err(e) => Err(e),
+                };
+                match leg {
+                    Ok(leg) => bound.push(leg),
                     Err(e) => {
                         let _ = ready_tx.send(Err(e));
                         return;
@@ -154,8 +157,7 @@ impl MediaCall {
                 }
             }
             let _ = ready_tx.send(Ok(()));
-            let (legs, sockets) = bound;
-            Session::new(legs, sockets, session_counters, publishers, feed_tx)
+            Session::new(bound, wire, session_counters, publishers, feed_tx)
                 .run(commands_rx)
                 .await;
         });

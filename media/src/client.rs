@@ -1,5 +1,6 @@
 //! A webrtc-rs peer standing in for a browser, for the tests and benchmarks: webrtc-rs's
-//! default codecs and interceptors, UDP over IPv4 on one address, no mDNS, and the same
+//! default codecs and interceptors, UDP over IPv4 on one address (new ports on an ICE
+//! restart), no mDNS, and the same
 //! outgoing tracks the forwarder uses, with its events as channels (`events.rs`); and a
 //! stand-in for a supervisor's monitor, receive-only ([`monitor_client`]).
 
@@ -57,6 +58,8 @@ async fn peer(
     let settings = SettingEngineBuilder::new()
         .with_multicast_dns_mode(MulticastDnsMode::Disabled)
         .with_network_types(vec![NetworkType::Udp4])
+        // As browsers do, an ICE restart gathers on fresh sockets (new ports).
+        .with_discard_local_candidates_during_ice_restart(true)
         .build();
     let (handler, events) = channel_events();
     let pc: Arc<dyn PeerConnection> = Arc::new(

@@ -10,6 +10,7 @@ use std::time::Instant;
 use rtc::peer_connection::sdp::RTCSessionDescription;
 
 use crate::leg::{Leg, Shape};
+use crate::session::LegAddrs;
 
 /// The address a detached leg speaks from.
 const HERE: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), 40_000);
@@ -21,7 +22,15 @@ pub fn answer_offer(sdp: &str) -> bool {
     let Ok(offer) = RTCSessionDescription::offer(sdp.to_owned()) else {
         return false;
     };
-    let Ok(mut leg) = Leg::detached(HERE, 0x0F00_0000, "fuzz", Shape::Pair) else {
+    let Ok(mut leg) = Leg::new(
+        LegAddrs {
+            udp: HERE,
+            tcp: None,
+        },
+        0x0F00_0000,
+        "fuzz",
+        Shape::Pair,
+    ) else {
         return false;
     };
     leg.answer(offer, Instant::now()).is_ok()
@@ -30,14 +39,22 @@ pub fn answer_offer(sdp: &str) -> bool {
 /// Answers `offer_sdp` (when it can), then hands the leg each datagram in turn, as if they
 /// arrived on its socket from the browser.
 pub fn datagrams_after_offer(offer_sdp: &str, datagrams: &[&[u8]]) {
-    let Ok(mut leg) = Leg::detached(HERE, 0x0F00_0000, "fuzz", Shape::Pair) else {
+    let Ok(mut leg) = Leg::new(
+        LegAddrs {
+            udp: HERE,
+            tcp: None,
+        },
+        0x0F00_0000,
+        "fuzz",
+        Shape::Pair,
+    ) else {
         return;
     };
     if let Ok(offer) = RTCSessionDescription::offer(offer_sdp.to_owned()) {
         let _ = leg.answer(offer, Instant::now());
     }
     for d in datagrams {
-        leg.received(d, THERE, Instant::now());
+        leg.received(bytes::BytesMut::from(*d), THERE, false, Instant::now());
     }
 }
 

@@ -1,13 +1,14 @@
 //! One browser's peer connection with the forwarder: webrtc-rs's sans-I/O state machine
-//! (`rtc`), the UDP socket it speaks through, and what the forwarder needs to route the
-//! media it receives. A leg does no I/O of its own; the session that owns it does
-//! (`session.rs`).
+//! (`rtc`), the addresses browsers reach it at (UDP, and passive ICE-TCP on a shared port),
+//! and what the forwarder needs to route the media it receives. A leg does no I/O of its
+//! own; the session that owns it does (`session::wire`).
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
 use bytes::BytesMut;
+use rtc::ice::tcp_type::TcpType;
 use rtc::interceptor::{NackGeneratorBuilder, NackResponderBuilder};
 use rtc::interceptor::{Registry, Slot};
 use rtc::media_stream::MediaStreamTrackId;
@@ -25,11 +26,11 @@ use rtc::rtp_transceiver::rtp_sender::RtpCodecKind;
 use rtc::rtp_transceiver::{RTCRtpReceiverId, RTCRtpSenderId};
 use rtc::sansio::Protocol;
 use rtc::shared::{TaggedBytesMut, TransportContext, TransportProtocol};
-use tokio::net::UdpSocket;
 
 use crate::Error;
 use crate::MediaConfig;
 use crate::codecs::{media_engine, mime, track};
+use crate::session::LegAddrs;
 use crate::tap::KeyframeRequestTap;
 
 /// The kinds a leg carries, in the order of its per-kind arrays.
@@ -84,6 +85,8 @@ pub(super) struct Leg {
     /// The address browsers are told and the state machine knows as this leg's own (the
     /// socket's, or the announced one behind 1:1 NAT).
     ice_addr: SocketAddr,
+    /// Its passive ICE-TCP address, as announced, on a shared port with ICE-TCP.
+    tcp_addr: Option<SocketAddr>,
     /// The outgoing tracks, by slot (see [`Shape`]).
     outgoing: Vec<Outgoing>,
     shape: Shape,
@@ -148,38 +151,12 @@ fn fingerprint(sdp: &str) -> Vec<&str> {
 }
 
 impl Leg {
-    /// A peer connection on the first free port of the range, with outgoing video and audio
-    /// tracks (SSRCs `ssrc_base`, `ssrc_base + 1`) ready before the browser's offer arrives;
-    /// with the UDP socket it is to speak through.
-    pub async fn bind(
-        config: &MediaConfig,
-        ssrc_base: u32,
-        label: &'static str,
-        shape: Shape,
-    ) -> Result<(Self, UdpSocket), Error> {
-        let mut bound = None;
-        for port in config.ports.clone() {
-            match UdpSocket::bind((config.bind_ip, port)).await {
-                Ok(socket) => {
-                    bound = Some(socket);
-                    break;
-                }
-                Err(e) => tracing::debug!(port, error = %e, "media port unusable; trying the next"),
-            }
-        }
-        let socket = bound.ok_or_else(|| Error::NoPort(config.ports.clone()))?;
-        let local_addr = socket.local_addr().map_err(Error::webrtc)?;
-        let ice_addr = SocketAddr::new(
-            announced_address(config, local_addr.ip())?,
-            local_addr.port(),
-        );
-        Ok((Self::detached(ice_addr, ssrc_base, label, shape)?, socket))
-    }
-
-    /// A leg that speaks as if from `ice_addr`, without its socket: [`Leg::bind`] pairs it
-    /// with one; the fuzz targets hand it offers and datagrams directly.
-    pub(crate) fn detached(
-        ice_addr: SocketAddr,
+    /// A leg that browsers reach at `addrs`, with outgoing video and audio tracks (SSRCs
+    /// from `ssrc_base`) ready before the browser's offer arrives. It does no I/O: the
+    /// session's wire (`session::wire`) carries its packets; the fuzz targets hand it offers
+    /// and datagrams directly.
+    pub(crate) fn new(
+        addrs: LegAddrs,
         ssrc_base: u32,
         label: &'static str,
         shape: Shape,
@@ -187,7 +164,8 @@ impl Leg {
         let (pc, outgoing) = peer_connection(ssrc_base, label, shape)?;
         Ok(Self {
             pc,
-            ice_addr,
+            ice_addr: addrs.udp,
+            tcp_addr: addrs.tcp,
             outgoing,
             shape,
             incoming: HashMap::new(),
@@ -216,13 +194,14 @@ impl Leg {
 
     /// Answers the browser's offer (first or renegotiated, ICE restarts included; from a new
     /// browser connection, on a fresh state machine) and records the payload types it
-    /// accepted. Returns the answer, the host candidate to tell the browser, and whether the
-    /// state machine was replaced.
+    /// accepted. Returns the answer, the host candidates to tell the browser (UDP, then
+    /// passive TCP where there is an ICE-TCP port), and whether the state machine was
+    /// replaced.
     pub fn answer(
         &mut self,
         offer: RTCSessionDescription,
         now: Instant,
-    ) -> Result<(RTCSessionDescription, RTCIceCandidateInit, bool), Error> {
+    ) -> Result<(RTCSessionDescription, Vec<RTCIceCandidateInit>, bool), Error> {
         let new_browser_connection = self
             .pc
             .remote_description()
@@ -235,10 +214,15 @@ impl Leg {
             .map_err(|e| Error::BadMedia(e.to_string()))?;
         // Added on every answer: the state machine ignores it when it has it, and drops its
         // candidates when ICE fails, which an ICE restart must be able to recover from.
-        let told = host_candidate(self.ice_addr)?;
-        self.pc
-            .add_local_candidate(told.clone())
-            .map_err(Error::webrtc)?;
+        let mut told = vec![host_candidate(self.ice_addr, TcpType::Unspecified)?];
+        if let Some(tcp) = self.tcp_addr {
+            told.push(host_candidate(tcp, TcpType::Passive)?);
+        }
+        for candidate in &told {
+            self.pc
+                .add_local_candidate(candidate.clone())
+                .map_err(Error::webrtc)?;
+        }
         let answer = self.pc.create_answer(None).map_err(Error::webrtc)?;
         self.pc
             .set_local_description(now, answer.clone())
@@ -339,17 +323,30 @@ impl Leg {
         }
     }
 
-    /// Hands a datagram that arrived on the socket to the state machine.
-    pub fn received(&mut self, datagram: &[u8], from: SocketAddr, now: Instant) {
+    /// The ICE username fragment of the forwarder's side, from the answer last given: the
+    /// browser's checks name the leg by it.
+    pub fn local_ufrag(&self) -> Option<String> {
+        let sdp = self.pc.local_description()?.sdp;
+        sdp.lines()
+            .find_map(|l| l.trim().strip_prefix("a=ice-ufrag:"))
+            .map(str::to_owned)
+    }
+
+    /// Hands a packet that arrived (a UDP datagram, or an ICE-TCP frame) to the state machine.
+    pub fn received(&mut self, packet: BytesMut, from: SocketAddr, tcp: bool, now: Instant) {
+        let (local_addr, transport_protocol) = match (tcp, self.tcp_addr) {
+            (true, Some(addr)) => (addr, TransportProtocol::TCP),
+            _ => (self.ice_addr, TransportProtocol::UDP),
+        };
         let read = self.pc.handle_read(TaggedBytesMut {
             now,
             transport: TransportContext {
-                local_addr: self.ice_addr,
+                local_addr,
                 peer_addr: from,
                 ecn: None,
-                transport_protocol: TransportProtocol::UDP,
+                transport_protocol,
             },
-            message: BytesMut::from(datagram),
+            message: packet,
         });
         if let Err(e) = read {
             tracing::debug!(error = %e, "media datagram refused");
@@ -387,7 +384,7 @@ fn interceptors(engine: &mut MediaEngine, shape: Shape) -> Result<Registry, Erro
 /// The one address browsers are told: the announced one, or the bound one, or for a wildcard
 /// the first interface address that is not loopback or link-local. One address, because a
 /// wildcard socket cannot tell which of several addresses a datagram was sent to.
-fn announced_address(config: &MediaConfig, bound: IpAddr) -> Result<IpAddr, Error> {
+pub(crate) fn announced_address(config: &MediaConfig, bound: IpAddr) -> Result<IpAddr, Error> {
     if let Some(ip) = config.announce_ip {
         return Ok(ip);
     }
@@ -414,17 +411,24 @@ fn is_link_local(ip: &IpAddr) -> bool {
     }
 }
 
-/// A host candidate for `addr`, as the browser receives it.
-fn host_candidate(addr: SocketAddr) -> Result<RTCIceCandidateInit, Error> {
+/// A host candidate for `addr`, as the browser receives it: UDP, or passive TCP (whose
+/// priority is lower by RFC 6544's local preference, so that browsers use it only when UDP
+/// fails).
+fn host_candidate(addr: SocketAddr, tcp: TcpType) -> Result<RTCIceCandidateInit, Error> {
+    let network = if tcp == TcpType::Passive {
+        "tcp"
+    } else {
+        "udp"
+    };
     let candidate = CandidateHostConfig {
         base_config: CandidateConfig {
-            network: "udp".to_owned(),
+            network: network.to_owned(),
             address: addr.ip().to_string(),
             port: addr.port(),
             component: 1,
             ..Default::default()
         },
-        ..Default::default()
+        tcp_type: tcp,
     }
     .new_candidate_host()
     .map_err(Error::webrtc)?;
@@ -444,6 +448,7 @@ mod tests {
         MediaConfig {
             bind_ip: bind_ip.parse().expect("ip"),
             ports: 40_000..=40_001,
+            shared: None,
             announce_ip: announce_ip.map(|ip| ip.parse().expect("ip")),
             ice_servers: Vec::new(),
             turn: None,
@@ -487,7 +492,11 @@ mod tests {
 
     #[test]
     fn a_host_candidate_names_the_address_and_no_media_id() {
-        let c = host_candidate("203.0.113.7:40000".parse().expect("addr")).expect("candidate");
+        let c = host_candidate(
+            "203.0.113.7:40000".parse().expect("addr"),
+            TcpType::Unspecified,
+        )
+        .expect("candidate");
         assert!(c.candidate.starts_with("candidate:"), "{}", c.candidate);
         assert!(
             c.candidate.contains("udp") && c.candidate.contains("203.0.113.7 40000 typ host"),
@@ -496,5 +505,30 @@ mod tests {
         );
         assert_eq!(c.sdp_mid, None);
         assert_eq!(c.sdp_mline_index, Some(0));
+    }
+
+    #[test]
+    fn a_tcp_candidate_is_passive_and_ranks_below_udp() {
+        let addr = "203.0.113.7:443".parse().expect("addr");
+        let tcp = host_candidate(addr, TcpType::Passive).expect("candidate");
+        let udp = host_candidate(addr, TcpType::Unspecified).expect("candidate");
+        assert!(
+            tcp.candidate.contains(" tcp ") && tcp.candidate.ends_with("tcptype passive"),
+            "{}",
+            tcp.candidate
+        );
+        let priority = |c: &RTCIceCandidateInit| -> u64 {
+            c.candidate
+                .split(' ')
+                .nth(3)
+                .and_then(|p| p.parse().ok())
+                .expect("priority")
+        };
+        assert!(
+            priority(&tcp) < priority(&udp),
+            "{} / {}",
+            tcp.candidate,
+            udp.candidate
+        );
     }
 }

@@ -23,6 +23,7 @@ mod events;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 mod leg;
+mod port;
 pub mod recorder;
 mod session;
 mod tap;
@@ -38,6 +39,7 @@ pub use client::{Client, ClientOptions, client, monitor_client};
 pub use error::Error;
 #[cfg(feature = "test-peers")]
 pub use events::{ChannelEvents, EventStreams, channel_events};
+pub use port::SharedPort;
 /// An SDP offer or answer, as the forwarder takes and gives it.
 pub use rtc::peer_connection::sdp::RTCSessionDescription;
 /// A peer connection's state (a monitor's, watched by its owner).
@@ -53,8 +55,12 @@ pub use threads::MediaThreads;
 pub struct MediaConfig {
     /// The address the forwarder's UDP sockets bind to.
     pub bind_ip: IpAddr,
-    /// The UDP ports it may use (one per peer connection: two per call, one per test call).
+    /// The UDP ports it may use (one per peer connection: two per call, one per test call),
+    /// unless it has a shared port.
     pub ports: RangeInclusive<u16>,
+    /// The one UDP port (and ICE-TCP port) every session shares, when the node has one
+    /// (`--media-udp-port`); then `ports` is not used.
+    pub shared: Option<SharedPort>,
     /// The address written into candidates instead of `bind_ip` (behind 1:1 NAT).
     pub announce_ip: Option<IpAddr>,
     /// STUN/TURN servers for the browsers (the forwarder itself uses only the STUN ones).

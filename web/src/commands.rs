@@ -188,7 +188,8 @@ async fn serve(
         .await
         .map_err(|e| Error::io(format!("binding {}", settings.bind), e))?;
     announce_evidence(&settings.evidence);
-    let state = AppState::new(&settings, store.clone(), clock);
+    let state =
+        crate::media_port::attach(AppState::new(&settings, store.clone(), clock), &settings)?;
     let upkeep = tokio::spawn(crate::housekeeping::run_forever(state.clone()));
     let result = crate::run(listener, state, shutdown).await;
     upkeep.abort();

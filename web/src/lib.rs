@@ -19,6 +19,7 @@ pub mod evidence;
 pub mod housekeeping;
 pub mod identity;
 pub mod import;
+pub mod media_port;
 mod middleware;
 pub mod node_lock;
 pub mod report;

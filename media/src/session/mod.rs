@@ -1,14 +1,13 @@
-//! The task that runs one media session: it owns every leg's state machine and UDP socket,
-//! and a datagram goes from the socket through the receiving leg straight into the sending
-//! leg and out again in one wake-up of this one task — no channel or other task on the way.
+//! The task that runs one media session: it owns every leg's state machine and the way its
+//! packets come and go (`wire`: a UDP socket per leg, or the node's shared port), and a
+//! packet goes from the wire through the receiving leg straight into the sending leg and out
+//! again in one wake-up of this one task. On a shared port the port's reader hands the
+//! session its packets on a queue, a burst per wake-up.
 //! Requests from the handle (`call.rs`) arrive on a channel and are answered in between.
 //! A recording taps the forwarding here: each packet forwarded, and each sender report, is
 //! also handed to the recorder's queue, which never waits (`recorder`).
 
-use std::future::poll_fn;
-use std::net::SocketAddr;
 use std::sync::Arc;
-use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use rtc::peer_connection::event::{RTCPeerConnectionEvent, RTCTrackEvent};
@@ -16,19 +15,21 @@ use rtc::peer_connection::sdp::RTCSessionDescription;
 use rtc::peer_connection::state::RTCPeerConnectionState;
 use rtc::peer_connection::transport::RTCIceCandidateInit;
 use rtc::sansio::Protocol;
+use rtc::shared::TransportProtocol;
 use rtc::statistics::StatsSelector;
-use tokio::io::ReadBuf;
-use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot, watch};
 
 mod forward;
 mod monitor;
+mod wire;
 
 pub use monitor::{MAX_MONITORS, MonitorAdded};
+pub(crate) use wire::{LegAddrs, Wire};
 
 use crate::Error;
 use crate::call::{Quality, Side, SideCounters};
 use crate::leg::Leg;
+use crate::port::{Inbound, LegKey};
 use crate::recorder::Feed;
 
 /// A request from the session's handle.
@@ -71,10 +72,6 @@ pub(super) enum Command {
     },
 }
 
-/// The largest datagram read; WebRTC media stays well under a 1500-byte MTU.
-const DATAGRAM: usize = 2048;
-/// Datagrams read from one socket per wake-up before the other sockets get a turn.
-const BURST: usize = 64;
 /// The shortest gap between two protocol-timer passes whose deadline was already due.
 const TIMER_GAP: Duration = Duration::from_millis(1);
 /// How long to sleep when no leg has a timer (it never happens while a leg is open).
@@ -83,21 +80,20 @@ const IDLE: Duration = Duration::from_secs(3600);
 /// The state of one running session; lives in its task.
 pub(super) struct Session {
     legs: Vec<Leg>,
-    /// Each leg's socket, by the leg's index.
-    sockets: Vec<UdpSocket>,
+    /// How the legs' packets come and go.
+    wire: Wire,
+    /// Packets taken from the wire, waiting to be handed to their legs (kept for its
+    /// allocation).
+    arrivals: Vec<Inbound>,
     counters: [Arc<SideCounters>; 2],
     /// Each leg's connection state, for the handle to read.
     states: Vec<watch::Sender<RTCPeerConnectionState>>,
     /// Local candidates for the signaling layer to tell each browser.
     feed: mpsc::UnboundedSender<(Side, RTCIceCandidateInit)>,
-    buf: Vec<u8>,
-    /// The socket `recv_any` polls first, turn by turn, so that no leg starves another.
-    first_socket: usize,
     /// The recording the forwarded media is also handed to, while one runs.
     recorder: Option<Feed>,
-    /// Supervisors' receive-only legs, and their sockets (same order).
+    /// Supervisors' receive-only legs.
     monitors: Vec<monitor::Monitor>,
-    monitor_sockets: Vec<UdpSocket>,
     /// The last monitor id given.
     next_monitor: u64,
 }
@@ -105,22 +101,20 @@ pub(super) struct Session {
 impl Session {
     pub fn new(
         legs: Vec<Leg>,
-        sockets: Vec<UdpSocket>,
+        wire: Wire,
         counters: [Arc<SideCounters>; 2],
         states: Vec<watch::Sender<RTCPeerConnectionState>>,
         feed: mpsc::UnboundedSender<(Side, RTCIceCandidateInit)>,
     ) -> Self {
         Self {
             legs,
-            sockets,
+            wire,
+            arrivals: Vec::new(),
             counters,
             states,
             feed,
-            buf: vec![0; DATAGRAM],
-            first_socket: 0,
             recorder: None,
             monitors: Vec::new(),
-            monitor_sockets: Vec::new(),
             next_monitor: 0,
         }
     }
@@ -175,13 +169,7 @@ impl Session {
                         break;
                     }
                 }
-                arrived = recv_any(&self.sockets, &self.monitor_sockets, self.first_socket, &mut self.buf) => {
-                    let all = self.sockets.len() + self.monitor_sockets.len();
-                    self.first_socket = (self.first_socket + 1) % all.max(1);
-                    if let Some((i, n, from)) = arrived {
-                        self.arrived(i, n, from);
-                    }
-                }
+                () = self.wire.recv(&mut self.arrivals) => self.arrived(),
                 () = &mut timer => {
                     let now = Instant::now();
                     self.timers(now);
@@ -205,7 +193,7 @@ impl Session {
         // Sends what closing queued (DTLS close alerts); the sockets close next, and only
         // then is the end published and the handle's `close` answered.
         self.send_queued().await;
-        drop(self.sockets);
+        drop(self.wire);
         for state in &self.states {
             state.send_replace(RTCPeerConnectionState::Closed);
         }
@@ -214,24 +202,19 @@ impl Session {
         }
     }
 
-    /// A datagram of `n` bytes arrived on leg `i`: it and whatever else is waiting on that
-    /// socket go to the leg (a burst, to spare wake-ups).
-    fn arrived(&mut self, i: usize, n: usize, from: SocketAddr) {
-        // Index `i` counts the call's legs, then the monitors (as `recv_any` does).
-        let (leg, socket) = match self.legs.get_mut(i) {
-            Some(leg) => (leg, &self.sockets[i]),
-            None => {
-                let k = i - self.sockets.len();
-                (&mut self.monitors[k].leg, &self.monitor_sockets[k])
-            }
-        };
-        leg.received(&self.buf[..n], from, Instant::now());
-        for _ in 0..BURST {
-            match socket.try_recv_from(&mut self.buf) {
-                // Each datagram with its own arrival time: congestion feedback and jitter
-                // are computed from these.
-                Ok((n, from)) => leg.received(&self.buf[..n], from, Instant::now()),
-                Err(_) => break,
+    /// Hands what the wire brought to the legs it is for (a leg closed since is skipped).
+    fn arrived(&mut self) {
+        for inbound in self.arrivals.drain(..) {
+            let leg = match inbound.leg {
+                LegKey::Call(i) => self.legs.get_mut(i),
+                LegKey::Monitor(id) => self
+                    .monitors
+                    .iter_mut()
+                    .find(|m| m.id == id)
+                    .map(|m| &mut m.leg),
+            };
+            if let Some(leg) = leg {
+                leg.received(inbound.data, inbound.from, inbound.tcp, inbound.at);
             }
         }
     }
@@ -266,25 +249,23 @@ impl Session {
         self.drop_failed_monitors();
     }
 
-    /// Sends every leg's queued datagrams.
+    /// Sends every leg's queued packets.
     async fn send_queued(&mut self) {
+        let calls = self
+            .legs
+            .iter_mut()
+            .enumerate()
+            .map(|(i, leg)| (LegKey::Call(i), leg));
         let monitors = self
             .monitors
             .iter_mut()
-            .map(|m| &mut m.leg)
-            .zip(&self.monitor_sockets);
-        for (leg, socket) in self.legs.iter_mut().zip(&self.sockets).chain(monitors) {
+            .map(|m| (LegKey::Monitor(m.id), &mut m.leg));
+        for (key, leg) in calls.chain(monitors) {
             while let Some(out) = leg.pc.poll_write() {
-                let to = out.transport.peer_addr;
-                let sent = match socket.try_send_to(&out.message, to) {
-                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                        socket.send_to(&out.message, to).await
-                    }
-                    other => other,
-                };
-                if let Err(e) = sent {
-                    tracing::debug!(error = %e, %to, "media datagram not sent");
-                }
+                let tcp = out.transport.transport_protocol == TransportProtocol::TCP;
+                self.wire
+                    .send(key, tcp, out.transport.peer_addr, &out.message)
+                    .await;
             }
         }
     }
@@ -317,12 +298,18 @@ impl Session {
                     None => Err(no_such_side()),
                 };
                 match answered {
-                    Ok((answer, candidate, rebuilt)) => {
+                    Ok((answer, candidates, rebuilt)) => {
                         if rebuilt && let Some(s) = self.states.get(side.index()) {
                             s.send_replace(RTCPeerConnectionState::New);
                         }
+                        // Before the browser has the answer, so its first check finds the leg.
+                        if let Some(ufrag) = self.legs[side.index()].local_ufrag() {
+                            self.wire.learn(LegKey::Call(side.index()), &ufrag);
+                        }
                         let _ = reply.send(Ok(answer));
-                        let _ = self.feed.send((side, candidate));
+                        for candidate in candidates {
+                            let _ = self.feed.send((side, candidate));
+                        }
                     }
                     Err(e) => {
                         let _ = reply.send(Err(e));
@@ -394,36 +381,4 @@ impl Session {
 
 fn no_such_side() -> Error {
     Error::BadMedia("this session has no such side".into())
-}
-
-/// The first datagram to arrive on any leg's socket, then any monitor's, polling from
-/// socket `first`: (index, length, sender), a monitor's index counting after the legs. `None`
-/// for a socket error, which is logged (the loop carries on; ICE notices a dead path).
-async fn recv_any(
-    sockets: &[UdpSocket],
-    monitors: &[UdpSocket],
-    first: usize,
-    buf: &mut [u8],
-) -> Option<(usize, usize, SocketAddr)> {
-    let all = sockets.len() + monitors.len();
-    poll_fn(|cx| {
-        for k in 0..all {
-            let i = (first + k) % all;
-            let socket = match sockets.get(i) {
-                Some(s) => s,
-                None => &monitors[i - sockets.len()],
-            };
-            let mut read = ReadBuf::new(buf);
-            match socket.poll_recv_from(cx, &mut read) {
-                Poll::Ready(Ok(from)) => return Poll::Ready(Some((i, read.filled().len(), from))),
-                Poll::Ready(Err(e)) => {
-                    tracing::debug!(error = %e, "media socket");
-                    return Poll::Ready(None);
-                }
-                Poll::Pending => {}
-            }
-        }
-        Poll::Pending
-    })
-    .await
 }

@@ -12,11 +12,12 @@ use rtc::peer_connection::message::{RTCMessage, TaggedRTCMessage};
 use rtc::peer_connection::sdp::RTCSessionDescription;
 use rtc::peer_connection::state::RTCPeerConnectionState;
 use rtc::sansio::Protocol;
-use tokio::net::UdpSocket;
+use rtc::shared::TransportProtocol;
 use tokio::sync::watch;
 
 use super::Session;
 use crate::leg::{Leg, Shape};
+use crate::port::LegKey;
 use crate::{Error, MediaConfig};
 
 /// The shortest time between two keyframe requests a monitor passes to one side.
@@ -45,7 +46,8 @@ pub struct MonitorAdded {
 }
 
 impl Session {
-    /// Adds a monitor answering `offer`, on a socket of its own from the port range.
+    /// Adds a monitor answering `offer`, on a socket of its own from the port range or on
+    /// the shared port.
     pub(super) async fn add_monitor(
         &mut self,
         config: &MediaConfig,
@@ -62,9 +64,20 @@ impl Session {
         self.next_monitor += 1;
         let id = self.next_monitor;
         let ssrc_base = 0x4000_0000u32.wrapping_add((id as u32).wrapping_mul(4));
-        let (mut leg, socket): (Leg, UdpSocket) =
-            Leg::bind(config, ssrc_base, "monitor", Shape::Monitor).await?;
-        let (answer, _, _) = leg.answer(offer, Instant::now())?;
+        let key = LegKey::Monitor(id);
+        let addrs = self.wire.open(config, key).await?;
+        let answered = Leg::new(addrs, ssrc_base, "monitor", Shape::Monitor)
+            .and_then(|mut leg| leg.answer(offer, Instant::now()).map(|(a, _, _)| (leg, a)));
+        let (leg, answer) = match answered {
+            Ok(answered) => answered,
+            Err(e) => {
+                self.wire.close(key);
+                return Err(e);
+            }
+        };
+        if let Some(ufrag) = leg.local_ufrag() {
+            self.wire.learn(key, &ufrag);
+        }
         let (state, watched) = watch::channel(RTCPeerConnectionState::New);
         self.monitors.push(Monitor {
             id,
@@ -72,7 +85,6 @@ impl Session {
             state,
             last_keyframe: [None; 2],
         });
-        self.monitor_sockets.push(socket);
         Ok(MonitorAdded {
             id,
             answer,
@@ -86,14 +98,17 @@ impl Session {
             return false;
         };
         let mut m = self.monitors.remove(k);
-        let socket = self.monitor_sockets.remove(k);
+        let key = LegKey::Monitor(id);
         if let Err(e) = m.leg.pc.close() {
             tracing::debug!(error = %e, "closing a monitor");
         }
         // Its DTLS close alert, so that the browser knows at once.
         while let Some(out) = m.leg.pc.poll_write() {
-            let _ = socket.try_send_to(&out.message, out.transport.peer_addr);
+            let tcp = out.transport.transport_protocol == TransportProtocol::TCP;
+            self.wire
+                .send_now(key, tcp, out.transport.peer_addr, &out.message);
         }
+        self.wire.close(key);
         m.state.send_replace(RTCPeerConnectionState::Closed);
         true
     }

@@ -224,6 +224,7 @@ async fn main() {
         forwarder::serve(MediaConfig {
             bind_ip: "127.0.0.1".parse().expect("ip"),
             ports: 41_000..=41_999,
+            shared: None,
             announce_ip: None,
             ice_servers: Vec::new(),
             turn: None,

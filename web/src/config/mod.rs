@@ -26,7 +26,7 @@ mod values;
 pub use booking::BookingArgs;
 pub use console::ConsoleArgs;
 pub use serve_args::ServeArgs;
-pub use settings::{Settings, TestClock};
+pub use settings::{MediaPortSettings, Settings, TestClock};
 pub use values::{AtClosingArg, HourRow, PortRange};
 
 /// The database unless told otherwise.

@@ -273,6 +273,14 @@ pub struct ServeArgs {
         help_heading = "Media"
     )]
     pub media_ports: Option<PortRange>,
+    /// One UDP port for every browser connection (e.g. 3478 or 50000), instead of
+    /// --media-ports: the firewall opens one port. 0 picks a free one (tests)
+    #[arg(long, env = "VIDEOREG_MEDIA_UDP_PORT", value_name = "PORT", help_heading = "Media")]
+    pub media_udp_port: Option<u16>,
+    /// A TCP port for ICE-TCP, with --media-udp-port: browsers whose network blocks UDP
+    /// connect here (e.g. 443 on an address of its own). 0 picks a free one (tests)
+    #[arg(long, env = "VIDEOREG_MEDIA_TCP_PORT", value_name = "PORT", help_heading = "Media")]
+    pub media_tcp_port: Option<u16>,
     /// Threads that carry media (test calls and calls) [default: half the cores, at least 1]
     #[arg(long, env = "VIDEOREG_MEDIA_THREADS", value_name = "N", help_heading = "Media")]
     pub media_threads: Option<u32>,

@@ -58,6 +58,8 @@ pub struct Settings {
     pub media: MediaConfig,
     /// How many threads carry media.
     pub media_threads: usize,
+    /// The shared media port to bind, when the node has one (`--media-udp-port`).
+    pub media_port: Option<MediaPortSettings>,
     /// Wrap-up and offer timers.
     pub agents: AgentPolicy,
     /// Heartbeat, dead-node and drain timings.
@@ -181,6 +183,7 @@ impl Settings {
             echo: echo_limits(&o)?,
             media: media_config(&o, bind)?,
             media_threads: media_threads(&o)?,
+            media_port: media_port(&o)?,
             agents,
             presence: presence_policy(&o)?,
             verification,
@@ -322,6 +325,8 @@ fn media_config(o: &ServeArgs, bind: SocketAddr) -> Result<MediaConfig, Error> {
     Ok(MediaConfig {
         bind_ip: o.media_ip.unwrap_or(bind.ip()),
         ports: ports.first..=ports.last,
+        // Bound when the server starts (`crate::media_port`).
+        shared: None,
         announce_ip: o.media_announce_ip,
         ice_servers: o
             .ice_servers
@@ -334,6 +339,25 @@ fn media_config(o: &ServeArgs, bind: SocketAddr) -> Result<MediaConfig, Error> {
             .collect(),
         turn,
     })
+}
+
+/// The shared media port: UDP (and ICE-TCP) addresses to bind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MediaPortSettings {
+    /// The one UDP port every browser connection uses.
+    pub udp: u16,
+    /// The ICE-TCP port, when browsers may fall back to TCP.
+    pub tcp: Option<u16>,
+}
+
+fn media_port(o: &ServeArgs) -> Result<Option<MediaPortSettings>, Error> {
+    match (o.media_udp_port, o.media_tcp_port) {
+        (Some(udp), tcp) => Ok(Some(MediaPortSettings { udp, tcp })),
+        (None, Some(_)) => Err(Error::Config(
+            "media-tcp-port needs media-udp-port: ICE-TCP shares the one-port forwarder".into(),
+        )),
+        (None, None) => Ok(None),
+    }
 }
 
 /// Threads that carry media: the option, else half the cores (at least one).

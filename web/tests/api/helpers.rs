@@ -100,7 +100,11 @@ async fn start(store: Store, mut args: ServeArgs) -> TestApp {
         .expect("seed the fictional registry");
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
     let addr = listener.local_addr().expect("bound address");
-    let state = AppState::new(&settings, store.clone(), clock.clone());
+    let state = web::media_port::attach(
+        AppState::new(&settings, store.clone(), clock.clone()),
+        &settings,
+    )
+    .expect("media port");
     let state_for_test = state.clone();
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(web::run(listener, state, async move {

@@ -1,0 +1,37 @@
+//! The shared UDP socket's reader: each datagram goes to its session's queue (`Inner::deliver`),
+//! a burst at a time so that one wake-up serves what the kernel holds.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::Inner;
+
+/// The largest datagram read; WebRTC media stays well under a 1500-byte MTU.
+const DATAGRAM: usize = 2048;
+/// Datagrams taken per wake-up after the first, before yielding to the thread's sessions.
+const BURST: usize = 64;
+
+/// Reads the socket until the media thread ends.
+pub(super) async fn read(inner: Arc<Inner>) {
+    let mut buf = vec![0; DATAGRAM];
+    loop {
+        match inner.udp.recv_from(&mut buf).await {
+            Ok((n, from)) => {
+                inner.deliver(false, from, &buf[..n], Instant::now());
+            }
+            Err(e) => {
+                // ICMP errors from a browser that left surface here; the socket carries on.
+                tracing::debug!(error = %e, "shared media socket");
+                continue;
+            }
+        }
+        for _ in 0..BURST {
+            match inner.udp.try_recv_from(&mut buf) {
+                Ok((n, from)) => {
+                    inner.deliver(false, from, &buf[..n], Instant::now());
+                }
+                Err(_) => break,
+            }
+        }
+    }
+}
