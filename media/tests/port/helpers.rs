@@ -128,10 +128,7 @@ impl Peer {
 
     /// Offers (an ICE restart if asked) and applies the answer.
     pub async fn offer(&self, call: &MediaCall, restart: bool) {
-        let options = restart.then(|| RTCOfferOptions {
-            ice_restart: true,
-            ..Default::default()
-        });
+        let options = restart.then_some(RTCOfferOptions { ice_restart: true });
         let offer = self.client.pc.create_offer(options).await.expect("offer");
         self.client
             .pc
