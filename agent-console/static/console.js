@@ -265,10 +265,16 @@ async function loadDetails() {
   const tc = d.test_call;
   const b = tc && tc.browser;
   const verdicts = { good: t("buena", "good"), fair: t("regular", "fair"), poor: t("mala", "poor") };
+  const paths = {
+    udp: t("directa (UDP)", "direct (UDP)"), tcp: t("directa (TCP)", "direct (TCP)"),
+    turn_udp: "TURN (UDP)", turn_tcp: "TURN (TCP)", turn_tls: "TURN (TLS)",
+  };
   row(dl, t("Prueba de llamada", "Test call"), !tc ? t("sin datos", "no data")
     : (verdicts[tc.verdict] || tc.verdict) + (b
       ? ` · RTT ${b.rtt_ms ?? "—"} ms · ${t("pérdida", "loss")} ${b.loss_pct}% · jitter ${b.jitter_ms} ms · ${Math.round(b.kbps)} kbit/s`
       : ""));
+  // The network path the citizen's test call took: a relay or TCP explains a poorer call.
+  if (tc) row(dl, t("Camino de red", "Network path"), paths[tc.path] || t("no indicado", "not reported"));
   row(dl, t("Esperó", "Waited"), clock(d.waited_secs));
   if (d.already_registered) notice(t("Atención: este DNI/NIE ya tiene un registro.", "Warning: this ID number is already registered."));
   d.stills.forEach(stillAdded);

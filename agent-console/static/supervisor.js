@@ -83,6 +83,25 @@ function renderOutcomes(d) {
   for (const [r, n] of Object.entries(d.outcomes.aborted)) add(t("Interrumpida", "Aborted"), r, n);
 }
 
+/// Today's test calls by network path, with each path's share.
+function renderPaths(d) {
+  const body = $("paths");
+  const paths = d.test_call_paths || [];
+  if (!paths.length) return;
+  const total = paths.reduce((a, p) => a + p.count, 0);
+  body.replaceChildren();
+  for (const p of paths) {
+    const tr = document.createElement("tr");
+    tr.dataset.path = p.path;
+    for (const text of [p.label, String(p.count), `${Math.round((p.count * 100) / total)} %`]) {
+      const td = document.createElement("td");
+      td.textContent = text;
+      tr.appendChild(td);
+    }
+    body.appendChild(tr);
+  }
+}
+
 function render(d, elapsed = 0) {
   for (const el of root.querySelectorAll("[data-field]")) {
     let v = get(d, el.dataset.field);
@@ -105,6 +124,7 @@ function show(d) {
   updates += 1;
   render(d);
   renderOutcomes(d);
+  renderPaths(d);
   $("chart-queue").innerHTML = d.charts.queue;
   $("chart-waits").innerHTML = d.charts.waits;
   $("chart-outcomes").innerHTML = d.charts.outcomes;

@@ -15,6 +15,65 @@ use crate::{Error, SignalingState};
 /// How long a passed test call may be presented with an application.
 pub const TEST_CALL_VALID: chrono::TimeDelta = chrono::TimeDelta::minutes(30);
 
+/// The network path a test call's media took, from the browser's selected ICE candidate
+/// pair: straight to videoreg over UDP or TCP (ICE-TCP), or through a TURN relay reached
+/// over UDP, TCP or TLS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum NetworkPath {
+    Udp,
+    Tcp,
+    TurnUdp,
+    TurnTcp,
+    TurnTls,
+}
+
+impl NetworkPath {
+    /// Every path, in the order people read them (direct first).
+    pub const ALL: [NetworkPath; 5] = [
+        NetworkPath::Udp,
+        NetworkPath::Tcp,
+        NetworkPath::TurnUdp,
+        NetworkPath::TurnTcp,
+        NetworkPath::TurnTls,
+    ];
+
+    /// The path a browser names (`udp`, `tcp`, `turn_udp`, `turn_tcp`, `turn_tls`).
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+
+    /// Its name, as browsers send it and the store keeps it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NetworkPath::Udp => "udp",
+            NetworkPath::Tcp => "tcp",
+            NetworkPath::TurnUdp => "turn_udp",
+            NetworkPath::TurnTcp => "turn_tcp",
+            NetworkPath::TurnTls => "turn_tls",
+        }
+    }
+
+    /// How people read it: `Direct (UDP)`, `Relayed: TURN (TLS)`.
+    pub fn label(self, spanish: bool) -> &'static str {
+        match (self, spanish) {
+            (NetworkPath::Udp, true) => "Directa (UDP)",
+            (NetworkPath::Udp, false) => "Direct (UDP)",
+            (NetworkPath::Tcp, true) => "Directa (TCP)",
+            (NetworkPath::Tcp, false) => "Direct (TCP)",
+            (NetworkPath::TurnUdp, true) => "Retransmitida: TURN (UDP)",
+            (NetworkPath::TurnUdp, false) => "Relayed: TURN (UDP)",
+            (NetworkPath::TurnTcp, true) => "Retransmitida: TURN (TCP)",
+            (NetworkPath::TurnTcp, false) => "Relayed: TURN (TCP)",
+            (NetworkPath::TurnTls, true) => "Retransmitida: TURN (TLS)",
+            (NetworkPath::TurnTls, false) => "Relayed: TURN (TLS)",
+        }
+    }
+}
+
+/// The longest connection time a browser may report, in milliseconds (the test call's own
+/// limit is shorter).
+const MAX_CONNECT_MS: f64 = 600_000.0;
+
 /// The browser's own figures of a test call, as `echo_result` carries them.
 #[derive(Debug, Clone)]
 pub struct BrowserReport {
@@ -28,6 +87,10 @@ pub struct BrowserReport {
     pub jitter_ms: f64,
     /// Bitrate received, in kbit/s.
     pub kbps: f64,
+    /// The network path its media took, as the browser names it (checked by `result`).
+    pub path: Option<String>,
+    /// Milliseconds from the offer to the connection being up.
+    pub connect_ms: Option<f64>,
 }
 
 /// A connection's test call: at most one runs at a time.
@@ -126,9 +189,18 @@ impl TestCall {
             .iter()
             .all(|n| n.is_finite() && (0.0..1e7).contains(n))
             && (0.0..=100.0).contains(&b.loss_pct);
-        if !matches!(b.verdict.as_str(), "good" | "fair" | "poor") || !numbers_ok {
+        let path = match b.path.as_deref() {
+            None => None,
+            Some(p) => Some(NetworkPath::parse(p).ok_or_else(|| {
+                Error::BadMedia("echo_result: path udp|tcp|turn_udp|turn_tcp|turn_tls".into())
+            })?),
+        };
+        let connect_ok = b
+            .connect_ms
+            .is_none_or(|ms| ms.is_finite() && (0.0..=MAX_CONNECT_MS).contains(&ms));
+        if !matches!(b.verdict.as_str(), "good" | "fair" | "poor") || !numbers_ok || !connect_ok {
             return Err(Error::BadMedia(
-                "echo_result: verdict good|fair|poor, loss 0–100 %, non-negative numbers".into(),
+                "echo_result: verdict good|fair|poor, loss 0–100 %, non-negative numbers, connect_ms up to 600000".into(),
             ));
         }
         let server = echo::report(&running.echo.call).await;
@@ -140,9 +212,11 @@ impl TestCall {
             .await;
             return Ok(());
         }
+        let path = path.map(NetworkPath::as_str);
         let result = serde_json::json!({
             "verdict": b.verdict,
-            "browser": { "rtt_ms": b.rtt_ms, "loss_pct": b.loss_pct, "jitter_ms": b.jitter_ms, "kbps": b.kbps },
+            "path": path,
+            "browser": { "rtt_ms": b.rtt_ms, "loss_pct": b.loss_pct, "jitter_ms": b.jitter_ms, "kbps": b.kbps, "connect_ms": b.connect_ms },
             "server": server,
         })
         .to_string();
@@ -150,7 +224,7 @@ impl TestCall {
         let now = self.state.clock.now();
         self.state
             .store
-            .insert_test_call(&hash, &result, now, now + TEST_CALL_VALID)
+            .insert_test_call_on(&hash, &result, path, now, now + TEST_CALL_VALID)
             .await?;
         self.send(ToCitizen::TestPassed {
             test_token: token,
@@ -209,5 +283,29 @@ async fn pump(events: EchoEvents, tx: mpsc::Sender<ToCitizen>) {
                 let _ = tx.send(ended).await;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::NetworkPath;
+
+    #[test]
+    fn a_network_path_parses_from_its_own_name_only() {
+        for p in NetworkPath::ALL {
+            assert_eq!(NetworkPath::parse(p.as_str()), Some(p));
+            assert!(p.label(false).contains(if p.as_str().starts_with("turn") {
+                "TURN"
+            } else {
+                "Direct"
+            }));
+        }
+        for bad in ["", "UDP", "turn", "turn_dtls", "tcp ", "relay"] {
+            assert_eq!(NetworkPath::parse(bad), None, "{bad:?}");
+        }
+        assert_eq!(
+            NetworkPath::TurnTls.label(true),
+            "Retransmitida: TURN (TLS)"
+        );
     }
 }

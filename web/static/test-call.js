@@ -1,6 +1,8 @@
 // The test call: camera and microphone preview, then an echo through videoreg's server,
 // measured with getStats() and judged good / fair / poor. The thresholds live here, in one
-// place, and are documented in docs/test-call.md.
+// place, and are documented in docs/test-call.md. The page also says which network path the
+// media took (UDP or TCP straight to videoreg, or a TURN relay) and, when none works, what to
+// try instead.
 export const THRESHOLDS = {
   good: { rttMs: 150, lossPct: 2, jitterMs: 30, kbps: 300 },
   fair: { rttMs: 400, lossPct: 8, jitterMs: 80, kbps: 100 },
@@ -31,6 +33,25 @@ function showProgress(elapsed) {
   $("measure-progress").value = done;
   const left = Math.ceil(MEASURE_SECONDS - done);
   $("measure-label").textContent = texts.seconds_left.replace("{s}", Math.max(1, left));
+}
+
+/// The network path of the candidate pair the browser selected, from getStats(): `udp` or
+/// `tcp` straight to videoreg, or `turn_udp`, `turn_tcp`, `turn_tls` through a TURN relay;
+/// null while none is selected.
+export function pathOf(stats) {
+  let pair = null;
+  stats.forEach((s) => {
+    if (s.type === "transport" && s.selectedCandidatePairId) pair = stats.get(s.selectedCandidatePairId) || pair;
+  });
+  // Browsers without `transport` stats: the nominated pair that works.
+  if (!pair) stats.forEach((s) => { if (s.type === "candidate-pair" && s.nominated && s.state === "succeeded") pair = s; });
+  const local = pair && stats.get(pair.localCandidateId);
+  if (!local) return null;
+  if (local.candidateType === "relay") {
+    const via = String(local.relayProtocol || "udp").toLowerCase();
+    return ["udp", "tcp", "tls"].includes(via) ? `turn_${via}` : "turn_udp";
+  }
+  return String(local.protocol || "udp").toLowerCase() === "tcp" ? "tcp" : "udp";
 }
 
 export function verdict({ rttMs, lossPct, jitterMs, kbps }) {
@@ -101,7 +122,7 @@ function runTest() {
   const ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/citizen`);
   const send = (m) => ws.readyState === WebSocket.OPEN && ws.send(JSON.stringify(m));
   let pc = null, finished = false, started = 0, lastBytes = 0, lastAt = 0;
-  let timer = null;
+  let timer = null, connectMs = null, path = null;
   const finish = () => {
     if (finished) return;
     finished = true;
@@ -112,6 +133,14 @@ function runTest() {
   ws.onopen = () => send({ type: "echo_start" });
   window.addEventListener("pagehide", finish);
   ws.onclose = () => { if (!finished) { say("socket"); finish(); $("start").disabled = false; } };
+  // No path at all (every candidate pair failed, or none answered in time): what to try.
+  const noPath = () => {
+    finish();
+    say("no_path");
+    $("advice").hidden = false;
+    $("measuring").hidden = true;
+    $("start").disabled = false;
+  };
   ws.onmessage = async (event) => {
     const m = JSON.parse(event.data);
     if (m.type === "echo_busy") {
@@ -122,10 +151,15 @@ function runTest() {
       stream.getTracks().forEach((t) => pc.addTrack(t, stream));
       pc.onicecandidate = (e) => e.candidate && send({ type: "ice", candidate: e.candidate.toJSON() });
       pc.ontrack = (e) => { $("returned").srcObject = e.streams[0] || new MediaStream([e.track]); };
+      pc.onconnectionstatechange = () => {
+        if (pc.connectionState === "connected" && connectMs === null) connectMs = Date.now() - started;
+        if (pc.connectionState === "failed" && connectMs === null && !finished) noPath();
+      };
+      $("advice").hidden = true;
+      started = Date.now();
       const offer = await pc.createOffer();
       await pc.setLocalDescription(offer);
       send({ type: "offer", description: { type: offer.type, sdp: offer.sdp } });
-      started = Date.now();
       timer = setInterval(measure, 1000);
     } else if (m.type === "answer") {
       await pc.setRemoteDescription(m.description);
@@ -160,7 +194,12 @@ function runTest() {
     const kbps = lastAt ? ((bytes - lastBytes) * 8) / (now - lastAt) : 0;
     lastBytes = bytes; lastAt = now;
     const lossPct = received + lost ? (lost * 100) / (received + lost) : 0;
+    path = pathOf(stats) || path;
     $("results").hidden = false;
+    if (path) {
+      $("path").dataset.path = path;
+      $("path").textContent = texts[`path_${path}`] + (connectMs === null ? "" : ` · ${texts.connected_in.replace("{ms}", connectMs)}`);
+    }
     $("bytes").textContent = humanBytes(bytes, document.documentElement.lang);
     $("bytes").dataset.bytes = String(bytes);
     $("rtt").textContent = rtt === null ? "—" : `${Math.round(rtt)} ms`;
@@ -174,6 +213,7 @@ function runTest() {
         showProgress((now - started) / 1000);
       }
     } else if (elapsed > NO_MEDIA_SECONDS) {
+      if (connectMs === null) { noPath(); return; }
       say("no_media");
       finish();
       $("start").disabled = false;
@@ -193,7 +233,7 @@ function runTest() {
         say("done");
         // The server keeps the result (with its own measurements) under a token that the
         // application presents.
-        send({ type: "echo_result", verdict: v, rtt_ms: rtt, loss_pct: lossPct, jitter_ms: jitter, kbps });
+        send({ type: "echo_result", verdict: v, rtt_ms: rtt, loss_pct: lossPct, jitter_ms: jitter, kbps, path, connect_ms: connectMs });
       }
     }
   }

@@ -19,6 +19,7 @@ use scheduler::metrics::{
 use serde::Serialize;
 use signaling::SignalingState;
 use signaling::queue_view::QueueView;
+use signaling::test_call::NetworkPath;
 use store::StaffRole;
 
 use crate::i18n::Lang;
@@ -82,6 +83,17 @@ pub struct Charts {
     pub outcomes: String,
 }
 
+/// Today's test calls that took one network path.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PathCount {
+    /// `udp`, `tcp`, `turn_udp`, `turn_tcp`, `turn_tls`, or `unreported`.
+    pub path: String,
+    /// The path in the viewer's language.
+    pub label: String,
+    /// Passed test calls today.
+    pub count: i64,
+}
+
 /// Everything the dashboard shows, as of `at`.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Dashboard {
@@ -105,6 +117,9 @@ pub struct Dashboard {
     pub outcomes: Outcomes,
     /// The rest of the day.
     pub forecast: ForecastView,
+    /// Today's passed test calls by network path (most first): how many citizens need TCP
+    /// or a relay to reach videoreg.
+    pub test_call_paths: Vec<PathCount>,
     /// The charts.
     pub charts: Charts,
 }
@@ -180,6 +195,7 @@ pub async fn load(
             at.to_string()
         }
     });
+    let test_call_paths = test_call_paths(console, facts.date, lang).await?;
     let (from, to) = facts.chart_span(&signaling.calendar, now);
     let charts = Charts {
         queue: charts::queue_chart(lang, &facts, from, to),
@@ -200,8 +216,33 @@ pub async fn load(
             forecast: forecast(&view.snapshot, FORECAST_MAX_EXTRA_AGENTS),
             closes,
         },
+        test_call_paths,
         charts,
     })
+}
+
+/// The day's passed test calls by network path.
+async fn test_call_paths(
+    console: &ConsoleState,
+    date: chrono::NaiveDate,
+    lang: Lang,
+) -> Result<Vec<PathCount>, Error> {
+    let (from, to) = day::day_bounds(date);
+    let counted = console.store.test_call_paths(from, to).await?;
+    Ok(counted
+        .into_iter()
+        .map(|(path, count)| {
+            let known = path.as_deref().and_then(NetworkPath::parse);
+            PathCount {
+                path: known.map_or("unreported", NetworkPath::as_str).to_owned(),
+                label: match known {
+                    Some(p) => p.label(lang == Lang::Es).to_owned(),
+                    None => lang.pick("No indicado", "Not reported").to_owned(),
+                },
+                count,
+            }
+        })
+        .collect())
 }
 
 /// Seconds as `m:ss` (or `h:mm:ss`), for charts and the report.

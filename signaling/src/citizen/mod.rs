@@ -244,6 +244,8 @@ impl Session for CitizenSession {
                 loss_pct,
                 jitter_ms,
                 kbps,
+                path,
+                connect_ms,
             } => {
                 let report = BrowserReport {
                     verdict,
@@ -251,6 +253,8 @@ impl Session for CitizenSession {
                     loss_pct,
                     jitter_ms,
                     kbps,
+                    path,
+                    connect_ms,
                 };
                 self.test_call.result(report).await.map(|()| Flow::Continue)
             }

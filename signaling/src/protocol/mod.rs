@@ -72,6 +72,13 @@ pub enum CitizenMessage {
         jitter_ms: f64,
         /// Received bitrate in kbit/s.
         kbps: f64,
+        /// The network path of the browser's selected candidate pair: `udp` or `tcp`
+        /// straight to videoreg, `turn_udp`, `turn_tcp` or `turn_tls` through a relay.
+        #[serde(default)]
+        path: Option<String>,
+        /// Milliseconds from the offer to the connection being up.
+        #[serde(default)]
+        connect_ms: Option<f64>,
     },
     /// The browser's SDP offer for its connection with videoreg (after `call_started` or
     /// `echo_ready`).

@@ -263,6 +263,39 @@ pub async fn the_bus_carries_small_and_large_messages_between_nodes(store: Store
     );
 }
 
+pub async fn test_calls_are_counted_by_network_path_within_a_day(store: Store) {
+    let morning = utc("2026-11-26T09:00:00Z");
+    let expires = |t| t + TimeDelta::minutes(30);
+    let kept = [
+        ("a", Some("udp"), morning),
+        ("b", Some("tcp"), morning + TimeDelta::minutes(5)),
+        ("c", Some("udp"), morning + TimeDelta::hours(3)),
+        ("d", Some("turn_tls"), morning + TimeDelta::hours(4)),
+        ("e", None, morning + TimeDelta::hours(4)),
+        // The next day's is not today's.
+        ("f", Some("tcp"), morning + TimeDelta::days(1)),
+    ];
+    for (hash, path, at) in kept {
+        store
+            .insert_test_call_on(hash, "{}", path, at, expires(at))
+            .await
+            .expect("insert");
+    }
+    let day = store
+        .test_call_paths(morning, morning + TimeDelta::hours(12))
+        .await
+        .expect("count");
+    assert_eq!(
+        day,
+        vec![
+            (Some("udp".to_owned()), 2),
+            (Some("tcp".to_owned()), 1),
+            (Some("turn_tls".to_owned()), 1),
+            (None, 1),
+        ]
+    );
+}
+
 pub async fn a_test_call_result_is_taken_once_before_it_expires(store: Store) {
     let now = utc("2026-11-26T10:00:00Z");
     let later = now + TimeDelta::minutes(30);

@@ -44,6 +44,7 @@ on_both_backends!(
     cases::audit_events_append_in_order,
     cases::recent_audit_lists_newest_first,
     cases::a_test_call_result_is_taken_once_before_it_expires,
+    cases::test_calls_are_counted_by_network_path_within_a_day,
     cases::the_bus_carries_small_and_large_messages_between_nodes,
     verification::stills_are_stored_with_their_audit_event_and_read_back,
     challenges::a_challenge_is_settled_once_and_never_after_it_expires,

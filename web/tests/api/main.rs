@@ -32,6 +32,7 @@ mod media_helpers;
 mod metrics_endpoint;
 mod monitor_helpers;
 mod monitoring;
+mod network_paths;
 mod openapi;
 mod outage_proxy;
 mod outages;
