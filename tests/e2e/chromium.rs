@@ -37,13 +37,59 @@ pub async fn browser(allow_media: bool) -> (Driver, Client) {
 }
 
 /// The same, with a window of `width`×`height` CSS pixels.
-pub async fn browser_sized(allow_media: bool, (width, height): (u32, u32)) -> (Driver, Client) {
+pub async fn browser_sized(allow_media: bool, size: (u32, u32)) -> (Driver, Client) {
+    browser_with(&Launch {
+        allow_media,
+        size,
+        ..Launch::default()
+    })
+    .await
+}
+
+/// How to start a browser for a test.
+#[derive(Debug, Clone)]
+pub struct Launch<'a> {
+    /// Camera and microphone granted (else refused).
+    pub allow_media: bool,
+    /// The window's `width`×`height` in CSS pixels.
+    pub size: (u32, u32),
+    /// A network namespace to run chromedriver and Chromium in (`crate::netns`).
+    pub netns: Option<&'a crate::netns::BrowserNet>,
+    /// More Chromium switches.
+    pub extra_args: Vec<String>,
+}
+
+impl Default for Launch<'_> {
+    fn default() -> Self {
+        Self {
+            allow_media: true,
+            size: (360, 900),
+            netns: None,
+            extra_args: Vec::new(),
+        }
+    }
+}
+
+/// chromedriver and a WebDriver session in headless Chromium, as `launch` says.
+pub async fn browser_with(launch: &Launch<'_>) -> (Driver, Client) {
+    let (width, height) = launch.size;
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .expect("free port")
         .local_addr()
         .expect("addr")
         .port();
-    let driver = Command::new("chromedriver")
+    let mut command = match launch.netns {
+        // In the namespace, reachable from the test on the namespace's address.
+        Some(net) => {
+            let mut c = Command::new("ip");
+            c.args(["netns", "exec", &net.name, "chromedriver"])
+                .arg(format!("--allowed-ips={}", net.host_ip))
+                .arg("--allowed-origins=*");
+            c
+        }
+        None => Command::new("chromedriver"),
+    };
+    let driver = command
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -53,7 +99,9 @@ pub async fn browser_sized(allow_media: bool, (width, height): (u32, u32)) -> (D
         .spawn()
         .expect("chromedriver (Debian package chromium-driver) must be installed: scripts/test installs it");
     let driver = Driver(driver);
-    let status = format!("http://127.0.0.1:{port}/status");
+    let host = launch.netns.map_or("127.0.0.1", |net| net.ns_ip.as_str());
+    let base = format!("http://{host}:{port}");
+    let status = format!("{base}/status");
     let ready = tokio::time::timeout(Duration::from_secs(20), async {
         loop {
             if reqwest::get(&status)
@@ -82,11 +130,12 @@ pub async fn browser_sized(allow_media: bool, (width, height): (u32, u32)) -> (D
         "--use-fake-device-for-media-stream".to_owned(),
         "--allow-loopback-in-peer-connection".to_owned(),
     ];
-    if allow_media {
+    if launch.allow_media {
         args.push("--use-fake-ui-for-media-stream".to_owned());
     } else {
         args.push("--deny-permission-prompts".to_owned());
     }
+    args.extend(launch.extra_args.iter().cloned());
     let mut caps = serde_json::Map::new();
     let mut options = json!({ "binary": "/usr/lib/chromium/chromium", "args": args });
     // A desktop window is never narrower than 500 px: phone widths are emulated instead.
@@ -99,7 +148,7 @@ pub async fn browser_sized(allow_media: bool, (width, height): (u32, u32)) -> (D
         STEP,
         ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
             .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{port}")),
+            .connect(&base),
     )
     .await
     .expect("browser session in time")

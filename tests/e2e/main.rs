@@ -16,6 +16,8 @@ mod console_steps;
 mod helpers;
 mod history;
 mod monitor_steps;
+mod netns;
+mod network_paths;
 mod node_loss;
 mod nodes;
 mod review_steps;

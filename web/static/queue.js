@@ -7,6 +7,7 @@
 import { loadResult, renderCode, saveResult } from "/static/result.js";
 import { offerSlots, withApplication } from "/static/slots.js";
 import { MADRID, timeFormat } from "/static/when.js";
+import { pathOf } from "/static/network-path.js";
 
 const $ = (id) => document.getElementById(id);
 const texts = JSON.parse($("texts").textContent);
@@ -231,9 +232,11 @@ async function startCall(iceServers) {
 }
 
 // For people diagnosing a call from the browser's console, and for the browser test: restart
-// ICE by hand (what a network change does by itself) and read the current ICE user fragment.
+// ICE by hand (what a network change does by itself), read the current ICE user fragment and
+// the network path the call's media takes (`udp`, `tcp`, `turn_udp`, `turn_tcp`, `turn_tls`).
 window.videoregCall = {
   restartIce: () => { if (pc) pc.restartIce(); },
+  path: async () => (pc ? pathOf(await pc.getStats()) : null),
   iceUfrag: () => ((pc && pc.localDescription && pc.localDescription.sdp.match(/a=ice-ufrag:(\S+)/)) || [])[1] || null,
 };
 

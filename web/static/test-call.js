@@ -7,6 +7,8 @@ export const THRESHOLDS = {
   good: { rttMs: 150, lossPct: 2, jitterMs: 30, kbps: 300 },
   fair: { rttMs: 400, lossPct: 8, jitterMs: 80, kbps: 100 },
 };
+import { pathOf } from "/static/network-path.js";
+
 const MEASURE_SECONDS = 10;
 const NO_MEDIA_SECONDS = 15;
 
@@ -33,25 +35,6 @@ function showProgress(elapsed) {
   $("measure-progress").value = done;
   const left = Math.ceil(MEASURE_SECONDS - done);
   $("measure-label").textContent = texts.seconds_left.replace("{s}", Math.max(1, left));
-}
-
-/// The network path of the candidate pair the browser selected, from getStats(): `udp` or
-/// `tcp` straight to videoreg, or `turn_udp`, `turn_tcp`, `turn_tls` through a TURN relay;
-/// null while none is selected.
-export function pathOf(stats) {
-  let pair = null;
-  stats.forEach((s) => {
-    if (s.type === "transport" && s.selectedCandidatePairId) pair = stats.get(s.selectedCandidatePairId) || pair;
-  });
-  // Browsers without `transport` stats: the nominated pair that works.
-  if (!pair) stats.forEach((s) => { if (s.type === "candidate-pair" && s.nominated && s.state === "succeeded") pair = s; });
-  const local = pair && stats.get(pair.localCandidateId);
-  if (!local) return null;
-  if (local.candidateType === "relay") {
-    const via = String(local.relayProtocol || "udp").toLowerCase();
-    return ["udp", "tcp", "tls"].includes(via) ? `turn_${via}` : "turn_udp";
-  }
-  return String(local.protocol || "udp").toLowerCase() === "tcp" ? "tcp" : "udp";
 }
 
 export function verdict({ rttMs, lossPct, jitterMs, kbps }) {

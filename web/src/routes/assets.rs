@@ -15,6 +15,7 @@ const QUEUE_JS: &str = include_str!("../../static/queue.js");
 const RESULT_JS: &str = include_str!("../../static/result.js");
 const SLOTS_JS: &str = include_str!("../../static/slots.js");
 const WHEN_JS: &str = include_str!("../../static/when.js");
+const NETWORK_PATH_JS: &str = include_str!("../../static/network-path.js");
 const BOOKING_JS: &str = include_str!("../../static/booking.js");
 const ACTIVATE_JS: &str = include_str!("../../static/activate.js");
 
@@ -47,6 +48,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/static/when.js",
             get(|| async { asset("text/javascript; charset=utf-8", WHEN_JS) }),
+        )
+        .route(
+            "/static/network-path.js",
+            get(|| async { asset("text/javascript; charset=utf-8", NETWORK_PATH_JS) }),
         )
         .route(
             "/static/booking.js",
