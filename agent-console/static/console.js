@@ -360,7 +360,10 @@ function showQuality(q) {
   const level = !q.packets ? "unknown" : lossPct > 5 || (q.rtt_ms ?? 0) > 400 ? "poor" : lossPct > 1 || (q.rtt_ms ?? 0) > 150 ? "fair" : "good";
   el.dataset.quality = level;
   const names = { unknown: t("sin datos", "no data"), poor: t("mala", "poor"), fair: t("regular", "fair"), good: t("buena", "good") };
-  el.textContent = `${t("Calidad", "Quality")}: ${names[level]} · ${lossPct.toFixed(1)}%${q.rtt_ms != null ? ` · ${Math.round(q.rtt_ms)} ms` : ""}`;
+  // The citizen's path as the forwarder sees it: only worth words when it is not plain UDP.
+  const via = { tcp: t("por TCP", "over TCP"), relay: t("por TURN", "via TURN") }[q.path];
+  el.dataset.path = q.path || "";
+  el.textContent = `${t("Calidad", "Quality")}: ${names[level]} · ${lossPct.toFixed(1)}%${q.rtt_ms != null ? ` · ${Math.round(q.rtt_ms)} ms` : ""}${via ? ` · ${via}` : ""}`;
 }
 
 function tick() {

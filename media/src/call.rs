@@ -39,6 +39,11 @@ pub struct Quality {
     pub rtt_ms: Option<f64>,
     /// Keyframe requests passed back to this side.
     pub keyframe_requests: u64,
+    /// How this side reaches videoreg, from the forwarder's selected candidate pair: `udp`
+    /// or `tcp` (ICE-TCP) straight, or `relay` (through TURN); absent before a pair is
+    /// selected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
 }
 
 /// Which browser of a session.

@@ -194,6 +194,7 @@ pub async fn report(call: &MediaCall) -> Quality {
         lost: 0,
         rtt_ms: None,
         keyframe_requests: 0,
+        path: None,
     })
 }
 

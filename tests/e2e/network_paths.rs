@@ -193,6 +193,12 @@ async fn behind_a_firewall_that_drops_udp_the_test_call_and_the_call_go_over_ice
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned));
     assert_eq!(call_path.as_deref(), Some("tcp"));
+    // The agent's quality indicator says the citizen comes over TCP (the forwarder's view).
+    eventually("the citizen's path in the quality indicator", || async {
+        attr(&agent, "quality", "data-path").await.as_deref() == Some("tcp")
+    })
+    .await;
+    assert!(text(&agent, "quality").await.contains("over TCP"));
     // The agent sees the path of the citizen's test call with the call's details.
     let details = text(&agent, "details").await;
     assert!(details.contains("direct (TCP)"), "{details}");

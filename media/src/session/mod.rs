@@ -14,9 +14,12 @@ use rtc::peer_connection::event::{RTCPeerConnectionEvent, RTCTrackEvent};
 use rtc::peer_connection::sdp::RTCSessionDescription;
 use rtc::peer_connection::state::RTCPeerConnectionState;
 use rtc::peer_connection::transport::RTCIceCandidateInit;
+use rtc::peer_connection::transport::RTCIceCandidateType;
 use rtc::sansio::Protocol;
 use rtc::shared::TransportProtocol;
 use rtc::statistics::StatsSelector;
+use rtc::statistics::report::{RTCStatsReport, RTCStatsReportEntry};
+use rtc::statistics::stats::ice_candidate_pair::RTCIceCandidatePairStats;
 use tokio::sync::{mpsc, oneshot, watch};
 
 mod forward;
@@ -363,11 +366,15 @@ impl Session {
             .transport()
             .map(|t| t.selected_candidate_pair_id.clone())
             .unwrap_or_default();
-        let rtt = report
-            .candidate_pairs()
-            .filter(|p| p.stats.id == selected || (selected.is_empty() && p.nominated))
+        let in_use = || {
+            report
+                .candidate_pairs()
+                .filter(|p| p.stats.id == selected || (selected.is_empty() && p.nominated))
+        };
+        let rtt = in_use()
             .map(|p| p.current_round_trip_time)
             .find(|rtt| *rtt > 0.0);
+        let path = in_use().find_map(|p| path_of(&report, p));
         use std::sync::atomic::Ordering::Relaxed;
         Some(Quality {
             packets: counters.packets.load(Relaxed),
@@ -375,8 +382,38 @@ impl Session {
             lost: u64::try_from(lost).unwrap_or(0),
             rtt_ms: rtt.map(|s| (s * 1000.0 * 10.0).round() / 10.0),
             keyframe_requests: counters.keyframe_requests.load(Relaxed),
+            path: path.map(str::to_owned),
         })
     }
+}
+
+/// How the browser of a candidate pair reaches videoreg: through a relay when its candidate
+/// is a TURN server's, else over the forwarder's candidate's transport (`udp` or `tcp`).
+/// webrtc-rs names a pair's candidates by their bare ids and files the candidates' own
+/// entries under `RTCLocalIceCandidate_`/`RTCRemoteIceCandidate_` ids; both are tried.
+fn path_of(report: &RTCStatsReport, pair: &RTCIceCandidatePairStats) -> Option<&'static str> {
+    let entry = |prefix: &str, id: &str| {
+        report
+            .get(&format!("{prefix}{id}"))
+            .or_else(|| report.get(id))
+    };
+    let Some(RTCStatsReportEntry::LocalCandidate(local)) =
+        entry("RTCLocalIceCandidate_", &pair.local_candidate_id)
+    else {
+        return None;
+    };
+    // A peer-reflexive remote candidate has no entry: it is no relay.
+    let relayed = matches!(
+        entry("RTCRemoteIceCandidate_", &pair.remote_candidate_id),
+        Some(RTCStatsReportEntry::RemoteCandidate(r)) if r.candidate_type == RTCIceCandidateType::Relay
+    );
+    Some(if relayed {
+        "relay"
+    } else if local.protocol.eq_ignore_ascii_case("tcp") {
+        "tcp"
+    } else {
+        "udp"
+    })
 }
 
 fn no_such_side() -> Error {

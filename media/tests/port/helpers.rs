@@ -9,7 +9,6 @@ use media::{
     CandidateFeed, Client, ClientOptions, MediaCall, MediaConfig, MediaThreads, SharedPort, Side,
     client,
 };
-use rtc::peer_connection::configuration::RTCOfferOptions;
 use rtc::rtp;
 use rtc::rtp_transceiver::rtp_sender::RtpCodecKind;
 use webrtc::media_stream::Track;
@@ -46,6 +45,9 @@ pub struct Peer {
     pub received: Received,
     /// The candidates it gathered, as given to the forwarder.
     gathered: Arc<Mutex<Vec<String>>>,
+    /// The NAT it reaches the forwarder through, if any: then it only learns the forwarder's
+    /// address through it, and the forwarder learns the peer's only from its checks.
+    pub via: Option<Arc<crate::rebind::Rebinder>>,
 }
 
 impl Peer {
@@ -64,23 +66,10 @@ impl Peer {
             side,
             received: Received::default(),
             gathered: Arc::default(),
+            via: None,
         };
         peer.spawn_receivers();
         peer
-    }
-
-    /// The ports of the candidates this peer gathered (and gave the forwarder) so far.
-    pub fn gathered_ports(&self) -> Vec<u16> {
-        let mut ports: Vec<u16> = self
-            .gathered
-            .lock()
-            .expect("lock")
-            .iter()
-            .filter_map(|c| c.split(' ').nth(5).and_then(|p| p.parse().ok()))
-            .collect();
-        ports.sort_unstable();
-        ports.dedup();
-        ports
     }
 
     /// Hands the candidates this peer gathers, now and later (an ICE restart's too), to its
@@ -89,9 +78,14 @@ impl Peer {
         let (_, mut candidates) = tokio::sync::mpsc::unbounded_channel();
         std::mem::swap(&mut candidates, &mut self.client.events.candidates);
         let (call, side, gathered) = (call.clone(), self.side, self.gathered.clone());
+        let behind_nat = self.via.is_some();
         tokio::spawn(async move {
             while let Some(c) = candidates.recv().await {
                 gathered.lock().expect("lock").push(c.candidate.clone());
+                if behind_nat {
+                    // Its own addresses are not reachable from the forwarder.
+                    continue;
+                }
                 if call.add_ice(side, c).await.is_err() {
                     return;
                 }
@@ -128,14 +122,21 @@ impl Peer {
 
     /// Offers (an ICE restart if asked) and applies the answer.
     pub async fn offer(&self, call: &MediaCall, restart: bool) {
-        let options = restart.then_some(RTCOfferOptions { ice_restart: true });
-        let offer = self.client.pc.create_offer(options).await.expect("offer");
+        if restart {
+            // As a page's `restartIce()`: the next offer carries new credentials.
+            self.client.pc.restart_ice().await.expect("restart ICE");
+        }
+        let offer = self.client.pc.create_offer(None).await.expect("offer");
         self.client
             .pc
             .set_local_description(offer.clone())
             .await
             .expect("local offer");
-        let answer = call.offer(self.side, offer).await.expect("answer");
+        let mut answer = call.offer(self.side, offer).await.expect("answer");
+        if let Some(nat) = &self.via {
+            answer =
+                media::RTCSessionDescription::answer(nat.rewrite(&answer.sdp)).expect("answer");
+        }
         self.client
             .pc
             .set_remote_description(answer)
@@ -193,14 +194,18 @@ impl Peer {
 pub fn trickle_from(mut feed: CandidateFeed, peers: &[&Peer]) -> Arc<Mutex<Vec<String>>> {
     let pcs: Vec<_> = peers
         .iter()
-        .map(|p| (p.side, p.client.pc.clone()))
+        .map(|p| (p.side, p.client.pc.clone(), p.via.clone()))
         .collect();
     let given: Arc<Mutex<Vec<String>>> = Arc::default();
     let record = given.clone();
     tokio::spawn(async move {
         while let Some((side, c)) = feed.recv().await {
             record.lock().expect("lock").push(c.candidate.clone());
-            if let Some((_, pc)) = pcs.iter().find(|(s, _)| *s == side) {
+            if let Some((_, pc, via)) = pcs.iter().find(|(s, _, _)| *s == side) {
+                let mut c = c;
+                if let Some(nat) = via {
+                    c.candidate = nat.rewrite(&c.candidate);
+                }
                 let _ = pc.add_ice_candidate(c).await;
             }
         }

@@ -100,6 +100,7 @@ fn every_citizen_message_round_trips() {
                 lost: 0,
                 rtt_ms: None,
                 keyframe_requests: 0,
+                path: None,
             },
         },
         ToCitizen::CallStarted {
@@ -197,6 +198,7 @@ fn every_agent_message_round_trips() {
                 lost: 1,
                 rtt_ms: Some(12.5),
                 keyframe_requests: 0,
+                path: None,
             },
             agent: Quality {
                 packets: 9,
@@ -204,6 +206,7 @@ fn every_agent_message_round_trips() {
                 lost: 0,
                 rtt_ms: None,
                 keyframe_requests: 2,
+                path: None,
             },
         },
         ToAgent::CallStarted {
