@@ -90,6 +90,37 @@ fn bad_files_and_values_are_refused_with_a_reason() {
     assert!(Cli::try_parse_from(["videoreg", "--hours", "9-14"]).is_err());
 }
 
+#[test]
+fn one_media_port_is_chosen_by_option_or_file_and_ice_tcp_needs_it() {
+    let cli = parse(&["--media-udp-port", "3478", "--media-tcp-port", "443"]);
+    let s = Settings::resolve(&cli.global, &cli.serve, CommandDefaults::SERVE).unwrap();
+    assert_eq!(
+        s.media_port,
+        Some(MediaPortSettings {
+            udp: 3478,
+            tcp: Some(443)
+        })
+    );
+    let path = config_file("one-port", "media_udp_port = 50000\n");
+    let cli = parse(&["--config", path.to_str().unwrap()]);
+    let s = Settings::resolve(&cli.global, &cli.serve, CommandDefaults::SERVE).unwrap();
+    assert_eq!(
+        s.media_port,
+        Some(MediaPortSettings {
+            udp: 50000,
+            tcp: None
+        })
+    );
+    // Without either, the port range.
+    let cli = parse(&[]);
+    let s = Settings::resolve(&cli.global, &cli.serve, CommandDefaults::SERVE).unwrap();
+    assert_eq!(s.media_port, None);
+    let cli = parse(&["--media-tcp-port", "443"]);
+    let err = Settings::resolve(&cli.global, &cli.serve, CommandDefaults::SERVE).unwrap_err();
+    assert!(err.to_string().contains("media-udp-port"), "{err}");
+    assert!(Cli::try_parse_from(["videoreg", "--media-udp-port", "70000"]).is_err());
+}
+
 /// A TOML file with `text`, named after the test.
 fn config_file(name: &str, text: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("videoreg-config-{name}-{}", std::process::id()));
