@@ -39,8 +39,12 @@ fn side_of(v: &Value) -> Side {
     }
 }
 
+/// The environment variable that puts the forwarder process on one shared UDP port with
+/// ICE-TCP (`videoreg serve --media-udp-port --media-tcp-port`) instead of the port range.
+pub const ONE_PORT_ENV: &str = "VIDEOREG_BENCH_ONE_PORT";
+
 /// The child's side: serves requests from stdin until it closes.
-pub async fn serve(config: MediaConfig) {
+pub async fn serve(mut config: MediaConfig) {
     let calls: Arc<Mutex<HashMap<u64, Arc<MediaCall>>>> = Arc::default();
     // As `videoreg serve` sizes them, or `VIDEOREG_MEDIA_THREADS` (the same variable).
     let threads = MediaThreads::new(
@@ -49,6 +53,13 @@ pub async fn serve(config: MediaConfig) {
             .and_then(|v| v.parse().ok())
             .unwrap_or_else(MediaThreads::default_count),
     );
+    if std::env::var_os(ONE_PORT_ENV).is_some() {
+        // Bound as `videoreg serve` binds them (`web::media_port`), on loopback.
+        let udp = std::net::UdpSocket::bind("127.0.0.1:0").expect("media UDP port");
+        let tcp = std::net::TcpListener::bind("127.0.0.1:0").expect("ICE-TCP port");
+        config.shared =
+            Some(media::SharedPort::start(udp, Some(tcp), &threads).expect("shared port"));
+    }
     let next_call = Arc::new(AtomicU64::new(0));
     child::serve(move |req, out| {
         let (calls, config, next_call, threads) = (
@@ -116,6 +127,13 @@ pub async fn serve(config: MediaConfig) {
                     }
                     json!({})
                 }
+                Some("ports") => {
+                    let shared = config.shared.as_ref();
+                    json!({
+                        "udp": shared.map(|p| p.udp_addr().port()),
+                        "tcp": shared.and_then(|p| p.tcp_addr()).map(|a| a.port()),
+                    })
+                }
                 Some("close") => {
                     let all: Vec<_> = calls.lock().expect("calls").drain().collect();
                     let (mut bytes, mut seconds, mut incomplete) = (0, 0.0, 0);
@@ -169,6 +187,18 @@ impl Forwarder {
             }
         });
         Self { helper, candidates }
+    }
+
+    /// Starts the forwarder process on one shared UDP port with ICE-TCP.
+    pub fn start_one_port() -> Self {
+        Self::start_under(&["env", &format!("{ONE_PORT_ENV}=1")])
+    }
+
+    /// The shared port's ICE-TCP port, when the process has one.
+    pub async fn tcp_port(&self) -> Option<u16> {
+        self.request(json!({ "op": "ports" })).await["tcp"]
+            .as_u64()
+            .and_then(|p| u16::try_from(p).ok())
     }
 
     /// The forwarder's process id.

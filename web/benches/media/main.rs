@@ -8,13 +8,15 @@
 //! Janus's EchoTest (see `janus.rs`), `-- recorded` the same calls recorded against not
 //! recorded (see `recorded.rs`), `-- recorded-vs-janus` recording's cost side by side with
 //! Janus's recording and post-processing (see `janus_recorded.rs`), `-- monitored` the same
-//! calls with a supervisor's monitor on each against none (see `monitored.rs`).
+//! calls with a supervisor's monitor on each against none (see `monitored.rs`), `-- one-port`
+//! the port range, one shared UDP port and ICE-TCP side by side (see `one_port.rs`).
 //!
 //! Reports, per N: packets forwarded per second, the forwarder process's CPU (cores, from
 //! `/proc/<pid>`) in all and per call, packets per second per forwarder core, its memory per
 //! call, the peers' CPU, and the one-way latency p50/p99 with and without the forwarder
 //! (stamped and read in the benchmark process, same clock).
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -31,6 +33,7 @@ mod forwarder;
 mod janus;
 mod janus_recorded;
 mod monitored;
+mod one_port;
 mod peers;
 #[path = "../common/proc_stats.rs"]
 mod proc_stats;
@@ -43,26 +46,40 @@ use peers::{Peer, Sink, pct, peer, receive, send_all};
 use proc_stats::{cpu_seconds, cpu_wait_us, load_average, rss_kib, sched};
 
 /// Connects a peer to one side of a call in the forwarder process.
+/// With `shim`, over ICE-TCP: the peer reaches the forwarder only through the shim, and its
+/// own candidates are not given (the forwarder learns it from its checks over TCP).
 async fn connect_to_call(
     p: &mut Peer,
     fwd: &Forwarder,
     call: u64,
     side: Side,
     feed: &mut mpsc::UnboundedReceiver<RTCIceCandidateInit>,
+    shim: Option<&one_port::TcpShim>,
 ) {
     let offer = p.pc.create_offer(None).await.expect("offer");
     p.pc.set_local_description(offer.clone())
         .await
         .expect("local");
-    let answer = fwd.offer(call, side, offer).await;
+    let mut answer = fwd.offer(call, side, offer).await;
+    if let Some(shim) = shim {
+        answer =
+            webrtc::peer_connection::RTCSessionDescription::answer(shim.description(&answer.sdp))
+                .expect("answer");
+    }
     p.pc.set_remote_description(answer).await.expect("remote");
     let mut state = p.state.clone();
     let deadline = tokio::time::sleep(Duration::from_secs(20));
     tokio::pin!(deadline);
     loop {
         tokio::select! {
-            Some(c) = p.candidates.recv() => fwd.add_ice(call, side, c).await,
-            Some(c) = feed.recv() => p.pc.add_ice_candidate(c).await.expect("ice from call"),
+            Some(c) = p.candidates.recv() => if shim.is_none() { fwd.add_ice(call, side, c).await },
+            Some(c) = feed.recv() => match shim {
+                None => p.pc.add_ice_candidate(c).await.expect("ice from call"),
+                Some(shim) => if let Some(via) = shim.candidate(&c.candidate) {
+                    let c = RTCIceCandidateInit { candidate: via, ..c };
+                    p.pc.add_ice_candidate(c).await.expect("ice from call");
+                },
+            },
             r = state.changed() => { r.expect("state"); if *state.borrow() == RTCPeerConnectionState::Connected { break } }
             () = &mut deadline => panic!("no connection in 20 s"),
         }
@@ -118,22 +135,24 @@ struct Run {
 
 /// N calls through the forwarder (recorded into `record` if given), or paired directly.
 async fn run(n: usize, fwd: Option<&Forwarder>, record: Option<&std::path::Path>) -> Run {
-    run_with(n, fwd, record, None).await
+    run_with(n, fwd, record, None, None).await
 }
 
 /// As [`run`], with one receive-only monitor on each call (in the monitors' process) when
-/// `monitors` is given.
+/// `monitors` is given, and over ICE-TCP to the forwarder's `tcp` port when given.
 async fn run_with(
     n: usize,
     fwd: Option<&Forwarder>,
     record: Option<&std::path::Path>,
     monitors: Option<&monitored::Monitors>,
+    tcp: Option<u16>,
 ) -> Run {
     let base = Instant::now();
     let sink = Arc::new(Sink::default());
     let pid = fwd.map(Forwarder::pid);
     let rss0 = pid.map_or(0, rss_kib);
     let mut peers = Vec::new();
+    let mut shims = Vec::new();
     for i in 0..n {
         let ssrc = 0x0100_0000 + (i as u32) * 16;
         let (mut a, mut b) = (
@@ -142,8 +161,23 @@ async fn run_with(
         );
         if let Some(fwd) = fwd {
             let (call, mut feed_a, mut feed_b) = fwd.new_call(record).await;
-            connect_to_call(&mut a, fwd, call, Side::Citizen, &mut feed_a).await;
-            connect_to_call(&mut b, fwd, call, Side::Agent, &mut feed_b).await;
+            let shim =
+                |port: u16| one_port::TcpShim::connect(SocketAddr::from(([127, 0, 0, 1], port)));
+            let (shim_a, shim_b) = match tcp {
+                Some(port) => (Some(shim(port).await), Some(shim(port).await)),
+                None => (None, None),
+            };
+            connect_to_call(
+                &mut a,
+                fwd,
+                call,
+                Side::Citizen,
+                &mut feed_a,
+                shim_a.as_ref(),
+            )
+            .await;
+            connect_to_call(&mut b, fwd, call, Side::Agent, &mut feed_b, shim_b.as_ref()).await;
+            shims.extend(shim_a.into_iter().chain(shim_b));
             if let Some(m) = monitors {
                 m.watch(fwd, call).await;
             }
@@ -192,6 +226,7 @@ async fn run_with(
     for p in &peers {
         let _ = p.pc.close().await;
     }
+    drop(shims);
     Run {
         peer_cores: (cpu1 - cpu0) / elapsed,
         forwarder_cores: forwarder_cpu / elapsed,
@@ -238,6 +273,10 @@ async fn main() {
     }
     if std::env::args().any(|a| a == "recorded-vs-janus") {
         janus_recorded::compare(&counts()).await;
+        return;
+    }
+    if std::env::args().any(|a| a == "one-port") {
+        one_port::compare(&counts()).await;
         return;
     }
     if std::env::args().any(|a| a == "monitored") {

@@ -225,7 +225,7 @@ pub async fn compare(ns: &[usize]) {
             let plain = run(n, Some(&fwd), None).await;
             tokio::time::sleep(Duration::from_secs(2)).await;
             let before = monitors.packets().await;
-            let watched = run_with(n, Some(&fwd), None, Some(&monitors)).await;
+            let watched = run_with(n, Some(&fwd), None, Some(&monitors), None).await;
             let received = monitors.packets().await - before;
             monitors.close_all().await;
             tokio::time::sleep(Duration::from_secs(2)).await;
