@@ -43,6 +43,10 @@ fn side_of(v: &Value) -> Side {
 /// ICE-TCP (`videoreg serve --media-udp-port --media-tcp-port`) instead of the port range.
 pub const ONE_PORT_ENV: &str = "VIDEOREG_BENCH_ONE_PORT";
 
+/// The environment variable that makes the forwarder process bind its media sockets to
+/// another address than loopback (inside the benchmark's namespace).
+pub const MEDIA_IP_ENV: &str = "VIDEOREG_BENCH_MEDIA_IP";
+
 /// The child's side: serves requests from stdin until it closes.
 pub async fn serve(mut config: MediaConfig) {
     let calls: Arc<Mutex<HashMap<u64, Arc<MediaCall>>>> = Arc::default();
@@ -53,6 +57,12 @@ pub async fn serve(mut config: MediaConfig) {
             .and_then(|v| v.parse().ok())
             .unwrap_or_else(MediaThreads::default_count),
     );
+    if let Some(ip) = std::env::var(MEDIA_IP_ENV)
+        .ok()
+        .and_then(|ip| ip.parse().ok())
+    {
+        config.bind_ip = ip;
+    }
     if std::env::var_os(ONE_PORT_ENV).is_some() {
         // Bound as `videoreg serve` binds them (`web::media_port`), on loopback.
         let udp = std::net::UdpSocket::bind("127.0.0.1:0").expect("media UDP port");
@@ -163,6 +173,8 @@ type CandidateSenders = HashMap<(u64, &'static str), mpsc::UnboundedSender<RTCIc
 pub struct Forwarder {
     helper: Helper,
     candidates: Arc<Mutex<CandidateSenders>>,
+    /// Where the peers of its calls bind: loopback, or the host side of a namespace.
+    client_ip: String,
 }
 
 impl Forwarder {
@@ -186,7 +198,25 @@ impl Forwarder {
                 }
             }
         });
-        Self { helper, candidates }
+        Self {
+            helper,
+            candidates,
+            client_ip: "127.0.0.1".to_owned(),
+        }
+    }
+
+    /// Starts the forwarder process inside network namespace `netns`, binding `ip`, for
+    /// peers on `client_ip`.
+    pub fn start_in_netns(netns: &str, ip: &str, client_ip: &str) -> Self {
+        let env = format!("{MEDIA_IP_ENV}={ip}");
+        let mut fwd = Self::start_under(&["ip", "netns", "exec", netns, "env", &env]);
+        fwd.client_ip = client_ip.to_owned();
+        fwd
+    }
+
+    /// Where the peers of its calls bind.
+    pub fn client_ip(&self) -> &str {
+        &self.client_ip
     }
 
     /// Starts the forwarder process on one shared UDP port with ICE-TCP.

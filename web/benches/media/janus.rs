@@ -80,13 +80,15 @@ impl Drop for Netns {
     }
 }
 
-/// Writes a minimal Janus configuration into `dir`: HTTP transport and EchoTest only, ICE
-/// on the namespace's veth only, no session timeout (the benchmark destroys its sessions).
-fn write_config(dir: &std::path::Path) {
+/// Writes a minimal Janus configuration into `dir`: HTTP transport and the plugin `keep`
+/// (`echotest` or `videocall`) only, ICE on the namespace's veth only, no session timeout
+/// (the benchmark destroys its sessions).
+fn write_config(dir: &std::path::Path, keep: &str) {
     let d = dir.display();
     let plugins = [
         "audiobridge",
         "duktape",
+        "echotest",
         "lua",
         "nosip",
         "recordplay",
@@ -97,7 +99,10 @@ fn write_config(dir: &std::path::Path) {
         "videoroom",
         "voicemail",
     ]
+    .into_iter()
+    .filter(|p| *p != keep)
     .map(|p| format!("libjanus_{p}.so"))
+    .collect::<Vec<_>>()
     .join(",");
     let transports = ["mqtt", "nanomsg", "pfunix", "rabbitmq", "websockets"]
         .map(|p| format!("libjanus_{p}.so"))
@@ -119,9 +124,12 @@ fn write_config(dir: &std::path::Path) {
          admin: {{\n  admin_http = false\n  admin_https = false\n}}\n"
     );
     for (name, text) in [
-        ("janus.jcfg", main),
-        ("janus.transport.http.jcfg", http),
-        ("janus.plugin.echotest.jcfg", "general: {\n}\n".to_owned()),
+        ("janus.jcfg".to_owned(), main),
+        ("janus.transport.http.jcfg".to_owned(), http),
+        (
+            format!("janus.plugin.{keep}.jcfg"),
+            "general: {\n}\n".to_owned(),
+        ),
     ] {
         std::fs::write(dir.join(name), text).expect("janus config");
     }
@@ -137,7 +145,12 @@ pub struct Janus {
 
 impl Janus {
     pub async fn start(dir: &std::path::Path) -> Self {
-        write_config(dir);
+        Self::start_with(dir, "echotest").await
+    }
+
+    /// Janus with the plugin `keep` (`echotest`, `videocall`) as the only one.
+    pub async fn start_with(dir: &std::path::Path, keep: &str) -> Self {
+        write_config(dir, keep);
         let log = std::fs::File::create(dir.join("janus.log")).expect("janus log");
         let config = dir.join("janus.jcfg");
         let child = Command::new("ip")
@@ -175,11 +188,23 @@ impl Janus {
         );
     }
 
+    /// The next event on `session`'s long poll.
+    pub(super) async fn event(&self, session: u64) -> Value {
+        self.http
+            .get(format!("{}/{session}?maxev=1", self.base))
+            .send()
+            .await
+            .expect("janus poll")
+            .json()
+            .await
+            .expect("janus event")
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id().expect("janus running")
     }
 
-    async fn post(&self, path: &str, mut body: Value) -> Value {
+    pub(super) async fn post(&self, path: &str, mut body: Value) -> Value {
         let t = self.transactions.fetch_add(1, Ordering::Relaxed);
         body["transaction"] = json!(format!("t{t}"));
         let reply: Value = self

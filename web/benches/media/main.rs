@@ -9,7 +9,8 @@
 //! recorded (see `recorded.rs`), `-- recorded-vs-janus` recording's cost side by side with
 //! Janus's recording and post-processing (see `janus_recorded.rs`), `-- monitored` the same
 //! calls with a supervisor's monitor on each against none (see `monitored.rs`), `-- one-port`
-//! the port range, one shared UDP port and ICE-TCP side by side (see `one_port.rs`).
+//! the port range, one shared UDP port and ICE-TCP side by side (see `one_port.rs`),
+//! `-- calls-vs-janus` calls through videoreg against Janus's VideoCall (see `janus_calls.rs`).
 //!
 //! Reports, per N: packets forwarded per second, the forwarder process's CPU (cores, from
 //! `/proc/<pid>`) in all and per call, packets per second per forwarder core, its memory per
@@ -31,6 +32,7 @@ mod child;
 mod echo;
 mod forwarder;
 mod janus;
+mod janus_calls;
 mod janus_recorded;
 mod monitored;
 mod one_port;
@@ -151,14 +153,12 @@ async fn run_with(
     let sink = Arc::new(Sink::default());
     let pid = fwd.map(Forwarder::pid);
     let rss0 = pid.map_or(0, rss_kib);
+    let ip = fwd.map_or("127.0.0.1", Forwarder::client_ip);
     let mut peers = Vec::new();
     let mut shims = Vec::new();
     for i in 0..n {
         let ssrc = 0x0100_0000 + (i as u32) * 16;
-        let (mut a, mut b) = (
-            peer(ssrc, "127.0.0.1").await,
-            peer(ssrc + 4, "127.0.0.1").await,
-        );
+        let (mut a, mut b) = (peer(ssrc, ip).await, peer(ssrc + 4, ip).await);
         if let Some(fwd) = fwd {
             let (call, mut feed_a, mut feed_b) = fwd.new_call(record).await;
             let shim =
@@ -193,32 +193,7 @@ async fn run_with(
         peers.push(a);
         peers.push(b);
     }
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let senders = send_all(&peers, base, &stop_rx);
-    // Settle for a second, then measure.
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    sink.latencies.lock().expect("lock").clear();
-    let packets_before = sink.packets.load(Ordering::Relaxed);
-    // The forwarder's CPU from its threads' scheduler counters (nanoseconds), as in `echo.rs`.
-    let sched0 = pid.map(sched);
-    let (cpu0, t0) = (cpu_seconds(None), Instant::now());
-    tokio::time::sleep(Duration::from_secs(SECONDS)).await;
-    let (cpu1, sched1, elapsed) = (
-        cpu_seconds(None),
-        pid.map(sched),
-        t0.elapsed().as_secs_f64(),
-    );
-    let rss1 = pid.map_or(0, rss_kib);
-    let (wait, forwarder_cpu) = match (sched0, sched1) {
-        (Some(a), Some(b)) => (cpu_wait_us(a, b), b.0 - a.0),
-        _ => (0.0, 0.0),
-    };
-    let received = sink.packets.load(Ordering::Relaxed) - packets_before;
-    let _ = stop_tx.send(true);
-    for s in senders {
-        let _ = s.await;
-    }
-    let mut lat = std::mem::take(&mut *sink.latencies.lock().expect("lock"));
+    let measured = measure(&peers, pid, rss0, &sink, base).await;
     let recorded = match fwd {
         Some(fwd) => fwd.close_all().await,
         None => (0, 0.0, 0),
@@ -228,11 +203,45 @@ async fn run_with(
     }
     drop(shims);
     Run {
+        recorded,
+        ..measured
+    }
+}
+
+/// Sends real-rate media from every peer (connected, their tracks handed to `sink`): a
+/// second to settle, then `SECONDS` measured, with the server process `pid`'s CPU (from its
+/// threads' scheduler counters, as in `echo.rs`) and memory growth since `rss0`.
+async fn measure(peers: &[Peer], pid: Option<u32>, rss0: u64, sink: &Sink, base: Instant) -> Run {
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let senders = send_all(peers, base, &stop_rx);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    sink.latencies.lock().expect("lock").clear();
+    let packets_before = sink.packets.load(Ordering::Relaxed);
+    let sched0 = pid.map(sched);
+    let (cpu0, t0) = (cpu_seconds(None), Instant::now());
+    tokio::time::sleep(Duration::from_secs(SECONDS)).await;
+    let (cpu1, sched1, elapsed) = (
+        cpu_seconds(None),
+        pid.map(sched),
+        t0.elapsed().as_secs_f64(),
+    );
+    let rss1 = pid.map_or(0, rss_kib);
+    let (wait, server_cpu) = match (sched0, sched1) {
+        (Some(a), Some(b)) => (cpu_wait_us(a, b), b.0 - a.0),
+        _ => (0.0, 0.0),
+    };
+    let received = sink.packets.load(Ordering::Relaxed) - packets_before;
+    let _ = stop_tx.send(true);
+    for s in senders {
+        let _ = s.await;
+    }
+    let mut lat = std::mem::take(&mut *sink.latencies.lock().expect("lock"));
+    Run {
         peer_cores: (cpu1 - cpu0) / elapsed,
-        forwarder_cores: forwarder_cpu / elapsed,
+        forwarder_cores: server_cpu / elapsed,
         forwarder_cpu_wait_us: wait,
         forwarder_rss_kib: rss1.saturating_sub(rss0),
-        recorded,
+        recorded: (0, 0.0, 0),
         received_pps: received as f64 / elapsed,
         p50_ms: pct(&mut lat, 0.5),
         p99_ms: pct(&mut lat, 0.99),
@@ -273,6 +282,10 @@ async fn main() {
     }
     if std::env::args().any(|a| a == "recorded-vs-janus") {
         janus_recorded::compare(&counts()).await;
+        return;
+    }
+    if std::env::args().any(|a| a == "calls-vs-janus") {
+        janus_calls::compare(&counts()).await;
         return;
     }
     if std::env::args().any(|a| a == "one-port") {
