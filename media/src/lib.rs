@@ -2,7 +2,9 @@
 //! forwards RTP between them (citizen ↔ agent in a call; citizen ↔ citizen for the test
 //! call's echo), with keyframe requests passed back to the sender. Built on webrtc-rs's
 //! sans-I/O core (`rtc`): each session ([`MediaCall`]) is one task that owns its legs and
-//! UDP sockets (`session.rs`, `leg.rs`), run on the media threads ([`MediaThreads`]). It also
+//! the way their packets come and go (`session/`, `leg.rs`): a UDP socket per leg from a port
+//! range, or the node's one shared UDP port with ICE-TCP ([`SharedPort`], `port/`), run on
+//! the media threads ([`MediaThreads`]). It also
 //! owns the quality counters ([`Quality`], [`SideCounters`]), TURN credentials ([`turn`]),
 //! the forwarder's configuration ([`MediaConfig`], [`IceServer`]) and the test call's
 //! loopback with its limits ([`echo`]), and the recorder, a tap on a call's forwarding that
