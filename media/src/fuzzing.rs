@@ -17,20 +17,21 @@ const HERE: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOS
 /// Where the fuzzed datagrams come from.
 const THERE: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), 50_000);
 
+/// A call's leg reached at `HERE` over UDP and ICE-TCP, as on a shared port.
+fn leg() -> Option<Leg> {
+    let addrs = LegAddrs {
+        udp: HERE,
+        tcp: Some(HERE),
+    };
+    Leg::new(addrs, 0x0F00_0000, "fuzz", Shape::Pair).ok()
+}
+
 /// Answers `sdp` as a browser's offer; whether an answer was made.
 pub fn answer_offer(sdp: &str) -> bool {
     let Ok(offer) = RTCSessionDescription::offer(sdp.to_owned()) else {
         return false;
     };
-    let Ok(mut leg) = Leg::new(
-        LegAddrs {
-            udp: HERE,
-            tcp: None,
-        },
-        0x0F00_0000,
-        "fuzz",
-        Shape::Pair,
-    ) else {
+    let Some(mut leg) = leg() else {
         return false;
     };
     leg.answer(offer, Instant::now()).is_ok()
@@ -39,15 +40,7 @@ pub fn answer_offer(sdp: &str) -> bool {
 /// Answers `offer_sdp` (when it can), then hands the leg each datagram in turn, as if they
 /// arrived on its socket from the browser.
 pub fn datagrams_after_offer(offer_sdp: &str, datagrams: &[&[u8]]) {
-    let Ok(mut leg) = Leg::new(
-        LegAddrs {
-            udp: HERE,
-            tcp: None,
-        },
-        0x0F00_0000,
-        "fuzz",
-        Shape::Pair,
-    ) else {
+    let Some(mut leg) = leg() else {
         return;
     };
     if let Ok(offer) = RTCSessionDescription::offer(offer_sdp.to_owned()) {

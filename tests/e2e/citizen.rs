@@ -13,8 +13,8 @@ use crate::chromium::{
     attr, browser_sized, click, eventually, screenshot_path, script_number, text,
 };
 use crate::citizen_checks::{
-    RECEIPT_JS, bytes_received, code_layout, current_step, field_value, pdf_text, top_difference,
-    type_into,
+    RECEIPT_JS, bytes_received, code_layout, current_step, field_value, join_queue, pdf_text,
+    top_difference, type_into,
 };
 use crate::console_steps::{
     challenge_passed, demo_password, issue_challenge, open_console, take_and_accept,
@@ -81,16 +81,7 @@ async fn citizen_flow(v: &Visit, media_ports: &str) {
     application(v, &citizen).await;
 
     // The queue: consent, then a place.
-    eventually("the queue page", || async {
-        attr(&citizen, "consent-step", "hidden").await.is_none()
-    })
-    .await;
-    click(&citizen, "#consent").await;
-    click(&citizen, "#join").await;
-    eventually("a position", || async {
-        text(&citizen, "position").await == "1"
-    })
-    .await;
+    join_queue(&citizen).await;
     // Reopening the page takes the place back (resume within the grace period).
     citizen.refresh().await.expect("reload");
     eventually("the place taken back", || async {

@@ -1,10 +1,11 @@
 //! What the citizen's pages must look like at any width, measured in the browser: the
 //! activation code breaks only at its dashes and stays inside the screen, one element sits
-//! above another, which step the step indicator marks; and the receipt's PDF as text.
+//! above another, which step the step indicator marks; and the receipt's PDF as text. Also
+//! the queue page's first step, shared by the flows that go through it.
 
 use fantoccini::{Client, Locator};
 
-use crate::chromium::script_number;
+use crate::chromium::{attr, click, eventually, script_number, text};
 use serde_json::Value;
 
 /// How the activation code `#code` is laid out: its lines, the characters after which a line
@@ -142,4 +143,18 @@ pub fn pdf_text(pdf: &[u8]) -> String {
         .expect("pdftotext (Debian poppler-utils) must be installed: scripts/test installs it");
     assert!(out.status.success(), "pdftotext failed");
     String::from_utf8(out.stdout).expect("UTF-8")
+}
+
+/// On the queue page: consent, join, and wait for the first place.
+pub async fn join_queue(citizen: &Client) {
+    eventually("the queue page", || async {
+        attr(citizen, "consent-step", "hidden").await.is_none()
+    })
+    .await;
+    click(citizen, "#consent").await;
+    click(citizen, "#join").await;
+    eventually("a position", || async {
+        text(citizen, "position").await == "1"
+    })
+    .await;
 }

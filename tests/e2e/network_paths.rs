@@ -15,7 +15,7 @@ use tokio::process::{Child, Command};
 use crate::chromium::{
     Launch, attr, browser_with, click, eventually, screenshot_path, script_number, text,
 };
-use crate::citizen_checks::{bytes_received, type_into};
+use crate::citizen_checks::{bytes_received, join_queue, type_into};
 use crate::console_steps::{demo_password, open_console_at, take_and_accept};
 use crate::helpers::{Server, scratch_dir, sqlite_url, start};
 use crate::netns::{BrowserNet, no_udp, only_tcp_to};
@@ -149,16 +149,7 @@ async fn behind_a_firewall_that_drops_udp_the_test_call_and_the_call_go_over_ice
             .is_ok_and(|u| u.path() == "/queue")
     })
     .await;
-    eventually("the queue page", || async {
-        attr(&citizen, "consent-step", "hidden").await.is_none()
-    })
-    .await;
-    click(&citizen, "#consent").await;
-    click(&citizen, "#join").await;
-    eventually("a position", || async {
-        text(&citizen, "position").await == "1"
-    })
-    .await;
+    join_queue(&citizen).await;
 
     // The agent's browser is on the host's network: UDP for the agent, TCP for the citizen.
     let (_agent_driver, agent) = browser_with(&Launch {

@@ -292,8 +292,8 @@ impl Janus {
     }
 }
 
-/// Runs both servers in the namespace and prints the table.
-pub async fn compare(ns: &[usize]) {
+/// Fails unless `janus` is on the PATH.
+pub fn require_janus() {
     assert!(
         std::process::Command::new("janus")
             .arg("--version")
@@ -303,6 +303,11 @@ pub async fn compare(ns: &[usize]) {
             .is_ok(),
         "`janus` is not installed (Debian: apt-get install janus)"
     );
+}
+
+/// Runs both servers in the namespace and prints the table.
+pub async fn compare(ns: &[usize]) {
+    require_janus();
     let echotest = std::path::Path::new(JANUS_LIBS).join("plugins/libjanus_echotest.so");
     assert!(
         echotest.exists(),

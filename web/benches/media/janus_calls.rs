@@ -9,7 +9,6 @@
 //!
 //! `cargo bench -p web --bench media -- calls-vs-janus [N …]` (root, `ip`, `janus`).
 
-use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -18,7 +17,7 @@ use tokio::sync::mpsc;
 use webrtc::peer_connection::{RTCPeerConnectionState, RTCSessionDescription};
 
 use super::forwarder::Forwarder;
-use super::janus::{HOST_IP, Janus, NETNS, NS_IP, Netns};
+use super::janus::{HOST_IP, Janus, NETNS, NS_IP, Netns, require_janus};
 use super::peers::{Peer, Sink, peer, receive};
 use super::proc_stats::{load_average, rss_kib};
 use super::{Run, measure, run_with};
@@ -162,15 +161,7 @@ async fn janus_run(n: usize, janus: &Janus) -> Run {
 
 /// Runs both servers in the namespace and prints the table.
 pub async fn compare(counts: &[usize]) {
-    assert!(
-        std::process::Command::new("janus")
-            .arg("--version")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok(),
-        "`janus` is not installed (Debian: apt-get install janus)"
-    );
+    require_janus();
     let dir = std::env::temp_dir().join(format!("videoreg-janus-calls-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("scratch");
     let netns = Netns::create();
