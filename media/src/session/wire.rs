@@ -226,3 +226,37 @@ async fn recv_any(
     })
     .await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{MediaThreads, SharedPort};
+
+    #[tokio::test]
+    async fn on_the_shared_port_both_candidates_carry_the_announced_address() {
+        let threads = MediaThreads::new(1);
+        let udp = std::net::UdpSocket::bind("127.0.0.1:0").expect("udp");
+        let tcp = std::net::TcpListener::bind("127.0.0.1:0").expect("tcp");
+        let port = SharedPort::start(udp, Some(tcp), &threads).expect("shared port");
+        let (udp_port, tcp_port) = (port.udp_addr().port(), port.tcp_addr().expect("tcp").port());
+        let config = MediaConfig {
+            bind_ip: "127.0.0.1".parse().expect("ip"),
+            ports: 1..=1,
+            shared: Some(port),
+            announce_ip: Some("203.0.113.7".parse().expect("ip")),
+            ice_servers: Vec::new(),
+            turn: None,
+        };
+        let mut wire = Wire::new(&config);
+        let addrs = wire.open(&config, LegKey::Call(0)).await.expect("open");
+        assert_eq!(addrs.udp.to_string(), format!("203.0.113.7:{udp_port}"));
+        assert_eq!(
+            addrs.tcp.map(|a| a.to_string()),
+            Some(format!("203.0.113.7:{tcp_port}"))
+        );
+        // Every leg of every session shares them.
+        let mut other = Wire::new(&config);
+        let again = other.open(&config, LegKey::Call(1)).await.expect("open");
+        assert_eq!((again.udp, again.tcp), (addrs.udp, addrs.tcp));
+    }
+}
