@@ -11,6 +11,9 @@ pub enum Error {
     /// `--media-ip` is a wildcard and no interface has an address to announce.
     #[error("no interface address to announce for media; set --media-ip or --media-announce-ip")]
     NoAddress,
+    /// The shared media port's sockets could not be taken onto a media thread.
+    #[error("the shared media port: {0}")]
+    MediaPort(std::io::Error),
     /// A media thread could not be started.
     #[error("starting a media thread: {0}")]
     MediaThread(std::io::Error),

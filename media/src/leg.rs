@@ -324,12 +324,15 @@ impl Leg {
     }
 
     /// The ICE username fragment of the forwarder's side, from the answer last given: the
-    /// browser's checks name the leg by it.
-    pub fn local_ufrag(&self) -> Option<String> {
-        let sdp = self.pc.local_description()?.sdp;
-        sdp.lines()
-            .find_map(|l| l.trim().strip_prefix("a=ice-ufrag:"))
-            .map(str::to_owned)
+    /// browser's checks name the leg by it. Read from the ICE transport, which every
+    /// negotiated sender shares (bundled).
+    pub fn local_ufrag(&mut self) -> Option<String> {
+        let senders: Vec<RTCRtpSenderId> = self.outgoing.iter().map(|o| o.sender).collect();
+        senders.into_iter().find_map(|id| {
+            let sender = self.pc.rtp_sender(id)?;
+            let ice = sender.transport()?.ice_transport();
+            ice.get_local_parameters().map(|p| p.username_fragment)
+        })
     }
 
     /// Hands a packet that arrived (a UDP datagram, or an ICE-TCP frame) to the state machine.

@@ -3,12 +3,12 @@
 // place, and are documented in docs/test-call.md. The page also says which network path the
 // media took (UDP or TCP straight to videoreg, or a TURN relay) and, when none works, what to
 // try instead.
+import { pathOf } from "/static/network-path.js";
+
 export const THRESHOLDS = {
   good: { rttMs: 150, lossPct: 2, jitterMs: 30, kbps: 300 },
   fair: { rttMs: 400, lossPct: 8, jitterMs: 80, kbps: 100 },
 };
-import { pathOf } from "/static/network-path.js";
-
 const MEASURE_SECONDS = 10;
 const NO_MEDIA_SECONDS = 15;
 

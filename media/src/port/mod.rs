@@ -15,6 +15,8 @@ mod stun;
 mod tcp;
 mod udp;
 
+pub(crate) use udp::send_datagram;
+
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -86,9 +88,6 @@ pub(crate) struct Inner {
     connections: Mutex<HashMap<SocketAddr, mpsc::Sender<Bytes>>>,
     /// The last session number given.
     next_session: AtomicU64,
-    /// Packets from addresses no session knows, or for a session whose queue was full.
-    pub(crate) unrouted: AtomicU64,
-    pub(crate) queue_full: AtomicU64,
 }
 
 #[derive(Clone)]
@@ -191,23 +190,21 @@ impl Table {
 }
 
 impl Inner {
-    /// Hands a packet to its session; false when no session wants it.
+    /// Hands a packet to its session; false when no session wants it (a packet from an
+    /// address no check named).
     pub(crate) fn deliver(&self, tcp: bool, from: SocketAddr, data: &[u8], at: Instant) -> bool {
         let mut table = self.table.lock().unwrap_or_else(PoisonError::into_inner);
         let Some(route) = table.route(tcp, from, data) else {
-            self.unrouted.fetch_add(1, Ordering::Relaxed);
             return false;
         };
-        let sent = route.queue.try_send(Inbound {
+        // A full queue drops the packet, as a full socket buffer would.
+        let _ = route.queue.try_send(Inbound {
             leg: route.leg,
             from,
             tcp,
             data: BytesMut::from(data),
             at,
         });
-        if sent.is_err() {
-            self.queue_full.fetch_add(1, Ordering::Relaxed);
-        }
         true
     }
 
@@ -230,18 +227,18 @@ impl SharedPort {
         tcp: Option<std::net::TcpListener>,
         threads: &MediaThreads,
     ) -> Result<Self, Error> {
-        let io = |e: std::io::Error| Error::Webrtc(format!("media port: {e}"));
         let handle = threads.pick()?;
         // The sockets belong to the runtime that polls them: the media thread's.
         let _entered = handle.enter();
-        udp.set_nonblocking(true).map_err(io)?;
-        let udp_addr = udp.local_addr().map_err(io)?;
-        let udp = UdpSocket::from_std(udp).map_err(io)?;
+        udp.set_nonblocking(true).map_err(Error::MediaPort)?;
+        let udp_addr = udp.local_addr().map_err(Error::MediaPort)?;
+        let udp = UdpSocket::from_std(udp).map_err(Error::MediaPort)?;
         let (listener, tcp_addr) = match tcp {
             Some(listener) => {
-                listener.set_nonblocking(true).map_err(io)?;
-                let addr = listener.local_addr().map_err(io)?;
-                let listener = tokio::net::TcpListener::from_std(listener).map_err(io)?;
+                listener.set_nonblocking(true).map_err(Error::MediaPort)?;
+                let addr = listener.local_addr().map_err(Error::MediaPort)?;
+                let listener =
+                    tokio::net::TcpListener::from_std(listener).map_err(Error::MediaPort)?;
                 (Some(listener), Some(addr))
             }
             None => (None, None),
@@ -253,8 +250,6 @@ impl SharedPort {
             table: Mutex::default(),
             connections: Mutex::default(),
             next_session: AtomicU64::new(0),
-            unrouted: AtomicU64::new(0),
-            queue_full: AtomicU64::new(0),
         });
         handle.spawn(udp::read(inner.clone()));
         if let Some(listener) = listener {
@@ -271,11 +266,6 @@ impl SharedPort {
     /// The ICE-TCP listener's bound address, when there is one.
     pub fn tcp_addr(&self) -> Option<SocketAddr> {
         self.inner.tcp_addr
-    }
-
-    /// Packets that came from addresses no session knew.
-    pub fn unrouted(&self) -> u64 {
-        self.inner.unrouted.load(Ordering::Relaxed)
     }
 
     /// A new session's place in the table, and the queue its packets arrive on.
@@ -322,14 +312,11 @@ impl SharedPort {
 
     /// Sends as [`SharedPort::send_now`] does, waiting for room in the UDP socket's buffer.
     pub(crate) async fn send(&self, tcp: bool, to: SocketAddr, message: &[u8]) {
-        let sent = match self.send_now(tcp, to, message) {
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                self.inner.udp.send_to(message, to).await.map(|_| ())
-            }
-            other => other,
-        };
-        if let Err(e) = sent {
-            tracing::debug!(error = %e, %to, "media datagram not sent");
+        if tcp {
+            // Never fails: a frame that does not fit is dropped (and logged) there.
+            let _ = self.send_now(true, to, message);
+        } else {
+            udp::send_datagram(&self.inner.udp, message, to).await;
         }
     }
 }

@@ -1,8 +1,12 @@
 //! The shared UDP socket's reader: each datagram goes to its session's queue (`Inner::deliver`),
-//! a burst at a time so that one wake-up serves what the kernel holds.
+//! a burst at a time so that one wake-up serves what the kernel holds. And the one way a
+//! datagram is sent, on the shared socket or a leg's own.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
+
+use tokio::net::UdpSocket;
 
 use super::Inner;
 
@@ -33,5 +37,17 @@ pub(super) async fn read(inner: Arc<Inner>) {
                 Err(_) => break,
             }
         }
+    }
+}
+
+/// Sends a datagram, waiting for room when the socket's buffer is full; a failure is logged
+/// (ICE notices a dead path).
+pub(crate) async fn send_datagram(socket: &UdpSocket, message: &[u8], to: SocketAddr) {
+    let sent = match socket.try_send_to(message, to) {
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => socket.send_to(message, to).await,
+        other => other,
+    };
+    if let Err(e) = sent {
+        tracing::debug!(error = %e, %to, "media datagram not sent");
     }
 }

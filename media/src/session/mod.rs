@@ -306,9 +306,8 @@ impl Session {
                             s.send_replace(RTCPeerConnectionState::New);
                         }
                         // Before the browser has the answer, so its first check finds the leg.
-                        if let Some(ufrag) = self.legs[side.index()].local_ufrag() {
-                            self.wire.learn(LegKey::Call(side.index()), &ufrag);
-                        }
+                        let i = side.index();
+                        self.wire.learn(LegKey::Call(i), &mut self.legs[i]);
                         let _ = reply.send(Ok(answer));
                         for candidate in candidates {
                             let _ = self.feed.send((side, candidate));

@@ -68,16 +68,14 @@ impl Session {
         let addrs = self.wire.open(config, key).await?;
         let answered = Leg::new(addrs, ssrc_base, "monitor", Shape::Monitor)
             .and_then(|mut leg| leg.answer(offer, Instant::now()).map(|(a, _, _)| (leg, a)));
-        let (leg, answer) = match answered {
+        let (mut leg, answer) = match answered {
             Ok(answered) => answered,
             Err(e) => {
                 self.wire.close(key);
                 return Err(e);
             }
         };
-        if let Some(ufrag) = leg.local_ufrag() {
-            self.wire.learn(key, &ufrag);
-        }
+        self.wire.learn(key, &mut leg);
         let (state, watched) = watch::channel(RTCPeerConnectionState::New);
         self.monitors.push(Monitor {
             id,

@@ -12,8 +12,8 @@ use tokio::io::ReadBuf;
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
-use crate::leg::announced_address;
-use crate::port::{Inbound, LegKey, Routes};
+use crate::leg::{Leg, announced_address};
+use crate::port::{Inbound, LegKey, Routes, send_datagram};
 use crate::{Error, MediaConfig};
 
 /// The largest datagram read; WebRTC media stays well under a 1500-byte MTU.
@@ -107,11 +107,13 @@ impl Wire {
         }
     }
 
-    /// Packets whose binding requests name `ufrag` are for `leg` (shared port only; a socket
-    /// of its own needs no name).
-    pub fn learn(&self, leg: LegKey, ufrag: &str) {
-        if let Wire::Shared { routes, .. } = self {
-            routes.learn(leg, ufrag);
+    /// After an answer: packets whose binding requests name `leg`'s username fragment are
+    /// for `key` (shared port only; a socket of its own needs no name).
+    pub fn learn(&self, key: LegKey, leg: &mut Leg) {
+        if let Wire::Shared { routes, .. } = self
+            && let Some(ufrag) = leg.local_ufrag()
+        {
+            routes.learn(key, &ufrag);
         }
     }
 
@@ -180,17 +182,8 @@ impl Wire {
         match self {
             Wire::Shared { routes, .. } => routes.port().send(tcp, to, message).await,
             Wire::Range { sockets, .. } => {
-                let Some((_, socket)) = sockets.iter().find(|(k, _)| *k == leg) else {
-                    return;
-                };
-                let sent = match socket.try_send_to(message, to) {
-                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                        socket.send_to(message, to).await
-                    }
-                    other => other,
-                };
-                if let Err(e) = sent {
-                    tracing::debug!(error = %e, %to, "media datagram not sent");
+                if let Some((_, socket)) = sockets.iter().find(|(k, _)| *k == leg) {
+                    send_datagram(socket, message, to).await;
                 }
             }
         }
